@@ -1,0 +1,46 @@
+# The targets here are exactly what CI runs (.ci/run calls `make test`).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+CB := $(VENV)/bin/chainbreaker
+WS ?= cb-workspace
+export PIP_DISABLE_PIP_VERSION_CHECK = 1
+
+.PHONY: demo setup system-deps test lint typecheck bench clean
+
+## First command of the README: install everything, then run the demo on a generated province.
+demo: setup
+	$(CB) --workspace $(WS) demo --out $(WS)/report
+
+## Second command of the README: the whole test suite (lint, types, tests).
+test: setup lint typecheck
+	$(PY) -m pytest -n 2 --dist loadfile -q
+
+setup: $(VENV)/.installed system-deps
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev,spark]"
+	touch $@
+
+# Debian's chromium (headless browser for the tech chain and report screenshots) and CJK fonts.
+system-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  else \
+	    echo "chromium / fonts-noto-cjk missing: run as root or install them (apt-get install chromium fonts-noto-cjk)"; \
+	  fi; \
+	fi
+
+lint: setup
+	$(VENV)/bin/ruff check src tests bench
+
+typecheck: setup
+	$(VENV)/bin/mypy
+
+bench: setup
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(WS) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Command-line face (Typer): thin commands over the chains' service functions."""

@@ -1,0 +1,157 @@
+"""The ``chainbreaker`` command.
+
+Each chain contributes its own Typer app or commands from ``<chain>/cli.py``; those modules import
+heavy libraries inside the command bodies so that ``chainbreaker --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from chainbreaker.cli.context import STATE, console, err_console, get_workspace, t
+from chainbreaker.errors import ChainbreakerError
+
+app = typer.Typer(
+    name="chainbreaker",
+    help="chainbreaker：打击跨境赌博研判平台（人员链、资金链、技术链、推广链）。",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+ingest_app = typer.Typer(help="导入原始数据（银行调单、赌博平台数据库、出入境记录）。", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+
+
+@app.callback()
+def main(
+    workspace: Path = typer.Option(None, "--workspace", "-w", envvar="CHAINBREAKER_WORKSPACE",
+                                   help="工作区文件夹（默认 ./cb-workspace）。"),
+    lang: str = typer.Option("zh", "--lang", envvar="CHAINBREAKER_LANG", help="界面语言：zh 或 en。"),
+    debug: bool = typer.Option(False, "--debug", help="出错时显示完整调用栈。"),
+) -> None:
+    STATE.workspace = workspace
+    STATE.lang = "en" if lang.lower().startswith("en") else "zh"
+    STATE.debug = debug
+
+
+@app.command("tables")
+def tables_command() -> None:
+    """列出工作区中的表及行数。List lake tables with row counts."""
+    from rich.table import Table
+
+    ws = get_workspace()
+    table = Table(title=t(f"工作区 {ws.root}", f"Workspace {ws.root}"))
+    table.add_column(t("表", "table"))
+    table.add_column(t("行数", "rows"), justify="right")
+    table.add_column(t("更新时间", "updated"))
+    for name, entry in ws.tables().items():
+        table.add_row(name, f"{entry['rows']:,}", entry["updated"][:19])
+    console.print(table)
+
+
+@app.command("export")
+def export_command(
+    table: str = typer.Argument(..., help="表名（见 chainbreaker tables）。"),
+    format: str = typer.Option("csv", "--format", "-f", help="csv | jsonl | parquet | xlsx"),
+    out: Path = typer.Option(..., "--out", "-o", help="输出文件。"),
+    role: str = typer.Option(None, "--role", help="按角色脱敏：viewer | analyst | investigator | admin。"),
+) -> None:
+    """导出任意表（个人信息按角色脱敏，导出记入审计日志）。Export a table."""
+    from chainbreaker.exports import export_table
+
+    ws = get_workspace()
+    rows = export_table(ws, table, format, out, role=role or STATE.settings.role, user=STATE.settings.user)
+    console.print(t(f"已导出 {rows:,} 行到 {out}", f"Exported {rows:,} rows to {out}"))
+
+
+@app.command("runs")
+def runs_command(last: int = typer.Option(10, help="显示最近几次运行。")) -> None:
+    """运行记录（参数快照、代码版本、输入、耗时、计数）。Run log."""
+    import json
+
+    for run in get_workspace().runs()[-last:]:
+        console.print_json(json.dumps(run, ensure_ascii=False, default=str))
+
+
+def _register_chains() -> None:
+    """Attach each chain's commands; a chain whose module is missing is simply not offered."""
+    import importlib
+
+    groups = {
+        "funds": ("chainbreaker.funds.cli", "资金链：筛查、穿透、建议调单、模型学习。"),
+        "promotion": ("chainbreaker.promotion.cli", "推广链：代理层级、伞下统计、定罪量刑标准。"),
+        "people": ("chainbreaker.people.cli", "人员链：出入境分析、滞留人员、团伙出行、重点人员库。"),
+        "tech": ("chainbreaker.tech.cli", "技术链：网站扫描、暗链与劫持检测、封堵清单。"),
+        "synth": ("chainbreaker.synth.cli", "生成合成数据（模拟省份，带真值），用于演示、测试与基准。"),
+    }
+    for name, (module, help_text) in groups.items():
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.startswith("chainbreaker"):
+                continue
+            raise
+        sub = getattr(mod, "app", None)
+        if sub is not None:
+            app.add_typer(sub, name=name, help=help_text)
+    ingest_commands = {
+        "bank": ("chainbreaker.ingest.bank.cli", "ingest_bank_command"),
+        "platform": ("chainbreaker.promotion.cli", "ingest_platform_command"),
+        "travel": ("chainbreaker.people.cli", "ingest_travel_command"),
+    }
+    for name, (module, attr) in ingest_commands.items():
+        try:
+            fn = getattr(importlib.import_module(module), attr, None)
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.startswith("chainbreaker"):
+                continue
+            raise
+        if fn is not None:
+            ingest_app.command(name)(fn)
+    try:
+        demo = importlib.import_module("chainbreaker.demo")
+    except ModuleNotFoundError as exc:
+        if not (exc.name and exc.name.startswith("chainbreaker")):
+            raise
+    else:
+        app.command("demo")(demo.demo_command)
+
+
+_register_chains()
+
+
+def run() -> None:
+    """Entry point: user errors are printed plainly, without a traceback unless --debug."""
+    try:
+        app(standalone_mode=False)
+    except ChainbreakerError as exc:
+        if STATE.debug:
+            raise
+        err_console.print(f"[bold red]{t('错误：', 'Error: ')}[/]{exc.message(STATE.lang)}")
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err_console.print(t("已中断；工作区未改变。", "Interrupted; the workspace is unchanged."))
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - last line of defence for users
+        if isinstance(exc, typer.Abort):
+            sys.exit(1)
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # click/typer usage errors
+            exc.show()
+            sys.exit(exc.exit_code)
+        if STATE.debug:
+            raise
+        err_console.print(
+            f"[bold red]{t('内部错误：', 'Internal error: ')}[/]{type(exc).__name__}: {exc}\n"
+            + t("请加 --debug 重新运行并报告此问题；工作区未改变。",
+                "Re-run with --debug and report this; the workspace is unchanged.")
+        )
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,1 @@
+"""Ingest: readers, header mapping, value parsing and quarantine shared by every chain."""

@@ -1,0 +1,1 @@
+"""Canonical model: identifiers, table schemas and the Finding shape shared by every chain."""

@@ -1,0 +1,31 @@
+"""Typed settings in one place. A run records the settings it used."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Process-wide settings, read from ``CHAINBREAKER_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="CHAINBREAKER_", extra="ignore")
+
+    workspace: Path = Field(Path("cb-workspace"), description="Workspace folder (lake, evidence, runs).")
+    engine: Literal["duckdb", "spark"] = Field("duckdb", description="Analysis engine for Ibis expressions.")
+    lang: Literal["zh", "en"] = Field("zh", description="Language of messages, reports and explanations.")
+    timezone: str = Field("Asia/Shanghai", description="Time zone of source times that carry none.")
+    duckdb_memory_limit: str = Field("6GB", description="DuckDB memory_limit for analyses.")
+    duckdb_threads: int = Field(2, description="DuckDB worker threads (the reference machine has 2 cores).")
+    spark_shuffle_partitions: int = Field(4, description="spark.sql.shuffle.partitions for local Spark.")
+    role: Literal["analyst", "investigator", "admin", "viewer"] = Field(
+        "analyst", description="Role of the user: personal data is masked unless the role needs it."
+    )
+    user: str = Field("local", description="User name written to the audit log.")
+
+
+def get_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
+import importlib
+import importlib.util
 
 from chainbreaker.funds.cli_app import app
 
-with contextlib.suppress(ModuleNotFoundError):
-    from chainbreaker.funds import cli_screen  # noqa: F401  (screen, trace, suggest)
-with contextlib.suppress(ModuleNotFoundError):
-    from chainbreaker.funds import cli_learn  # noqa: F401  (learn)
+# Command modules are owned separately; each registers its commands on ``app``.
+for _module in ("cli_screen", "cli_learn"):
+    if importlib.util.find_spec(f"chainbreaker.funds.{_module}") is not None:
+        importlib.import_module(f"chainbreaker.funds.{_module}")
 
 __all__ = ["app"]

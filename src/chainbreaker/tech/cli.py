@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
+import importlib
+import importlib.util
 
 from chainbreaker.tech.cli_app import app
 
-with contextlib.suppress(ModuleNotFoundError):
-    from chainbreaker.tech import cli_scan  # noqa: F401  (scan, captures)
-with contextlib.suppress(ModuleNotFoundError):
-    from chainbreaker.tech import cli_intel  # noqa: F401  (classify, domains, indicators, clusters, blocklist)
+# Command modules are owned separately; each registers its commands on ``app``.
+for _module in ("cli_scan", "cli_intel"):
+    if importlib.util.find_spec(f"chainbreaker.tech.{_module}") is not None:
+        importlib.import_module(f"chainbreaker.tech.{_module}")
 
 __all__ = ["app"]

@@ -238,7 +238,7 @@ def _open_csv(path: Path, expected: Callable[[str], bool] | None) -> TableFile:
 
     def rows() -> Iterator[tuple[int, list[str | None], bool]]:
         with _open_bytes(path) as raw:
-            text = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
+            text = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")  # type: ignore[type-var]
             reader = csv.reader(text, delimiter=delimiter)
             for i, values in enumerate(reader):
                 if i <= header_idx:

@@ -1,0 +1,125 @@
+"""The workspace contract: atomic multi-table commits, crash safety, evidence store, run log, export."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from decimal import Decimal
+
+import pyarrow as pa
+import pytest
+
+from chainbreaker.errors import WorkspaceError
+from chainbreaker.exports import export_table
+from chainbreaker.workspace import Workspace
+
+
+def test_commit_is_atomic_across_tables(ws):
+    with ws.transaction("test", inputs=["a.csv"]) as tx:
+        tx.write("accounts", pa.table({"account": ["A", "B"]}))
+        tx.write("pairs", "SELECT a.account AS x, b.account AS y FROM accounts a, accounts b")
+        tx.counts["pairs"] = 4
+    assert {k: v["rows"] for k, v in ws.tables().items()} == {"accounts": 2, "pairs": 4}
+    run = ws.runs()[-1]
+    assert run["kind"] == "test" and run["inputs"] == ["a.csv"] and run["tables_written"]["pairs"] == 4
+
+    with pytest.raises(RuntimeError), ws.transaction("test") as tx:
+        tx.write("accounts", pa.table({"account": ["C"]}))
+        tx.write("extra", pa.table({"x": [1]}))
+        raise RuntimeError("crash in the middle")
+    assert ws.read_arrow("accounts").column("account").to_pylist() == ["A", "B"]
+    assert not ws.has_table("extra")
+
+
+def test_append_keeps_rows_and_decimals(ws):
+    money = pa.decimal128(18, 2)
+    with ws.transaction("t") as tx:
+        tx.write("m", pa.table({"amount": pa.array([Decimal("1.10")], money)}))
+    with ws.transaction("t") as tx:
+        tx.write("m", pa.table({"amount": pa.array([Decimal("2.25")], money)}), mode="append")
+    got = ws.read_arrow("m").column("amount").to_pylist()
+    assert sorted(got) == [Decimal("1.10"), Decimal("2.25")]
+    assert ws.read_arrow("m").schema.field("amount").type == money
+
+
+def test_killed_process_leaves_workspace_unchanged(tmp_path):
+    root = tmp_path / "ws"
+    ws = Workspace(root)
+    with ws.transaction("seed") as tx:
+        tx.write("t", pa.table({"x": [1, 2, 3]}))
+    script = textwrap.dedent(f"""
+        import os, signal, pyarrow as pa
+        from chainbreaker.workspace import Workspace
+        ws = Workspace({str(root)!r})
+        with ws.transaction("victim") as tx:
+            tx.write("t", pa.table({{"x": [9]}}))
+            tx.write("u", pa.table({{"y": [9]}}))
+            os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], check=False)
+    assert proc.returncode == -signal.SIGKILL
+    ws2 = Workspace(root)
+    assert ws2.read_arrow("t").column("x").to_pylist() == [1, 2, 3]
+    assert not ws2.has_table("u")
+    # the orphaned versions are swept by the next writer
+    with ws2.transaction("next") as tx:
+        tx.write("v", pa.table({"z": [1]}))
+    versions = [p.name for p in (root / "lake" / "t").iterdir()]
+    assert versions == [ws2.tables()["t"]["version"]]
+
+
+def test_concurrent_writer_is_refused(ws):
+    with ws.transaction("a"), pytest.raises(WorkspaceError), ws.transaction("b"):
+        pass
+
+
+def test_evidence_is_content_addressed(ws, tmp_path):
+    f = tmp_path / "建设银行交易明细信息.csv"
+    f.write_bytes("交易卡号\t,交易金额\t\n6222\t,100\t\n".encode("gb18030"))
+    sha = ws.store_evidence(f)
+    assert ws.store_evidence(f) == sha
+    assert ws.evidence_path(sha).read_bytes() == f.read_bytes()
+
+
+def test_unknown_table_error_lists_tables(ws):
+    with pytest.raises(WorkspaceError) as err:
+        ws.read_arrow("nope")
+    assert "nope" in err.value.zh
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet", "xlsx"])
+def test_export_masks_personal_data_and_audits(ws, tmp_path, fmt):
+    with ws.transaction("t") as tx:
+        tx.write("persons", pa.table({"id_number": ["11010519491231002X"], "name": ["张三丰"],
+                                      "phone": ["13800138000"], "account": ["6222021234567890"]}))
+    out = tmp_path / f"persons.{fmt}"
+    assert export_table(ws, "persons", fmt, out, role="viewer") == 1
+    if fmt in ("csv", "jsonl"):
+        text = out.read_text("utf-8-sig")
+        assert "110105********002X" in text and "138****8000" in text and "张**" in text
+        assert "6222021234567890" in text
+    audit = [json.loads(line) for line in (ws.root / "audit.jsonl").read_text("utf-8").splitlines()]
+    assert audit[-1]["action"] == "export" and audit[-1]["masked"] == ["id_number", "name", "phone"]
+    export_table(ws, "persons", fmt, out, role="investigator")
+    assert json.loads((ws.root / "audit.jsonl").read_text("utf-8").splitlines()[-1])["masked"] == []
+
+
+def test_cli_tables_export_and_plain_errors(tmp_path):
+    root = tmp_path / "ws"
+    ws = Workspace(root)
+    with ws.transaction("t") as tx:
+        tx.write("t1", pa.table({"a": [1, 2]}))
+    env = {**os.environ, "CHAINBREAKER_WORKSPACE": str(root)}
+    cb = [sys.executable, "-m", "chainbreaker.cli.main"]
+    out = subprocess.run([*cb, "tables"], capture_output=True, text=True, env=env, check=True)
+    assert "t1" in out.stdout
+    res = subprocess.run([*cb, "export", "t1", "--format", "csv", "--out", str(tmp_path / "t1.csv")],
+                         capture_output=True, text=True, env=env, check=True)
+    assert (tmp_path / "t1.csv").exists() and "2" in res.stdout
+    bad = subprocess.run([*cb, "export", "missing", "--format", "csv", "--out", str(tmp_path / "x.csv")],
+                         capture_output=True, text=True, env=env)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr and "missing" in bad.stderr

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -43,7 +43,7 @@ def parse_amount(text: str | None) -> tuple[Decimal | None, str | None]:
         return None, "amount_invalid"
     if not value.is_finite() or abs(value) > MAX_AMOUNT:
         return None, "amount_invalid"
-    value = value.quantize(_CENT)
+    value = value.quantize(_CENT, rounding=ROUND_HALF_UP)  # 四舍五入, as banks and DuckDB round
     return (-value if negative else value), None
 
 
@@ -100,6 +100,8 @@ REASONS_ZH = {
     "id_invalid": "证件号码无效",
     "key_missing": "主键为空",
     "duplicate_key": "主键重复",
+    "file_unusable": "文件无法识别或读取（整个文件未导入）",
+    "txn_failed": "交易未成功（交易是否成功为否/失败）",
 }
 
 

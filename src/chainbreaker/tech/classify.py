@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 
 LEXICON_PATH = Path(__file__).with_name("lexicon.yaml")
-_JIEBA_LOCK = threading.Lock()
+_JIEBA_LOCK = threading.RLock()
 _WINDOW = 6  # characters of context either side of a hit that jieba segments
 
 
@@ -162,7 +162,7 @@ def _is_word(text: str, start: int, end: int) -> bool:
     """True when jieba segments text[start:end] as one word (or a run of whole words) in context."""
     lo, hi = max(0, start - _WINDOW), min(len(text), end + _WINDOW)
     with _JIEBA_LOCK:
-        spans = segmenter().tokenize(text[lo:hi], HMM=False)
+        spans = list(segmenter().tokenize(text[lo:hi], HMM=False))
     starts = {s + lo for _, s, _ in spans}
     ends = {e + lo for _, _, e in spans}
     return start in starts and end in ends
@@ -212,7 +212,7 @@ _ODDS = re.compile(r"(?<![\d.])(?:[1-9]|1\d)\.\d{2}(?![\d.%])")
 _ODDS_WORDS = re.compile(r"主队|客队|让球|大小|赔率|独赢|主胜|客胜|平局|odds|handicap|1x2", re.I)
 _TICKER = re.compile(r"(恭喜|喜中|成功提款|成功出款|提款成功|中奖|赢得).{0,20}?\d[\d,.]*\s*(元|万|rmb|usdt)?", re.I)
 _APP = re.compile(r"\.(?:apk|ipa)(?:[?#\"'\s]|$)|itms-services://|\.mobileconfig", re.I)
-_REGISTER = re.compile(r"立即注册|免费注册|注册送|马上注册|立即开户|免费开户|sign\s*up|register now", re.I)
+_REGISTER = re.compile(r"立即注册|免费注册|马上注册|立即开户|免费开户|sign\s*up|register now", re.I)
 
 
 def structure_features(parts: PageParts, html: str) -> list[tuple[str, str]]:

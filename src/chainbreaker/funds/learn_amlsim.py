@@ -1,0 +1,105 @@
+"""Load the IBM AMLSim sample (``../shared/data/aml/``) into a workspace, for evaluating ``funds learn``.
+
+AMLSim's ``transactions.csv.gz`` is an edge list (tran_id, orig_acct, bene_acct, tx_type, base_amt,
+tran_timestamp, is_sar, alert_id). This small loader maps it to the canonical ``transactions``
+table (exact DECIMAL(18,2) amounts, UTC times, source file hash and line number as evidence) and
+derives account labels from ``sar_accounts.csv`` (an account listed there → 1, every other account
+seen in a transfer → 0). The data never goes into the repository; it is read at run time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from chainbreaker.errors import InputError
+from chainbreaker.model.schemas import TRANSACTIONS
+from chainbreaker.workspace import Workspace
+
+AMLSIM_DIR = Path(__file__).resolve().parents[4] / "shared" / "data" / "aml" / "amlsim_10k_stock"
+
+
+@dataclass
+class AmlSimLoad:
+    transactions: int
+    accounts: int
+    sar_accounts: int
+    labels_path: Path
+
+
+def _q(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def load_amlsim(ws: Workspace, data_dir: Path = AMLSIM_DIR, labels_out: Path | None = None,
+                sample_accounts: int | None = None, seed: int = 0) -> AmlSimLoad:
+    """Write AMLSim transfers as canonical ``transactions`` and a labels CSV (account,label).
+
+    ``sample_accounts`` keeps the transfers among a seeded random subset of accounts (all SAR
+    accounts of the kept alerts stay together: whole alerts are sampled, so typologies stay intact).
+    """
+    tx_path = data_dir / "transactions.csv.gz"
+    sar_path = data_dir / "sar_accounts.csv"
+    for path in (tx_path, sar_path):
+        if not path.exists():
+            raise InputError(f"找不到 AMLSim 文件：{path}", f"AMLSim file not found: {path}")
+    sha = ws.store_evidence(tx_path)
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(
+        f"""CREATE TABLE raw AS SELECT row_number() OVER () + 1 AS src_row, *
+            FROM read_csv({_q(tx_path)}, header = true, columns = {{
+              'tran_id': 'BIGINT', 'orig_acct': 'VARCHAR', 'bene_acct': 'VARCHAR', 'tx_type': 'VARCHAR',
+              'base_amt': 'DECIMAL(18,2)', 'tran_timestamp': 'TIMESTAMPTZ', 'is_sar': 'BOOLEAN',
+              'alert_id': 'BIGINT'}})"""
+    )
+    con.execute(f"CREATE TABLE sar AS SELECT DISTINCT CAST(ACCOUNT_ID AS VARCHAR) AS account "
+                f"FROM read_csv({_q(sar_path)}, header = true)")
+    if sample_accounts is not None:
+        # Keep a seeded subset of accounts plus every account of the alerts they belong to.
+        con.execute(f"SELECT setseed({(seed % 1000) / 1000.0})")
+        con.execute(
+            f"""CREATE TABLE keep AS
+                WITH accts AS (SELECT orig_acct AS account FROM raw UNION SELECT bene_acct FROM raw),
+                     picked AS (SELECT account FROM accts ORDER BY hash(account || '{seed}') LIMIT {int(sample_accounts)}),
+                     alerts AS (SELECT DISTINCT alert_id FROM raw WHERE alert_id >= 0
+                                AND (orig_acct IN (SELECT account FROM picked) OR bene_acct IN (SELECT account FROM picked))),
+                     alert_accts AS (SELECT orig_acct AS account FROM raw WHERE alert_id IN (SELECT alert_id FROM alerts)
+                                     UNION SELECT bene_acct FROM raw WHERE alert_id IN (SELECT alert_id FROM alerts))
+                SELECT account FROM picked UNION SELECT account FROM alert_accts"""
+        )
+        con.execute("DELETE FROM raw WHERE orig_acct NOT IN (SELECT account FROM keep) "
+                    "OR bene_acct NOT IN (SELECT account FROM keep)")
+    table = con.sql(
+        f"""SELECT 'amlsim-' || tran_id AS txn_id, CAST(tran_id AS VARCHAR) AS serial_no,
+                   orig_acct AS from_account, bene_acct AS to_account,
+                   NULL::VARCHAR AS from_name, NULL::VARCHAR AS to_name,
+                   NULL::VARCHAR AS from_bank, NULL::VARCHAR AS to_bank,
+                   base_amt AS amount, 'USD' AS currency, tran_timestamp AS ts,
+                   tx_type AS channel, NULL::VARCHAR AS summary, NULL::VARCHAR AS ip, NULL::VARCHAR AS mac,
+                   false AS is_cash, NULL::VARCHAR AS direction_raw,
+                   NULL::DECIMAL(18,2) AS from_balance, NULL::DECIMAL(18,2) AS to_balance,
+                   'both' AS requested_side, '{sha}' AS src_sha256, 'transactions.csv.gz' AS src_file,
+                   src_row
+            FROM raw ORDER BY src_row"""
+    ).to_arrow_table()
+    table = table.cast(TRANSACTIONS)
+    labels = con.sql(
+        """WITH accts AS (SELECT orig_acct AS account FROM raw UNION SELECT bene_acct FROM raw)
+           SELECT account, CASE WHEN account IN (SELECT account FROM sar) THEN 1 ELSE 0 END AS label
+           FROM accts ORDER BY account"""
+    ).to_arrow_table()
+    with ws.transaction("funds.load_amlsim", inputs=[sha], settings={"sample_accounts": sample_accounts,
+                                                                     "seed": seed}) as tx:
+        tx.write("transactions", table)
+        tx.counts["transactions"] = table.num_rows
+    labels_out = labels_out or (ws.root / "amlsim_labels.csv")
+    import pyarrow.csv as pacsv
+
+    pacsv.write_csv(labels, labels_out, pacsv.WriteOptions(quoting_style="none"))
+    positives = int(pa.compute.sum(labels.column("label")).as_py() or 0)
+    return AmlSimLoad(transactions=table.num_rows, accounts=labels.num_rows, sar_accounts=positives,
+                      labels_path=labels_out)

@@ -1,0 +1,435 @@
+"""Ingest of travel records: ``chainbreaker ingest travel PATH...``.
+
+Five kinds of file, recognised by their headers (or named by a YAML profile's ``kind:``):
+出入境记录 (crossings), 民航订票/离港 (flights), 铁路 (trains), 旅店住宿 (hotels), 亲属关系 (kin).
+Rows that cannot be used go to quarantine with the reason; invalid ID numbers are kept and
+flagged; the same record delivered twice (two feeds, or a file sent twice under another name) is
+stored once and every source row is listed in ``travel_record_sources``. The whole ingest is one
+workspace transaction: all tables change together or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from chainbreaker.errors import InputError, MappingError
+from chainbreaker.ingest.mapping import load_profile, match_score, normalise_header, resolve_columns
+from chainbreaker.ingest.quarantine import Quarantine
+from chainbreaker.ingest.readers import BAD_BYTES, expand_paths, open_table
+from chainbreaker.ingest.values import REASONS_ZH, parse_date, parse_time
+from chainbreaker.model.schemas import INGESTED_FILES
+from chainbreaker.people.destinations import load_destinations
+from chainbreaker.people.persons import resolve_person
+from chainbreaker.people.schemas import RECORD_SOURCES, TABLES
+from chainbreaker.workspace import Workspace
+
+REASONS_ZH.setdefault("direction_unknown", "收付/借贷标志无法识别")
+TRAVEL_REASONS = {
+    "travel_direction_unknown": "出入境类别无法识别（应为出境/入境）",
+    "travel_time_future": "时间晚于导入时间（未来时间）",
+    "travel_flight_missing": "航班号或航班日期为空/无效",
+    "travel_train_missing": "车次或发车日期为空/无效",
+    "travel_hotel_missing": "旅店名称或入住时间为空/无效",
+    "travel_kin_missing": "亲属关系缺少一方的身份信息",
+}
+for _code, _zh in TRAVEL_REASONS.items():
+    REASONS_ZH.setdefault(_code, _zh)
+
+SPECS: dict[str, dict[str, list[str]]] = {
+    "crossings": {
+        "name": ["姓名", "中文姓名", "name"],
+        "nationality": ["国籍/地区", "国籍", "国籍地区", "nationality"],
+        "gender": ["性别", "gender", "sex"],
+        "id_number": ["身份证号", "公民身份号码", "身份证号码", "id_number"],
+        "doc_type": ["证件类别", "证件类型", "证件种类"],
+        "doc_no": ["证件号码", "护照号码", "证件号", "doc_no", "passport_no"],
+        "birth_date": ["出生日期", "birth_date"],
+        "ts": ["出入日期时间", "出入境日期时间", "出入境时间", "出入日期", "通关时间"],
+        "port": ["出入口岸", "出入境口岸", "口岸"],
+        "visa_type": ["签证种类", "签证类型"],
+        "country": ["前往/归来国家/地区", "前往归来国家", "前往国家/地区", "前往国家", "目的地国家"],
+        "direction": ["出入境类别", "出入境标志", "出入标识", "出入境方向", "出入境"],
+        "transport": ["交通方式"],
+        "vehicle": ["交通工具", "交通工具号", "航班车次"],
+        "tour_no": ["旅游团号", "团号", "旅行团号"],
+        "hukou": ["户籍地", "户籍地址", "户籍"],
+    },
+    "flights": {
+        "name": ["旅客姓名", "姓名"],
+        "id_number": ["证件号码", "身份证号", "证件号", "旅客证件号"],
+        "flight_no": ["航班号"],
+        "flight_date": ["航班日期", "起飞日期", "乘机日期"],
+        "seat": ["座位", "座位号", "座位号码"],
+        "group_flag": ["团体标识", "团队标识", "团体标志"],
+        "cobook_id": ["共同订票标识", "共同订票", "订座记录编号", "PNR"],
+        "dep_country": ["离港国家", "出发国家", "离港国家/地区"],
+        "arr_country": ["进港国家", "到达国家", "进港国家/地区"],
+    },
+    "trains": {
+        "name": ["姓名", "乘车人姓名", "旅客姓名"],
+        "id_number": ["证件号码", "身份证号", "证件号"],
+        "train_no": ["车次"],
+        "dep_date": ["发车日期", "乘车日期"],
+        "car_no": ["车厢号", "车厢"],
+        "seat_no": ["座位号", "席位号"],
+        "from_station": ["发站", "出发站", "始发站"],
+        "to_station": ["到站", "到达站"],
+    },
+    "hotels": {
+        "name": ["姓名", "旅客姓名"],
+        "id_number": ["证件号码", "身份证号", "证件号"],
+        "hotel_name": ["旅店名称", "旅馆名称", "酒店名称"],
+        "room_no": ["房间号码", "房间号", "房号"],
+        "checkin": ["入住时间", "入住日期"],
+        "checkout": ["离店时间", "退房时间", "离店日期"],
+    },
+    "kin": {
+        "name": ["本人姓名", "姓名"],
+        "id_number": ["本人身份证号", "本人证件号码", "身份证号", "证件号码"],
+        "kin_name": ["亲属姓名", "关系人姓名"],
+        "kin_id_number": ["亲属身份证号", "关系人身份证号", "亲属证件号码", "关系人证件号码"],
+        "relation": ["关系", "亲属关系", "与本人关系"],
+    },
+}
+# Fields whose presence identifies a kind of file.
+SIGNATURES: dict[str, tuple[str, ...]] = {
+    "crossings": ("ts", "direction"),
+    "flights": ("flight_no", "flight_date"),
+    "trains": ("train_no", "car_no"),
+    "hotels": ("hotel_name", "room_no"),
+    "kin": ("kin_id_number", "relation"),
+}
+KIND_ZH = {"crossings": "出入境记录", "flights": "民航订票/离港", "trains": "铁路", "hotels": "旅店住宿", "kin": "亲属关系"}
+EXIT_WORDS = {"出境", "出", "e", "exit", "out", "departure", "离境", "1"}
+ENTRY_WORDS = {"入境", "入", "i", "entry", "in", "arrival", "2"}
+TRUE_WORDS = {"是", "y", "yes", "1", "true", "团体", "团队", "t"}
+FUTURE_SLACK = dt.timedelta(days=1)
+_KNOWN = {normalise_header(s) for spec in SPECS.values() for syns in spec.values() for s in syns}
+
+
+def _known_header(name: str) -> bool:
+    return normalise_header(name) in _KNOWN
+
+
+@dataclass
+class IngestSummary:
+    files: int = 0
+    files_skipped_already_ingested: int = 0
+    rows_read: int = 0
+    rows_kept: int = 0
+    quarantined_by_reason: dict[str, int] = field(default_factory=dict)
+    duplicates_merged: int = 0
+    invalid_ids: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+    run_id: str = ""
+
+
+def detect_kind(header: list[str], profile: dict[str, Any], file_name: str) -> str:
+    """Which kind of travel file a header belongs to."""
+    if profile.get("kind"):
+        kind = str(profile["kind"])
+        if kind not in SPECS:
+            raise MappingError(f"映射配置中的 kind“{kind}”无效，应为：{'、'.join(SPECS)}。",
+                               f"Profile kind '{kind}' is invalid; use one of {', '.join(SPECS)}.")
+        return kind
+    norm = {normalise_header(h) for h in header}
+    best: tuple[int, str] | None = None
+    for kind, spec in SPECS.items():
+        sig = SIGNATURES[kind]
+        if all(any(normalise_header(s) in norm for s in spec[f]) for f in sig):
+            score = match_score(header, spec)
+            if best is None or score > best[0]:
+                best = (score, kind)
+    if best is None:
+        raise MappingError(
+            f"无法识别 {file_name} 的类型（出入境/民航/铁路/旅店/亲属关系）。现有列：{'、'.join(header)}。"
+            "可用 --profile 指定 kind 与列名映射。",
+            f"Cannot tell what kind of travel file {file_name} is. Columns: {', '.join(header)}. "
+            "Use --profile with 'kind:' and a column mapping.",
+        )
+    return best[1]
+
+
+def _direction(raw: str | None, values: dict[str, str]) -> str | None:
+    if raw is None:
+        return None
+    mapped = values.get(raw, raw).strip().lower()
+    if mapped in EXIT_WORDS or mapped.startswith("出"):
+        return "exit"
+    if mapped in ENTRY_WORDS or mapped.startswith("入"):
+        return "entry"
+    return None
+
+
+def _rid(kind: str, *parts: object) -> str:
+    text = kind + "|" + "|".join("" if p is None else str(p) for p in parts)
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:20]
+
+
+class _FileParser:
+    """Turns the rows of one file into canonical records or quarantine entries."""
+
+    def __init__(self, kind: str, columns: dict[str, str], header: list[str], values: dict[str, dict[str, str]],
+                 now: dt.datetime, q: Quarantine, file_name: str, sha: str,
+                 nationality: Callable[[str | None], str | None] = lambda x: x) -> None:
+        self.kind = kind
+        self.nationality = nationality
+        self.idx = {f: header.index(c) for f, c in columns.items()}
+        self.header = header
+        self.values = values
+        self.now = now
+        self.q = q
+        self.file_name = file_name
+        self.sha = sha
+        self.parse: Callable[[dict[str, str | None]], dict[str, Any] | str] = getattr(self, f"_{kind}")
+
+    def get(self, row: list[str | None], fld: str) -> str | None:
+        i = self.idx.get(fld)
+        return row[i] if i is not None and i < len(row) else None
+
+    def row(self, rownum: int, row: list[str | None], had_bad: bool) -> dict[str, Any] | None:
+        vals = {f: (row[i] if i < len(row) else None) for f, i in self.idx.items()}
+        reason: str | None = None
+        if had_bad and any(v and BAD_BYTES in v for v in vals.values()):
+            reason = "bad_bytes"
+        elif len(row) > len(self.header) and any(v is not None for v in row[len(self.header):]):
+            reason = "too_many_fields"
+        out = self.parse(vals) if reason is None else reason
+        if isinstance(out, str):
+            raw = {self.header[i] if i < len(self.header) else f"extra_{i}": v for i, v in enumerate(row) if v is not None}
+            self.q.add(self.file_name, self.sha, rownum, out, raw)
+            return None
+        out.update(n_sources=1, src_sha256=self.sha, src_file=self.file_name, src_row=rownum)
+        return out
+
+    def _time(self, text: str | None) -> tuple[dt.datetime | None, str | None]:
+        value, err = parse_time(text)
+        if value is not None and value > self.now + FUTURE_SLACK:
+            return None, "travel_time_future"
+        return value, err
+
+    def _date(self, text: str | None) -> tuple[dt.date | None, str | None]:
+        value, err = parse_date(text)
+        if value is not None and value > (self.now + FUTURE_SLACK).date():
+            return None, "travel_time_future"
+        return value, err
+
+    def _person(self, v: dict[str, str | None], doc: bool = False) -> dict[str, Any] | None:
+        ref = resolve_person(v.get("id_number"), v.get("doc_no") if doc else None,
+                             self.nationality(v.get("nationality")), v.get("name"))
+        if ref is None:
+            return None
+        source = "id" if ref.id_valid else ("doc" if ref.key.startswith("DOC:") else "bad_id")
+        return {"person_key": ref.key, "id_number": ref.id_number, "id_valid": ref.id_valid,
+                "id_issue": ref.id_issue, "name": v.get("name"), "key_source": source}
+
+    def _crossings(self, v: dict[str, str | None]) -> dict[str, Any] | str:
+        ts, err = self._time(v.get("ts"))
+        if ts is None:
+            return err or "time_missing"
+        direction = _direction(v.get("direction"), self.values.get("direction", {}))
+        if direction is None:
+            return "travel_direction_unknown"
+        p = self._person(v, doc=True)
+        if p is None:
+            return "key_missing"
+        birth, _ = parse_date(v.get("birth_date"))
+        p.update(
+            nationality=v.get("nationality"), gender=v.get("gender"), doc_type=v.get("doc_type"),
+            doc_no=v.get("doc_no"), birth_date=birth, ts=ts, port=v.get("port"), visa_type=v.get("visa_type"),
+            country_raw=v.get("country"), direction=direction, direction_raw=v.get("direction"),
+            transport=v.get("transport"), vehicle=v.get("vehicle"), tour_no=v.get("tour_no"), hukou=v.get("hukou"),
+        )
+        p["record_id"] = _rid("crossings", p["person_key"], ts.isoformat(), direction, p["port"])
+        return p
+
+    def _flights(self, v: dict[str, str | None]) -> dict[str, Any] | str:
+        day, err = self._date(v.get("flight_date"))
+        if err == "travel_time_future":
+            return err
+        if day is None or not v.get("flight_no"):
+            return "travel_flight_missing"
+        p = self._person(v)
+        if p is None:
+            return "key_missing"
+        flight = (v.get("flight_no") or "").replace(" ", "").upper()
+        flag = (v.get("group_flag") or "").strip().lower()
+        p.update(flight_no=flight, flight_date=day, seat=(v.get("seat") or None) and v["seat"].upper(),  # type: ignore[union-attr]
+                 group_flag=flag in TRUE_WORDS, cobook_id=v.get("cobook_id"),
+                 dep_country_raw=v.get("dep_country"), arr_country_raw=v.get("arr_country"))
+        p["record_id"] = _rid("flights", p["person_key"], flight, day.isoformat())
+        return p
+
+    def _trains(self, v: dict[str, str | None]) -> dict[str, Any] | str:
+        day, err = self._date(v.get("dep_date"))
+        if err == "travel_time_future":
+            return err
+        if day is None or not v.get("train_no"):
+            return "travel_train_missing"
+        p = self._person(v)
+        if p is None:
+            return "key_missing"
+        train = (v.get("train_no") or "").upper()
+        p.update(train_no=train, dep_date=day, car_no=v.get("car_no"), seat_no=v.get("seat_no"),
+                 from_station=v.get("from_station"), to_station=v.get("to_station"))
+        p["record_id"] = _rid("trains", p["person_key"], train, day.isoformat(), p["car_no"], p["seat_no"])
+        return p
+
+    def _hotels(self, v: dict[str, str | None]) -> dict[str, Any] | str:
+        checkin, err = self._time(v.get("checkin"))
+        if err == "travel_time_future":
+            return err
+        if checkin is None or not v.get("hotel_name"):
+            return "travel_hotel_missing"
+        checkout, _ = self._time(v.get("checkout"))
+        p = self._person(v)
+        if p is None:
+            return "key_missing"
+        p.update(hotel_name=v.get("hotel_name"), room_no=v.get("room_no"), checkin=checkin, checkout=checkout)
+        p["record_id"] = _rid("hotels", p["person_key"], p["hotel_name"], p["room_no"], checkin.isoformat())
+        return p
+
+    def _kin(self, v: dict[str, str | None]) -> dict[str, Any] | str:
+        a = resolve_person(v.get("id_number"), None, None, v.get("name"))
+        b = resolve_person(v.get("kin_id_number"), None, None, v.get("kin_name"))
+        if a is None or b is None:
+            return "travel_kin_missing"
+        out: dict[str, Any] = {"person_key": a.key, "id_number": a.id_number, "id_valid": a.id_valid, "name": v.get("name"),
+               "kin_key": b.key, "kin_id_number": b.id_number, "kin_id_valid": b.id_valid,
+               "kin_name": v.get("kin_name"), "relation": v.get("relation")}
+        out["record_id"] = _rid("kin", *sorted([a.key, b.key]), v.get("relation"))
+        return out
+
+
+def _already_ingested(ws: Workspace) -> set[str]:
+    if not ws.has_table("ingested_files"):
+        return set()
+    t = ws.read_arrow("ingested_files", ["file_sha256", "source_kind"])
+    return {s for s, k in zip(t["file_sha256"].to_pylist(), t["source_kind"].to_pylist(), strict=True)
+            if k == "travel"}
+
+
+def ingest_travel(ws: Workspace, paths: list[Path], profile: Path | None = None,
+                  now: dt.datetime | None = None, progress: Callable[[str], None] | None = None) -> IngestSummary:
+    """Ingest travel files into the lake (one atomic transaction)."""
+    files = expand_paths(paths)
+    if not files:
+        raise InputError("没有找到可导入的表格文件（CSV/TXT/XLSX）。", "No table files (CSV/TXT/XLSX) found to ingest.")
+    prof = load_profile(profile)
+    now = now or dt.datetime.now(dt.UTC)
+    summary = IngestSummary()
+    seen = _already_ingested(ws)
+    nat = load_destinations(ws.config_dir).code_for
+    with ws.transaction("people.ingest", inputs=[str(p) for p in files],
+                        settings={"profile": str(profile) if profile else None}) as tx:
+        summary.run_id = tx.run_id
+        q = Quarantine("travel", tx.run_id)
+        records: dict[str, list[dict[str, Any]]] = {k: [] for k in SPECS}
+        ingested: list[dict[str, Any]] = []
+        for path in files:
+            summary.files += 1
+            sha = ws.store_evidence(path)
+            if sha in seen:
+                summary.files_skipped_already_ingested += 1
+                continue
+            seen.add(sha)
+            tf = open_table(path, expected=_known_header)
+            kind = detect_kind(tf.header, prof, path.name)
+            mapping = resolve_columns(tf.header, SPECS[kind], required=list(SIGNATURES[kind]),
+                                      any_of=[("id_number", "doc_no")] if kind == "crossings" else None,
+                                      profile=prof, file_name=path.name)
+            before = len(q)
+            parser = _FileParser(kind, mapping.columns, tf.header, mapping.values, now, q, path.name, sha,
+                                 nationality=nat)
+            n_read = kept = 0
+            for rownum, values, had_bad in tf.rows():
+                if all(v is None for v in values):
+                    continue
+                n_read += 1
+                rec = parser.row(rownum, values, had_bad)
+                if rec is not None:
+                    records[kind].append(rec)
+                    kept += 1
+                    if kind != "kin" and rec.get("id_valid") is False and rec.get("id_number"):
+                        summary.invalid_ids += 1
+            summary.rows_read += n_read
+            summary.rows_kept += kept
+            summary.by_kind[kind] = summary.by_kind.get(kind, 0) + kept
+            ingested.append({"file_sha256": sha, "file_name": path.name, "path": str(path), "source_kind": "travel",
+                             "layout": kind, "encoding": tf.encoding, "rows_read": n_read, "rows_kept": kept,
+                             "rows_quarantined": len(q) - before, "run_id": tx.run_id, "ingested_at": now})
+            if progress:
+                progress(f"{path.name}: {KIND_ZH[kind]} {kept:,}/{n_read:,}")
+        with tx.timed("merge"):
+            for kind, rows in records.items():
+                if rows:
+                    summary.duplicates_merged += _merge(tx, kind, rows)
+        if len(q):
+            tx.write("quarantine", q.table(), mode="append")
+        if ingested:
+            tx.write("ingested_files", pa.Table.from_pylist(ingested, schema=INGESTED_FILES), mode="append")
+        summary.quarantined_by_reason = dict(Counter(q.by_reason))
+        tx.counts.update(rows_read=summary.rows_read, rows_kept=summary.rows_kept,
+                         duplicates_merged=summary.duplicates_merged, invalid_ids=summary.invalid_ids,
+                         quarantined=sum(summary.quarantined_by_reason.values()), by_kind=summary.by_kind)
+    return summary
+
+
+def _merge(tx: Any, kind: str, rows: list[dict[str, Any]]) -> int:
+    """Union new rows with the table's current rows; one row per record_id. Returns rows merged away."""
+    table_name, schema = TABLES[kind]
+    new = pa.Table.from_pylist(rows, schema=schema)
+    sources = new.select(["record_id", "src_sha256", "src_file", "src_row"]).append_column(
+        "kind", pa.array([kind] * new.num_rows, pa.string())).append_column(
+        "run_id", pa.array([tx.run_id] * new.num_rows, pa.string())).select(RECORD_SOURCES.names)
+    tx.write("travel_record_sources", sources.cast(RECORD_SOURCES), mode="append")
+    tx.con.register("_new_travel", new)
+    cols = ", ".join(f'"{c}"' for c in schema.names if c != "n_sources")
+    old = f"SELECT {cols}, n_sources, 0 AS _o FROM {table_name}" if tx.has_table(table_name) else None
+    union = (old + " UNION ALL " if old else "") + f"SELECT {cols}, n_sources, 1 AS _o FROM _new_travel"
+    if kind == "crossings":
+        union = _relink_sql(union)
+    before = int(tx.con.sql(f"SELECT count(*) FROM ({union})").fetchall()[0][0])
+    sql = f"""
+        SELECT {cols}, _n AS n_sources FROM (
+            SELECT *, sum(n_sources) OVER (PARTITION BY record_id) AS _n,
+                   row_number() OVER (PARTITION BY record_id ORDER BY _o, src_sha256, src_row) AS _rn
+            FROM ({union})
+        ) WHERE _rn = 1
+    """
+    merged = tx.con.sql(sql).to_arrow_table()
+    tx.con.unregister("_new_travel")
+    after = tx.write(table_name, merged.select(schema.names).cast(schema))
+    return before - after
+
+
+def _relink_sql(union: str) -> str:
+    """Link a record whose ID number failed validation to the person with the same document number,
+    nationality and name (when exactly one such person has a valid ID); the record keeps its
+    ``id_valid = false`` flag and says ``key_source = 'doc_link'``. Record ids are recomputed so that
+    the same crossing from two feeds is recognised as one."""
+    return f"""
+        WITH u AS ({union}),
+        docmap AS (
+            SELECT nationality, doc_no, name, min(person_key) AS pk, count(DISTINCT person_key) AS n
+            FROM u WHERE id_valid AND doc_no IS NOT NULL GROUP BY 1, 2, 3
+        ),
+        r AS (
+            SELECT u.* REPLACE (
+                       CASE WHEN NOT u.id_valid AND d.n = 1 THEN d.pk ELSE u.person_key END AS person_key,
+                       CASE WHEN NOT u.id_valid AND d.n = 1 THEN 'doc_link' ELSE u.key_source END AS key_source)
+            FROM u LEFT JOIN docmap d ON NOT u.id_valid AND d.doc_no = u.doc_no
+                 AND d.nationality IS NOT DISTINCT FROM u.nationality AND d.name IS NOT DISTINCT FROM u.name
+        )
+        SELECT r.* REPLACE (substr(sha1(concat_ws('|', 'crossings', person_key, CAST(epoch_us(ts) AS VARCHAR),
+                                                  direction, coalesce(port, ''))), 1, 20) AS record_id)
+        FROM r
+    """

@@ -1,0 +1,387 @@
+"""The website scan (网站扫描) service: fetch under personas, render, decode, detect, classify, store.
+
+``scan(ws, targets, render=False, depth=0, ...)`` fetches every target under every persona
+(politely, contacting only the target hosts), optionally renders pages in headless Chromium,
+analyses each capture, runs the detectors and writes, in one workspace transaction:
+
+* the captured bodies, rendered DOMs and screenshots to the evidence store;
+* lake tables ``tech_captures`` (one row per persona fetch), ``tech_pages`` (analysis of each
+  capture), ``tech_indicators`` (payment/contact/infrastructure indicators per capture);
+* findings of chain ``tech`` (this scan's subjects replace earlier findings on the same subjects);
+* bank cards and crypto addresses found on pages into ``accounts`` (origin ``web_indicator``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import pyarrow as pa
+
+from chainbreaker.errors import InputError
+from chainbreaker.model.finding import FINDINGS_SCHEMA, Finding, findings_table
+from chainbreaker.tech.detectors import RULES, Draft, PageView, analyze_page, detect_host, detect_page
+from chainbreaker.tech.fetch import Capture, Fetcher, FetchLimits, host_of
+from chainbreaker.tech.personas import Persona, default_personas
+
+TS = pa.timestamp("us", tz="UTC")
+TECH_CAPTURES = pa.schema([
+    ("run_id", pa.string()), ("scanned_at", TS), ("host", pa.string()), ("url", pa.string()),
+    ("persona", pa.string()), ("rendered", pa.bool_()), ("status", pa.int32()), ("final_url", pa.string()),
+    ("redirects", pa.string()), ("offsite_redirect", pa.string()), ("headers", pa.string()),
+    ("capture_sha256", pa.string()), ("screenshot_sha256", pa.string()), ("bytes", pa.int64()),
+    ("truncated", pa.bool_()), ("bad_bytes", pa.bool_()), ("error", pa.string()), ("elapsed_s", pa.float64()),
+])
+TECH_PAGES = pa.schema([
+    ("run_id", pa.string()), ("host", pa.string()), ("url", pa.string()), ("persona", pa.string()),
+    ("rendered", pa.bool_()), ("capture_sha256", pa.string()), ("title", pa.string()), ("keywords", pa.string()),
+    ("description", pa.string()), ("meta_refresh", pa.string()), ("text_chars", pa.int64()),
+    ("score", pa.float64()), ("is_gambling", pa.bool_()), ("reasons", pa.string()),
+    ("script_srcs", pa.string()), ("iframes", pa.string()), ("scripts", pa.string()),
+    ("hidden_blocks", pa.string()), ("offsite_hosts", pa.string()), ("error_signatures", pa.string()),
+])
+TECH_INDICATORS = pa.schema([
+    ("host", pa.string()), ("url", pa.string()), ("persona", pa.string()), ("kind", pa.string()),
+    ("value", pa.string()), ("context", pa.string()), ("capture_sha256", pa.string()),
+])
+MAX_PAGES_PER_HOST = 50
+
+
+@dataclass
+class ScanResult:
+    run_id: str
+    targets: list[str]
+    urls: list[str]
+    captures: int
+    findings: list[Finding]
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    indicators: int = 0
+    accounts_linked: int = 0
+    seconds: float = 0.0
+
+    def rules_by_host(self) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for f in self.findings:
+            host = f.subject_key if f.subject_type == "site" else urlsplit(f.subject_key).netloc
+            out.setdefault(host, set()).add(f.rule_id)
+        return out
+
+
+# ------------------------------------------------------------------------------- targets
+def normalize_target(text: str) -> str | None:
+    text = text.strip()
+    if not text or text.startswith("#"):
+        return None
+    if "://" not in text:
+        text = "http://" + text
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or " " in parts.netloc:
+        return None
+    return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
+
+
+def read_targets(targets: list[str], from_file: Path | None = None) -> list[str]:
+    raw = list(targets)
+    if from_file is not None:
+        try:
+            raw += Path(from_file).read_text("utf-8-sig", errors="replace").splitlines()
+        except OSError as exc:
+            raise InputError(f"无法读取目标列表文件 {from_file}：{exc}", f"Cannot read target list {from_file}: {exc}") from exc
+    urls: list[str] = []
+    bad: list[str] = []
+    for item in raw:
+        url = normalize_target(item)
+        if url is None:
+            if item.strip() and not item.strip().startswith("#"):
+                bad.append(item.strip())
+        elif url not in urls:
+            urls.append(url)
+    if not urls:
+        raise InputError("没有可扫描的网址" + (f"（无效：{', '.join(bad[:5])}）" if bad else "") + "。",
+                         "No URL to scan" + (f" (invalid: {', '.join(bad[:5])})" if bad else "") + ".",
+                         hint="例如：chainbreaker tech scan www.example.com")
+    return urls
+
+
+def _root(url: str) -> str:
+    p = urlsplit(url)
+    return f"{p.scheme}://{p.netloc}/"
+
+
+# --------------------------------------------------------------------------------- crawl
+async def _crawl(targets: list[str], personas: list[Persona], fetcher: Fetcher, depth: int,
+                 max_pages: int, on_page: Callable[[str], None] | None) -> tuple[dict[str, list[Capture]], list[dict[str, Any]]]:
+    results: dict[str, list[Capture]] = {}
+    skipped: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    per_host: dict[str, int] = {}
+    queue: asyncio.Queue[tuple[str, int]] = asyncio.Queue()
+
+    def enqueue(url: str, d: int) -> None:
+        host = host_of(url)
+        if url in seen or per_host.get(host, 0) >= max_pages or not fetcher.may_contact(url):
+            return
+        seen.add(url)
+        per_host[host] = per_host.get(host, 0) + 1
+        queue.put_nowait((url, d))
+
+    for t in targets:
+        enqueue(t, 0)
+        enqueue(_root(t), depth)  # the host's home page is the context for doorway pages
+
+    async def visit(url: str, d: int) -> None:
+        if not await fetcher.robots_allows(url):
+            skipped.append({"url": url, "reason": "robots.txt"})
+            return
+        caps = [await fetcher.fetch(url, p) for p in personas]
+        results[url] = caps
+        if on_page:
+            on_page(url)
+        if d < depth:
+            for link in _same_host_links(caps, url):
+                enqueue(link, d + 1)
+            if urlsplit(url).path == "/":
+                for link in await _sitemap_links(fetcher, url):
+                    enqueue(link, d + 1)
+
+    async def worker() -> None:
+        while True:
+            url, d = await queue.get()
+            try:
+                await visit(url, d)
+            finally:
+                queue.task_done()
+
+    workers = [asyncio.create_task(worker()) for _ in range(max(1, fetcher.limits.concurrency))]
+    await queue.join()
+    for w in workers:
+        w.cancel()
+    await asyncio.gather(*workers, return_exceptions=True)
+    return results, skipped
+
+
+def _same_host_links(caps: list[Capture], base: str) -> list[str]:
+    from selectolax.lexbor import LexborHTMLParser
+
+    host = host_of(base)
+    out: list[str] = []
+    for body in {c.body for c in caps if c.ok and c.body}:
+        tree = LexborHTMLParser(body[:2_000_000].decode("utf-8", "replace"))
+        for a in tree.css("a[href]")[:500]:
+            u = urljoin(base, (a.attributes.get("href") or "").strip()).split("#", 1)[0]
+            if host_of(u) == host and u.startswith("http") and u not in out:
+                out.append(u)
+    return out
+
+
+async def _sitemap_links(fetcher: Fetcher, root: str) -> list[str]:
+    import re
+
+    host = host_of(root)
+    maps = fetcher.sitemaps.get(host) or [urljoin(root, "/sitemap.xml")]
+    out: list[str] = []
+    for sm in maps[:3]:
+        if host_of(sm) != host:
+            continue
+        cap = await fetcher.fetch(sm, default_personas()[0], max_bytes=2_000_000)
+        if cap.ok and cap.status == 200:
+            for loc in re.findall(r"<loc>\s*([^<\s]+)\s*</loc>", cap.text()[0])[:500]:
+                out.append(urljoin(root, loc.replace("&amp;", "&")))
+    return out
+
+
+# ------------------------------------------------------------------------------- analyse
+class _Analyser:
+    """Stores evidence and analyses captures; identical bodies are parsed and classified once."""
+
+    def __init__(self, ws: Any, classify: Any) -> None:
+        self.ws = ws
+        self.classify = classify
+        self._cache: dict[tuple[str, str, int | None], PageView] = {}
+        self.bodies: dict[str, str] = {}
+
+    def view(self, cap: Capture, persona: Persona) -> tuple[PageView, bool]:
+        sha = self.ws.store_evidence_bytes(cap.body) if cap.body else ""
+        text, bad = cap.text() if cap.body else ("", False)
+        key = (sha, cap.final_url, cap.status)
+        base = self._cache.get(key)
+        if base is None:
+            base = analyze_page(text, cap.url, persona, status=cap.status, final_url=cap.final_url,
+                                classify=self.classify, capture_sha256=sha, error=cap.error)
+            self._cache[key] = base
+            if sha:
+                self.bodies[sha] = text
+        view = dataclasses.replace(base, url=cap.url, persona=persona.name, agent=persona.agent,
+                                   is_spider=persona.is_spider, has_referer=persona.has_referer, error=cap.error,
+                                   redirects=cap.redirects, offsite_redirect=cap.offsite_redirect)
+        return view, bad
+
+
+def _classifier() -> Any:
+    from chainbreaker.tech.classify import classify_page
+
+    return classify_page
+
+
+# ---------------------------------------------------------------------------------- scan
+def scan(ws: Any, targets: list[str], render: bool = False, depth: int = 0, *, own_sites: bool = False,
+         from_file: Path | None = None, personas: list[Persona] | None = None, limits: FetchLimits | None = None,
+         follow_hosts: list[str] | None = None, render_personas: list[str] | None = None,
+         render_timeout: float = 15.0, max_pages_per_host: int = MAX_PAGES_PER_HOST,
+         on_page: Callable[[str], None] | None = None) -> ScanResult:
+    """Scan ``targets`` (URLs or host names) and store captures, pages, indicators and findings."""
+    started = time.perf_counter()
+    urls = read_targets(targets, from_file)
+    if depth < 0 or depth > 5:
+        raise InputError("--depth 必须在 0 到 5 之间。", "--depth must be between 0 and 5.")
+    personas = personas or default_personas()
+    limits = limits or FetchLimits()
+    if own_sites and limits.delay > 0.05:
+        limits = dataclasses.replace(limits, delay=0.05)
+    allowed = {host_of(u) for u in urls}
+    settings = {"render": render, "depth": depth, "own_sites": own_sites, "personas": [p.name for p in personas],
+                "limits": dataclasses.asdict(limits), "follow_hosts": sorted(follow_hosts or []),
+                "render_timeout": render_timeout, "max_pages_per_host": max_pages_per_host}
+    classify = _classifier()
+    with ws.transaction("tech.scan", inputs=urls, settings=settings) as tx:
+        with tx.timed("fetch"):
+            results, skipped = asyncio.run(_run_crawl(urls, personas, allowed, limits, own_sites,
+                                                      set(follow_hosts or []), depth, max_pages_per_host, on_page))
+        analyser = _Analyser(ws, classify)
+        now = dt.datetime.now(dt.UTC)
+        views: dict[str, list[PageView]] = {}
+        capture_rows: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = []
+        by_name = {p.name: p for p in personas}
+        with tx.timed("analyse"):
+            for url, caps in results.items():
+                for cap in caps:
+                    view, bad = analyser.view(cap, by_name[cap.persona])
+                    views.setdefault(url, []).append(view)
+                    capture_rows.append(_capture_row(tx.run_id, now, cap, view.capture_sha256, bad))
+                    if cap.error:
+                        errors.append({"url": url, "persona": cap.persona, "error": cap.error})
+        if render:
+            from chainbreaker.tech.render import render_views
+
+            with tx.timed("render"):
+                rendered = render_views(ws, list(results), by_name, allowed, render_personas=render_personas,
+                                        timeout=render_timeout, classify=classify)
+            for url, rviews, rcaps in rendered:
+                views.setdefault(url, []).extend(rviews)
+                for row in rcaps:
+                    capture_rows.append({**row, "run_id": tx.run_id, "scanned_at": now})
+                    if row["error"]:
+                        errors.append({"url": url, "persona": row["persona"], "error": row["error"]})
+        with tx.timed("detect"):
+            page_drafts = {url: detect_page(vs, classify) for url, vs in views.items() if vs}
+            drafts = [d for ds in page_drafts.values() for d in ds] + detect_host(views, page_drafts)
+        with tx.timed("indicators"):
+            indicator_rows = _indicators(analyser, views)
+        findings = [Finding(run_id=tx.run_id, chain="tech", rule_id=d.rule_id, subject_type=d.subject_type,
+                            subject_key=d.subject_key, score=d.score, explanation_zh=d.explanation_zh,
+                            explanation_en=d.explanation_en, facts=d.facts, evidence=d.evidence) for d in drafts]
+        tx.write("tech_captures", pa.Table.from_pylist(capture_rows, schema=TECH_CAPTURES), mode="append")
+        tx.write("tech_pages", pa.Table.from_pylist([_page_row(tx.run_id, v) for vs in views.values() for v in vs],
+                                                    schema=TECH_PAGES), mode="append")
+        tx.write("tech_indicators", pa.Table.from_pylist(indicator_rows, schema=TECH_INDICATORS), mode="append")
+        subjects = sorted(set(views) | {host_of(u) for u in views})
+        _replace_findings(tx, findings_table(findings), subjects)
+        linked = 0
+        if indicator_rows:
+            from chainbreaker.tech.indicators import link_indicators_to_accounts
+
+            linked = int(link_indicators_to_accounts(tx) or 0)
+        tx.counts.update({"targets": len(urls), "urls": len(views), "captures": len(capture_rows),
+                          "findings": len(findings), "errors": len(errors), "skipped": len(skipped),
+                          "indicators": len(indicator_rows), "accounts_linked": linked})
+        run_id = tx.run_id
+    return ScanResult(run_id=run_id, targets=urls, urls=list(views), captures=len(capture_rows), findings=findings,
+                      errors=errors, skipped=skipped, indicators=len(indicator_rows), accounts_linked=linked,
+                      seconds=round(time.perf_counter() - started, 3))
+
+
+async def _run_crawl(urls: list[str], personas: list[Persona], allowed: set[str], limits: FetchLimits,
+                     own_sites: bool, follow: set[str], depth: int, max_pages: int,
+                     on_page: Callable[[str], None] | None) -> tuple[dict[str, list[Capture]], list[dict[str, Any]]]:
+    fetcher = Fetcher(allowed, limits, own_sites=own_sites, follow_hosts=follow)
+    try:
+        return await _crawl(urls, personas, fetcher, depth, max_pages, on_page)
+    finally:
+        await fetcher.close()
+
+
+def _capture_row(run_id: str, now: dt.datetime, cap: Capture, sha: str, bad: bool) -> dict[str, Any]:
+    return {"run_id": run_id, "scanned_at": now, "host": host_of(cap.url), "url": cap.url, "persona": cap.persona,
+            "rendered": False, "status": cap.status, "final_url": cap.final_url,
+            "redirects": json.dumps(cap.redirects, ensure_ascii=False), "offsite_redirect": cap.offsite_redirect,
+            "headers": json.dumps(cap.headers, ensure_ascii=False), "capture_sha256": sha, "screenshot_sha256": None,
+            "bytes": len(cap.body), "truncated": cap.truncated, "bad_bytes": bad, "error": cap.error,
+            "elapsed_s": cap.elapsed}
+
+
+def _page_row(run_id: str, v: PageView) -> dict[str, Any]:
+    offsite = sorted({urlsplit(u).netloc for u in v.script_srcs + v.iframes + [h for h, _ in v.links]
+                      if urlsplit(u).netloc and urlsplit(u).netloc.lower() != v.host})
+    scripts = [{"layers": s.layers, "obfuscated": s.obfuscated, "remote_urls": s.remote_urls[:5],
+                "redirects": s.redirect_targets[:3], "title_set": s.title_set} for s in v.scripts if s.layers or s.remote_urls]
+    dumps = lambda x: json.dumps(x, ensure_ascii=False, default=str)  # noqa: E731
+    return {"run_id": run_id, "host": v.host, "url": v.url, "persona": v.persona, "rendered": v.rendered,
+            "capture_sha256": v.capture_sha256, "title": v.title, "keywords": v.keywords,
+            "description": v.description, "meta_refresh": v.meta_refresh, "text_chars": len(v.text),
+            "score": v.score, "is_gambling": v.is_gambling, "reasons": dumps(v.reasons[:10]),
+            "script_srcs": dumps(v.script_srcs[:50]), "iframes": dumps(v.iframes[:50]), "scripts": dumps(scripts[:20]),
+            "hidden_blocks": dumps([{k: b[k] for k in ("technique", "offsite", "hosts")} for b in v.hidden_blocks]),
+            "offsite_hosts": dumps(offsite[:100]), "error_signatures": dumps(v.error_signatures)}
+
+
+def _indicators(analyser: _Analyser, views: dict[str, list[PageView]]) -> list[dict[str, Any]]:
+    try:  # TEMP until H8's module lands
+        from chainbreaker.tech.indicators import extract_indicators
+    except ModuleNotFoundError:
+        return []
+
+    rows: list[dict[str, Any]] = []
+    cache: dict[str, list[Any]] = {}
+    for url, vs in views.items():
+        for v in vs:
+            sha = v.capture_sha256
+            if not sha or v.status is None or v.status >= 400:
+                continue
+            if sha not in cache:
+                html = analyser.bodies.get(sha, "")
+                cache[sha] = list(extract_indicators(html, v.text, v.final_url)) if html else []
+            for ind in cache[sha]:
+                rows.append({"host": v.host, "url": url, "persona": v.persona, "kind": ind.kind,
+                             "value": ind.value, "context": ind.context, "capture_sha256": sha})
+    return rows
+
+
+def _replace_findings(tx: Any, new: pa.Table, subjects: list[str]) -> int:
+    """findings = other findings + this scan's; earlier scan findings on the same subjects are replaced."""
+    new = new.cast(FINDINGS_SCHEMA)
+    tx.con.register("_scan_findings", new)
+    tx.con.register("_scan_subjects", pa.table({"key": pa.array(subjects, pa.string())}))
+    rules = ", ".join(f"'{r}'" for r in RULES)
+    if tx.has_table("findings"):
+        sql = ("SELECT * FROM findings WHERE NOT (chain = 'tech' AND rule_id IN (" + rules + ") AND subject_key IN "
+               "(SELECT key FROM _scan_subjects)) UNION ALL SELECT * FROM _scan_findings")
+    else:
+        sql = "SELECT * FROM _scan_findings"
+    rows = tx.write("findings", tx.con.sql(sql).to_arrow_table())
+    tx.con.unregister("_scan_findings")
+    tx.con.unregister("_scan_subjects")
+    return rows
+
+
+def draft_rules(drafts: list[Draft]) -> set[str]:
+    return {d.rule_id for d in drafts}

@@ -1,0 +1,175 @@
+"""Screening on the hand-made scenario: each rule, the look-alikes, findings, evidence, coverage."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import pyarrow as pa
+import pytest
+
+from chainbreaker.errors import InputError
+from chainbreaker.funds.screen import screen
+from chainbreaker.model.finding import Finding, findings_table
+
+from .scenario import Book, build, transactions_table, write_lake
+
+
+def fired(risk: dict, account: str) -> set[str]:
+    return set(filter(None, risk[account]["rules_fired"].split(",")))
+
+
+def test_operation_accounts_score_high(risk: dict, book: Book) -> None:
+    ops = [a for a, r in book.roles.items() if r == "op"]
+    assert len(ops) == 13
+    for account in ops:
+        assert risk[account]["score"] >= 0.5, account
+        assert risk[account]["flagged"]
+
+
+def test_lookalikes_and_ordinary_accounts_stay_below_half(risk: dict, book: Book) -> None:
+    for account, role in book.roles.items():
+        if role != "op" and account in risk:
+            assert risk[account]["score"] < 0.5, (account, book.kind[account], risk[account]["rules_fired"])
+    # The look-alikes really look alike: they do show the raw pattern, just not enough of it.
+    assert "fan_in" in fired(risk, "SHOP")
+    assert "loop" in fired(risk, "FAM1")
+    assert risk["COMPANY"]["score"] < 0.2
+
+
+@pytest.mark.parametrize("account, rule", [
+    ("CARD1", "paofen"), ("CARD1", "fast_in_out"), ("CARD1", "fan_in"), ("CARD1", "card_pool"),
+    ("CARD7", "dormant"), ("PAYOUT", "fan_out"), ("SETTLE", "network"), ("SETTLE", "night"),
+    ("SETTLE", "loop"), ("MULE0", "loop"), ("CARD1", "round_amount"), ("PAYOUT", "transit"),
+])
+def test_each_rule_fires_where_expected(risk: dict, account: str, rule: str) -> None:
+    assert rule in fired(risk, account)
+
+
+@pytest.mark.parametrize("account, rule", [
+    ("CARD1", "dormant"), ("SHOP", "paofen"), ("SHOP", "fast_in_out"), ("COMPANY", "fan_out"),
+    ("FAM0", "card_pool"), ("G001", "network"), ("SHOPOWNER", "network"),
+])
+def test_rules_do_not_fire_on_the_wrong_accounts(risk: dict, account: str, rule: str) -> None:
+    assert rule not in fired(risk, account)
+
+
+def test_ranks_are_dense_and_ordered(risk: dict) -> None:
+    rows = sorted(risk.values(), key=lambda r: r["rank"])
+    assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
+    assert all(a["score"] >= b["score"] for a, b in zip(rows, rows[1:], strict=False))
+    facts = json.loads(risk["CARD1"]["key_facts"])
+    assert facts["n_payers"] > 30 and facts["flow_class"] == "transit"
+
+
+def test_findings_have_facts_explanations_and_source_rows(screened, book: Book) -> None:
+    ws, result = screened
+    findings = ws.read_arrow("findings").to_pylist()
+    assert len(findings) == result.findings > 0
+    assert {f["chain"] for f in findings} == {"funds"}
+    rows = {r["txn_id"]: r for r in book.rows}
+    for f in findings:
+        assert f["rule_id"].startswith("funds.")
+        assert f["subject_type"] == "account" and f["score"] >= 0.5
+        assert "账户" in f["explanation_zh"] and "account" in f["explanation_en"]
+        facts = json.loads(f["facts"])
+        evidence = json.loads(f["evidence"])
+        assert 0 < len(evidence) <= 20
+        assert facts["evidence_rows_total"] >= len(evidence)
+        for ref in evidence:
+            row = rows[ref["txn_id"]]
+            assert ref["file_sha256"] == row["src_sha256"] and ref["row"] == row["src_row"]
+            assert f["subject_key"] in (row["from_account"], row["to_account"])
+    by_key = {(f["subject_key"], f["rule_id"]): f for f in findings}
+    pool = json.loads(by_key[("CARD2", "funds.card_pool")]["evidence"])
+    assert all(rows[r["txn_id"]]["mac"] == "AA:BB:CC:00:11:22" for r in pool)
+    loop = json.loads(by_key[("MULE0", "funds.loop")]["evidence"])
+    assert {rows[r["txn_id"]]["to_account"] for r in loop} <= {"SETTLE", "MULE0"}
+    paofen = by_key[("CARD1", "funds.paofen")]
+    assert "跑分" in paofen["explanation_zh"] and paofen["period_start"] is not None
+
+
+def test_coverage_counts_unusable_rows(tmp_path) -> None:
+    from chainbreaker.workspace import Workspace
+
+    b = build(seed=3)
+    ws = Workspace(tmp_path / "ws")
+    table = transactions_table(b)
+    bad = table.slice(0, 3).to_pylist()
+    bad[0]["to_account"] = None  # counterparty unknown (cash)
+    bad[1]["amount"] = Decimal("0.00")
+    bad[2]["ts"] = None
+    for i, row in enumerate(bad):
+        row["txn_id"] = f"BAD{i}"
+    with ws.transaction("test") as tx:
+        tx.write("transactions", pa.concat_tables([table, pa.Table.from_pylist(bad, schema=table.schema)]))
+    result = screen(ws)
+    assert result.transactions_present == table.num_rows + 3
+    assert result.transactions_screened == table.num_rows
+    cov = {r["item"]: r for r in ws.read_arrow("funds_coverage").to_pylist()}
+    assert cov["transactions"]["share"] < 1.0
+    seen = {r["from_account"] for r in b.rows} | {r["to_account"] for r in b.rows}
+    assert cov["accounts"]["screened"] == result.accounts_screened == len(seen)
+    assert result.accounts_present == len(seen)
+
+
+def test_rescreen_replaces_own_findings_and_keeps_other_chains(tmp_path, book: Book) -> None:
+    from chainbreaker.workspace import Workspace
+
+    ws = Workspace(tmp_path / "ws")
+    write_lake(ws, book)
+    other = Finding(run_id="r", chain="tech", rule_id="tech.x", subject_type="site", subject_key="a.example",
+                    score=0.9, explanation_zh="测试", explanation_en="test")
+    with ws.transaction("test") as tx:
+        tx.write("findings", findings_table([other]))
+    first = screen(ws)
+    second = screen(ws)
+    findings = ws.read_arrow("findings").to_pylist()
+    assert sum(f["chain"] == "tech" for f in findings) == 1
+    assert sum(f["chain"] == "funds" for f in findings) == second.findings == first.findings
+    assert {f["run_id"] for f in findings if f["chain"] == "funds"} == {second.run_id}
+    run = [r for r in ws.runs() if r["run_id"] == second.run_id][0]
+    assert run["settings"]["rules_version"] == second.rules_version
+    assert run["counts"]["flagged"] == second.flagged
+
+
+def test_rules_override_changes_the_result(tmp_path, book: Book) -> None:
+    from chainbreaker.workspace import Workspace
+
+    ws = Workspace(tmp_path / "ws")
+    write_lake(ws, book)
+    (ws.config_dir / "funds_rules.yaml").write_text("flag_threshold: 0.99\n", "utf-8")
+    result = screen(ws)
+    assert 0 < result.flagged < 13
+
+
+def test_screen_without_transactions_is_a_clear_error(tmp_path) -> None:
+    from chainbreaker.workspace import Workspace
+
+    ws = Workspace(tmp_path / "ws")
+    with pytest.raises(InputError) as exc:
+        screen(ws)
+    assert "ingest" in exc.value.en
+    assert not ws.has_table("account_risk")
+
+
+def test_night_share_uses_local_time(tmp_path) -> None:
+    """02:00 in Shanghai is 18:00 UTC the day before: it must count as night."""
+    from chainbreaker.workspace import Workspace
+
+    b = Book(1)
+    for name in ("A", "B", "C"):
+        b.account(name, "normal")
+    night = dt.datetime(2026, 9, 1, 2, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    day = dt.datetime(2026, 9, 1, 14, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    for i in range(12):
+        b.pay("A", "B", 100 + i, night + dt.timedelta(days=i))
+        b.pay("C", "B", 100 + i, day + dt.timedelta(days=i))
+    ws = Workspace(tmp_path / "ws")
+    write_lake(ws, b)
+    screen(ws)
+    feats = {r["account"]: r for r in ws.read_arrow("funds_features").to_pylist()}
+    assert feats["A"]["night_share"] == 1.0
+    assert feats["C"]["night_share"] == 0.0
+    assert feats["B"]["night_share"] == 0.5

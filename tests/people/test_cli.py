@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from chainbreaker.cli.main import app
+
+
+def test_cli_ingest_analyze_mask_and_register(travel_files, tmp_path, monkeypatch):
+    out, data = travel_files
+    ws = tmp_path / "ws"
+    runner = CliRunner()
+
+    def run(*args: str):
+        r = runner.invoke(app, ["--workspace", str(ws), *args], catch_exceptions=False)
+        assert r.exit_code == 0, r.output
+        return r.output
+
+    text = run("ingest", "travel", str(out / "travel"))
+    assert "出入境记录" in text and "隔离" in text
+    text = run("people", "analyze", "--as-of", str(data.as_of))
+    assert "travel.stranded" in text and "团伙" in text
+    truth = data.truth_persons.to_pandas()
+    some = sorted(truth[truth.stranded == 1].id_number)
+    viewer = run("people", "stranded", "--limit", "500", "--role", "viewer")
+    assert not any(i in viewer for i in some)  # ID numbers masked for a viewer
+    inv = run("people", "stranded", "--limit", "500", "--role", "investigator")
+    assert any(i in inv for i in some)
+    run("people", "register", "propose")
+    pending = run("people", "register", "list", "--pending")
+    assert "赌博劳务人员" in pending
+    run("people", "register", "add", some[0], "-r", "赌博劳务人员", "--why", "核实")
+    run("people", "register", "set-status", some[0], "核查", "--why", "开始核查")
+    shown = run("people", "register", "show", some[0], "--role", "viewer")
+    assert "核查" in shown and some[0] not in shown
+    assert "people.register.show" in (ws / "audit.jsonl").read_text("utf-8")
+    assert "KHM" in run("people", "destinations")
+
+
+def test_cli_user_errors_are_bilingual_without_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    ws = tmp_path / "ws"
+    r = subprocess.run([sys.executable, "-m", "chainbreaker.cli.main", "--workspace", str(ws), "people", "analyze",
+                        "--as-of", "2026-13-01"], capture_output=True, text=True)
+    assert r.returncode == 2 and "YYYY-MM-DD" in r.stderr and "Traceback" not in r.stderr
+    r = subprocess.run([sys.executable, "-m", "chainbreaker.cli.main", "--workspace", str(ws), "--lang", "en",
+                        "people", "analyze"], capture_output=True, text=True)
+    assert r.returncode == 2 and "ingest travel" in " ".join(r.stderr.split()) and "Traceback" not in r.stderr

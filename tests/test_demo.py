@@ -22,7 +22,13 @@ def demo(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("demo")
     ws = Workspace(root / "ws")
-    result = run_demo_pipeline(ws, root / "report", transactions=8_000, seed=7, lang="zh")
+    # One cheap stand-in section keeps this test's time independent of the other chains' demos
+    # (the mechanism with real failures is tested below; `chainbreaker demo` runs the real ones).
+    stub = types.ModuleType("cb_test_stub_demo")
+    stub.run_demo = lambda ws, workdir, lang="zh": {"title_zh": "示例链", "title_en": "Stub chain", "html": "<p>stub</p>"}
+    sys.modules["cb_test_stub_demo"] = stub
+    result = run_demo_pipeline(ws, root / "report", transactions=8_000, seed=7, lang="zh",
+                               section_modules={"stub": "cb_test_stub_demo"})
     return ws, root / "report", result
 
 
@@ -97,11 +103,15 @@ def test_failing_section_is_shown_not_fatal(demo, tmp_path, monkeypatch):
     assert "ok-fragment" in html and "section exploded" in html and "本节生成失败" in html
 
 
-def test_other_chains_sections_are_included(demo):
+def test_sections_are_included_and_discovered(demo):
     from chainbreaker.reports.demo_report import demo_modules
 
-    sections = demo[2]["sections"]
-    assert [s["chain"] for s in sections] == list(demo_modules())
+    assert [s["chain"] for s in demo[2]["sections"]] == ["stub"]
+    html = (demo[1] / "index.html").read_text(encoding="utf-8")
+    assert 'id="section-stub"' in html and "<p>stub</p>" in html and "示例链" in html
+    found = demo_modules()
+    assert all(name == f"chainbreaker.{chain}.demo" for chain, name in found.items())
+    assert "demo" not in found  # the demo itself is not a chain
 
 
 def test_evaluate_counts():

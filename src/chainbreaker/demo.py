@@ -43,8 +43,12 @@ def _step(progress: bool, zh: str, en: str) -> None:
 
 
 def run_demo_pipeline(ws: Any, out: Path, transactions: int = DEFAULT_TRANSACTIONS, seed: int = 7,
-                      lang: str = "zh", progress: bool = False) -> dict[str, Any]:
-    """Run the whole demo into workspace ``ws``; write ``out/index.html``; return what it showed."""
+                      lang: str = "zh", progress: bool = False,
+                      section_modules: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run the whole demo into workspace ``ws``; write ``out/index.html``; return what it showed.
+
+    ``section_modules`` (chain -> module) overrides the discovery of other chains' demo sections.
+    """
     import shutil
 
     from chainbreaker.reports.demo_report import collect_sections, evaluate, render_demo_report, trace_picture
@@ -110,7 +114,7 @@ def run_demo_pipeline(ws: Any, out: Path, transactions: int = DEFAULT_TRANSACTIO
 
     t0 = time.perf_counter()
     _step(progress, "收集其他链条的演示……", "Collecting the other chains' demo sections...")
-    sections = collect_sections(ws, out, lang)
+    sections = collect_sections(ws, out, lang, section_modules)
     timed("sections", t0)
 
     report = out / "index.html"

@@ -126,7 +126,7 @@ def test_fast_csv_reader_gives_the_same_batches_as_the_shared_reader(tmp_path: P
     path = write_csv(tmp_path / "中国工商银行交易明细信息.csv", HEADER_34, rows, encoding=encoding,
                      title="中国工商银行 账户交易明细")
     data = path.read_bytes()
-    path.write_bytes(data.replace("SN99".encode(), b"SN\xff\xfe99") + ",".join(_base()[:4]).encode())
+    path.write_bytes(data.replace(b"SN99", b"SN\xff\xfe99") + ",".join(_base()[:4]).encode())
     monkeypatch.setattr(fastcsv, "SMALL_FILE", 0)
     table = open_table(path, expected=expected_header)
     fast = fastcsv.fast_batches(table, batch_rows=64)

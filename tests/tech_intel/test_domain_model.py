@@ -19,7 +19,7 @@ from chainbreaker.tech.domain_model import (
 GAMBLING = ["xpj8888.com", "amjs66.vip", "tyc5577.com", "hg0088.com", "bet365-cn.com", "888casino-asia.com",
             "js9977.net", "pj3344.cc", "bjl888.vip", "dafa888.com", "ylc6688.com", "vns9999.com"]
 BENIGN = ["baidu.com", "taobao.com", "jd.com", "weibo.com", "zhihu.com", "bilibili.com", "qq.com", "163.com",
-          "sina.com.cn", "ctrip.com", "meituan.com", "douban.com", "cnki.net", "12306.cn", "gov.cn.example.org"]
+          "sina.com.cn", "ctrip.com", "meituan.com", "douban.com", "cnki.net", "people.com.cn", "xinhuanet.com"]
 
 
 def test_features_name_the_tokens_and_shape():

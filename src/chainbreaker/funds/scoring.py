@@ -107,27 +107,6 @@ def fired_rules(row: dict[str, Any], min_signal: float) -> list[str]:
     return [name for name in SIGNALS if (row.get(f"s_{name}") or 0.0) >= min_signal]
 
 
-def rank_accounts(scored: pa.Table) -> list[dict[str, Any]]:
-    """Rows sorted by score (desc), then inbound amount (desc), then account: a stable rank."""
-    rows = scored.to_pylist()
-    for row in rows:
-        row["score"] = round(float(row["score"] or 0.0), 6)
-    rows.sort(key=lambda r: (-r["score"], -float(r["amt_in"] or 0), r["account"]))
-    for i, row in enumerate(rows, start=1):
-        row["rank"] = i
-    return rows
-
-
-def key_facts(row: dict[str, Any], rules: list[str]) -> dict[str, Any]:
-    facts: dict[str, Any] = {"flow_class": row.get("flow_class"), "n_in": row.get("n_in"), "n_out": row.get("n_out"),
-                             "amt_in": clean_value(row.get("amt_in")), "amt_out": clean_value(row.get("amt_out"))}
-    for rule in rules:
-        facts[f"signal.{rule}"] = clean_value(row.get(f"s_{rule}"))
-        for name in RULE_FACTS[rule]:
-            facts[name] = clean_value(row.get(name))
-    return facts
-
-
 def _ts(epoch: Any) -> dt.datetime | None:
     return None if epoch is None else dt.datetime.fromtimestamp(int(epoch), dt.UTC)
 
@@ -160,25 +139,50 @@ def build_findings(ranked: list[dict[str, Any]], p: dict[str, Any], run_id: str,
     return out
 
 
-def account_risk_table(ranked: list[dict[str, Any]], p: dict[str, Any], run_id: str, rules_version: str) -> pa.Table:
-    rows = []
-    for row in ranked:
-        rules = fired_rules(row, p["finding_min_signal"])
-        parts_zh = [RULE_NAMES[r][0] for r in rules]
-        parts_en = [RULE_NAMES[r][1] for r in rules]
-        rows.append({
-            "account": row["account"], "score": row["score"], "rank": row["rank"],
-            "severity": severity_for(row["score"]), "flagged": row["score"] >= p["flag_threshold"],
-            "rules_fired": ",".join(rules), "flow_class": row.get("flow_class"),
-            "core": round(float(row["core"] or 0), 6), "context": round(float(row["context"] or 0), 6),
-            "amt_in": row.get("amt_in"), "amt_out": row.get("amt_out"),
-            "n_in": row.get("n_in"), "n_out": row.get("n_out"),
-            "key_facts": json.dumps(key_facts(row, rules), ensure_ascii=False, sort_keys=True, default=str),
-            "summary_zh": "、".join(parts_zh) or "无明显特征",
-            "summary_en": ", ".join(parts_en) or "no typology",
-            "run_id": run_id, "rules_version": rules_version,
-        })
-    return pa.Table.from_pylist(rows, schema=ACCOUNT_RISK)
+def rank_and_risk(scored: pa.Table, p: dict[str, Any], run_id: str, rules_version: str) -> tuple[pa.Table, list[dict[str, Any]]]:
+    """Vectorised ranking (DuckDB over the Arrow result) -> (account_risk table, flagged rows as dicts).
+
+    Only the flagged rows go through Python (findings); millions of unflagged accounts do not.
+    """
+    import duckdb
+
+    m = float(p["finding_min_signal"])
+    fired = ", ".join(f"CASE WHEN coalesce(s_{n}, 0) >= {m} THEN '{n}' END" for n in SIGNALS)
+    zh = ", ".join(f"CASE WHEN coalesce(s_{n}, 0) >= {m} THEN '{RULE_NAMES[n][0]}' END" for n in SIGNALS)
+    en = ", ".join(f"CASE WHEN coalesce(s_{n}, 0) >= {m} THEN '{RULE_NAMES[n][1]}' END" for n in SIGNALS)
+    signals = ", ".join(f"'{n}', round(coalesce(s_{n}, 0), 4)" for n in SIGNALS)
+    facts = ", ".join(f"'{c}', {('round(' + c + ', 4)') if c in _FLOAT_FACTS else c}" for c in _RISK_FACTS)
+    sev = " ".join(f"WHEN round(score, 6) >= {lim} THEN '{name}'" for lim, name in
+                   ((0.9, "critical"), (0.7, "high"), (0.5, "medium"), (0.3, "low")))
+    con = duckdb.connect()
+    con.register("scored", scored)
+    ranked = con.sql(f"""
+        SELECT *, row_number() OVER (ORDER BY score_r DESC, amt_in_n DESC, account) AS rank
+        FROM (SELECT *, round(coalesce(score, 0), 6) AS score_r, coalesce(CAST(amt_in AS DOUBLE), 0) AS amt_in_n
+              FROM scored)""")
+    risk = con.sql(f"""
+        SELECT account, score_r AS score, rank, CASE {sev} ELSE 'info' END AS severity,
+               score_r >= {float(p["flag_threshold"])} AS flagged,
+               concat_ws(',', {fired}) AS rules_fired, flow_class,
+               round(core, 6) AS core, round(context, 6) AS context,
+               CAST(amt_in AS DECIMAL(38,2)) AS amt_in, CAST(amt_out AS DECIMAL(38,2)) AS amt_out,
+               CAST(n_in AS BIGINT) AS n_in, CAST(n_out AS BIGINT) AS n_out,
+               CAST(json_object({facts}, 'signals', json_object({signals})) AS VARCHAR) AS key_facts,
+               coalesce(nullif(concat_ws('、', {zh}), ''), '无明显特征') AS summary_zh,
+               coalesce(nullif(concat_ws(', ', {en}), ''), 'no typology') AS summary_en,
+               '{run_id}' AS run_id, '{rules_version}' AS rules_version
+        FROM ranked ORDER BY rank""").to_arrow_table().cast(ACCOUNT_RISK)
+    flagged = con.sql(f"SELECT * EXCLUDE (score, amt_in_n) RENAME (score_r AS score) FROM ranked "
+                      f"WHERE score_r >= {float(p['flag_threshold'])} ORDER BY rank").to_arrow_table().to_pylist()
+    con.close()
+    return risk, flagged
+
+
+_RISK_FACTS = ("flow_class", "n_payers", "n_payees", "fast_in_share", "fast_gap_min", "retention", "net_flow", "night_share",
+               "round_share", "max_daily_in", "pool_holders", "pool_device", "max_gap_days", "loop_partners",
+               "n_flagged_payers", "flagged_in_share", "first_epoch", "last_epoch")
+_FLOAT_FACTS = {"fast_in_share", "fast_gap_min", "retention", "net_flow", "night_share", "round_share",
+                "max_gap_days", "flagged_in_share"}
 
 
 MONEY = pa.decimal128(38, 2)

@@ -89,6 +89,14 @@ def _evidence(eng: Engine, tx: ibis.Table, flagged: pa.Table, p: dict[str, Any])
     return out
 
 
+def _stage(eng: Engine, expr: ibis.Table, path: Path, name: str) -> ibis.Table:
+    """Write ``expr`` to Parquet under ``path`` and read it back as a table of the same engine."""
+    path.mkdir(parents=True, exist_ok=True)
+    target = path / "part.parquet"
+    eng.con.to_parquet(expr, str(target))
+    return eng.con.read_parquet(str(target), table_name=name)
+
+
 def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None = None,
            rules: Rules | None = None) -> ScreenResult:
     """Screen all accounts in the lake; see the module docstring for what is written."""
@@ -104,27 +112,29 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
     settings = {"engine": engine, "rules_version": rules.version, "rules_digest": rules.digest,
                 "rules_sources": list(rules.sources), "rules": p}
     with ws.transaction("funds.screen", inputs=["transactions", "accounts"], settings=settings) as wtx:
-        with wtx.timed("features"):
-            features = typologies.core_signals(typologies.account_features(tx, accounts, p), p)
-            scratch = Path(tempfile.mkdtemp(prefix=".funds-screen-", dir=ws.root))
+        scratch = Path(tempfile.mkdtemp(prefix=".funds-screen-", dir=ws.root))
         try:
-            # Materialise the per-account signals once: the network pass reads them twice.
-            # (Ibis .cache()/temp tables are broken on DuckDB 2.0 and missing on PySpark.)
+            # Materialise the per-transfer events and the per-account signals once each: both are
+            # read several times. (Ibis .cache()/temp tables are broken on DuckDB 2.0 and missing
+            # on PySpark, so plain Parquet files in a scratch folder of the workspace.)
+            tag = wtx.run_id[-8:]
+            with wtx.timed("events"):
+                events = typologies.account_events(typologies.valid_transactions(tx), p)
+                events = _stage(eng, events.select(*typologies.EVENT_COLUMNS), scratch / "events", f"funds_events_{tag}")
             with wtx.timed("features"):
-                eng.con.to_parquet(features, str(scratch / "signals.parquet"))
-            cached = eng.con.read_parquet(str(scratch / "signals.parquet"), table_name=f"funds_signals_{wtx.run_id[-8:]}")
+                features = typologies.core_signals(typologies.account_features(tx, accounts, p, events), p)
+                cached = _stage(eng, features, scratch / "signals", f"funds_signals_{tag}")
             with wtx.timed("score"):
                 scored = eng.to_arrow(typologies.score_accounts(tx, cached, p))
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         with wtx.timed("rank"):
-            ranked = scoring.rank_accounts(scored)
-            risk = scoring.account_risk_table(ranked, p, wtx.run_id, rules.version)
+            risk, ranked = scoring.rank_and_risk(scored, p, wtx.run_id, rules.version)
         with wtx.timed("evidence"):
             evidence = _evidence(eng, tx, _flagged_memtable(ranked, p), p)
             findings = scoring.build_findings(ranked, p, wtx.run_id, rules.version, evidence)
         with wtx.timed("coverage"):
-            cov = _coverage(eng, ws, tx, len(ranked))
+            cov = _coverage(eng, ws, tx, scored.num_rows)
         coverage = pa.Table.from_pylist([
             {"item": "accounts", "item_zh": "账户", "present": cov["acc_present"], "screened": cov["acc_screened"],
              "share": cov["acc_screened"] / cov["acc_present"] if cov["acc_present"] else 0.0, "run_id": wtx.run_id},
@@ -135,7 +145,7 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
         wtx.write("account_risk", risk)
         replace_chain_findings(wtx, "funds", findings_table(findings), rule_prefix="funds.")
         wtx.write("funds_coverage", coverage)
-        flagged = sum(1 for r in ranked if r["score"] >= p["flag_threshold"])
+        flagged = len(ranked)
         wtx.counts.update({"accounts_screened": cov["acc_screened"], "accounts_present": cov["acc_present"],
                            "transactions_screened": cov["tx_screened"], "transactions_present": cov["tx_present"],
                            "flagged": flagged, "findings": len(findings)})

@@ -175,10 +175,19 @@ def loops(v: ibis.Table, p: dict[str, Any]) -> ibis.Table:
     return members.group_by("account").aggregate(loop_partner=_.partner.min(), loop_partners=_.partner.nunique())
 
 
-def account_features(tx: ibis.Table, accounts: ibis.Table | None, p: dict[str, Any]) -> ibis.Table:
-    """Behaviour facts per account (one row per account seen in a valid transfer)."""
+EVENT_COLUMNS = ("account", "cp", "amount", "txn_id", "dir", "epoch", "day", "is_in", "is_round", "next_out",
+                 "rn_desc", "fast_in", "fast_out", "gap_days", "is_night")
+
+
+def account_features(tx: ibis.Table, accounts: ibis.Table | None, p: dict[str, Any],
+                     events: ibis.Table | None = None) -> ibis.Table:
+    """Behaviour facts per account (one row per account seen in a valid transfer).
+
+    ``events`` may be a materialised copy of :func:`account_events` (Spark does not reuse a
+    sub-plan read three times; DuckDB does, but materialising costs little).
+    """
     v = valid_transactions(tx)
-    ev = account_events(v, p)
+    ev = events if events is not None else account_events(v, p)
     base = _per_account(ev, p)
     for extra in (_daily_peak(ev), _concentration(ev), card_pools(v, accounts, p), loops(v, p)):
         base = base.left_join(extra, base.account == extra.account).drop("account_right")

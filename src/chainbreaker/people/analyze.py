@@ -97,8 +97,10 @@ def analyze(ws: Workspace, as_of: dt.date | None = None, **overrides: Any) -> An
         with tx.timed("findings"):
             findings = _findings(con, tx.run_id, params, cutoff, dest.version)
         with tx.timed("write"):
-            tx.write("travel_trips", con.sql("SELECT * FROM trips ORDER BY person_key, exit_ts").to_arrow_table())
-            tx.write("travel_person_metrics", con.sql("SELECT * FROM metrics ORDER BY person_key").to_arrow_table())
+            tx.write("travel_trips", con.sql("SELECT pk.person_key, t.* EXCLUDE (pid) FROM trips t JOIN pk USING (pid) "
+                                             "ORDER BY pk.person_key, t.exit_ts").to_arrow_table())
+            tx.write("travel_person_metrics",
+                     con.sql("SELECT * EXCLUDE (pid) FROM metrics ORDER BY person_key").to_arrow_table())
             replace_chain_findings(tx, "people", findings, rule_prefix="travel.")
         res.persons = int(con.sql("SELECT count(*) FROM metrics").fetchall()[0][0])
         res.trips = int(con.sql("SELECT count(*) FROM trips").fetchall()[0][0])
@@ -116,36 +118,45 @@ def analyze(ws: Workspace, as_of: dt.date | None = None, **overrides: Any) -> An
 
 
 def _trips(con: Any, tx: Any, params: dict[str, Any], cutoff: str) -> None:
+    # Integer person ids: window partitions and joins on integers are several times faster than on
+    # the text keys. The dimension is exact (row_number over distinct keys), never a hash.
+    sources = [t for t in ("travel_crossings", "travel_flights", "travel_trains", "travel_hotels") if tx.has_table(t)]
+    con.execute("CREATE OR REPLACE TEMP TABLE pk AS SELECT person_key, CAST(row_number() OVER () AS INTEGER) AS pid "
+                "FROM (SELECT DISTINCT person_key FROM (" + " UNION ALL ".join(f"SELECT person_key FROM {t}" for t in sources)
+                + "))")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE cx AS
-        SELECT c.person_key, c.ts, c.direction, c.port, c.transport, c.record_id, c.src_sha256, c.src_row,
+        SELECT p.pid, c.ts, c.direction, c.port, c.transport, c.tour_no, c.record_id, c.src_sha256, c.src_row,
                coalesce(d.code, c.country_raw) AS country, coalesce(d.name_zh, c.country_raw) AS country_zh,
                coalesce(d.listed, false) AS listed, d.town
-        FROM travel_crossings c LEFT JOIN dest d ON d.raw = c.country_raw
+        FROM travel_crossings c JOIN pk p USING (person_key) LEFT JOIN dest d ON d.raw = c.country_raw
         WHERE c.ts <= {cutoff}
     """)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE seq AS
-        SELECT *,
-               lead(direction) OVER w AS nd, lead(ts) OVER w AS nts, lead(country) OVER w AS ncountry,
-               lead(country_zh) OVER w AS ncountry_zh, lead(listed) OVER w AS nlisted, lead(town) OVER w AS ntown,
-               lag(direction) OVER w AS pd
-        FROM cx WINDOW w AS (PARTITION BY person_key ORDER BY ts, direction DESC)
+        SELECT * EXCLUDE (nx), nx.d AS nd, nx.ts AS nts, nx.c AS ncountry, nx.cz AS ncountry_zh, nx.l AS nlisted,
+               nx.t AS ntown
+        FROM (
+            SELECT *, lead({'d': direction, 'ts': ts, 'c': country, 'cz': country_zh, 'l': listed, 't': town}) OVER w AS nx,
+                   lag(direction) OVER w AS pd
+            FROM cx WINDOW w AS (PARTITION BY pid ORDER BY ts, direction DESC)
+        )
     """)
-    onward = "SELECT NULL::VARCHAR AS person_key, NULL::TIMESTAMPTZ AS exit_ts, NULL::VARCHAR AS onward_code, " \
+    onward = "SELECT NULL::INTEGER AS pid, NULL::TIMESTAMPTZ AS exit_ts, NULL::VARCHAR AS onward_code, " \
              "NULL::VARCHAR AS onward_zh, NULL::VARCHAR AS onward_town, NULL::VARCHAR AS onward_record, " \
              "NULL::VARCHAR AS onward_sha, NULL::BIGINT AS onward_row WHERE false"
     if tx.has_table("travel_flights"):
         onward = f"""
-            SELECT e.person_key, e.ts AS exit_ts, arg_min(d.code, f.flight_date) AS onward_code,
+            SELECT e.pid, e.ts AS exit_ts, arg_min(d.code, f.flight_date) AS onward_code,
                    arg_min(d.name_zh, f.flight_date) AS onward_zh, arg_min(d.town, f.flight_date) AS onward_town,
                    arg_min(f.record_id, f.flight_date) AS onward_record, arg_min(f.src_sha256, f.flight_date) AS onward_sha,
                    arg_min(f.src_row, f.flight_date) AS onward_row
             FROM seq e
-            JOIN travel_flights f ON f.person_key = e.person_key
+            JOIN (SELECT p.pid, f.* EXCLUDE (person_key) FROM travel_flights f JOIN pk p USING (person_key)
+                  JOIN dest d0 ON d0.raw = f.arr_country_raw AND d0.listed) f ON f.pid = e.pid
                  AND f.flight_date >= CAST(e.ts AS DATE)
                  AND f.flight_date <= CAST(coalesce(CASE WHEN e.nd = 'entry' THEN e.nts END, {cutoff}) AS DATE)
-            JOIN dest d ON d.raw = f.arr_country_raw AND d.listed
+            JOIN dest d ON d.raw = f.arr_country_raw
             WHERE e.direction = 'exit' AND NOT e.listed AND coalesce(e.nd, 'entry') = 'entry'
             GROUP BY 1, 2
         """
@@ -153,7 +164,7 @@ def _trips(con: Any, tx: Any, params: dict[str, Any], cutoff: str) -> None:
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE trips AS
         WITH ow AS ({onward})
-        SELECT s.person_key, s.ts AS exit_ts, CASE WHEN s.nd = 'entry' THEN s.nts END AS entry_ts,
+        SELECT s.pid, s.ts AS exit_ts, CASE WHEN s.nd = 'entry' THEN s.nts END AS entry_ts,
                s.country AS dest, s.country_zh AS dest_zh, s.town AS dest_town, s.listed AS exit_listed,
                CASE WHEN s.nd = 'entry' THEN s.ncountry_zh END AS return_from,
                ow.onward_zh AS onward_dest, coalesce(ow.onward_town, CASE WHEN s.nd = 'entry' AND s.nlisted THEN s.ntown END)
@@ -165,9 +176,9 @@ def _trips(con: Any, tx: Any, params: dict[str, Any], cutoff: str) -> None:
                CASE WHEN s.nd = 'exit' THEN NULL
                     ELSE epoch(coalesce(CASE WHEN s.nd = 'entry' THEN s.nts END, {cutoff}) - s.ts) / 86400.0
                END AS dwell_days,
-               ({land}) AS land, s.port, s.transport,
+               ({land}) AS land, s.port, s.transport, s.tour_no,
                s.record_id, s.src_sha256, s.src_row, ow.onward_record, ow.onward_sha, ow.onward_row
-        FROM seq s LEFT JOIN ow ON ow.person_key = s.person_key AND ow.exit_ts = s.ts
+        FROM seq s LEFT JOIN ow ON ow.pid = s.pid AND ow.exit_ts = s.ts
         WHERE s.direction = 'exit'
     """)
 
@@ -178,13 +189,13 @@ def _metrics(con: Any, params: dict[str, Any], cutoff: str) -> None:
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE metrics AS
         WITH last AS (
-            SELECT person_key, arg_max(direction, ts) AS last_direction, max(ts) AS last_ts,
+            SELECT pid, arg_max(direction, ts) AS last_direction, max(ts) AS last_ts,
                    arg_max(country_zh, ts) AS last_country, arg_max(town, ts) AS last_town,
                    count(*) FILTER (WHERE direction = 'entry' AND coalesce(pd, 'entry') = 'entry') AS entries_without_exit,
                    count(*) AS records
             FROM seq GROUP BY 1
         ), t AS (
-            SELECT person_key,
+            SELECT pid,
                    count(*) FILTER (WHERE listed_trip AND exit_ts > {cutoff} - INTERVAL {window} DAY) AS trips_listed_12m,
                    count(*) FILTER (WHERE exit_ts > {cutoff} - INTERVAL {window} DAY) AS trips_12m,
                    count(*) AS trips_total,
@@ -205,7 +216,7 @@ def _metrics(con: Any, params: dict[str, Any], cutoff: str) -> None:
                    count(*) FILTER (WHERE NOT id_valid AND id_number IS NOT NULL) AS invalid_id_records
             FROM travel_crossings GROUP BY 1
         )
-        SELECT l.person_key, ids.name, ids.id_number, coalesce(ids.id_valid, false) AS id_valid, ids.id_issue,
+        SELECT pk.person_key, l.pid, ids.name, ids.id_number, coalesce(ids.id_valid, false) AS id_valid, ids.id_issue,
                l.records, coalesce(t.trips_total, 0) AS trips_total, coalesce(t.trips_12m, 0) AS trips_12m,
                coalesce(t.trips_listed_12m, 0) AS trips_listed_12m, coalesce(t.total_dwell_days, 0) AS total_dwell_days,
                coalesce(t.longest_dwell_days, 0) AS longest_dwell_days, coalesce(t.via_third_trips, 0) AS via_third_trips,
@@ -220,57 +231,60 @@ def _metrics(con: Any, params: dict[str, Any], cutoff: str) -> None:
                (l.last_direction = 'exit' AND coalesce(t.last_trip_listed, false)
                 AND epoch({cutoff} - l.last_ts) / 86400.0 > {int(params['stranded_days'])}) AS stranded,
                (coalesce(t.trips_listed_12m, 0) >= {int(params['frequent_trips'])}) AS frequent
-        FROM last l LEFT JOIN t USING (person_key) LEFT JOIN ids USING (person_key)
+        FROM last l JOIN pk USING (pid) LEFT JOIN t USING (pid) LEFT JOIN ids ON ids.person_key = pk.person_key
     """)
 
 
 def _groups(con: Any, tx: Any, params: dict[str, Any], cutoff: str) -> int:
     """Co-travel pairs → repeated pairs → connected components = organised groups."""
-    events = [f"""SELECT person_key, 'tour' AS kind, 'tour:' || tour_no || ':' || CAST(CAST(ts AS DATE) AS VARCHAR) AS ek,
-                         CAST(ts AS DATE) AS day FROM travel_crossings
-                  WHERE direction = 'exit' AND tour_no IS NOT NULL AND ts <= {cutoff}"""]
+    events = ["""SELECT pid, 'tour' AS kind, hash(tour_no, CAST(ts AS DATE)) AS ek, CAST(ts AS DATE) AS day
+                 FROM cx WHERE direction = 'exit' AND tour_no IS NOT NULL"""]
     seats = []
     seat_ord = ("TRY_CAST(regexp_extract({c}, '^(\\d+)', 1) AS INTEGER) * 10 "
                 "+ least(ascii(upper(regexp_extract({c}, '([A-Za-z])$', 1))) - 65, 9)")
+    day_ok = f"<= CAST({cutoff} AS DATE)"
     if tx.has_table("travel_flights"):
-        events.append("""SELECT person_key, 'cobook', 'cobook:' || cobook_id || ':' || CAST(flight_date AS VARCHAR), flight_date
-                         FROM travel_flights WHERE cobook_id IS NOT NULL""")
-        events.append("""SELECT person_key, 'group_flag', 'gflag:' || flight_no || ':' || CAST(flight_date AS VARCHAR), flight_date
-                         FROM travel_flights WHERE group_flag""")
-        seats.append(f"""SELECT person_key, 'flight:' || flight_no || ':' || CAST(flight_date AS VARCHAR) AS vk,
-                                flight_date AS day, {seat_ord.format(c='seat')} AS ord, 'seat_flight' AS kind
-                         FROM travel_flights WHERE seat IS NOT NULL""")
+        fl = "travel_flights f JOIN pk USING (person_key)"
+        events.append(f"""SELECT pid, 'cobook', hash('cobook', cobook_id, flight_date), flight_date FROM {fl}
+                          WHERE cobook_id IS NOT NULL AND flight_date {day_ok}""")
+        events.append(f"""SELECT pid, 'group_flag', hash('gflag', flight_no, flight_date), flight_date FROM {fl}
+                          WHERE group_flag AND flight_date {day_ok}""")
+        seats.append(f"""SELECT pid, hash('flight', flight_no, flight_date) AS vk, flight_date AS day,
+                                {seat_ord.format(c='seat')} AS ord, 'seat_flight' AS kind
+                         FROM {fl} WHERE seat IS NOT NULL AND flight_date {day_ok}""")
     if tx.has_table("travel_trains"):
-        seats.append(f"""SELECT person_key, 'train:' || train_no || ':' || CAST(dep_date AS VARCHAR) || ':' || coalesce(car_no, ''),
-                                dep_date, {seat_ord.format(c='seat_no')}, 'seat_train'
-                         FROM travel_trains WHERE seat_no IS NOT NULL""")
+        seats.append(f"""SELECT pid, hash('train', train_no, dep_date, car_no), dep_date, {seat_ord.format(c='seat_no')},
+                                'seat_train' FROM travel_trains JOIN pk USING (person_key)
+                         WHERE seat_no IS NOT NULL AND dep_date {day_ok}""")
     if tx.has_table("travel_hotels"):
-        events.append("""SELECT person_key, 'room', 'room:' || hotel_name || ':' || room_no || ':' || CAST(CAST(checkin AS DATE) AS VARCHAR),
-                                CAST(checkin AS DATE) FROM travel_hotels WHERE room_no IS NOT NULL""")
+        events.append(f"""SELECT pid, 'room', hash('room', hotel_name, room_no, CAST(checkin AS DATE)), CAST(checkin AS DATE)
+                          FROM travel_hotels JOIN pk USING (person_key)
+                          WHERE room_no IS NOT NULL AND CAST(checkin AS DATE) {day_ok}""")
     w = int(params["seat_window"])
-    pair_parts = ["""SELECT least(a.person_key, b.person_key) AS a, greatest(a.person_key, b.person_key) AS b, a.day, a.kind
-                     FROM ev a JOIN ev b ON a.ek = b.ek AND a.person_key < b.person_key"""]
+    pair_parts = ["""SELECT a.pid AS a, b.pid AS b, a.day, a.kind FROM ev a JOIN ev b ON a.ek = b.ek AND a.pid < b.pid"""]
     con.execute("CREATE OR REPLACE TEMP TABLE ev AS " + " UNION ALL ".join(events))
     if seats:
         con.execute("CREATE OR REPLACE TEMP TABLE seats AS SELECT * FROM (" + " UNION ALL ".join(seats)
-                    + ") WHERE ord IS NOT NULL AND day <= CAST(" + cutoff + " AS DATE)")
-        leads = ", ".join(f"lead(person_key, {i}) OVER v AS p{i}, lead(ord, {i}) OVER v AS o{i}" for i in range(1, w + 1))
-        con.execute(f"CREATE OR REPLACE TEMP TABLE seat_nb AS SELECT person_key, day, ord, kind, {leads} FROM seats "
+                    + ") WHERE ord IS NOT NULL")
+        leads = ", ".join(f"lead(pid, {i}) OVER v AS p{i}, lead(ord, {i}) OVER v AS o{i}" for i in range(1, w + 1))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE seat_nb AS SELECT pid, day, ord, kind, {leads} FROM seats "
                     "WINDOW v AS (PARTITION BY vk ORDER BY ord)")
         for i in range(1, w + 1):
-            pair_parts.append(f"""SELECT least(person_key, p{i}), greatest(person_key, p{i}), day, kind FROM seat_nb
-                                  WHERE p{i} IS NOT NULL AND p{i} <> person_key AND o{i} - ord <= {w}""")
+            pair_parts.append(f"""SELECT least(pid, p{i}), greatest(pid, p{i}), day, kind FROM seat_nb
+                                  WHERE p{i} IS NOT NULL AND p{i} <> pid AND o{i} - ord <= {w}""")
     gap = int(params["trip_gap_days"])
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE pair_days AS
         SELECT a, b, day, list(DISTINCT kind ORDER BY kind) AS kinds FROM ({' UNION ALL '.join(pair_parts)}) GROUP BY 1, 2, 3
     """)
+    # pairs seen on one day only cannot be repeated co-travellers: keep the work to the rest
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE pairs AS
-        WITH e AS (
-            SELECT *, CASE WHEN lag(day) OVER (PARTITION BY a, b ORDER BY day) IS NULL
-                             OR day - lag(day) OVER (PARTITION BY a, b ORDER BY day) > {gap} THEN 1 ELSE 0 END AS new_trip
-            FROM pair_days
+        WITH multi AS (SELECT a, b FROM pair_days GROUP BY 1, 2 HAVING max(day) - min(day) > {gap}),
+        e AS (
+            SELECT d.*, CASE WHEN lag(day) OVER (PARTITION BY d.a, d.b ORDER BY day) IS NULL
+                             OR day - lag(day) OVER (PARTITION BY d.a, d.b ORDER BY day) > {gap} THEN 1 ELSE 0 END AS new_trip
+            FROM pair_days d SEMI JOIN multi m ON m.a = d.a AND m.b = d.b
         )
         SELECT a, b, CAST(sum(new_trip) AS BIGINT) AS trips_together, min(day) AS first_day, max(day) AS last_day,
                list_distinct(flatten(list(kinds))) AS kinds
@@ -278,37 +292,34 @@ def _groups(con: Any, tx: Any, params: dict[str, Any], cutoff: str) -> int:
     """)
     min_trips = int(params["group_min_trips"])
     edges = con.sql(f"SELECT a, b FROM pairs WHERE trips_together >= {min_trips}").to_arrow_table()
-    members: dict[str, list[str]] = {}
+    comp_pid: list[int] = []
+    comp_id: list[int] = []
     if edges.num_rows:
         import igraph
 
-        keys = pa.chunked_array([edges["a"], edges["b"]]).unique()
-        index = {k: i for i, k in enumerate(keys.to_pylist())}
-        src = np.fromiter((index[k] for k in edges["a"].to_pylist()), dtype=np.int64, count=edges.num_rows)
-        dst = np.fromiter((index[k] for k in edges["b"].to_pylist()), dtype=np.int64, count=edges.num_rows)
-        g = igraph.Graph(n=len(index), edges=np.column_stack([src, dst]).tolist(), directed=False)
+        a = edges["a"].to_numpy().astype(np.int64)
+        b = edges["b"].to_numpy().astype(np.int64)
+        verts, inv = np.unique(np.concatenate([a, b]), return_inverse=True)
+        g = igraph.Graph(n=len(verts), edges=inv.reshape(2, -1).T.tolist(), directed=False)
         membership = np.array(g.connected_components().membership)
         sizes = np.bincount(membership)
         keep = sizes[membership] >= int(params["group_min_size"])
-        key_list = keys.to_pylist()
-        for i in np.flatnonzero(keep):
-            members.setdefault(str(membership[i]), []).append(key_list[i])
-    gm = pa.table({"comp": [c for c, ms in members.items() for _ in ms],
-                   "person_key": [m for ms in members.values() for m in ms]},
-                  schema=pa.schema([("comp", pa.string()), ("person_key", pa.string())]))
-    con.register("_gm", gm)
+        comp_pid = verts[keep].tolist()
+        comp_id = membership[keep].tolist()
+    con.register("_gm", pa.table({"comp": pa.array(comp_id, pa.int64()), "pid": pa.array(comp_pid, pa.int32())}))
     con.execute("""CREATE OR REPLACE TEMP TABLE group_members AS
-                   SELECT 'TG-' || substr(sha1(min(person_key) OVER (PARTITION BY comp)), 1, 10) AS group_id, person_key
-                   FROM _gm""")
+                   SELECT 'TG-' || substr(sha1(min(pk.person_key) OVER (PARTITION BY g.comp)), 1, 10) AS group_id,
+                          g.pid, pk.person_key
+                   FROM _gm g JOIN pk USING (pid)""")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE groups AS
         WITH inner_pairs AS (
             SELECT ga.group_id, p.* FROM pairs p
-            JOIN group_members ga ON ga.person_key = p.a JOIN group_members gb ON gb.person_key = p.b
+            JOIN group_members ga ON ga.pid = p.a JOIN group_members gb ON gb.pid = p.b
             WHERE ga.group_id = gb.group_id
         ), gdays AS (
             SELECT DISTINCT g.group_id, d.day FROM pair_days d
-            JOIN group_members g ON g.person_key = d.a JOIN group_members g2 ON g2.person_key = d.b
+            JOIN group_members g ON g.pid = d.a JOIN group_members g2 ON g2.pid = d.b
             WHERE g.group_id = g2.group_id
         ), gtrips AS (
             SELECT group_id, day, CASE WHEN lag(day) OVER (PARTITION BY group_id ORDER BY day) IS NULL
@@ -319,7 +330,7 @@ def _groups(con: Any, tx: Any, params: dict[str, Any], cutoff: str) -> int:
                    bool_or(t.listed_trip) AS listed,
                    list({{'table': 'travel_crossings', 'record_id': t.record_id, 'file_sha256': t.src_sha256,
                           'row': t.src_row}}) AS refs
-            FROM group_members g JOIN trips t ON t.person_key = g.person_key
+            FROM group_members g JOIN trips t ON t.pid = g.pid
             JOIN gdays d ON d.group_id = g.group_id AND CAST(t.exit_ts AS DATE) BETWEEN d.day - 1 AND d.day + {gap}
             GROUP BY 1
         )
@@ -336,7 +347,10 @@ def _groups(con: Any, tx: Any, params: dict[str, Any], cutoff: str) -> int:
         GROUP BY m.group_id
     """)
     tx.write("travel_groups", con.sql("SELECT * FROM groups ORDER BY group_id").to_arrow_table())
-    tx.write("travel_pairs", con.sql(f"SELECT * FROM pairs WHERE trips_together >= {min_trips} ORDER BY a, b").to_arrow_table())
+    tx.write("travel_pairs", con.sql(f"""
+        SELECT ka.person_key AS a, kb.person_key AS b, p.trips_together, p.first_day, p.last_day, p.kinds
+        FROM pairs p JOIN pk ka ON ka.pid = p.a JOIN pk kb ON kb.pid = p.b
+        WHERE p.trips_together >= {min_trips} ORDER BY 1, 2""").to_arrow_table())
     return int(con.sql("SELECT count(*) FROM groups").fetchall()[0][0])
 
 
@@ -365,7 +379,7 @@ def _findings(con: Any, run_id: str, params: dict[str, Any], cutoff: str, dest_v
                              'file_sha256': t.onward_sha, 'row': t.onward_row}} END], lambda x: x IS NOT NULL)) AS evidence,
                m.last_ts AS period_start, {cutoff} AS period_end
         FROM metrics m JOIN (SELECT *, coalesce(onward_dest, dest_zh) AS onward_dest_or_dest FROM trips) t
-             ON t.person_key = m.person_key AND t.exit_ts = m.last_ts
+             ON t.pid = m.pid AND t.exit_ts = m.last_ts
         WHERE m.stranded
     """
     frequent = f"""
@@ -382,10 +396,10 @@ def _findings(con: Any, run_id: str, params: dict[str, Any], cutoff: str, dest_v
                       m.via_third_trips) AS explanation_en,
                to_json(x.refs[1:20]) AS evidence, x.first_exit AS period_start, {cutoff} AS period_end
         FROM metrics m JOIN (
-            SELECT t.person_key, list(DISTINCT coalesce(t.onward_dest, t.dest_zh)) AS dests, min(t.exit_ts) AS first_exit,
+            SELECT t.pid, list(DISTINCT coalesce(t.onward_dest, t.dest_zh)) AS dests, min(t.exit_ts) AS first_exit,
                    list({ref} ORDER BY t.exit_ts DESC) AS refs
             FROM trips t WHERE t.listed_trip AND t.exit_ts > {cutoff} - INTERVAL {window} DAY GROUP BY 1
-        ) x USING (person_key)
+        ) x USING (pid)
         WHERE m.frequent
     """
     group = """
@@ -403,16 +417,20 @@ def _findings(con: Any, run_id: str, params: dict[str, Any], cutoff: str, dest_v
         FROM groups WHERE listed
     """
     con.execute("""CREATE OR REPLACE TEMP TABLE flagged AS
-                   SELECT person_key, CASE WHEN stranded THEN 'stranded' ELSE 'frequent' END AS why FROM metrics
+                   SELECT pid, CASE WHEN stranded THEN 'stranded' ELSE 'frequent' END AS why FROM metrics
                    WHERE stranded OR frequent
-                   UNION SELECT gm.person_key, 'group' FROM group_members gm JOIN groups g USING (group_id) WHERE g.listed""")
+                   UNION SELECT gm.pid, 'group' FROM group_members gm JOIN groups g USING (group_id) WHERE g.listed""")
     companion = f"""
-        WITH c AS (
-            SELECT p.b AS person_key, p.a AS flagged_key, p.trips_together, p.kinds, p.first_day, p.last_day, f.why
-            FROM pairs p JOIN flagged f ON f.person_key = p.a WHERE p.trips_together >= {comp_min}
+        WITH c0 AS (
+            SELECT p.b AS pid, p.a AS flagged_pid, p.trips_together, p.kinds, p.first_day, p.last_day, f.why
+            FROM pairs p JOIN flagged f ON f.pid = p.a WHERE p.trips_together >= {comp_min}
             UNION ALL
             SELECT p.a, p.b, p.trips_together, p.kinds, p.first_day, p.last_day, f.why
-            FROM pairs p JOIN flagged f ON f.person_key = p.b WHERE p.trips_together >= {comp_min}
+            FROM pairs p JOIN flagged f ON f.pid = p.b WHERE p.trips_together >= {comp_min}
+        ), c AS (
+            SELECT k.person_key, kf.person_key AS flagged_key, c0.* FROM c0
+            JOIN pk k ON k.pid = c0.pid JOIN pk kf ON kf.pid = c0.flagged_pid
+            WHERE c0.pid NOT IN (SELECT pid FROM flagged)
         )
         SELECT person_key AS subject_key, least(1.0, 0.4 + 0.1 * max(trips_together)) AS score,
                json_object('companions', list({{'person_key': flagged_key, 'why': why, 'trips_together': trips_together,
@@ -423,8 +441,7 @@ def _findings(con: Any, run_id: str, params: dict[str, Any], cutoff: str, dest_v
                to_json(list({{'table': 'travel_pairs', 'a': least(person_key, flagged_key),
                               'b': greatest(person_key, flagged_key)}})) AS evidence,
                min(first_day) AS period_start, max(last_day) AS period_end
-        FROM c WHERE person_key NOT IN (SELECT person_key FROM flagged)
-        GROUP BY person_key
+        FROM c GROUP BY person_key
     """
     kin = """
         WITH s AS (SELECT person_key FROM metrics WHERE stranded),

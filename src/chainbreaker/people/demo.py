@@ -30,7 +30,7 @@ def _bar_svg(rows: list[tuple[str, int]], title: str) -> str:
     return "".join(parts)
 
 
-def run_demo(ws: Workspace, workdir: Path, lang: str = "zh") -> dict[str, Any]:
+def run_demo(ws: Workspace, workdir: Path, lang: str = "zh", n_people: int = DEMO_PEOPLE) -> dict[str, Any]:
     """Generate, ingest and analyse a small province's travel data; return an HTML fragment."""
     from chainbreaker.model.masking import mask_value
     from chainbreaker.people.analyze import analyze
@@ -43,7 +43,7 @@ def run_demo(ws: Workspace, workdir: Path, lang: str = "zh") -> dict[str, Any]:
         return a if zh else b
 
     out = Path(workdir) / "people"
-    data = write_travel_files(out, DEMO_PEOPLE, seed=7)
+    data = write_travel_files(out, n_people, seed=7)
     summary = ingest_travel(ws, [out / "travel"])
     result = analyze(ws, data.as_of)
     con = ws.duck()
@@ -66,10 +66,10 @@ def run_demo(ws: Workspace, workdir: Path, lang: str = "zh") -> dict[str, Any]:
     f = result.findings
     body = f"""
 <div class="people-section">
-<p>{tr(f"合成省份 {DEMO_PEOPLE:,} 名出行人员：导入 {summary.rows_kept:,} 条记录（合并两路推送的重复记录 {summary.duplicates_merged:,} 条，"
+<p>{tr(f"合成省份 {n_people:,} 名出行人员：导入 {summary.rows_kept:,} 条记录（合并两路推送的重复记录 {summary.duplicates_merged:,} 条，"
        f"隔离 {sum(summary.quarantined_by_reason.values())} 行，无效身份证号保留并标记 {summary.invalid_ids} 条）；"
        f"基准日 {result.as_of}。",
-       f"Synthetic province, {DEMO_PEOPLE:,} travellers: {summary.rows_kept:,} records ingested ({summary.duplicates_merged:,} "
+       f"Synthetic province, {n_people:,} travellers: {summary.rows_kept:,} records ingested ({summary.duplicates_merged:,} "
        f"duplicates from two feeds merged, {sum(summary.quarantined_by_reason.values())} rows quarantined, {summary.invalid_ids} "
        f"invalid ID numbers kept and flagged); as of {result.as_of}.")}</p>
 <ul>

@@ -24,7 +24,15 @@ from sqlalchemy.orm import Session
 from chainbreaker.errors import InputError
 from chainbreaker.model.identifiers import ResidentID
 from chainbreaker.ops.db import engine_for, session_scope
-from chainbreaker.ops.register_models import DISPOSALS, ROLES, STATUSES, KeyPerson, PersonRole, RegisterChange, RoleProposal
+from chainbreaker.ops.register_models import (
+    DISPOSALS,
+    ROLES,
+    STATUSES,
+    KeyPerson,
+    PersonRole,
+    RegisterChange,
+    RoleProposal,
+)
 from chainbreaker.workspace import Workspace
 
 PEOPLE_RULE_ROLES = {
@@ -244,7 +252,7 @@ def _candidates(ws: Workspace) -> list[dict[str, Any]]:
         for k in keys:
             out.append({"person_key": k, "role": PEOPLE_RULE_ROLES[rule], "chain": "people", "rule_id": rule,
                         "finding_id": fid, "score": score, "reason": zh})
-    for fid, rule, stype, skey, score, facts, zh in con.sql(
+    for fid, rule, stype, _skey, score, facts, zh in con.sql(
             "SELECT id, rule_id, subject_type, subject_key, score, facts, explanation_zh FROM findings "
             "WHERE chain = 'promotion'").fetchall():
         data = json.loads(facts or "{}")

@@ -99,51 +99,74 @@ def _table_profile(raw: RawTable, profile: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def _clean(col: str) -> str:
-    c = f"trim(CAST({_q(col)} AS VARCHAR), ' \t\r\n')"
-    return f"(CASE WHEN {c} IN ('', '\\N', '-', '--', 'NULL', 'null', 'None') THEN NULL ELSE {c} END)"
+_NULLS = "('', '\\N', '-', '--', 'NULL', 'null', 'None')"
 
 
-def _money(expr: str) -> str:
-    return f"TRY_CAST(regexp_replace({expr}, '[,，\\s元¥￥]|RMB|CNY', '', 'g') AS DECIMAL(18,2))"
+def _money_slow(c: str) -> str:
+    # Decorated amounts ("1,234.50元"); only evaluated where the plain cast failed.
+    return f"TRY_CAST(regexp_replace({c}, '[,，\\s元¥￥]|RMB|CNY', '', 'g') AS DECIMAL(18,2))"
 
 
-def _time(expr: str) -> str:
+def _time_slow(c: str) -> str:
     fmts = ", ".join(_lit(f) for f in _TIME_FORMATS)
-    local = f"coalesce(TRY_CAST({expr} AS TIMESTAMP), try_strptime({expr}, [{fmts}]))"
-    return (f"(CASE WHEN regexp_matches({expr}, '^\\d{{10}}$') THEN to_timestamp(TRY_CAST({expr} AS BIGINT)) "
-            f"WHEN regexp_matches({expr}, '(Z|[+-]\\d\\d:?\\d\\d)$') THEN TRY_CAST({expr} AS TIMESTAMPTZ) "
-            f"ELSE timezone('Asia/Shanghai', {local}) END)")
+    return (f"CASE WHEN regexp_matches({c}, '^\\d{{10}}$') THEN to_timestamp(TRY_CAST({c} AS BIGINT)) "
+            f"WHEN regexp_matches({c}, '(Z|[+-]\\d\\d:?\\d\\d)$') THEN TRY_CAST({c} AS TIMESTAMPTZ) "
+            f"ELSE timezone('Asia/Shanghai', coalesce(TRY_CAST({c} AS TIMESTAMP), try_strptime({c}, [{fmts}]))) END")
+
+
+def _shanghai(t: str) -> str:
+    # Asia/Shanghai is UTC+8 without daylight saving since 1992: plain arithmetic there, ICU before.
+    return (f"CASE WHEN {t} >= TIMESTAMP '1992-01-01' THEN make_timestamptz(epoch_us({t}) - 28800000000) "
+            f"ELSE timezone('Asia/Shanghai', {t}) END")
 
 
 def _stage_sql(raw: RawTable, kind: str, view: str, cols: dict[str, str], platform: str) -> str:
-    """SELECT producing canonical columns plus ``_reason``/``_detail`` for one raw table."""
+    """SELECT producing canonical columns plus ``_reason``/``_detail`` for one raw table.
+
+    Layers, so that each value is cleaned and cast once: trimmed text, null tokens removed
+    (``c_*``), a fast plain cast (``f_*``), the typed value (slow parsing only where the fast cast
+    failed), and the reason a row is rejected (the first failing check).
+    """
+    mapped = [(fld, src) for fld, src in cols.items() if fld in FIELDS[kind]]
+    l1 = ", ".join(f"trim(CAST({_q(src)} AS VARCHAR), ' \t\r\n') AS {_q('t_' + fld)}" for fld, src in mapped)
+    l2 = ", ".join(f"CASE WHEN {_q('t_' + fld)} IN {_NULLS} THEN NULL ELSE {_q('t_' + fld)} END AS {_q('c_' + fld)}"
+                   for fld, _ in mapped)
+    l3 = []
+    for fld, _ in mapped:
+        c = _q("c_" + fld)
+        if fld in MONEY_FIELDS:
+            l3.append(f"TRY_CAST({c} AS DECIMAL(18,2)) AS {_q('f_' + fld)}")
+        elif fld in TIME_FIELDS:
+            l3.append(f"CASE WHEN length({c}) = 19 THEN TRY_CAST({c} AS TIMESTAMP) END AS {_q('f_' + fld)}")
     exprs: dict[str, str] = {}
     reasons: list[tuple[str, str, str]] = [
         ("_bad", "bad_bytes", ""), ("_extra IS NOT NULL", "too_many_fields", ""), ("_short", "too_few_fields", "")]
     for fld in FIELDS[kind]:
         src = cols.get(fld)
         if src is None:
-            exprs[fld] = "NULL"
+            exprs[fld] = "NULL::VARCHAR" if fld not in MONEY_FIELDS | TIME_FIELDS else (
+                "NULL::DECIMAL(18,2)" if fld in MONEY_FIELDS else "NULL::TIMESTAMPTZ")
             continue
-        clean = _clean(src)
+        c, f = _q("c_" + fld), _q("f_" + fld)
         if fld in MONEY_FIELDS:
-            exprs[fld] = _money(clean)
-            reasons.append((f"{clean} IS NOT NULL AND {exprs[fld]} IS NULL", "amount_invalid", src))
+            exprs[fld] = f"coalesce({f}, {_money_slow(c)})"
+            reasons.append((f"{c} IS NOT NULL AND {_q(fld)} IS NULL", "amount_invalid", src))
         elif fld in TIME_FIELDS:
-            exprs[fld] = _time(clean)
-            reasons.append((f"{clean} IS NOT NULL AND {exprs[fld]} IS NULL", "time_invalid", src))
+            exprs[fld] = f"CASE WHEN {f} IS NOT NULL THEN {_shanghai(f)} ELSE {_time_slow(c)} END"
+            reasons.append((f"{c} IS NOT NULL AND {_q(fld)} IS NULL", "time_invalid", src))
         else:
-            exprs[fld] = clean
-    reasons.insert(0, (f"{exprs['member_id']} IS NULL", "member_missing", cols.get("member_id", "")))
+            exprs[fld] = c
+    reasons.insert(0, ("member_id IS NULL", "member_missing", cols.get("member_id", "")))
     if kind == "members":
         exprs["id_number"] = f"upper(regexp_replace({exprs['id_number']}, '\\s', '', 'g'))"
-        exprs["phone"] = f"regexp_replace(regexp_replace({exprs['phone']}, '[^0-9]', '', 'g'), '^(86|0086)(1\\d{{10}})$', '\\2')"
+        exprs["phone"] = (f"regexp_replace(regexp_replace({exprs['phone']}, '[^0-9]', '', 'g'), "
+                          f"'^(86|0086)(1\\d{{10}})$', '\\2')")
         exprs["bank_card"] = f"regexp_replace({exprs['bank_card']}, '[\\s-]', '', 'g')"
     if kind in ("deposits", "withdrawals"):
         acct = "payee_account" if kind == "deposits" else "bank_card"
         exprs[acct + "_raw"] = exprs[acct]
-        exprs[acct] = f"NULLIF(regexp_replace(regexp_replace({exprs[acct]}, '[\\s-]', '', 'g'), '_[0-9A-Za-z]{{1,5}}$', ''), '')"
+        exprs[acct] = (f"NULLIF(regexp_replace(regexp_replace({exprs[acct]}, '[\\s-]', '', 'g'), "
+                       f"'_[0-9A-Za-z]{{1,5}}$', ''), '')")
         failed = ", ".join(_lit(s) for s in FAILED_STATUSES)
         exprs["ok"] = f"coalesce(lower({exprs['status']}) NOT IN ({failed}), true)"
     if kind == "rebates":
@@ -152,9 +175,15 @@ def _stage_sql(raw: RawTable, kind: str, view: str, cols: dict[str, str], platfo
     reason = "CASE " + " ".join(f"WHEN {cond} THEN {_lit(code)}" for cond, code, _ in reasons) + " END"
     detail = "CASE " + " ".join(f"WHEN {cond} THEN {_lit(col)}" for cond, _, col in reasons) + " END"
     select = ", ".join(f"{e} AS {_q(f)}" for f, e in exprs.items())
-    return (f"SELECT {_lit(platform)} AS platform, {select}, {_lit(raw.sha256)} AS src_sha256, "
-            f"{_lit(raw.file_name)} AS src_file, _row::BIGINT AS src_row, _ord, {reason} AS _reason, {detail} AS _detail "
-            f"FROM {_q(view)} r")
+    c_cols = ", ".join(_q("c_" + f) for f, _ in mapped)
+    keep = "src_row, _ord, _bad, _extra, _short"
+    out_cols = ", ".join(_q(f) for f in exprs)
+    return (f"SELECT {_lit(platform)} AS platform, {out_cols}, {_lit(raw.sha256)} AS src_sha256, "
+            f"{_lit(raw.file_name)} AS src_file, src_row, _ord, {reason} AS _reason, {detail} AS _detail FROM ("
+            f"SELECT {select}, {c_cols}, {keep} FROM ("
+            f"SELECT *{', ' + ', '.join(l3) if l3 else ''} FROM ("
+            f"SELECT {l2}, {keep} FROM ("
+            f"SELECT {l1}, _row::BIGINT AS src_row, _ord, _bad, _extra, _short FROM {_q(view)}))))")
 
 
 CANONICAL_COLUMNS: dict[str, list[str]] = {

@@ -18,7 +18,7 @@ from chainbreaker.promotion.mysqldump import DumpProblem, parse_dump
 from chainbreaker.promotion.spec import FIELDS
 
 # Clean UTF-8 CSVs above this size are read by DuckDB's CSV reader (no per-row Python loop).
-FAST_CSV_BYTES = 32 * 1024 * 1024
+FAST_CSV_BYTES = 8 * 1024 * 1024
 DUMP_SUFFIXES = (".sql",)
 SQLITE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -65,13 +65,28 @@ def _strings_table(header: list[str], rows: list[list[str | None]], lines: list[
     return pa.table(cols)
 
 
+def _is_utf8(path: Path) -> bool:
+    """The whole file decodes as UTF-8 (checked in chunks; DuckDB's reader would stop on bad bytes)."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 24):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _csv_or_xlsx(path: Path, sha: str) -> RawTable:
     known = header_matcher({f"{k}.{f}": syns for k, spec in FIELDS.items() for f, syns in spec.items()})
     tf = open_table(path, expected=known)
     fmt = "xlsx" if tf.encoding == "xlsx" else "csv"
     raw = RawTable(path.stem, path.name, path, sha, fmt, unique_names(tf.header), tf.encoding)
     fast = (fmt == "csv" and tf.encoding in ("utf-8", "utf-8-sig") and tf.delimiter == "," and tf.header_row == 1
-            and path.stat().st_size >= FAST_CSV_BYTES)
+            and path.stat().st_size >= FAST_CSV_BYTES and _is_utf8(path))
     if fast:
         names = raw.header
         cols = ", ".join(f"'{n}': 'VARCHAR'" for n in [n.replace("'", "''") for n in names])
@@ -80,11 +95,11 @@ def _csv_or_xlsx(path: Path, sha: str) -> RawTable:
         def reg(con: duckdb.DuckDBPyConnection, view: str) -> None:
             # Line numbers: the header is line 1 and clean exports have no embedded newlines.
             con.execute(
-                f"CREATE OR REPLACE TEMP VIEW \"{view}\" AS SELECT *, (row_number() OVER () + 1)::BIGINT AS _row, "
+                f"CREATE OR REPLACE TEMP VIEW \"{view}\" AS SELECT *, _ord + 1 AS _row FROM (SELECT *, "
                 f"false AS _bad, NULL::VARCHAR AS _extra, false AS _short, (row_number() OVER ())::BIGINT AS _ord "
                 f"FROM read_csv('{src}', header=true, "
                 f"columns={{{cols}}}, all_varchar=true, nullstr=['', '\\N', 'NULL'], quote='\"', escape='\"', "
-                f"strict_mode=false, null_padding=true, parallel=true)"
+                f"strict_mode=false, null_padding=true, parallel=true))"
             )
 
         raw.register = reg

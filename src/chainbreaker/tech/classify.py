@@ -33,6 +33,7 @@ import yaml
 LEXICON_PATH = Path(__file__).with_name("lexicon.yaml")
 _JIEBA_LOCK = threading.RLock()
 _WINDOW = 6  # characters of context either side of a hit that jieba segments
+MAX_HTML = 3_000_000  # characters of HTML parsed per page: bounded time and memory on hostile pages
 
 
 # ------------------------------------------------------------------ lexicon
@@ -53,6 +54,7 @@ class Lexicon:
     term_category: dict[str, str]
     cjk_pattern: re.Pattern[str] | None
     latin_pattern: re.Pattern[str] | None
+    cache: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
     def threshold(self) -> float:
@@ -61,6 +63,30 @@ class Lexicon:
 
 def _is_ascii(term: str) -> bool:
     return all(ord(c) < 128 for c in term)
+
+
+def trie_pattern(terms: list[str]) -> str:
+    """A regex alternation shaped as a trie: one pass, longest term first at each position.
+
+    A flat ``a|b|c...`` of hundreds of literals is tried alternative by alternative at every
+    character; the trie shares prefixes, so the scan costs about one dictionary probe per character.
+    """
+    trie: dict[str, Any] = {}
+    for term in terms:
+        node = trie
+        for ch in term:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        end = "" in node
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if end else body
+
+    return build(trie)
 
 
 def parse_lexicon(data: dict[str, Any]) -> Lexicon:
@@ -95,7 +121,7 @@ def parse_lexicon(data: dict[str, Any]) -> Lexicon:
         structure=dict(data.get("structure") or {}),
         scoring={k: float(v) for k, v in (data.get("scoring") or {}).items()},
         term_category=term_category,
-        cjk_pattern=re.compile("|".join(map(re.escape, cjk))) if cjk else None,
+        cjk_pattern=re.compile(trie_pattern(cjk)) if cjk else None,
         latin_pattern=re.compile(r"(?<![a-z0-9])(?:" + "|".join(map(re.escape, latin)) + r")(?![a-z0-9])")
         if latin else None,
     )
@@ -158,6 +184,28 @@ def tokens(text: str, limit: int = 20000) -> list[str]:
     return [w for w in words if w.strip() and any(c.isalnum() for c in w)]
 
 
+def ambiguous_terms(lex: Lexicon) -> frozenset[str]:
+    """CJK terms that occur inside a longer dictionary word (金沙 in 金沙江): only these need jieba.
+
+    The lexicon's terms are added to jieba's dictionary, so elsewhere a term is a word of its own.
+    """
+    if "ambiguous" not in lex.cache:
+        tokenizer = segmenter()
+        cjk = [t for t in lex.term_category if not _is_ascii(t)]
+        with _JIEBA_LOCK:
+            for term in cjk:
+                if tokenizer.FREQ.get(term, 0) == 0:
+                    tokenizer.add_word(term)
+            terms = set(cjk)
+            words = "\n".join(w for w, f in tokenizer.FREQ.items() if f and len(w) >= 3 and w not in terms)
+        found: set[str] = set()
+        if lex.cjk_pattern is not None:
+            overlapping = re.compile(f"(?=({lex.cjk_pattern.pattern}))")
+            found = {m.group(1) for m in overlapping.finditer(words) if m.group(1)}
+        lex.cache["ambiguous"] = frozenset(found)
+    return lex.cache["ambiguous"]
+
+
 def _is_word(text: str, start: int, end: int) -> bool:
     """True when jieba segments text[start:end] as one word (or a run of whole words) in context."""
     lo, hi = max(0, start - _WINDOW), min(len(text), end + _WINDOW)
@@ -194,11 +242,11 @@ def page_parts(html: str, text: str = "") -> PageParts:
         if (n.attributes.get("name") or "").lower() in ("keywords", "description")
     )
     if not text:
+        # Scripts and styles are not visible text; structure features only need forms, tables, marquees.
         for node in tree.css("script, style, noscript, template"):
             node.decompose()
         body_node = tree.body
         text = body_node.text(separator=" ", strip=True) if body_node else ""
-        tree = LexborHTMLParser(html or "")
     return PageParts(title=title, meta=meta, body=text, tree=tree)
 
 
@@ -273,8 +321,12 @@ def lexical_hits(text: str, lex: Lexicon) -> Counter[str]:
     counts: Counter[str] = Counter()
     if lex.cjk_pattern is not None:
         verdicts: dict[tuple[str, str], bool] = {}
+        ambiguous = ambiguous_terms(lex)
         for m in lex.cjk_pattern.finditer(low):
             term = m.group(0)
+            if term not in ambiguous:
+                counts[term] += 1
+                continue
             # Confirm each distinct (term, neighbourhood) once: pages repeat menus many times.
             key = (term, low[max(0, m.start() - _WINDOW):m.end() + _WINDOW])
             if key not in verdicts:
@@ -321,11 +373,12 @@ def classify_page(html: str, text: str, url: str, *, lexicon: Lexicon | None = N
     :func:`chainbreaker.tech.page_model.use_page_model` is used, if any.
     """
     lex = lexicon or load_lexicon()
-    parts = page_parts(html or "", text or "")
+    html = (html or "")[:MAX_HTML]
+    parts = page_parts(html, (text or "")[:MAX_HTML])
     max_chars = int(lex.scoring.get("max_chars", 12000))
     scan = (parts.title + "\n" + parts.meta + "\n" + parts.body)[:max_chars]
     counts = lexical_hits(scan, lex)
-    structure = structure_features(parts, html or "")
+    structure = structure_features(parts, html)
     values = feature_values(counts, structure, lex)
     score, pos, neg, struct = rule_score(values, lex)
 

@@ -266,10 +266,10 @@ def find_hidden_blocks(tree: LexborHTMLParser, base: str, hidden_ids: list[str],
         if node is not None:
             candidates.append((node, "js_hide"))
     host = urlsplit(base).netloc.lower()
-    seen: set[tuple[str, str]] = set()
     blocks: list[dict[str, Any]] = []
     for node, tech in candidates:
         links = []
+        seen: set[tuple[str, str]] = set()
         for a in node.css("a[href]")[:200]:
             href = urljoin(base, (a.attributes.get("href") or "").strip())
             text = " ".join((a.text() or "").split())[:80]

@@ -20,6 +20,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,7 @@ def normalise(host: str) -> str | None:
     return h[4:] if h.startswith("www.") and h.count(".") >= 2 else h
 
 
+@lru_cache(maxsize=300_000)
 def registrable(host: str) -> str:
     from chainbreaker.model.identifiers import Domain
 
@@ -230,6 +232,7 @@ def train_and_evaluate(data_dir: Path, *, c: float = 4.0, seed: int = 0, out: Pa
     The saved model is then refitted on train+validation with the same thresholds. Returns the
     metrics report (also stored in the model and beside it as JSON).
     """
+    import sklearn
     from sklearn.metrics import average_precision_score, roc_auc_score
 
     hosts, labels = load_dataset(data_dir)
@@ -261,7 +264,9 @@ def train_and_evaluate(data_dir: Path, *, c: float = 4.0, seed: int = 0, out: Pa
         final = DomainModel(_fit(list(h[tr | va]), labels[tr | va], c, seed), model.thresholds)
         final.meta = {"trained_on": "../shared/data/domains (gambling_train.txt, benign_train.txt): "
                                     "hostsVN gambling + Sinfonietta gambling-hosts vs dnsmasq-china-list + top-10k",
-                      "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "report": report}
+                      "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                      "command": "chainbreaker tech domains train --data ../shared/data/domains",
+                      "sklearn": sklearn.__version__, "report": report}
         final.save(out)
         out.with_suffix(".json").write_text(json.dumps(final.meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return report

@@ -35,7 +35,8 @@ class FetchLimits:
     max_bytes: int = 5_000_000          # body bytes kept (after decompression); the rest is cut
     connect_timeout: float = 5.0
     read_timeout: float = 10.0          # silence between two chunks
-    total_timeout: float = 20.0         # whole response incl. redirects (stops slow-drip servers)
+    total_timeout: float = 20.0         # whole response incl. redirects (stops slow-drip servers);
+                                        # counted from when the host's slot is free, not while queueing
     max_redirects: int = 10
     delay: float = 0.25                 # pause between two requests to the same host
     concurrency: int = 8                # hosts fetched at the same time
@@ -188,8 +189,7 @@ class Fetcher:
         cap = Capture(url=url, persona=persona, final_url=url, fetched_at=time.time())
         started = time.monotonic()
         try:
-            async with asyncio.timeout(self.limits.total_timeout):
-                await self._follow(cap, headers, max_bytes or self.limits.max_bytes)
+            await self._follow(cap, headers, max_bytes or self.limits.max_bytes)
         except TimeoutError:
             cap.error = "timeout_total"
         except httpx.TimeoutException:
@@ -204,6 +204,7 @@ class Fetcher:
     async def _follow(self, cap: Capture, headers: dict[str, str], max_bytes: int) -> None:
         url = cap.url
         seen: set[str] = set()
+        deadline: float | None = None  # starts when the host's slot is ours, not while queueing for it
         for _hop in range(self.limits.max_redirects + 1):
             if not self.may_contact(url):
                 cap.offsite_redirect = url
@@ -214,7 +215,10 @@ class Fetcher:
             seen.add(url)
             cap.final_url = url
             async with self._slot(host_of(url)):
-                status, resp_headers, body, truncated = await self._request(url, headers, max_bytes)
+                loop = asyncio.get_running_loop()
+                deadline = deadline or loop.time() + self.limits.total_timeout
+                async with asyncio.timeout_at(deadline):
+                    status, resp_headers, body, truncated = await self._request(url, headers, max_bytes)
             cap.status, cap.headers, cap.body, cap.truncated = status, resp_headers, body, truncated
             location = resp_headers.get("location")
             if status in (301, 302, 303, 307, 308) and location:

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from chainbreaker.model.identifiers import (
+    QQ,
     URL,
     BankCard,
     CryptoAddress,
@@ -27,7 +28,6 @@ from chainbreaker.model.identifiers import (
     Email,
     IPAddress,
     Mobile,
-    QQ,
     Telegram,
     WeChat,
 )
@@ -77,6 +77,11 @@ def extract_indicators(html: str, text: str, base_url: str) -> list[Indicator]:
     html = (html or "")[:_MAX_SCAN]
     text = (text or _visible_text(html))[:_MAX_SCAN]
     base_host = (urlsplit(base_url).hostname or "").lower()
+    # Cheap substring checks decide which of the costlier patterns can match at all.
+    low = html.lower() + "\n" + text.lower()
+
+    def maybe(*needles: str) -> bool:
+        return any(n in low for n in needles)
     out: dict[tuple[str, str], Indicator] = {}
 
     def add(kind: str, value: str | None, source: str, start: int, end: int) -> None:
@@ -88,9 +93,9 @@ def extract_indicators(html: str, text: str, base_url: str) -> list[Indicator]:
         for card in BankCard.find_all(m.group(0)):
             add("bank_card", card, text, m.start(), m.end())
     for m in _CARD_LABELLED.finditer(text):
-        card = BankCard.clean(re.sub(r"[\s-]", "", m.group(1)))
-        if card and BankCard.validate(card)[0]:
-            add("bank_card", card, text, m.start(), m.end())
+        labelled = BankCard.clean(re.sub(r"[\s-]", "", m.group(1)))
+        if labelled and BankCard.validate(labelled)[0]:
+            add("bank_card", labelled, text, m.start(), m.end())
     for m in _PAYEE.finditer(text):
         add("payee_name", m.group(1), text, m.start(), m.end())
     for source in (text, html):
@@ -99,32 +104,32 @@ def extract_indicators(html: str, text: str, base_url: str) -> list[Indicator]:
             if value:
                 add(f"crypto_{CryptoAddress.kind(value)}", value, source, m.start(), m.end())
     # Contacts.
-    for source in (text, html):
+    for source in (text, html) if maybe("t.me/", "telegram", "飞机", "tg") else ():
         for m in Telegram.PATTERN.finditer(source):
             add("telegram", Telegram.clean(m.group(1) or m.group(2)), source, m.start(), m.end())
     for m in QQ.PATTERN.finditer(text):
         add("qq", QQ.clean(m.group(1)), text, m.start(), m.end())
-    for m in _QQ_LINK.finditer(html):
+    for m in _QQ_LINK.finditer(html) if maybe("uin=") else ():
         add("qq", QQ.clean(m.group(1)), html, m.start(), m.end())
     for m in WeChat.PATTERN.finditer(text):
         add("wechat", WeChat.clean(m.group(1)), text, m.start(), m.end())
     for m in Mobile.PATTERN.finditer(text):
         add("phone", Mobile.clean(m.group(1)), text, m.start(), m.end())
-    for m in Email.PATTERN.finditer(text):
+    for m in Email.PATTERN.finditer(text) if "@" in text else ():
         add("email", Email.clean(m.group(1)), text, m.start(), m.end())
     # Apps, trackers, push services.
-    for m in _APP.finditer(html):
+    for m in _APP.finditer(html) if maybe(".apk", ".ipa", "itms-services", ".mobileconfig") else ():
         link = m.group(1) or m.group(2)
         add("app_download", link if link.startswith("itms-services") else urljoin(base_url, link), html, m.start(), m.end())
-    for m in _BAIDU.finditer(html):
+    for m in _BAIDU.finditer(html) if maybe("hm.baidu.com") else ():
         add("analytics_baidu", m.group(1).lower(), html, m.start(), m.end())
-    for m in _CNZZ.finditer(html):
+    for m in _CNZZ.finditer(html) if maybe("cnzz") else ():
         add("analytics_cnzz", m.group(1) or m.group(2), html, m.start(), m.end())
-    for m in _LA51.finditer(html):
+    for m in _LA51.finditer(html) if maybe("51.la", "la.init") else ():
         add("analytics_51la", m.group(1) or m.group(2), html, m.start(), m.end())
-    for m in _GOOGLE.finditer(html):
+    for m in _GOOGLE.finditer(html) if maybe("ua-", "g-", "gtm-") else ():
         add("analytics_google", m.group(1), html, m.start(), m.end())
-    for m in _PUSH.finditer(html):
+    for m in _PUSH.finditer(html) if maybe("onesignal", "jpush", "getui", "pushkey", "push_key") else ():
         add("push_key", m.group(1), html, m.start(), m.end())
     # Infrastructure: hosts other than the page's own that serve scripts/frames, and public IPs.
     for m in _SRC.finditer(html):

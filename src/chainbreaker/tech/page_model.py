@@ -143,7 +143,13 @@ def read_labels(path: Path, ws: Any = None) -> list[LabelledPage]:
 
 
 def page_features(html: str, text: str) -> dict[str, float]:
-    from chainbreaker.tech.classify import feature_values, lexical_hits, load_lexicon, page_parts, structure_features
+    from chainbreaker.tech.classify import (
+        feature_values,
+        lexical_hits,
+        load_lexicon,
+        page_parts,
+        structure_features,
+    )
 
     lex = load_lexicon()
     parts = page_parts(html, text)

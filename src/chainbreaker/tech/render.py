@@ -126,15 +126,20 @@ async def _render_all(urls: list[str], personas: list[Persona], allowed: set[str
     results: list[tuple[str, Persona, dict[str, Any]]] = []
     try:
         for url in urls:
+            hung = False
             for persona in personas:
                 holder: dict[str, Any] = {}
+                if hung:  # the page hung the browser once: do not feed it another one
+                    results.append((url, persona, {"error": "render_skipped_after_timeout"}))
+                    continue
                 task = asyncio.ensure_future(_render_one(br, url, persona, timeout))
                 task.add_done_callback(lambda t: t.cancelled() or t.exception())
                 try:
-                    res = await asyncio.wait_for(asyncio.shield(task), timeout + 10)
+                    res = await asyncio.wait_for(asyncio.shield(task), timeout + 3)
                     holder = res
                 except TimeoutError:
                     holder = {"error": "render_timeout"}
+                    hung = True
                     task.cancel()
                     await br.kill()  # a renderer stuck in a script can hang the whole browser
                     await br.start()

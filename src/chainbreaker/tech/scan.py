@@ -345,10 +345,7 @@ def _page_row(run_id: str, v: PageView) -> dict[str, Any]:
 
 
 def _indicators(analyser: _Analyser, views: dict[str, list[PageView]]) -> list[dict[str, Any]]:
-    try:  # TEMP until H8's module lands
-        from chainbreaker.tech.indicators import extract_indicators
-    except ModuleNotFoundError:
-        return []
+    from chainbreaker.tech.indicators import extract_indicators
 
     rows: list[dict[str, Any]] = []
     cache: dict[str, list[Any]] = {}

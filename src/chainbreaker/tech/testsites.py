@@ -456,6 +456,8 @@ SITES: dict[str, Handler] = {
 def _make_handler(site: Handler) -> type[BaseHTTPRequestHandler]:
     class _H(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        wbufsize = 1 << 16  # headers and body leave in one write (no delayed-ACK stalls on keep-alive)
+        disable_nagle_algorithm = True
         server_version = "nginx"
         sys_version = ""
 
@@ -556,6 +558,6 @@ def running_test_sites(names: Iterable[str] | None = None, *, hostile: bool = Tr
 if __name__ == "__main__":  # manual exploration: python -m chainbreaker.tech.testsites
     with running_test_sites() as s:
         for n in s.servers:
-            print(f"{n:16s} {s.url(n)}")
+            print(f"{n:16s} {s.url(n)}", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()

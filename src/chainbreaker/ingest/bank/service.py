@@ -216,10 +216,14 @@ def ingest_bank(ws: Workspace, paths: list[Path], profile: Path | None = None,
         with tx.timed("dedup"):
             all_legs = _concat(legs, LEGS)
             all_accounts = _concat(accounts, ACCOUNT_ROWS)
+            legs.clear()  # the concatenated tables own the data now; keep one copy in memory
+            accounts.clear()
             stored = ws.read_arrow("bank_account_aliases") if ws.has_table("bank_account_aliases") else None
             aliases = _aliases(con, all_legs, all_accounts, stored)
             all_legs = _apply_aliases(con, all_legs, aliases)
             dd = assign_transfers(tx.con, all_legs, _stored_sources(tx)) if all_legs.num_rows else None
+            if dd is not None:
+                all_legs = dd.legs  # same rows plus keys; drop the un-keyed copy
         with tx.timed("write"):
             if dd is not None:
                 counts = write_transactions(tx, dd)

@@ -1,0 +1,281 @@
+"""Benchmark: funds screening throughput (chainbreaker on DuckDB) beside plain pandas, same data, same run.
+
+    python bench/bench_funds_screen.py                       # default: 300k transactions (~1-2 min)
+    python bench/bench_funds_screen.py --scale 1000000,3000000,10000000 --pandas-max 3000000
+
+Data: H2's synthetic province fast path (``chainbreaker.synth.bank.write_transactions_parquet``),
+written straight into a workspace lake (cached under --workdir). Each side runs in its own
+subprocess; peak memory is that child's ``ru_maxrss``. The pandas side computes the same per-account
+facts, signals and scores (no findings/evidence) and the run checks both flag the same accounts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve()
+
+
+# ----------------------------------------------------------------------------- data
+def prepare(workdir: Path, n: int, seed: int) -> Path:
+    """A workspace whose lake holds ``n`` synthetic transactions (+ accounts, truth beside it)."""
+    import pyarrow.dataset as ds
+
+    from chainbreaker.synth.bank import write_transactions_parquet
+    from chainbreaker.workspace import Workspace
+
+    root = workdir / f"tx{n}-s{seed}"
+    ws_path = root / "ws"
+    if (root / "READY").exists():
+        return ws_path
+    raw = root / "raw"
+    write_transactions_parquet(raw, n, seed)
+    ws = Workspace(ws_path)
+    with ws.transaction("bench.lake") as tx:
+        for name in ("transactions", "accounts"):
+            tx.write(name, ds.dataset(raw / name).scanner(batch_size=1 << 18).to_reader())
+    (root / "READY").write_text("ok")
+    return ws_path
+
+
+# ------------------------------------------------------------------------ children
+def child_chainbreaker(ws_path: str, engine: str) -> dict:
+    from chainbreaker.funds.screen import screen
+    from chainbreaker.workspace import Workspace
+
+    ws = Workspace(ws_path)
+    start = time.perf_counter()
+    result = screen(ws, engine=engine)
+    seconds = time.perf_counter() - start
+    flagged = sorted(r["account"] for r in ws.read_arrow("account_risk", ["account", "flagged"]).to_pylist()
+                     if r["flagged"])
+    return {"seconds": seconds, "flagged": flagged, "transactions": result.transactions_screened,
+            "accounts": result.accounts_screened, "findings": result.findings}
+
+
+def child_pandas(ws_path: str) -> dict:
+    """The same rules written in plain pandas/numpy, reading the same Parquet files."""
+    import numpy as np
+    import pandas as pd
+
+    from chainbreaker.funds.rules import load_rules
+    from chainbreaker.workspace import Workspace
+
+    ws = Workspace(ws_path)
+    p = load_rules().params
+    start = time.perf_counter()
+    cols = ["txn_id", "from_account", "to_account", "from_name", "amount", "ts", "ip", "mac"]
+    tx = pd.read_parquet(ws.table_glob("transactions").rsplit("/", 1)[0], columns=cols)
+    tx = tx[tx.from_account.notna() & tx.to_account.notna() & (tx.from_account != "") & (tx.to_account != "")
+            & (tx.from_account != tx.to_account) & tx.amount.notna() & tx.ts.notna()]
+    tx["amount"] = tx.amount.astype("float64")
+    tx = tx[tx.amount > 0]
+    tx["epoch"] = tx.ts.astype("int64") // 1_000_000
+    off = int(p["time"]["utc_offset_hours"] * 3600)
+    ev = pd.concat([
+        pd.DataFrame({"account": tx.to_account.values, "cp": tx.from_account.values, "amount": tx.amount.values,
+                      "txn_id": tx.txn_id.values, "dir": 1, "epoch": tx.epoch.values}),
+        pd.DataFrame({"account": tx.from_account.values, "cp": tx.to_account.values, "amount": tx.amount.values,
+                      "txn_id": tx.txn_id.values, "dir": -1, "epoch": tx.epoch.values}),
+    ], ignore_index=True)
+    ev = ev.sort_values(["account", "epoch", "txn_id", "dir"], kind="mergesort", ignore_index=True)
+    local = ev.epoch + off
+    ev["hour"] = (local % 86400) // 3600
+    ev["day"] = local // 86400
+    ev["is_in"] = ev.dir == 1
+    ev["is_round"] = (np.round(ev.amount * 100).astype("int64") % (p["round_amount"]["modulus"] * 100)) == 0
+    g = ev.groupby("account", sort=False)
+    out_epoch = ev.epoch.where(~ev.is_in)
+    ev["next_out"] = out_epoch[::-1].groupby(ev.account[::-1], sort=False).cummin()[::-1]
+    in_epoch = ev.epoch.where(ev.is_in)
+    ev["prev_in"] = in_epoch.groupby(ev.account, sort=False).cummax()
+    ev["prev_any"] = g.epoch.shift()
+    ev["rn_desc"] = g.cumcount(ascending=False)
+    w = p["fast_in_out"]["window_minutes"] * 60
+    ev["fast_in"] = ev.is_in & ev.next_out.notna() & ((ev.next_out - ev.epoch) <= w)
+    ev["fast_out"] = ~ev.is_in & ev.prev_in.notna() & ((ev.epoch - ev.prev_in) <= w)
+    ev["gap_days"] = (ev.epoch - ev.prev_any) / 86400.0
+    nh = p["night"]
+    ev["is_night"] = (ev.hour >= nh["start_hour"]) & (ev.hour < nh["end_hour"])
+    ev["amt_in"] = ev.amount.where(ev.is_in, 0.0)
+    ev["amt_out"] = ev.amount.where(~ev.is_in, 0.0)
+    ev["fast_in_amt"] = ev.amount.where(ev.fast_in, 0.0)
+    ev["fast_out_amt"] = ev.amount.where(ev.fast_out, 0.0)
+    ev["small_in"] = ev.is_in & (ev.amount <= p["paofen"]["small_max_amount"])
+    ev["wake"] = np.where(ev.gap_days >= p["dormant"]["gap_days"], ev.rn_desc + 1, np.nan)
+    g = ev.groupby("account", sort=True)
+    f = g.agg(n_all=("dir", "size"), n_in=("is_in", "sum"), amt_in=("amt_in", "sum"), amt_out=("amt_out", "sum"),
+              fast_in_amt=("fast_in_amt", "sum"), fast_in_n=("fast_in", "sum"), fast_out_amt=("fast_out_amt", "sum"),
+              small_in_n=("small_in", "sum"), night_n=("is_night", "sum"), round_n=("is_round", "sum"),
+              max_gap_days=("gap_days", "max"), wake_rn=("wake", "min"))
+    f["n_out"] = f.n_all - f.n_in
+    pairs = ev.groupby(["account", "cp", "dir"], sort=False).amount.sum().reset_index()
+    f["n_payers"] = pairs[pairs.dir == 1].groupby("account").size()
+    f["n_payees"] = pairs[pairs.dir == -1].groupby("account").size()
+    f["top_payer_amt"] = pairs[pairs.dir == 1].groupby("account").amount.max()
+    f["top_payee_amt"] = pairs[pairs.dir == -1].groupby("account").amount.max()
+    f["max_daily_in"] = ev[ev.is_in].groupby(["account", "day"]).amount.sum().groupby(level=0).max()
+    del ev, pairs, g
+    # card pools
+    acc = pd.read_parquet(ws.table_glob("accounts").rsplit("/", 1)[0], columns=["account", "holder_id", "holder_name"])
+    acc["holder"] = acc.holder_id.fillna(acc.holder_name)
+    holders = acc.groupby("account").holder.max()
+    src = pd.DataFrame({"account": tx.from_account.values, "ip": tx.ip.values, "mac": tx.mac.values})
+    src["holder"] = src.account.map(holders).fillna(pd.Series(tx.from_name.values)).fillna(src.account)
+    devs = []
+    for col, prefix, up in (("ip", "ip:", False), ("mac", "mac:", True)):
+        d = src[src[col].notna()]
+        val = d[col].str.strip()
+        val = val.str.upper() if up else val
+        d = pd.DataFrame({"account": d.account.values, "holder": d.holder.values, "device": prefix + val.values})
+        devs.append(d[val.values != ""])
+    dev = pd.concat(devs).drop_duplicates()
+    per_dev = dev.groupby("device").holder.nunique()
+    per_dev = per_dev[per_dev <= p["card_pool"]["max_holders"]]
+    f["pool_holders"] = dev.merge(per_dev.rename("holders"), left_on="device", right_index=True).groupby("account").holders.max()
+    # loops (2- and 3-cycles, hubs excluded)
+    lp = p["loops"]
+    pr = tx.groupby(["from_account", "to_account"], sort=False).agg(amt=("amount", "sum"), first=("epoch", "min"),
+                                                                     last=("epoch", "max")).reset_index()
+    deg = pd.concat([pr.from_account, pr.to_account]).value_counts()
+    hubs = set(deg[deg > lp["max_degree"]].index)
+    big = pr[(pr.amt >= lp["min_amount"]) & ~pr.from_account.isin(hubs) & ~pr.to_account.isin(hubs)]
+    ws_ = lp["window_days"] * 86400
+    a = big.rename(columns={"from_account": "a", "to_account": "b", "first": "f1", "last": "l1"})[["a", "b", "f1", "l1"]]
+    r = big.rename(columns={"from_account": "b", "to_account": "a", "first": "f2", "last": "l2"})[["a", "b", "f2", "l2"]]
+    two = a.merge(r, on=["a", "b"])
+    two = two[(two.l2 > two.f1) & (two.f2 <= two.l1 + ws_)][["a", "b"]]
+    c = big.rename(columns={"from_account": "b", "to_account": "c", "first": "f2", "last": "l2"})[["b", "c", "f2", "l2"]]
+    ab = a.merge(c, on="b")
+    ab = ab[(ab.c != ab.a) & (ab.l2 > ab.f1) & (ab.f2 <= ab.l1 + ws_)]
+    d3 = big.rename(columns={"from_account": "c", "to_account": "a", "first": "f3", "last": "l3"})[["c", "a", "f3", "l3"]]
+    three = ab.merge(d3, on=["c", "a"])
+    three = three[(three.l3 > three.f2) & (three.f3 <= three.l2 + ws_)][["a", "b"]]
+    f["loop_partners"] = pd.concat([two, three]).groupby("a").b.nunique()
+    # signals (same formulas as typologies.py)
+    f = f.fillna({"n_payers": 0, "n_payees": 0, "pool_holders": 0, "loop_partners": 0})
+
+    def ramp(x, lo, hi):
+        return ((x - lo) / (hi - lo)).clip(0, 1)
+
+    def ratio(num, den):
+        return (num.fillna(0) / den.where(den > 0)).fillna(0.0)
+
+    fio, fan, pf, dm, cp, nt, rd, nw, fc = (p[k] for k in ("fast_in_out", "fan", "paofen", "dormant", "card_pool",
+                                                            "night", "round_amount", "network", "flow_class"))
+    pop_night, pop_round = f.night_n.sum() / f.n_all.sum(), f.round_n.sum() / f.n_all.sum()
+    pop_payers = f.n_payers[f.n_in > 0].sum() / (f.n_in > 0).sum()
+    pop_payees = f.n_payees[f.n_out > 0].sum() / (f.n_out > 0).sum()
+    retention = np.where(f.amt_in > 0, (f.amt_in - f.amt_out) / f.amt_in.where(f.amt_in > 0), -1.0)
+    net_flow = ratio(f.amt_in - f.amt_out, f.amt_in + f.amt_out)
+    passthrough = np.where(f.amt_in > 0, 1 - ramp(pd.Series(np.abs(retention), index=f.index), fio["retention_low"],
+                                                   fio["retention_high"]), 0.0)
+    fast_in = ramp(ratio(f.fast_in_amt, f.amt_in), fio["share_low"], fio["share_high"])
+    fast_out = ramp(ratio(f.fast_out_amt, f.amt_out), fio["share_low"], fio["share_high"])
+
+    def breadth(n, mean):
+        lo = max(3.0, fan["breadth_low_x"] * mean)
+        hi = max(float(fan["min_breadth"]), fan["breadth_high_x"] * mean)
+        return ramp(n, lo, hi)
+
+    slow = fan["slow_factor"]
+    n_before = f.n_all - f.wake_rn.fillna(0)
+    s = pd.DataFrame(index=f.index)
+    s["fast_in_out"] = fast_in * ramp(f.n_in, 1, fio["min_inbound"]) * ramp(f.fast_in_n, 5, fio["min_fast_count"]) * passthrough
+    s["paofen"] = (ramp(f.n_payers, 2, pf["min_payers"]) * ramp(ratio(f.small_in_n, f.n_in), 0.5, 0.9) * fast_in
+                   * (1 - ramp(f.n_payees, pf["max_payees"], 3 * pf["max_payees"])) * passthrough
+                   * np.where(f.max_daily_in.fillna(0) <= pf["daily_cap"], 1.0, pf["over_cap_factor"]))
+    s["fan_in"] = (breadth(f.n_payers, pop_payers) * ramp(ratio(f.top_payee_amt, f.amt_out), fan["concentration_low"],
+                   fan["concentration_high"]) * passthrough * (slow + (1 - slow) * fast_in))
+    s["fan_out"] = (breadth(f.n_payees, pop_payees) * ramp(ratio(f.top_payer_amt, f.amt_in), fan["concentration_low"],
+                    fan["concentration_high"]) * passthrough * (slow + (1 - slow) * fast_out))
+    s["card_pool"] = ramp(f.pool_holders, cp["min_holders"] - 1, cp["full_holders"])
+    s["dormant"] = ((f.max_gap_days.fillna(0) >= dm["gap_days"]) * ramp(f.wake_rn.fillna(0), 2, dm["min_after"])
+                    * ramp(ratio(f.wake_rn, n_before), 1, dm["burst_ratio"]))
+    wc, wx = p["weights"]["core"], p["weights"]["context"]
+    core1 = 1 - np.prod([1 - wc[k] * s[k] for k in ("paofen", "fast_in_out", "fan_in", "fan_out", "card_pool", "dormant")], axis=0)
+    flagged1 = set(f.index[core1 >= nw["flagged_core"]])
+    inbound = tx.groupby(["to_account", "from_account"], sort=False).amount.agg(["sum", "size"]).reset_index()
+    hit = inbound[inbound.from_account.isin(flagged1)].groupby("to_account").agg(
+        flagged_in_amt=("sum", "sum"), n_flagged_payers=("from_account", "nunique"), flagged_in_n=("size", "sum"))
+    f = f.join(hit)
+    s["network"] = (ramp(f.n_flagged_payers.fillna(0), 1, nw["min_flagged_payers"])
+                    * ramp(ratio(f.flagged_in_amt, f.amt_in), nw["share_low"], nw["share_high"])
+                    * ramp(f.flagged_in_n.fillna(0), 2, nw["min_flagged_txns"]))
+    s["night"] = ramp(ratio(f.night_n, f.n_all) - pop_night, nt["excess_low"], nt["excess_high"]) * ramp(f.n_all, 2, nt["min_txns"])
+    s["round_amount"] = ramp(ratio(f.round_n, f.n_all) - pop_round, rd["excess_low"], rd["excess_high"]) * ramp(f.n_all, 2, rd["min_txns"])
+    s["loop"] = (f.loop_partners > 0).astype(float)
+    transit = (f.n_all >= fc["min_txns"]) & (net_flow > -fc["source_net"]) & (net_flow < fc["sink_net"]) & \
+        (net_flow.abs() <= fc["transit_within"]) & (f.n_in > 0) & (f.n_out > 0)
+    s["transit"] = transit * ramp(f.n_all, fc["min_txns"], 20)
+    core = 1 - (1 - core1) * (1 - wc["network"] * s.network)
+    context = 1 - np.prod([1 - wx[k] * s[k] for k in ("night", "round_amount", "loop", "transit")], axis=0)
+    score = core + (1 - core) * context * ramp(core, p["context_gate_low"], p["context_gate_high"])
+    flagged = sorted(score.index[score.round(6) >= p["flag_threshold"]])
+    return {"seconds": time.perf_counter() - start, "flagged": flagged, "transactions": int(len(tx)),
+            "accounts": int(len(f))}
+
+
+def run_child(kind: str, ws_path: Path, engine: str = "duckdb") -> dict:
+    """Run one side in a fresh process; return its result plus peak RSS (MB)."""
+    out = ws_path.parent / f"result-{kind}-{engine}.json"
+    proc = subprocess.run([sys.executable, str(HERE), "--child", kind, "--ws", str(ws_path), "--engine", engine,
+                           "--result", str(out)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"{kind} failed:\n{proc.stderr[-3000:]}")
+    res = json.loads(out.read_text())
+    # RUSAGE_CHILDREN is a max over every child so far, so each child reports its own ru_maxrss.
+    res["peak_mb"] = res["self_peak_mb"]
+    return res
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scale", default="300000", help="comma-separated transaction counts")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--workdir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "cb-bench-funds")
+    ap.add_argument("--pandas-max", type=int, default=3_000_000, help="skip pandas above this size")
+    ap.add_argument("--engine", default="duckdb")
+    ap.add_argument("--child", choices=["chainbreaker", "pandas"])
+    ap.add_argument("--ws")
+    ap.add_argument("--result")
+    args = ap.parse_args()
+    if args.child:
+        res = child_chainbreaker(args.ws, args.engine) if args.child == "chainbreaker" else child_pandas(args.ws)
+        res["self_peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        Path(args.result).write_text(json.dumps(res))
+        return
+    rows = []
+    for n in [int(x) for x in args.scale.split(",")]:
+        t0 = time.perf_counter()
+        ws_path = prepare(args.workdir, n, args.seed)
+        print(f"[{n:,}] data ready in {time.perf_counter() - t0:.1f} s ({ws_path})", flush=True)
+        cb = run_child("chainbreaker", ws_path, args.engine)
+        line = {"n": n, "cb_s": cb["seconds"], "cb_tx_s": cb["transactions"] / cb["seconds"], "cb_mb": cb["peak_mb"],
+                "flagged": len(cb["flagged"])}
+        print(f"[{n:,}] chainbreaker ({args.engine}): {cb['seconds']:.1f} s, {line['cb_tx_s']:,.0f} tx/s, "
+              f"peak {cb['peak_mb']:,.0f} MB, {len(cb['flagged'])} flagged, {cb['findings']} findings", flush=True)
+        if n <= args.pandas_max:
+            pd_ = run_child("pandas", ws_path)
+            line.update(pd_s=pd_["seconds"], pd_tx_s=pd_["transactions"] / pd_["seconds"], pd_mb=pd_["peak_mb"],
+                        speedup=pd_["seconds"] / cb["seconds"], same_flagged=pd_["flagged"] == cb["flagged"])
+            print(f"[{n:,}] pandas: {pd_['seconds']:.1f} s, {line['pd_tx_s']:,.0f} tx/s, peak {pd_['peak_mb']:,.0f} MB; "
+                  f"speed-up {line['speedup']:.1f}x; same flagged accounts: {line['same_flagged']}", flush=True)
+        rows.append(line)
+    print("\n| transactions | chainbreaker s | tx/s | peak MB | pandas s | tx/s | peak MB | speed-up | same flagged |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for r in rows:
+        pdp = (f"{r['pd_s']:.1f} | {r['pd_tx_s']:,.0f} | {r['pd_mb']:,.0f} | {r['speedup']:.1f}x | {r['same_flagged']}"
+               if "pd_s" in r else "skipped | | | |")
+        print(f"| {r['n']:,} | {r['cb_s']:.1f} | {r['cb_tx_s']:,.0f} | {r['cb_mb']:,.0f} | {pdp} |")
+
+
+if __name__ == "__main__":
+    main()

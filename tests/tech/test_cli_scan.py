@@ -1,0 +1,46 @@
+"""``chainbreaker tech scan|captures|findings`` through the real entry point."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chainbreaker.tech.testsites import TestSites
+
+
+@pytest.fixture(scope="module")
+def sites():
+    s = TestSites(["gambling", "news_crackdown"], hostile=False)
+    yield s
+    s.close()
+
+
+def _cli(ws: Path, *args: str, lang: str = "zh") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "chainbreaker.cli.main", "-w", str(ws), "--lang", lang, "tech", *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_scan_then_list(sites: TestSites, tmp_path: Path) -> None:
+    targets = tmp_path / "targets.txt"
+    targets.write_text(f"# 待查网站\n{sites.url('news_crackdown')}\n", "utf-8")
+    ws = tmp_path / "ws"
+    out = _cli(ws, "scan", sites.url("gambling"), sites.url("gambling", "/private/x.html"), "--from-file", str(targets),
+               "--delay", "0")
+    assert out.returncode == 0, out.stderr
+    assert "扫描完成：2 个网址" in out.stdout and "gambling.site" in out.stdout
+    assert "因 robots.txt 跳过 1 个网址" in out.stdout
+    listed = _cli(ws, "findings", lang="en")
+    assert "gambling site" in listed.stdout and sites.host("gambling") in listed.stdout
+    assert sites.host("news_crackdown") not in listed.stdout
+    caps = _cli(ws, "captures", "--host", sites.host("gambling"), "--limit", "5")
+    assert caps.returncode == 0
+    assert "baiduspider" in caps.stdout and "news" not in caps.stdout
+
+
+def test_bad_target_is_a_plain_error(tmp_path: Path) -> None:
+    out = _cli(tmp_path / "ws", "scan", "ftp://nothing")
+    assert out.returncode == 2
+    assert "没有可扫描的网址" in out.stderr and "Traceback" not in out.stderr

@@ -1,0 +1,104 @@
+"""Blocklists: every format, reasons, allowlist, never a public suffix, victims of injection never listed."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+import pytest
+
+from chainbreaker.model.finding import Finding, findings_table
+from chainbreaker.tech.blocklist import FORMATS, Builder, write_blocklist
+
+
+@pytest.fixture()
+def scanned(ws):
+    pages = pa.Table.from_pylist([
+        {"host": "www.xpj8888.com", "url": "http://www.xpj8888.com/", "score": 0.98, "is_gambling": True},
+        {"host": "m.xpj8888.com", "url": "http://m.xpj8888.com/", "score": 0.97, "is_gambling": True},
+        {"host": "gamble.blogspot.com", "url": "http://gamble.blogspot.com/", "score": 0.9, "is_gambling": True},
+        {"host": "news.police.gov.cn", "url": "http://news.police.gov.cn/", "score": 0.1, "is_gambling": False},
+    ])
+    findings = [
+        Finding(run_id="r1", chain="tech", rule_id="inject.loader_script", subject_type="page",
+                subject_key="http://www.county.gov.cn/index.html", score=0.9, explanation_zh="注入", explanation_en="injected",
+                facts={"operator_domains": ["js.amjs-cdn.com", "com.cn", "co.za"]}),
+        Finding(run_id="r1", chain="tech", rule_id="gambling.site", subject_type="site", subject_key="www.tyc5577.com",
+                score=0.95, explanation_zh="赌博网站", explanation_en="gambling site"),
+        Finding(run_id="r1", chain="funds", rule_id="funds.x", subject_type="account", subject_key="www.notme.com",
+                score=0.95, explanation_zh="-", explanation_en="-"),
+    ]
+    domains = pa.Table.from_pylist([
+        {"host": "hg0088.com", "score": 0.97, "is_gambling": True},
+        {"host": "a.b.bet365-vip.net", "score": 0.93, "is_gambling": True},
+        {"host": "baidu.com", "score": 0.01, "is_gambling": False},
+    ])
+    with ws.transaction("test.seed") as tx:
+        tx.write("tech_pages", pages)
+        tx.write("findings", findings_table(findings))
+        tx.write("tech_domains", domains)
+    return ws
+
+
+def test_domains_format_lists_operators_not_victims_nor_suffixes(scanned, tmp_path):
+    out = tmp_path / "bl.txt"
+    result = write_blocklist(scanned, "domains", out)
+    names = out.read_text().split()
+    assert names == sorted(names, key=lambda n: (n.split(".")[::-1], n))
+    assert set(names) == {"xpj8888.com", "tyc5577.com", "amjs-cdn.com", "hg0088.com", "a.b.bet365-vip.net",
+                          "gamble.blogspot.com"}
+    assert "county.gov.cn" not in out.read_text() and "gov.cn" not in names  # the injected site is a victim
+    assert result["skipped"]["public_suffix"] == 2  # com.cn and co.za named by a kit are never listed
+    assert "notme.com" not in out.read_text()  # other chains' findings are not tech evidence
+
+
+def test_allowlist_removes_names_and_demotes_domains(scanned, tmp_path):
+    allow = tmp_path / "allow.txt"
+    allow.write_text("# ours\nm.xpj8888.com\ntyc5577.com\n", encoding="utf-8")
+    out = tmp_path / "bl.hosts"
+    result = write_blocklist(scanned, "hosts", out, allowlist=allow)
+    text = out.read_text()
+    assert "0.0.0.0 www.xpj8888.com" in text and "m.xpj8888.com" not in text.replace("# ", "")
+    assert "0.0.0.0 xpj8888.com" not in text  # a wildcard on xpj8888.com would block the allowlisted host
+    assert "tyc5577.com" not in text
+    assert result["skipped"]["allowlisted"] >= 2
+
+
+def test_every_format_renders_and_parses(scanned, tmp_path):
+    import stix2
+    from pymisp import MISPEvent
+
+    for fmt in FORMATS:
+        out = tmp_path / f"bl.{fmt}"
+        write_blocklist(scanned, fmt, out)
+        text = out.read_text()
+        assert "xpj8888.com" in text, fmt
+    assert "address=/xpj8888.com/#" in (tmp_path / "bl.dnsmasq").read_text()
+    rpz = (tmp_path / "bl.rpz").read_text()
+    assert "xpj8888.com CNAME ." in rpz and "*.xpj8888.com CNAME ." in rpz and "SOA" in rpz
+    adg = (tmp_path / "bl.adguard").read_text()
+    assert "||xpj8888.com^" in adg and "|a.b.bet365-vip.net^" in adg and "! xpj8888.com: gambling page" in adg
+    bundle = stix2.parse((tmp_path / "bl.stix").read_text(), allow_custom=False)
+    indicators = [o for o in bundle.objects if o.type == "indicator"]
+    assert any(o.pattern == "[domain-name:value = 'xpj8888.com']" for o in indicators)
+    assert all(o.description for o in indicators)
+    event = MISPEvent()
+    event.load(json.loads((tmp_path / "bl.misp").read_text()))
+    values = {a.value for o in event.objects for a in o.attributes}
+    assert "xpj8888.com" in values and "amjs-cdn.com" in values
+
+
+def test_builder_rejects_suffixes_and_ip():
+    b = Builder(set())
+    for raw in ("co.za", "com.cn", "blogspot.com", "1.2.3.4", "东西"):
+        b.add(raw, "r", domain_level=True)
+    assert b.result() == []
+
+
+def test_unknown_format_and_missing_allowlist_are_clear_errors(scanned, tmp_path):
+    from chainbreaker.errors import InputError
+
+    with pytest.raises(InputError):
+        write_blocklist(scanned, "csv", tmp_path / "x")
+    with pytest.raises(InputError):
+        write_blocklist(scanned, "hosts", tmp_path / "x", allowlist=tmp_path / "nope.txt")

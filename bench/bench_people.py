@@ -24,6 +24,7 @@ from pathlib import Path
 
 SCALES = {"small": 100_000, "full": 1_000_000}
 BASELINE_RECORDS = 1_000_000
+CHUNK = 100_000  # people generated per chunk (bounds the generator's memory)
 
 
 def _peak_mb() -> float:
@@ -35,12 +36,18 @@ def worker_generate(ws_path: str, people: int) -> dict:
     from chainbreaker.workspace import Workspace
 
     t0 = time.perf_counter()
-    data = generate_travel(people, seed=7)
-    gen = time.perf_counter() - t0
-    load_travel_tables(Workspace(ws_path), data)
-    records = sum(getattr(data, k).num_rows for k in ("crossings", "flights", "trains", "hotels", "kin"))
-    return {"step": "generate", "people": people, "records": records, "crossings": data.crossings.num_rows,
-            "generate_s": round(gen, 1), "total_s": round(time.perf_counter() - t0, 1), "peak_mb": round(_peak_mb())}
+    ws = Workspace(ws_path)
+    records = crossings = 0
+    chunk = min(people, CHUNK)
+    for i in range((people + chunk - 1) // chunk):
+        n = min(chunk, people - i * chunk)
+        data = generate_travel(n, seed=7 + i, id_offset=i * chunk)
+        load_travel_tables(ws, data, mode="append")
+        records += sum(getattr(data, k).num_rows for k in ("crossings", "flights", "trains", "hotels", "kin"))
+        crossings += data.crossings.num_rows
+        del data
+    return {"step": "generate", "people": people, "records": records, "crossings": crossings,
+            "total_s": round(time.perf_counter() - t0, 1), "peak_mb": round(_peak_mb())}
 
 
 def worker_analyze(ws_path: str, as_of: str) -> dict:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -105,6 +104,7 @@ def main() -> None:
             sites[name] = url
         names = [n for n in sites if n != "hostile"]
         urls = [sites[n] if i == 0 else f"{sites[n]}p{i}.html" for n in names for i in range(args.paths)]
+        urls.append(f"{sites['parasite']}tags/baijiale.html")  # the doorway page (a scan finds it with --depth 1)
         truth = {sites[n].split("/")[2]: n for n in names}
         print(f"{len(names)} sites x {args.paths} paths = {len(urls)} URLs; scanner pages = URLs x 14 personas")
         rows = []
@@ -128,7 +128,6 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
-    del resource
 
 
 if __name__ == "__main__":

@@ -156,3 +156,21 @@ def test_shards_are_independent_and_exact(tmp_path):
     assert back.num_rows == 12_000
     assert np.isin(parts[1].transactions["txn_id"].to_numpy(zero_copy_only=False),
                    back["txn_id"].to_numpy(zero_copy_only=False)).all()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_invariants_hold_for_any_seed(seed):
+    tx, truth = res = generate_transactions_table(5_000, seed=seed)
+    assert tx.num_rows == 5_000
+    assert pc.min(tx["amount"]).as_py() > 0
+    assert pc.min(tx["from_balance"]).as_py() >= 0 and pc.min(tx["to_balance"]).as_py() >= 0
+    roles = set(truth["role"].to_pylist())
+    assert {"collection", "mule", "payout", "settlement"} <= roles
+    # Timestamps lie in the statement period and are ordered as a statement would be.
+    ts = tx["ts"].cast("int64").to_numpy()
+    assert (np.diff(ts) >= 0).all()
+    assert str(pc.min(tx["ts"]).as_py()) >= "2026-02-28 16:00:00+00:00"
+    assert str(pc.max(tx["ts"]).as_py()) < "2026-09-01 16:00:00+00:00"
+    # Requested accounts in ACCOUNTS are exactly the truth's requested accounts.
+    req = {a for a, r in zip(truth["account"].to_pylist(), truth["requested"].to_pylist(), strict=True) if r}
+    assert set(res.accounts["account"].to_pylist()) == req

@@ -13,16 +13,25 @@ from chainbreaker.tech.blocklist import FORMATS, Builder, write_blocklist
 
 @pytest.fixture()
 def scanned(ws):
-    pages = pa.Table.from_pylist([
+    rows = [
         {"host": "www.xpj8888.com", "url": "http://www.xpj8888.com/", "score": 0.98, "is_gambling": True},
         {"host": "m.xpj8888.com", "url": "http://m.xpj8888.com/", "score": 0.97, "is_gambling": True},
         {"host": "gamble.blogspot.com", "url": "http://gamble.blogspot.com/", "score": 0.9, "is_gambling": True},
         {"host": "news.police.gov.cn", "url": "http://news.police.gov.cn/", "score": 0.1, "is_gambling": False},
-    ])
+        # An injected county site: gambling for Baiduspider only, and named by an inject.* finding.
+        {"host": "www.county.gov.cn", "url": "http://www.county.gov.cn/", "score": 0.99, "is_gambling": True,
+         "persona": "baiduspider"},
+        {"host": "www.county.gov.cn", "url": "http://www.county.gov.cn/", "score": 0.1, "is_gambling": False},
+        {"host": "www.school.edu.cn", "url": "http://www.school.edu.cn/", "score": 0.97, "is_gambling": True},
+    ]
+    pages = pa.Table.from_pylist([{"persona": "desktop", **r} for r in rows])
     findings = [
         Finding(run_id="r1", chain="tech", rule_id="inject.loader_script", subject_type="page",
                 subject_key="http://www.county.gov.cn/index.html", score=0.9, explanation_zh="注入", explanation_en="injected",
                 facts={"operator_domains": ["js.amjs-cdn.com", "com.cn", "co.za"]}),
+        Finding(run_id="r1", chain="tech", rule_id="inject.hidden_links", subject_type="page",
+                subject_key="http://www.school.edu.cn/", score=0.9, explanation_zh="暗链", explanation_en="hidden links",
+                facts={"operator_domains": []}),
         Finding(run_id="r1", chain="tech", rule_id="gambling.site", subject_type="site", subject_key="www.tyc5577.com",
                 score=0.95, explanation_zh="赌博网站", explanation_en="gambling site"),
         Finding(run_id="r1", chain="funds", rule_id="funds.x", subject_type="account", subject_key="www.notme.com",
@@ -47,7 +56,8 @@ def test_domains_format_lists_operators_not_victims_nor_suffixes(scanned, tmp_pa
     assert names == sorted(names, key=lambda n: (n.split(".")[::-1], n))
     assert set(names) == {"xpj8888.com", "tyc5577.com", "amjs-cdn.com", "hg0088.com", "a.b.bet365-vip.net",
                           "gamble.blogspot.com"}
-    assert "county.gov.cn" not in out.read_text() and "gov.cn" not in names  # the injected site is a victim
+    # Injected sites are victims: never listed, even when some persona saw gambling content there.
+    assert "county.gov.cn" not in out.read_text() and "school.edu.cn" not in out.read_text() and "gov.cn" not in names
     assert result["skipped"]["public_suffix"] == 2  # com.cn and co.za named by a kit are never listed
     assert "notme.com" not in out.read_text()  # other chains' findings are not tech evidence
 

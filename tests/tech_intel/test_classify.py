@@ -76,3 +76,9 @@ def test_bad_lexicon_is_a_clear_error(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_lexicon(str(bad))
     assert "重复" in err.value.message("zh")
+
+
+def test_cheap_evasions_are_undone():
+    lex = load_lexicon()
+    hits = lexical_hits("百*家*乐 真丨人丨视丨讯 首\u200b充 ｂｅｔ３６５", lex)
+    assert {"百家乐", "真人视讯", "首充", "bet365"} <= set(hits)

@@ -69,3 +69,31 @@ def test_domains_classify_clusters_blocklist(tmp_path):
     assert "xpj8888.com CNAME ." in out.read_text() and "baidu.com" not in out.read_text()
     r = run(tmp_path / "ws", "tech", "clusters")
     assert r.exit_code != 0  # no scan results yet: a clear error, not a traceback
+
+
+def test_train_pages_from_scanned_urls(ws):
+    """After a scan the analyst labels URLs only; the captures come from the evidence store."""
+    import pyarrow as pa
+
+    from chainbreaker.tech.page_model import read_labels
+
+    rows = []
+    for page in sorted(PAGES.glob("*.html")):
+        sha = ws.store_evidence_bytes(page.read_bytes())
+        rows.append({"host": "127.0.0.1", "url": f"http://127.0.0.1/{page.name}", "persona": "desktop",
+                     "capture_sha256": sha, "run_id": "r1"})
+    with ws.transaction("test.scan") as tx:
+        tx.write("tech_pages", pa.Table.from_pylist(rows))
+    labels = ws.root / "labels.csv"
+    labels.write_text("url,label\nhttp://127.0.0.1/gambling_sports.html,1\nhttp://127.0.0.1/honest_news.html,0\n",
+                      encoding="utf-8")
+    pages = read_labels(labels, ws)
+    assert [p.label for p in pages] == [1, 0] and "皇冠体育" in pages[0].html
+    missing = ws.root / "missing.csv"
+    missing.write_text("url,label\nhttp://127.0.0.1/never-scanned.html,1\n", encoding="utf-8")
+    import pytest
+
+    from chainbreaker.errors import InputError
+
+    with pytest.raises(InputError):
+        read_labels(missing, ws)

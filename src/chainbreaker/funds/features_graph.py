@@ -289,4 +289,22 @@ def account_features(ws: Any, engine: str = "duckdb", use_screening: bool = True
         facts = screening_facts(ws)
         if facts is not None:
             feats = feats.join(facts, "account", join_type="left outer")
-    return feats.sort_by("account")
+    return _stable_floats(feats.sort_by("account"))
+
+
+def _stable_floats(table: pa.Table) -> pa.Table:
+    """Round float features to 40 mantissa bits.
+
+    Parallel aggregation sums in a varying order, so means differ in the last bits from run to run;
+    LightGBM bin edges then differ and so would the model. Rounding makes features, and with them
+    the trained model and scores, reproducible.
+    """
+    import numpy as np
+
+    for i, fld in enumerate(table.schema):
+        if pa.types.is_floating(fld.type):
+            values = table.column(i).to_numpy(zero_copy_only=False).astype("float64")
+            mantissa, exponent = np.frexp(values)
+            rounded = np.ldexp(np.round(mantissa * 2.0**40) / 2.0**40, exponent)
+            table = table.set_column(i, fld.name, pa.array(rounded, pa.float64(), from_pandas=True))
+    return table

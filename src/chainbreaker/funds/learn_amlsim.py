@@ -38,8 +38,8 @@ def load_amlsim(ws: Workspace, data_dir: Path = AMLSIM_DIR, labels_out: Path | N
                 sample_accounts: int | None = None, seed: int = 0) -> AmlSimLoad:
     """Write AMLSim transfers as canonical ``transactions`` and a labels CSV (account,label).
 
-    ``sample_accounts`` keeps the transfers among a seeded random subset of accounts (all SAR
-    accounts of the kept alerts stay together: whole alerts are sampled, so typologies stay intact).
+    ``sample_accounts`` keeps the transfers among about that many accounts: ordinary accounts and
+    whole alerts (all their accounts together) are drawn at the same seeded rate.
     """
     tx_path = data_dir / "transactions.csv.gz"
     sar_path = data_dir / "sar_accounts.csv"
@@ -59,17 +59,20 @@ def load_amlsim(ws: Workspace, data_dir: Path = AMLSIM_DIR, labels_out: Path | N
     con.execute(f"CREATE TABLE sar AS SELECT DISTINCT CAST(ACCOUNT_ID AS VARCHAR) AS account "
                 f"FROM read_csv({_q(sar_path)}, header = true)")
     if sample_accounts is not None:
-        # Keep a seeded subset of accounts plus every account of the alerts they belong to.
-        con.execute(f"SELECT setseed({(seed % 1000) / 1000.0})")
+        # Whole alerts and ordinary accounts are drawn at the same rate, so typologies stay intact
+        # and the share of SAR accounts stays as in the full data.
         con.execute(
             f"""CREATE TABLE keep AS
                 WITH accts AS (SELECT orig_acct AS account FROM raw UNION SELECT bene_acct FROM raw),
-                     picked AS (SELECT account FROM accts ORDER BY hash(account || '{seed}') LIMIT {int(sample_accounts)}),
-                     alerts AS (SELECT DISTINCT alert_id FROM raw WHERE alert_id >= 0
-                                AND (orig_acct IN (SELECT account FROM picked) OR bene_acct IN (SELECT account FROM picked))),
-                     alert_accts AS (SELECT orig_acct AS account FROM raw WHERE alert_id IN (SELECT alert_id FROM alerts)
-                                     UNION SELECT bene_acct FROM raw WHERE alert_id IN (SELECT alert_id FROM alerts))
-                SELECT account FROM picked UNION SELECT account FROM alert_accts"""
+                     rate AS (SELECT {int(sample_accounts)} / count(*) AS r FROM accts),
+                     alert_accts AS (SELECT alert_id, orig_acct AS account FROM raw WHERE alert_id >= 0
+                                     UNION SELECT alert_id, bene_acct FROM raw WHERE alert_id >= 0),
+                     picked_alerts AS (SELECT DISTINCT alert_id FROM alert_accts, rate
+                                       WHERE hash(alert_id::VARCHAR || '-{seed}') % 1000000 < r * 1000000)
+                SELECT account FROM accts, rate
+                WHERE account NOT IN (SELECT account FROM alert_accts)
+                  AND hash(account || '-{seed}') % 1000000 < r * 1000000
+                UNION SELECT account FROM alert_accts WHERE alert_id IN (SELECT alert_id FROM picked_alerts)"""
         )
         con.execute("DELETE FROM raw WHERE orig_acct NOT IN (SELECT account FROM keep) "
                     "OR bene_acct NOT IN (SELECT account FROM keep)")

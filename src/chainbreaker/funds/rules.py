@@ -85,7 +85,7 @@ def _merge(base: dict[str, Any], override: dict[str, Any], where: str, path: str
             if not isinstance(value, dict):
                 raise ConfigError(f"参数 {dotted} 应为映射（{where}）", f"Parameter {dotted} must be a mapping ({where})")
             _merge(default, value, where, dotted + ".")
-        elif isinstance(default, bool) or isinstance(default, str):
+        elif isinstance(default, bool | str):
             base[key] = str(value) if isinstance(default, str) else bool(value)
         elif isinstance(default, int | float):
             if isinstance(value, bool) or not isinstance(value, int | float):

@@ -7,7 +7,6 @@ ranks, names the rules that fired, picks the key facts and writes the bilingual 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 from typing import Any
 
@@ -156,10 +155,10 @@ def rank_and_risk(scored: pa.Table, p: dict[str, Any], run_id: str, rules_versio
                    ((0.9, "critical"), (0.7, "high"), (0.5, "medium"), (0.3, "low")))
     con = duckdb.connect()
     con.register("scored", scored)
-    ranked = con.sql(f"""
+    con.sql("""
         SELECT *, row_number() OVER (ORDER BY score_r DESC, amt_in_n DESC, account) AS rank
         FROM (SELECT *, round(coalesce(score, 0), 6) AS score_r, coalesce(CAST(amt_in AS DOUBLE), 0) AS amt_in_n
-              FROM scored)""")
+              FROM scored)""").create_view("ranked")
     risk = con.sql(f"""
         SELECT account, score_r AS score, rank, CASE {sev} ELSE 'info' END AS severity,
                score_r >= {float(p["flag_threshold"])} AS flagged,

@@ -128,7 +128,9 @@ def _stage_sql(raw: RawTable, kind: str, view: str, cols: dict[str, str], platfo
     failed), and the reason a row is rejected (the first failing check).
     """
     mapped = [(fld, src) for fld, src in cols.items() if fld in FIELDS[kind]]
-    l1 = ", ".join(f"trim(CAST({_q(src)} AS VARCHAR), ' \t\r\n') AS {_q('t_' + fld)}" for fld, src in mapped)
+    # trim() with a character set is slow; only padded values (a leading/trailing blank) pay for it.
+    l1 = ", ".join(f"CASE WHEN regexp_matches({_q(src)}, '^\\s|\\s$') THEN trim({_q(src)}, ' \t\r\n\u3000') "
+                   f"ELSE {_q(src)} END AS {_q('t_' + fld)}" for fld, src in mapped)
     l2 = ", ".join(f"CASE WHEN {_q('t_' + fld)} IN {_NULLS} THEN NULL ELSE {_q('t_' + fld)} END AS {_q('c_' + fld)}"
                    for fld, _ in mapped)
     l3 = []

@@ -16,7 +16,9 @@ thousand transfers), not for the 10M fast path.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,6 +188,16 @@ def damage(lay: Layout, cells: list[str], kind: str) -> tuple[list[str], str | N
     return cells, None, text
 
 
+_MONEY_TEXT = re.compile(r"-?\d{1,13}\.\d{2}")
+
+
+def _as_datetime(text: str) -> dt.datetime | None:
+    try:
+        return dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return None
+
+
 def _encode_csv(rows: list[list[str]], encoding: str) -> bytes:
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\r\n").writerows(rows)
@@ -201,13 +213,26 @@ def _write_table(path: Path, lay: Layout, header: list[str], rows: list[list[str
 
         wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False})
         ws = wb.add_worksheet("交易明细")
+        time_fmt = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        # As Excel exports do: times as date cells, amounts as numbers, account numbers as text.
+        # Damaged values (impossible dates, unparseable or formatted amounts) stay text.
+        time_cols = {i for i, h in enumerate(header) if h == "交易时间"}
+        money_cols = {i for i, h in enumerate(header) if h in ("支出", "存入", "余额", "交易金额", "账户余额")}
         r = 0
         for title in lay.title_rows:
             ws.write_string(r, 0, title)
             r += 1
-        for row in [header, *rows]:
+        ws.write_row(r, 0, header)
+        r += 1
+        for row in rows:
             for c, v in enumerate(row):
-                if v != "":
+                if v == "":
+                    continue
+                if c in time_cols and (when := _as_datetime(v)) is not None:
+                    ws.write_datetime(r, c, when, time_fmt)
+                elif c in money_cols and _MONEY_TEXT.fullmatch(v):
+                    ws.write_number(r, c, float(v))
+                else:
                     ws.write_string(r, c, v)
             r += 1
         wb.close()

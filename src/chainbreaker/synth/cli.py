@@ -48,3 +48,45 @@ def bank_command(
         f"{len(p.dirty_rows)} dirty rows (to be quarantined), {ops} gambling-operation accounts (truth) "
         f"in {time.perf_counter() - start:.1f} s.\nStatements: {p.statements_dir}\nTruth: {p.truth_dir}",
     ))
+
+
+@app.command("platform")
+def platform_command(
+    out: Path = typer.Argument(..., help="输出文件夹。"),
+    kind: str = typer.Option("pyramid", "--kind", help="pyramid 六级代理（总监-大股东-股东-总代理-代理-会员）| quanmin 全民代理。"),
+    members: int = typer.Option(2000, "--members", min=50, help="会员数（约数；另加循环与临界值测试分支）。"),
+    bets: int = typer.Option(40000, "--bets", min=0, help="注单数。"),
+    seed: int = typer.Option(7, "--seed", help="随机种子。"),
+    formats: str = typer.Option("csv,mysql,sqlite", "--formats", help="导出格式，逗号分隔：csv,xlsx,mysql,sqlite。"),
+) -> None:
+    """生成模拟赌博平台数据库（带 agent_metrics 真值）。Generate a synthetic gambling-platform database."""
+    from chainbreaker.errors import InputError
+    from chainbreaker.synth.platform import DIALECTS, export_platform, generate_platform
+
+    if kind not in DIALECTS:
+        raise InputError(f"平台结构 {kind} 无效，可选：{'、'.join(DIALECTS)}", f"Unknown kind {kind}; use {list(DIALECTS)}")
+    p = generate_platform(kind, members, bets, seed=seed)
+    written = export_platform(p, out, formats=tuple(f.strip() for f in formats.split(",") if f.strip()))
+    console.print(t(f"已生成平台 {p.name}：会员 {p.n_members:,} 个、注单 {len(p.bets['member']):,} 笔。",
+                    f"Generated platform {p.name}: {p.n_members:,} members, {len(p.bets['member']):,} bets."))
+    for fmt, path in written.items():
+        console.print(f"  {fmt}: {path}")
+
+
+@app.command("travel")
+def travel_command(
+    out: Path = typer.Option(..., "--out", "-o", help="输出文件夹（写入 travel/ 与 truth/）。"),
+    people: int = typer.Option(3000, "--people", "-n", min=100, help="出行人数（文件逐行写出，适合不超过约 20 万人）。"),
+    seed: int = typer.Option(7, "--seed", help="随机种子：同一种子生成完全相同的数据。"),
+) -> None:
+    """生成模拟省份的出入境、民航、铁路、旅店、亲属关系记录（真实列名、含脏数据）及真值。Generate travel records."""
+    from chainbreaker.synth.travel import write_travel_files
+
+    data = write_travel_files(out, people, seed)
+    console.print(t(f"已生成出入境记录 {data.crossings.num_rows:,} 条、民航 {data.flights.num_rows:,} 条、铁路 "
+                    f"{data.trains.num_rows:,} 条、旅店 {data.hotels.num_rows:,} 条、亲属关系 {data.kin.num_rows:,} 条；"
+                    f"真值在 {out / 'truth'}（滞留 {sum(data.truth_persons['stranded'].to_pylist()):,} 人，团伙 "
+                    f"{data.truth_groups.num_rows:,} 个）。",
+                    f"Wrote {data.crossings.num_rows:,} crossings, {data.flights.num_rows:,} flights, "
+                    f"{data.trains.num_rows:,} train and {data.hotels.num_rows:,} hotel records, {data.kin.num_rows:,} "
+                    f"kin pairs; truth in {out / 'truth'}."))

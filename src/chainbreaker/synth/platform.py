@@ -480,12 +480,6 @@ def _local(ts: np.ndarray) -> np.ndarray:
     return np.char.replace(s, "T", " ")
 
 
-def _money(fen: np.ndarray) -> np.ndarray:
-    sign = np.where(fen < 0, "-", "")
-    a = np.abs(fen)
-    return np.char.add(sign, np.char.add((a // 100).astype(str), np.char.add(".", np.char.zfill((a % 100).astype(str), 2))))
-
-
 def raw_tables(p: SynthPlatform, with_bets: bool = True) -> dict[str, pa.Table]:
     """The platform's tables with its own column names, every value a string (as exported)."""
     d = DIALECTS[p.kind]
@@ -499,24 +493,41 @@ def raw_tables(p: SynthPlatform, with_bets: bool = True) -> dict[str, pa.Table]:
         "bank_card": a["bank_card"], "register_ip": a["register_ip"], "register_time": _local(p.register_ts),
         "last_login_ip": a["register_ip"], "last_login_time": _local(p.register_ts + 86400), "device": a["device"],
     }
-    dp = p.deposits
-    deposits = {"order_id": np.char.add("D", np.arange(1, len(dp["member"]) + 1).astype(str)),
-                "member_id": mid[dp["member"]], "amount": _money(dp["amount_fen"]), "channel": dp["channel"],
-                "payee_account": dp["payee"], "status": np.where(dp["ok"], "成功", "失败"), "ts": _local(dp["ts"])}
-    w = p.withdrawals
-    withdrawals = {"order_id": np.char.add("W", np.arange(1, len(w["member"]) + 1).astype(str)),
-                   "member_id": mid[w["member"]], "amount": _money(w["amount_fen"]), "bank_card": w["card"],
-                   "status": np.where(w["ok"], "已打款", "已拒绝"), "ts": _local(w["ts"])}
-    r = p.rebates
-    rebates = {"member_id": mid[r["member"]], "amount": _money(r["amount_fen"]), "kind": r["kind"],
-               "ts": _local(r["ts"])}
-    out = {}
-    for table, cols in (("members", members), ("deposits", deposits),
-                        ("withdrawals", withdrawals), ("rebates", rebates)):
-        out[table] = pa.table({d[table][k]: pa.array(np.asarray(v, dtype=object), pa.string())
-                               for k, v in cols.items()})
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    prefix = 10_000_000 if p.kind == "pyramid" else 20_000_000
+
+    def money(col: str) -> str:
+        return f"printf('%d.%02d', {col} // 100, {col} % 100)"
+
+    def local(col: str) -> str:
+        return f"strftime(make_timestamp(({col} + 28800) * 1000000), '%Y-%m-%d %H:%M:%S')"
+
+    dp, w, r = p.deposits, p.withdrawals, p.rebates
+    dd, dw, dr = DIALECTS[p.kind]["deposits"], DIALECTS[p.kind]["withdrawals"], DIALECTS[p.kind]["rebates"]
+    con.register("_d", pa.table({"m": dp["member"], "a": dp["amount_fen"], "t": dp["ts"], "ok": dp["ok"],
+                                 "payee": pa.array(dp["payee"], pa.string()), "ch": pa.array(dp["channel"], pa.string())}))
+    con.register("_w", pa.table({"m": w["member"], "a": w["amount_fen"], "t": w["ts"], "ok": w["ok"],
+                                 "card": pa.array(w["card"], pa.string())}))
+    con.register("_r", pa.table({"m": r["member"], "a": r["amount_fen"], "t": r["ts"],
+                                 "kind": pa.array(r["kind"], pa.string())}))
+    formatted = {
+        "deposits": con.sql(f"""SELECT 'D' || (row_number() OVER ())::VARCHAR AS "{dd['order_id']}",
+            ({prefix} + m)::VARCHAR AS "{dd['member_id']}", {money('a')} AS "{dd['amount']}", ch AS "{dd['channel']}",
+            payee AS "{dd['payee_account']}", CASE WHEN ok THEN '成功' ELSE '失败' END AS "{dd['status']}",
+            {local('t')} AS "{dd['ts']}" FROM _d""").to_arrow_table(),
+        "withdrawals": con.sql(f"""SELECT 'W' || (row_number() OVER ())::VARCHAR AS "{dw['order_id']}",
+            ({prefix} + m)::VARCHAR AS "{dw['member_id']}", {money('a')} AS "{dw['amount']}", card AS "{dw['bank_card']}",
+            CASE WHEN ok THEN '已打款' ELSE '已拒绝' END AS "{dw['status']}", {local('t')} AS "{dw['ts']}"
+            FROM _w""").to_arrow_table(),
+        "rebates": con.sql(f"""SELECT ({prefix} + m)::VARCHAR AS "{dr['member_id']}", {money('a')} AS "{dr['amount']}",
+            kind AS "{dr['kind']}", {local('t')} AS "{dr['ts']}" FROM _r""").to_arrow_table(),
+    }
+    out = dict(formatted)
+    out["members"] = pa.table({d["members"][k]: pa.array(np.asarray(v, dtype=object), pa.string())
+                               for k, v in members.items()})
     if with_bets:
-        out["bets"] = bets_relation(duckdb.connect(), p).to_arrow_table()
+        out["bets"] = bets_relation(con, p).to_arrow_table()
     return {k: out[k] for k in ("members", "bets", "deposits", "withdrawals", "rebates") if k in out}
 
 

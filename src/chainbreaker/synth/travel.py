@@ -130,8 +130,13 @@ def _spread(rng: np.random.Generator, people: np.ndarray, lo: int, hi: int) -> n
     return np.repeat(people, counts)
 
 
-def generate_travel(n_people: int = 20_000, seed: int = 7, as_of: dt.date | None = None) -> TravelData:
-    """Canonical travel tables and ground truth for ``n_people`` residents who travel."""
+def generate_travel(n_people: int = 20_000, seed: int = 7, as_of: dt.date | None = None,
+                    id_offset: int = 0) -> TravelData:
+    """Canonical travel tables and ground truth for ``n_people`` residents who travel.
+
+    ``id_offset`` keeps ID numbers unique when a large province is generated in chunks
+    (chunk ``i`` of ``n`` people uses ``id_offset = i * n``).
+    """
     rng = np.random.default_rng(seed)
     as_of = as_of or dt.date(2026, 11, 1)
     start = np.datetime64(as_of) - np.timedelta64(HORIZON_DAYS, "D")
@@ -255,10 +260,17 @@ def generate_travel(n_people: int = 20_000, seed: int = 7, as_of: dt.date | None
     t["seat_pos"][host_rows] = 0
     t = _drop_overlaps(t)
 
-    ids = _id_numbers(np.arange(n_people) * 7919 % max(n_people * 13, 1) + seed)
+    ids = _id_numbers(id_offset * 13 + np.arange(n_people) * 7919 % max(n_people * 13, 1) + seed)
     names = _names(rng, n_people)
     keys = np.char.add("ID:", ids)
-    return _tables(rng, t, ids, names, keys, start, as_of, n_people, cat, gid, members, g_mode, companion_host)
+    return _tables(rng, t, ids, names, keys, start, as_of, n_people, cat, gid, members, g_mode, companion_host,
+                   id_offset)
+
+
+def _nullable(values: np.ndarray) -> pa.Array:
+    """Strings with empty values as nulls."""
+    arr = pa.array(values.astype(str))
+    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
 
 
 def _drop_overlaps(t: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -284,7 +296,8 @@ def _segment_cummax(values: np.ndarray, seg: np.ndarray) -> np.ndarray:
 
 def _tables(rng: np.random.Generator, t: dict[str, np.ndarray], ids: np.ndarray, names: np.ndarray,
             keys: np.ndarray, start: np.datetime64, as_of: dt.date, n_people: int, cat: np.ndarray,
-            gid: np.ndarray, members: np.ndarray, g_mode: np.ndarray, companion_host: dict[int, int]) -> TravelData:
+            gid: np.ndarray, members: np.ndarray, g_mode: np.ndarray, companion_host: dict[int, int],
+            id_offset: int = 0) -> TravelData:
     n = len(t["person"])
     start_us = start.astype("datetime64[us]").astype(np.int64)
     # Beijing local hours 07:00-23:00 expressed in UTC: subtract 8h
@@ -311,7 +324,7 @@ def _tables(rng: np.random.Generator, t: dict[str, np.ndarray], ids: np.ndarray,
     m = len(cx_person)
     nat = np.full(m, "中国")
     crossings = pa.table({
-        "record_id": pa.array(np.char.add("c", np.arange(m).astype(str))),
+        "record_id": pa.array(np.char.add(f"c{id_offset}-", np.arange(m).astype(str))),
         "person_key": pa.array(keys[cx_person]), "id_number": pa.array(ids[cx_person]),
         "id_valid": pa.array(np.ones(m, bool)), "id_issue": pa.nulls(m, pa.string()),
         "name": pa.array(names[cx_person]), "nationality": pa.array(nat),
@@ -324,7 +337,7 @@ def _tables(rng: np.random.Generator, t: dict[str, np.ndarray], ids: np.ndarray,
         "country_raw": pa.array(cx_country.astype(str)), "direction": pa.array(cx_dir),
         "direction_raw": pa.array(np.where(cx_dir == "exit", "出境", "入境")),
         "transport": pa.array(cx_transport), "vehicle": pa.nulls(m, pa.string()),
-        "tour_no": pa.array(np.where(cx_tour == "", None, cx_tour).tolist(), pa.string()),
+        "tour_no": _nullable(cx_tour),
         "hukou": pa.array(np.array(HUKOU)[cx_person % len(HUKOU)]), "key_source": pa.array(np.full(m, "id")),
         "n_sources": pa.array(np.ones(m, np.int64)), "src_sha256": pa.array(np.full(m, "synthetic")),
         "src_file": pa.array(np.full(m, "synthetic")), "src_row": pa.array(np.arange(m, dtype=np.int64)),
@@ -359,7 +372,7 @@ def _tables(rng: np.random.Generator, t: dict[str, np.ndarray], ids: np.ndarray,
     k = len(fl_person)
     onward = f_via != ""
     flights = pa.table({
-        "record_id": pa.array(np.char.add("f", np.arange(k).astype(str))),
+        "record_id": pa.array(np.char.add(f"f{id_offset}-", np.arange(k).astype(str))),
         "person_key": pa.array(keys[fl_person]), "id_number": pa.array(ids[fl_person]),
         "id_valid": pa.array(np.ones(k, bool)), "id_issue": pa.nulls(k, pa.string()),
         "name": pa.array(names[fl_person]),
@@ -367,8 +380,7 @@ def _tables(rng: np.random.Generator, t: dict[str, np.ndarray], ids: np.ndarray,
         "flight_date": pa.array(np.concatenate([f_day, f_day[onward] + np.timedelta64(1, "D")])),
         "seat": pa.array(np.concatenate([seat, np.full(int(onward.sum()), "30C")])),
         "group_flag": pa.array(np.concatenate([t["gflag"][fr], np.zeros(int(onward.sum()), bool)])),
-        "cobook_id": pa.array(np.where(np.concatenate([cob, np.full(int(onward.sum()), "", dtype=object)]) == "", None,
-                                       np.concatenate([cob, np.full(int(onward.sum()), "", dtype=object)])).tolist(), pa.string()),
+        "cobook_id": _nullable(np.concatenate([cob, np.full(int(onward.sum()), "", dtype=object)])),
         "dep_country_raw": pa.array(np.concatenate([np.full(len(fr), "中国"), f_dest[onward]])),
         "arr_country_raw": pa.array(np.concatenate([f_dest, f_via[onward]]).astype(str)),
         "n_sources": pa.array(np.ones(k, np.int64)), "src_sha256": pa.array(np.full(k, "synthetic")),
@@ -391,7 +403,7 @@ def _tables(rng: np.random.Generator, t: dict[str, np.ndarray], ids: np.ndarray,
     del tdest
     k = len(tr)
     trains = pa.table({
-        "record_id": pa.array(np.char.add("t", np.arange(k).astype(str))),
+        "record_id": pa.array(np.char.add(f"t{id_offset}-", np.arange(k).astype(str))),
         "person_key": pa.array(keys[p[tr]]), "id_number": pa.array(ids[p[tr]]),
         "id_valid": pa.array(np.ones(k, bool)), "id_issue": pa.nulls(k, pa.string()),
         "name": pa.array(names[p[tr]]),
@@ -414,7 +426,7 @@ def _tables(rng: np.random.Generator, t: dict[str, np.ndarray], ids: np.ndarray,
     k = len(hr)
     checkin = exit_us[hr] - DAY_US // 2
     hotels = pa.table({
-        "record_id": pa.array(np.char.add("h", np.arange(k).astype(str))),
+        "record_id": pa.array(np.char.add(f"h{id_offset}-", np.arange(k).astype(str))),
         "person_key": pa.array(keys[p[hr]]), "id_number": pa.array(ids[p[hr]]),
         "id_valid": pa.array(np.ones(k, bool)), "id_issue": pa.nulls(k, pa.string()),
         "name": pa.array(names[p[hr]]),
@@ -440,14 +452,13 @@ def _tables(rng: np.random.Generator, t: dict[str, np.ndarray], ids: np.ndarray,
     tourists = np.flatnonzero(cat == 0)
     noise_a = tourists[rng.integers(0, max(len(tourists), 1), len(sp))] if len(tourists) else np.zeros(0, int)
     noise_b = n_people + len(kin_a) + np.arange(len(noise_a))
-    all_ids = _id_numbers((np.arange(n_people + len(kin_a) + len(noise_a)) * 7919) % max((n_people + 2 * len(kin_a) + len(noise_a)) * 13, 1) + 3)
-    all_ids[:n_people] = ids
+    all_ids = np.concatenate([ids, _id_numbers(100_000_000 + id_offset * 3 + np.arange(len(kin_a) + len(noise_a)))])
     all_names = np.concatenate([names, _names(rng, len(kin_a) + len(noise_a))])
     ka = np.concatenate([kin_a, noise_a])
     kb = np.concatenate([kin_b, noise_b])
     k = len(ka)
     kin = pa.table({
-        "record_id": pa.array(np.char.add("k", np.arange(k).astype(str))),
+        "record_id": pa.array(np.char.add(f"k{id_offset}-", np.arange(k).astype(str))),
         "person_key": pa.array(np.char.add("ID:", all_ids[ka])), "id_number": pa.array(all_ids[ka]),
         "id_valid": pa.array(np.ones(k, bool)), "name": pa.array(all_names[ka]),
         "kin_key": pa.array(np.char.add("ID:", all_ids[kb])), "kin_id_number": pa.array(all_ids[kb]),
@@ -595,10 +606,10 @@ def stable_hash(text: str) -> int:
     return int(hashlib.sha1(text.encode()).hexdigest()[:8], 16)
 
 
-def load_travel_tables(ws: object, data: TravelData) -> None:
+def load_travel_tables(ws: object, data: TravelData, mode: str = "replace") -> None:
     """Fast path for benchmarks: write the canonical tables straight into a workspace's lake."""
     from chainbreaker.people.schemas import TABLES
 
     with ws.transaction("synth.travel", settings={"rows": data.crossings.num_rows}) as tx:  # type: ignore[attr-defined]
         for kind, (name, _schema) in TABLES.items():
-            tx.write(name, getattr(data, kind))
+            tx.write(name, getattr(data, kind), mode=mode)

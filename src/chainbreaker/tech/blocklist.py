@@ -2,8 +2,9 @@
 
 Entries come from
 
-* ``tech_pages`` rows classified as gambling and ``gambling.site`` findings: the host and its
-  registrable domain;
+* ``gambling.site`` findings, and hosts whose pages are gambling for visitors arriving directly
+  (``tech_pages``, personas desktop/wechat, no injection or cloaking finding on the host): the host
+  and its registrable domain;
 * injection/cloaking findings (``inject.*``, ``cloak.*``): only the *operator* domains they name
   (``facts.operator_domains``) — the injected site itself is a victim and is never listed;
 * ``tech_domains`` rows the domain model flagged: the host (and the registrable domain when the
@@ -120,8 +121,16 @@ def collect(ws: Any, allow: set[str], *, min_score: float = 0.5) -> Builder:
     con = ws.duck()
     try:
         if ws.has_table("tech_pages"):
-            for host, score in con.sql("""SELECT host, max(score) FROM tech_pages WHERE is_gambling
-                                          GROUP BY host ORDER BY host""").fetchall():
+            # Only what a visitor arriving directly sees counts: a victim of injection shows gambling
+            # content to spiders or search-referred visitors, and a victim is never listed.
+            victims = ("""SELECT DISTINCT lower(regexp_extract(subject_key, '^(?:https?://)?([^/:?#]+)', 1)) AS host
+                          FROM findings WHERE chain = 'tech' AND (rule_id LIKE 'inject.%' OR rule_id LIKE 'cloak.%')"""
+                       if ws.has_table("findings") else "SELECT NULL::VARCHAR AS host WHERE false")
+            for host, score in con.sql(f"""SELECT host, max(score) FROM tech_pages
+                                           WHERE persona IN ('desktop', 'wechat') AND score IS NOT NULL
+                                           GROUP BY host HAVING bool_and(is_gambling)
+                                           AND lower(host) NOT IN (SELECT host FROM ({victims}) WHERE host IS NOT NULL)
+                                           ORDER BY host""").fetchall():
                 b.add(host, f"gambling page (score {score:.2f}) / 赌博页面", domain_level=True)
         if ws.has_table("findings"):
             rows = con.sql("""SELECT rule_id, subject_key, score, facts FROM findings WHERE chain = 'tech'

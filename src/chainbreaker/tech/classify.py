@@ -22,6 +22,7 @@ import os
 import re
 import tempfile
 import threading
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -315,9 +316,19 @@ class PageVerdict:
     features: dict[str, float] = field(default_factory=dict)
 
 
+_ZERO_WIDTH = re.compile("[\u200b-\u200f\u2060\ufeff\u00ad]")
+_SPLITTER = re.compile(r"(?<=[\u4e00-\u9fff])[*＊#＃~～|丨]+(?=[\u4e00-\u9fff])")
+
+
+def normalise_text(text: str) -> str:
+    """Undo cheap evasions before matching: full-width letters (ｂｅｔ３６５), zero-width characters,
+    and symbols stuffed between Chinese characters (百*家*乐, 真丨人丨视丨讯)."""
+    return _SPLITTER.sub("", _ZERO_WIDTH.sub("", unicodedata.normalize("NFKC", text))).lower()
+
+
 def lexical_hits(text: str, lex: Lexicon) -> Counter[str]:
-    """Counts of lexicon terms in ``text`` (lower-cased); CJK hits confirmed as jieba words."""
-    low = text.lower()
+    """Counts of lexicon terms in ``text`` (normalised); CJK hits confirmed as jieba words."""
+    low = normalise_text(text)
     counts: Counter[str] = Counter()
     if lex.cjk_pattern is not None:
         verdicts: dict[tuple[str, str], bool] = {}

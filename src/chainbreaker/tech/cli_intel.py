@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from chainbreaker.cli.context import console, get_workspace, t
+from chainbreaker.cli.context import STATE, console, get_workspace, t
 from chainbreaker.tech.cli_app import app
 
 domains_app = typer.Typer(no_args_is_help=True, help="域名模型：训练与批量识别裸域名列表。Domain-name model.")
@@ -32,8 +32,10 @@ def classify_command(
     from chainbreaker.tech.classify import classify_page, load_lexicon
 
     lex = load_lexicon(str(lexicon)) if lexicon else None
-    if model:
-        page_model.use_workspace_model(get_workspace())
+    if model:  # without creating a workspace folder just to look for a model
+        root = Path(STATE.workspace or STATE.settings.workspace)
+        trained = root / "config" / "models" / page_model.MODEL_FILE
+        page_model.use_page_model(trained if trained.exists() else None)
     for file in files:
         if not file.is_file():
             raise InputError(f"文件不存在：{file}", f"File not found: {file}")

@@ -262,9 +262,9 @@ def find_hidden_blocks(tree: LexborHTMLParser, base: str, hidden_ids: list[str],
         for node in tree.css(sel)[:500]:
             candidates.append((node, tech or "css"))
     for ident in hidden_ids:
-        node = tree.css_first(f"#{ident}") if re.fullmatch(r"[\w-]+", ident) else None
-        if node is not None:
-            candidates.append((node, "js_hide"))
+        target = tree.css_first(f"#{ident}") if re.fullmatch(r"[\w-]+", ident) else None
+        if target is not None:
+            candidates.append((target, "js_hide"))
     host = urlsplit(base).netloc.lower()
     blocks: list[dict[str, Any]] = []
     for node, tech in candidates:

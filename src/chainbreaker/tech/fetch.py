@@ -131,7 +131,9 @@ class Fetcher:
         self.own_sites = own_sites
         timeout = httpx.Timeout(self.limits.read_timeout, connect=self.limits.connect_timeout)
         self.client = httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False,
-                                        limits=httpx.Limits(max_connections=self.limits.concurrency * 2),
+                                        # one keep-alive connection per host; evicting them costs a reconnect
+                                        limits=httpx.Limits(max_connections=max(100, self.limits.concurrency * 2),
+                                                            max_keepalive_connections=100),
                                         transport=transport)
         self._host_locks: dict[str, asyncio.Lock] = {}
         self._host_last: dict[str, float] = {}

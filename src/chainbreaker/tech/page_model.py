@@ -98,10 +98,11 @@ class LabelledPage:
 
 
 def read_labels(path: Path, ws: Any = None) -> list[LabelledPage]:
-    """Labelled pages from CSV or JSONL: ``label`` plus ``file`` | ``html`` | ``text`` | ``capture_sha256``.
+    """Labelled pages from CSV or JSONL: ``label`` plus ``file`` | ``html`` | ``text`` | ``capture_sha256`` | ``url``.
 
     ``file`` is relative to the labels file; ``capture_sha256`` points at a capture in the
-    workspace evidence store (what the scanner saved).
+    workspace evidence store (what the scanner saved); a bare ``url`` takes the latest desktop
+    capture of that URL from ``tech_pages`` — after a scan the analyst only labels URLs.
     """
     if not path.exists():
         raise InputError(f"标注文件不存在：{path}", f"Labels file not found: {path}")
@@ -133,6 +134,9 @@ def read_labels(path: Path, ws: Any = None) -> list[LabelledPage]:
             if not file.exists():
                 raise InputError(f"证据库中没有 {row['capture_sha256']}", f"No evidence {row['capture_sha256']}")
             html = file.read_bytes().decode("utf-8", errors="replace")
+        elif row.get("url") and not html and not text and ws is not None and ws.has_table("tech_pages"):
+            html = _latest_capture(ws, str(row["url"]))
+            source = str(row["url"])
         if not html and not text:
             raise InputError(f"{path.name} 第 {i} 条没有页面内容（file/html/text）",
                              f"{path.name} row {i}: no page content (file/html/text)")
@@ -140,6 +144,20 @@ def read_labels(path: Path, ws: Any = None) -> list[LabelledPage]:
     if len({p.label for p in pages}) < 2:
         raise InputError("训练需要同时有赌博和非赌博页面", "Training needs both gambling and benign pages")
     return pages
+
+
+def _latest_capture(ws: Any, url: str) -> str:
+    """HTML of the latest direct-visitor capture of ``url`` in the workspace ('' if none)."""
+    con = ws.duck()
+    try:
+        rows = con.sql("""SELECT capture_sha256 FROM tech_pages WHERE url = ? AND capture_sha256 IS NOT NULL
+                          ORDER BY persona = 'desktop' DESC, run_id DESC LIMIT 1""", params=[url]).fetchall()
+    finally:
+        con.close()
+    if not rows:
+        return ""
+    path = ws.evidence_path(rows[0][0])
+    return path.read_bytes().decode("utf-8", errors="replace") if path.exists() else ""
 
 
 def page_features(html: str, text: str) -> dict[str, float]:

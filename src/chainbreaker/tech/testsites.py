@@ -526,12 +526,11 @@ class TestSites:
         self.honest = tuple(n for n in HONEST if n in self.servers)
 
     def url(self, name: str, path: str = "/") -> str:
-        host, port = self.servers[name].server_address[:2]
-        return f"http://{host}:{port}{path}"
+        return f"http://{self.host(name)}{path}"
 
     def host(self, name: str) -> str:
         host, port = self.servers[name].server_address[:2]
-        return f"{host}:{port}"
+        return f"{host!s}:{port}"
 
     def site_of(self, host: str) -> str | None:
         for name in self.servers:

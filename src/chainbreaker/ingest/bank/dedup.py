@@ -28,96 +28,86 @@ statements that carry both 交易卡号 and 交易账号).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
-import pyarrow as pa
-
-KEYED_SOURCES = pa.schema([
-    ("txn_id", pa.string()), ("side", pa.string()), ("src_sha256", pa.string()), ("src_file", pa.string()),
-    ("src_row", pa.int64()), ("k_serial", pa.string()), ("k_time", pa.string()),
-])
 
 
 @dataclass
 class DedupResult:
-    legs: pa.Table  # legs with txn_id, k_serial, k_time
+    legs: str  # name of a view on the connection: legs with txn_id, k_serial, k_time
     absorbed: dict[str, str]  # existing txn_id -> surviving txn_id (a new leg bridged two old transfers)
     touched_existing: set[str]  # existing txn_ids that received new legs
     new_transfers: int
     merged: int  # legs that did not create a transfer of their own
 
 
-def key_legs(con: duckdb.DuckDBPyConnection, legs: pa.Table) -> pa.Table:
-    """Add ``leg_id``, ``k_serial`` and ``k_time`` to the legs."""
-    con.register("legs_in", legs)
-    try:
-        return con.sql("""
-            SELECT l.*,
-              CASE WHEN serial_no IS NOT NULL THEN md5(concat_ws('|', 'sn', serial_no,
-                   coalesce(from_account, ''), coalesce(to_account, ''), CAST(amount AS VARCHAR),
-                   CAST(CAST(timezone('Asia/Shanghai', ts) AS DATE) AS VARCHAR))) END AS k_serial,
-              md5(concat_ws('|', 'tm', coalesce(from_account, ''), coalesce(to_account, ''),
-                  CAST(amount AS VARCHAR), CAST(epoch_us(ts) AS VARCHAR),
-                  CAST(row_number() OVER (PARTITION BY src_sha256, from_account, to_account, amount, ts
-                                          ORDER BY src_row) AS VARCHAR))) AS k_time
-            FROM (SELECT *, row_number() OVER () AS leg_id FROM legs_in) l
-            ORDER BY leg_id
-        """).to_arrow_table()
-    finally:
-        con.unregister("legs_in")
+def _sql_str(value: object) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
 
 
-def assign_transfers(con: duckdb.DuckDBPyConnection, legs: pa.Table,
-                     existing_sources: str | None) -> DedupResult:
-    """Give every leg a ``txn_id``; ``existing_sources`` is a SQL relation of stored keyed sources."""
-    keyed = key_legs(con, legs)
-    con.register("keyed", keyed)
-    try:
-        if existing_sources:
-            ex_sql = f"""
-              SELECT k_serial, min(txn_id) AS txn_id FROM ({existing_sources}) WHERE k_serial IS NOT NULL GROUP BY 1"""
-            ex_time = f"SELECT k_time, min(txn_id) AS txn_id FROM ({existing_sources}) GROUP BY 1"
-        else:
-            ex_sql = "SELECT NULL::VARCHAR AS k_serial, NULL::VARCHAR AS txn_id WHERE false"
-            ex_time = "SELECT NULL::VARCHAR AS k_time, NULL::VARCHAR AS txn_id WHERE false"
-        # Only legs that share a key with another leg or with a stored transfer need the union-find.
-        involved = con.sql(f"""
-            WITH c AS (
-              SELECT leg_id, k_serial, k_time,
-                     CASE WHEN k_serial IS NULL THEN 1 ELSE count(*) OVER (PARTITION BY k_serial) END AS n_serial,
-                     count(*) OVER (PARTITION BY k_time) AS n_time
-              FROM keyed
-            )
-            SELECT c.leg_id, c.k_serial, c.k_time, es.txn_id AS ex_serial, et.txn_id AS ex_time
-            FROM c
-            LEFT JOIN ({ex_sql}) es ON es.k_serial = c.k_serial
-            LEFT JOIN ({ex_time}) et ON et.k_time = c.k_time
-            WHERE c.n_serial > 1 OR c.n_time > 1 OR es.txn_id IS NOT NULL OR et.txn_id IS NOT NULL
-        """).to_arrow_table()
-    finally:
-        con.unregister("keyed")
-    con.register("involved_rel", involved)
+def assign_transfers(con: duckdb.DuckDBPyConnection, legs_sql: str, existing_sources: str | None,
+                     workdir: Path) -> DedupResult:
+    """Give every leg a ``txn_id``.
 
-    # Connected components by label propagation in DuckDB: every involved leg starts with its own
-    # label (the stored txn_id it matches, prefixed "0" so that it wins, else "1" + k_time) and takes
-    # the smallest label of any leg sharing a key, until nothing changes (a few rounds: components
-    # are pairs, rarely chains).
-    con.execute("CREATE OR REPLACE TEMP TABLE cb_inv AS SELECT * FROM involved_rel")
-    con.execute("""CREATE OR REPLACE TEMP TABLE cb_lab AS SELECT leg_id, k_serial, k_time, ex_serial, ex_time,
-                   least(coalesce('0' || ex_serial, '2'), coalesce('0' || ex_time, '2'), '1' || k_time) AS label
-                   FROM cb_inv""")
+    ``legs_sql`` is a query over the normalised legs; ``existing_sources`` a query over the stored
+    keyed sources. The keyed legs are staged as Parquet in ``workdir`` (DuckDB spills to disk
+    rather than holding every leg in Python memory); the result names a view on ``con``.
+    """
+    keyed_path = workdir / "keyed.parquet"
+    con.execute(f"""
+        COPY (
+          SELECT l.*,
+            CASE WHEN serial_no IS NOT NULL THEN md5(concat_ws('|', 'sn', serial_no,
+                 coalesce(from_account, ''), coalesce(to_account, ''), CAST(amount AS VARCHAR),
+                 CAST(CAST(timezone('Asia/Shanghai', ts) AS DATE) AS VARCHAR))) END AS k_serial,
+            md5(concat_ws('|', 'tm', coalesce(from_account, ''), coalesce(to_account, ''),
+                CAST(amount AS VARCHAR), CAST(epoch_us(ts) AS VARCHAR),
+                CAST(row_number() OVER (PARTITION BY src_sha256, from_account, to_account, amount, ts
+                                        ORDER BY src_row) AS VARCHAR))) AS k_time
+          FROM ({legs_sql}) l
+        ) TO {_sql_str(keyed_path)} (FORMAT parquet)
+    """)
+    keyed = f"read_parquet({_sql_str(keyed_path)})"
+    if existing_sources:
+        ex_sql = f"""
+          SELECT k_serial, min(txn_id) AS txn_id FROM ({existing_sources}) WHERE k_serial IS NOT NULL GROUP BY 1"""
+        ex_time = f"SELECT k_time, min(txn_id) AS txn_id FROM ({existing_sources}) GROUP BY 1"
+    else:
+        ex_sql = "SELECT NULL::VARCHAR AS k_serial, NULL::VARCHAR AS txn_id WHERE false"
+        ex_time = "SELECT NULL::VARCHAR AS k_time, NULL::VARCHAR AS txn_id WHERE false"
+    # Only legs that share a key with another leg or with a stored transfer need components.
+    # Label propagation: every involved leg starts with its own label (the stored txn_id it
+    # matches, prefixed "0" so that it wins, else "1" + k_time) and takes the smallest label of
+    # any leg sharing a key, until nothing changes (components are pairs, rarely chains).
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE cb_lab AS
+        WITH c AS (
+          SELECT src_sha256, src_row, k_serial, k_time,
+                 CASE WHEN k_serial IS NULL THEN 1 ELSE count(*) OVER (PARTITION BY k_serial) END AS n_serial,
+                 count(*) OVER (PARTITION BY k_time) AS n_time
+          FROM {keyed}
+        )
+        SELECT c.src_sha256, c.src_row, c.k_serial, c.k_time, es.txn_id AS ex_serial, et.txn_id AS ex_time,
+               least(coalesce('0' || es.txn_id, '2'), coalesce('0' || et.txn_id, '2'), '1' || c.k_time) AS label
+        FROM c
+        LEFT JOIN ({ex_sql}) es ON es.k_serial = c.k_serial
+        LEFT JOIN ({ex_time}) et ON et.k_time = c.k_time
+        WHERE c.n_serial > 1 OR c.n_time > 1 OR es.txn_id IS NOT NULL OR et.txn_id IS NOT NULL
+    """)
     for _ in range(64):
-        con.execute("""CREATE OR REPLACE TEMP TABLE cb_next AS SELECT leg_id, k_serial, k_time, ex_serial, ex_time,
+        con.execute("""CREATE OR REPLACE TEMP TABLE cb_next AS SELECT src_sha256, src_row, k_serial, k_time, ex_serial, ex_time,
               least(min(label) OVER (PARTITION BY k_time),
                     CASE WHEN k_serial IS NULL THEN label ELSE min(label) OVER (PARTITION BY k_serial) END,
                     CASE WHEN ex_serial IS NULL THEN label ELSE min(label) OVER (PARTITION BY ex_serial) END,
-                    CASE WHEN ex_time IS NULL THEN label ELSE min(label) OVER (PARTITION BY ex_time) END) AS label
+                    CASE WHEN ex_time IS NULL THEN label ELSE min(label) OVER (PARTITION BY ex_time) END) AS label,
+              label AS old_label
             FROM cb_lab""")
-        changed = con.execute("""SELECT count(*) FROM cb_next n JOIN cb_lab l USING (leg_id)
-                                 WHERE n.label <> l.label""").fetchall()[0][0]
-        con.execute("CREATE OR REPLACE TEMP TABLE cb_lab AS SELECT * FROM cb_next")
+        changed = con.execute("SELECT count(*) FROM cb_next WHERE label <> old_label").fetchall()[0][0]
+        con.execute("CREATE OR REPLACE TEMP TABLE cb_lab AS SELECT * EXCLUDE (old_label) FROM cb_next")
         if not changed:
             break
+    con.execute("DROP TABLE IF EXISTS cb_next")
     absorbed: dict[str, str] = {}
     touched: set[str] = set()
     for ex, label in con.execute("""
@@ -128,18 +118,14 @@ def assign_transfers(con: duckdb.DuckDBPyConnection, legs: pa.Table,
         touched.add(name)
         if name != ex:
             absorbed[ex] = name
-    labels = con.sql("SELECT leg_id, substr(label, 2) AS txn_id FROM cb_lab").to_arrow_table()
-    con.register("cb_labels", labels)
-    con.register("keyed", keyed)
-    keyed = con.sql("""SELECT k.*, coalesce(l.txn_id, k.k_time) AS txn_id FROM keyed k
-                       LEFT JOIN cb_labels l USING (leg_id) ORDER BY k.leg_id""").to_arrow_table()
-    for name in ("cb_labels", "keyed"):
-        con.unregister(name)
-    for table in ("cb_inv", "cb_lab", "cb_next"):
-        con.execute(f"DROP TABLE IF EXISTS {table}")
-    con.register("keyed_ids", keyed.select(["txn_id"]))
-    n_ids = con.execute("SELECT count(DISTINCT txn_id) FROM keyed_ids").fetchall()[0][0]
-    con.unregister("keyed_ids")
-    n_touched_used = len({t for t in touched})
-    new_transfers = int(n_ids) - n_touched_used
-    return DedupResult(keyed, absorbed, touched, new_transfers, keyed.num_rows - new_transfers)
+    final_path = workdir / "legs-keyed.parquet"
+    con.execute(f"""COPY (
+        SELECT *, count(*) OVER (PARTITION BY txn_id) AS n_legs FROM (
+          SELECT k.*, coalesce(substr(l.label, 2), k.k_time) AS txn_id
+          FROM {keyed} k LEFT JOIN cb_lab l USING (src_sha256, src_row))
+        ) TO {_sql_str(final_path)} (FORMAT parquet)""")
+    con.execute("DROP TABLE IF EXISTS cb_lab")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW cb_new_legs AS SELECT * FROM read_parquet({_sql_str(final_path)})")
+    n_legs, n_ids = con.execute("SELECT count(*), count(DISTINCT txn_id) FROM cb_new_legs").fetchall()[0]
+    new_transfers = int(n_ids) - len(touched)
+    return DedupResult("cb_new_legs", absorbed, touched, new_transfers, int(n_legs) - new_transfers)

@@ -12,7 +12,7 @@ Per-row Python work is limited to the distinct values of account columns (suffix
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,14 +106,22 @@ class FileResult:
     rows_kept: int = 0
 
 
-def clean_account_array(arr: pa.Array) -> pa.Array:
+def clean_account_array(arr: pa.Array, cache: dict[str, str | None] | None = None) -> pa.Array:
     """Suffix-stripped account keys (``6222…_001`` → ``6222…``), computed once per distinct value."""
     if arr.null_count == len(arr):
         return pa.nulls(len(arr), pa.string())
+    cache = {} if cache is None else cache
     enc = pc.dictionary_encode(arr)
-    cleaned = pa.array([None if v is None else AccountNumber.split(v)[0] for v in enc.dictionary.to_pylist()],
-                       pa.string())
-    return pc.take(cleaned, enc.indices)
+    values: list[str | None] = []
+    for v in enc.dictionary.to_pylist():
+        if v is None:
+            values.append(None)
+            continue
+        key = cache.get(v, "")
+        if key == "":
+            key = cache[v] = AccountNumber.split(v)[0]
+        values.append(key)
+    return pc.take(pa.array(values, pa.string()), enc.indices)
 
 
 def _q(name: str) -> str:
@@ -131,12 +139,16 @@ def _in_list(tokens: tuple[str, ...]) -> str:
 class Normaliser:
     """Normalises the batches of one file of a known layout."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, layout: str, mapping: Mapping, ctx: FileContext) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, layout: str, mapping: Mapping, ctx: FileContext, *,
+                 leg_sink: Callable[[pa.Table], None] | None = None,
+                 account_cache: dict[str, str | None] | None = None) -> None:
         self.con = con
         self.layout = layout
         self.mapping = mapping
         self.ctx = ctx
         self.result = FileResult()
+        self.leg_sink = leg_sink  # receives kept legs batch by batch instead of keeping them in memory
+        self.account_cache = {} if account_cache is None else account_cache
 
     # ------------------------------------------------------------------ helpers
     def col(self, fld: str) -> str:
@@ -150,7 +162,7 @@ class Normaliser:
         name = self.mapping.get(fld)
         if name is None:
             return pa.nulls(batch.num_rows, pa.string())
-        return clean_account_array(batch.column(name))
+        return clean_account_array(batch.column(name), self.account_cache)
 
     def _currency_sql(self, fld: str = "currency") -> str:
         cases = " ".join(f"WHEN {_sql_str(k)} THEN {_sql_str(v)}" for k, v in CURRENCY.items())
@@ -197,7 +209,9 @@ class Normaliser:
         bad_mask = pc.is_valid(reasons)
         kept = out.filter(pc.invert(bad_mask)).drop_columns(["_reason", "_detail"])
         self.result.rows_kept += kept.num_rows
-        if kept.num_rows:
+        if kept.num_rows and self.leg_sink is not None and self.layout in ("statement", "edges"):
+            self.leg_sink(kept)
+        elif kept.num_rows:
             target = {"statement": self.result.legs, "edges": self.result.legs,
                       "accounts": self.result.accounts, "persons": self.result.persons}[self.layout]
             target.append(kept)

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import shutil
+import uuid
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from chainbreaker.errors import ChainbreakerError, InputError
 from chainbreaker.ingest.bank.dedup import assign_transfers
@@ -39,7 +42,7 @@ from chainbreaker.ingest.bank.normalise import (
     Normaliser,
 )
 from chainbreaker.ingest.bank.progress import Progress
-from chainbreaker.ingest.bank.sqlparse import connect
+from chainbreaker.ingest.bank.sqlparse import MEMORY_LIMIT, connect
 from chainbreaker.ingest.bank.tables import write_accounts, write_persons, write_transactions
 from chainbreaker.ingest.mapping import load_profile
 from chainbreaker.ingest.quarantine import Quarantine
@@ -88,49 +91,78 @@ def _stored_sources(tx: Any) -> str | None:
     return None
 
 
-def _aliases(con: Any, legs: pa.Table, accounts: pa.Table, stored: pa.Table | None) -> pa.Table:
+def _aliases(con: Any, legs_sql: str | None, accounts: pa.Table, stored: pa.Table | None) -> pa.Table:
     """Account number → card number, learnt from rows that carry both (交易卡号 and 交易账号).
 
     Aliases of earlier runs are kept in the lake table ``bank_account_aliases`` so that a statement
     ingested later that names the account by its number still meets the card.
     """
-    con.register("al_legs", legs.select(["own_card", "own_acct"]))
     con.register("al_accts", accounts.select(["card_no", "acct_no"]))
     con.register("al_stored", stored if stored is not None else ALIASES.empty_table())
+    from_legs = f"""UNION SELECT own_acct, own_card FROM ({legs_sql})
+                    WHERE own_acct IS NOT NULL AND own_card IS NOT NULL AND own_acct <> own_card""" if legs_sql else ""
     try:
-        return con.sql("""
+        return con.sql(f"""
             SELECT alias, min(card) AS card FROM (
-              SELECT own_acct AS alias, own_card AS card FROM al_legs
-              WHERE own_acct IS NOT NULL AND own_card IS NOT NULL AND own_acct <> own_card
-              UNION SELECT acct_no, card_no FROM al_accts
+              SELECT acct_no AS alias, card_no AS card FROM al_accts
               WHERE acct_no IS NOT NULL AND card_no IS NOT NULL AND acct_no <> card_no
               UNION SELECT alias, card FROM al_stored
+              {from_legs}
             ) GROUP BY alias ORDER BY alias
         """).to_arrow_table().cast(ALIASES)
     finally:
-        for name in ("al_legs", "al_accts", "al_stored"):
+        for name in ("al_accts", "al_stored"):
             con.unregister(name)
 
 
-def _apply_aliases(con: Any, legs: pa.Table, aliases: pa.Table) -> pa.Table:
-    if aliases.num_rows == 0 or legs.num_rows == 0:
-        return legs
-    con.register("ap_legs", legs)
-    con.register("ap_alias", aliases)
-    try:
-        cols = ", ".join(
-            'coalesce(fa.card, l.from_account) AS from_account' if f.name == "from_account" else
-            'coalesce(ta.card, l.to_account) AS to_account' if f.name == "to_account" else f'l."{f.name}"'
-            for f in LEGS)
-        out = con.sql(f"""
-            SELECT {cols} FROM (SELECT *, row_number() OVER () AS __n FROM ap_legs) l
-            LEFT JOIN ap_alias fa ON fa.alias = l.from_account
-            LEFT JOIN ap_alias ta ON ta.alias = l.to_account ORDER BY l.__n
-        """).to_arrow_table()
-        return out.cast(LEGS)
-    finally:
-        con.unregister("ap_legs")
-        con.unregister("ap_alias")
+def _aliased_legs_sql(legs_sql: str) -> str:
+    """The legs with account numbers replaced by the card they are an alias of (view ``cb_alias``)."""
+    cols = ", ".join(
+        'coalesce(fa.card, l.from_account) AS from_account' if f.name == "from_account" else
+        'coalesce(ta.card, l.to_account) AS to_account' if f.name == "to_account" else f'l."{f.name}"'
+        for f in LEGS)
+    return f"""SELECT {cols} FROM ({legs_sql}) l
+               LEFT JOIN cb_alias fa ON fa.alias = l.from_account
+               LEFT JOIN cb_alias ta ON ta.alias = l.to_account"""
+
+
+class _LegStage:
+    """Kept legs staged as Parquet, one file per input file (dropped if that file fails)."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.rows = 0
+        self.parts = 0
+        self._writer: pq.ParquetWriter | None = None
+        self._path: Path | None = None
+        self._file_rows = 0
+
+    def start_file(self) -> None:
+        self.parts += 1
+        self._path = self.workdir / f"legs-{self.parts:06d}.parquet"
+        self._writer = None
+        self._file_rows = 0
+
+    def write(self, table: pa.Table) -> None:
+        if self._writer is None:
+            assert self._path is not None
+            self._writer = pq.ParquetWriter(self._path, LEGS)
+        self._writer.write_table(table.select(LEGS.names).cast(LEGS))
+        self._file_rows += table.num_rows
+
+    def end_file(self, ok: bool) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        if ok:
+            self.rows += self._file_rows
+        elif self._path is not None:
+            self._path.unlink(missing_ok=True)
+        self._writer = None
+
+    def sql(self) -> str | None:
+        if not self.rows:
+            return None
+        return f"SELECT * FROM read_parquet('{self.workdir / 'legs-*.parquet'}')"
 
 
 def _concat(parts: list[pa.Table], schema: pa.Schema) -> pa.Table:
@@ -163,11 +195,27 @@ def ingest_bank(ws: Workspace, paths: list[Path], profile: Path | None = None,
         return summary
 
     settings = {"profile": str(profile) if profile else None, "direction_table": directions.banks}
+    # Scratch space for staged legs and DuckDB spill files; removed whatever happens.
+    workdir = ws.root / "tmp" / f"ingest-bank-{uuid.uuid4().hex[:12]}"
+    workdir.mkdir(parents=True)
+    try:
+        return _run(ws, todo, prof, directions, settings, summary, progress, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _run(ws: Workspace, todo: list[tuple[Path, str]], prof: dict[str, Any], directions: DirectionTable,
+         settings: dict[str, Any], summary: IngestSummary, progress: bool, workdir: Path) -> IngestSummary:
     with ws.transaction("ingest.bank", inputs=[str(p) for p, _ in todo], settings=settings) as tx:
+        for c in (tx.con,):
+            c.execute(f"SET temp_directory = '{workdir / 'duckdb'}'")
+            c.execute("SET enable_progress_bar = false")
+            c.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        stage = _LegStage(workdir)
+        account_cache: dict[str, str | None] = {}
         summary.run_id = tx.run_id
         quarantine = Quarantine(SOURCE_KIND, tx.run_id)
-        con = connect()
-        legs: list[pa.Table] = []
+        con = connect(workdir / "duckdb")
         accounts: list[pa.Table] = []
         persons: list[pa.Table] = []
         file_rows: list[dict[str, Any]] = []
@@ -177,6 +225,7 @@ def ingest_bank(ws: Workspace, paths: list[Path], profile: Path | None = None,
         with Progress(enabled=progress, files=[p for p, _ in todo]) as bar, tx.timed("normalise"):
             for path, sha in todo:
                 ws.store_evidence(path)
+                stage.start_file()
                 try:
                     table = open_table(path, expected=expected_header)
                     detected = detect_layout(path, table.header, prof)
@@ -184,19 +233,23 @@ def ingest_bank(ws: Workspace, paths: list[Path], profile: Path | None = None,
                                       default_currency="CNY" if _chinese(table.header) else None)
                     ctx.direction_map = directions.for_bank(ctx.bank, detected.mapping.values.get("direction"))
                     batches = fast_batches(table) or table.batches()
-                    result = Normaliser(con, detected.layout, detected.mapping, ctx).feed(bar.track(path, batches))
+                    result = Normaliser(con, detected.layout, detected.mapping, ctx, leg_sink=stage.write,
+                                        account_cache=account_cache).feed(bar.track(path, batches))
                 except ChainbreakerError as exc:
+                    stage.end_file(ok=False)
                     errors.append(exc)
                     quarantine.add(path.name, sha, 0, "file_unusable", raw={"path": str(path)}, detail=exc.zh)
                     summary.files_failed.append((path.name, exc.zh))
                     continue
                 except (csv.Error, UnicodeError, ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
+                    stage.end_file(ok=False)
                     err = InputError(f"{path.name} 无法读取：{exc}", f"{path.name} cannot be read: {exc}")
                     errors.append(err)
                     quarantine.add(path.name, sha, 0, "file_unusable", raw={"path": str(path)}, detail=err.zh)
                     summary.files_failed.append((path.name, err.zh))
                     continue
-                _collect(result, path, sha, quarantine, legs, accounts, persons)
+                stage.end_file(ok=True)
+                _collect(result, path, sha, quarantine, accounts, persons)
                 unknown.update(result.unknown_codes)
                 layouts[detected.layout] += 1
                 summary.rows_read += result.rows_read
@@ -214,23 +267,21 @@ def ingest_bank(ws: Workspace, paths: list[Path], profile: Path | None = None,
         summary.unknown_direction_codes = dict(unknown)
 
         with tx.timed("dedup"):
-            all_legs = _concat(legs, LEGS)
             all_accounts = _concat(accounts, ACCOUNT_ROWS)
-            legs.clear()  # the concatenated tables own the data now; keep one copy in memory
-            accounts.clear()
             stored = ws.read_arrow("bank_account_aliases") if ws.has_table("bank_account_aliases") else None
-            aliases = _aliases(con, all_legs, all_accounts, stored)
-            all_legs = _apply_aliases(con, all_legs, aliases)
-            dd = assign_transfers(tx.con, all_legs, _stored_sources(tx)) if all_legs.num_rows else None
-            if dd is not None:
-                all_legs = dd.legs  # same rows plus keys; drop the un-keyed copy
+            legs_sql = stage.sql()
+            aliases = _aliases(tx.con, legs_sql, all_accounts, stored)
+            tx.con.register("cb_alias", aliases)
+            dd = None
+            if legs_sql is not None:
+                dd = assign_transfers(tx.con, _aliased_legs_sql(legs_sql), _stored_sources(tx), workdir)
         with tx.timed("write"):
             if dd is not None:
                 counts = write_transactions(tx, dd)
                 summary.transfers_new = counts["transfers_new"]
                 summary.duplicates_merged = dd.merged
-            if all_legs.num_rows or all_accounts.num_rows:
-                summary.accounts = write_accounts(tx, all_accounts, all_legs)
+            if dd is not None or all_accounts.num_rows:
+                summary.accounts = write_accounts(tx, all_accounts, dd.legs if dd is not None else None)
             summary.persons_new = write_persons(tx, _concat(persons, PERSON_ROWS))
             if aliases.num_rows and (stored is None or aliases.num_rows != stored.num_rows):
                 tx.write("bank_account_aliases", aliases, mode="replace")
@@ -252,9 +303,8 @@ def _chinese(header: list[str]) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for h in header for ch in h)
 
 
-def _collect(result: FileResult, path: Path, sha: str, quarantine: Quarantine, legs: list[pa.Table],
+def _collect(result: FileResult, path: Path, sha: str, quarantine: Quarantine,
              accounts: list[pa.Table], persons: list[pa.Table]) -> None:
-    legs.extend(result.legs)
     accounts.extend(result.accounts)
     persons.extend(result.persons)
     for rej in result.rejected:

@@ -10,6 +10,8 @@ that is not a date at all.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 
 NAIVE_FORMATS = [
@@ -21,6 +23,7 @@ NAIVE_FORMATS = [
     "%Y年%m月%d日",
 ]
 TZ_FORMATS = ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%dT%H:%M%z"]
+MEMORY_LIMIT = "2GB"  # per DuckDB connection of an ingest run; DuckDB spills to the run's scratch folder
 AMOUNT_JUNK = r"[,，\s元¥￥圆RMBCNYrmbcny$]"
 
 
@@ -59,11 +62,14 @@ MACROS = [
 ]
 
 
-def connect() -> duckdb.DuckDBPyConnection:
+def connect(temp_directory: Path | None = None) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with the parsing macros, answering in UTC."""
     con = duckdb.connect()
+    if temp_directory is not None:
+        con.execute(f"SET temp_directory = '{temp_directory}'")
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")  # ingest draws its own (rich) progress bar
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     for macro in MACROS:
         con.execute(macro)
     return con

@@ -53,7 +53,7 @@ def write_transactions(tx: Transaction, dd: DedupResult) -> dict[str, int]:
     con = tx.con
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")
-    con.register("new_legs", dd.legs)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW new_legs AS SELECT * FROM {dd.legs}")
     touched = pa.table({"txn_id": pa.array(sorted(dd.touched_existing | set(dd.absorbed)), pa.string())})
     con.register("touched_ids", touched)
     remap = pa.table({"old": pa.array(list(dd.absorbed), pa.string()),
@@ -70,9 +70,7 @@ def write_transactions(tx: Transaction, dd: DedupResult) -> dict[str, int]:
     # Most transfers have one leg and nothing stored: they are copied through; only transfers with
     # several legs (or a stored row) are aggregated.
     agg = f"""
-      WITH n AS (
-        SELECT *, count(*) OVER (PARTITION BY txn_id) AS n_legs FROM new_legs
-      ), c AS (
+      WITH n AS (SELECT * FROM new_legs), c AS (
         SELECT txn_id, {", ".join(f'"{c}"' for c in _TXN_VALUE_COLS)},
                CASE side WHEN 'to' THEN 2 ELSE 1 END AS prio, side
         FROM n WHERE n_legs > 1 OR txn_id IN (SELECT txn_id FROM touched_ids)
@@ -100,18 +98,23 @@ def write_transactions(tx: Transaction, dd: DedupResult) -> dict[str, int]:
         tx.write("transaction_sources", f"{old} UNION ALL {src}", mode="replace")
     else:
         tx.write("transaction_sources", src, mode="append")
-    for name in ("new_legs", "touched_ids", "remap"):
+    for name in ("touched_ids", "remap"):
         con.unregister(name)
     return {"transfers_new": dd.new_transfers, "transfers_updated": len(dd.touched_existing)}
 
 
-def write_accounts(tx: Transaction, account_rows: pa.Table, legs: pa.Table) -> int:
-    """Merge bank-origin accounts: 账户信息 rows, statement subjects and counterparties."""
+def write_accounts(tx: Transaction, account_rows: pa.Table, legs: str | None) -> int:
+    """Merge bank-origin accounts: 账户信息 rows, statement subjects and counterparties.
+
+    ``legs`` is a relation (view name) of the run's legs on ``tx.con``, or None.
+    """
     con = tx.con
     con.register("acct_rows", account_rows)
-    con.register("acct_legs", legs.select(["from_account", "to_account", "from_raw", "to_raw", "from_name",
-                                           "to_name", "from_id", "to_id", "from_bank", "to_bank", "side",
-                                           "own_card", "src_sha256", "src_row"]))
+    cols = ("from_account, to_account, from_raw, to_raw, from_name, to_name, from_id, to_id, from_bank, to_bank, "
+            "side, own_card, src_sha256, src_row")
+    source = f"SELECT {cols} FROM {legs}" if legs else f"SELECT {cols} FROM (SELECT " + ", ".join(
+        f"NULL::{'BIGINT' if c == 'src_row' else 'VARCHAR'} AS {c}" for c in cols.split(", ")) + ") WHERE false"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW acct_legs AS {source}")
     fields = ["account_raw", "card_no", "holder_name", "holder_id", "bank", "branch", "open_date", "close_date",
               "status", "balance", "last_login_ip", "src_sha256", "src_row"]
     null_tail = ("NULL::VARCHAR AS branch, NULL::DATE AS open_date, NULL::DATE AS close_date, "
@@ -146,7 +149,6 @@ def write_accounts(tx: Transaction, account_rows: pa.Table, legs: pa.Table) -> i
     else:
         rows = tx.write("accounts", merged, mode="replace")
     con.unregister("acct_rows")
-    con.unregister("acct_legs")
     return rows
 
 

@@ -1,0 +1,24 @@
+"""``funds learn`` on a sample of IBM AMLSim (../shared/data): the graph model beats plain aggregates."""
+
+from __future__ import annotations
+
+import pytest
+
+from chainbreaker.funds.learn import learn
+from chainbreaker.funds.learn_amlsim import load_amlsim
+
+
+def test_graph_model_beats_aggregates_on_amlsim_sample(ws, shared_data):
+    data_dir = shared_data / "aml" / "amlsim_10k_stock"
+    if not (data_dir / "transactions.csv.gz").exists():
+        pytest.skip("AMLSim data not available")
+    loaded = load_amlsim(ws, data_dir, sample_accounts=2500, seed=0)
+    assert loaded.transactions > 10_000 and 0 < loaded.sar_accounts < loaded.accounts
+    tx = ws.read_arrow("transactions")
+    assert str(tx.schema.field("amount").type) == "decimal128(18, 2)" and tx.column("src_row").to_pylist()[0] >= 2
+
+    report = learn(ws, loaded.labels_path, seed=0, n_estimators=80)
+    assert report.baseline is not None
+    assert report.graph.n_test == report.baseline.n_test and report.graph.n_test >= 300
+    assert report.graph.average_precision > report.baseline.average_precision + 0.05
+    assert report.graph.average_precision >= 0.85

@@ -4,7 +4,8 @@
     python bench/bench_funds_learn.py --scale 5         # feature throughput on 5 disjoint copies (~1M)
 
 1. Evaluation (the issue's Must-show): AMLSim is loaded into a fresh workspace as canonical
-   ``transactions`` by ``chainbreaker.funds.learn_amlsim.load_amlsim``; labels come from
+   ``transactions`` by ``chainbreaker ingest bank`` (``ingest_bank``, the edge-list layout; or
+   ``--loader own``: the small ``chainbreaker.funds.learn_amlsim`` loader); labels come from
    ``sar_accounts.csv`` (SAR account → 1, every other account → 0). ``learn()`` holds back 30% of
    the labelled accounts (stratified by label, fixed seed), trains the graph-feature LightGBM model
    and, on the same split in the same run, a LightGBM model on plain per-account aggregates
@@ -13,7 +14,8 @@
 2. Throughput: account features computed by chainbreaker (Ibis on DuckDB, plus igraph for cycles)
    beside a plain pandas implementation of the same relational features on the same data, each in
    its own subprocess (peak memory = the child's ``ru_maxrss``); the run checks both give the same
-   values. ``--scale K`` makes K disjoint copies of the AMLSim graph (accounts suffixed) for this part.
+   values. ``--scale K`` makes K disjoint copies of the AMLSim graph (accounts suffixed) for this part
+   (loaded with the own loader, the copies are made in memory).
 """
 
 from __future__ import annotations
@@ -36,18 +38,25 @@ def _peak_mb() -> float:
 
 
 # ------------------------------------------------------------------------------ data
-def prepare(workdir: Path, data_dir: Path, scale: int) -> Path:
+def prepare(workdir: Path, data_dir: Path, scale: int, loader: str) -> Path:
     """A workspace holding AMLSim (``scale`` disjoint copies) as canonical transactions."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from chainbreaker.funds.learn_amlsim import load_amlsim
+    from chainbreaker.funds.learn_amlsim import load_amlsim, write_amlsim_labels
     from chainbreaker.workspace import Workspace
 
     ws = Workspace(workdir / f"amlsim-x{scale}")
     if ws.has_table("transactions"):
         return ws.root
-    load_amlsim(ws, data_dir)
+    if loader == "ingest":
+        from chainbreaker.ingest.bank.service import ingest_bank
+
+        summary = ingest_bank(ws, [data_dir / "transactions.csv.gz"], progress=False)
+        print(f"chainbreaker ingest bank: {summary.rows_kept:,} of {summary.rows_read:,} rows kept")
+        write_amlsim_labels(ws, data_dir)
+    else:
+        load_amlsim(ws, data_dir)
     if scale > 1:
         base = ws.read_arrow("transactions")
         parts = []
@@ -217,6 +226,8 @@ def main() -> None:
     parser.add_argument("--trees", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--loader", choices=("ingest", "own"), default=None,
+                        help="ingest: chainbreaker's bank ingest (default when available); own: learn_amlsim loader")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -238,9 +249,14 @@ def main() -> None:
     print(f"workdir {workdir}; data {args.data_dir}")
 
     # 1. Evaluation on AMLSim as is.
+    loader = args.loader
+    if loader is None:
+        import importlib.util
+
+        loader = "ingest" if importlib.util.find_spec("chainbreaker.ingest.bank.service") else "own"
     t0 = time.perf_counter()
-    ws1 = prepare(workdir, args.data_dir, 1)
-    print(f"loaded AMLSim into {ws1} in {time.perf_counter() - t0:.1f} s")
+    ws1 = prepare(workdir, args.data_dir, 1, loader)
+    print(f"loaded AMLSim into {ws1} with loader '{loader}' in {time.perf_counter() - t0:.1f} s")
     labels = str(ws1 / "amlsim_labels.csv")
     for split in ("stratified", "time"):
         r = run_child("learn", str(ws1), labels, split, str(args.trees), str(args.seed))
@@ -258,7 +274,7 @@ def main() -> None:
               + ", ".join(name for name, _ in r["top_features"]))
 
     # 2. Feature throughput beside pandas.
-    ws_k = prepare(workdir, args.data_dir, args.scale)
+    ws_k = prepare(workdir, args.data_dir, args.scale, "own")
     cb = run_child("chainbreaker", str(ws_k), args.engine)
     pdr = run_child("pandas", str(ws_k))
     n = pdr["transactions"]

@@ -201,14 +201,17 @@ def child_pandas(ws_path: str) -> dict:
                     * ramp(ratio(f.wake_rn, n_before), 1, dm["burst_ratio"]))
     wc, wx = p["weights"]["core"], p["weights"]["context"]
     core1 = 1 - np.prod([1 - wc[k] * s[k] for k in ("paofen", "fast_in_out", "fan_in", "fan_out", "card_pool", "dormant")], axis=0)
-    flagged1 = set(f.index[core1 >= nw["flagged_core"]])
     inbound = tx.groupby(["to_account", "from_account"], sort=False).amount.agg(["sum", "size"]).reset_index()
-    hit = inbound[inbound.from_account.isin(flagged1)].groupby("to_account").agg(
-        flagged_in_amt=("sum", "sum"), n_flagged_payers=("from_account", "nunique"), flagged_in_n=("size", "sum"))
-    f = f.join(hit)
-    s["network"] = (ramp(f.n_flagged_payers.fillna(0), 1, nw["min_flagged_payers"])
-                    * ramp(ratio(f.flagged_in_amt, f.amt_in), nw["share_low"], nw["share_high"])
-                    * ramp(f.flagged_in_n.fillna(0), 2, nw["min_flagged_txns"]))
+    core_now = pd.Series(core1, index=f.index)
+    for _ in range(int(nw["passes"])):
+        flagged_now = set(f.index[core_now >= nw["flagged_core"]])
+        hit = inbound[inbound.from_account.isin(flagged_now)].groupby("to_account").agg(
+            flagged_in_amt=("sum", "sum"), n_flagged_payers=("from_account", "nunique"), flagged_in_n=("size", "sum"))
+        fj = f.join(hit)
+        s["network"] = (ramp(fj.n_flagged_payers.fillna(0), 1, nw["min_flagged_payers"])
+                        * ramp(ratio(fj.flagged_in_amt, fj.amt_in), nw["share_low"], nw["share_high"])
+                        * ramp(fj.flagged_in_n.fillna(0), 2, nw["min_flagged_txns"]))
+        core_now = 1 - (1 - pd.Series(core1, index=f.index)) * (1 - wc["network"] * s.network)
     s["night"] = ramp(ratio(f.night_n, f.n_all) - pop_night, nt["excess_low"], nt["excess_high"]) * ramp(f.n_all, 2, nt["min_txns"])
     s["round_amount"] = ramp(ratio(f.round_n, f.n_all) - pop_round, rd["excess_low"], rd["excess_high"]) * ramp(f.n_all, 2, rd["min_txns"])
     s["loop"] = (f.loop_partners > 0).astype(float)

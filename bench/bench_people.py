@@ -57,9 +57,12 @@ def worker_analyze(ws_path: str, as_of: str) -> dict:
     from chainbreaker.workspace import Workspace
 
     t0 = time.perf_counter()
-    r = analyze(Workspace(ws_path), dt.date.fromisoformat(as_of))
+    ws = Workspace(ws_path)
+    r = analyze(ws, dt.date.fromisoformat(as_of))
+    timings = next(run["timings"] for run in ws.runs() if run["run_id"] == r.run_id)
     return {"step": "duckdb", "seconds": round(time.perf_counter() - t0, 1), "persons": r.persons, "trips": r.trips,
-            "findings": r.findings, "groups": r.groups, "peak_mb": round(_peak_mb())}
+            "findings": r.findings, "groups": r.groups, "peak_mb": round(_peak_mb()), "timings": timings,
+            "load_avg": [round(x, 1) for x in __import__("os").getloadavg()]}
 
 
 def worker_pandas(ws_path: str, as_of: str, records: int) -> dict:
@@ -141,12 +144,14 @@ def main() -> None:
         rate = gen["records"] / duck["seconds"]
         print(f"duckdb  people analyze: {gen['records']:,} records in {duck['seconds']} s = {rate:,.0f} records/s, "
               f"peak {duck['peak_mb']:,} MB; persons {duck['persons']:,}, groups {duck['groups']:,}, findings {duck['findings']}")
+        print(f"        steps (s): {duck['timings']}; load average after the run: {duck['load_avg']} on this machine")
         pdx = _run(["--worker", "pandas", "--ws", ws, "--as-of", a.as_of, "--records", str(a.records)])
         print(f"pandas  baseline (core metrics only): {pdx['records']:,} crossing records in {pdx['seconds']} s = "
               f"{pdx['rows_per_s']:,} records/s, peak {pdx['peak_mb']:,} MB; stranded {pdx['stranded']:,}, "
               f"frequent {pdx['frequent']:,}")
         ok = duck["seconds"] < 300 and duck["peak_mb"] < 8192
-        print(f"target (10M records < 5 min, < 8 GB): {'met' if ok else 'NOT met'} at this scale")
+        print(f"target (10M records < 5 min, < 8 GB): {'met' if ok else 'NOT met'} at this scale "
+              f"({gen['records']:,} records)")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -72,7 +73,8 @@ def side_scan(urls: list[str], render: bool) -> dict:
     result = scan(ws, urls, render=render, own_sites=True, limits=FetchLimits(delay=0, concurrency=8),
                   render_timeout=10)
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "pages": result.captures, "urls": len(result.urls),
+    rendered = ws.duck().sql("SELECT count(*) FROM tech_captures WHERE rendered").fetchall()[0][0]
+    return {"seconds": seconds, "pages": result.captures, "urls": len(result.urls), "rendered": rendered,
             "findings": sorted({f.rule_id for f in result.findings}),
             "flagged_hosts": sorted(result.rules_by_host()), "timings": ws.runs()[-1]["timings"]}
 
@@ -116,10 +118,17 @@ def main() -> None:
             step = max(1, len(names) // args.render_urls)
             rurls = [sites[n] for n in names[::step]][: args.render_urls]
             rows.append((f"chainbreaker scan --render ({len(rurls)} URLs)", run_side("render", rurls)))
+        print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
+              "(other jobs on the machine slow every side alike)")
         print(f"{'side':42s} {'pages':>7s} {'seconds':>8s} {'pages/s':>8s} {'peak MB':>8s}")
         for label, r in rows:
             print(f"{label:42s} {r['pages']:7d} {r['seconds']:8.2f} {r['pages'] / r['seconds']:8.1f} {r['peak_mb']:8.0f}")
         print("scan timings (s):", json.dumps(scan_out["timings"]))
+        if args.render_urls:
+            r = rows[-1][1]
+            print(f"render side: {r['rendered']} rendered views (+ {r['pages'] - r['rendered']} static fetches); "
+                  f"timings (s): {json.dumps(r['timings'])}; "
+                  f"{r['timings'].get('render', 0) / max(r['rendered'], 1):.2f} s per rendered view")
         honest = {"news_crackdown", "lottery", "marquee_notice", "entity_text", "light_bot"}
         for label, r in rows[:2]:
             got = {truth[h] for h in r["flagged_hosts"] if h in truth}

@@ -131,7 +131,11 @@ def test_evaluate_counts():
     # With the requested flag, counterparty-only operation accounts leave the recall denominator.
     m2 = evaluate(risk, truth.append_column("requested", pa.array([True, True, True, False, True, False])))
     assert m2["ops_requested"] == 2 and m2["recall_flagged"] == 1.0 and m2["unrequested_ops"] == ["d", "f"]
-    assert m2["unrequested_flagged"] == 0
+    assert m2["unrequested_flagged"] == 0 and m2["precision"] == pytest.approx(2 / 3)
+    # A flagged counterparty-only operation account counts for precision, not as a false positive.
+    m3 = evaluate(risk, truth.append_column("requested", pa.array([True, False, True, True, True, False])))
+    assert m3["precision"] == pytest.approx(2 / 3) and m3["unrequested_flagged"] == 1
+    assert [d["account"] for d in m3["false_positives"]] == ["c"]
 
 
 def test_demo_command_is_registered():

@@ -47,3 +47,21 @@ def test_cli_user_errors_are_bilingual_without_traceback(tmp_path):
     r = subprocess.run([sys.executable, "-m", "chainbreaker.cli.main", "--workspace", str(ws), "--lang", "en",
                         "people", "analyze"], capture_output=True, text=True)
     assert r.returncode == 2 and "ingest travel" in " ".join(r.stderr.split()) and "Traceback" not in r.stderr
+
+
+def test_every_people_command_and_parameter_is_documented():
+    from pathlib import Path
+
+    import yaml
+
+    from chainbreaker.people.cli import app as people_app
+    from chainbreaker.people.cli import register_app
+    from chainbreaker.people.params import DEFAULT_PATH
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "people.md").read_text("utf-8")
+    for cmd in people_app.registered_commands:
+        assert f"people {cmd.name}" in doc, cmd.name
+    for cmd in register_app.registered_commands:
+        assert f"register {cmd.name}" in doc, cmd.name
+    for name in yaml.safe_load(DEFAULT_PATH.read_text("utf-8"))["params"]:
+        assert f"`{name}`" in doc, name

@@ -11,12 +11,12 @@ from chainbreaker.synth.platform import SynthPlatform, export_platform, generate
 
 @pytest.fixture(scope="session")
 def pyramid() -> SynthPlatform:
-    return generate_platform("pyramid", 1500, 15000, seed=7, name="金沙")
+    return generate_platform("pyramid", 1000, 8000, seed=7, name="金沙")
 
 
 @pytest.fixture(scope="session")
 def quanmin() -> SynthPlatform:
-    return generate_platform("quanmin", 1500, 15000, seed=3, name="全民")
+    return generate_platform("quanmin", 1000, 8000, seed=3, name="全民")
 
 
 @pytest.fixture(scope="session")

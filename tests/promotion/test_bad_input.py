@@ -130,3 +130,19 @@ def test_unknown_table_is_quarantined_with_a_note(tmp_path: Path) -> None:
     s = ingest_platform(ws, folder, "戊")
     assert "unrecognised:系统日志.csv" in s.notes
     assert s.quarantined_by_reason == {"table_unrecognised": 1}
+
+
+def test_gbk_export_with_padding_and_decorated_amounts(tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "会员信息.csv").write_bytes(
+        "会员ID\t,推荐人ID\t,手机号\t\n8001\t,\\N,+86 139-0000-0001\t\n8002\t,8001\t,13900000002\t\n".encode("gb18030"))
+    (folder / "投注记录.csv").write_bytes(
+        "注单号,会员ID,投注金额,派彩,投注时间\nZ1,8002,\"1,200.00元\",０,2025年3月1日 12:00:00\n".encode("gb18030"))
+    ws = Workspace(tmp_path / "ws")
+    s = ingest_platform(ws, folder, "庚")
+    assert s.rows_kept == {"members": 2, "bets": 1} and not s.quarantined_by_reason
+    con = ws.duck()
+    assert con.sql("SELECT phone FROM platform_members WHERE member_id = '8001'").fetchall()[0][0] == "13900000001"
+    stake, ts = con.sql("SELECT stake, ts FROM platform_bets").fetchall()[0]
+    assert str(stake) == "1200.00" and ts.astimezone(__import__("datetime").UTC).hour == 4  # 12:00 Shanghai

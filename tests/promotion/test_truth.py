@@ -58,7 +58,7 @@ def test_tree_findings_name_the_problem_members(analysed, pyramid) -> None:
 
 @pytest.mark.parametrize("fmt", ["xlsx", "sqlite", "csv_duckdb"])
 def test_other_formats_match_truth(tmp_path: Path, fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    p = generate_platform("quanmin" if fmt == "sqlite" else "pyramid", 300, 2500, seed=5, name=f"p_{fmt}")
+    p = generate_platform("quanmin" if fmt == "sqlite" else "pyramid", 200, 1500, seed=5, name=f"p_{fmt}")
     if fmt == "csv_duckdb":
         # Force the DuckDB read_csv path used for large clean CSVs.
         monkeypatch.setattr("chainbreaker.promotion.sources.FAST_CSV_BYTES", 0)

@@ -93,3 +93,11 @@ def test_bounded_on_large_and_pathological_input() -> None:
 def test_decode_never_raises(text: str) -> None:
     out = decode_text(text)
     assert isinstance(out.text, str)
+
+
+def test_whitespace_escapes_of_minified_code_are_not_obfuscation() -> None:
+    minified = ('var r=/[\\x20\\t\\r\\n\\f]+/g,ls=/\\u2028|\\u2029/;var s=document.createElement("script");'
+                's.src="https://cdn.example.test/lib.js";document.head.appendChild(s);')
+    out = decode_text(minified)
+    assert "js_escape_ws" in out.layers and not out.obfuscated
+    assert decode_text("var u='\\x68\\x74\\x74\\x70://x.test/';").obfuscated

@@ -66,3 +66,13 @@ def test_entity_encoded_title_is_decoded() -> None:
     view = analyze_page("<title>&#36172;&#x535A;</title><meta name='keywords' content='&amp;#26827;&amp;#29260;'>",
                         "http://x.test/", persona_by_name("desktop"), status=200)
     assert view.title == "赌博" and view.keywords == "棋牌"
+
+
+def test_help_page_about_browser_errors_is_not_a_fake_error() -> None:
+    from chainbreaker.tech.detectors import detect_fake_error
+
+    html = ("<title>浏览器提示“无法访问此网站”怎么办</title><body><p>如果看到 ERR_NAME_NOT_RESOLVED 或 "
+            "DNS_PROBE_FINISHED_NXDOMAIN，请检查网络和 DNS 设置。</p></body>")
+    views = [analyze_page(html, "http://help.test/a.html", persona_by_name(p), status=200)
+             for p in ("desktop", "baiduspider", "desktop+ref")]
+    assert detect_fake_error(views) is None

@@ -112,3 +112,14 @@ def test_per_host_delay_and_one_request_at_a_time(sites: TestSites) -> None:
 def test_other_hosts_are_never_contacted(sites: TestSites) -> None:
     cap = _fetch(sites, "http://www.xpj8866.test/")
     assert cap.status is None and cap.offsite_redirect == "http://www.xpj8866.test/"
+
+
+def test_contact_rules_targets_www_twin_and_allowlist() -> None:
+    f = Fetcher({"example.cn", "www.school.edu.cn"}, follow_hosts={"cdn.allowed.test"})
+    try:
+        assert f.may_contact("http://example.cn/a") and f.may_contact("https://www.example.cn/")
+        assert f.may_contact("http://school.edu.cn/") and f.may_contact("http://cdn.allowed.test/x.js")
+        assert not f.may_contact("http://evil.example.cn/") and not f.may_contact("http://other.test/")
+        assert not f.may_contact("ftp://example.cn/") and not f.may_contact("javascript:alert(1)")
+    finally:
+        asyncio.run(f.close())

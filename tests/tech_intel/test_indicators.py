@@ -113,3 +113,10 @@ def test_link_without_indicators_is_a_no_op(ws):
     with ws.transaction("test.none") as tx:
         assert link_indicators_to_accounts(tx) == 0
     assert not ws.has_table("accounts")
+
+
+def test_loader_hosts_on_a_page_served_by_ip_address():
+    html = ("<html><head><script src='http://cdn.tj-xpj8866.test/tj.js'></script>"
+            "<script src='/local.js'></script><iframe src='//vip.hg0088.com/x.html'></iframe></head></html>")
+    found = _kinds(extract_indicators(html, "", "http://127.0.0.1:8080/index.html"))
+    assert found["loader_host"] == {"cdn.tj-xpj8866.test", "vip.hg0088.com"}

@@ -26,6 +26,7 @@ The plain per-account aggregates used as the comparison model are :data:`BASELIN
 from __future__ import annotations
 
 import math
+import uuid
 from typing import Any
 
 import ibis
@@ -57,7 +58,8 @@ def _directed_edges(tx: ibis.Table) -> ibis.Table:
         src=tx.from_account,
         dst=tx.to_account,
         amount=tx.amount.cast("float64"),
-        epoch=tx.ts.epoch_seconds().cast("int64"),
+        # Whole seconds, truncated alike on every engine (DuckDB would round a fractional epoch).
+        epoch=tx.ts.epoch_seconds().cast("float64").floor().cast("int64"),
     )
     out = base.select(account=base.src, cp=base.dst, amount=base.amount, epoch=base.epoch,
                       is_out=ibis.literal(1))
@@ -87,12 +89,18 @@ def _flow_stats(edges: ibis.Table, side: int, prefix: str) -> ibis.Table:
 
 def _activity_stats(edges: ibis.Table) -> ibis.Table:
     """Whole-account timing: span, active days, busiest day, night share, gap burstiness."""
-    local_hour = ((edges.epoch + LOCAL_UTC_OFFSET_HOURS * 3600) % 86400) // 3600
-    day = (edges.epoch + LOCAL_UTC_OFFSET_HOURS * 3600) // 86400
-    e = edges.mutate(day=day, night=((local_hour >= NIGHT_HOURS_LOCAL[0]) & (local_hour < NIGHT_HOURS_LOCAL[1]))
-                     .cast("float64"))
-    w = ibis.window(group_by=e.account, order_by=[e.epoch, e.cp, e.is_out, e.amount])
-    e = e.mutate(gap=(e.epoch - e.epoch.lag().over(w)).cast("float64") / 86400.0)
+    local = edges.epoch + LOCAL_UTC_OFFSET_HOURS * 3600
+    local_hour = (local % 86400) // 3600
+    e = edges.select(
+        "account", "epoch", day=local // 86400,
+        night=((local_hour >= NIGHT_HOURS_LOCAL[0]) & (local_hour < NIGHT_HOURS_LOCAL[1])).cast("float64"),
+    )
+    # Ties in time need no tie-breaker: the sorted sequence of times, hence every gap, is the same.
+    times = e.select("account", "epoch")
+    w = ibis.window(group_by=times.account, order_by=times.epoch)
+    gaps = times.mutate(gap=(times.epoch - times.epoch.lag().over(w)).cast("float64") / 86400.0)
+    gap_stats = gaps.group_by("account").aggregate(gap_mean=gaps.gap.mean(), gap_std=gaps.gap.std(),
+                                                    gap_min=gaps.gap.min())
     per_day = e.group_by(["account", "day"]).aggregate(day_n=e.count())
     busiest = per_day.group_by("account").aggregate(active_days=per_day.count(), max_day_n=per_day.day_n.max())
     timing = e.group_by("account").aggregate(
@@ -100,11 +108,9 @@ def _activity_stats(edges: ibis.Table) -> ibis.Table:
         first=e.epoch.min(),
         last=e.epoch.max(),
         night_share=e.night.mean(),
-        gap_mean=e.gap.mean(),
-        gap_std=e.gap.std(),
-        gap_min=e.gap.min(),
     )
     j = timing.left_join(busiest, "account").drop("account_right")
+    j = j.left_join(gap_stats, "account").drop("account_right")
     span = (j["last"] - j["first"]).cast("float64") / 86400.0
     burst = (j.gap_std - j.gap_mean) / (j.gap_std + j.gap_mean)
     return j.mutate(
@@ -189,10 +195,21 @@ def _neighbourhood(edges: ibis.Table, nodes: ibis.Table) -> ibis.Table:
     return joined.group_by("account").aggregate(**aggs)
 
 
+def _materialise(engine: Engine, expr: ibis.Table, name: str) -> ibis.Table:
+    """On DuckDB, compute a table that later steps read many times once, as a temp table.
+
+    (``Table.cache()`` would do the same but its finaliser fails noisily at interpreter exit with
+    DuckDB 2.0.) Spark plans the whole expression itself and reuses shared stages.
+    """
+    if engine.name != "duckdb":
+        return expr
+    return engine.con.create_table(f"_learn_{name}_{uuid.uuid4().hex[:8]}", expr, temp=True)
+
+
 def account_feature_expr(engine: Engine) -> ibis.Table:
     """The Ibis expression of every relational feature, one row per account seen in a transfer."""
-    edges = _directed_edges(engine.table("transactions"))
-    nodes = _node_table(edges)
+    edges = _materialise(engine, _directed_edges(engine.table("transactions")), "edges")
+    nodes = _materialise(engine, _node_table(edges), "nodes")
     nbh = _neighbourhood(edges, nodes)
     return nodes.left_join(nbh, "account").drop("account_right").order_by("account")
 

@@ -106,3 +106,25 @@ def load_amlsim(ws: Workspace, data_dir: Path = AMLSIM_DIR, labels_out: Path | N
     positives = int(pa.compute.sum(labels.column("label")).as_py() or 0)
     return AmlSimLoad(transactions=table.num_rows, accounts=labels.num_rows, sar_accounts=positives,
                       labels_path=labels_out)
+
+
+def write_amlsim_labels(ws: Workspace, data_dir: Path = AMLSIM_DIR, labels_out: Path | None = None) -> AmlSimLoad:
+    """Labels CSV for the accounts of the workspace's ``transactions`` (however they were loaded,
+    e.g. by ``chainbreaker ingest bank``): listed in ``sar_accounts.csv`` → 1, else 0."""
+    import pyarrow.csv as pacsv
+
+    sar_path = data_dir / "sar_accounts.csv"
+    if not sar_path.exists():
+        raise InputError(f"找不到 AMLSim 文件：{sar_path}", f"AMLSim file not found: {sar_path}")
+    con = ws.duck()
+    labels = con.sql(
+        f"""WITH sar AS (SELECT DISTINCT CAST(ACCOUNT_ID AS VARCHAR) AS account FROM read_csv({_q(sar_path)}, header = true)),
+                accts AS (SELECT from_account AS account FROM transactions UNION SELECT to_account FROM transactions)
+           SELECT account, CASE WHEN account IN (SELECT account FROM sar) THEN 1 ELSE 0 END AS label
+           FROM accts WHERE account IS NOT NULL ORDER BY account"""
+    ).to_arrow_table()
+    n_tx = int(con.sql("SELECT count(*) FROM transactions").fetchall()[0][0])
+    labels_out = labels_out or (ws.root / "amlsim_labels.csv")
+    pacsv.write_csv(labels, labels_out, pacsv.WriteOptions(quoting_style="none"))
+    positives = int(pa.compute.sum(labels.column("label")).as_py() or 0)
+    return AmlSimLoad(transactions=n_tx, accounts=labels.num_rows, sar_accounts=positives, labels_path=labels_out)

@@ -32,6 +32,11 @@ def ratio(num: Any, den: Any) -> Any:
     return ibis.ifelse(den.fill_null(0) > 0, num.fill_null(0).cast("float64") / den.cast("float64"), 0.0)
 
 
+def epoch(ts: Any) -> Any:
+    """Whole epoch seconds, truncated the same way on every engine (DuckDB rounds, Spark floors)."""
+    return ts.truncate("s").epoch_seconds().cast("int64")
+
+
 def noisy_or(terms: list[Any]) -> Any:
     prod: Any = ibis.literal(1.0)
     for term in terms:
@@ -55,7 +60,7 @@ def account_events(v: ibis.Table, p: dict[str, Any]) -> ibis.Table:
     outbound = v.select(account=v.from_account, **{**cols, "cp": v.to_account}, dir=ibis.literal(-1, "int8"))
     ev = ibis.union(inbound, outbound)
     offset = int(p["time"]["utc_offset_hours"] * 3600)
-    ev = ev.mutate(epoch=ev.ts.epoch_seconds().cast("int64"))
+    ev = ev.mutate(epoch=epoch(ev.ts))
     local = ev.epoch + offset
     ev = ev.mutate(
         hour=(local % 86400) // 3600,
@@ -88,20 +93,20 @@ def _per_account(ev: ibis.Table, p: dict[str, Any]) -> ibis.Table:
     small = p["paofen"]["small_max_amount"]
     gap = p["dormant"]["gap_days"]
     return ev.group_by("account").aggregate(
-        n_all=_.count().cast("int64"),
-        n_in=_.is_in.sum().cast("int64"),
-        n_out=(~_.is_in).sum().cast("int64"),
+        n_all=_.count(),
+        n_in=_.count(where=_.is_in),
+        n_out=_.count(where=~_.is_in),
         amt_in=_.amount.sum(where=_.is_in),
         amt_out=_.amount.sum(where=~_.is_in),
         n_payers=_.cp.nunique(where=_.is_in),
         n_payees=_.cp.nunique(where=~_.is_in),
         fast_in_amt=_.amount.sum(where=_.fast_in),
-        fast_in_n=_.fast_in.sum().cast("int64"),
+        fast_in_n=_.count(where=_.fast_in),
         fast_out_amt=_.amount.sum(where=_.fast_out),
         fast_gap_min=((_.next_out - _.epoch).cast("float64") / 60.0).mean(where=_.fast_in),
-        small_in_n=(_.is_in & (_.amount <= small)).sum().cast("int64"),
-        night_n=_.is_night.sum().cast("int64"),
-        round_n=_.is_round.sum().cast("int64"),
+        small_in_n=_.count(where=_.is_in & (_.amount <= small)),
+        night_n=_.count(where=_.is_night),
+        round_n=_.count(where=_.is_round),
         first_epoch=_.epoch.min(),
         last_epoch=_.epoch.max(),
         active_days=_.day.nunique(),
@@ -152,7 +157,7 @@ def loops(v: ibis.Table, p: dict[str, Any]) -> ibis.Table:
     """Accounts on a time-ordered 2- or 3-account cycle (资金回路), hubs excluded."""
     lp = p["loops"]
     window_s = int(lp["window_days"] * 86400)
-    v = v.mutate(epoch=v.ts.epoch_seconds().cast("int64"))
+    v = v.mutate(epoch=epoch(v.ts))
     pairs = v.group_by(["from_account", "to_account"]).aggregate(
         amt=_.amount.sum(), first=_.epoch.min(), last=_.epoch.max())
     deg = ibis.union(pairs.select(acc=pairs.from_account), pairs.select(acc=pairs.to_account), distinct=False)
@@ -259,27 +264,42 @@ def _core1(f: ibis.Table, p: dict[str, Any]) -> Any:
     return noisy_or([w[name] * f[f"s_{name}"] for name in CORE_SIGNALS])
 
 
-def network(v: ibis.Table, sig: ibis.Table, p: dict[str, Any]) -> ibis.Table:
-    """Per account: money received from accounts whose own core signal flags them."""
-    flagged = sig.filter(_core1(sig, p) >= p["network"]["flagged_core"]).select(flag_acc=sig.account)
-    inbound = v.group_by(["to_account", "from_account"]).aggregate(pair_amt=_.amount.sum(), pair_n=_.count())
-    hit = inbound.join(flagged, inbound.from_account == flagged.flag_acc)
+def network(pairs: ibis.Table, flagged: ibis.Table) -> ibis.Table:
+    """Per account: money received from the ``flagged`` accounts (column ``flag_acc``)."""
+    hit = pairs.join(flagged, pairs.from_account == flagged.flag_acc)
     return hit.group_by(hit.to_account.name("account")).aggregate(
         flagged_in_amt=_.pair_amt.sum(), n_flagged_payers=_.from_account.nunique(),
         flagged_in_n=_.pair_n.sum().cast("int64"))
 
 
+def _network_signal(f: ibis.Table, nw: dict[str, Any]) -> Any:
+    return (ramp(f.n_flagged_payers.fill_null(0), 1, nw["min_flagged_payers"])
+            * ramp(ratio(f.flagged_in_amt, f.amt_in), nw["share_low"], nw["share_high"])
+            * ramp(f.flagged_in_n.fill_null(0), 2, nw["min_flagged_txns"]))
+
+
 def score_accounts(tx: ibis.Table, sig: ibis.Table, p: dict[str, Any]) -> ibis.Table:
-    """Final per-account table: facts, every signal, core, context and the combined score."""
+    """Final per-account table: facts, every signal, core, context and the combined score.
+
+    The network signal propagates ``network.passes`` times: accounts fed by flagged accounts
+    become flagged in turn (collection card -> mule -> settlement).
+    """
     v = valid_transactions(tx)
-    net = network(v, sig, p)
+    nw = p["network"]
+    pairs = v.group_by(["to_account", "from_account"]).aggregate(pair_amt=_.amount.sum(), pair_n=_.count())
+    core = sig.select("account", core=_core1(sig, p))
+    net = None
+    for _pass in range(int(nw["passes"])):
+        flagged = core.filter(core.core >= nw["flagged_core"]).select(flag_acc=core.account)
+        net = network(pairs, flagged)
+        step = sig.left_join(net, sig.account == net.account).drop("account_right")
+        core = step.select("account", core=noisy_or([_core1(step, p), p["weights"]["core"]["network"]
+                                                     * _network_signal(step, nw)]))
+    assert net is not None
     f = sig.left_join(net, sig.account == net.account).drop("account_right")
-    nt, rd, nw, fc = p["night"], p["round_amount"], p["network"], p["flow_class"]
-    f = f.mutate(flagged_in_share=ratio(f.flagged_in_amt, f.amt_in))
+    f = f.mutate(flagged_in_share=ratio(f.flagged_in_amt, f.amt_in), s_network=_network_signal(f, nw))
+    nt, rd, fc = p["night"], p["round_amount"], p["flow_class"]
     f = f.mutate(
-        s_network=(ramp(f.n_flagged_payers.fill_null(0), 1, nw["min_flagged_payers"])
-                   * ramp(f.flagged_in_share, nw["share_low"], nw["share_high"])
-                   * ramp(f.flagged_in_n.fill_null(0), 2, nw["min_flagged_txns"])),
         s_night=(ramp(f.night_share - f.pop_night, nt["excess_low"], nt["excess_high"])
                  * ramp(f.n_all, 2, nt["min_txns"])),
         s_round_amount=(ramp(f.round_share - f.pop_round, rd["excess_low"], rd["excess_high"])
@@ -319,7 +339,7 @@ def evidence_rows(tx: ibis.Table, flagged: ibis.Table, p: dict[str, Any]) -> ibi
         "fan_in": ev.is_in,
         "fan_out": ~ev.is_in,
         "dormant": (ev.rn_desc + 1) <= ev.wake_rn.fill_null(0),
-        "network": ev.is_in,
+        "network": ev.is_in & ev.cp.isin(flagged.account),  # inbound from flagged accounts
         "night": ev.is_night,
         "round_amount": ev.is_round,
         "loop": ev.cp == ev.loop_partner,
@@ -336,7 +356,7 @@ def evidence_rows(tx: ibis.Table, flagged: ibis.Table, p: dict[str, Any]) -> ibi
         & ((ibis.literal("ip:") + pool.ip.strip() == pool.pool_device)
            | (ibis.literal("mac:") + pool.mac.strip().upper() == pool.pool_device)))
     parts.append(pool.select(account=pool.from_account, rule=ibis.literal("card_pool"), txn_id=pool.txn_id,
-                             amount=pool.amount, epoch=pool.ts.epoch_seconds().cast("int64")))
+                             amount=pool.amount, epoch=epoch(pool.ts)))
     rows = ibis.union(*parts, distinct=False)
     win = ibis.window(group_by=[rows.account, rows.rule],
                       order_by=[ibis.desc(rows.amount), rows.epoch, rows.txn_id])

@@ -97,10 +97,10 @@ def analyze(ws: Workspace, as_of: dt.date | None = None, **overrides: Any) -> An
         with tx.timed("findings"):
             findings = _findings(con, tx.run_id, params, cutoff, dest.version)
         with tx.timed("write"):
-            tx.write("travel_trips", con.sql("SELECT pk.person_key, t.* EXCLUDE (pid) FROM trips t JOIN pk USING (pid) "
-                                             "ORDER BY pk.person_key, t.exit_ts").to_arrow_table())
-            tx.write("travel_person_metrics",
-                     con.sql("SELECT * EXCLUDE (pid) FROM metrics ORDER BY person_key").to_arrow_table())
+            # SQL strings are copied to Parquet by DuckDB directly, without passing through Python
+            tx.write("travel_trips", "SELECT pk.person_key, t.* EXCLUDE (pid) FROM trips t JOIN pk USING (pid) "
+                                     "ORDER BY pk.person_key, t.exit_ts")
+            tx.write("travel_person_metrics", "SELECT * EXCLUDE (pid) FROM metrics ORDER BY person_key")
             replace_chain_findings(tx, "people", findings, rule_prefix="travel.")
         res.persons = int(con.sql("SELECT count(*) FROM metrics").fetchall()[0][0])
         res.trips = int(con.sql("SELECT count(*) FROM trips").fetchall()[0][0])
@@ -346,11 +346,11 @@ def _groups(con: Any, tx: Any, params: dict[str, Any], cutoff: str) -> int:
         FROM group_members m LEFT JOIN dests d ON d.group_id = m.group_id
         GROUP BY m.group_id
     """)
-    tx.write("travel_groups", con.sql("SELECT * FROM groups ORDER BY group_id").to_arrow_table())
-    tx.write("travel_pairs", con.sql(f"""
+    tx.write("travel_groups", "SELECT * FROM groups ORDER BY group_id")
+    tx.write("travel_pairs", f"""
         SELECT ka.person_key AS a, kb.person_key AS b, p.trips_together, p.first_day, p.last_day, p.kinds
         FROM pairs p JOIN pk ka ON ka.pid = p.a JOIN pk kb ON kb.pid = p.b
-        WHERE p.trips_together >= {min_trips} ORDER BY 1, 2""").to_arrow_table())
+        WHERE p.trips_together >= {min_trips} ORDER BY 1, 2""")
     return int(con.sql("SELECT count(*) FROM groups").fetchall()[0][0])
 
 

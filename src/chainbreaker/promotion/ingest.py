@@ -104,7 +104,8 @@ _NULLS = "('', '\\N', '-', '--', 'NULL', 'null', 'None')"
 
 def _money_slow(c: str) -> str:
     # Decorated amounts ("1,234.50元"); only evaluated where the plain cast failed.
-    return f"TRY_CAST(regexp_replace({c}, '[,，\\s元¥￥]|RMB|CNY', '', 'g') AS DECIMAL(18,2))"
+    full = f"translate({c}, '０１２３４５６７８９．－＋', '0123456789.-+')"
+    return f"TRY_CAST(regexp_replace({full}, '[,，\\s元¥￥]|RMB|CNY|rmb|cny', '', 'g') AS DECIMAL(18,2))"
 
 
 def _time_slow(c: str) -> str:

@@ -26,6 +26,16 @@ LOOKALIKE_ZH = {"payroll": "代发工资企业", "shop": "商户（日间小额�
                 "utility": "公用事业收费"}
 LOOKALIKE_EN = {"payroll": "company paying salaries", "shop": "shop (small daytime takings, daily settlement)",
                 "family": "family moving money", "utility": "utility collecting bills"}
+FACT_ZH = {
+    "n_payers": "付款方数", "n_payees": "收款方数", "max_daily_in": "单日最大转入", "fast_in_share": "快进快出占比",
+    "retention": "资金留存率", "fast_gap_min": "转出间隔（分钟）", "max_gap_days": "最长静默天数", "wake_rn": "激活时序号",
+    "n_before": "静默前笔数", "night_share": "夜间占比", "pop_night": "同类夜间占比", "round_share": "整数金额占比",
+    "pop_round": "同类整数占比", "n_flagged_payers": "可疑付款方数", "flagged_in_share": "来自可疑账户占比",
+    "flow_class": "资金类型", "net_flow": "净流量比", "pool_holders": "共用设备持卡人数", "pool_device": "共用设备",
+    "small_in_share": "小额转入占比", "amt_in": "转入金额", "amt_out": "转出金额", "n_in": "转入笔数", "n_out": "转出笔数",
+    "top_payee_share": "最大收款方占比", "top_payer_share": "最大付款方占比", "fast_out_share": "快速转出占比",
+    "loop_partner": "回路对手", "loop_partners": "回路对手数", "n_all": "交易笔数",
+}
 ROLE_ZH = {"collection": "跑分收款卡", "mule": "中转卡（快进快出）", "payout": "出款卡", "settlement": "结算账户（集中）",
            "gambler": "参赌人员", "cashout_merchant": "变现商户（金店/OTC）", "resident": "普通居民", "company": "企业",
            "client_company": "外省企业", "shop": "商户", "utility": "公用事业"}
@@ -55,6 +65,7 @@ def evaluate(risk: pa.Table, truth: pa.Table, ws: Any | None = None, threshold: 
     ops_screened = {a for a in ops if a in score}
     flagged = {a for a, s in score.items() if s is not None and s >= threshold}
     tp = flagged & ops
+    tp_all = flagged & all_ops  # a flagged counterparty-only operation account is still a hit
     k = len(ops_screened)
     top_k = {a for a, rk in rank.items() if rk is not None and rk <= k}
     top_2k = {a for a, rk in rank.items() if rk is not None and rk <= 2 * k}
@@ -74,7 +85,7 @@ def evaluate(risk: pa.Table, truth: pa.Table, ws: Any | None = None, threshold: 
         "threshold": threshold,
         "ops_total": len(all_ops), "ops_requested": len(ops), "ops_screened": k,
         "unrequested_flagged": len((all_ops - ops) & flagged), "flagged": len(flagged), "true_positives": len(tp),
-        "precision": len(tp) / len(flagged) if flagged else 0.0,
+        "precision": len(tp_all) / len(flagged) if flagged else 0.0,
         "recall_flagged": len(tp) / k if k else 0.0,
         "recall_top_k": len(top_k & ops) / k if k else 0.0,
         "recall_top_2k": len(top_2k & ops) / k if k else 0.0,
@@ -83,7 +94,7 @@ def evaluate(risk: pa.Table, truth: pa.Table, ws: Any | None = None, threshold: 
         "unrequested_ops": unrequested_ops,
         "missed": [{"account": a, "role": role.get(a, ""), "score": score.get(a), "rank": rank.get(a)} for a in missed],
         "false_positives": sorted(
-            ({"account": a, "role": role.get(a, "?"), "score": score[a], "rank": rank.get(a)} for a in flagged - ops),
+            ({"account": a, "role": role.get(a, "?"), "score": score[a], "rank": rank.get(a)} for a in flagged - all_ops),
             key=lambda d: d["rank"] or 0)[:10],
     }
 
@@ -212,10 +223,25 @@ def _top_rows(risk: pa.Table, truth: pa.Table | None, ws: Any, n: int = 15) -> l
             facts = json.loads(r.get("key_facts") or "{}")
         except ValueError:
             facts = {}
-        r["facts"] = {k: v for k, v in facts.items() if not k.startswith("signal.")}
+        r["facts"] = _relevant_facts(facts, fired)
         r["truth_role"], r["truth_lookalike"] = role.get(r["account"], ("", ""))
         r["evidence"] = evidence.get(r["account"], {"n": 0, "refs": []})
     return rows
+
+
+def _relevant_facts(facts: dict[str, Any], fired: list[str], limit: int = 8) -> dict[str, Any]:
+    """The facts behind the rules that fired (screening's own list), in rule order; no empties."""
+    try:
+        from chainbreaker.funds.scoring import RULE_FACTS
+    except ImportError:  # pragma: no cover - screening without a fact list
+        RULE_FACTS = {}
+    keys: list[str] = []
+    for rule in fired:
+        keys += [k for k in RULE_FACTS.get(rule, ()) if k not in keys]
+    if not keys:
+        keys = [k for k in sorted(facts) if not k.startswith("signal.") and not k.endswith("_epoch")]
+    out = {k: facts[k] for k in keys if facts.get(k) not in (None, "", "None")}
+    return dict(list(out.items())[:limit])
 
 
 def _evidence_by_account(ws: Any, accounts: list[str]) -> dict[str, dict[str, Any]]:
@@ -266,6 +292,7 @@ def render_demo_report(ctx: dict[str, Any], ws: Any) -> str:
     ctx = dict(ctx)
     ctx["top"] = _top_rows(ctx["risk"], truth, ws)
     ctx["role_zh"] = ROLE_ZH
+    ctx["fact_zh"] = FACT_ZH
     roles = dict(zip(truth["account"].to_pylist(), truth["role"].to_pylist(), strict=True))
     ctx["suggestions"] = [dict(s, truth_role=roles.get(s["account"], "")) for s in ctx["suggestions"]]
     ctx["suggested_ops"] = sum(1 for s in ctx["suggestions"] if s["account"] in set(ctx["metrics"]["unrequested_ops"]))

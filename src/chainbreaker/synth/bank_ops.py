@@ -179,7 +179,7 @@ def gambling_group(w: World, res: Residents, g: int, budget: int) -> None:
     to_pay = total - to_cash
     p_card = payout[rng.integers(0, n_payout, size=len(days))]
     w.ledger.add("payout", np.full(len(days), settle[0]), p_card, to_pay, night + 5 * MIN_US)
-    m = np.maximum(1, to_pay // 400_000)
+    m = np.maximum(1, to_pay // 150_000)  # winners withdraw ~1,500 yuan on average: 分散转出
     each = (to_pay // m) // 10_000 * 10_000
     rep = np.repeat(np.arange(len(days)), m)
     ok = each[rep] > 0

@@ -201,13 +201,18 @@ def run_clusters(ws: Any, *, max_hosts: int = 50, template_threshold: float = 0.
         findings = []
         for c in clusters:
             kinds = sorted({e["kind"] for e in c.shared})
+            # Sites linked only by the script host they load are more likely victims of one injection
+            # campaign than the operator's own sites: say so.
+            campaign = kinds == ["loader_host"] and not c.templates
+            what_zh = "可能遭同一团伙注入（共用外部加载源）" if campaign else "可能属于同一运营团伙"
+            what_en = "likely injected by one campaign (shared loader host)" if campaign else "likely one operator"
             findings.append(Finding(
                 run_id=tx.run_id, chain="tech", rule_id="cluster.operator", subject_type="group",
                 subject_key=c.cluster_id, score=min(1.0, 0.5 + 0.1 * len(c.shared) + 0.1 * len(c.templates)),
                 explanation_zh=f"{len(c.hosts)} 个网站共用线索（{', '.join(kinds) or '无'}）"
-                               f"{'及相同页面模板' if c.templates else ''}，可能属于同一运营团伙：{', '.join(c.hosts[:8])}",
+                               f"{'及相同页面模板' if c.templates else ''}，{what_zh}：{', '.join(c.hosts[:8])}",
                 explanation_en=f"{len(c.hosts)} sites share indicators ({', '.join(kinds) or 'none'})"
-                               f"{' and a page template' if c.templates else ''}; likely one operator: {', '.join(c.hosts[:8])}",
+                               f"{' and a page template' if c.templates else ''}; {what_en}: {', '.join(c.hosts[:8])}",
                 facts={"hosts": c.hosts, "shared": c.shared[:50], "template_links": c.templates[:50]},
                 evidence=[{"table": "tech_indicators", "kind": e["kind"], "value": e["value"]} for e in c.shared[:20]]))
         replace_chain_findings(tx, "tech", findings_table(findings), rule_prefix="cluster.")

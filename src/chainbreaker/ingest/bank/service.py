@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from chainbreaker.errors import ChainbreakerError, InputError
 from chainbreaker.ingest.bank.dedup import assign_transfers
@@ -127,42 +126,35 @@ def _aliased_legs_sql(legs_sql: str) -> str:
 
 
 class _LegStage:
-    """Kept legs staged as Parquet, one file per input file (dropped if that file fails)."""
+    """Kept legs staged in a DuckDB temporary table (``cb_legs``); a failed file's legs are removed."""
 
-    def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
+    def __init__(self, con: Any) -> None:
+        self.con = con
         self.rows = 0
-        self.parts = 0
-        self._writer: pq.ParquetWriter | None = None
-        self._path: Path | None = None
+        self._sha: str | None = None
         self._file_rows = 0
+        con.register("cb_legs_empty", LEGS.empty_table())
+        con.execute("CREATE OR REPLACE TEMP TABLE cb_legs AS SELECT * FROM cb_legs_empty")
+        con.unregister("cb_legs_empty")
 
-    def start_file(self) -> None:
-        self.parts += 1
-        self._path = self.workdir / f"legs-{self.parts:06d}.parquet"
-        self._writer = None
+    def start_file(self, sha: str) -> None:
+        self._sha = sha
         self._file_rows = 0
 
     def write(self, table: pa.Table) -> None:
-        if self._writer is None:
-            assert self._path is not None
-            self._writer = pq.ParquetWriter(self._path, LEGS)
-        self._writer.write_table(table.select(LEGS.names).cast(LEGS))
+        self.con.register("cb_legs_batch", table.select(LEGS.names).cast(LEGS))
+        self.con.execute("INSERT INTO cb_legs SELECT * FROM cb_legs_batch")
+        self.con.unregister("cb_legs_batch")
         self._file_rows += table.num_rows
 
     def end_file(self, ok: bool) -> None:
-        if self._writer is not None:
-            self._writer.close()
         if ok:
             self.rows += self._file_rows
-        elif self._path is not None:
-            self._path.unlink(missing_ok=True)
-        self._writer = None
+        elif self._file_rows:
+            self.con.execute("DELETE FROM cb_legs WHERE src_sha256 = ?", [self._sha])
 
     def sql(self) -> str | None:
-        if not self.rows:
-            return None
-        return f"SELECT * FROM read_parquet('{self.workdir / 'legs-*.parquet'}')"
+        return "SELECT * FROM cb_legs" if self.rows else None
 
 
 def _concat(parts: list[pa.Table], schema: pa.Schema) -> pa.Table:
@@ -211,7 +203,7 @@ def _run(ws: Workspace, todo: list[tuple[Path, str]], prof: dict[str, Any], dire
             c.execute(f"SET temp_directory = '{workdir / 'duckdb'}'")
             c.execute("SET enable_progress_bar = false")
             c.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-        stage = _LegStage(workdir)
+        stage = _LegStage(tx.con)
         account_cache: dict[str, str | None] = {}
         summary.run_id = tx.run_id
         quarantine = Quarantine(SOURCE_KIND, tx.run_id)
@@ -225,7 +217,7 @@ def _run(ws: Workspace, todo: list[tuple[Path, str]], prof: dict[str, Any], dire
         with Progress(enabled=progress, files=[p for p, _ in todo]) as bar, tx.timed("normalise"):
             for path, sha in todo:
                 ws.store_evidence(path)
-                stage.start_file()
+                stage.start_file(sha)
                 try:
                     table = open_table(path, expected=expected_header)
                     detected = detect_layout(path, table.header, prof)

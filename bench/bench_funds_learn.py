@@ -13,7 +13,7 @@
    precision/recall at 0.5 on the held-back accounts. A time-ordered split is reported too.
 2. Throughput: account features computed by chainbreaker (Ibis on DuckDB, plus igraph for cycles)
    beside a plain pandas implementation of the same relational features on the same data, each in
-   its own subprocess (peak memory = the child's ``ru_maxrss``); the run checks both give the same
+   its own subprocess (peak memory = the child's VmHWM); the run checks both give the same
    values. ``--scale K`` makes K disjoint copies of the AMLSim graph (accounts suffixed) for this part
    (loaded with the own loader, the copies are made in memory).
 """
@@ -34,6 +34,14 @@ DEFAULT_DATA = HERE.parents[2] / "shared" / "data" / "aml" / "amlsim_10k_stock"
 
 
 def _peak_mb() -> float:
+    """This process's peak resident memory. VmHWM, because Linux carries ``ru_maxrss`` over from
+    the parent across fork+exec (every child would report at least the parent's peak)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

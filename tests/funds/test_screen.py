@@ -86,6 +86,8 @@ def test_findings_have_facts_explanations_and_source_rows(screened, book: Book) 
     assert all(rows[r["txn_id"]]["mac"] == "AA:BB:CC:00:11:22" for r in pool)
     loop = json.loads(by_key[("MULE0", "funds.loop")]["evidence"])
     assert {rows[r["txn_id"]]["to_account"] for r in loop} <= {"SETTLE", "MULE0"}
+    network = json.loads(by_key[("SETTLE", "funds.network")]["evidence"])
+    assert {rows[r["txn_id"]]["from_account"] for r in network} <= {"MULE0", "MULE1", "MULE2"}
     paofen = by_key[("CARD1", "funds.paofen")]
     assert "跑分" in paofen["explanation_zh"] and paofen["period_start"] is not None
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
 from chainbreaker.tech.detectors import analyze_page, find_hidden_blocks, hiding_technique, parse_decls
@@ -76,3 +78,14 @@ def test_help_page_about_browser_errors_is_not_a_fake_error() -> None:
     views = [analyze_page(html, "http://help.test/a.html", persona_by_name(p), status=200)
              for p in ("desktop", "baiduspider", "desktop+ref")]
     assert detect_fake_error(views) is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["<div style='display:none'>", "</div>", "<a href='http://x.test/'>", "</a>", "<script>",
+                                 "</script>", "document.write('<marquee height=1>');", "&#36172;", "<style>.a{",
+                                 "left:-9999px}</style>", "<title>", "</title>", "\\x3c", "<meta name=keywords content='",
+                                 "百家乐", "<marquee>", "'>", "<iframe src=//y.test/>", "eval(function(p,a,c,k,e,d){"]),
+                max_size=40))
+def test_analyze_page_never_raises_on_broken_html(parts: list[str]) -> None:
+    view = analyze_page("".join(parts), "http://site.test/", persona_by_name("desktop"), status=200)
+    assert isinstance(view.text, str)

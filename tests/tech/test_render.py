@@ -54,3 +54,22 @@ def test_referrer_redirect_seen_by_the_browser(rendered) -> None:
     sites, _ws, result, _ = rendered
     f = next(f for f in result.findings if f.rule_id == "inject.referrer_redirect" and sites.host("redirect_js") in f.subject_key)
     assert f.facts["operator_domains"] == [REDIRECT_HOST]
+
+
+def test_layout_finds_links_hidden_by_an_external_stylesheet(tmp_path) -> None:
+    from chainbreaker.tech.personas import default_personas
+
+    sites = TestSites(["news_crackdown", "marquee_notice"], hostile=False, external=True)
+    desktop = [p for p in default_personas() if p.name == "desktop"]
+    try:
+        targets = [sites.url(n) for n in ("hidden_css_file", "news_crackdown", "marquee_notice")]
+        static = scan(Workspace(tmp_path / "a"), targets, own_sites=True, personas=desktop,
+                      limits=FetchLimits(delay=0))
+        assert not static.findings  # the hiding rule is in /css/site.css: invisible to static analysis
+        rendered = scan(Workspace(tmp_path / "b"), targets, own_sites=True, personas=desktop,
+                        limits=FetchLimits(delay=0), render=True, render_personas=["desktop"])
+        assert rendered.rules_by_host() == {sites.host("hidden_css_file"): {"inject.hidden_links"}}
+        facts = rendered.findings[0].facts
+        assert facts["techniques"] == ["offscreen"] and facts["blocks"][0]["source"] == "layout"
+    finally:
+        sites.close()

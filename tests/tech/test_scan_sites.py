@@ -164,3 +164,14 @@ def test_bad_targets_are_a_clear_error(tmp_path) -> None:
         scan(Workspace(tmp_path / "ws"), ["ftp://x", "   "])
     assert "没有可扫描的网址" in exc.value.zh and "ftp://x" in exc.value.en
     assert not (tmp_path / "ws" / "lake" / "_manifest.json").exists()
+
+
+def test_page_cap_limits_discovery_not_explicit_targets(sites: TestSites, tmp_path) -> None:
+    from chainbreaker.tech.personas import default_personas
+
+    desktop = [p for p in default_personas() if p.name == "desktop"]
+    targets = [sites.url("lottery", f"/kj/{i}.html") for i in range(5)]
+    result = scan(Workspace(tmp_path / "ws"), targets, depth=1, own_sites=True, personas=desktop,
+                  limits=FetchLimits(delay=0), max_pages_per_host=3)
+    assert set(targets) <= set(result.urls)  # all 5 targets (+ the home page) despite the cap of 3
+    assert len(result.urls) == 6

@@ -109,6 +109,24 @@ def test_bank_card_on_gambling_page_is_visible_to_the_funds_chain(ws):
         assert link_indicators_to_accounts(tx) == 0
 
 
+def test_card_on_an_honest_page_does_not_become_an_account(ws):
+    """A card quoted on a page not classified as gambling (e.g. a police notice) is not linked."""
+    gambling_url, honest_url = "https://www.dafa888.com/pay/index.html", "https://police.example.gov.cn/notice"
+    gambling_sha = ws.store_evidence_bytes(PAYMENT_PAGE.encode())
+    honest_sha = ws.store_evidence_bytes(b"notice")
+    pages = pa.Table.from_pylist([
+        {"url": gambling_url, "capture_sha256": gambling_sha, "is_gambling": True},
+        {"url": honest_url, "capture_sha256": honest_sha, "is_gambling": False},
+    ])
+    with ws.transaction("test.scan") as tx:
+        tx.write("tech_pages", pages)
+        rows = pa.concat_tables([_scan_rows(gambling_url, gambling_sha), _scan_rows(honest_url, honest_sha)])
+        tx.write("tech_indicators", rows)
+        assert link_indicators_to_accounts(tx) == 2
+    linked = ws.duck().sql("SELECT DISTINCT src_sha256 FROM accounts WHERE origin = 'web_indicator'").fetchall()
+    assert linked == [(gambling_sha,)]
+
+
 def test_link_without_indicators_is_a_no_op(ws):
     with ws.transaction("test.none") as tx:
         assert link_indicators_to_accounts(tx) == 0

@@ -21,6 +21,7 @@ def screen_command(
     """资金筛查：按赌博资金类型特征为每个账户打分，写入 account_risk、findings。Screen accounts."""
     from rich.table import Table
 
+    from chainbreaker.funds.scoring import FLOW_CLASS_ZH
     from chainbreaker.funds.screen import screen
 
     ws = get_workspace()
@@ -32,7 +33,8 @@ def screen_command(
                          (t("资金性质", "class"), "left"), (t("命中规则", "rules"), "left")):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for row in result.top[:top]:
-        table.add_row(str(row["rank"]), row["account"], f"{row['score']:.3f}", row["flow_class"] or "",
+        cls = row["flow_class"] or ""
+        table.add_row(str(row["rank"]), row["account"], f"{row['score']:.3f}", t(FLOW_CLASS_ZH.get(cls, cls), cls),
                       row["summary_zh"] if t("zh", "en") == "zh" else row["summary_en"])
     console.print(table)
     cov = Table(title=t("覆盖情况", "Coverage"))

@@ -50,9 +50,9 @@ NIGHT_HOURS_LOCAL = (0, 6)  # 00:00–05:59 Asia/Shanghai
 LOCAL_UTC_OFFSET_HOURS = 8
 
 
-def _directed_edges(tx: ibis.Table) -> ibis.Table:
-    """One row per transfer and side: the account, its counterparty, direction, amount, time."""
-    base = tx.filter(
+def _transfers(tx: ibis.Table) -> ibis.Table:
+    """Transfers between two different, known accounts: payer, payee, amount, whole-second time."""
+    return tx.filter(
         tx.from_account.notnull() & tx.to_account.notnull() & (tx.from_account != tx.to_account)
     ).select(
         src=tx.from_account,
@@ -61,15 +61,26 @@ def _directed_edges(tx: ibis.Table) -> ibis.Table:
         # Whole seconds, truncated alike on every engine (DuckDB would round a fractional epoch).
         epoch=tx.ts.epoch_seconds().cast("float64").floor().cast("int64"),
     )
-    out = base.select(account=base.src, cp=base.dst, amount=base.amount, epoch=base.epoch,
-                      is_out=ibis.literal(1))
-    inn = base.select(account=base.dst, cp=base.src, amount=base.amount, epoch=base.epoch,
-                      is_out=ibis.literal(0))
+
+
+def _account_times(base: ibis.Table) -> ibis.Table:
+    """Every transfer time on both sides' timelines: one row per (account, transfer)."""
+    out = base.select(account=base.src, epoch=base.epoch)
+    inn = base.select(account=base.dst, epoch=base.epoch)
     return out.union(inn, distinct=False)
 
 
-def _flow_stats(edges: ibis.Table, side: int, prefix: str) -> ibis.Table:
-    e = edges.filter(edges.is_out == side)
+def _directed_pairs(base: ibis.Table) -> ibis.Table:
+    """Relationships seen from both ends: account, counterparty, direction, transfers ``k``."""
+    pairs = base.group_by(["src", "dst"]).aggregate(k=base.count())
+    out = pairs.select(account=pairs.src, cp=pairs.dst, is_out=ibis.literal(1), k=pairs.k)
+    inn = pairs.select(account=pairs.dst, cp=pairs.src, is_out=ibis.literal(0), k=pairs.k)
+    return out.union(inn, distinct=False)
+
+
+def _flow_stats(base: ibis.Table, side: int, prefix: str) -> ibis.Table:
+    e = base.select(account=base.src if side == 1 else base.dst, cp=base.dst if side == 1 else base.src,
+                    amount=base.amount, epoch=base.epoch)
     cents = (e.amount * 100).round().cast("int64")
     return e.group_by("account").aggregate(
         **{
@@ -121,9 +132,8 @@ def _activity_stats(edges: ibis.Table) -> ibis.Table:
     ).drop("first", "last")
 
 
-def _relationship_stats(edges: ibis.Table) -> ibis.Table:
+def _relationship_stats(pairs: ibis.Table) -> ibis.Table:
     """Per account: one-off counterparties, transfers per relationship, reciprocal counterparties."""
-    pairs = edges.group_by(["account", "cp", "is_out"]).aggregate(k=edges.count())
     out_p = pairs.filter(pairs.is_out == 1)
     in_p = pairs.filter(pairs.is_out == 0)
     stats = []
@@ -146,11 +156,11 @@ def _relationship_stats(edges: ibis.Table) -> ibis.Table:
     return j
 
 
-def _node_table(edges: ibis.Table) -> ibis.Table:
+def _node_table(base: ibis.Table, times: ibis.Table, pairs: ibis.Table) -> ibis.Table:
     """Flow, timing and relationship statistics per account (one row per account)."""
-    accounts = edges.select("account").distinct()
-    parts = [_flow_stats(edges, 1, "out"), _flow_stats(edges, 0, "in"), _activity_stats(edges),
-             _relationship_stats(edges)]
+    accounts = times.select("account").distinct()
+    parts = [_flow_stats(base, 1, "out"), _flow_stats(base, 0, "in"), _activity_stats(times),
+             _relationship_stats(pairs)]
     j = accounts
     for part in parts:
         j = j.left_join(part, "account").drop("account_right")
@@ -175,9 +185,9 @@ NEIGHBOUR_COLUMNS = ["degree", "n", "in_oneoff", "out_oneoff", "pass_through", "
                      "oneoff_in_share", "oneoff_out_share", "reciprocal_cp"]
 
 
-def _neighbourhood(edges: ibis.Table, nodes: ibis.Table) -> ibis.Table:
+def _neighbourhood(pairs: ibis.Table, nodes: ibis.Table) -> ibis.Table:
     """Mean/max of the neighbours' features and two-hop path counts (邻居特征)."""
-    links = edges.select("account", "cp", "is_out").distinct()
+    links = pairs.select("account", "cp", "is_out")
     nb = nodes.select("account", *NEIGHBOUR_COLUMNS)
     nb = nb.rename({f"nb_{c}": c for c in NEIGHBOUR_COLUMNS}).rename(cp="account")
     joined = links.join(nb, "cp")
@@ -208,9 +218,11 @@ def _materialise(engine: Engine, expr: ibis.Table, name: str) -> ibis.Table:
 
 def account_feature_expr(engine: Engine) -> ibis.Table:
     """The Ibis expression of every relational feature, one row per account seen in a transfer."""
-    edges = _materialise(engine, _directed_edges(engine.table("transactions")), "edges")
-    nodes = _materialise(engine, _node_table(edges), "nodes")
-    nbh = _neighbourhood(edges, nodes)
+    base = _materialise(engine, _transfers(engine.table("transactions")), "transfers")
+    times = _materialise(engine, _account_times(base), "times")
+    pairs = _materialise(engine, _directed_pairs(base), "pairs")
+    nodes = _materialise(engine, _node_table(base, times, pairs), "nodes")
+    nbh = _neighbourhood(pairs, nodes)
     return nodes.left_join(nbh, "account").drop("account_right").order_by("account")
 
 

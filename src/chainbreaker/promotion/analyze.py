@@ -9,6 +9,7 @@ accounts were merged into one person and through which shared value) and finding
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from chainbreaker.promotion.metrics import AGENT_METRICS_COLUMNS, agent_metrics_
 from chainbreaker.promotion.persons import OVERRIDE_FILE, dedupe_persons, load_overrides
 from chainbreaker.promotion.thresholds import BASES, load_rules, used_values
 from chainbreaker.promotion.tree import build_tree
+from chainbreaker.settings import get_settings
 from chainbreaker.workspace import Workspace
 
 
@@ -61,7 +63,10 @@ def analyze(ws: Workspace, platform: str | None = None, *, basis: str | None = N
                 "person_override_counts": {k: len(v) for k, v in overrides.items()}}
     with ws.transaction("promotion.analyze", inputs=["platform_members"], settings=settings) as tx:
         con = tx.con
+        spill = ws.root / "tmp" / tx.run_id
         con.execute("SET enable_progress_bar = false")
+        con.execute(f"SET memory_limit = '{get_settings().duckdb_memory_limit}'")
+        con.execute(f"SET temp_directory = '{spill}'")
         known = [r[0] for r in con.sql("SELECT DISTINCT platform FROM platform_members ORDER BY 1").fetchall()]
         if platform is not None and platform not in known:
             raise InputError(f"工作区中没有平台“{platform}”。现有平台：{'、'.join(known) or '（无）'}",
@@ -103,6 +108,7 @@ def analyze(ws: Workspace, platform: str | None = None, *, basis: str | None = N
                         "cycles": len(issues.cycles), "roots": sum(issues.roots.values())}
         tx.counts.update({"members": members, "agents": n_agents, "levels": issues.levels,
                           "findings": by_rule, "tree_issues": issue_counts, "persons": person_counts})
+        shutil.rmtree(spill, ignore_errors=True)
         return AnalyzeResult(tx.run_id, platforms, members, n_agents, issues.levels, basis, rules["version"],
                              by_rule, issue_counts, person_counts, tx.timings)
 

@@ -30,7 +30,7 @@ def scan_command(
     depth: int = typer.Option(0, "--depth", help="沿同站链接和 sitemap 深入的层数（0–5）。"),
     own_sites: bool = typer.Option(False, "--own-sites", help="扫描本单位负责的网站：不受 robots.txt 限制，间隔更短。"),
     follow_host: list[str] = typer.Option(None, "--follow-host",
-                                          help="允许跟随跳转到的其他主机（白名单，可多次）；默认只访问目标主机。"),
+                                          help="允许访问的其他主机（白名单，可多次）：跟随跳转、抓取其外部脚本；默认只访问目标主机。"),
     delay: float = typer.Option(0.25, "--delay", help="同一主机两次请求之间的间隔秒数。"),
     timeout: float = typer.Option(20.0, "--timeout", help="单个响应（含跳转）的总时限秒数。"),
     max_mb: float = typer.Option(5.0, "--max-mb", help="单个页面最多保留的兆字节数（超出截断）。"),

@@ -342,10 +342,14 @@ def analyze_page(html: str, url: str, persona: Any, *, status: int | None, final
     view.error_signatures = [s for s in ERROR_SIGNATURES if s in probe]
     if classify is not None and view.status is not None and view.status < 400:
         # the classifier reads title and meta from the HTML itself; the text is what a visitor sees
-        verdict = classify(html[:MAX_PARSE], view.text or view.title, url)
-        view.score = float(verdict.score)
-        view.is_gambling = bool(verdict.is_gambling)
-        view.reasons = list(verdict.reasons)[:10]
+        try:
+            verdict = classify(html[:MAX_PARSE], view.text or view.title, url)
+        except Exception as exc:  # noqa: BLE001 - a hostile page must not stop the scan
+            view.reasons = [{"feature": "classifier_error", "weight": 0.0, "evidence": f"{type(exc).__name__}: {exc}"[:200]}]
+        else:
+            view.score = float(verdict.score)
+            view.is_gambling = bool(verdict.is_gambling)
+            view.reasons = list(verdict.reasons)[:10]
     return view
 
 
@@ -584,7 +588,7 @@ def detect_cloak_ua(views: list[PageView]) -> Draft | None:
     # a head-only swap is inject.title_spider; cloaking serves a different page or status
     if all(c.ok and any(_similar(c.text, g.text) >= 0.6 for g in gambling) for c in clean):
         return None
-    statuses = {v.persona: v.status for v in static}
+    statuses = {v.persona: v.status for v in sorted(static, key=lambda v: (v.status == 200, v.persona))}
     return Draft("cloak.ua", "page", url, 0.9, {
         "gambling_personas": [v.persona for v in gambling], "other_personas": [v.persona for v in clean],
         "statuses": statuses, "gambling_title": gambling[0].title, "other_title": clean[0].title},

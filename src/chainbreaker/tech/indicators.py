@@ -168,6 +168,12 @@ def link_indicators_to_accounts(tx: Any) -> int:
     kinds = ", ".join(f"'{k}'" for k in ACCOUNT_KINDS)
     existing = "SELECT account FROM accounts WHERE origin = 'web_indicator'" if tx.has_table("accounts") else \
         "SELECT NULL::VARCHAR AS account WHERE false"
+    # Only payment indicators seen on pages classified as gambling become accounts: a bank card
+    # quoted on an honest page (a police notice listing frozen cards, say) is not an operator's.
+    gambling_only = (
+        "AND i.capture_sha256 IN (SELECT capture_sha256 FROM tech_pages WHERE is_gambling)"
+        if tx.has_table("tech_pages") else ""
+    )
     rows = tx.con.sql(f"""
         WITH payees AS (
             SELECT url, min(value) AS payee FROM tech_indicators WHERE kind = 'payee_name'
@@ -175,7 +181,7 @@ def link_indicators_to_accounts(tx: Any) -> int:
         ), found AS (
             SELECT i.kind, i.value, min(p.payee) AS payee, min(i.capture_sha256) AS sha
             FROM tech_indicators i LEFT JOIN payees p USING (url)
-            WHERE i.kind IN ({kinds}) AND i.value IS NOT NULL
+            WHERE i.kind IN ({kinds}) AND i.value IS NOT NULL {gambling_only}
             GROUP BY i.kind, i.value
         )
         SELECT kind, value, payee, sha FROM found

@@ -26,6 +26,44 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 DEFAULT_RENDER_PERSONAS = ("desktop", "desktop+ref", "baiduspider-render")
 SETTLE_MS = 400  # time given to timers (setTimeout redirects) after the load event
 
+# Links to other hosts that the browser lays out invisibly (whatever stylesheet or script did it).
+_INVISIBLE_LINKS = """
+() => {
+  const out = [];
+  const W = Math.max(document.documentElement.scrollWidth, innerWidth);
+  const H = Math.max(document.documentElement.scrollHeight, innerHeight);
+  const colour = (c) => c.replace(/\\s+/g, '');
+  const bg = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const b = getComputedStyle(e).backgroundColor;
+      if (b && b !== 'rgba(0,0,0,0)' && b !== 'rgba(0, 0, 0, 0)' && b !== 'transparent') return colour(b);
+    }
+    return 'rgb(255,255,255)';
+  };
+  for (const a of Array.from(document.querySelectorAll('a[href]')).slice(0, 3000)) {
+    if (a.host === location.host || !/^https?:/.test(a.href)) continue;
+    const st = getComputedStyle(a);
+    const r = a.getBoundingClientRect();
+    let why = null, op = 1;
+    for (let e = a; e; e = e.parentElement) { op *= parseFloat(getComputedStyle(e).opacity || '1'); }
+    let clip = false;
+    for (let e = a.parentElement; e && !clip; e = e.parentElement) {
+      const cs = getComputedStyle(e), er = e.getBoundingClientRect();
+      if (cs.overflow === 'hidden' && (er.width <= 1 || er.height <= 1)) clip = true;
+    }
+    if (a.offsetParent === null && st.position !== 'fixed') why = 'not_displayed';
+    else if (st.visibility === 'hidden') why = 'visibility_hidden';
+    else if (op === 0) why = 'opacity_0';
+    else if (parseFloat(st.fontSize) === 0) why = 'font_size_0';
+    else if (r.right + scrollX < 0 || r.bottom + scrollY < 0 || r.left + scrollX > W + 100 || r.top + scrollY > H + 100) why = 'offscreen';
+    else if (clip || r.width === 0 || r.height === 0) why = 'zero_size';
+    else if (colour(st.color) === bg(a)) why = 'same_color';
+    if (why) out.push({href: a.href, text: (a.innerText || a.textContent || '').trim().slice(0, 80), why});
+  }
+  return out;
+}
+"""
+
 _INIT_SCRIPT = """
 (() => {
   window.__cb_written = [];
@@ -131,6 +169,7 @@ async def _render_one(br: _Browser, url: str, persona: Persona, timeout: float) 
     out["title"] = await page.title()
     out["dom"] = await page.content()
     out["written"] = await page.evaluate("window.__cb_written || []")
+    out["invisible"] = await page.evaluate(_INVISIBLE_LINKS)
     out["screenshot"] = await page.screenshot(type="png", timeout=5000)
     for other in ctx.pages:  # popups (window.open) were recorded as blocked navigations
         if other is not page:
@@ -176,6 +215,20 @@ async def _render_all(urls: list[str], personas: list[Persona], allowed: set[str
     return results
 
 
+def _layout_blocks(invisible: list[dict[str, str]], url: str) -> list[dict[str, Any]]:
+    """Invisible off-site links as laid out by the browser, grouped by reason like static blocks."""
+    host = urlsplit(url).netloc.lower()
+    groups: dict[str, list[dict[str, str]]] = {}
+    for item in invisible[:500]:
+        link_host = urlsplit(item.get("href", "")).netloc.lower()
+        if link_host and link_host != host:
+            groups.setdefault(str(item.get("why")), []).append(
+                {"href": item["href"], "text": item.get("text", ""), "host": link_host})
+    # not_displayed (display:none somewhere up the tree) is how honest hover menus wait: weak
+    return [{"technique": "display_none" if why == "not_displayed" else why, "source": "layout", "links": links,
+             "offsite": len(links), "hosts": sorted({ln["host"] for ln in links})} for why, links in groups.items()]
+
+
 def render_views(ws: Any, urls: list[str], personas_by_name: dict[str, Persona], allowed: set[str], *,
                  render_personas: list[str] | None = None, timeout: float = 15.0,
                  classify: Classify | None = None) -> list[tuple[str, list[PageView], list[dict[str, Any]]]]:
@@ -194,6 +247,7 @@ def render_views(ws: Any, urls: list[str], personas_by_name: dict[str, Persona],
         view = analyze_page(dom, url, persona, status=res.get("status") or (200 if dom else None),
                             final_url=res.get("final_url") or url, classify=classify, capture_sha256=sha,
                             error=error, rendered=True)
+        view.hidden_blocks = view.hidden_blocks + _layout_blocks(res.get("invisible") or [], url)
         view.blocked = res.get("blocked", [])
         view.written = res.get("written", [])
         view.screenshot_sha256 = shot

@@ -138,17 +138,19 @@ async def _crawl(targets: list[str], personas: list[Persona], fetcher: Fetcher, 
     per_host: dict[str, int] = {}
     queue: asyncio.Queue[tuple[str, int]] = asyncio.Queue()
 
-    def enqueue(url: str, d: int) -> None:
+    def enqueue(url: str, d: int, explicit: bool = False) -> None:
         host = host_of(url)
-        if url in seen or per_host.get(host, 0) >= max_pages or not fetcher.may_contact(url):
+        if url in seen or not fetcher.may_contact(url):
+            return
+        if per_host.get(host, 0) >= max_pages and not explicit:  # the cap limits discovery, not targets
             return
         seen.add(url)
         per_host[host] = per_host.get(host, 0) + 1
         queue.put_nowait((url, d))
 
     for t in targets:
-        enqueue(t, 0)
-        enqueue(_root(t), depth)  # the host's home page is the context for doorway pages
+        enqueue(t, 0, explicit=True)
+        enqueue(_root(t), depth, explicit=True)  # the host's home page is the context for doorway pages
 
     async def visit(url: str, d: int) -> None:
         if not await fetcher.robots_allows(url):
@@ -240,6 +242,7 @@ class _Analyser:
         self.classify = classify
         self._cache: dict[tuple[str, str, int | None], PageView] = {}
         self._indicators: dict[str, list[Any]] = {}
+        self.problems: list[dict[str, Any]] = []
 
     def view(self, cap: Capture, persona: Persona) -> tuple[PageView, bool]:
         sha = self.ws.store_evidence_bytes(cap.body) if cap.body else ""
@@ -253,7 +256,12 @@ class _Analyser:
             if sha and cap.status is not None and cap.status < 400 and sha not in self._indicators:
                 from chainbreaker.tech.indicators import extract_indicators
 
-                self._indicators[sha] = list(extract_indicators(text, base.text, base.final_url))
+                try:
+                    self._indicators[sha] = list(extract_indicators(text, base.text, base.final_url))
+                except Exception as exc:  # noqa: BLE001 - a hostile page must not stop the scan
+                    self._indicators[sha] = []
+                    self.problems.append({"url": cap.url, "persona": cap.persona,
+                                          "error": f"indicators:{type(exc).__name__}"})
         view = dataclasses.replace(base, url=cap.url, persona=persona.name, agent=persona.agent,
                                    is_spider=persona.is_spider, has_referer=persona.has_referer, error=cap.error,
                                    redirects=cap.redirects, offsite_redirect=cap.offsite_redirect)
@@ -329,6 +337,7 @@ def scan(ws: Any, targets: list[str], render: bool = False, depth: int = 0, *, o
             visited, skipped = asyncio.run(_run_crawl(urls, personas, allowed, limits, own_sites,
                                                       set(follow_hosts or []), depth, max_pages_per_host,
                                                       on_captures))
+        errors.extend(analyser.problems)
         if render:
             from chainbreaker.tech.render import render_views
 

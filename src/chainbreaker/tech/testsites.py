@@ -423,6 +423,15 @@ def make_site_external_loader(sites: TestSites) -> Handler:
     return site_external_loader
 
 
+def site_hidden_css_file(req: Request) -> Response:
+    """Hidden links whose hiding rule lives in an external stylesheet (seen only when rendered)."""
+    if req.path == "/css/site.css":
+        return Response(body=b".yqlj{position:absolute;left:-8000px;top:0}", content_type="text/css")
+    links = _links(LINK_HOSTS[:4], _LINK_WORDS[:4])
+    return html_page("某某区人民法院", _gov_body("某某区人民法院") + f"<div class='yqlj'>{links}</div>",
+                     head="<link rel='stylesheet' href='/css/site.css'>")
+
+
 # Ground truth: which rule ids each site must (and, for look-alikes, must not) produce.
 EXPECTED: dict[str, set[str]] = {
     "title_spider": {"inject.title_spider"},
@@ -527,9 +536,10 @@ class TestSites:
         self.stop = threading.Event()
         handlers = {n: SITES[n] for n in (SITES if names is None else names)}
         self.hits: dict[str, int] = {}
-        if external:  # a page whose loader lives on another host (tests --follow-host)
+        if external:  # resources in other files/hosts: a loader on another host, hiding CSS in a file
             handlers["stat_cdn"] = site_stat_cdn
             handlers["external_loader"] = make_site_external_loader(self)
+            handlers["hidden_css_file"] = site_hidden_css_file
         if hostile:
             handlers["hostile"] = make_site_hostile(self.stop)
             threading.Thread(target=_zip_bomb, daemon=True).start()  # build it before it is asked for

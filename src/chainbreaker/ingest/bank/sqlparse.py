@@ -70,6 +70,9 @@ def connect(temp_directory: Path | None = None) -> duckdb.DuckDBPyConnection:
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")  # ingest draws its own (rich) progress bar
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    # Normalisation runs one query per batch of 65,536 rows: too small to gain from parallel
+    # workers, which only add contention (measured: ~25% less CPU with one thread).
+    con.execute("SET threads = 1")
     for macro in MACROS:
         con.execute(macro)
     return con

@@ -137,8 +137,9 @@ def test_planted_typologies_rank_high(planted_ws, tmp_path):
     ws, roles = planted_ws
     planted = sorted(a for a, r in roles.items() if r != "spoke")
     rng = np.random.default_rng(0)
-    feats = account_features(ws).to_pandas()
-    ordinary = sorted(set(feats.account) - set(roles))
+    tx = ws.read_arrow("transactions", ["from_account", "to_account"])
+    accounts = set(tx.column("from_account").to_pylist()) | set(tx.column("to_account").to_pylist())
+    ordinary = sorted(accounts - set(roles))
     # Analysts confirmed about half of the planted accounts and some ordinary accounts.
     known_pos = set(rng.choice(planted, size=len(planted) // 2, replace=False))
     known_neg = set(rng.choice(ordinary, size=len(ordinary) // 2, replace=False))
@@ -147,7 +148,7 @@ def test_planted_typologies_rank_high(planted_ws, tmp_path):
 
     assert report.graph.n_test > 0 and report.graph.average_precision >= 0.9
     scores = ws.read_arrow("account_model_scores").to_pandas()
-    assert len(scores) == len(feats) and scores.account.is_unique
+    assert len(scores) == len(accounts) and scores.account.is_unique
     assert {"account", "score", "model_version", "run_id"} <= set(scores.columns)
     # Among accounts nobody labelled (spokes aside), the unseen planted ones come first.
     unseen = scores[scores.label.isna() & ~scores.account.isin([a for a, r in roles.items() if r == "spoke"])]
@@ -239,6 +240,10 @@ def test_learn_rejects_unknown_accounts_and_keeps_workspace(planted_ws, tmp_path
         learn(ws, _write_labels(tmp_path / "l2.csv", {"P0001": 1, "P0002": 0, "P0003": 0, "P0004": 0, "P0005": 0}))
     with pytest.raises(InputError, match="not found"):
         learn(ws, tmp_path / "missing.csv")
+    with pytest.raises(InputError, match="--threshold"):
+        learn(ws, tmp_path / "missing.csv", threshold=1.5)
+    with pytest.raises(InputError, match="--test-size"):
+        learn(ws, tmp_path / "missing.csv", test_size=0.95)
 
 
 def test_learn_needs_transactions(ws, tmp_path):

@@ -7,6 +7,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from chainbreaker.cli.main import app
+from chainbreaker.errors import InputError
 from chainbreaker.funds.features_graph import account_features
 
 from .test_learn import planted_graph
@@ -31,8 +32,9 @@ def test_learn_command(tmp_path: Path) -> None:
     assert ws.read_arrow("account_model_scores").num_rows > 150
     result = runner.invoke(app, ["--workspace", str(ws.root), "--lang", "en", "funds", "learn",
                                  "--labels", str(tmp_path / "missing.csv")])
-    assert result.exit_code != 0 and "Labels file not found" in result.output
-    assert "Traceback" not in result.output
+    # The entry point prints ChainbreakerErrors without a traceback; here the runner hands it back.
+    assert result.exit_code != 0 and isinstance(result.exception, InputError)
+    assert "Labels file not found" in result.exception.en and "找不到标签文件" in result.exception.zh
 
 
 def test_screening_facts_become_features(screened) -> None:

@@ -69,6 +69,7 @@ def test_request_folder_is_ingested_and_the_shared_transfer_stored_once(ws, tmp_
 
     files = _rows(ws, "ingested_files")
     assert len(files) == 5 and all(f["encoding"] == "gb18030" for f in files)
+    assert not (ws.root / "tmp").exists()  # scratch space of the run is gone
     for f in files:  # every original is in the evidence store, byte for byte
         assert ws.evidence_path(f["file_sha256"]).read_bytes() == Path(f["path"]).read_bytes()
 

@@ -272,6 +272,14 @@ def learn(ws: Workspace, labels_path: Path | str, engine: str = "duckdb", seed: 
                          "The workspace has no transactions; ingest bank statements first.")
     if split not in SPLITS:
         raise InputError(f"未知切分方式 {split}，可选：{', '.join(SPLITS)}", f"Unknown split {split}; use one of {SPLITS}")
+    if not 0.0 < threshold < 1.0:
+        raise InputError(f"--threshold 应在 0 到 1 之间（现为 {threshold}）",
+                         f"--threshold must be between 0 and 1 (got {threshold})")
+    if not 0.05 <= test_size <= 0.9:
+        raise InputError(f"--test-size 应在 0.05 到 0.9 之间（现为 {test_size}）",
+                         f"--test-size must be between 0.05 and 0.9 (got {test_size})")
+    if n_estimators < 1:
+        raise InputError(f"--trees 至少为 1（现为 {n_estimators}）", f"--trees must be at least 1 (got {n_estimators})")
     labels = read_labels(labels_path)
 
     started = time.perf_counter()

@@ -21,7 +21,7 @@ SIGNALS = ("paofen", "fast_in_out", "fan_in", "fan_out", "card_pool", "dormant",
 # Facts shown for each rule (column names of the feature table).
 RULE_FACTS: dict[str, tuple[str, ...]] = {
     "paofen": ("n_payers", "small_in_share", "n_payees", "max_daily_in", "fast_in_share", "retention"),
-    "fast_in_out": ("n_in", "fast_in_share", "fast_in_n", "amt_in", "amt_out", "retention"),
+    "fast_in_out": ("n_in", "fast_in_share", "fast_gap_min", "amt_in", "amt_out", "retention"),
     "fan_in": ("n_payers", "n_payees", "top_payee_share", "fast_in_share"),
     "fan_out": ("n_payees", "n_payers", "top_payer_share", "fast_out_share"),
     "card_pool": ("pool_holders", "pool_device"),
@@ -56,17 +56,18 @@ def explain(rule: str, f: dict[str, Any], p: dict[str, Any]) -> tuple[str, str]:
     w = p["fast_in_out"]["window_minutes"]
     if rule == "paofen":
         return (f"{f['n_payers']} 个不同付款方小额转入（{_pct(f['small_in_share'])} 不超过 {p['paofen']['small_max_amount']} 元），"
-                f"{_pct(f['fast_in_share'])} 的转入资金在 {w}～{2 * w} 分钟内转给 {f['n_payees']} 个账户，留存 {_pct(f['retention'])}，"
+                f"{_pct(f['fast_in_share'])} 的转入资金在 {w} 分钟内转给 {f['n_payees']} 个账户，留存 {_pct(f['retention'])}，"
                 f"单日最高转入 {f['max_daily_in']} 元，符合跑分收款卡特征。",
                 f"{f['n_payers']} distinct payers sent small amounts ({_pct(f['small_in_share'])} ≤ {p['paofen']['small_max_amount']}); "
-                f"{_pct(f['fast_in_share'])} of the money left within {w}-{2 * w} min to {f['n_payees']} accounts; retention "
+                f"{_pct(f['fast_in_share'])} of the money left within {w} min to {f['n_payees']} accounts; retention "
                 f"{_pct(f['retention'])}; peak day inflow {f['max_daily_in']}: a 跑分 collection-card signature.")
     if rule == "fast_in_out":
-        n_fast = float(f.get("fast_in_n") or 0)
-        return (f"{f['n_in']} 笔转入中约 {n_fast:.0f} 笔、{_pct(f['fast_in_share'])} 的资金在 {w}～{2 * w} 分钟内即转出，"
+        gap = f.get("fast_gap_min")
+        gap_s = "-" if gap is None else f"{float(gap):.0f}"
+        return (f"{f['n_in']} 笔转入中 {_pct(f['fast_in_share'])} 的资金在 {w} 分钟内转出（平均间隔 {gap_s} 分钟），"
                 f"转入 {f['amt_in']} 元、转出 {f['amt_out']} 元，特征比 (入-出)/入 = {_pct(f['retention'])}。",
-                f"About {n_fast:.0f} of {f['n_in']} inbound transfers ({_pct(f['fast_in_share'])} of the money) left again "
-                f"within {w}-{2 * w} min; in {f['amt_in']}, out {f['amt_out']}, ratio (in-out)/in = {_pct(f['retention'])}.")
+                f"{_pct(f['fast_in_share'])} of the money of {f['n_in']} inbound transfers left within {w} min "
+                f"(mean gap {gap_s} min); in {f['amt_in']}, out {f['amt_out']}, ratio (in-out)/in = {_pct(f['retention'])}.")
     if rule == "fan_in":
         return (f"资金来自 {f['n_payers']} 个不同账户，{_pct(f['top_payee_share'])} 转给同一个账户（分散转入、集中转出）。",
                 f"Money from {f['n_payers']} distinct accounts; {_pct(f['top_payee_share'])} went to one account.")
@@ -176,10 +177,10 @@ def rank_and_risk(scored: pa.Table, p: dict[str, Any], run_id: str, rules_versio
     return risk, flagged
 
 
-_RISK_FACTS = ("flow_class", "n_payers", "n_payees", "fast_in_share", "fast_in_n", "retention", "net_flow", "night_share",
+_RISK_FACTS = ("flow_class", "n_payers", "n_payees", "fast_in_share", "fast_gap_min", "retention", "net_flow", "night_share",
                "round_share", "max_daily_in", "pool_holders", "pool_device", "max_gap_days", "loop_partners",
                "n_flagged_payers", "flagged_in_share", "first_epoch", "last_epoch")
-_FLOAT_FACTS = {"fast_in_share", "fast_in_n", "retention", "net_flow", "night_share", "round_share",
+_FLOAT_FACTS = {"fast_in_share", "fast_gap_min", "retention", "net_flow", "night_share", "round_share",
                 "max_gap_days", "flagged_in_share"}
 
 

@@ -68,9 +68,9 @@ def _flagged_memtable(ranked: list[dict[str, Any]], p: dict[str, Any]) -> pa.Tab
             break
         rules = scoring.fired_rules(row, p["finding_min_signal"])
         rows.append({"account": row["account"], "rules": "," + ",".join(rules) + ",",
-                     "wake_day": row.get("wake_day"), "pool_device": row.get("pool_device"),
+                     "wake_rn": row.get("wake_rn"), "pool_device": row.get("pool_device"),
                      "loop_partner": row.get("loop_partner")})
-    schema = pa.schema([("account", pa.string()), ("rules", pa.string()), ("wake_day", pa.int64()),
+    schema = pa.schema([("account", pa.string()), ("rules", pa.string()), ("wake_rn", pa.int64()),
                         ("pool_device", pa.string()), ("loop_partner", pa.string())])
     return pa.Table.from_pylist(rows, schema=schema)
 
@@ -114,12 +114,15 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
     with ws.transaction("funds.screen", inputs=["transactions", "accounts"], settings=settings) as wtx:
         scratch = Path(tempfile.mkdtemp(prefix=".funds-screen-", dir=ws.root))
         try:
-            # Materialise the per-account signals once: the network passes read them several times.
-            # (Ibis .cache()/temp tables are broken on DuckDB 2.0 and missing on PySpark, so a
-            # plain Parquet file in a scratch folder of the workspace.)
+            # Materialise the per-transfer events and the per-account signals once each: both are
+            # read several times. (Ibis .cache()/temp tables are broken on DuckDB 2.0 and missing
+            # on PySpark, so plain Parquet files in a scratch folder of the workspace.)
             tag = wtx.run_id[-8:]
+            with wtx.timed("events"):
+                events = typologies.account_events(typologies.valid_transactions(tx), p)
+                events = _stage(eng, events.select(*typologies.EVENT_COLUMNS), scratch / "events", f"funds_events_{tag}")
             with wtx.timed("features"):
-                features = typologies.core_signals(typologies.account_features(tx, accounts, p), p)
+                features = typologies.core_signals(typologies.account_features(tx, accounts, p, events), p)
                 cached = _stage(eng, features, scratch / "signals", f"funds_signals_{tag}")
             with wtx.timed("score"):
                 scored = eng.to_arrow(typologies.score_accounts(tx, cached, p))

@@ -54,67 +54,45 @@ def valid_transactions(tx: ibis.Table) -> ibis.Table:
 
 
 def account_events(v: ibis.Table, p: dict[str, Any]) -> ibis.Table:
-    """One row per (account, transfer): inbound (dir=1) and outbound (dir=-1), with time facts.
-
-    No per-transfer window functions: sorting tens of millions of events per account was the
-    bottleneck, so every typology below is built from hash aggregations instead.
-    """
+    """One row per (account, transfer): inbound (dir=1) and outbound (dir=-1), with window facts."""
     cols = {"cp": None, "amount": v.amount, "ts": v.ts, "txn_id": v.txn_id}
     inbound = v.select(account=v.to_account, **{**cols, "cp": v.from_account}, dir=ibis.literal(1, "int8"))
     outbound = v.select(account=v.from_account, **{**cols, "cp": v.to_account}, dir=ibis.literal(-1, "int8"))
     ev = ibis.union(inbound, outbound)
     offset = int(p["time"]["utc_offset_hours"] * 3600)
-    window_s = int(p["fast_in_out"]["window_minutes"] * 60)
     ev = ev.mutate(epoch=epoch(ev.ts))
     local = ev.epoch + offset
-    nh = p["night"]
-    hour = (local % 86400) // 3600
-    return ev.mutate(
+    ev = ev.mutate(
+        hour=(local % 86400) // 3600,
         day=local // 86400,
-        bucket=ev.epoch // window_s,
         is_in=ev.dir == 1,
         is_round=(ev.amount % p["round_amount"]["modulus"]) == 0,
-        is_night=(hour >= nh["start_hour"]) & (hour < nh["end_hour"]),
     )
-
-
-def fast_buckets(ev: ibis.Table) -> ibis.Table:
-    """快进快出 by amount matching in time buckets of ``window_minutes``.
-
-    Inbound money of bucket b counts as passed on fast up to what left in buckets b and b+1
-    (so within one to two windows); outbound money of bucket b counts as fast up to what arrived
-    in buckets b-1 and b. Hash aggregations only (no per-transfer sort).
-    """
-    b = ev.group_by(["account", "bucket"]).aggregate(
-        in_amt=_.amount.sum(where=_.is_in), out_amt=_.amount.sum(where=~_.is_in), in_n=_.count(where=_.is_in))
-    zero = ibis.literal(0).cast(b.in_amt.type())
-    zn = ibis.literal(0, "int64")
-    shifted = ibis.union(
-        b.select("account", "bucket", in0=b.in_amt.fill_null(zero), out0=b.out_amt.fill_null(zero), out1=zero,
-                 inm1=zero, n0=b.in_n),
-        b.select("account", bucket=b.bucket - 1, in0=zero, out0=zero, out1=b.out_amt.fill_null(zero), inm1=zero,
-                 n0=zn),
-        b.select("account", bucket=b.bucket + 1, in0=zero, out0=zero, out1=zero, inm1=b.in_amt.fill_null(zero),
-                 n0=zn),
-        distinct=False,
+    order = [ev.epoch, ev.txn_id, ev.dir]
+    after = ibis.window(group_by=ev.account, order_by=order, preceding=0, following=None)
+    before = ibis.window(group_by=ev.account, order_by=order, preceding=None, following=0)
+    seq = ibis.window(group_by=ev.account, order_by=order)
+    whole = ibis.window(group_by=ev.account)
+    ev = ev.mutate(
+        next_out=ibis.ifelse(ev.dir == -1, ev.epoch, ibis.null("int64")).min().over(after),
+        prev_in=ibis.ifelse(ev.dir == 1, ev.epoch, ibis.null("int64")).max().over(before),
+        prev_any=ev.epoch.lag().over(seq),
+        # transfers after this one (0-based from the end); same sort as ``seq``, no reverse sort
+        rn_desc=ev.count().over(whole) - ibis.row_number().over(seq) - 1,
     )
-    s = shifted.group_by(["account", "bucket"]).aggregate(
-        in0=_.in0.sum(), out0=_.out0.sum(), out1=_.out1.sum(), inm1=_.inm1.sum(), n0=_.n0.sum())
-    return s.mutate(matched_in=ibis.least(s.in0, s.out0 + s.out1), matched_out=ibis.least(s.out0, s.in0 + s.inm1))
-
-
-def _fast(ev: ibis.Table) -> ibis.Table:
-    s = fast_buckets(ev)
-    return s.group_by("account").aggregate(
-        fast_in_amt=_.matched_in.sum(),
-        fast_out_amt=_.matched_out.sum(),
-        fast_in_n=ibis.ifelse(_.in0 > 0, _.n0.cast("float64") * _.matched_in.cast("float64") / _.in0.cast("float64"),
-                              0.0).sum(),
+    window_s = int(p["fast_in_out"]["window_minutes"] * 60)
+    nh = p["night"]
+    return ev.mutate(
+        fast_in=ev.is_in & ev.next_out.notnull() & ((ev.next_out - ev.epoch) <= window_s),
+        fast_out=(~ev.is_in) & ev.prev_in.notnull() & ((ev.epoch - ev.prev_in) <= window_s),
+        gap_days=((ev.epoch - ev.prev_any).cast("float64") / 86400.0),
+        is_night=(ev.hour >= nh["start_hour"]) & (ev.hour < nh["end_hour"]),
     )
 
 
 def _per_account(ev: ibis.Table, p: dict[str, Any]) -> ibis.Table:
     small = p["paofen"]["small_max_amount"]
+    gap = p["dormant"]["gap_days"]
     return ev.group_by("account").aggregate(
         n_all=_.count(),
         n_in=_.count(where=_.is_in),
@@ -123,25 +101,24 @@ def _per_account(ev: ibis.Table, p: dict[str, Any]) -> ibis.Table:
         amt_out=_.amount.sum(where=~_.is_in),
         n_payers=_.cp.nunique(where=_.is_in),
         n_payees=_.cp.nunique(where=~_.is_in),
+        fast_in_amt=_.amount.sum(where=_.fast_in),
+        fast_in_n=_.count(where=_.fast_in),
+        fast_out_amt=_.amount.sum(where=_.fast_out),
+        fast_gap_min=((_.next_out - _.epoch).cast("float64") / 60.0).mean(where=_.fast_in),
         small_in_n=_.count(where=_.is_in & (_.amount <= small)),
         night_n=_.count(where=_.is_night),
         round_n=_.count(where=_.is_round),
         first_epoch=_.epoch.min(),
         last_epoch=_.epoch.max(),
+        active_days=_.day.nunique(),
+        max_gap_days=_.gap_days.max(),
+        wake_rn=(_.rn_desc + 1).min(where=_.gap_days >= gap),  # transfers from waking on
     )
 
 
-def _days(ev: ibis.Table, p: dict[str, Any]) -> ibis.Table:
-    """Per account from its active days: peak day inflow, longest dormancy, transfers after waking."""
-    d = ev.group_by(["account", "day"]).aggregate(n=_.count(), day_in=_.amount.sum(where=_.is_in))
-    d = d.mutate(gap=d.day - d.day.lag().over(ibis.window(group_by=d.account, order_by=d.day)))
-    gap = p["dormant"]["gap_days"]
-    w = d.group_by("account").aggregate(
-        active_days=_.count(), max_daily_in=_.day_in.max(), max_gap_days=_.gap.max().cast("float64"),
-        wake_day=_.day.max(where=_.gap >= gap))
-    dw = d.join(w, "account")
-    after = dw.group_by("account").aggregate(wake_rn=_.n.sum(where=_.day >= _.wake_day).cast("int64"))
-    return w.join(after, "account")
+def _daily_peak(ev: ibis.Table) -> ibis.Table:
+    daily = ev.filter(ev.is_in).group_by(["account", "day"]).aggregate(day_in=_.amount.sum())
+    return daily.group_by("account").aggregate(max_daily_in=_.day_in.max())
 
 
 def _concentration(ev: ibis.Table) -> ibis.Table:
@@ -204,12 +181,21 @@ def loops(v: ibis.Table, p: dict[str, Any]) -> ibis.Table:
     return members.group_by("account").aggregate(loop_partner=_.partner.min(), loop_partners=_.partner.nunique())
 
 
-def account_features(tx: ibis.Table, accounts: ibis.Table | None, p: dict[str, Any]) -> ibis.Table:
-    """Behaviour facts per account (one row per account seen in a valid transfer)."""
+EVENT_COLUMNS = ("account", "cp", "amount", "txn_id", "dir", "epoch", "day", "is_in", "is_round", "next_out",
+                 "rn_desc", "fast_in", "fast_out", "gap_days", "is_night")
+
+
+def account_features(tx: ibis.Table, accounts: ibis.Table | None, p: dict[str, Any],
+                     events: ibis.Table | None = None) -> ibis.Table:
+    """Behaviour facts per account (one row per account seen in a valid transfer).
+
+    ``events`` may be a materialised copy of :func:`account_events` (Spark does not reuse a
+    sub-plan read three times; DuckDB does, but materialising costs little).
+    """
     v = valid_transactions(tx)
-    ev = account_events(v, p)
+    ev = events if events is not None else account_events(v, p)
     base = _per_account(ev, p)
-    for extra in (_fast(ev), _days(ev, p), _concentration(ev), card_pools(v, accounts, p), loops(v, p)):
+    for extra in (_daily_peak(ev), _concentration(ev), card_pools(v, accounts, p), loops(v, p)):
         base = base.left_join(extra, base.account == extra.account).drop("account_right")
     return base.mutate(n_before=base.n_all - base.wake_rn.fill_null(0))
 
@@ -341,22 +327,19 @@ def score_accounts(tx: ibis.Table, sig: ibis.Table, p: dict[str, Any]) -> ibis.T
 def evidence_rows(tx: ibis.Table, flagged: ibis.Table, p: dict[str, Any]) -> ibis.Table:
     """Source rows behind each (flagged account, rule), capped per pair, with the full count.
 
-    ``flagged`` has columns account, rules (",rule,rule,"), wake_day, pool_device, loop_partner.
+    ``flagged`` has columns account, rules (",rule,rule,"), wake_rn, pool_device, loop_partner.
     Only transfers touching a flagged account are re-read, so this stays cheap on large lakes.
     """
     v = valid_transactions(tx)
     sub = v.filter(v.from_account.isin(flagged.account) | v.to_account.isin(flagged.account))
     ev = account_events(sub, p)
-    fb = fast_buckets(ev).select("account", "bucket", "matched_in", "matched_out")
-    ev = ev.left_join(fb, [ev.account == fb.account, ev.bucket == fb.bucket]).drop("account_right", "bucket_right")
-    ev = ev.mutate(fast=(ev.is_in & (ev.matched_in > 0)) | (~ev.is_in & (ev.matched_out > 0)))
     ev = ev.join(flagged, "account")
     conditions = {
-        "paofen": ev.fast,
-        "fast_in_out": ev.fast,
+        "paofen": ev.fast_in | ev.fast_out,
+        "fast_in_out": ev.fast_in | ev.fast_out,
         "fan_in": ev.is_in,
         "fan_out": ~ev.is_in,
-        "dormant": ev.day >= ev.wake_day,
+        "dormant": (ev.rn_desc + 1) <= ev.wake_rn.fill_null(0),
         "network": ev.is_in & ev.cp.isin(flagged.account),  # inbound from flagged accounts
         "night": ev.is_night,
         "round_amount": ev.is_round,

@@ -119,9 +119,10 @@ def analyze(ws: Workspace, as_of: dt.date | None = None, **overrides: Any) -> An
 
 def _trips(con: Any, tx: Any, params: dict[str, Any], cutoff: str) -> None:
     # Integer person ids: window partitions and joins on integers are several times faster than on
-    # the text keys. The dimension is exact (row_number over distinct keys), never a hash.
+    # the text keys. The dimension is exact (row_number over sorted distinct keys, so runs are
+    # reproducible), never a hash.
     sources = [t for t in ("travel_crossings", "travel_flights", "travel_trains", "travel_hotels") if tx.has_table(t)]
-    con.execute("CREATE OR REPLACE TEMP TABLE pk AS SELECT person_key, CAST(row_number() OVER () AS INTEGER) AS pid "
+    con.execute("CREATE OR REPLACE TEMP TABLE pk AS SELECT person_key, CAST(row_number() OVER (ORDER BY person_key) AS INTEGER) AS pid "
                 "FROM (SELECT DISTINCT person_key FROM (" + " UNION ALL ".join(f"SELECT person_key FROM {t}" for t in sources)
                 + "))")
     con.execute(f"""
@@ -139,7 +140,7 @@ def _trips(con: Any, tx: Any, params: dict[str, Any], cutoff: str) -> None:
         FROM (
             SELECT *, lead({'d': direction, 'ts': ts, 'c': country, 'cz': country_zh, 'l': listed, 't': town}) OVER w AS nx,
                    lag(direction) OVER w AS pd
-            FROM cx WINDOW w AS (PARTITION BY pid ORDER BY ts, direction DESC)
+            FROM cx WINDOW w AS (PARTITION BY pid ORDER BY ts, direction DESC, record_id)
         )
     """)
     onward = "SELECT NULL::INTEGER AS pid, NULL::TIMESTAMPTZ AS exit_ts, NULL::VARCHAR AS onward_code, " \
@@ -268,7 +269,7 @@ def _groups(con: Any, tx: Any, params: dict[str, Any], cutoff: str) -> int:
                     + ") WHERE ord IS NOT NULL")
         leads = ", ".join(f"lead(pid, {i}) OVER v AS p{i}, lead(ord, {i}) OVER v AS o{i}" for i in range(1, w + 1))
         con.execute(f"CREATE OR REPLACE TEMP TABLE seat_nb AS SELECT pid, day, ord, kind, {leads} FROM seats "
-                    "WINDOW v AS (PARTITION BY vk ORDER BY ord)")
+                    "WINDOW v AS (PARTITION BY vk ORDER BY ord, pid)")
         for i in range(1, w + 1):
             pair_parts.append(f"""SELECT least(pid, p{i}), greatest(pid, p{i}), day, kind FROM seat_nb
                                   WHERE p{i} IS NOT NULL AND p{i} <> pid AND o{i} - ord <= {w}""")
@@ -287,7 +288,7 @@ def _groups(con: Any, tx: Any, params: dict[str, Any], cutoff: str) -> int:
             FROM pair_days d SEMI JOIN multi m ON m.a = d.a AND m.b = d.b
         )
         SELECT a, b, CAST(sum(new_trip) AS BIGINT) AS trips_together, min(day) AS first_day, max(day) AS last_day,
-               list_distinct(flatten(list(kinds))) AS kinds
+               list_sort(list_distinct(flatten(list(kinds)))) AS kinds
         FROM e GROUP BY 1, 2
     """)
     min_trips = int(params["group_min_trips"])
@@ -326,10 +327,11 @@ def _groups(con: Any, tx: Any, params: dict[str, Any], cutoff: str) -> int:
                      OR day - lag(day) OVER (PARTITION BY group_id ORDER BY day) > {gap} THEN 1 ELSE 0 END AS new_trip
             FROM gdays
         ), dests AS (
-            SELECT g.group_id, list(DISTINCT coalesce(t.onward_dest, t.dest_zh)) AS destinations,
+            SELECT g.group_id, list(DISTINCT coalesce(t.onward_dest, t.dest_zh) ORDER BY coalesce(t.onward_dest, t.dest_zh))
+                       AS destinations,
                    bool_or(t.listed_trip) AS listed,
                    list({{'table': 'travel_crossings', 'record_id': t.record_id, 'file_sha256': t.src_sha256,
-                          'row': t.src_row}}) AS refs
+                          'row': t.src_row}} ORDER BY t.exit_ts, t.record_id) AS refs
             FROM group_members g JOIN trips t ON t.pid = g.pid
             JOIN gdays d ON d.group_id = g.group_id AND CAST(t.exit_ts AS DATE) BETWEEN d.day - 1 AND d.day + {gap}
             GROUP BY 1
@@ -341,7 +343,8 @@ def _groups(con: Any, tx: Any, params: dict[str, Any], cutoff: str) -> int:
                (SELECT max(day) FROM gdays x WHERE x.group_id = m.group_id) AS last_day,
                coalesce(any_value(d.destinations), []) AS destinations,
                coalesce(any_value(d.listed), false) AS listed,
-               (SELECT list_distinct(flatten(list(kinds))) FROM inner_pairs x WHERE x.group_id = m.group_id) AS evidence_kinds,
+               (SELECT list_sort(list_distinct(flatten(list(kinds)))) FROM inner_pairs x WHERE x.group_id = m.group_id)
+                   AS evidence_kinds,
                to_json(coalesce(any_value(d.refs)[1:50], [])) AS evidence
         FROM group_members m LEFT JOIN dests d ON d.group_id = m.group_id
         GROUP BY m.group_id
@@ -396,7 +399,7 @@ def _findings(con: Any, run_id: str, params: dict[str, Any], cutoff: str, dest_v
                       m.via_third_trips) AS explanation_en,
                to_json(x.refs[1:20]) AS evidence, x.first_exit AS period_start, {cutoff} AS period_end
         FROM metrics m JOIN (
-            SELECT t.pid, list(DISTINCT coalesce(t.onward_dest, t.dest_zh)) AS dests, min(t.exit_ts) AS first_exit,
+            SELECT t.pid, list(DISTINCT coalesce(t.onward_dest, t.dest_zh) ORDER BY coalesce(t.onward_dest, t.dest_zh)) AS dests, min(t.exit_ts) AS first_exit,
                    list({ref} ORDER BY t.exit_ts DESC) AS refs
             FROM trips t WHERE t.listed_trip AND t.exit_ts > {cutoff} - INTERVAL {window} DAY GROUP BY 1
         ) x USING (pid)
@@ -434,12 +437,12 @@ def _findings(con: Any, run_id: str, params: dict[str, Any], cutoff: str, dest_v
         )
         SELECT person_key AS subject_key, least(1.0, 0.4 + 0.1 * max(trips_together)) AS score,
                json_object('companions', list({{'person_key': flagged_key, 'why': why, 'trips_together': trips_together,
-                                               'kinds': kinds}})) AS facts,
+                                               'kinds': kinds}} ORDER BY flagged_key)) AS facts,
                format('与 {{}} 名重点出行人员多次同行（最多 {{}} 次）。', count(*), max(trips_together)) AS explanation_zh,
                format('Travelled repeatedly with {{}} flagged traveller(s) (up to {{}} times).', count(*), max(trips_together))
                    AS explanation_en,
                to_json(list({{'table': 'travel_pairs', 'a': least(person_key, flagged_key),
-                              'b': greatest(person_key, flagged_key)}})) AS evidence,
+                              'b': greatest(person_key, flagged_key)}} ORDER BY flagged_key)) AS evidence,
                min(first_day) AS period_start, max(last_day) AS period_end
         FROM c GROUP BY person_key
     """
@@ -453,11 +456,13 @@ def _findings(con: Any, run_id: str, params: dict[str, Any], cutoff: str, dest_v
             FROM travel_kin WHERE kin_key IN (SELECT person_key FROM s)
         )
         SELECT person_key AS subject_key, 0.45 AS score,
-               json_object('stranded_kin', list({'person_key': stranded_key, 'relation': relation})) AS facts,
+               json_object('stranded_kin', list({'person_key': stranded_key, 'relation': relation}
+                                                ORDER BY stranded_key, relation)) AS facts,
                format('其亲属（{}）滞留境外。', string_agg(DISTINCT coalesce(relation, '亲属'), '、')) AS explanation_zh,
                format('Kin ({}) of a person stranded abroad.', string_agg(DISTINCT coalesce(relation, 'kin'), ', '))
                    AS explanation_en,
-               to_json(list({'table': 'travel_kin', 'record_id': record_id, 'file_sha256': src_sha256, 'row': src_row}))
+               to_json(list({'table': 'travel_kin', 'record_id': record_id, 'file_sha256': src_sha256, 'row': src_row}
+                            ORDER BY record_id))
                    AS evidence,
                NULL AS period_start, NULL AS period_end
         FROM k WHERE person_key NOT IN (SELECT person_key FROM s)

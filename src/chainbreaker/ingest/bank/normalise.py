@@ -267,10 +267,6 @@ class Normaliser:
         try:
             amount_col = self.col("amount")
             out_c, in_c = self.col("out_amount"), self.col("in_amount")
-            signed = False
-            if self.has("amount"):
-                signed = bool(self.con.execute(f"SELECT coalesce(bool_or(cb_amt({amount_col}) < 0), false) "
-                                               "FROM b_raw b").fetchall()[0][0])
             out_name = _sql_str(self.mapping.get("out_amount"))
             in_name = _sql_str(self.mapping.get("in_amount"))
             own_raw = f"coalesce({self.col('own_card')}, {self.col('own_acct')})"
@@ -279,7 +275,9 @@ class Normaliser:
               SELECT b.*, a.__card, a.__acct, a.__cp, dm.dir AS __dir,
                      {self.col('direction')} AS __dir_raw,
                      {self._ts_text()} AS __ts_text, cb_ts({self._ts_text()}) AS __ts,
-                     cb_amt({amount_col}) AS __amt, cb_amt({out_c}) AS __out, cb_amt({in_c}) AS __in
+                     cb_amt({amount_col}) AS __amt, cb_amt({out_c}) AS __out, cb_amt({in_c}) AS __in,
+                     -- amounts are signed when any amount of the batch is negative
+                     coalesce(bool_or(cb_amt({amount_col}) < 0) OVER (), false) AS __signed
               FROM b_raw b JOIN b_aux a USING (__i)
               LEFT JOIN dm ON dm.code = {self.col('direction')}
             ), v AS (
@@ -294,7 +292,7 @@ class Normaliser:
                      WHEN s.__amt IS NULL AND s.__out IS NOT NULL AND s.__out <> 0 THEN 'out'
                      WHEN s.__amt IS NULL AND s.__in IS NOT NULL AND s.__in <> 0 THEN 'in'
                      WHEN s.__amt < 0 THEN 'out'
-                     WHEN s.__amt > 0 AND {str(signed).lower()} THEN 'in' END AS __direction,
+                     WHEN s.__amt > 0 AND s.__signed THEN 'in' END AS __direction,
                 coalesce(s.__dir_raw,
                   CASE WHEN s.__amt IS NULL AND s.__out IS NOT NULL AND s.__out <> 0 THEN {out_name}
                        WHEN s.__amt IS NULL AND s.__in IS NOT NULL AND s.__in <> 0 THEN {in_name}

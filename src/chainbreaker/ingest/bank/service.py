@@ -15,6 +15,7 @@ the run could be used the run fails with that file's error and writes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import shutil
@@ -194,6 +195,8 @@ def ingest_bank(ws: Workspace, paths: list[Path], profile: Path | None = None,
         return _run(ws, todo, prof, directions, settings, summary, progress, workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            workdir.parent.rmdir()  # only when empty
 
 
 def _run(ws: Workspace, todo: list[tuple[Path, str]], prof: dict[str, Any], directions: DirectionTable,

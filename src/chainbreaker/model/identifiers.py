@@ -436,42 +436,38 @@ class Email:
         return [v for m in cls.PATTERN.finditer(text or "") if (v := cls.clean(m.group(1)))]
 
 
-class QQ:
+class _LabelledHandle:
+    """A handle that free text only reveals next to its label (QQ号：…, 微信：…)."""
+
+    VALUE: re.Pattern[str]
+    PATTERN: re.Pattern[str]
+
+    @classmethod
+    def clean(cls, text: object) -> str | None:
+        s = _squash(text)
+        return s if cls.VALUE.fullmatch(s) else None
+
+    @classmethod
+    def validate(cls, text: object) -> Result:
+        return (True, None) if cls.clean(text) else (False, "format")
+
+    @classmethod
+    def find_all(cls, text: str) -> list[str]:
+        return [m.group(1) for m in cls.PATTERN.finditer(text or "")]
+
+
+class QQ(_LabelledHandle):
     """QQ number: 5–11 digits, no leading zero. In free text only next to a QQ label."""
 
+    VALUE = re.compile(r"[1-9]\d{4,10}")
     PATTERN = re.compile(r"(?:QQ|qq|扣扣|企鹅)\s*(?:号|号码)?\s*[:：]?\s*([1-9]\d{4,10})(?!\d)")
 
-    @staticmethod
-    def clean(text: object) -> str | None:
-        s = _squash(text)
-        return s if re.fullmatch(r"[1-9]\d{4,10}", s) else None
 
-    @classmethod
-    def validate(cls, text: object) -> Result:
-        return (True, None) if cls.clean(text) else (False, "format")
-
-    @classmethod
-    def find_all(cls, text: str) -> list[str]:
-        return [m.group(1) for m in cls.PATTERN.finditer(text or "")]
-
-
-class WeChat:
+class WeChat(_LabelledHandle):
     """WeChat id: 6–20 characters, starts with a letter. In free text only next to a WeChat label."""
 
+    VALUE = re.compile(r"[A-Za-z][-_A-Za-z0-9]{5,19}")
     PATTERN = re.compile(r"(?:微信|威信|薇信|VX|vx|wx|WX|wechat|WeChat)\s*(?:号)?\s*[:：]?\s*([A-Za-z][-_A-Za-z0-9]{5,19})")
-
-    @staticmethod
-    def clean(text: object) -> str | None:
-        s = _squash(text)
-        return s if re.fullmatch(r"[A-Za-z][-_A-Za-z0-9]{5,19}", s) else None
-
-    @classmethod
-    def validate(cls, text: object) -> Result:
-        return (True, None) if cls.clean(text) else (False, "format")
-
-    @classmethod
-    def find_all(cls, text: str) -> list[str]:
-        return [m.group(1) for m in cls.PATTERN.finditer(text or "")]
 
 
 class Telegram:

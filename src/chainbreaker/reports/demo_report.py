@@ -277,12 +277,15 @@ def render_demo_report(ctx: dict[str, Any], ws: Any) -> str:
     import jinja2
     from markupsafe import Markup
 
+    from chainbreaker.ingest.values import reason_zh
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
         autoescape=jinja2.select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True,
     )
     lang = ctx["lang"]
     env.globals["T"] = lambda zh, en: zh if lang == "zh" else en
+    env.globals["reason_zh"] = reason_zh
     env.filters["money"] = lambda v: "" if v is None else f"{_f(v):,.2f}"
     env.filters["pct"] = lambda v: "" if v is None else f"{100 * float(v):.1f}%"
     env.filters["num"] = lambda v: "" if v is None else f"{v:,}" if isinstance(v, int) else f"{v:,.3f}"

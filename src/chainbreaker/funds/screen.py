@@ -75,10 +75,11 @@ def _flagged_memtable(ranked: list[dict[str, Any]], p: dict[str, Any]) -> pa.Tab
     return pa.Table.from_pylist(rows, schema=schema)
 
 
-def _evidence(eng: Engine, tx: ibis.Table, flagged: pa.Table, p: dict[str, Any]) -> dict[tuple[str, str], tuple[list[dict[str, Any]], int]]:
+def _evidence(eng: Engine, tx: ibis.Table, flagged: pa.Table, p: dict[str, Any],
+              events: ibis.Table | None = None) -> dict[tuple[str, str], tuple[list[dict[str, Any]], int]]:
     if flagged.num_rows == 0:
         return {}
-    expr = typologies.evidence_rows(tx, ibis.memtable(flagged), p)
+    expr = typologies.evidence_rows(tx, ibis.memtable(flagged), p, events)
     rows = eng.to_arrow(expr).to_pylist()
     rows.sort(key=lambda r: (r["account"], r["rule"], r["rn"]))
     out: dict[tuple[str, str], tuple[list[dict[str, Any]], int]] = {}
@@ -90,7 +91,11 @@ def _evidence(eng: Engine, tx: ibis.Table, flagged: pa.Table, p: dict[str, Any])
 
 
 def _stage(eng: Engine, expr: ibis.Table, path: Path, name: str) -> ibis.Table:
-    """Write ``expr`` to Parquet under ``path`` and read it back as a table of the same engine."""
+    """Materialise ``expr`` once: a DuckDB temporary table (in memory, spills to disk under the
+    memory limit; no Parquet encode/decode), or on Spark a Parquet file under ``path`` read back."""
+    if eng.name == "duckdb":
+        eng.con.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {eng.con.compile(expr)}')
+        return eng.con.table(name)
     path.mkdir(parents=True, exist_ok=True)
     target = path / "part.parquet"
     eng.con.to_parquet(expr, str(target))
@@ -114,25 +119,28 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
     with ws.transaction("funds.screen", inputs=["transactions", "accounts"], settings=settings) as wtx:
         scratch = Path(tempfile.mkdtemp(prefix=".funds-screen-", dir=ws.root))
         try:
-            # Materialise the per-transfer events and the per-account signals once each: both are
-            # read several times. (Ibis .cache()/temp tables are broken on DuckDB 2.0 and missing
-            # on PySpark, so plain Parquet files in a scratch folder of the workspace.)
+            # Materialise the per-transfer events, the counterparty pairs and the per-account
+            # signals once each: all are read several times (see _stage for how).
             tag = wtx.run_id[-8:]
             with wtx.timed("events"):
                 events = typologies.account_events(typologies.valid_transactions(tx), p)
                 events = _stage(eng, events.select(*typologies.EVENT_COLUMNS), scratch / "events", f"funds_events_{tag}")
+                pairs = _stage(eng, typologies.account_pairs(events), scratch / "pairs", f"funds_pairs_{tag}")
             with wtx.timed("features"):
-                features = typologies.core_signals(typologies.account_features(tx, accounts, p, events), p)
+                features = typologies.core_signals(typologies.account_features(tx, accounts, p, events, pairs), p)
                 cached = _stage(eng, features, scratch / "signals", f"funds_signals_{tag}")
             with wtx.timed("score"):
-                scored = eng.to_arrow(typologies.score_accounts(tx, cached, p))
+                scored = eng.to_arrow(typologies.score_accounts(tx, cached, p, pairs))
+            with wtx.timed("rank"):
+                risk, ranked = scoring.rank_and_risk(scored, p, wtx.run_id, rules.version)
+            with wtx.timed("evidence"):
+                evidence = _evidence(eng, tx, _flagged_memtable(ranked, p), p, events)
+                findings = scoring.build_findings(ranked, p, wtx.run_id, rules.version, evidence)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-        with wtx.timed("rank"):
-            risk, ranked = scoring.rank_and_risk(scored, p, wtx.run_id, rules.version)
-        with wtx.timed("evidence"):
-            evidence = _evidence(eng, tx, _flagged_memtable(ranked, p), p)
-            findings = scoring.build_findings(ranked, p, wtx.run_id, rules.version, evidence)
+            if eng.name == "duckdb":  # free the temporary tables of _stage
+                for kind in ("events", "pairs", "signals"):
+                    eng.con.con.execute(f'DROP TABLE IF EXISTS "funds_{kind}_{tag}"')
         with wtx.timed("coverage"):
             cov = _coverage(eng, ws, tx, scored.num_rows)
         coverage = pa.Table.from_pylist([

@@ -55,12 +55,13 @@ def valid_transactions(tx: ibis.Table) -> ibis.Table:
 
 def account_events(v: ibis.Table, p: dict[str, Any]) -> ibis.Table:
     """One row per (account, transfer): inbound (dir=1) and outbound (dir=-1), with window facts."""
-    cols = {"cp": None, "amount": v.amount, "ts": v.ts, "txn_id": v.txn_id}
+    # epoch once per transfer, before the rows are doubled (the timezone cast is not free)
+    v = v.mutate(epoch=epoch(v.ts))
+    cols = {"cp": None, "amount": v.amount, "txn_id": v.txn_id, "epoch": v.epoch}
     inbound = v.select(account=v.to_account, **{**cols, "cp": v.from_account}, dir=ibis.literal(1, "int8"))
     outbound = v.select(account=v.from_account, **{**cols, "cp": v.to_account}, dir=ibis.literal(-1, "int8"))
     ev = ibis.union(inbound, outbound)
     offset = int(p["time"]["utc_offset_hours"] * 3600)
-    ev = ev.mutate(epoch=epoch(ev.ts))
     local = ev.epoch + offset
     ev = ev.mutate(
         hour=(local % 86400) // 3600,
@@ -99,8 +100,6 @@ def _per_account(ev: ibis.Table, p: dict[str, Any]) -> ibis.Table:
         n_out=_.count(where=~_.is_in),
         amt_in=_.amount.sum(where=_.is_in),
         amt_out=_.amount.sum(where=~_.is_in),
-        n_payers=_.cp.nunique(where=_.is_in),
-        n_payees=_.cp.nunique(where=~_.is_in),
         fast_in_amt=_.amount.sum(where=_.fast_in),
         fast_in_n=_.count(where=_.fast_in),
         fast_out_amt=_.amount.sum(where=_.fast_out),
@@ -121,9 +120,20 @@ def _daily_peak(ev: ibis.Table) -> ibis.Table:
     return daily.group_by("account").aggregate(max_daily_in=_.day_in.max())
 
 
-def _concentration(ev: ibis.Table) -> ibis.Table:
-    pairs = ev.group_by(["account", "cp", "dir"]).aggregate(pair_amt=_.amount.sum())
+def account_pairs(ev: ibis.Table) -> ibis.Table:
+    """One row per (account, counterparty, direction): money, transfer count, first and last time.
+
+    Computed once from the events and reused by counterparty breadth and concentration, loops and
+    the network passes (each used to group the 2xN transfers by text keys again).
+    """
+    return ev.group_by(["account", "cp", "dir"]).aggregate(
+        pair_amt=_.amount.sum(), pair_n=_.count(), first=_.epoch.min(), last=_.epoch.max())
+
+
+def _concentration(pairs: ibis.Table) -> ibis.Table:
     return pairs.group_by("account").aggregate(
+        n_payers=_.count(where=_.dir == 1),
+        n_payees=_.count(where=_.dir == -1),
         top_payer_amt=_.pair_amt.max(where=_.dir == 1),
         top_payee_amt=_.pair_amt.max(where=_.dir == -1),
     )
@@ -154,13 +164,16 @@ def card_pools(v: ibis.Table, accounts: ibis.Table | None, p: dict[str, Any]) ->
     )
 
 
-def loops(v: ibis.Table, p: dict[str, Any]) -> ibis.Table:
-    """Accounts on a time-ordered 2- or 3-account cycle (资金回路), hubs excluded."""
+def loops(account_pairs: ibis.Table, p: dict[str, Any]) -> ibis.Table:
+    """Accounts on a time-ordered 2- or 3-account cycle (资金回路), hubs excluded.
+
+    ``account_pairs`` is :func:`account_pairs`; its outbound rows are the (from, to) pair flows.
+    """
     lp = p["loops"]
     window_s = int(lp["window_days"] * 86400)
-    v = v.mutate(epoch=epoch(v.ts))
-    pairs = v.group_by(["from_account", "to_account"]).aggregate(
-        amt=_.amount.sum(), first=_.epoch.min(), last=_.epoch.max())
+    out = account_pairs.filter(account_pairs.dir == -1)
+    pairs = out.select(from_account=out.account, to_account=out.cp, amt=out.pair_amt, first=out.first,
+                       last=out.last)
     deg = ibis.union(pairs.select(acc=pairs.from_account), pairs.select(acc=pairs.to_account), distinct=False)
     hubs = deg.group_by("acc").aggregate(deg=_.count()).filter(_.deg > lp["max_degree"])
     big = pairs.filter(pairs.amt >= lp["min_amount"])
@@ -186,16 +199,18 @@ EVENT_COLUMNS = ("account", "cp", "amount", "txn_id", "dir", "epoch", "day", "is
 
 
 def account_features(tx: ibis.Table, accounts: ibis.Table | None, p: dict[str, Any],
-                     events: ibis.Table | None = None) -> ibis.Table:
+                     events: ibis.Table | None = None, pairs: ibis.Table | None = None) -> ibis.Table:
     """Behaviour facts per account (one row per account seen in a valid transfer).
 
-    ``events`` may be a materialised copy of :func:`account_events` (Spark does not reuse a
-    sub-plan read three times; DuckDB does, but materialising costs little).
+    ``events`` and ``pairs`` may be materialised copies of :func:`account_events` and
+    :func:`account_pairs` (Spark does not reuse a sub-plan read several times; DuckDB does, but
+    materialising costs little).
     """
     v = valid_transactions(tx)
     ev = events if events is not None else account_events(v, p)
+    pr = pairs if pairs is not None else account_pairs(ev)
     base = _per_account(ev, p)
-    for extra in (_daily_peak(ev), _concentration(ev), card_pools(v, accounts, p), loops(v, p)):
+    for extra in (_daily_peak(ev), _concentration(pr), card_pools(v, accounts, p), loops(pr, p)):
         base = base.left_join(extra, base.account == extra.account).drop("account_right")
     return base.mutate(n_before=base.n_all - base.wake_rn.fill_null(0))
 
@@ -279,15 +294,19 @@ def _network_signal(f: ibis.Table, nw: dict[str, Any]) -> Any:
             * ramp(f.flagged_in_n.fill_null(0), 2, nw["min_flagged_txns"]))
 
 
-def score_accounts(tx: ibis.Table, sig: ibis.Table, p: dict[str, Any]) -> ibis.Table:
+def score_accounts(tx: ibis.Table, sig: ibis.Table, p: dict[str, Any],
+                   account_pairs_: ibis.Table | None = None) -> ibis.Table:
     """Final per-account table: facts, every signal, core, context and the combined score.
 
     The network signal propagates ``network.passes`` times: accounts fed by flagged accounts
     become flagged in turn (collection card -> mule -> settlement).
     """
-    v = valid_transactions(tx)
     nw = p["network"]
-    pairs = v.group_by(["to_account", "from_account"]).aggregate(pair_amt=_.amount.sum(), pair_n=_.count())
+    if account_pairs_ is None:
+        account_pairs_ = account_pairs(account_events(valid_transactions(tx), p))
+    inbound = account_pairs_.filter(account_pairs_.dir == 1)
+    pairs = inbound.select(to_account=inbound.account, from_account=inbound.cp, pair_amt=inbound.pair_amt,
+                           pair_n=inbound.pair_n)
     core = sig.select("account", core=_core1(sig, p))
     net = None
     for _pass in range(int(nw["passes"])):
@@ -324,15 +343,18 @@ def score_accounts(tx: ibis.Table, sig: ibis.Table, p: dict[str, Any]) -> ibis.T
     return f
 
 
-def evidence_rows(tx: ibis.Table, flagged: ibis.Table, p: dict[str, Any]) -> ibis.Table:
+def evidence_rows(tx: ibis.Table, flagged: ibis.Table, p: dict[str, Any],
+                  events: ibis.Table | None = None) -> ibis.Table:
     """Source rows behind each (flagged account, rule), capped per pair, with the full count.
 
     ``flagged`` has columns account, rules (",rule,rule,"), wake_rn, pool_device, loop_partner.
     Only transfers touching a flagged account are re-read, so this stays cheap on large lakes.
+    ``events`` may be the materialised :func:`account_events` of all valid transfers (with
+    :data:`EVENT_COLUMNS`); its rows of the flagged accounts are the same as recomputed ones.
     """
     v = valid_transactions(tx)
     sub = v.filter(v.from_account.isin(flagged.account) | v.to_account.isin(flagged.account))
-    ev = account_events(sub, p)
+    ev = events if events is not None else account_events(sub, p)
     ev = ev.join(flagged, "account")
     conditions = {
         "paofen": ev.fast_in | ev.fast_out,

@@ -262,6 +262,7 @@ def _candidates(ws: Workspace) -> list[dict[str, Any]]:
         agent = "agent" in (rule or "").lower() or "agent" in (stype or "").lower() or bool(data.get("is_agent"))
         out.append({"person_key": None, "id_raw": str(id_raw), "role": "招赌人员" if agent else "涉赌重点人员",
                     "chain": "promotion", "rule_id": rule, "finding_id": fid, "score": score, "reason": zh})
+    out.extend(_promotion_member_candidates(con, ws))
     if ws.has_table("accounts"):
         for fid, rule, account, score, holder, zh in con.sql(f"""
                 SELECT f.id, f.rule_id, f.subject_key, f.score, any_value(a.holder_id), any_value(f.explanation_zh)
@@ -273,6 +274,32 @@ def _candidates(ws: Workspace) -> list[dict[str, Any]]:
                         "finding_id": fid, "score": score,
                         "reason": f"资金链：账户 {account} 被标记（{rule}）。{zh or ''}".strip()})
     return out
+
+
+def _promotion_member_candidates(con: Any, ws: Workspace) -> list[dict[str, Any]]:
+    """Promotion findings name a platform member; the member table holds the ID number.
+
+    A member who has a downline (a row in ``agent_metrics``) is proposed as 招赌人员, others as
+    涉赌重点人员. Tree-structure findings (TREE-*) describe the data, not a person's conduct.
+    """
+    if not (ws.has_table("platform_members") and ws.has_table("agent_metrics")):
+        return []
+    id_keys = "|".join(ID_FACT_KEYS)  # findings that carry the ID themselves were handled above
+    rows = con.sql(f"""
+        SELECT f.id, f.rule_id, f.score, f.explanation_zh, any_value(m.id_number),
+               bool_or(am.member_id IS NOT NULL)
+        FROM findings f
+        JOIN platform_members m
+          ON m.platform = json_extract_string(f.facts, '$.platform')
+         AND m.member_id = json_extract_string(f.facts, '$.member_id')
+        LEFT JOIN agent_metrics am ON am.platform = m.platform AND am.member_id = m.member_id
+        WHERE f.chain = 'promotion' AND f.subject_type = 'member' AND f.rule_id NOT LIKE 'TREE-%'
+          AND m.id_number IS NOT NULL
+          AND NOT regexp_matches(f.facts, '"({id_keys})"')
+        GROUP BY 1, 2, 3, 4""").fetchall()
+    return [{"person_key": None, "id_raw": str(id_raw), "role": "招赌人员" if agent else "涉赌重点人员",
+             "chain": "promotion", "rule_id": rule, "finding_id": fid, "score": score, "reason": zh}
+            for fid, rule, score, zh, id_raw, agent in rows]
 
 
 def propose(ws: Workspace) -> ProposeSummary:

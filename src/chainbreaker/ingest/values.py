@@ -107,3 +107,9 @@ REASONS_ZH = {
 
 def reason_zh(code: str) -> str:
     return REASONS_ZH.get(code, code)
+
+
+def register_reasons(reasons: dict[str, str]) -> None:
+    """Let a chain add its own quarantine reason codes (existing codes keep their wording)."""
+    for code, zh in reasons.items():
+        REASONS_ZH.setdefault(code, zh)

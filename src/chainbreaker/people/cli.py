@@ -49,8 +49,8 @@ def ingest_travel_command(
     profile: Path = typer.Option(None, "--profile", help="YAML 列名映射（可含 kind: crossings|flights|trains|hotels|kin）。"),
 ) -> None:
     """导入出入境与出行记录（自动识别表头，问题行进入隔离表）。Ingest travel records."""
+    from chainbreaker.ingest.values import reason_zh
     from chainbreaker.people.ingest import KIND_ZH, ingest_travel
-    from chainbreaker.people.ingest import REASONS_ZH as reasons
 
     ws = get_workspace()
     s = ingest_travel(ws, list(paths), profile, progress=lambda msg: console.print(f"  {msg}"))
@@ -64,7 +64,7 @@ def ingest_travel_command(
     for kind, n in s.by_kind.items():
         console.print(f"  {t(KIND_ZH[kind], kind)}: {n:,}")
     for code, n in sorted(s.quarantined_by_reason.items()):
-        console.print(t(f"  隔离 {n:,} 行：{reasons.get(code, code)}", f"  quarantined {n:,} rows: {code}"))
+        console.print(t(f"  隔离 {n:,} 行：{reason_zh(code)}", f"  quarantined {n:,} rows: {code}"))
 
 
 @app.command("analyze")

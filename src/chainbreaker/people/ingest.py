@@ -24,14 +24,13 @@ from chainbreaker.errors import InputError, MappingError
 from chainbreaker.ingest.mapping import load_profile, match_score, normalise_header, resolve_columns
 from chainbreaker.ingest.quarantine import Quarantine
 from chainbreaker.ingest.readers import BAD_BYTES, expand_paths, open_table
-from chainbreaker.ingest.values import REASONS_ZH, parse_date, parse_time
+from chainbreaker.ingest.values import parse_date, parse_time, register_reasons
 from chainbreaker.model.schemas import INGESTED_FILES
 from chainbreaker.people.destinations import load_destinations
 from chainbreaker.people.persons import resolve_person
 from chainbreaker.people.schemas import RECORD_SOURCES, TABLES
 from chainbreaker.workspace import Workspace
 
-REASONS_ZH.setdefault("direction_unknown", "收付/借贷标志无法识别")
 TRAVEL_REASONS = {
     "travel_direction_unknown": "出入境类别无法识别（应为出境/入境）",
     "travel_time_future": "时间晚于导入时间（未来时间）",
@@ -40,8 +39,7 @@ TRAVEL_REASONS = {
     "travel_hotel_missing": "旅店名称或入住时间为空/无效",
     "travel_kin_missing": "亲属关系缺少一方的身份信息",
 }
-for _code, _zh in TRAVEL_REASONS.items():
-    REASONS_ZH.setdefault(_code, _zh)
+register_reasons(TRAVEL_REASONS)
 
 SPECS: dict[str, dict[str, list[str]]] = {
     "crossings": {

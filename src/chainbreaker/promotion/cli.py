@@ -37,11 +37,9 @@ def ingest_platform_command(
         console.print(t(f"  保留 {kinds_zh[kind]} {n:,} 行", f"  kept {n:,} {kind} rows"))
     if s.quarantined_by_reason:
         from chainbreaker.ingest.values import reason_zh
-        from chainbreaker.promotion.ingest import EXTRA_REASONS
-
         console.print(t("隔离的行（见 quarantine 表）：", "Quarantined rows (see table quarantine):"))
         for code, n in s.quarantined_by_reason.items():
-            console.print(f"  {EXTRA_REASONS.get(code) or reason_zh(code) if STATE.lang == 'zh' else code}: {n:,}")
+            console.print(f"  {reason_zh(code) if STATE.lang == 'zh' else code}: {n:,}")
     for note in s.notes:
         if note.startswith("unrecognised:"):
             console.print(t(f"[yellow]未识别的表：{note.split(':', 1)[1]}（其行已隔离；可用 --profile 指定 kind）[/]",

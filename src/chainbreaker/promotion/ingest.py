@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from chainbreaker.errors import InputError, MappingError
 from chainbreaker.ingest.mapping import load_profile, match_score, normalise_header, resolve_columns
-from chainbreaker.ingest.values import REASONS_ZH
+from chainbreaker.ingest.values import REASONS_ZH, register_reasons
 from chainbreaker.model.schemas import INGESTED_FILES, QUARANTINE
 from chainbreaker.promotion.sources import RawTable, platform_files, read_sources
 from chainbreaker.promotion.spec import (
@@ -44,6 +44,7 @@ EXTRA_REASONS = {
     "member_missing": "会员ID为空",
     "table_unrecognised": "无法识别的表（不是会员、注单、充值、提现或佣金表）",
 }
+register_reasons(EXTRA_REASONS)
 _TIME_FORMATS = ["%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M", "%Y%m%d%H%M%S", "%Y%m%d %H:%M:%S",
                  "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H时%M分%S秒", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日"]
 
@@ -325,7 +326,7 @@ def _stage_all(tx: Any, con: Any, sources: Any, prof: dict[str, Any], platform: 
                 f"j._detail, to_json(r) AS raw FROM _rej_{kind} j JOIN {_q(view)} r ON r._ord = j._ord "
                 f"WHERE j.src_file = {_lit(src_file)}")
     if quarantine_sql:
-        reasons = {**REASONS_ZH, **EXTRA_REASONS}
+        reasons = REASONS_ZH
         case = "CASE " + " ".join(f"WHEN reason_code = {_lit(k)} THEN {_lit(v)}" for k, v in reasons.items()) + " ELSE reason_code END"
         q_union = " UNION ALL ".join(f"({s})" for s in quarantine_sql)
         qtable = con.sql(

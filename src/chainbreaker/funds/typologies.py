@@ -109,15 +109,15 @@ def _per_account(ev: ibis.Table, p: dict[str, Any]) -> ibis.Table:
         round_n=_.count(where=_.is_round),
         first_epoch=_.epoch.min(),
         last_epoch=_.epoch.max(),
-        active_days=_.day.nunique(),
         max_gap_days=_.gap_days.max(),
         wake_rn=(_.rn_desc + 1).min(where=_.gap_days >= gap),  # transfers from waking on
     )
 
 
 def _daily_peak(ev: ibis.Table) -> ibis.Table:
-    daily = ev.filter(ev.is_in).group_by(["account", "day"]).aggregate(day_in=_.amount.sum())
-    return daily.group_by("account").aggregate(max_daily_in=_.day_in.max())
+    """Active days and the largest inbound day (one (account, day) grouping serves both)."""
+    daily = ev.group_by(["account", "day"]).aggregate(day_in=_.amount.sum(where=_.is_in))
+    return daily.group_by("account").aggregate(active_days=_.count(), max_daily_in=_.day_in.max())
 
 
 def account_pairs(ev: ibis.Table) -> ibis.Table:

@@ -5,7 +5,7 @@
 
 1. Evaluation (the issue's Must-show): AMLSim is loaded into a fresh workspace as canonical
    ``transactions`` by ``chainbreaker ingest bank`` (``ingest_bank``, the edge-list layout; or
-   ``--loader own``: the small ``chainbreaker.funds.learn_amlsim`` loader); labels come from
+   ``--loader own``: the small ``chainbreaker.funds.learn_public_aml`` loader); labels come from
    ``sar_accounts.csv`` (SAR account → 1, every other account → 0). ``learn()`` holds back 30% of
    the labelled accounts (stratified by label, fixed seed), trains the graph-feature LightGBM model
    and, on the same split in the same run, a LightGBM model on plain per-account aggregates
@@ -51,7 +51,7 @@ def prepare(workdir: Path, data_dir: Path, scale: int, loader: str) -> Path:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from chainbreaker.funds.learn_amlsim import load_amlsim, write_amlsim_labels
+    from chainbreaker.funds.learn_public_aml import load_amlsim, write_amlsim_labels
     from chainbreaker.workspace import Workspace
 
     ws = Workspace(workdir / f"amlsim-x{scale}")
@@ -235,7 +235,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--loader", choices=("ingest", "own"), default=None,
-                        help="ingest: chainbreaker's bank ingest (default when available); own: learn_amlsim loader")
+                        help="ingest: chainbreaker's bank ingest (default when available); own: learn_public_aml loader")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
 

@@ -35,6 +35,14 @@ def test_commit_is_atomic_across_tables(ws):
     assert not ws.has_table("extra")
 
 
+def test_runs_are_listed_in_the_order_they_finished(ws):
+    """Several runs within one second (same run-id stamp) still list oldest first."""
+    for i in range(5):
+        with ws.transaction("same.second") as tx:
+            tx.counts["i"] = i
+    assert [r["counts"]["i"] for r in ws.runs()] == [0, 1, 2, 3, 4]
+
+
 def test_append_keeps_rows_and_decimals(ws):
     money = pa.decimal128(18, 2)
     with ws.transaction("t") as tx:

@@ -174,11 +174,12 @@ class Workspace:
 
     # ------------------------------------------------------------------ runs
     def runs(self) -> list[dict[str, Any]]:
+        """Run records, oldest first (by finish time: run ids only resolve to the second)."""
         out = []
-        for path in sorted(self.runs_dir.glob("*.json")):
+        for path in self.runs_dir.glob("*.json"):
             with contextlib.suppress(OSError, json.JSONDecodeError):
                 out.append(json.loads(path.read_text("utf-8")))
-        return out
+        return sorted(out, key=lambda r: (str(r.get("finished", "")), str(r.get("run_id", ""))))
 
     # ----------------------------------------------------------------- audit
     def audit(self, action: str, *, user: str = "local", role: str = "analyst", **detail: Any) -> None:

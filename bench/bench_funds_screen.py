@@ -47,6 +47,8 @@ def prepare(workdir: Path, n: int, seed: int) -> Path:
 
 # ------------------------------------------------------------------------ children
 def child_chainbreaker(ws_path: str, engine: str) -> dict:
+    import ibis.backends.duckdb.converter  # noqa: F401  (imports pandas; imported before the timer, as on the pandas side)
+
     from chainbreaker.funds.screen import screen
     from chainbreaker.workspace import Workspace
 
@@ -85,23 +87,22 @@ def child_pandas(ws_path: str) -> dict:
         pd.DataFrame({"account": tx.from_account.values, "cp": tx.to_account.values, "amount": tx.amount.values,
                       "txn_id": tx.txn_id.values, "dir": -1, "epoch": tx.epoch.values}),
     ], ignore_index=True)
-    ev = ev.sort_values(["account", "epoch", "txn_id", "dir"], kind="mergesort", ignore_index=True)
+    # inbound before outbound within a second: "next outbound at or after" / "last inbound at or before"
+    ev = ev.sort_values(["account", "epoch", "dir"], ascending=[True, True, False], kind="mergesort", ignore_index=True)
     local = ev.epoch + off
     ev["hour"] = (local % 86400) // 3600
     ev["day"] = local // 86400
     ev["is_in"] = ev.dir == 1
     ev["is_round"] = (np.round(ev.amount * 100).astype("int64") % (p["round_amount"]["modulus"] * 100)) == 0
-    g = ev.groupby("account", sort=False)
-    out_epoch = ev.epoch.where(~ev.is_in)
-    ev["next_out"] = out_epoch[::-1].groupby(ev.account[::-1], sort=False).cummin()[::-1]
-    in_epoch = ev.epoch.where(ev.is_in)
-    ev["prev_in"] = in_epoch.groupby(ev.account, sort=False).cummax()
-    ev["prev_any"] = g.epoch.shift()
-    ev["rn_desc"] = g.cumcount(ascending=False)
+    # running min/max over the group; +/-inf (not NaN) for the other direction, since a grouped
+    # cummin/cummax leaves NaN rows NaN instead of carrying the running value through them
+    out_epoch = ev.epoch.astype("float64").where(~ev.is_in, np.inf)
+    ev["next_out"] = out_epoch[::-1].groupby(ev.account[::-1], sort=False).cummin()[::-1].replace(np.inf, np.nan)
+    in_epoch = ev.epoch.astype("float64").where(ev.is_in, -np.inf)
+    ev["prev_in"] = in_epoch.groupby(ev.account, sort=False).cummax().replace(-np.inf, np.nan)
     w = p["fast_in_out"]["window_minutes"] * 60
     ev["fast_in"] = ev.is_in & ev.next_out.notna() & ((ev.next_out - ev.epoch) <= w)
     ev["fast_out"] = ~ev.is_in & ev.prev_in.notna() & ((ev.epoch - ev.prev_in) <= w)
-    ev["gap_days"] = (ev.epoch - ev.prev_any) / 86400.0
     nh = p["night"]
     ev["is_night"] = (ev.hour >= nh["start_hour"]) & (ev.hour < nh["end_hour"])
     ev["amt_in"] = ev.amount.where(ev.is_in, 0.0)
@@ -109,13 +110,19 @@ def child_pandas(ws_path: str) -> dict:
     ev["fast_in_amt"] = ev.amount.where(ev.fast_in, 0.0)
     ev["fast_out_amt"] = ev.amount.where(ev.fast_out, 0.0)
     ev["small_in"] = ev.is_in & (ev.amount <= p["paofen"]["small_max_amount"])
-    ev["wake"] = np.where(ev.gap_days >= p["dormant"]["gap_days"], ev.rn_desc + 1, np.nan)
     g = ev.groupby("account", sort=True)
     f = g.agg(n_all=("dir", "size"), n_in=("is_in", "sum"), amt_in=("amt_in", "sum"), amt_out=("amt_out", "sum"),
               fast_in_amt=("fast_in_amt", "sum"), fast_in_n=("fast_in", "sum"), fast_out_amt=("fast_out_amt", "sum"),
               small_in_n=("small_in", "sum"), night_n=("is_night", "sum"), round_n=("is_round", "sum"),
-              max_gap_days=("gap_days", "max"), wake_rn=("wake", "min"))
+              )
     f["n_out"] = f.n_all - f.n_in
+    # dormancy on active local days: the latest day after a gap of >= gap_days, transfers from it on
+    days = ev.groupby(["account", "day"], sort=True).size().rename("day_n").reset_index()
+    days["gap"] = days.groupby("account", sort=False).day.diff()
+    days["before"] = days.groupby("account", sort=False).day_n.cumsum() - days.day_n
+    woke = days[days.gap >= p["dormant"]["gap_days"]]
+    f["max_gap_days"] = days.groupby("account").gap.max()
+    f["wake_rn"] = f.n_all - woke.groupby("account").before.max()
     pairs = ev.groupby(["account", "cp", "dir"], sort=False).amount.sum().reset_index()
     f["n_payers"] = pairs[pairs.dir == 1].groupby("account").size()
     f["n_payees"] = pairs[pairs.dir == -1].groupby("account").size()

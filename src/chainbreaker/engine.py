@@ -17,6 +17,13 @@ from chainbreaker.settings import Settings, get_settings
 from chainbreaker.workspace import Workspace
 
 ENGINES = ("duckdb", "spark")
+# Declared capability gaps (what Ibis can express but a backend rejects or runs badly). Analyses
+# choose the cheaper formulation when the engine has it and an equivalent portable one otherwise;
+# tests check both give the same result.
+CAPABILITIES: dict[str, frozenset[str]] = {
+    "duckdb": frozenset({"asof_join"}),  # sort-merge ASOF join: ~2x cheaper than a framed window
+    "spark": frozenset(),                # Ibis's PySpark backend rejects asof_join
+}
 _SPARK_SESSION: Any = None
 
 
@@ -71,6 +78,10 @@ class Engine:
             glob = self.ws.table_glob(name)
             self._tables[name] = self.con.read_parquet(glob, table_name=f"lake_{name}")
         return self._tables[name]
+
+    def supports(self, capability: str) -> bool:
+        """Whether this engine has ``capability`` (see :data:`CAPABILITIES`)."""
+        return capability in CAPABILITIES[self.name]
 
     def has_table(self, name: str) -> bool:
         return self.ws.has_table(name)

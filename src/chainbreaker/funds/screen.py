@@ -15,15 +15,17 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import ibis
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from chainbreaker.engine import Engine
 from chainbreaker.errors import InputError
-from chainbreaker.funds import scoring, typologies
+from chainbreaker.funds import events, scoring, typologies
 from chainbreaker.funds.rules import Rules, load_rules
 from chainbreaker.model.finding import findings_table, replace_chain_findings
 from chainbreaker.workspace import Workspace
@@ -68,18 +70,20 @@ def _flagged_memtable(ranked: list[dict[str, Any]], p: dict[str, Any]) -> pa.Tab
             break
         rules = scoring.fired_rules(row, p["finding_min_signal"])
         rows.append({"account": row["account"], "rules": "," + ",".join(rules) + ",",
-                     "wake_rn": row.get("wake_rn"), "pool_device": row.get("pool_device"),
+                     "wake_day": row.get("wake_day"), "pool_device": row.get("pool_device"),
                      "loop_partner": row.get("loop_partner")})
-    schema = pa.schema([("account", pa.string()), ("rules", pa.string()), ("wake_rn", pa.int64()),
+    schema = pa.schema([("account", pa.string()), ("rules", pa.string()), ("wake_day", pa.int64()),
                         ("pool_device", pa.string()), ("loop_partner", pa.string())])
     return pa.Table.from_pylist(rows, schema=schema)
 
 
 def _evidence(eng: Engine, tx: ibis.Table, flagged: pa.Table, p: dict[str, Any],
-              events: ibis.Table | None = None) -> dict[tuple[str, str], tuple[list[dict[str, Any]], int]]:
+              stage: _Stager) -> dict[tuple[str, str], tuple[list[dict[str, Any]], int]]:
     if flagged.num_rows == 0:
         return {}
-    expr = typologies.evidence_rows(tx, ibis.memtable(flagged), p, events)
+    flagged_t = stage.arrow(flagged, "flagged")
+    sub = stage(typologies.touching(tx, flagged_t), "touching")
+    expr = typologies.evidence_rows(sub, flagged_t, p, eng.supports("asof_join"))
     rows = eng.to_arrow(expr).to_pylist()
     rows.sort(key=lambda r: (r["account"], r["rule"], r["rn"]))
     out: dict[tuple[str, str], tuple[list[dict[str, Any]], int]] = {}
@@ -90,16 +94,58 @@ def _evidence(eng: Engine, tx: ibis.Table, flagged: pa.Table, p: dict[str, Any],
     return out
 
 
-def _stage(eng: Engine, expr: ibis.Table, path: Path, name: str) -> ibis.Table:
-    """Materialise ``expr`` once: a DuckDB temporary table (in memory, spills to disk under the
-    memory limit; no Parquet encode/decode), or on Spark a Parquet file under ``path`` read back."""
-    if eng.name == "duckdb":
-        eng.con.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {eng.con.compile(expr)}')
-        return eng.con.table(name)
-    path.mkdir(parents=True, exist_ok=True)
-    target = path / "part.parquet"
-    eng.con.to_parquet(expr, str(target))
-    return eng.con.read_parquet(str(target), table_name=name)
+def _money_in_yuan(scored: pa.Table) -> pa.Table:
+    """Each ``<name>_fen`` column (int64 fen) becomes ``<name>``: exact yuan as decimal(38,2)."""
+    cent = pa.scalar(Decimal("0.01"), pa.decimal128(3, 2))
+    for name in typologies.MONEY_FEN:
+        if name in scored.column_names:
+            i = scored.column_names.index(name)
+            yuan = pc.multiply(pc.cast(scored[name], pa.decimal128(20, 0)), cent).cast(pa.decimal128(38, 2))
+            scored = scored.set_column(i, name.removesuffix("_fen"), yuan)
+    return scored
+
+
+class _Stager:
+    """Materialise intermediate results once each (they are read several times).
+
+    DuckDB: a temporary table (in memory, spills to disk under the memory limit; no Parquet
+    encode/decode). Spark: a Parquet file under the scratch folder, read back (Spark does not
+    reuse a sub-plan that is read several times). ``close()`` frees both.
+    """
+
+    def __init__(self, eng: Engine, ws: Workspace, tag: str) -> None:
+        self.eng, self.tag = eng, tag
+        self.names: list[str] = []
+        self.scratch = Path(tempfile.mkdtemp(prefix=".funds-screen-", dir=ws.root))
+
+    def __call__(self, expr: ibis.Table, kind: str) -> ibis.Table:
+        name = f"funds_{kind}_{self.tag}"
+        self.names.append(name)
+        if self.eng.name == "duckdb":
+            self.eng.con.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {self.eng.con.compile(expr)}')
+            return self.eng.con.table(name)
+        target = self.scratch / kind / "part.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self.eng.con.to_parquet(expr, str(target))
+        return self.eng.con.read_parquet(str(target), table_name=name)
+
+    def arrow(self, table: pa.Table, kind: str) -> ibis.Table:
+        """An Arrow table as an engine table (DuckDB: raw statements do not see Ibis memtables)."""
+        if self.eng.name != "duckdb":
+            return ibis.memtable(table)
+        name = f"funds_{kind}_{self.tag}"
+        self.names.append(name)
+        con = self.eng.con.con
+        con.register(f"{name}_arrow", table)
+        con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT * FROM "{name}_arrow"')
+        con.unregister(f"{name}_arrow")
+        return self.eng.con.table(name)
+
+    def close(self) -> None:
+        shutil.rmtree(self.scratch, ignore_errors=True)
+        if self.eng.name == "duckdb":
+            for name in self.names:
+                self.eng.con.con.execute(f'DROP TABLE IF EXISTS "{name}"')
 
 
 def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None = None,
@@ -117,30 +163,28 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
     settings = {"engine": engine, "rules_version": rules.version, "rules_digest": rules.digest,
                 "rules_sources": list(rules.sources), "rules": p}
     with ws.transaction("funds.screen", inputs=["transactions", "accounts"], settings=settings) as wtx:
-        scratch = Path(tempfile.mkdtemp(prefix=".funds-screen-", dir=ws.root))
+        stage = _Stager(eng, ws, wtx.run_id[-8:])
         try:
-            # Materialise the per-transfer events, the counterparty pairs and the per-account
-            # signals once each: all are read several times (see _stage for how).
-            tag = wtx.run_id[-8:]
+            v = typologies.valid_transactions(tx)
             with wtx.timed("events"):
-                events = typologies.account_events(typologies.valid_transactions(tx), p)
-                events = _stage(eng, events.select(*typologies.EVENT_COLUMNS), scratch / "events", f"funds_events_{tag}")
-                pairs = _stage(eng, typologies.account_pairs(events), scratch / "pairs", f"funds_pairs_{tag}")
+                codes = stage(events.account_codes(v), "codes")
+                coded = stage(events.transfers(v, codes), "transfers")
+                evs = stage(events.account_events(coded, eng.supports("asof_join")).select(*events.EVENT_COLUMNS),
+                            "events")
+                pairs = stage(events.pair_flows(coded), "pairs")
             with wtx.timed("features"):
-                features = typologies.core_signals(typologies.account_features(tx, accounts, p, events, pairs), p)
-                cached = _stage(eng, features, scratch / "signals", f"funds_signals_{tag}")
+                # staged before the signals: the population baselines read the features a second time
+                features = stage(typologies.account_features(v, codes, accounts, p, evs, pairs), "features")
+                signals = stage(typologies.core_signals(features, p), "signals")
             with wtx.timed("score"):
-                scored = eng.to_arrow(typologies.score_accounts(tx, cached, p, pairs))
+                scored = _money_in_yuan(eng.to_arrow(typologies.score_accounts(signals, p, pairs, codes, stage)))
             with wtx.timed("rank"):
                 risk, ranked = scoring.rank_and_risk(scored, p, wtx.run_id, rules.version)
             with wtx.timed("evidence"):
-                evidence = _evidence(eng, tx, _flagged_memtable(ranked, p), p, events)
+                evidence = _evidence(eng, tx, _flagged_memtable(ranked, p), p, stage)
                 findings = scoring.build_findings(ranked, p, wtx.run_id, rules.version, evidence)
         finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-            if eng.name == "duckdb":  # free the temporary tables of _stage
-                for kind in ("events", "pairs", "signals"):
-                    eng.con.con.execute(f'DROP TABLE IF EXISTS "funds_{kind}_{tag}"')
+            stage.close()
         with wtx.timed("coverage"):
             cov = _coverage(eng, ws, tx, scored.num_rows)
         coverage = pa.Table.from_pylist([

@@ -1,8 +1,9 @@
 """Funds typologies as Ibis expressions over the lake tables ``transactions`` and ``accounts``.
 
-Written once, run on DuckDB or PySpark (see :mod:`chainbreaker.engine`). Times are handled as
-epoch seconds plus a fixed UTC offset (Asia/Shanghai has no DST), amounts stay exact decimals
-until a ratio is taken, so both engines produce the same numbers.
+Written once, run on DuckDB or PySpark (see :mod:`chainbreaker.engine`). They read the
+per-account events of :mod:`chainbreaker.funds.events`: accounts as integer codes, times as epoch
+seconds plus a fixed UTC offset (Asia/Shanghai has no DST), amounts as exact integer fen until a
+ratio is taken, so both engines produce the same numbers.
 
 Per account we compute behaviour facts (in/out counts and sums, distinct counterparties, how
 much inbound money left again within a few minutes, night and round-amount shares, dormancy,
@@ -13,10 +14,13 @@ population (night and round shares), and combined, rather than fired on a single
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import ibis
 from ibis import _
+
+from chainbreaker.funds.events import account_events, epoch, event_flags, transfers
 
 CORE_SIGNALS = ("paofen", "fast_in_out", "fan_in", "fan_out", "card_pool", "dormant")
 CONTEXT_SIGNALS = ("night", "round_amount", "loop", "transit")
@@ -30,11 +34,6 @@ def ramp(x: Any, lo: float, hi: float) -> Any:
 def ratio(num: Any, den: Any) -> Any:
     """num/den as float, 0 when den is 0 or null."""
     return ibis.ifelse(den.fill_null(0) > 0, num.fill_null(0).cast("float64") / den.cast("float64"), 0.0)
-
-
-def epoch(ts: Any) -> Any:
-    """Whole epoch seconds, truncated the same way on every engine (DuckDB rounds, Spark floors)."""
-    return ts.truncate("s").epoch_seconds().cast("int64")
 
 
 def noisy_or(terms: list[Any]) -> Any:
@@ -53,108 +52,79 @@ def valid_transactions(tx: ibis.Table) -> ibis.Table:
     )
 
 
-def account_events(v: ibis.Table, p: dict[str, Any]) -> ibis.Table:
-    """One row per (account, transfer): inbound (dir=1) and outbound (dir=-1), with window facts."""
-    # epoch once per transfer, before the rows are doubled (the timezone cast is not free)
-    v = v.mutate(epoch=epoch(v.ts))
-    cols = {"cp": None, "amount": v.amount, "txn_id": v.txn_id, "epoch": v.epoch}
-    inbound = v.select(account=v.to_account, **{**cols, "cp": v.from_account}, dir=ibis.literal(1, "int8"))
-    outbound = v.select(account=v.from_account, **{**cols, "cp": v.to_account}, dir=ibis.literal(-1, "int8"))
-    ev = ibis.union(inbound, outbound)
-    offset = int(p["time"]["utc_offset_hours"] * 3600)
-    local = ev.epoch + offset
-    ev = ev.mutate(
-        hour=(local % 86400) // 3600,
-        day=local // 86400,
-        is_in=ev.dir == 1,
-        is_round=(ev.amount % p["round_amount"]["modulus"]) == 0,
-    )
-    order = [ev.epoch, ev.txn_id, ev.dir]
-    after = ibis.window(group_by=ev.account, order_by=order, preceding=0, following=None)
-    before = ibis.window(group_by=ev.account, order_by=order, preceding=None, following=0)
-    seq = ibis.window(group_by=ev.account, order_by=order)
-    whole = ibis.window(group_by=ev.account)
-    ev = ev.mutate(
-        next_out=ibis.ifelse(ev.dir == -1, ev.epoch, ibis.null("int64")).min().over(after),
-        prev_in=ibis.ifelse(ev.dir == 1, ev.epoch, ibis.null("int64")).max().over(before),
-        prev_any=ev.epoch.lag().over(seq),
-        # transfers after this one (0-based from the end); same sort as ``seq``, no reverse sort
-        rn_desc=ev.count().over(whole) - ibis.row_number().over(seq) - 1,
-    )
-    window_s = int(p["fast_in_out"]["window_minutes"] * 60)
-    nh = p["night"]
-    return ev.mutate(
-        fast_in=ev.is_in & ev.next_out.notnull() & ((ev.next_out - ev.epoch) <= window_s),
-        fast_out=(~ev.is_in) & ev.prev_in.notnull() & ((ev.epoch - ev.prev_in) <= window_s),
-        gap_days=((ev.epoch - ev.prev_any).cast("float64") / 86400.0),
-        is_night=(ev.hour >= nh["start_hour"]) & (ev.hour < nh["end_hour"]),
-    )
-
-
 def _per_account(ev: ibis.Table, p: dict[str, Any]) -> ibis.Table:
-    small = p["paofen"]["small_max_amount"]
-    gap = p["dormant"]["gap_days"]
+    """Counts, money (fen), fast forwarding and night/round counts per account."""
+    small_fen = int(p["paofen"]["small_max_amount"] * 100)
     return ev.group_by("account").aggregate(
         n_all=_.count(),
         n_in=_.count(where=_.is_in),
         n_out=_.count(where=~_.is_in),
-        amt_in=_.amount.sum(where=_.is_in),
-        amt_out=_.amount.sum(where=~_.is_in),
-        fast_in_amt=_.amount.sum(where=_.fast_in),
+        amt_in_fen=_.fen.sum(where=_.is_in),
+        amt_out_fen=_.fen.sum(where=~_.is_in),
+        fast_in_amt_fen=_.fen.sum(where=_.fast_in),
         fast_in_n=_.count(where=_.fast_in),
-        fast_out_amt=_.amount.sum(where=_.fast_out),
-        fast_gap_min=((_.next_out - _.epoch).cast("float64") / 60.0).mean(where=_.fast_in),
-        small_in_n=_.count(where=_.is_in & (_.amount <= small)),
+        fast_out_amt_fen=_.fen.sum(where=_.fast_out),
+        fast_gap_min=((_.next_out - _.ep).cast("float64") / 60.0).mean(where=_.fast_in),
+        small_in_n=_.count(where=_.is_in & (_.fen <= small_fen)),
         night_n=_.count(where=_.is_night),
         round_n=_.count(where=_.is_round),
-        first_epoch=_.epoch.min(),
-        last_epoch=_.epoch.max(),
-        max_gap_days=_.gap_days.max(),
-        wake_rn=(_.rn_desc + 1).min(where=_.gap_days >= gap),  # transfers from waking on
+        first_epoch=_.ep.min(),
+        last_epoch=_.ep.max(),
     )
 
 
-def _daily_peak(ev: ibis.Table) -> ibis.Table:
-    """Active days and the largest inbound day (one (account, day) grouping serves both)."""
-    daily = ev.group_by(["account", "day"]).aggregate(day_in=_.amount.sum(where=_.is_in))
-    return daily.group_by("account").aggregate(active_days=_.count(), max_daily_in=_.day_in.max())
+def active_days(ev: ibis.Table) -> ibis.Table:
+    """One row per (account, local day with transfers): transfers and inbound money (fen) that day."""
+    return ev.group_by(["account", "day"]).aggregate(day_n=_.count(), day_in=_.fen.sum(where=_.is_in))
 
 
-def account_pairs(ev: ibis.Table) -> ibis.Table:
-    """One row per (account, counterparty, direction): money, transfer count, first and last time.
+def dormancy(days: ibis.Table, p: dict[str, Any]) -> ibis.Table:
+    """Days active, peak inbound day, and dormancy (休眠后激活) per account, from :func:`active_days`.
 
-    Computed once from the events and reused by counterparty breadth and concentration, loops and
-    the network passes (each used to group the 2xN transfers by text keys again).
+    A gap is the number of days between two consecutive active days; the account woke up on the
+    latest day that follows a gap of at least ``dormant.gap_days``. ``wake_rn`` counts transfers
+    from that day on, ``wake_day`` names it (local days since 1970-01-01).
     """
-    return ev.group_by(["account", "cp", "dir"]).aggregate(
-        pair_amt=_.amount.sum(), pair_n=_.count(), first=_.epoch.min(), last=_.epoch.max())
+    seq = ibis.window(group_by=days.account, order_by=days.day)
+    upto = ibis.window(group_by=days.account, order_by=days.day, rows=(None, 0))  # running total
+    d = days.mutate(gap=days.day - days.day.lag().over(seq),
+                    # int32: DuckDB sums to HUGEINT and Ibis drops an int64 cast it thinks a no-op
+                    before=(days.day_n.sum().over(upto) - days.day_n).cast("int32"))
+    woke = d.gap >= int(p["dormant"]["gap_days"])
+    return d.group_by("account").aggregate(
+        active_days=_.count(), max_daily_in_fen=_.day_in.max(),
+        max_gap_days=_.gap.max().cast("float64"), wake_day=_.day.max(where=woke),
+        wake_pos=_.before.max(where=woke))  # transfers before the wake-up day
 
 
 def _concentration(pairs: ibis.Table) -> ibis.Table:
-    return pairs.group_by("account").aggregate(
-        n_payers=_.count(where=_.dir == 1),
-        n_payees=_.count(where=_.dir == -1),
-        top_payer_amt=_.pair_amt.max(where=_.dir == 1),
-        top_payee_amt=_.pair_amt.max(where=_.dir == -1),
-    )
+    """Distinct payers/payees and the largest single payer's/payee's money per account."""
+    payers = pairs.group_by(pairs.ta.name("account")).aggregate(n_payers=_.count(), top_payer_amt_fen=_.amt.max())
+    payees = pairs.group_by(pairs.fa.name("account")).aggregate(n_payees=_.count(), top_payee_amt_fen=_.amt.max())
+    return payers.outer_join(payees, payers.account == payees.account).select(
+        account=ibis.coalesce(payers.account, payees.account), n_payers=payers.n_payers.fill_null(0),
+        n_payees=payees.n_payees.fill_null(0), top_payer_amt_fen=payers.top_payer_amt_fen,
+        top_payee_amt_fen=payees.top_payee_amt_fen)
 
 
 def card_pools(v: ibis.Table, accounts: ibis.Table | None, p: dict[str, Any]) -> ibis.Table:
     """Per account: the most distinct holders seen on any IP or MAC it used (卡池)."""
-    src = v.select(account=v.from_account, name=v.from_name, ip=v.ip, mac=v.mac)
+    # distinct raw (account, name, value) first: an account uses few devices, so the string
+    # clean-up and the holder lookup run on far fewer rows than the transfers
+    parts = []
+    for col, prefix in (("ip", "ip:"), ("mac", "mac:")):
+        raw = v.filter(v[col].notnull()).select(account=v.from_account, name=v.from_name, value=v[col]).distinct()
+        value = raw.value.strip().upper() if col == "mac" else raw.value.strip()
+        parts.append(raw.filter(value != "").select("account", "name", device=ibis.literal(prefix) + value))
+    src = ibis.union(*parts, distinct=False)
     if accounts is not None:
         holders = accounts.group_by("account").aggregate(
             holder=ibis.coalesce(_.holder_id, _.holder_name).max())
         src = src.left_join(holders, src.account == holders.account).select(
-            account=src.account, ip=src.ip, mac=src.mac,
-            holder=ibis.coalesce(holders.holder, src.name, src.account))
+            account=src.account, device=src.device, holder=ibis.coalesce(holders.holder, src.name, src.account))
     else:
-        src = src.mutate(holder=ibis.coalesce(src.name, src.account)).drop("name")
-    ip = src.filter(src.ip.notnull() & (src.ip.strip() != "")).select(
-        "account", "holder", device=ibis.literal("ip:") + src.ip.strip())
-    mac = src.filter(src.mac.notnull() & (src.mac.strip() != "")).select(
-        "account", "holder", device=ibis.literal("mac:") + src.mac.strip().upper())
-    dev = ibis.union(ip, mac).distinct()
+        src = src.select("account", "device", holder=ibis.coalesce(src.name, src.account))
+    dev = src.distinct()
     per_dev = dev.group_by("device").aggregate(holders=_.holder.nunique())
     per_dev = per_dev.filter(per_dev.holders <= p["card_pool"]["max_holders"])
     joined = dev.join(per_dev, "device")
@@ -164,29 +134,26 @@ def card_pools(v: ibis.Table, accounts: ibis.Table | None, p: dict[str, Any]) ->
     )
 
 
-def loops(account_pairs: ibis.Table, p: dict[str, Any]) -> ibis.Table:
+def loops(pairs: ibis.Table, p: dict[str, Any]) -> ibis.Table:
     """Accounts on a time-ordered 2- or 3-account cycle (资金回路), hubs excluded.
 
-    ``account_pairs`` is :func:`account_pairs`; its outbound rows are the (from, to) pair flows.
+    ``pairs`` is :func:`chainbreaker.funds.events.pair_flows` (payer ``fa``, payee ``ta``, ``amt`` in fen).
     """
     lp = p["loops"]
     window_s = int(lp["window_days"] * 86400)
-    out = account_pairs.filter(account_pairs.dir == -1)
-    pairs = out.select(from_account=out.account, to_account=out.cp, amt=out.pair_amt, first=out.first,
-                       last=out.last)
-    deg = ibis.union(pairs.select(acc=pairs.from_account), pairs.select(acc=pairs.to_account), distinct=False)
+    deg = ibis.union(pairs.select(acc=pairs.fa), pairs.select(acc=pairs.ta), distinct=False)
     hubs = deg.group_by("acc").aggregate(deg=_.count()).filter(_.deg > lp["max_degree"])
-    big = pairs.filter(pairs.amt >= lp["min_amount"])
+    big = pairs.filter(pairs.amt >= int(lp["min_amount"] * 100))
     hub_from = hubs.select(hub_from=hubs.acc)
     hub_to = hubs.select(hub_to=hubs.acc)
-    big = big.anti_join(hub_from, big.from_account == hub_from.hub_from)
-    big = big.anti_join(hub_to, big.to_account == hub_to.hub_to)
-    a = big.select(a=big.from_account, b=big.to_account, f1=big.first, l1=big.last)
-    r = big.select(rb=big.from_account, ra=big.to_account, f2=big.first, l2=big.last)
+    big = big.anti_join(hub_from, big.fa == hub_from.hub_from)
+    big = big.anti_join(hub_to, big.ta == hub_to.hub_to)
+    a = big.select(a=big.fa, b=big.ta, f1=big.first, l1=big.last)
+    r = big.select(rb=big.fa, ra=big.ta, f2=big.first, l2=big.last)
     two = a.join(r, (a.b == r.rb) & (a.a == r.ra) & (r.l2 > a.f1) & (r.f2 <= a.l1 + window_s))
     two = two.select(account=two.a, partner=two.b)
-    c = big.select(cb=big.from_account, cc=big.to_account, f2=big.first, l2=big.last)
-    d = big.select(dc=big.from_account, da=big.to_account, f3=big.first, l3=big.last)
+    c = big.select(cb=big.fa, cc=big.ta, f2=big.first, l2=big.last)
+    d = big.select(dc=big.fa, da=big.ta, f3=big.first, l3=big.last)
     ab_bc = a.join(c, (a.b == c.cb) & (c.cc != a.a) & (c.l2 > a.f1) & (c.f2 <= a.l1 + window_s))
     three = ab_bc.join(d, (ab_bc.cc == d.dc) & (ab_bc.a == d.da) & (d.l3 > ab_bc.f2) & (d.f3 <= ab_bc.l2 + window_s))
     three = three.select(account=three.a, partner=three.b)
@@ -194,25 +161,23 @@ def loops(account_pairs: ibis.Table, p: dict[str, Any]) -> ibis.Table:
     return members.group_by("account").aggregate(loop_partner=_.partner.min(), loop_partners=_.partner.nunique())
 
 
-EVENT_COLUMNS = ("account", "cp", "amount", "txn_id", "dir", "epoch", "day", "is_in", "is_round", "next_out",
-                 "rn_desc", "fast_in", "fast_out", "gap_days", "is_night")
+def account_features(v: ibis.Table, codes: ibis.Table, accounts: ibis.Table | None, p: dict[str, Any],
+                     events: ibis.Table, pairs: ibis.Table) -> ibis.Table:
+    """Behaviour facts per account code (one row per account seen in a valid transfer).
 
-
-def account_features(tx: ibis.Table, accounts: ibis.Table | None, p: dict[str, Any],
-                     events: ibis.Table | None = None, pairs: ibis.Table | None = None) -> ibis.Table:
-    """Behaviour facts per account (one row per account seen in a valid transfer).
-
-    ``events`` and ``pairs`` may be materialised copies of :func:`account_events` and
-    :func:`account_pairs` (Spark does not reuse a sub-plan read several times; DuckDB does, but
-    materialising costs little).
+    ``v`` is :func:`valid_transactions`; ``codes``, ``events`` and ``pairs`` come from
+    :mod:`chainbreaker.funds.events` (materialised by the caller: each is read several times).
     """
-    v = valid_transactions(tx)
-    ev = events if events is not None else account_events(v, p)
-    pr = pairs if pairs is not None else account_pairs(ev)
+    ev = event_flags(events, p)
+    pools = card_pools(v, accounts, p)
+    pools = pools.join(codes, pools.account == codes.account).select(
+        account=codes.aid, pool_holders=pools.pool_holders, pool_device=pools.pool_device)
     base = _per_account(ev, p)
-    for extra in (_daily_peak(ev), _concentration(pr), card_pools(v, accounts, p), loops(pr, p)):
+    for extra in (dormancy(active_days(ev), p), _concentration(pairs), pools, loops(pairs, p)):
         base = base.left_join(extra, base.account == extra.account).drop("account_right")
-    return base.mutate(n_before=base.n_all - base.wake_rn.fill_null(0))
+    wake_rn = base.n_all - base.wake_pos  # transfers from the wake-up on (null: never dormant)
+    return base.mutate(n_payers=base.n_payers.fill_null(0), n_payees=base.n_payees.fill_null(0),
+                       wake_rn=wake_rn, n_before=base.n_all - wake_rn.fill_null(0)).drop("wake_pos")
 
 
 def population(features: ibis.Table) -> ibis.Table:
@@ -238,19 +203,19 @@ def core_signals(f: ibis.Table, p: dict[str, Any]) -> ibis.Table:
     fio, fan, pf, dm, cp = p["fast_in_out"], p["fan"], p["paofen"], p["dormant"], p["card_pool"]
     f = f.cross_join(population(f))
     f = f.mutate(
-        retention=ibis.ifelse(f.amt_in.fill_null(0) > 0,
-                              (f.amt_in.fill_null(0) - f.amt_out.fill_null(0)).cast("float64") / f.amt_in.cast("float64"),
+        retention=ibis.ifelse(f.amt_in_fen.fill_null(0) > 0,
+                              (f.amt_in_fen.fill_null(0) - f.amt_out_fen.fill_null(0)).cast("float64") / f.amt_in_fen.cast("float64"),
                               -1.0),
-        net_flow=ratio(f.amt_in.fill_null(0) - f.amt_out.fill_null(0), f.amt_in.fill_null(0) + f.amt_out.fill_null(0)),
-        fast_in_share=ratio(f.fast_in_amt, f.amt_in),
-        fast_out_share=ratio(f.fast_out_amt, f.amt_out),
+        net_flow=ratio(f.amt_in_fen.fill_null(0) - f.amt_out_fen.fill_null(0), f.amt_in_fen.fill_null(0) + f.amt_out_fen.fill_null(0)),
+        fast_in_share=ratio(f.fast_in_amt_fen, f.amt_in_fen),
+        fast_out_share=ratio(f.fast_out_amt_fen, f.amt_out_fen),
         small_in_share=ratio(f.small_in_n, f.n_in),
         night_share=ratio(f.night_n, f.n_all),
         round_share=ratio(f.round_n, f.n_all),
-        top_payer_share=ratio(f.top_payer_amt, f.amt_in),
-        top_payee_share=ratio(f.top_payee_amt, f.amt_out),
+        top_payer_share=ratio(f.top_payer_amt_fen, f.amt_in_fen),
+        top_payee_share=ratio(f.top_payee_amt_fen, f.amt_out_fen),
     )
-    passthrough = ibis.ifelse(f.amt_in.fill_null(0) > 0,
+    passthrough = ibis.ifelse(f.amt_in_fen.fill_null(0) > 0,
                               1.0 - ramp(f.retention.abs(), fio["retention_low"], fio["retention_high"]), 0.0)
     fast_in = ramp(f.fast_in_share, fio["share_low"], fio["share_high"])
     fast_out = ramp(f.fast_out_share, fio["share_low"], fio["share_high"])
@@ -261,7 +226,7 @@ def core_signals(f: ibis.Table, p: dict[str, Any]) -> ibis.Table:
                        * f.passthrough),
         s_paofen=(ramp(f.n_payers, 2, pf["min_payers"]) * ramp(f.small_in_share, 0.5, 0.9) * fast_in
                   * (1.0 - ramp(f.n_payees, pf["max_payees"], 3 * pf["max_payees"])) * f.passthrough
-                  * ibis.ifelse(f.max_daily_in.fill_null(0) <= pf["daily_cap"], 1.0, pf["over_cap_factor"])),
+                  * ibis.ifelse(f.max_daily_in_fen.fill_null(0) <= int(pf["daily_cap"] * 100), 1.0, pf["over_cap_factor"])),
         s_fan_in=(breadth(f.n_payers, f.pop_payers, fan)
                   * ramp(f.top_payee_share, fan["concentration_low"], fan["concentration_high"])
                   * f.passthrough * (slow + (1.0 - slow) * fast_in)),
@@ -282,42 +247,40 @@ def _core1(f: ibis.Table, p: dict[str, Any]) -> Any:
 
 def network(pairs: ibis.Table, flagged: ibis.Table) -> ibis.Table:
     """Per account: money received from the ``flagged`` accounts (column ``flag_acc``)."""
-    hit = pairs.join(flagged, pairs.from_account == flagged.flag_acc)
-    return hit.group_by(hit.to_account.name("account")).aggregate(
-        flagged_in_amt=_.pair_amt.sum(), n_flagged_payers=_.from_account.nunique(),
-        flagged_in_n=_.pair_n.sum().cast("int64"))
+    hit = pairs.join(flagged, pairs.fa == flagged.flag_acc)
+    return hit.group_by(hit.ta.name("account")).aggregate(
+        flagged_in_amt_fen=_.amt.sum(), n_flagged_payers=_.fa.nunique(), flagged_in_n=_.n.sum().cast("int64"))
 
 
 def _network_signal(f: ibis.Table, nw: dict[str, Any]) -> Any:
     return (ramp(f.n_flagged_payers.fill_null(0), 1, nw["min_flagged_payers"])
-            * ramp(ratio(f.flagged_in_amt, f.amt_in), nw["share_low"], nw["share_high"])
+            * ramp(ratio(f.flagged_in_amt_fen, f.amt_in_fen), nw["share_low"], nw["share_high"])
             * ramp(f.flagged_in_n.fill_null(0), 2, nw["min_flagged_txns"]))
 
 
-def score_accounts(tx: ibis.Table, sig: ibis.Table, p: dict[str, Any],
-                   account_pairs_: ibis.Table | None = None) -> ibis.Table:
+def score_accounts(sig: ibis.Table, p: dict[str, Any], pairs: ibis.Table, codes: ibis.Table,
+                   stage: Callable[[ibis.Table, str], ibis.Table] | None = None) -> ibis.Table:
     """Final per-account table: facts, every signal, core, context and the combined score.
 
     The network signal propagates ``network.passes`` times: accounts fed by flagged accounts
-    become flagged in turn (collection card -> mule -> settlement).
+    become flagged in turn (collection card -> mule -> settlement). ``pairs`` is
+    :func:`~chainbreaker.funds.events.pair_flows`; account codes become account numbers again
+    (money stays in fen: see :data:`MONEY_FEN`). ``stage(expr, name)`` may materialise each
+    pass (every pass reads the previous one; unmaterialised, the plan grows with each pass).
     """
+    stage = stage or (lambda expr, name: expr)
     nw = p["network"]
-    if account_pairs_ is None:
-        account_pairs_ = account_pairs(account_events(valid_transactions(tx), p))
-    inbound = account_pairs_.filter(account_pairs_.dir == 1)
-    pairs = inbound.select(to_account=inbound.account, from_account=inbound.cp, pair_amt=inbound.pair_amt,
-                           pair_n=inbound.pair_n)
-    core = sig.select("account", core=_core1(sig, p))
+    core = stage(sig.select("account", core=_core1(sig, p)), "core0")
     net = None
-    for _pass in range(int(nw["passes"])):
+    for n_pass in range(int(nw["passes"])):
         flagged = core.filter(core.core >= nw["flagged_core"]).select(flag_acc=core.account)
-        net = network(pairs, flagged)
+        net = stage(network(pairs, flagged), f"net{n_pass + 1}")
         step = sig.left_join(net, sig.account == net.account).drop("account_right")
-        core = step.select("account", core=noisy_or([_core1(step, p), p["weights"]["core"]["network"]
-                                                     * _network_signal(step, nw)]))
+        core = stage(step.select("account", core=noisy_or([_core1(step, p), p["weights"]["core"]["network"]
+                                                           * _network_signal(step, nw)])), f"core{n_pass + 1}")
     assert net is not None
     f = sig.left_join(net, sig.account == net.account).drop("account_right")
-    f = f.mutate(flagged_in_share=ratio(f.flagged_in_amt, f.amt_in), s_network=_network_signal(f, nw))
+    f = f.mutate(flagged_in_share=ratio(f.flagged_in_amt_fen, f.amt_in_fen), s_network=_network_signal(f, nw))
     nt, rd, fc = p["night"], p["round_amount"], p["flow_class"]
     f = f.mutate(
         s_night=(ramp(f.night_share - f.pop_night, nt["excess_low"], nt["excess_high"])
@@ -340,28 +303,42 @@ def score_accounts(tx: ibis.Table, sig: ibis.Table, p: dict[str, Any],
     f = f.mutate(core=core, context=context)
     gate = ramp(f.core, p["context_gate_low"], p["context_gate_high"])
     f = f.mutate(score=f.core + (1.0 - f.core) * f.context * gate)
-    return f
+    own = codes.select(own_aid=codes.aid, own_acc=codes.account)
+    partner = codes.select(partner_aid=codes.aid, partner_acc=codes.account)
+    f = f.join(own, f.account == own.own_aid)
+    f = f.left_join(partner, f.loop_partner == partner.partner_aid)
+    return f.mutate(account=f.own_acc, loop_partner=f.partner_acc).drop(
+        "own_aid", "own_acc", "partner_aid", "partner_acc")
 
 
-def evidence_rows(tx: ibis.Table, flagged: ibis.Table, p: dict[str, Any],
-                  events: ibis.Table | None = None) -> ibis.Table:
-    """Source rows behind each (flagged account, rule), capped per pair, with the full count.
+# Money columns computed in fen (int64); the screen turns each ``<name>_fen`` into ``<name>`` (yuan).
+MONEY_FEN = ("amt_in_fen", "amt_out_fen", "fast_in_amt_fen", "fast_out_amt_fen", "max_daily_in_fen",
+             "top_payer_amt_fen", "top_payee_amt_fen", "flagged_in_amt_fen")
 
-    ``flagged`` has columns account, rules (",rule,rule,"), wake_rn, pool_device, loop_partner.
-    Only transfers touching a flagged account are re-read, so this stays cheap on large lakes.
-    ``events`` may be the materialised :func:`account_events` of all valid transfers (with
-    :data:`EVENT_COLUMNS`); its rows of the flagged accounts are the same as recomputed ones.
-    """
+
+def touching(tx: ibis.Table, flagged: ibis.Table) -> ibis.Table:
+    """Valid transfers with a ``flagged`` account on either side (the only rows evidence needs)."""
     v = valid_transactions(tx)
     sub = v.filter(v.from_account.isin(flagged.account) | v.to_account.isin(flagged.account))
-    ev = events if events is not None else account_events(sub, p)
+    return sub.select("txn_id", "from_account", "to_account", "amount", "ts", "ip", "mac", "src_sha256", "src_row")
+
+
+def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof: bool) -> ibis.Table:
+    """Source rows behind each (flagged account, rule), capped per pair, with the full count.
+
+    ``sub`` is :func:`touching` (best materialised: it is read several times); ``flagged`` has
+    columns account, rules (",rule,rule,"), wake_day, pool_device, loop_partner. The events of
+    these transfers are recomputed on the account numbers with the same expressions as the
+    screening, so this stays cheap on large lakes.
+    """
+    ev = event_flags(account_events(transfers(sub, keep=("txn_id",)), asof, keep=("txn_id",)), p)
     ev = ev.join(flagged, "account")
     conditions = {
         "paofen": ev.fast_in | ev.fast_out,
         "fast_in_out": ev.fast_in | ev.fast_out,
         "fan_in": ev.is_in,
         "fan_out": ~ev.is_in,
-        "dormant": (ev.rn_desc + 1) <= ev.wake_rn.fill_null(0),
+        "dormant": ev.wake_day.notnull() & (ev.day >= ev.wake_day),
         "network": ev.is_in & ev.cp.isin(flagged.account),  # inbound from flagged accounts
         "night": ev.is_night,
         "round_amount": ev.is_round,
@@ -370,7 +347,7 @@ def evidence_rows(tx: ibis.Table, flagged: ibis.Table, p: dict[str, Any],
     }
     parts = [
         ev.filter(cond & ev.rules.contains(f",{rule},")).select(
-            account=ev.account, rule=ibis.literal(rule), txn_id=ev.txn_id, amount=ev.amount, epoch=ev.epoch)
+            account=ev.account, rule=ibis.literal(rule), txn_id=ev.txn_id, fen=ev.fen, ep=ev.ep)
         for rule, cond in conditions.items()
     ]
     pool = sub.join(flagged, sub.from_account == flagged.account)
@@ -379,13 +356,12 @@ def evidence_rows(tx: ibis.Table, flagged: ibis.Table, p: dict[str, Any],
         & ((ibis.literal("ip:") + pool.ip.strip() == pool.pool_device)
            | (ibis.literal("mac:") + pool.mac.strip().upper() == pool.pool_device)))
     parts.append(pool.select(account=pool.from_account, rule=ibis.literal("card_pool"), txn_id=pool.txn_id,
-                             amount=pool.amount, epoch=epoch(pool.ts)))
+                             fen=(pool.amount * 100).cast("int64"), ep=epoch(pool.ts)))
     rows = ibis.union(*parts, distinct=False)
-    win = ibis.window(group_by=[rows.account, rows.rule],
-                      order_by=[ibis.desc(rows.amount), rows.epoch, rows.txn_id])
+    win = ibis.window(group_by=[rows.account, rows.rule], order_by=[ibis.desc(rows.fen), rows.ep, rows.txn_id])
     rows = rows.mutate(rn=ibis.row_number().over(win),
                        total=rows.txn_id.count().over(ibis.window(group_by=[rows.account, rows.rule])))
     rows = rows.filter(rows.rn < p["evidence_cap"])
-    src = v.select(src_txn=v.txn_id, src_sha256=v.src_sha256, src_row=v.src_row)
+    src = sub.select(src_txn=sub.txn_id, src_sha256=sub.src_sha256, src_row=sub.src_row).distinct()
     out = rows.join(src, rows.txn_id == src.src_txn)
     return out.select("account", "rule", "txn_id", "src_sha256", "src_row", "rn", "total")

@@ -83,7 +83,7 @@ def _evidence(eng: Engine, tx: ibis.Table, flagged: pa.Table, p: dict[str, Any],
         return {}
     flagged_t = stage.arrow(flagged, "flagged")
     sub = stage(typologies.touching(tx, flagged_t), "touching")
-    expr = typologies.evidence_rows(sub, flagged_t, p, eng.supports("asof_join"))
+    expr = typologies.evidence_rows(sub, flagged_t, p, eng.supports("asof_join"), stage)
     rows = eng.to_arrow(expr).to_pylist()
     rows.sort(key=lambda r: (r["account"], r["rule"], r["rn"]))
     out: dict[tuple[str, str], tuple[list[dict[str, Any]], int]] = {}

@@ -86,15 +86,16 @@ def dormancy(days: ibis.Table, p: dict[str, Any]) -> ibis.Table:
     from that day on, ``wake_day`` names it (local days since 1970-01-01).
     """
     seq = ibis.window(group_by=days.account, order_by=days.day)
-    upto = ibis.window(group_by=days.account, order_by=days.day, rows=(None, 0))  # running total
-    d = days.mutate(gap=days.day - days.day.lag().over(seq),
-                    # int32: DuckDB sums to HUGEINT and Ibis drops an int64 cast it thinks a no-op
-                    before=(days.day_n.sum().over(upto) - days.day_n).cast("int32"))
-    woke = d.gap >= int(p["dormant"]["gap_days"])
-    return d.group_by("account").aggregate(
-        active_days=_.count(), max_daily_in_fen=_.day_in.max(),
-        max_gap_days=_.gap.max().cast("float64"), wake_day=_.day.max(where=woke),
-        wake_pos=_.before.max(where=woke))  # transfers before the wake-up day
+    d = days.mutate(gap=days.day - days.day.lag().over(seq))
+    per = d.group_by("account").aggregate(
+        active_days=_.count(), max_daily_in_fen=_.day_in.max(), max_gap_days=_.gap.max().cast("float64"),
+        wake_day=_.day.max(where=_.gap >= int(p["dormant"]["gap_days"])))
+    # transfers from the wake-up day on: only the (few) accounts that woke up are re-read
+    woke = per.filter(per.wake_day.notnull()).select(w_acc=per.account, w_day=per.wake_day)
+    after = days.join(woke, (days.account == woke.w_acc) & (days.day >= woke.w_day))
+    # int32: DuckDB sums to HUGEINT and Ibis drops an int64 cast it thinks a no-op
+    wake = after.group_by("account").aggregate(wake_rn=_.day_n.sum().cast("int32"))
+    return per.left_join(wake, per.account == wake.account).drop("account_right")
 
 
 def _concentration(pairs: ibis.Table) -> ibis.Table:
@@ -109,13 +110,15 @@ def _concentration(pairs: ibis.Table) -> ibis.Table:
 
 def card_pools(v: ibis.Table, accounts: ibis.Table | None, p: dict[str, Any]) -> ibis.Table:
     """Per account: the most distinct holders seen on any IP or MAC it used (卡池)."""
-    # distinct raw (account, name, value) first: an account uses few devices, so the string
-    # clean-up and the holder lookup run on far fewer rows than the transfers
+    # one scan, grouped by the raw (account, ip, mac) first: an account uses few devices, so the
+    # string clean-up and the holder lookup run on far fewer rows than the transfers
+    raw = v.filter(v.ip.notnull() | v.mac.notnull()).group_by(
+        account=v.from_account, ip=v.ip, mac=v.mac).aggregate(name=v.from_name.max())
     parts = []
     for col, prefix in (("ip", "ip:"), ("mac", "mac:")):
-        raw = v.filter(v[col].notnull()).select(account=v.from_account, name=v.from_name, value=v[col]).distinct()
-        value = raw.value.strip().upper() if col == "mac" else raw.value.strip()
-        parts.append(raw.filter(value != "").select("account", "name", device=ibis.literal(prefix) + value))
+        value = raw[col].strip().upper() if col == "mac" else raw[col].strip()
+        parts.append(raw.filter(raw[col].notnull() & (value != "")).select(
+            "account", "name", device=ibis.literal(prefix) + value))
     src = ibis.union(*parts, distinct=False)
     if accounts is not None:
         holders = accounts.group_by("account").aggregate(
@@ -175,9 +178,8 @@ def account_features(v: ibis.Table, codes: ibis.Table, accounts: ibis.Table | No
     base = _per_account(ev, p)
     for extra in (dormancy(active_days(ev), p), _concentration(pairs), pools, loops(pairs, p)):
         base = base.left_join(extra, base.account == extra.account).drop("account_right")
-    wake_rn = base.n_all - base.wake_pos  # transfers from the wake-up on (null: never dormant)
     return base.mutate(n_payers=base.n_payers.fill_null(0), n_payees=base.n_payees.fill_null(0),
-                       wake_rn=wake_rn, n_before=base.n_all - wake_rn.fill_null(0)).drop("wake_pos")
+                       n_before=base.n_all - base.wake_rn.fill_null(0))
 
 
 def population(features: ibis.Table) -> ibis.Table:
@@ -323,16 +325,19 @@ def touching(tx: ibis.Table, flagged: ibis.Table) -> ibis.Table:
     return sub.select("txn_id", "from_account", "to_account", "amount", "ts", "ip", "mac", "src_sha256", "src_row")
 
 
-def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof: bool) -> ibis.Table:
+def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof: bool,
+                  stage: Callable[[ibis.Table, str], ibis.Table] | None = None) -> ibis.Table:
     """Source rows behind each (flagged account, rule), capped per pair, with the full count.
 
     ``sub`` is :func:`touching` (best materialised: it is read several times); ``flagged`` has
     columns account, rules (",rule,rule,"), wake_day, pool_device, loop_partner. The events of
     these transfers are recomputed on the account numbers with the same expressions as the
-    screening, so this stays cheap on large lakes.
+    screening, so this stays cheap on large lakes. ``stage(expr, name)`` may materialise these
+    events: each rule below reads them (unmaterialised, an engine may recompute them per rule).
     """
+    stage = stage or (lambda expr, name: expr)
     ev = event_flags(account_events(transfers(sub, keep=("txn_id",)), asof, keep=("txn_id",)), p)
-    ev = ev.join(flagged, "account")
+    ev = stage(ev.join(flagged, "account"), "evidence_events")
     conditions = {
         "paofen": ev.fast_in | ev.fast_out,
         "fast_in_out": ev.fast_in | ev.fast_out,

@@ -1,0 +1,87 @@
+"""Per-account events: tie-free definitions, ASOF and window formulations agree, dormancy on days."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import ibis
+import pyarrow as pa
+import pytest
+
+from chainbreaker.funds import events
+from chainbreaker.funds.screen import screen
+
+from .scenario import Book, write_lake
+
+
+def _random_transfers(seed: int, n: int = 3000) -> pa.Table:
+    """Few accounts, few distinct seconds: many same-second ties of both directions."""
+    r = random.Random(seed)
+    rows = []
+    for _ in range(n):
+        fa, ta = r.sample(range(12), 2)
+        rows.append({"fa": fa, "ta": ta, "fen": r.randint(1, 10_000) * 100, "ep": 1_780_000_000 + r.randint(0, 400) * 30})
+    return pa.Table.from_pylist(rows)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_asof_and_range_window_formulations_agree(seed: int) -> None:
+    """DuckDB's ASOF path and the RANGE-window path Spark uses give the same next_out/prev_in."""
+    con = ibis.duckdb.connect()
+    tr = ibis.memtable(_random_transfers(seed))
+    cols = list(events.EVENT_COLUMNS)
+    got = {}
+    for asof in (True, False):
+        out = con.to_pyarrow(events.account_events(tr, asof).select(*cols)).to_pylist()
+        got[asof] = sorted(tuple(-1 if row[c] is None else row[c] for c in cols) for row in out)
+    assert got[True] == got[False]
+    assert any(row[cols.index("next_out")] == row[cols.index("ep")] for row in got[True])  # ties were exercised
+
+
+def test_outbound_in_the_same_second_counts_as_fast(tmp_path) -> None:
+    """An inbound and an outbound transfer in the same second: fast, whatever their txn_id order."""
+    from chainbreaker.workspace import Workspace
+
+    b = Book(1)
+    for name in ("A", "M", "B"):
+        b.account(name, "normal")
+    start = dt.datetime(2026, 9, 1, 10, 0, tzinfo=dt.UTC)
+    for i in range(12):
+        when = start + dt.timedelta(days=i)
+        b.pay("M", "B", 1000, when)   # the outbound gets the smaller txn_id
+        b.pay("A", "M", 1000, when)
+    ws = Workspace(tmp_path / "ws")
+    write_lake(ws, b)
+    screen(ws)
+    feats = {r["account"]: r for r in ws.read_arrow("funds_features").to_pylist()}
+    assert feats["M"]["fast_in_n"] == 12
+    assert feats["M"]["fast_in_share"] == 1.0
+    assert feats["M"]["fast_gap_min"] == 0.0
+
+
+def test_dormancy_is_measured_between_active_days(tmp_path) -> None:
+    from chainbreaker.workspace import Workspace
+
+    b = Book(1)
+    for name in ("P", "SLEEPER", "NAPPER", "Q"):
+        b.account(name, "normal")
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    day0 = dt.datetime(2026, 3, 1, 23, 30, tzinfo=shanghai)
+    b.pay("P", "SLEEPER", 500, day0)
+    b.pay("P", "NAPPER", 500, day0)
+    woke = dt.datetime(2026, 6, 9, 0, 30, tzinfo=shanghai)  # 100 local days after day0
+    napped = dt.datetime(2026, 5, 29, 0, 30, tzinfo=shanghai)  # 89 local days after day0
+    for i in range(15):
+        b.pay("SLEEPER", "Q", 100 + i, woke + dt.timedelta(days=i // 3, minutes=i))
+        b.pay("NAPPER", "Q", 100 + i, napped + dt.timedelta(days=i // 3, minutes=i))
+    ws = Workspace(tmp_path / "ws")
+    write_lake(ws, b)
+    screen(ws)
+    feats = {r["account"]: r for r in ws.read_arrow("funds_features").to_pylist()}
+    sleeper, napper = feats["SLEEPER"], feats["NAPPER"]
+    assert sleeper["max_gap_days"] == 100.0
+    assert sleeper["wake_rn"] == 15 and sleeper["n_before"] == 1
+    assert sleeper["s_dormant"] == 1.0
+    assert napper["max_gap_days"] == 89.0
+    assert napper["wake_rn"] is None and napper["s_dormant"] == 0.0

@@ -162,3 +162,14 @@ def write_lake(ws: Any, b: Book, requested: set[str] | None = None) -> None:
     with ws.transaction("test.lake") as tx:
         tx.write("transactions", transactions_table(b, requested))
         tx.write("accounts", accounts_table(b, requested))
+
+
+def screened_features(root: Any, b: Book) -> dict[str, dict[str, Any]]:
+    """Write ``b`` to a fresh workspace under ``root``, screen it, return ``funds_features`` by account."""
+    from chainbreaker.funds.screen import screen
+    from chainbreaker.workspace import Workspace
+
+    ws = Workspace(root / "ws")
+    write_lake(ws, b)
+    screen(ws)
+    return {r["account"]: r for r in ws.read_arrow("funds_features").to_pylist()}

@@ -10,9 +10,8 @@ import pyarrow as pa
 import pytest
 
 from chainbreaker.funds import events
-from chainbreaker.funds.screen import screen
 
-from .scenario import Book, write_lake
+from .scenario import Book, screened_features
 
 
 def _random_transfers(seed: int, n: int = 3000) -> pa.Table:
@@ -41,7 +40,6 @@ def test_asof_and_range_window_formulations_agree(seed: int) -> None:
 
 def test_outbound_in_the_same_second_counts_as_fast(tmp_path) -> None:
     """An inbound and an outbound transfer in the same second: fast, whatever their txn_id order."""
-    from chainbreaker.workspace import Workspace
 
     b = Book(1)
     for name in ("A", "M", "B"):
@@ -51,17 +49,13 @@ def test_outbound_in_the_same_second_counts_as_fast(tmp_path) -> None:
         when = start + dt.timedelta(days=i)
         b.pay("M", "B", 1000, when)   # the outbound gets the smaller txn_id
         b.pay("A", "M", 1000, when)
-    ws = Workspace(tmp_path / "ws")
-    write_lake(ws, b)
-    screen(ws)
-    feats = {r["account"]: r for r in ws.read_arrow("funds_features").to_pylist()}
+    feats = screened_features(tmp_path, b)
     assert feats["M"]["fast_in_n"] == 12
     assert feats["M"]["fast_in_share"] == 1.0
     assert feats["M"]["fast_gap_min"] == 0.0
 
 
 def test_dormancy_is_measured_between_active_days(tmp_path) -> None:
-    from chainbreaker.workspace import Workspace
 
     b = Book(1)
     for name in ("P", "SLEEPER", "NAPPER", "Q"):
@@ -75,10 +69,7 @@ def test_dormancy_is_measured_between_active_days(tmp_path) -> None:
     for i in range(15):
         b.pay("SLEEPER", "Q", 100 + i, woke + dt.timedelta(days=i // 3, minutes=i))
         b.pay("NAPPER", "Q", 100 + i, napped + dt.timedelta(days=i // 3, minutes=i))
-    ws = Workspace(tmp_path / "ws")
-    write_lake(ws, b)
-    screen(ws)
-    feats = {r["account"]: r for r in ws.read_arrow("funds_features").to_pylist()}
+    feats = screened_features(tmp_path, b)
     sleeper, napper = feats["SLEEPER"], feats["NAPPER"]
     assert sleeper["max_gap_days"] == 100.0
     assert sleeper["wake_rn"] == 15 and sleeper["n_before"] == 1

@@ -13,7 +13,7 @@ from chainbreaker.errors import InputError
 from chainbreaker.funds.screen import screen
 from chainbreaker.model.finding import Finding, findings_table
 
-from .scenario import Book, build, transactions_table, write_lake
+from .scenario import Book, build, screened_features, transactions_table, write_lake
 
 
 def fired(risk: dict, account: str) -> set[str]:
@@ -158,7 +158,6 @@ def test_screen_without_transactions_is_a_clear_error(tmp_path) -> None:
 
 def test_night_share_uses_local_time(tmp_path) -> None:
     """02:00 in Shanghai is 18:00 UTC the day before: it must count as night."""
-    from chainbreaker.workspace import Workspace
 
     b = Book(1)
     for name in ("A", "B", "C"):
@@ -168,10 +167,7 @@ def test_night_share_uses_local_time(tmp_path) -> None:
     for i in range(12):
         b.pay("A", "B", 100 + i, night + dt.timedelta(days=i))
         b.pay("C", "B", 100 + i, day + dt.timedelta(days=i))
-    ws = Workspace(tmp_path / "ws")
-    write_lake(ws, b)
-    screen(ws)
-    feats = {r["account"]: r for r in ws.read_arrow("funds_features").to_pylist()}
+    feats = screened_features(tmp_path, b)
     assert feats["A"]["night_share"] == 1.0
     assert feats["C"]["night_share"] == 0.0
     assert feats["B"]["night_share"] == 0.5

@@ -25,7 +25,7 @@ RULE_FACTS: dict[str, tuple[str, ...]] = {
     "fan_in": ("n_payers", "n_payees", "top_payee_share", "fast_in_share"),
     "fan_out": ("n_payees", "n_payers", "top_payer_share", "fast_out_share"),
     "card_pool": ("pool_holders", "pool_device"),
-    "dormant": ("max_gap_days", "wake_rn", "n_before"),
+    "dormant": ("max_gap_days", "wake_date", "wake_rn", "n_before"),
     "network": ("n_flagged_payers", "flagged_in_share", "amt_in"),
     "night": ("night_share", "pop_night", "n_all"),
     "round_amount": ("round_share", "pop_round", "n_all"),
@@ -80,8 +80,10 @@ def explain(rule: str, f: dict[str, Any], p: dict[str, Any]) -> tuple[str, str]:
         return (f"设备 {f['pool_device']} 被 {f['pool_holders']} 名不同持卡人使用（疑似卡池/工作室）。",
                 f"Device {f['pool_device']} was used by {f['pool_holders']} different holders (likely a card pool).")
     if rule == "dormant":
-        return (f"账户休眠 {float(f['max_gap_days'] or 0):.0f} 天后突然活跃：醒来后 {f['wake_rn']} 笔交易，此前仅 {f['n_before']} 笔。",
-                f"Dormant for {float(f['max_gap_days'] or 0):.0f} days, then {f['wake_rn']} transfers (only {f['n_before']} before).")
+        return (f"账户休眠 {float(f['max_gap_days'] or 0):.0f} 天后于 {f['wake_date']} 突然活跃：此后 {f['wake_rn']} 笔交易，"
+                f"此前仅 {f['n_before']} 笔。",
+                f"Dormant for {float(f['max_gap_days'] or 0):.0f} days, active again from {f['wake_date']}: {f['wake_rn']} "
+                f"transfers since (only {f['n_before']} before).")
     if rule == "network":
         return (f"{_pct(f['flagged_in_share'])} 的转入资金来自 {f['n_flagged_payers']} 个已识别的可疑账户（疑似结算/归集账户）。",
                 f"{_pct(f['flagged_in_share'])} of inbound money came from {f['n_flagged_payers']} flagged accounts "
@@ -106,6 +108,11 @@ def fired_rules(row: dict[str, Any], min_signal: float) -> list[str]:
     return [name for name in SIGNALS if (row.get(f"s_{name}") or 0.0) >= min_signal]
 
 
+def _local_date(day: Any) -> str | None:
+    """A local day number (days since 1970-01-01 in the rules' UTC offset) as an ISO date."""
+    return None if day is None else (dt.date(1970, 1, 1) + dt.timedelta(days=int(day))).isoformat()
+
+
 def _ts(epoch: Any) -> dt.datetime | None:
     return None if epoch is None else dt.datetime.fromtimestamp(int(epoch), dt.UTC)
 
@@ -119,6 +126,7 @@ def build_findings(ranked: list[dict[str, Any]], p: dict[str, Any], run_id: str,
             break
         rules = fired_rules(row, p["finding_min_signal"])
         for rule in rules:
+            row = {**row, "wake_date": _local_date(row.get("wake_day"))}
             facts = {name: clean_value(row.get(name)) for name in RULE_FACTS[rule]}
             facts["signal"] = clean_value(row.get(f"s_{rule}"))
             facts["account_score"] = row["score"]

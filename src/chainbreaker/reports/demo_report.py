@@ -28,7 +28,7 @@ LOOKALIKE_EN = {"payroll": "company paying salaries", "shop": "shop (small dayti
                 "family": "family moving money", "utility": "utility collecting bills"}
 FACT_ZH = {
     "n_payers": "付款方数", "n_payees": "收款方数", "max_daily_in": "单日最大转入", "fast_in_share": "快进快出占比",
-    "retention": "资金留存率", "fast_gap_min": "转出间隔（分钟）", "max_gap_days": "最长静默天数", "wake_rn": "激活时序号",
+    "retention": "资金留存率", "fast_gap_min": "转出间隔（分钟）", "max_gap_days": "最长静默天数", "wake_rn": "激活后交易笔数", "wake_date": "激活日期",
     "n_before": "静默前笔数", "night_share": "夜间占比", "pop_night": "同类夜间占比", "round_share": "整数金额占比",
     "pop_round": "同类整数占比", "n_flagged_payers": "可疑付款方数", "flagged_in_share": "来自可疑账户占比",
     "flow_class": "资金类型", "net_flow": "净流量比", "pool_holders": "共用设备持卡人数", "pool_device": "共用设备",

@@ -94,15 +94,28 @@ def _evidence(eng: Engine, tx: ibis.Table, flagged: pa.Table, p: dict[str, Any],
     return out
 
 
-def _money_in_yuan(scored: pa.Table) -> pa.Table:
-    """Each ``<name>_fen`` column (int64 fen) becomes ``<name>``: exact yuan as decimal(38,2)."""
+def _engine_independent(scored: pa.Table) -> pa.Table:
+    """One set of column types whichever engine computed ``scored``.
+
+    Each ``<name>_fen`` column (integer fen) becomes ``<name>``: exact yuan as decimal(38,2).
+    Other decimals of scale 0 are integer sums (DuckDB sums integers to HUGEINT, which arrives as
+    decimal(38,0); Spark gives int64) and become int64, as do all integers.
+    """
     cent = pa.scalar(Decimal("0.01"), pa.decimal128(3, 2))
-    for name in typologies.MONEY_FEN:
-        if name in scored.column_names:
-            i = scored.column_names.index(name)
-            yuan = pc.multiply(pc.cast(scored[name], pa.decimal128(20, 0)), cent).cast(pa.decimal128(38, 2))
-            scored = scored.set_column(i, name.removesuffix("_fen"), yuan)
-    return scored
+    money = set(typologies.MONEY_FEN)
+    names, cols = [], []
+    for name in scored.column_names:
+        col = scored[name]
+        if name in money:
+            col = pc.multiply(pc.cast(col, pa.decimal128(20, 0)), cent).cast(pa.decimal128(38, 2))
+            name = name.removesuffix("_fen")
+        elif pa.types.is_decimal(col.type):
+            col = col.cast(pa.int64()) if col.type.scale == 0 else col.cast(pa.decimal128(38, 2))
+        elif pa.types.is_integer(col.type):
+            col = col.cast(pa.int64())
+        names.append(name)
+        cols.append(col)
+    return pa.table(cols, names=names)
 
 
 class _Stager:
@@ -177,7 +190,7 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
                 features = stage(typologies.account_features(v, codes, accounts, p, evs, pairs), "features")
                 signals = stage(typologies.core_signals(features, p), "signals")
             with wtx.timed("score"):
-                scored = _money_in_yuan(eng.to_arrow(typologies.score_accounts(signals, p, pairs, codes, stage)))
+                scored = _engine_independent(eng.to_arrow(typologies.score_accounts(signals, p, pairs, codes, stage)))
             with wtx.timed("rank"):
                 risk, ranked = scoring.rank_and_risk(scored, p, wtx.run_id, rules.version)
             with wtx.timed("evidence"):
@@ -193,7 +206,7 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
             {"item": "transactions", "item_zh": "交易", "present": cov["tx_present"], "screened": cov["tx_screened"],
              "share": cov["tx_screened"] / cov["tx_present"] if cov["tx_present"] else 0.0, "run_id": wtx.run_id},
         ], schema=COVERAGE)
-        wtx.write("funds_features", _features_for_lake(scored))
+        wtx.write("funds_features", scored.sort_by("account"))
         wtx.write("account_risk", risk)
         replace_chain_findings(wtx, "funds", findings_table(findings), rule_prefix="funds.")
         wtx.write("funds_coverage", coverage)
@@ -209,16 +222,3 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
         flagged=flagged, findings=len(findings), seconds=round(time.perf_counter() - started, 3),
         top=risk.slice(0, 20).to_pylist(), coverage=coverage,
     )
-
-
-def _features_for_lake(scored: pa.Table) -> pa.Table:
-    """Engine-independent column types: decimals widened to (38,2), floats kept, ints as int64."""
-    cols = []
-    for name in scored.column_names:
-        col = scored[name]
-        if pa.types.is_decimal(col.type):
-            col = col.cast(pa.decimal128(38, 2))
-        elif pa.types.is_integer(col.type):
-            col = col.cast(pa.int64())
-        cols.append(col)
-    return pa.table(cols, names=scored.column_names).sort_by("account")

@@ -93,8 +93,7 @@ def dormancy(days: ibis.Table, p: dict[str, Any]) -> ibis.Table:
     # transfers from the wake-up day on: only the (few) accounts that woke up are re-read
     woke = per.filter(per.wake_day.notnull()).select(w_acc=per.account, w_day=per.wake_day)
     after = days.join(woke, (days.account == woke.w_acc) & (days.day >= woke.w_day))
-    # int32: DuckDB sums to HUGEINT and Ibis drops an int64 cast it thinks a no-op
-    wake = after.group_by("account").aggregate(wake_rn=_.day_n.sum().cast("int32"))
+    wake = after.group_by("account").aggregate(wake_rn=_.day_n.sum())
     return per.left_join(wake, per.account == wake.account).drop("account_right")
 
 
@@ -178,8 +177,7 @@ def account_features(v: ibis.Table, codes: ibis.Table, accounts: ibis.Table | No
     base = _per_account(ev, p)
     for extra in (dormancy(active_days(ev), p), _concentration(pairs), pools, loops(pairs, p)):
         base = base.left_join(extra, base.account == extra.account).drop("account_right")
-    return base.mutate(n_payers=base.n_payers.fill_null(0), n_payees=base.n_payees.fill_null(0),
-                       n_before=base.n_all - base.wake_rn.fill_null(0))
+    return base.mutate(n_before=base.n_all - base.wake_rn.fill_null(0))
 
 
 def population(features: ibis.Table) -> ibis.Table:
@@ -251,7 +249,7 @@ def network(pairs: ibis.Table, flagged: ibis.Table) -> ibis.Table:
     """Per account: money received from the ``flagged`` accounts (column ``flag_acc``)."""
     hit = pairs.join(flagged, pairs.fa == flagged.flag_acc)
     return hit.group_by(hit.ta.name("account")).aggregate(
-        flagged_in_amt_fen=_.amt.sum(), n_flagged_payers=_.fa.nunique(), flagged_in_n=_.n.sum().cast("int64"))
+        flagged_in_amt_fen=_.amt.sum(), n_flagged_payers=_.fa.nunique(), flagged_in_n=_.n.sum())
 
 
 def _network_signal(f: ibis.Table, nw: dict[str, Any]) -> Any:

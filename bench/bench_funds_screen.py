@@ -73,6 +73,11 @@ def child_pandas(ws_path: str) -> dict:
     ws = Workspace(ws_path)
     p = load_rules().params
     start = time.perf_counter()
+    phases: dict[str, float] = {}
+
+    def mark(name: str) -> None:  # seconds since the previous mark (phases match floor_funds_screen.py)
+        phases[name] = time.perf_counter() - start - sum(phases.values())
+
     cols = ["txn_id", "from_account", "to_account", "from_name", "amount", "ts", "ip", "mac"]
     tx = pd.read_parquet(ws.table_glob("transactions").rsplit("/", 1)[0], columns=cols)
     tx = tx[tx.from_account.notna() & tx.to_account.notna() & (tx.from_account != "") & (tx.to_account != "")
@@ -80,6 +85,7 @@ def child_pandas(ws_path: str) -> dict:
     tx["amount"] = tx.amount.astype("float64")
     tx = tx[tx.amount > 0]
     tx["epoch"] = tx.ts.astype("int64") // 1_000_000
+    mark("read")
     off = int(p["time"]["utc_offset_hours"] * 3600)
     ev = pd.concat([
         pd.DataFrame({"account": tx.to_account.values, "cp": tx.from_account.values, "amount": tx.amount.values,
@@ -130,6 +136,7 @@ def child_pandas(ws_path: str) -> dict:
     f["top_payee_amt"] = pairs[pairs.dir == -1].groupby("account").amount.max()
     f["max_daily_in"] = ev[ev.is_in].groupby(["account", "day"]).amount.sum().groupby(level=0).max()
     del ev, pairs, g
+    mark("event_facts")
     # card pools
     acc = pd.read_parquet(ws.table_glob("accounts").rsplit("/", 1)[0], columns=["account", "holder_id", "holder_name"])
     acc["holder"] = acc.holder_id.fillna(acc.holder_name)
@@ -147,6 +154,7 @@ def child_pandas(ws_path: str) -> dict:
     per_dev = dev.groupby("device").holder.nunique()
     per_dev = per_dev[per_dev <= p["card_pool"]["max_holders"]]
     f["pool_holders"] = dev.merge(per_dev.rename("holders"), left_on="device", right_index=True).groupby("account").holders.max()
+    mark("card_pools")
     # loops (2- and 3-cycles, hubs excluded)
     lp = p["loops"]
     pr = tx.groupby(["from_account", "to_account"], sort=False).agg(amt=("amount", "sum"), first=("epoch", "min"),
@@ -166,6 +174,7 @@ def child_pandas(ws_path: str) -> dict:
     three = ab.merge(d3, on=["c", "a"])
     three = three[(three.l3 > three.f2) & (three.f3 <= three.l2 + ws_)][["a", "b"]]
     f["loop_partners"] = pd.concat([two, three]).groupby("a").b.nunique()
+    mark("loops")
     # signals (same formulas as typologies.py)
     f = f.fillna({"n_payers": 0, "n_payees": 0, "pool_holders": 0, "loop_partners": 0})
 
@@ -229,8 +238,9 @@ def child_pandas(ws_path: str) -> dict:
     context = 1 - np.prod([1 - wx[k] * s[k] for k in ("night", "round_amount", "loop", "transit")], axis=0)
     score = core + (1 - core) * context * ramp(core, p["context_gate_low"], p["context_gate_high"])
     flagged = sorted(score.index[score.round(6) >= p["flag_threshold"]])
+    mark("signals")
     return {"seconds": time.perf_counter() - start, "flagged": flagged, "transactions": int(len(tx)),
-            "accounts": int(len(f))}
+            "accounts": int(len(f)), "phases": phases}
 
 
 def run_child(kind: str, ws_path: Path, engine: str = "duckdb") -> dict:

@@ -98,22 +98,23 @@ def test_coverage_counts_unusable_rows(tmp_path) -> None:
     b = build(seed=3)
     ws = Workspace(tmp_path / "ws")
     table = transactions_table(b)
-    bad = table.slice(0, 3).to_pylist()
+    bad = table.slice(0, 4).to_pylist()
     bad[0]["to_account"] = None  # counterparty unknown (cash)
     bad[1]["amount"] = Decimal("0.00")
     bad[2]["ts"] = None
+    bad[3]["from_account"], bad[3]["amount"] = "ONLY-IN-A-BAD-ROW", None  # present, never screened
     for i, row in enumerate(bad):
         row["txn_id"] = f"BAD{i}"
     with ws.transaction("test") as tx:
         tx.write("transactions", pa.concat_tables([table, pa.Table.from_pylist(bad, schema=table.schema)]))
     result = screen(ws)
-    assert result.transactions_present == table.num_rows + 3
+    assert result.transactions_present == table.num_rows + 4
     assert result.transactions_screened == table.num_rows
     cov = {r["item"]: r for r in ws.read_arrow("funds_coverage").to_pylist()}
     assert cov["transactions"]["share"] < 1.0
     seen = {r["from_account"] for r in b.rows} | {r["to_account"] for r in b.rows}
     assert cov["accounts"]["screened"] == result.accounts_screened == len(seen)
-    assert result.accounts_present == len(seen)
+    assert result.accounts_present == len(seen) + 1
 
 
 def test_rescreen_replaces_own_findings_and_keeps_other_chains(tmp_path, book: Book) -> None:

@@ -50,17 +50,25 @@ class ScreenResult:
     coverage: pa.Table | None = None
 
 
-def _coverage(eng: Engine, ws: Workspace, tx: ibis.Table, screened_accounts: int) -> dict[str, int]:
-    v = typologies.valid_transactions(tx)
-    seen = ibis.union(tx.select(account=tx.from_account), tx.select(account=tx.to_account))
-    seen = seen.filter(seen.account.notnull() & (seen.account != ""))
+def _coverage(eng: Engine, ws: Workspace, tx: ibis.Table, codes: ibis.Table, coded: ibis.Table) -> dict[str, int]:
+    """Transactions and accounts screened vs present.
+
+    Screened figures come from the staged ``codes`` and ``coded`` transfers; only the (few)
+    accounts that appear in unusable rows or only in the ``accounts`` table are looked up as
+    text, so the 2xN account strings are not hashed a second time.
+    """
+    unusable = tx.filter(~typologies.is_valid(tx))
+    extra = ibis.union(unusable.select(account=unusable.from_account), unusable.select(account=unusable.to_account))
     if ws.has_table("accounts"):
         acc = eng.table("accounts")
-        seen = ibis.union(seen, acc.select(account=acc.account).filter(acc.account.notnull()))
-    counts = {"tx_present": eng.con.execute(tx.count()), "tx_screened": eng.con.execute(v.count()),
-              "acc_present": eng.con.execute(seen.account.nunique())}
-    return {"tx_present": int(counts["tx_present"]), "tx_screened": int(counts["tx_screened"]),
-            "acc_present": int(counts["acc_present"]), "acc_screened": screened_accounts}
+        extra = ibis.union(extra, acc.select(account=acc.account))
+    extra = extra.filter(extra.account.notnull() & (extra.account != ""))
+    extra = extra.anti_join(codes, extra.account == codes.account)
+    counts = {"tx_present": tx.count(), "tx_screened": coded.count(), "acc_screened": codes.count(),
+              "acc_extra": extra.account.nunique()}
+    out = {name: int(eng.con.execute(expr)) for name, expr in counts.items()}
+    return {"tx_present": out["tx_present"], "tx_screened": out["tx_screened"],
+            "acc_present": out["acc_screened"] + out["acc_extra"], "acc_screened": out["acc_screened"]}
 
 
 def _flagged_memtable(ranked: list[dict[str, Any]], p: dict[str, Any]) -> pa.Table:
@@ -196,10 +204,10 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
             with wtx.timed("evidence"):
                 evidence = _evidence(eng, tx, _flagged_memtable(ranked, p), p, stage)
                 findings = scoring.build_findings(ranked, p, wtx.run_id, rules.version, evidence)
+            with wtx.timed("coverage"):
+                cov = _coverage(eng, ws, tx, codes, coded)
         finally:
             stage.close()
-        with wtx.timed("coverage"):
-            cov = _coverage(eng, ws, tx, scored.num_rows)
         coverage = pa.Table.from_pylist([
             {"item": "accounts", "item_zh": "账户", "present": cov["acc_present"], "screened": cov["acc_screened"],
              "share": cov["acc_screened"] / cov["acc_present"] if cov["acc_present"] else 0.0, "run_id": wtx.run_id},

@@ -43,13 +43,19 @@ def noisy_or(terms: list[Any]) -> Any:
     return 1.0 - prod
 
 
+def is_valid(tx: ibis.Table) -> Any:
+    """Whether a transfer is usable by the screening: both sides known, distinct, positive amount, a time.
+
+    Never null (each comparison is guarded by a ``notnull``), so its negation selects exactly the rest.
+    """
+    return (tx.from_account.notnull() & tx.to_account.notnull() & (tx.from_account != "")
+            & (tx.to_account != "") & (tx.from_account != tx.to_account)
+            & tx.amount.notnull() & (tx.amount > 0) & tx.ts.notnull())
+
+
 def valid_transactions(tx: ibis.Table) -> ibis.Table:
-    """Rows the screening can use: both sides known, distinct, positive amount, a time."""
-    return tx.filter(
-        tx.from_account.notnull() & tx.to_account.notnull() & (tx.from_account != "")
-        & (tx.to_account != "") & (tx.from_account != tx.to_account)
-        & tx.amount.notnull() & (tx.amount > 0) & tx.ts.notnull()
-    )
+    """Rows the screening can use (:func:`is_valid`)."""
+    return tx.filter(is_valid(tx))
 
 
 def _per_account(ev: ibis.Table, p: dict[str, Any]) -> ibis.Table:

@@ -65,13 +65,26 @@ def child_floor(ws_path: str) -> dict:
              FROM v JOIN codes f ON v.fs = f.account JOIN codes t ON v.ts_ = t.account""")
     run("DROP TABLE v")
     mark("read")
-    # event facts: next outbound at/after each inbound and last inbound at/before each outbound (ASOF)
-    run("""CREATE TEMP TABLE ev AS
-             SELECT i.ta AS account, i.fen, i.ep, 1 AS dir, o.ep AS nx, NULL::BIGINT AS pv
-               FROM tr i ASOF LEFT JOIN (SELECT fa, ep FROM tr) o ON i.ta = o.fa AND o.ep >= i.ep
-             UNION ALL
-             SELECT o.fa, o.fen, o.ep, -1, NULL, i.ep
-               FROM tr o ASOF LEFT JOIN (SELECT ta, ep FROM tr) i ON o.fa = i.ta AND i.ep <= o.ep""")
+    # event facts: next outbound at/after each inbound and last inbound at/before each outbound.
+    # Fastest formulation found: one DuckDB sort by (account, time, inbound first), then running
+    # max/min in numpy over keys offset by account (so they never cross accounts); about 2x
+    # faster than the two ASOF joins the product uses (7.2 s vs 3.6 s at 10M, measured alone).
+    import numpy as np
+    import pyarrow as pa
+
+    ev = con.sql("""SELECT account, fen, ep, dir FROM (
+                      SELECT ta AS account, fen, ep, 1::TINYINT AS dir FROM tr
+                      UNION ALL SELECT fa, fen, ep, -1::TINYINT FROM tr) ORDER BY account, ep, dir DESC""").to_arrow_table()
+    acc, ep, direction = (ev.column(c).to_numpy() for c in ("account", "ep", "dir"))
+    base = acc.astype(np.int64) << 33  # epoch seconds < 2**33
+    prev = np.maximum.accumulate(np.where(direction == 1, base + ep, base - 1))
+    nxt = np.minimum.accumulate(np.where(direction == -1, base + ep, base + (1 << 33) - 1)[::-1])[::-1]
+    ev = ev.append_column("nx", pa.array(np.where(nxt < base + (1 << 33) - 1, nxt - base, np.iinfo(np.int64).max)))
+    ev = ev.append_column("pv", pa.array(np.where(prev >= base, prev - base, np.iinfo(np.int64).min // 2)))
+    con.register("ev_arrow", ev)
+    run("CREATE TEMP TABLE ev AS SELECT * FROM ev_arrow")
+    con.unregister("ev_arrow")
+    del ev, acc, ep, direction, base, prev, nxt
     hour = f"((ep + {off}) % 86400) // 3600"
     run(f"""CREATE TEMP TABLE per_account AS SELECT account, count(*) AS n_all, count(*) FILTER (dir = 1) AS n_in,
               sum(fen) FILTER (dir = 1) AS amt_in, sum(fen) FILTER (dir = -1) AS amt_out,
@@ -125,8 +138,33 @@ def child_floor(ws_path: str) -> dict:
             SELECT acc AS account, count(DISTINCT partner) AS loop_partners
               FROM (SELECT * FROM two UNION ALL SELECT * FROM three) GROUP BY acc""")
     mark("loops")
-    accounts = con.execute("SELECT count(*) FROM per_account").fetchone()[0]
-    return {"seconds": time.perf_counter() - start, "phases": phases, "accounts": accounts}
+    seconds = time.perf_counter() - start
+    # checksums of the facts, compared with the product's funds_features (same facts, same data)
+    check = dict(zip(CHECKS, con.execute("""
+        SELECT (SELECT count(*) FROM per_account), (SELECT sum(fast_in_n) FROM per_account),
+               (SELECT sum(fast_out_amt) FROM per_account), (SELECT sum(night_n) FROM per_account),
+               (SELECT count(wake_day) FROM dormancy), (SELECT sum(n_payers) FROM concentration),
+               (SELECT sum(pool_holders) FROM pools), (SELECT sum(loop_partners) FROM loops)""").fetchone(), strict=True))
+    return {"seconds": seconds, "phases": phases, "accounts": check["accounts"],
+            "check": {k: int(v or 0) for k, v in check.items()}}
+
+
+CHECKS = ("accounts", "fast_in_n", "fast_out_fen", "night_n", "woke", "n_payers", "pool_holders", "loop_partners")
+
+
+def product_checksums(ws_path: Path) -> dict[str, int] | None:
+    """The same checksums over the product's last ``funds_features`` (None before any screening)."""
+    import duckdb
+
+    from chainbreaker.workspace import Workspace
+
+    ws = Workspace(ws_path)
+    if not ws.has_table("funds_features"):
+        return None
+    row = duckdb.sql(f"""SELECT count(*), sum(fast_in_n), sum(fast_out_amt * 100), sum(night_n), count(wake_day),
+                               sum(n_payers), sum(pool_holders), sum(loop_partners)
+                          FROM '{ws.table_glob("funds_features")}'""").fetchall()[0]
+    return {k: int(v or 0) for k, v in zip(CHECKS, row, strict=True)}
 
 
 def main() -> None:
@@ -165,6 +203,14 @@ def main() -> None:
         print(f"| {name} | {pd_s:.1f} | {fl_s:.1f} | {ratio} |")
     print(f"| **total** | {pandas['seconds']:.1f} | {floor['seconds']:.1f} | {pandas['seconds'] / floor['seconds']:.1f}x |")
     print(f"\npeak memory: pandas {pandas['peak_mb']:,.0f} MB, floor {floor['peak_mb']:,.0f} MB")
+    product = product_checksums(ws_path)
+    if product is None:
+        print("no funds_features in this lake yet: run bench_funds_screen.py to compare the floor's facts")
+    else:
+        same = product == floor["check"]
+        print(f"floor facts match the product's funds_features: {same}")
+        if not same:
+            print(f"  floor   {floor['check']}\n  product {product}")
 
 
 if __name__ == "__main__":

@@ -78,3 +78,20 @@ def test_dormancy_is_measured_between_active_days(tmp_path) -> None:
     assert sleeper["s_dormant"] == 1.0
     assert napper["max_gap_days"] == 89.0
     assert napper["wake_rn"] is None and napper["s_dormant"] == 0.0
+
+
+def test_card_pool_device_tie_is_broken_the_same_way_every_run(tmp_path) -> None:
+    """Three holders share both an IP and a MAC: the named device is the smaller text, every time."""
+    b = Book(1)
+    b.account("SHOP", "normal")
+    start = dt.datetime(2026, 9, 1, 10, 0, tzinfo=dt.UTC)
+    for i, name in enumerate(("C1", "C2", "C3")):
+        b.account(name, "normal", holder=f"HOLDER-{i}")
+        for day in range(3):
+            b.pay(name, "SHOP", 100 + day, start + dt.timedelta(days=day, minutes=i), ip=" 10.1.2.3 ",
+                  mac="aa:bb:cc:dd:ee:ff")
+    for run in range(2):
+        feats = screened_features(tmp_path / f"run{run}", b)
+        for name in ("C1", "C2", "C3"):
+            assert feats[name]["pool_holders"] == 3
+            assert feats[name]["pool_device"] == "ip:10.1.2.3"  # "ip:..." < "mac:AA:BB:..."

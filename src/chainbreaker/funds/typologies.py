@@ -135,11 +135,11 @@ def card_pools(v: ibis.Table, accounts: ibis.Table | None, p: dict[str, Any]) ->
     dev = src.distinct()
     per_dev = dev.group_by("device").aggregate(holders=_.holder.nunique())
     per_dev = per_dev.filter(per_dev.holders <= p["card_pool"]["max_holders"])
-    joined = dev.join(per_dev, "device")
-    return joined.group_by("account").aggregate(
-        pool_holders=_.holders.max(),
-        pool_device=_.device.argmax(_.holders),
-    )
+    joined = dev.join(per_dev, "device").select("account", "device", "holders").distinct()
+    most = joined.group_by("account").aggregate(pool_holders=_.holders.max())
+    # the device with the most holders; on a tie the smallest device text (argmax would pick any)
+    top = joined.join(most, (joined.account == most.account) & (joined.holders == most.pool_holders))
+    return top.group_by(top.account).aggregate(pool_holders=_.pool_holders.max(), pool_device=_.device.min())
 
 
 def loops(pairs: ibis.Table, p: dict[str, Any]) -> ibis.Table:

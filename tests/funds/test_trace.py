@@ -116,3 +116,11 @@ def test_bad_trace_arguments(small) -> None:
         trace(small, "S", hops=0)
     with pytest.raises(InputError):
         trace(small, "S", window_hours=0)
+
+
+def test_an_account_with_nothing_to_follow_gives_an_empty_trace(small) -> None:
+    """G only receives: downstream there is nothing, which is an answer, not an error."""
+    result = trace(small, "G", "down")
+    assert result.edges.num_rows == 0
+    assert by_account(result)["G"]["is_seed"]
+    assert trace(small, "G", "up").edges.num_rows == 3  # upstream: B paid it, A paid B, S paid A

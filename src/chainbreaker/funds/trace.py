@@ -130,11 +130,6 @@ def trace(ws: Workspace, account: str, direction: str = "down", hops: int = 5,
         FROM read_parquet({_sql_str(glob)})
         WHERE from_account IS NOT NULL AND to_account IS NOT NULL AND from_account <> to_account
           AND amount > 0 AND ts IS NOT NULL""")
-    exists = con.execute("SELECT count(*) FROM tv WHERE from_account = ? OR to_account = ?",
-                         [account, account]).fetchall()[0][0]
-    if not exists:
-        raise InputError(f"账户 {account} 在交易数据中不存在（请检查账号是否完整、是否已导入其调单）。",
-                         f"Account {account} does not appear in any transaction (check the number and the ingest).")
     minimum = Decimal(str(min_amount)) if min_amount is not None else Decimal(0)
     window = f"INTERVAL {int(window_hours * 3600)} SECOND"
     own, far = ("from_account", "to_account") if direction == "down" else ("to_account", "from_account")
@@ -150,6 +145,13 @@ def trace(ws: Workspace, account: str, direction: str = "down", hops: int = 5,
         SELECT 1 AS hop, txn_id, from_account, to_account, amount, ts,
                CAST(amount AS DECIMAL(38,2)) AS attributed, {far} = {own} AS loop
         FROM tv WHERE {own} = ? AND amount >= ? {time_filter}""", params)
+    if not con.execute("SELECT count(*) FROM edges").fetchall()[0][0]:
+        # only now is the (full-scan) existence check worth its cost
+        exists = con.execute("SELECT count(*) FROM tv WHERE from_account = ? OR to_account = ?",
+                             [account, account]).fetchall()[0][0]
+        if not exists:
+            raise InputError(f"账户 {account} 在交易数据中不存在（请检查账号是否完整、是否已导入其调单）。",
+                             f"Account {account} does not appear in any transaction (check the number and the ingest).")
     con.execute("CREATE OR REPLACE TEMP TABLE frontier AS SELECT * FROM edges")
     if direction == "down":
         after = "n.ts > f.ts AND n.ts <= f.ts + " + window
@@ -157,14 +159,19 @@ def trace(ws: Workspace, account: str, direction: str = "down", hops: int = 5,
     else:
         after = "n.ts < f.ts AND n.ts >= f.ts - " + window
         reach = "f.from_account"
+    window_td = dt.timedelta(hours=window_hours)
     for hop in range(2, hops + 1):
-        size = con.execute("SELECT count(*) FROM frontier").fetchall()[0][0]
+        size, first, last = con.execute("SELECT count(*), min(ts), max(ts) FROM frontier").fetchall()[0]
         if size == 0:
             break
+        # the next hop lies within the frontier's time span widened by the window: as constants, the
+        # bounds prune Parquet row groups by their time statistics (lakes are written in time order)
+        lo, hi = (first, last + window_td) if direction == "down" else (first - window_td, last)
         con.execute(f"""CREATE OR REPLACE TEMP TABLE cand AS
             SELECT f.txn_id AS via, f.attributed AS a, n.txn_id, n.from_account, n.to_account, n.amount, n.ts
-            FROM frontier f JOIN tv n ON n.{own} = {reach} AND {after}
-            WHERE n.amount >= ? AND NOT EXISTS (SELECT 1 FROM edges e WHERE e.txn_id = n.txn_id)""", [minimum])
+            FROM frontier f JOIN (SELECT * FROM tv WHERE ts >= ? AND ts <= ?) n ON n.{own} = {reach} AND {after}
+            WHERE n.amount >= ? AND NOT EXISTS (SELECT 1 FROM edges e WHERE e.txn_id = n.txn_id)""",
+                    [lo, hi, minimum])
         con.execute(f"""CREATE OR REPLACE TEMP TABLE frontier AS
             WITH spread AS (
                 SELECT *, sum(amount) OVER (PARTITION BY via) AS outflow FROM cand

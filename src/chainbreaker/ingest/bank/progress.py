@@ -54,10 +54,17 @@ class Progress:
         if self._progress is not None:
             self._progress.__exit__(exc_type, exc, tb)
 
-    def track(self, path: Path, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    def start(self, path: Path) -> None:
+        """Show ``path`` as the file being read."""
         if self._progress is not None:
             self._progress.update(self._task, description=path.name[:40])
+
+    def advance(self, rows: int) -> None:
+        if self._progress is not None:
+            self._progress.advance(self._task, rows)
+
+    def track(self, path: Path, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        self.start(path)
         for batch in batches:
-            if self._progress is not None:
-                self._progress.advance(self._task, batch.num_rows)
+            self.advance(batch.num_rows)
             yield batch

@@ -19,6 +19,7 @@ import csv
 import multiprocessing
 import os
 import queue
+import resource
 import time
 import zipfile
 from collections.abc import Callable, Iterator
@@ -73,6 +74,7 @@ class FileOutcome:
     result: FileResult = field(default_factory=FileResult)
     legs_file: Path | None = None  # Arrow IPC file of the kept legs (None: none kept)
     cpu_seconds: float = 0.0  # CPU time of the process that handled the file, while it did
+    peak_rss_mb: float = 0.0  # peak memory of that process so far (Linux: ru_maxrss in KiB)
 
 
 def default_workers(n_files: int) -> int:
@@ -238,4 +240,6 @@ def _worker_start(run: RunSpec, rows: Any) -> None:
 def _worker_file(job: FileJob) -> FileOutcome:
     rows = _WORKER["rows"]
     report = None if rows is None else (lambda n: rows.put((job.index, n)))
-    return normalise_file(job, _WORKER["run"], _WORKER["con"], _WORKER["cache"], report)
+    outcome = normalise_file(job, _WORKER["run"], _WORKER["con"], _WORKER["cache"], report)
+    outcome.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return outcome

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-
-import pyarrow as pa
 
 SHOW_ABOVE_BYTES = 5 << 20  # smaller runs finish before a bar would be readable
 
@@ -62,9 +59,3 @@ class Progress:
     def advance(self, rows: int) -> None:
         if self._progress is not None:
             self._progress.advance(self._task, rows)
-
-    def track(self, path: Path, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        self.start(path)
-        for batch in batches:
-            self.advance(batch.num_rows)
-            yield batch

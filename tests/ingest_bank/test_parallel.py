@@ -144,13 +144,16 @@ def test_a_worker_that_dies_fails_clearly_and_changes_nothing(ws: Workspace, tmp
 
 
 def test_worker_count_defaults_and_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    big, tiny = 100 << 20, 50_000
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
-    assert files.resolve_workers(None, 10) == 2 and files.resolve_workers(None, 1) == 1
-    assert files.resolve_workers(4, 10) == 4 and files.resolve_workers(4, 3) == 3
+    assert files.resolve_workers(None, 10, big) == 2 and files.resolve_workers(None, 1, big) == 1
+    assert files.resolve_workers(None, 200, tiny) == 2  # many small files: per-file work adds up
+    assert files.resolve_workers(None, 5, tiny) == 1  # starting workers would cost more than it saves
+    assert files.resolve_workers(4, 10, tiny) == 4 and files.resolve_workers(4, 3, big) == 3
     monkeypatch.setattr(os, "cpu_count", lambda: 1)
-    assert files.resolve_workers(None, 10) == 1
+    assert files.resolve_workers(None, 10, big) == 1
     with pytest.raises(InputError):
-        files.resolve_workers(0, 10)
+        files.resolve_workers(0, 10, big)
 
 
 def test_setting_and_cli_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -159,10 +162,13 @@ def test_setting_and_cli_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     from chainbreaker.cli.main import app
 
     folder = request_folder(tmp_path)
-    monkeypatch.setenv("CHAINBREAKER_INGEST_WORKERS", "1")
     ws = Workspace(tmp_path / "ws")
-    ingest_bank(ws, [folder / "中国工商银行交易明细信息.csv", folder / "人员信息.csv"], progress=False)
-    assert ws.runs()[-1]["settings"]["workers"] == 1
+    ingest_bank(ws, [folder / "中国工商银行交易明细信息.csv"], progress=False)
+    assert ws.runs()[-1]["settings"]["workers"] == 1  # a small run stays in the ingest process
+    monkeypatch.setenv("CHAINBREAKER_INGEST_WORKERS", "2")
+    ingest_bank(ws, [folder / "中国农业银行交易明细信息.csv", folder / "人员信息.csv"], progress=False)
+    assert ws.runs()[-1]["settings"]["workers"] == 2
+    monkeypatch.setenv("CHAINBREAKER_INGEST_WORKERS", "1")
     result = CliRunner().invoke(app, ["--workspace", str(ws.root), "ingest", "bank", "--workers", "2", str(folder)])
     assert result.exit_code == 0, result.output
     assert ws.runs()[-1]["settings"]["workers"] == 2

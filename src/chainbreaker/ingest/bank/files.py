@@ -15,11 +15,13 @@ finishes first.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import multiprocessing
 import os
 import queue
 import resource
+import signal
 import time
 import zipfile
 from collections.abc import Callable, Iterator
@@ -44,6 +46,12 @@ from chainbreaker.ingest.readers import open_table
 from chainbreaker.workspace import Workspace
 
 MAX_DEFAULT_WORKERS = 2  # the reference machine has 2 cores; more processes only contend
+# Starting workers costs about 1–2 s (forkserver, imports, DuckDB macros per worker), so by
+# default a run uses them only when it would take a few seconds in one process. Rough costs of
+# one process on the reference machine: ~0.04 s per file, ~0.08 s per MiB of statements.
+SECONDS_PER_FILE = 0.04
+SECONDS_PER_MIB = 0.08
+PARALLEL_ABOVE_SECONDS = 3.0
 # Errors that mean "this file cannot be read", as opposed to a bug: the file is skipped.
 UNREADABLE = (csv.Error, UnicodeError, ValueError, OSError, zipfile.BadZipFile, EOFError)
 
@@ -77,14 +85,18 @@ class FileOutcome:
     peak_rss_mb: float = 0.0  # peak memory of that process so far (Linux: ru_maxrss in KiB)
 
 
-def default_workers(n_files: int) -> int:
+def default_workers(n_files: int, total_bytes: int) -> int:
+    """min(2, files, CPU cores), or 1 when the run is too small for workers to pay off."""
+    estimate = n_files * SECONDS_PER_FILE + total_bytes / 2**20 * SECONDS_PER_MIB
+    if estimate < PARALLEL_ABOVE_SECONDS:
+        return 1
     return max(1, min(MAX_DEFAULT_WORKERS, n_files, os.cpu_count() or 1))
 
 
-def resolve_workers(requested: int | None, n_files: int) -> int:
+def resolve_workers(requested: int | None, n_files: int, total_bytes: int) -> int:
     """``requested`` (None: the default) limited to the number of files."""
     if requested is None:
-        return default_workers(n_files)
+        return default_workers(n_files, total_bytes)
     if requested < 1:
         raise InputError(f"并行进程数必须至少为 1（当前为 {requested}）。",
                          f"The number of workers must be at least 1 (got {requested}).")
@@ -205,6 +217,9 @@ def _in_workers(jobs: list[FileJob], run: RunSpec, workers: int, bar: Progress) 
                 outcome = fut.result()  # a worker's unexpected error is raised here
                 outcomes[outcome.index] = outcome
         _drain(rows, jobs, bar)
+    except KeyboardInterrupt:
+        _stop_workers(pool)  # Ctrl-C: do not wait for the running files
+        raise
     except BrokenProcessPool as exc:
         raise ChainbreakerError(
             "导入子进程意外退出（可能是内存不足或被系统终止）；工作区未改变。可加 --workers 1 在单个进程中重试。",
@@ -217,6 +232,13 @@ def _in_workers(jobs: list[FileJob], run: RunSpec, workers: int, bar: Progress) 
         if rows is not None:
             rows.close()
     return [outcomes[job.index] for job in jobs]
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    # ``_processes`` is private but has been stable since Python 3.2; without it the pool waits.
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(OSError, ValueError):
+            proc.terminate()
 
 
 def _drain(rows: Any, jobs: list[FileJob], bar: Progress) -> None:
@@ -234,6 +256,9 @@ _WORKER: dict[str, Any] = {}
 
 
 def _worker_start(run: RunSpec, rows: Any) -> None:
+    # Ctrl-C is the parent's to handle (it stops the workers); a worker interrupted while idle
+    # would print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER.update(run=run, rows=rows, cache={}, con=connect(run.scratch / f"duckdb-{os.getpid()}"))
 
 

@@ -130,7 +130,8 @@ def ingest_bank(ws: Workspace, paths: list[Path], profile: Path | None = None,
     """Ingest bank statements, account and person files under ``paths`` (files or folders).
 
     ``workers``: processes that read and normalise files in parallel (1 = in this process; None =
-    the ``ingest_workers`` setting, else min(2, files, CPU cores)). The result does not depend on it.
+    the ``ingest_workers`` setting, else min(2, files, CPU cores) for runs big enough to gain from
+    it). The result does not depend on it.
     """
     files = expand_paths([Path(p) for p in paths])
     if not files:
@@ -153,7 +154,7 @@ def ingest_bank(ws: Workspace, paths: list[Path], profile: Path | None = None,
         todo.append((path, sha))
     if not todo:
         return summary
-    n_workers = resolve_workers(workers, len(todo))
+    n_workers = resolve_workers(workers, len(todo), sum(p.stat().st_size for p, _ in todo))
 
     settings = {"profile": str(profile) if profile else None, "direction_table": directions.banks,
                 "workers": n_workers}
@@ -217,18 +218,18 @@ def _run(ws: Workspace, todo: list[tuple[Path, str]], run: RunSpec, workers: int
         summary.layouts = dict(layouts)
         summary.unknown_direction_codes = dict(unknown)
 
+        legs_sql = None
+        if leg_files:
+            # One load of every file's legs into a DuckDB table (aliases and keys read them twice;
+            # DuckDB spills its own tables to the scratch folder under the memory limit).
+            with tx.timed("load_legs"):
+                tx.con.register("cb_legs_files", ds.dataset([str(p) for p in leg_files], schema=LEGS, format="ipc"))
+                tx.con.execute("CREATE OR REPLACE TEMP TABLE cb_legs AS SELECT * FROM cb_legs_files")
+                tx.con.unregister("cb_legs_files")
+            legs_sql = "SELECT * FROM cb_legs"
         with tx.timed("dedup"):
             all_accounts = _concat(accounts, ACCOUNT_ROWS)
             stored = ws.read_arrow("bank_account_aliases") if ws.has_table("bank_account_aliases") else None
-            legs_sql = None
-            if leg_files:
-                # One bulk load of the workers' Arrow files into DuckDB: the de-duplication and the
-                # merges run several passes over the legs, which are faster on a DuckDB table.
-                tx.con.register("cb_legs_files", ds.dataset([str(p) for p in leg_files], schema=LEGS, format="ipc"))
-                with tx.timed("load_legs"):
-                    tx.con.execute("CREATE OR REPLACE TEMP TABLE cb_legs AS SELECT * FROM cb_legs_files")
-                tx.con.unregister("cb_legs_files")
-                legs_sql = "SELECT * FROM cb_legs"
             aliases = _aliases(tx.con, legs_sql, all_accounts, stored)
             tx.con.register("cb_alias", aliases)
             dd = None

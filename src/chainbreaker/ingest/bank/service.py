@@ -21,12 +21,13 @@ import datetime as dt
 import shutil
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.dataset as ds
+import pyarrow.ipc as ipc
 
 from chainbreaker.errors import ChainbreakerError, InputError
 from chainbreaker.ingest.bank.dedup import assign_transfers
@@ -223,7 +224,7 @@ def _run(ws: Workspace, todo: list[tuple[Path, str]], run: RunSpec, workers: int
             # One load of every file's legs into a DuckDB table (aliases and keys read them twice;
             # DuckDB spills its own tables to the scratch folder under the memory limit).
             with tx.timed("load_legs"):
-                tx.con.register("cb_legs_files", ds.dataset([str(p) for p in leg_files], schema=LEGS, format="ipc"))
+                tx.con.register("cb_legs_files", pa.RecordBatchReader.from_batches(LEGS, _read_legs(leg_files)))
                 tx.con.execute("CREATE OR REPLACE TEMP TABLE cb_legs AS SELECT * FROM cb_legs_files")
                 tx.con.unregister("cb_legs_files")
             legs_sql = "SELECT * FROM cb_legs"
@@ -257,6 +258,15 @@ def _run(ws: Workspace, todo: list[tuple[Path, str]], run: RunSpec, workers: int
             "worker_peak_rss_mb": round(max(o.peak_rss_mb for o in outcomes), 1),
         })
     return summary
+
+
+def _read_legs(paths: list[Path]) -> Iterator[pa.RecordBatch]:
+    """The batches of the leg files, memory-mapped (300k legs: +190 MB peak, a pyarrow dataset scan +340 MB)."""
+    for path in paths:
+        with pa.memory_map(str(path)) as source:
+            reader = ipc.open_file(source)
+            for i in range(reader.num_record_batches):
+                yield reader.get_batch(i)
 
 
 def _collect(result: FileResult, path: Path, sha: str, quarantine: Quarantine,

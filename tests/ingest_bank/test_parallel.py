@@ -143,6 +143,21 @@ def test_a_worker_that_dies_fails_clearly_and_changes_nothing(ws: Workspace, tmp
     _unchanged(ws, manifest, listing, runs)
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_full_scratch_disk_stops_the_run_instead_of_skipping_files(
+        ws: Workspace, tmp_path: Path, forked_workers: pytest.MonkeyPatch, workers: int) -> None:
+    second, manifest, listing, runs = _seeded(ws, tmp_path)
+
+    def no_space(*args: Any, **kwargs: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    forked_workers.setattr(files.ipc, "new_file", no_space)
+    with pytest.raises(files.ScratchError) as info:
+        ingest_bank(ws, [second], progress=False, workers=workers)
+    assert "磁盘已满" in info.value.zh and "No space left" in info.value.en
+    _unchanged(ws, manifest, listing, runs)
+
+
 def test_worker_count_defaults_and_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     big, tiny = 100 << 20, 50_000
     monkeypatch.setattr(os, "cpu_count", lambda: 8)

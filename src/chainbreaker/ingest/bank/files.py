@@ -7,8 +7,8 @@ holds DuckDB threads) while the parent keeps everything that spans files — ali
 and the one workspace transaction (``service.py``).
 
 Either way a file's kept legs are written batch by batch to one Arrow IPC file in the run's
-scratch folder (cheaper than inserting each batch into DuckDB, and readable by the parent without
-copying); everything else comes back as a picklable :class:`FileOutcome`. The parent orders the
+scratch folder (cheaper than inserting each batch into DuckDB; the parent loads all of them in one
+statement); everything else comes back as a picklable :class:`FileOutcome`. The parent orders the
 outcomes by file position, so results do not depend on the number of workers or on which file
 finishes first.
 """
@@ -35,7 +35,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-from chainbreaker.errors import ChainbreakerError, InputError
+from chainbreaker.errors import ChainbreakerError, InputError, WorkspaceError
 from chainbreaker.ingest.bank.directions import DirectionTable
 from chainbreaker.ingest.bank.fastcsv import fast_batches
 from chainbreaker.ingest.bank.layouts import bank_from_file_name, detect_layout, expected_header
@@ -103,6 +103,10 @@ def resolve_workers(requested: int | None, n_files: int, total_bytes: int) -> in
     return max(1, min(requested, n_files))
 
 
+class ScratchError(WorkspaceError):
+    """The run's scratch folder cannot be written (disk full?): the run stops; no file is skipped for it."""
+
+
 class _LegFile:
     """Kept legs of one file, appended batch by batch to an Arrow IPC file."""
 
@@ -112,21 +116,35 @@ class _LegFile:
         self._writer: ipc.RecordBatchFileWriter | None = None
 
     def write(self, table: pa.Table) -> None:
-        if self._writer is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._writer = ipc.new_file(str(self.path), LEGS)
-        self._writer.write_table(table.select(LEGS.names).cast(LEGS))
+        try:
+            if self._writer is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._writer = ipc.new_file(str(self.path), LEGS)
+            self._writer.write_table(table.select(LEGS.names).cast(LEGS))
+        except OSError as exc:
+            raise self._error(exc) from exc
         self.rows += table.num_rows
 
     def close(self) -> Path | None:
         if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+            try:
+                self._writer.close()
+            except OSError as exc:
+                raise self._error(exc) from exc
+            finally:
+                self._writer = None
         return self.path if self.rows else None
 
+    def _error(self, exc: OSError) -> ScratchError:
+        folder = self.path.parent
+        return ScratchError(f"无法写入临时文件夹 {folder}（磁盘已满？）：{exc}。工作区未改变。",
+                            f"Cannot write to the scratch folder {folder} (disk full?): {exc}. "
+                            "The workspace is unchanged.")
+
     def discard(self) -> None:
-        self.close()
-        self.path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError, ChainbreakerError):  # the run's scratch folder goes anyway
+            self.close()
+            self.path.unlink(missing_ok=True)
 
 
 def _counted(batches: Iterator[pa.RecordBatch], on_rows: Callable[[int], None] | None) -> Iterator[pa.RecordBatch]:
@@ -153,6 +171,9 @@ def normalise_file(job: FileJob, run: RunSpec, con: duckdb.DuckDBPyConnection,
         batches = fast_batches(table) or table.batches()
         result = Normaliser(con, detected.layout, detected.mapping, ctx, leg_sink=legs.write,
                             account_cache=account_cache).feed(_counted(batches, on_rows))
+    except ScratchError:
+        legs.discard()
+        raise
     except ChainbreakerError as exc:
         legs.discard()
         return FileOutcome(job.index, error=exc, cpu_seconds=time.process_time() - cpu)
@@ -164,8 +185,9 @@ def normalise_file(job: FileJob, run: RunSpec, con: duckdb.DuckDBPyConnection,
     except BaseException:
         legs.discard()
         raise
+    legs_file = legs.close()
     return FileOutcome(job.index, layout=detected.layout, encoding=table.encoding, result=result,
-                       legs_file=legs.close(), cpu_seconds=time.process_time() - cpu)
+                       legs_file=legs_file, cpu_seconds=time.process_time() - cpu)
 
 
 def _chinese(header: list[str]) -> bool:

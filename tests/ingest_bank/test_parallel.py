@@ -36,10 +36,13 @@ RUN_COLUMNS = ("run_id", "ingested_at")  # differ between any two runs
 
 @pytest.fixture(scope="module")
 def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A multi-file 调单 package: a small province, a request folder, an unusable and a dirty file."""
+    """A small province plus 张伟's statement (first run); 李娜's answer with 账户信息, an unusable and a
+    dirty file (second run: its shared transfer merges into the stored one)."""
     root = tmp_path_factory.mktemp("package")
     synth_bank.generate_province(root / "province", n_transactions=5000, seed=5)
-    request_folder(root / "requests")
+    icbc_statement(root / "请求1")
+    abc_statement(root / "requests")
+    account_files(root / "requests")
     write_csv(root / "requests" / "任务说明.csv", ["任务编号", "承办人"], [["2023001", "刘警官"]])
     dirty = [row34(交易卡号=ZHANG["card"], 账户开户名称=ZHANG["name"], 交易时间=ts, 交易金额=amount, 收付标志="出",
                    交易对手账卡号=LI["card"])
@@ -62,14 +65,16 @@ def test_workers_do_not_change_the_lake(tmp_path: Path, package: Path) -> None:
     lakes, summaries = [], []
     for workers in (1, 2):
         ws = Workspace(tmp_path / f"ws{workers}")
-        first = ingest_bank(ws, [package / "province" / "statements"], progress=False, workers=workers)
-        second = ingest_bank(ws, [package / "requests"], progress=False, workers=workers)  # merges into stored
+        first = ingest_bank(ws, [package / "province" / "statements", package / "请求1"], progress=False,
+                            workers=workers)
+        second = ingest_bank(ws, [package / "requests"], progress=False, workers=workers)
         assert ws.runs()[-1]["settings"]["workers"] == workers
         lakes.append(_lake(ws))
         summaries.append([{**vars(s), "run_id": None} for s in (first, second)])
         assert not (ws.root / "tmp").exists()
     assert summaries[0] == summaries[1]
     assert summaries[0][0]["files"] > 50 and summaries[0][1]["files_failed"][0][0] == "任务说明.csv"
+    assert summaries[0][1]["duplicates_merged"] == 1  # 李娜's leg joined the transfer stored by run 1
     assert {r["reason_code"] for r in lakes[0]["quarantine"]} >= {"file_unusable", "time_impossible", "amount_zero"}
     for name in TABLES:
         assert lakes[0][name] == lakes[1][name], name

@@ -1,13 +1,16 @@
 """Benchmark: `chainbreaker ingest bank` vs a plain pandas read_csv pipeline on the same files.
 
-    python bench/bench_ingest_bank.py [--rows 1000000] [--files 10] [--keep DIR]
+    python bench/bench_ingest_bank.py [--rows 1000000] [--files 10] [--workers 1,2] [--keep DIR]
 
 Generates ``--rows`` statement rows in the 34-column 交易明细信息 layout (GB18030, values padded
 with tabs, ``\\N`` nulls, 收付标志 进/出), split over ``--files`` bank files of one 调单 package,
 where a third of the transfers are between two requested accounts and so appear on both
 statements. Each side runs in its own subprocess and reports wall time, rows/s and its own peak
-RSS. The pandas baseline does what an analyst's script does: read_csv(dtype=str) per file, strip
-tabs, parse amounts and times, orient from/to by 收付标志 and drop duplicates by
+RSS. ``--workers`` lists the ingest worker counts to run (each into a fresh workspace; default:
+the ingest's own default); an ingest's CPU seconds include its worker processes (their CPU per
+file, from the run record) and "worker MiB" is the largest worker's peak RSS (workers run beside
+the ingest process, so peak memory is up to ingest + workers × that). The pandas baseline does
+what an analyst's script does: read_csv(dtype=str) per file, strip tabs, parse amounts and times, orient from/to by 收付标志 and drop duplicates by
 (time, amount, from, to); it keeps no evidence, no quarantine and no row provenance, so it does
 strictly less work than the ingest.
 """
@@ -74,15 +77,22 @@ def generate(out: Path, rows: int, files: int, seed: int = 7) -> int:
     return len(legs)
 
 
-def run_chainbreaker(data: Path, ws_dir: Path) -> dict[str, float]:
+def run_chainbreaker(data: Path, ws_dir: Path, workers: int | None) -> dict[str, float]:
     from chainbreaker.ingest.bank.service import ingest_bank
     from chainbreaker.workspace import Workspace
 
+    ws = Workspace(ws_dir)
     start = time.perf_counter()
-    s = ingest_bank(Workspace(ws_dir), [data], progress=False)
+    s = ingest_bank(ws, [data], progress=False, workers=workers)
     seconds = time.perf_counter() - start
+    run = ws.runs()[-1]
+    used = int(run["settings"]["workers"])
+    # Worker processes are not children of this process (forkserver): take their CPU from the run.
+    worker_cpu = float(run["timings"].get("normalise_cpu", 0.0)) if used > 1 else 0.0
+    worker_rss = float(run["counts"].get("worker_peak_rss_mb", 0.0)) if used > 1 else 0.0
     return {"seconds": seconds, "rows": s.rows_read, "kept": s.rows_kept, "transfers": s.transfers_new,
-            "merged": s.duplicates_merged}
+            "merged": s.duplicates_merged, "workers": used, "worker_cpu_seconds": worker_cpu,
+            "worker_peak_rss_mb": worker_rss}
 
 
 def run_pandas(data: Path) -> dict[str, float]:
@@ -111,9 +121,10 @@ def run_pandas(data: Path) -> dict[str, float]:
     return {"seconds": seconds, "rows": rows, "kept": rows, "transfers": len(transfers), "merged": rows - len(transfers)}
 
 
-def _child(side: str, data: Path, ws_dir: Path) -> dict[str, float]:
-    proc = subprocess.run([sys.executable, __file__, "--child", side, "--data", str(data), "--ws", str(ws_dir)],
-                          capture_output=True, text=True, check=False)
+def _child(side: str, data: Path, ws_dir: Path, workers: int | None = None) -> dict[str, float]:
+    extra = ["--workers", str(workers)] if workers is not None else []
+    proc = subprocess.run([sys.executable, __file__, "--child", side, "--data", str(data), "--ws", str(ws_dir),
+                           *extra], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise SystemExit(f"{side} failed:\n{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -123,16 +134,21 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=1_000_000, help="statement rows to generate (default 1M)")
     ap.add_argument("--files", type=int, default=10, help="bank files in the package (default 10)")
+    ap.add_argument("--workers", default=None,
+                    help="comma-separated ingest worker counts to run, e.g. 1,2 (default: the ingest's default)")
     ap.add_argument("--keep", type=Path, default=None, help="folder to keep data and workspace in")
     ap.add_argument("--child", choices=["chainbreaker", "pandas"], help=argparse.SUPPRESS)
     ap.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--ws", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        result = run_chainbreaker(args.data, args.ws) if args.child == "chainbreaker" else run_pandas(args.data)
+        if args.child == "chainbreaker":
+            result = run_chainbreaker(args.data, args.ws, int(args.workers) if args.workers else None)
+        else:
+            result = run_pandas(args.data)
         usage = resource.getrusage(resource.RUSAGE_SELF)
         result["peak_rss_mb"] = usage.ru_maxrss / 1024
-        result["cpu_seconds"] = usage.ru_utime + usage.ru_stime
+        result["cpu_seconds"] = usage.ru_utime + usage.ru_stime + result.get("worker_cpu_seconds", 0.0)
         print(json.dumps(result))
         return
     root = args.keep or Path(tempfile.mkdtemp(prefix="bench-ingest-bank-"))
@@ -142,20 +158,27 @@ def main() -> None:
     size = sum(p.stat().st_size for p in data.glob("*.csv")) / 2**20
     print(f"generated {written:,} rows in {args.files} files ({size:,.0f} MiB GB18030) "
           f"in {time.perf_counter() - t0:.1f} s under {data}")
-    results = {"pandas": _child("pandas", data, root / "unused"), "chainbreaker": _child("chainbreaker", data, root / "ws")}
+    results = {"pandas": _child("pandas", data, root / "unused")}
+    counts: list[int | None] = [int(w) for w in args.workers.split(",")] if args.workers else [None]
+    for w in counts:
+        result = _child("chainbreaker", data, root / f"ws-{w or 'default'}", w)
+        results[f"chainbreaker w={int(result['workers'])}"] = result
     load = os.getloadavg()[0]
     print(f"(1-minute load average at the end: {load:.1f} on {os.cpu_count()} cores; wall times stretch under load)")
-    print(f"{'side':<14}{'wall s':>8}{'rows/s':>10}{'CPU s':>8}{'rows/CPU s':>12}{'peak MiB':>10}"
+    print(f"{'side':<18}{'wall s':>8}{'rows/s':>10}{'CPU s':>8}{'rows/CPU s':>12}{'peak MiB':>10}{'worker MiB':>12}"
           f"{'transfers':>11}{'merged':>9}")
     for side, r in results.items():
-        print(f"{side:<14}{r['seconds']:>8.1f}{r['rows'] / r['seconds']:>10,.0f}{r['cpu_seconds']:>8.1f}"
+        print(f"{side:<18}{r['seconds']:>8.1f}{r['rows'] / r['seconds']:>10,.0f}{r['cpu_seconds']:>8.1f}"
               f"{r['rows'] / r['cpu_seconds']:>12,.0f}{r['peak_rss_mb']:>10,.0f}"
+              f"{r.get('worker_peak_rss_mb', 0):>12,.0f}"
               f"{int(r['transfers']):>11,}{int(r['merged']):>9,}")
-    ratio = results["chainbreaker"]["rows"] / results["chainbreaker"]["seconds"] / (
-        results["pandas"]["rows"] / results["pandas"]["seconds"])
-    cpu_ratio = (results["chainbreaker"]["rows"] / results["chainbreaker"]["cpu_seconds"]) / (
-        results["pandas"]["rows"] / results["pandas"]["cpu_seconds"])
-    print(f"chainbreaker / pandas throughput: {ratio:.2f}x wall, {cpu_ratio:.2f}x per CPU second")
+    base = results["pandas"]
+    for side, r in results.items():
+        if side == "pandas":
+            continue
+        ratio = r["rows"] / r["seconds"] / (base["rows"] / base["seconds"])
+        cpu_ratio = (r["rows"] / r["cpu_seconds"]) / (base["rows"] / base["cpu_seconds"])
+        print(f"{side} / pandas throughput: {ratio:.2f}x wall, {cpu_ratio:.2f}x per CPU second")
 
 
 if __name__ == "__main__":

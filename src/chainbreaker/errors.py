@@ -20,6 +20,18 @@ class ChainbreakerError(Exception):
         text = self.zh if lang == "zh" else self.en
         return f"{text}\n{self.hint}" if self.hint else text
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Default exception pickling replays ``args`` (the English text only) into ``__init__``
+        # and loses ``zh``; errors cross process boundaries (parallel ingest), so keep every field.
+        return _restore, (type(self), self.args, self.__dict__)
+
+
+def _restore(cls: type[ChainbreakerError], args: tuple[object, ...], state: dict[str, object]) -> ChainbreakerError:
+    exc = cls.__new__(cls)
+    Exception.__init__(exc, *args)
+    exc.__dict__.update(state)
+    return exc
+
 
 class InputError(ChainbreakerError):
     """A user-supplied file, argument or setting cannot be used as given."""

@@ -20,6 +20,10 @@ class Settings(BaseSettings):
     timezone: str = Field("Asia/Shanghai", description="Time zone of source times that carry none.")
     duckdb_memory_limit: str = Field("6GB", description="DuckDB memory_limit for analyses.")
     duckdb_threads: int = Field(2, description="DuckDB worker threads (the reference machine has 2 cores).")
+    ingest_workers: int | None = Field(
+        None, ge=1, description="Processes that read and normalise files in parallel in `ingest bank` "
+        "(default: min(2, number of files, CPU cores), or 1 for runs too small to gain; 1 = all in the "
+        "ingest process).")
     spark_shuffle_partitions: int = Field(4, description="spark.sql.shuffle.partitions for local Spark.")
     role: Literal["analyst", "investigator", "admin", "viewer"] = Field(
         "analyst", description="Role of the user: personal data is masked unless the role needs it."

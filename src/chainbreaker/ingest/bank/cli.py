@@ -14,13 +14,16 @@ def ingest_bank_command(
     profile: Path = typer.Option(None, "--profile", "-p",
                                  help="YAML 列名映射（layout/columns/values），覆盖自动识别。"),
     no_progress: bool = typer.Option(False, "--no-progress", help="不显示进度条。"),
+    workers: int = typer.Option(None, "--workers", "-j", min=1,
+                                help="并行读取与规范化文件的进程数（默认 min(2, 文件数, CPU 核数)，数据量小时为 1；1 = 单进程）。"
+                                     "结果与进程数无关。"),
 ) -> None:
     """导入银行调单（交易明细、账户信息、人员信息、第三方支付、转账清单）。Ingest bank statements."""
     from chainbreaker.ingest.bank.service import ingest_bank
     from chainbreaker.ingest.values import reason_zh
 
     ws = get_workspace()
-    summary = ingest_bank(ws, list(paths), profile=profile, progress=not no_progress)
+    summary = ingest_bank(ws, list(paths), profile=profile, progress=not no_progress, workers=workers)
     for name, message in summary.files_failed:
         err_console.print(f"[yellow]{t('已跳过文件', 'Skipped file')} {name}：[/]{message}")
     lines = [

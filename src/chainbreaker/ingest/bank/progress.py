@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-
-import pyarrow as pa
 
 SHOW_ABOVE_BYTES = 5 << 20  # smaller runs finish before a bar would be readable
 
@@ -54,10 +51,11 @@ class Progress:
         if self._progress is not None:
             self._progress.__exit__(exc_type, exc, tb)
 
-    def track(self, path: Path, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    def start(self, path: Path) -> None:
+        """Show ``path`` as the file being read."""
         if self._progress is not None:
             self._progress.update(self._task, description=path.name[:40])
-        for batch in batches:
-            if self._progress is not None:
-                self._progress.advance(self._task, batch.num_rows)
-            yield batch
+
+    def advance(self, rows: int) -> None:
+        if self._progress is not None:
+            self._progress.advance(self._task, rows)

@@ -1,0 +1,196 @@
+"""Files normalised in worker processes: same lake as in one process, and all or nothing on failure."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chainbreaker.errors import ChainbreakerError, InputError
+from chainbreaker.ingest.bank import files
+from chainbreaker.ingest.bank.service import ingest_bank
+from chainbreaker.workspace import Workspace
+
+from .builders import (
+    HEADER_34,
+    LI,
+    ZHANG,
+    abc_statement,
+    account_files,
+    icbc_statement,
+    request_folder,
+    row34,
+    write_csv,
+)
+
+synth_bank = pytest.importorskip("chainbreaker.synth.bank")
+
+TABLES = ("transactions", "transaction_sources", "accounts", "persons", "quarantine", "ingested_files",
+          "bank_account_aliases")
+RUN_COLUMNS = ("run_id", "ingested_at")  # differ between any two runs
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small province plus 张伟's statement (first run); 李娜's answer with 账户信息, an unusable and a
+    dirty file (second run: its shared transfer merges into the stored one)."""
+    root = tmp_path_factory.mktemp("package")
+    synth_bank.generate_province(root / "province", n_transactions=5000, seed=5)
+    icbc_statement(root / "请求1")
+    abc_statement(root / "requests")
+    account_files(root / "requests")
+    write_csv(root / "requests" / "任务说明.csv", ["任务编号", "承办人"], [["2023001", "刘警官"]])
+    dirty = [row34(交易卡号=ZHANG["card"], 账户开户名称=ZHANG["name"], 交易时间=ts, 交易金额=amount, 收付标志="出",
+                   交易对手账卡号=LI["card"])
+             for ts, amount in [("2023-02-30 10:00:00", "10.00"), ("2023-04-01 09:00:00", "x"),
+                                ("2023-04-01 09:00:01", "0.00"), ("2023-04-01 09:00:02", "12.00")]]
+    write_csv(root / "requests" / "中国建设银行交易明细信息.csv", HEADER_34, dirty)
+    return root
+
+
+def _lake(ws: Workspace) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in TABLES:
+        table = ws.read_arrow(name)
+        rows = table.drop_columns([c for c in RUN_COLUMNS if c in table.column_names]).to_pylist()
+        out[name] = rows if name == "quarantine" else sorted(rows, key=repr)  # quarantine: in file order
+    return out
+
+
+def test_workers_do_not_change_the_lake(tmp_path: Path, package: Path) -> None:
+    lakes, summaries = [], []
+    for workers in (1, 2):
+        ws = Workspace(tmp_path / f"ws{workers}")
+        first = ingest_bank(ws, [package / "province" / "statements", package / "请求1"], progress=False,
+                            workers=workers)
+        second = ingest_bank(ws, [package / "requests"], progress=False, workers=workers)
+        assert ws.runs()[-1]["settings"]["workers"] == workers
+        lakes.append(_lake(ws))
+        summaries.append([{**vars(s), "run_id": None} for s in (first, second)])
+        assert not (ws.root / "tmp").exists()
+    assert summaries[0] == summaries[1]
+    assert summaries[0][0]["files"] > 50 and summaries[0][1]["files_failed"][0][0] == "任务说明.csv"
+    assert summaries[0][1]["duplicates_merged"] == 1  # 李娜's leg joined the transfer stored by run 1
+    assert {r["reason_code"] for r in lakes[0]["quarantine"]} >= {"file_unusable", "time_impossible", "amount_zero"}
+    for name in TABLES:
+        assert lakes[0][name] == lakes[1][name], name
+
+
+def test_unusable_file_in_a_worker_keeps_its_message(ws: Workspace, tmp_path: Path) -> None:
+    folder = request_folder(tmp_path)
+    write_csv(folder / "任务说明.csv", ["任务编号", "承办人", "备注说明"], [["2023001", "刘警官", "无"]])
+    s = ingest_bank(ws, [folder], progress=False, workers=2)
+    assert s.files == 5 and s.files_failed[0][0] == "任务说明.csv"
+    assert "任务编号、承办人、备注说明" in s.files_failed[0][1]  # the Chinese message survived the process boundary
+
+
+def _seeded(ws: Workspace, tmp_path: Path) -> tuple[Path, dict[str, Any], list[Path], int]:
+    first, second = tmp_path / "请求1", tmp_path / "请求2"
+    icbc_statement(first)
+    abc_statement(second)
+    account_files(second)
+    ingest_bank(ws, [first], progress=False)
+    manifest = json.loads((ws.lake / "_manifest.json").read_text("utf-8"))
+    listing = sorted(p.relative_to(ws.lake) for p in ws.lake.rglob("*"))
+    return second, manifest, listing, len(ws.runs())
+
+
+def _unchanged(ws: Workspace, manifest: dict[str, Any], listing: list[Path], runs: int) -> None:
+    assert json.loads((ws.lake / "_manifest.json").read_text("utf-8")) == manifest
+    assert sorted(p.relative_to(ws.lake) for p in ws.lake.rglob("*")) == listing
+    assert len(ws.runs()) == runs
+    assert not (ws.root / "tmp").exists()  # scratch (leg files, DuckDB spill) removed
+
+
+@pytest.fixture()
+def forked_workers(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """Workers forked from the test process, so that they see the test's monkeypatches."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("needs the fork start method")
+    monkeypatch.setattr(files, "mp_context", lambda: multiprocessing.get_context("fork"))
+    return monkeypatch
+
+
+def test_a_failing_worker_leaves_the_workspace_unchanged(ws: Workspace, tmp_path: Path,
+                                                         forked_workers: pytest.MonkeyPatch) -> None:
+    second, manifest, listing, runs = _seeded(ws, tmp_path)
+    real = files.normalise_file
+
+    def fails_on_accounts(job: files.FileJob, *args: Any) -> files.FileOutcome:
+        if "账户信息" in job.path.name:
+            raise RuntimeError("disk pulled out")
+        return real(job, *args)
+
+    forked_workers.setattr(files, "normalise_file", fails_on_accounts)
+    with pytest.raises(RuntimeError, match="disk pulled out"):
+        ingest_bank(ws, [second], progress=False, workers=2)
+    _unchanged(ws, manifest, listing, runs)
+    forked_workers.undo()
+    s = ingest_bank(ws, [second], progress=False, workers=2)  # nothing was recorded as ingested
+    assert s.files == 4 and s.duplicates_merged == 1
+
+
+def test_a_worker_that_dies_fails_clearly_and_changes_nothing(ws: Workspace, tmp_path: Path,
+                                                              forked_workers: pytest.MonkeyPatch) -> None:
+    second, manifest, listing, runs = _seeded(ws, tmp_path)
+
+    def dies(job: files.FileJob, *args: Any) -> files.FileOutcome:
+        os._exit(9)  # as if killed by the OOM killer
+
+    forked_workers.setattr(files, "normalise_file", dies)
+    with pytest.raises(ChainbreakerError) as info:
+        ingest_bank(ws, [second], progress=False, workers=2)
+    assert "--workers 1" in info.value.zh and "unchanged" in info.value.en
+    _unchanged(ws, manifest, listing, runs)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_full_scratch_disk_stops_the_run_instead_of_skipping_files(
+        ws: Workspace, tmp_path: Path, forked_workers: pytest.MonkeyPatch, workers: int) -> None:
+    second, manifest, listing, runs = _seeded(ws, tmp_path)
+
+    def no_space(*args: Any, **kwargs: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    forked_workers.setattr(files.ipc, "new_file", no_space)
+    with pytest.raises(files.ScratchError) as info:
+        ingest_bank(ws, [second], progress=False, workers=workers)
+    assert "磁盘已满" in info.value.zh and "No space left" in info.value.en
+    _unchanged(ws, manifest, listing, runs)
+
+
+def test_worker_count_defaults_and_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    big, tiny = 100 << 20, 50_000
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert files.resolve_workers(None, 10, big) == 2 and files.resolve_workers(None, 1, big) == 1
+    assert files.resolve_workers(None, 200, tiny) == 2  # many small files: per-file work adds up
+    assert files.resolve_workers(None, 5, tiny) == 1  # starting workers would cost more than it saves
+    assert files.resolve_workers(4, 10, tiny) == 4 and files.resolve_workers(4, 3, big) == 3
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert files.resolve_workers(None, 10, big) == 1
+    with pytest.raises(InputError):
+        files.resolve_workers(0, 10, big)
+
+
+def test_setting_and_cli_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from chainbreaker.cli.main import app
+
+    folder = request_folder(tmp_path)
+    ws = Workspace(tmp_path / "ws")
+    ingest_bank(ws, [folder / "中国工商银行交易明细信息.csv"], progress=False)
+    assert ws.runs()[-1]["settings"]["workers"] == 1  # a small run stays in the ingest process
+    monkeypatch.setenv("CHAINBREAKER_INGEST_WORKERS", "2")
+    ingest_bank(ws, [folder / "中国农业银行交易明细信息.csv", folder / "人员信息.csv"], progress=False)
+    assert ws.runs()[-1]["settings"]["workers"] == 2
+    monkeypatch.setenv("CHAINBREAKER_INGEST_WORKERS", "1")
+    result = CliRunner().invoke(app, ["--workspace", str(ws.root), "ingest", "bank", "--workers", "2", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert ws.runs()[-1]["settings"]["workers"] == 2
+    bad = CliRunner().invoke(app, ["--workspace", str(ws.root), "ingest", "bank", "--workers", "0", str(folder)])
+    assert bad.exit_code != 0

@@ -131,3 +131,39 @@ def test_cli_tables_export_and_plain_errors(tmp_path):
     bad = subprocess.run([*cb, "export", "missing", "--format", "csv", "--out", str(tmp_path / "x.csv")],
                          capture_output=True, text=True, env=env)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and "missing" in bad.stderr
+
+
+def test_ctrl_c_during_an_ingest_exits_130_and_writes_nothing(tmp_path):
+    """Ctrl-C while the demo ingests (worker processes running): message, exit code 130, no half-written lake."""
+    root = tmp_path / "ws"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "chainbreaker.cli.main", "--workspace", str(root), "demo",
+                             "--out", str(tmp_path / "report")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
+    assert proc.stdout is not None
+    for line in proc.stdout:  # the second step line: the bank ingest has started
+        if "导入调单" in line or "bank statements" in line:
+            break
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "已中断" in err and "Traceback" not in err
+    assert not Workspace(root).has_table("transactions")
+
+
+@pytest.mark.parametrize("raised", ["duckdb", "runtime"])
+def test_ctrl_c_inside_a_duckdb_query_is_an_interrupt_not_an_internal_error(monkeypatch, capsys, raised):
+    import duckdb
+
+    from chainbreaker.cli import main
+
+    exc = duckdb.InterruptException("INTERRUPT Error: Interrupted!") if raised == "duckdb" else RuntimeError("Query interrupted")
+
+    def app(**kwargs):
+        raise exc
+
+    monkeypatch.setattr(main, "app", app)
+    with pytest.raises(SystemExit) as stop:
+        main.run()
+    assert stop.value.code == 130
+    assert "内部错误" not in capsys.readouterr().err

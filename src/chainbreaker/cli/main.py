@@ -123,21 +123,40 @@ def _register_chains() -> None:
 _register_chains()
 
 
+INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C (128 + SIGINT)
+
+
+def _interrupted() -> None:
+    err_console.print(t("已中断；未完成的步骤没有写入工作区。", "Interrupted; the unfinished step wrote nothing to the workspace."))
+    sys.exit(INTERRUPTED)
+
+
+def _is_interrupt(exc: BaseException) -> bool:
+    """Ctrl-C seen by DuckDB during a query arrives as its own exception, not KeyboardInterrupt."""
+    import duckdb
+
+    return isinstance(exc, duckdb.InterruptException) or (
+        isinstance(exc, RuntimeError) and str(exc).strip().lower() == "query interrupted")
+
+
 def run() -> None:
     """Entry point: user errors are printed plainly, without a traceback unless --debug."""
     try:
-        app(standalone_mode=False)
+        # outside standalone mode Typer turns Ctrl-C into a returned exit code instead of raising
+        if app(standalone_mode=False) == INTERRUPTED:
+            _interrupted()
     except ChainbreakerError as exc:
         if STATE.debug:
             raise
         err_console.print(f"[bold red]{t('错误：', 'Error: ')}[/]{exc.message(STATE.lang)}")
         sys.exit(2)
     except KeyboardInterrupt:
-        err_console.print(t("已中断；工作区未改变。", "Interrupted; the workspace is unchanged."))
-        sys.exit(130)
+        _interrupted()
     except SystemExit:
         raise
     except Exception as exc:  # noqa: BLE001 - last line of defence for users
+        if _is_interrupt(exc):
+            _interrupted()
         if isinstance(exc, typer.Abort):
             sys.exit(1)
         if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # click/typer usage errors

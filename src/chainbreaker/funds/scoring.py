@@ -125,8 +125,8 @@ def build_findings(ranked: list[dict[str, Any]], p: dict[str, Any], run_id: str,
         if row["score"] < p["flag_threshold"]:
             break
         rules = fired_rules(row, p["finding_min_signal"])
+        row = {**row, "wake_date": _local_date(row.get("wake_day"))}
         for rule in rules:
-            row = {**row, "wake_date": _local_date(row.get("wake_day"))}
             facts = {name: clean_value(row.get(name)) for name in RULE_FACTS[rule]}
             facts["signal"] = clean_value(row.get(f"s_{rule}"))
             facts["account_score"] = row["score"]

@@ -159,19 +159,14 @@ def trace(ws: Workspace, account: str, direction: str = "down", hops: int = 5,
     else:
         after = "n.ts < f.ts AND n.ts >= f.ts - " + window
         reach = "f.from_account"
-    window_td = dt.timedelta(hours=window_hours)
     for hop in range(2, hops + 1):
-        size, first, last = con.execute("SELECT count(*), min(ts), max(ts) FROM frontier").fetchall()[0]
+        size = con.execute("SELECT count(*) FROM frontier").fetchall()[0][0]
         if size == 0:
             break
-        # the next hop lies within the frontier's time span widened by the window: as constants, the
-        # bounds prune Parquet row groups by their time statistics (lakes are written in time order)
-        lo, hi = (first, last + window_td) if direction == "down" else (first - window_td, last)
         con.execute(f"""CREATE OR REPLACE TEMP TABLE cand AS
             SELECT f.txn_id AS via, f.attributed AS a, n.txn_id, n.from_account, n.to_account, n.amount, n.ts
-            FROM frontier f JOIN (SELECT * FROM tv WHERE ts >= ? AND ts <= ?) n ON n.{own} = {reach} AND {after}
-            WHERE n.amount >= ? AND NOT EXISTS (SELECT 1 FROM edges e WHERE e.txn_id = n.txn_id)""",
-                    [lo, hi, minimum])
+            FROM frontier f JOIN tv n ON n.{own} = {reach} AND {after}
+            WHERE n.amount >= ? AND NOT EXISTS (SELECT 1 FROM edges e WHERE e.txn_id = n.txn_id)""", [minimum])
         con.execute(f"""CREATE OR REPLACE TEMP TABLE frontier AS
             WITH spread AS (
                 SELECT *, sum(amount) OVER (PARTITION BY via) AS outflow FROM cand

@@ -9,7 +9,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from chainbreaker.errors import InputError
-from chainbreaker.model.masking import columns_to_mask, mask_value, personal_columns
+from chainbreaker.model.masking import columns_to_mask, mask_table, personal_columns
 from chainbreaker.workspace import Workspace
 
 FORMATS = ("csv", "jsonl", "parquet", "xlsx")
@@ -17,10 +17,8 @@ XLSX_MAX_ROWS = 1_048_575
 
 
 def masked(table: pa.Table, role: str) -> pa.Table:
-    for col, kind in columns_to_mask(table.column_names, role).items():
-        values = [mask_value(kind, v) for v in table.column(col).to_pylist()]
-        table = table.set_column(table.column_names.index(col), col, pa.array(values, pa.string()))
-    return table
+    """``table`` as ``role`` may see it: personal data masked by what each value is (``model/masking.py``)."""
+    return mask_table(table, role)
 
 
 def export_table(ws: Workspace, name: str, fmt: str, out: Path, *, role: str = "analyst",

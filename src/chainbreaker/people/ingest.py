@@ -6,12 +6,18 @@ Rows that cannot be used go to quarantine with the reason; invalid ID numbers ar
 flagged; the same record delivered twice (two feeds, or a file sent twice under another name) is
 stored once and every source row is listed in ``travel_record_sources``. The whole ingest is one
 workspace transaction: all tables change together or not at all.
+
+A file that cannot be used (empty, unreadable, binary, an unknown layout, an overlong line) is
+skipped with a quarantine row (row 0, ``file_unusable``, the reason) and the other files are
+ingested; the run fails only when no file could be used at all.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
+import zipfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +26,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from chainbreaker.errors import InputError, MappingError
+from chainbreaker.errors import ChainbreakerError, InputError, MappingError
 from chainbreaker.ingest.mapping import load_profile, match_score, normalise_header, resolve_columns
 from chainbreaker.ingest.quarantine import Quarantine
 from chainbreaker.ingest.readers import BAD_BYTES, expand_paths, open_table
@@ -110,6 +116,8 @@ EXIT_WORDS = {"出境", "出", "e", "exit", "out", "departure", "离境", "1"}
 ENTRY_WORDS = {"入境", "入", "i", "entry", "in", "arrival", "2"}
 TRUE_WORDS = {"是", "y", "yes", "1", "true", "团体", "团队", "t"}
 FUTURE_SLACK = dt.timedelta(days=1)
+# What reading a damaged file can raise besides our own errors (as bank ingest: ``ingest/bank/files.py``).
+UNREADABLE = (csv.Error, UnicodeError, ValueError, OSError, zipfile.BadZipFile, EOFError)
 _KNOWN = {normalise_header(s) for spec in SPECS.values() for syns in spec.values() for s in syns}
 
 
@@ -127,6 +135,7 @@ class IngestSummary:
     duplicates_merged: int = 0
     invalid_ids: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
+    files_failed: list[tuple[str, str]] = field(default_factory=list)  # (file name, Chinese reason)
     run_id: str = ""
 
 
@@ -307,6 +316,41 @@ class _FileParser:
         return out
 
 
+def _read_file(path: Path, sha: str, prof: dict[str, Any], now: dt.datetime, q: Quarantine,
+               nat: Callable[[str | None], str | None]) -> tuple[str, list[dict[str, Any]], int, str]:
+    """Kind, canonical records, rows read and encoding of one travel file (raises when unusable)."""
+    tf = open_table(path, expected=_known_header)
+    kind = detect_kind(tf.header, prof, path.name)
+    mapping = resolve_columns(tf.header, SPECS[kind], required=list(SIGNATURES[kind]),
+                              any_of=[("id_number", "doc_no")] if kind == "crossings" else None,
+                              profile=prof, file_name=path.name)
+    parser = _FileParser(kind, mapping.columns, tf.header, mapping.values, now, q, path.name, sha, nationality=nat)
+    rows: list[dict[str, Any]] = []
+    n_read = 0
+    for rownum, values, had_bad in tf.rows():
+        if all(v is None for v in values):
+            continue
+        n_read += 1
+        rec = parser.row(rownum, values, had_bad)
+        if rec is not None:
+            rows.append(rec)
+    return kind, rows, n_read, tf.encoding
+
+
+def _unreadable(path: Path, exc: BaseException) -> InputError:
+    if isinstance(exc, csv.Error) and "field larger" in str(exc):
+        return InputError(f"{path.name} 含有超长的一行（超过 {csv.field_size_limit():,} 字符），不是正常的表格文件。",
+                          f"{path.name} holds an overlong line (over {csv.field_size_limit():,} characters).")
+    return InputError(f"{path.name} 无法读取：{type(exc).__name__}", f"{path.name} cannot be read: {exc}")
+
+
+def _skip(q: Quarantine, summary: IngestSummary, path: Path, sha: str, exc: ChainbreakerError) -> ChainbreakerError:
+    """A file that cannot be used: one quarantine row (row 0) with the reason; the run goes on."""
+    q.add(path.name, sha, 0, "file_unusable", raw={"path": str(path)}, detail=exc.zh)
+    summary.files_failed.append((path.name, exc.zh))
+    return exc
+
+
 def _already_ingested(ws: Workspace) -> set[str]:
     if not ws.has_table("ingested_files"):
         return set()
@@ -332,40 +376,49 @@ def ingest_travel(ws: Workspace, paths: list[Path], profile: Path | None = None,
         q = Quarantine("travel", tx.run_id)
         records: dict[str, list[dict[str, Any]]] = {k: [] for k in SPECS}
         ingested: list[dict[str, Any]] = []
+        errors: list[ChainbreakerError] = []
         for path in files:
             summary.files += 1
-            sha = ws.store_evidence(path)
+            try:
+                sha = ws.store_evidence(path)
+            except OSError as exc:
+                errors.append(_skip(q, summary, path, "", _unreadable(path, exc)))
+                continue
             if sha in seen:
                 summary.files_skipped_already_ingested += 1
                 continue
-            seen.add(sha)
-            tf = open_table(path, expected=_known_header)
-            kind = detect_kind(tf.header, prof, path.name)
-            mapping = resolve_columns(tf.header, SPECS[kind], required=list(SIGNATURES[kind]),
-                                      any_of=[("id_number", "doc_no")] if kind == "crossings" else None,
-                                      profile=prof, file_name=path.name)
             before = len(q)
-            parser = _FileParser(kind, mapping.columns, tf.header, mapping.values, now, q, path.name, sha,
-                                 nationality=nat)
-            n_read = kept = 0
-            for rownum, values, had_bad in tf.rows():
-                if all(v is None for v in values):
-                    continue
-                n_read += 1
-                rec = parser.row(rownum, values, had_bad)
-                if rec is not None:
-                    records[kind].append(rec)
-                    kept += 1
-                    if kind != "kin" and rec.get("id_valid") is False and rec.get("id_number"):
-                        summary.invalid_ids += 1
+            try:
+                got = _read_file(path, sha, prof, now, q, nat)
+            except ChainbreakerError as exc:
+                del q.rows[before:]  # the file's row reasons go with it; row 0 says why
+                errors.append(_skip(q, summary, path, sha, exc))
+                continue
+            except UNREADABLE as exc:
+                del q.rows[before:]
+                errors.append(_skip(q, summary, path, sha, _unreadable(path, exc)))
+                continue
+            seen.add(sha)
+            kind, rows, n_read, encoding = got
+            kept = len(rows)
+            records[kind].extend(rows)
+            summary.invalid_ids += sum(1 for r in rows if kind != "kin" and r.get("id_valid") is False and r.get("id_number"))
             summary.rows_read += n_read
             summary.rows_kept += kept
             summary.by_kind[kind] = summary.by_kind.get(kind, 0) + kept
             ingested.append({"file_sha256": sha, "file_name": path.name, "path": str(path), "source_kind": "travel",
-                             "layout": kind, "encoding": tf.encoding, "rows_read": n_read, "rows_kept": kept,
+                             "layout": kind, "encoding": encoding, "rows_read": n_read, "rows_kept": kept,
                              "rows_quarantined": len(q) - before, "run_id": tx.run_id, "ingested_at": now})
             if progress:
                 progress(f"{path.name}: {KIND_ZH[kind]} {kept:,}/{n_read:,}")
+        if not ingested and not summary.files_skipped_already_ingested:
+            if len(errors) == 1:
+                raise errors[0]
+            raise InputError(
+                "没有可导入的文件：" + "；".join(f"{n}（{why}）" for n, why in summary.files_failed),
+                "No file could be ingested: " + "; ".join(f"{n} ({e.en})" for (n, _), e in
+                                                         zip(summary.files_failed, errors, strict=True)))
+        q.by_reason = Counter(r["reason_code"] for r in q.rows)
         with tx.timed("merge"):
             for kind, rows in records.items():
                 if rows:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from chainbreaker.errors import InputError
 from chainbreaker.model.identifiers import ResidentID
+from chainbreaker.model.masking import looks_masked
 from chainbreaker.ops.db import engine_for, session_scope
 from chainbreaker.ops.register_models import (
     DISPOSALS,
@@ -57,6 +58,12 @@ class ProposeSummary:
 def person_key_of(text: str) -> str:
     """Accept ``ID:…``/``DOC:…``/``BADID:…`` keys or a bare resident ID number."""
     text = text.strip()
+    if looks_masked(text):
+        raise InputError(
+            f"“{text}”是脱敏后的号码，不能据此录入或查询重点人员。请输入完整的身份证号或人员主键"
+            "（有权查看完整号码的角色：investigator、admin）。",
+            f"'{text}' is a masked value and cannot identify a person; type the full resident ID or person key "
+            "(roles that see them in clear: investigator, admin).")
     if text.startswith(("ID:", "DOC:", "BADID:")):
         return text
     cleaned = ResidentID.clean(text)

@@ -183,11 +183,18 @@ class Workspace:
 
     # ----------------------------------------------------------------- audit
     def audit(self, action: str, *, user: str = "local", role: str = "analyst", **detail: Any) -> None:
-        """Append one line to the audit log (personal-data reads and exports)."""
+        """Append one line to the audit log (personal-data reads and exports).
+
+        The role is recorded as what it is: ``role_claimed`` is true for a role given with ``--role``
+        (``role_source: "cli"``) or by the ``role`` setting (``"setting"``), which nobody checked;
+        only a face with its own logins may pass a ``Role`` whose source is ``"login"``."""
         record = {
             "time": dt.datetime.now(dt.UTC).isoformat(),
             "user": user,
-            "role": role,
+            "os_user": _os_user(),
+            "role": str(role),
+            "role_claimed": bool(getattr(role, "claimed", True)),
+            "role_source": getattr(role, "source", "setting"),
             "action": action,
             **detail,
         }
@@ -383,3 +390,13 @@ class Transaction:
         (self.ws.runs_dir / f"{self.run_id}.json").write_text(
             json.dumps(record, ensure_ascii=False, indent=1, default=str), "utf-8"
         )
+
+
+def _os_user() -> str:
+    """The operating-system account that ran the command (recorded beside the claimed role)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid:{os.getuid()}"

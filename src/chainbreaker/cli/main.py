@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from chainbreaker.cli.context import STATE, console, err_console, get_workspace, t
+from chainbreaker.cli.context import STATE, claimed_role, console, err_console, get_workspace, safe, t
 from chainbreaker.errors import ChainbreakerError
 
 app = typer.Typer(
@@ -31,10 +31,15 @@ def main(
                                    help="工作区文件夹（默认 ./cb-workspace）。"),
     lang: str = typer.Option("zh", "--lang", envvar="CHAINBREAKER_LANG", help="界面语言：zh 或 en。"),
     debug: bool = typer.Option(False, "--debug", help="出错时显示完整调用栈。"),
+    role: str = typer.Option(None, "--role", help="按角色脱敏：viewer | analyst | investigator | admin"
+                             "（命令行声明的角色，记入审计日志；默认取设置 CHAINBREAKER_ROLE）。"),
 ) -> None:
     STATE.workspace = workspace
     STATE.lang = "en" if lang.lower().startswith("en") else "zh"
     STATE.debug = debug
+    STATE.role = role
+    if role:
+        claimed_role()  # an unknown role is an error before anything runs
 
 
 @app.command("tables")
@@ -43,12 +48,12 @@ def tables_command() -> None:
     from rich.table import Table
 
     ws = get_workspace()
-    table = Table(title=t(f"工作区 {ws.root}", f"Workspace {ws.root}"))
+    table = Table(title=t(f"工作区 {safe(ws.root)}", f"Workspace {safe(ws.root)}"))
     table.add_column(t("表", "table"))
     table.add_column(t("行数", "rows"), justify="right")
     table.add_column(t("更新时间", "updated"))
     for name, entry in ws.tables().items():
-        table.add_row(name, f"{entry['rows']:,}", entry["updated"][:19])
+        table.add_row(safe(name), f"{entry['rows']:,}", safe(entry["updated"][:19]))
     console.print(table)
 
 
@@ -63,8 +68,8 @@ def export_command(
     from chainbreaker.exports import export_table
 
     ws = get_workspace()
-    rows = export_table(ws, table, format, out, role=role or STATE.settings.role, user=STATE.settings.user)
-    console.print(t(f"已导出 {rows:,} 行到 {out}", f"Exported {rows:,} rows to {out}"))
+    rows = export_table(ws, table, format, out, role=claimed_role(role), user=STATE.settings.user)
+    console.print(t(f"已导出 {rows:,} 行到 {safe(out)}", f"Exported {rows:,} rows to {safe(out)}"))
 
 
 @app.command("runs")
@@ -126,6 +131,14 @@ _register_chains()
 INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C (128 + SIGINT)
 
 
+def _say(markup: str, plain: str) -> None:
+    """Print an error; if rich itself fails, print it plainly (the handler must never crash)."""
+    try:
+        err_console.print(markup)
+    except Exception:  # noqa: BLE001 - last resort
+        sys.stderr.write(plain + "\n")
+
+
 def _interrupted() -> None:
     err_console.print(t("已中断；未完成的步骤没有写入工作区。", "Interrupted; the unfinished step wrote nothing to the workspace."))
     sys.exit(INTERRUPTED)
@@ -148,7 +161,8 @@ def run() -> None:
     except ChainbreakerError as exc:
         if STATE.debug:
             raise
-        err_console.print(f"[bold red]{t('错误：', 'Error: ')}[/]{exc.message(STATE.lang)}")
+        text = exc.message(STATE.lang)
+        _say(f"[bold red]{t('错误：', 'Error: ')}[/]{safe(text, newlines=True)}", t("错误：", "Error: ") + text)
         sys.exit(2)
     except KeyboardInterrupt:
         _interrupted()
@@ -164,11 +178,10 @@ def run() -> None:
             sys.exit(exc.exit_code)
         if STATE.debug:
             raise
-        err_console.print(
-            f"[bold red]{t('内部错误：', 'Internal error: ')}[/]{type(exc).__name__}: {exc}\n"
-            + t("请加 --debug 重新运行并报告此问题；工作区未改变。",
-                "Re-run with --debug and report this; the workspace is unchanged.")
-        )
+        hint = t("请加 --debug 重新运行并报告此问题；工作区未改变。",
+                 "Re-run with --debug and report this; the workspace is unchanged.")
+        _say(f"[bold red]{t('内部错误：', 'Internal error: ')}[/]{safe(type(exc).__name__)}: {safe(exc, newlines=True)}\n"
+             + hint, f"{t('内部错误：', 'Internal error: ')}{type(exc).__name__}: {exc}\n{hint}")
         sys.exit(1)
 
 

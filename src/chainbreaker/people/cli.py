@@ -12,34 +12,18 @@ from typing import Any
 
 import typer
 
-from chainbreaker.cli.context import STATE, console, get_workspace, t
+from chainbreaker.cli.context import STATE, claimed_role, console, get_workspace, safe, shown, t
 
 app = typer.Typer(no_args_is_help=True)
 register_app = typer.Typer(no_args_is_help=True, help="重点人员库：列表、详情、状态变更、录入、自动建议。")
 app.add_typer(register_app, name="register")
 
 
-def _role(role: str | None) -> str:
-    return role or STATE.settings.role
-
-
 def _masker(role: str):  # type: ignore[no-untyped-def]
-    from chainbreaker.model.masking import ROLE_CLEAR, mask_value
+    """Values as ``role`` may see them, escaped for rich (personal data masked by what it is)."""
 
-    clear = ROLE_CLEAR.get(role, frozenset())
-
-    def mask(kind: str, value: Any) -> str:
-        if value is None:
-            return ""
-        text = str(value)
-        if kind in clear:
-            return text
-        if kind == "person_key":
-            if "id_number" in clear:
-                return text
-            prefix, _, rest = text.partition(":")
-            return f"{prefix}:{mask_value('id_number', rest)}"
-        return mask_value(kind, text) or ""
+    def mask(kind: str | None, value: Any) -> str:
+        return shown(value, kind, role)
 
     return mask
 
@@ -53,18 +37,22 @@ def ingest_travel_command(
     from chainbreaker.people.ingest import KIND_ZH, ingest_travel
 
     ws = get_workspace()
-    s = ingest_travel(ws, list(paths), profile, progress=lambda msg: console.print(f"  {msg}"))
+    s = ingest_travel(ws, list(paths), profile, progress=lambda msg: console.print(f"  {safe(msg)}"))
+    done = s.files - s.files_skipped_already_ingested - len(s.files_failed)
     console.print(t(
-        f"已导入 {s.files - s.files_skipped_already_ingested} 个文件（跳过已导入 {s.files_skipped_already_ingested} 个）："
+        f"已导入 {done} 个文件（跳过已导入 {s.files_skipped_already_ingested} 个，无法使用 {len(s.files_failed)} 个）："
         f"读取 {s.rows_read:,} 行，保留 {s.rows_kept:,} 行，合并重复记录 {s.duplicates_merged:,} 条，"
         f"身份证号无效（已保留并标记）{s.invalid_ids:,} 条。",
-        f"Ingested {s.files - s.files_skipped_already_ingested} file(s) ({s.files_skipped_already_ingested} already "
-        f"ingested): {s.rows_read:,} rows read, {s.rows_kept:,} kept, {s.duplicates_merged:,} duplicates merged, "
+        f"Ingested {done} file(s) ({s.files_skipped_already_ingested} already ingested, {len(s.files_failed)} "
+        f"unusable): {s.rows_read:,} rows read, {s.rows_kept:,} kept, {s.duplicates_merged:,} duplicates merged, "
         f"{s.invalid_ids:,} invalid ID numbers kept and flagged."))
     for kind, n in s.by_kind.items():
-        console.print(f"  {t(KIND_ZH[kind], kind)}: {n:,}")
+        console.print(f"  {safe(t(KIND_ZH[kind], kind))}: {n:,}")
     for code, n in sorted(s.quarantined_by_reason.items()):
-        console.print(t(f"  隔离 {n:,} 行：{reason_zh(code)}", f"  quarantined {n:,} rows: {code}"))
+        console.print(t(f"  隔离 {n:,} 行：{safe(reason_zh(code))}", f"  quarantined {n:,} rows: {safe(code)}"))
+    for name, why in s.files_failed:
+        console.print(t(f"[yellow]  跳过 {safe(name)}：{safe(why)}（见 quarantine 表，第 0 行）[/]",
+                        f"[yellow]  skipped {safe(name)}: {safe(why)} (see table quarantine, row 0)[/]"))
 
 
 @app.command("analyze")
@@ -87,12 +75,12 @@ def analyze_command(
     ws = get_workspace()
     r = analyze(ws, day, stranded_days=stranded_days, frequent_trips=frequent_trips, group_min_size=group_min_size)
     console.print(t(f"基准日 {r.as_of}：{r.persons:,} 人，{r.trips:,} 次出境，团伙 {r.groups:,} 个（目的地表版本 "
-                    f"{r.destinations_version}）。", f"As of {r.as_of}: {r.persons:,} persons, {r.trips:,} exits, "
-                    f"{r.groups:,} groups (destination table {r.destinations_version})."))
+                    f"{safe(r.destinations_version)}）。", f"As of {r.as_of}: {r.persons:,} persons, {r.trips:,} exits, "
+                    f"{r.groups:,} groups (destination table {safe(r.destinations_version)})."))
     names = {"travel.stranded": "滞留境外", "travel.frequent": "频繁前往重点地区", "travel.group": "团伙出行",
              "travel.companion": "同行人员", "travel.kin": "滞留人员亲属"}
     for rule, n in r.findings.items():
-        console.print(f"  {rule} {t(names.get(rule, ''), '')}: {n:,}")
+        console.print(f"  {safe(rule)} {t(names.get(rule, ''), '')}: {n:,}")
     a = r.anomalies
     console.print(t(f"数据问题：有入境无出境 {a['entries_without_exit']:,}，连续出境缺入境 {a['exits_without_entry']:,}，"
                     f"基准日之后的记录 {a['records_after_as_of']:,}，无效身份证号记录 {a['invalid_id_records']:,}。",
@@ -110,17 +98,18 @@ def stranded_command(
     from rich.table import Table
 
     ws = get_workspace()
-    mask = _masker(_role(role))
+    user_role = claimed_role(role)
+    mask = _masker(user_role)
     rows = ws.duck().sql(f"""SELECT person_key, name, days_since_last, last_trip_dest, last_trip_town, last_ts
                             FROM travel_person_metrics WHERE stranded ORDER BY days_since_last DESC LIMIT {int(limit)}""").fetchall()
-    ws.audit("people.stranded.list", user=STATE.settings.user, role=_role(role), rows=len(rows))
+    ws.audit("people.stranded.list", user=STATE.settings.user, role=user_role, rows=len(rows))
     table = Table(title=t("滞留境外人员", "Persons stranded abroad"))
     table.add_column(t("人员", "person"), no_wrap=True, min_width=21)
     for col in (t("姓名", "name"), t("滞留天数", "days"), t("目的地", "destination"), t("出境时间", "exit")):
         table.add_column(col, overflow="fold")
     for key, name, days, dest, town, ts in rows:
-        table.add_row(mask("person_key", key), mask("name", name), f"{days:.0f}", dest + (f"（{town}）" if town else ""),
-                      str(ts)[:16])
+        table.add_row(mask("person_key", key), mask("name", name), f"{days:.0f}",
+                      safe(dest) + (f"（{safe(town)}）" if town else ""), safe(str(ts)[:16]))
     console.print(table)
 
 
@@ -131,11 +120,13 @@ def destinations_command() -> None:
 
     ws = get_workspace()
     d = load_destinations(ws.config_dir)
-    console.print(t(f"目的地表 {d.path}（版本 {d.version}）。在 {ws.config_dir / OVERRIDE_NAME} 放置副本即可覆盖。",
-                    f"Destination table {d.path} (version {d.version}). Put a copy at {ws.config_dir / OVERRIDE_NAME} to override."))
+    override = ws.config_dir / OVERRIDE_NAME
+    console.print(t(f"目的地表 {safe(d.path)}（版本 {safe(d.version)}）。在 {safe(override)} 放置副本即可覆盖。",
+                    f"Destination table {safe(d.path)} (version {safe(d.version)}). Put a copy at {safe(override)} to override."))
     for c in d.listed_countries():
         towns = "、".join(tw.name_zh for tw in c.towns)
-        console.print(f"  {c.code} {c.name_zh}  {t('来源', 'source')}: {c.source}  {c.date}" + (f"  [{towns}]" if towns else ""))
+        console.print(f"  {safe(c.code)} {safe(c.name_zh)}  {t('来源', 'source')}: {safe(c.source)}  {safe(c.date)}"
+                      + (f"  {safe('[' + towns + ']')}" if towns else ""))
 
 
 @register_app.command("list")
@@ -152,23 +143,25 @@ def register_list(
     from chainbreaker.people import register
 
     ws = get_workspace()
-    mask = _masker(_role(role))
+    user_role = claimed_role(role)
+    mask = _masker(user_role)
     table = Table()
     if pending:
         rows = register.list_proposals(ws)
         for col in ("#", t("人员", "person"), t("姓名", "name"), t("建议角色", "role"), t("依据", "rule"), t("分值", "score")):
             table.add_column(col, overflow="fold")
         for r in rows[:limit]:
-            table.add_row(str(r["id"]), mask("person_key", r["person_key"]), mask("name", r["name"]), r["role"],
-                          f"{r['chain']}:{r['rule_id']}", f"{(r['score'] or 0):.2f}")
+            table.add_row(safe(r["id"]), mask("person_key", r["person_key"]), mask("name", r["name"]), safe(r["role"]),
+                          safe(f"{r['chain']}:{r['rule_id']}"), f"{(r['score'] or 0):.2f}")
     else:
         rows = register.list_persons(ws, status=status, role=role_filter)
         for col in (t("人员", "person"), t("姓名", "name"), t("角色", "roles"), t("状态", "status"), t("更新", "updated")):
             table.add_column(col, overflow="fold")
         for r in rows[:limit]:
-            table.add_row(mask("person_key", r["person_key"]), mask("name", r["name"]), "、".join(r["roles"]),
-                          r["status"] + (f"/{r['disposal']}" if r["disposal"] else ""), str(r["updated_at"])[:16])
-    ws.audit("people.register.list", user=STATE.settings.user, role=_role(role), rows=min(len(rows), limit),
+            table.add_row(mask("person_key", r["person_key"]), mask("name", r["name"]), safe("、".join(r["roles"])),
+                          safe(r["status"] + (f"/{r['disposal']}" if r["disposal"] else "")),
+                          safe(str(r["updated_at"])[:16]))
+    ws.audit("people.register.list", user=STATE.settings.user, role=user_role, rows=min(len(rows), limit),
              pending=pending)
     console.print(table)
     console.print(t(f"共 {len(rows):,} 条。", f"{len(rows):,} row(s)."))
@@ -180,31 +173,34 @@ def register_show(
     role: str = typer.Option(None, "--role", help="按用户角色脱敏。"),
 ) -> None:
     """人员详情：角色、状态、变更历史、建议与发现（查看记入审计日志）。Show one person."""
-    from rich.markup import escape
-
     from chainbreaker.people import register
 
     ws = get_workspace()
-    user_role = _role(role)
+    user_role = claimed_role(role)
     mask = _masker(user_role)
     d = register.show_person(ws, person, STATE.settings.user, user_role)
     console.print(f"[bold]{mask('person_key', d['person_key'])}[/]  {mask('name', d.get('name'))}  "
                   f"{mask('id_number', d.get('id_number'))}")
     if d["on_register"]:
-        console.print(t(f"状态：{d['status']}", f"Status: {d['status']}") + (f"/{d['disposal']}" if d["disposal"] else ""))
+        status = d["status"] + (f"/{d['disposal']}" if d["disposal"] else "")
+        console.print(t(f"状态：{safe(status)}", f"Status: {safe(status)}"))
         for r in d["roles"]:
-            console.print(t(f"  角色 {r['role']}（{r['by']} 于 {str(r['at'])[:16]} 确认：{r['why']}）",
-                            f"  role {r['role']} (confirmed by {r['by']} at {str(r['at'])[:16]}: {r['why']})"))
+            at, why = safe(str(r["at"])[:16]), mask(None, r["why"])
+            console.print(t(f"  角色 {safe(r['role'])}（{safe(r['by'])} 于 {at} 确认：{why}）",
+                            f"  role {safe(r['role'])} (confirmed by {safe(r['by'])} at {at}: {why})"))
         console.print(t("变更记录：", "History:"))
         for h in d["history"]:
-            console.print(f"  {str(h['at'])[:19]} {h['who']} {h['kind']}: {h['from'] or ''} → {h['to'] or ''}  ({h['why']})")
+            console.print(f"  {safe(str(h['at'])[:19])} {safe(h['who'])} {safe(h['kind'])}: {safe(h['from'] or '')} → "
+                          f"{safe(h['to'] or '')}  ({mask(None, h['why'])})")
     else:
         console.print(t("尚未录入重点人员库。", "Not on the register yet."))
     for p in d["proposals"]:
-        console.print(t(f"  建议 #{p['id']} {p['role']}（{p['rule_id']}，{p['state']}）：{p['reason']}",
-                        f"  proposal #{p['id']} {p['role']} ({p['rule_id']}, {p['state']}): {p['reason']}"))
+        head = f"#{p['id']} {safe(p['role'])}"
+        console.print(t(f"  建议 {head}（{safe(p['rule_id'])}，{safe(p['state'])}）：{mask(None, p['reason'])}",
+                        f"  proposal {head} ({safe(p['rule_id'])}, {safe(p['state'])}): {mask(None, p['reason'])}"))
     for f in d.get("findings", []):
-        console.print(escape(f"  [{f['rule_id']} {f['score']:.2f}] {t(f['explanation_zh'], f['explanation_en'])}"))
+        text = t(f["explanation_zh"], f["explanation_en"])
+        console.print(f"  {safe('[' + str(f['rule_id']))} {f['score']:.2f}] {mask(None, text)}")
 
 
 @register_app.command("add")
@@ -218,8 +214,8 @@ def register_add(
 
     ws = get_workspace()
     r = register.add_person(ws, person, person_role, STATE.settings.user, why)
-    console.print(t(f"已确认角色 {r['role']}（状态 {r['status']}，确认建议 {r['proposals_confirmed']} 条）。",
-                    f"Role {r['role']} confirmed (status {r['status']}, {r['proposals_confirmed']} proposal(s) confirmed)."))
+    console.print(t(f"已确认角色 {safe(r['role'])}（状态 {safe(r['status'])}，确认建议 {r['proposals_confirmed']:,} 条）。",
+                    f"Role {safe(r['role'])} confirmed (status {safe(r['status'])}, {r['proposals_confirmed']:,} proposal(s) confirmed)."))
 
 
 @register_app.command("set-status")
@@ -234,7 +230,8 @@ def register_set_status(
 
     ws = get_workspace()
     r = register.set_status(ws, person, status, STATE.settings.user, why, disposal)
-    console.print(t(f"状态已改为 {r['status']}", f"Status is now {r['status']}") + (f"/{r['disposal']}" if r["disposal"] else ""))
+    status = r["status"] + (f"/{r['disposal']}" if r["disposal"] else "")
+    console.print(t(f"状态已改为 {safe(status)}", f"Status is now {safe(status)}"))
 
 
 @register_app.command("propose")
@@ -247,7 +244,7 @@ def register_propose() -> None:
     console.print(t(f"新增建议 {s.new:,} 条，更新 {s.updated:,} 条，身份证号无效跳过 {s.skipped_invalid_id:,} 条。",
                     f"{s.new:,} new proposal(s), {s.updated:,} updated, {s.skipped_invalid_id:,} skipped (invalid ID)."))
     for role, n in (s.by_role or {}).items():
-        console.print(f"  {role}: {n:,}")
+        console.print(f"  {safe(role)}: {n:,}")
     console.print(t("用 register list --pending 查看，register add 确认。", "See 'register list --pending'; confirm with 'register add'."))
 
 

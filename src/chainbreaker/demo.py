@@ -13,7 +13,7 @@ from typing import Any
 
 import typer
 
-from chainbreaker.cli.context import STATE, console, get_workspace, t
+from chainbreaker.cli.context import STATE, console, get_workspace, safe, t
 
 DEFAULT_TRANSACTIONS = 20_000
 TOP_N = 15
@@ -30,16 +30,16 @@ def demo_command(
     result = run_demo_pipeline(ws, out, transactions=transactions, seed=seed, lang=STATE.lang, progress=True)
     m = result["metrics"]
     console.print(t(
-        f"召回率 {m['recall_flagged']:.2f}，精确率 {m['precision']:.2f}（得分 ≥ {m['threshold']}），"
+        f"召回率 {m['recall_flagged']:.2f}，精确率 {m['precision']:.2f}（得分 ≥ {m['threshold']:g}），"
         f"用时 {result['seconds']:.0f} 秒。",
-        f"Recall {m['recall_flagged']:.2f}, precision {m['precision']:.2f} (score ≥ {m['threshold']}), "
+        f"Recall {m['recall_flagged']:.2f}, precision {m['precision']:.2f} (score ≥ {m['threshold']:g}), "
         f"{result['seconds']:.0f} s."))
-    console.print(t(f"报告已写出：{result['report']}", f"Report written: {result['report']}"))
+    console.print(t(f"报告已写出：{safe(result['report'])}", f"Report written: {safe(result['report'])}"))
 
 
 def _step(progress: bool, zh: str, en: str) -> None:
     if progress:
-        console.print(f"[bold cyan]▶[/] {t(zh, en)}")
+        console.print(f"[bold cyan]▶[/] {safe(t(zh, en))}")
 
 
 def run_demo_pipeline(ws: Any, out: Path, transactions: int = DEFAULT_TRANSACTIONS, seed: int = 7,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from chainbreaker.cli.context import console, get_workspace, t
+from chainbreaker.cli.context import claimed_role, console, get_workspace, safe, shown, t
 from chainbreaker.errors import InputError
 from chainbreaker.funds.cli_app import app
 
@@ -27,26 +27,26 @@ def screen_command(
     ws = get_workspace()
     with console.status(t("正在筛查账户……", "Screening accounts...")):
         result = screen(ws, engine=engine, rules_path=rules)
-    table = Table(title=t(f"风险最高的 {top} 个账户（规则版本 {result.rules_version}）",
-                          f"Top {top} accounts (rules {result.rules_version})"))
+    version = safe(result.rules_version)
+    table = Table(title=t(f"风险最高的 {top:,} 个账户（规则版本 {version}）", f"Top {top:,} accounts (rules {version})"))
     for col, justify in ((t("排名", "rank"), "right"), (t("账户", "account"), "left"), (t("得分", "score"), "right"),
                          (t("资金性质", "class"), "left"), (t("命中规则", "rules"), "left")):
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+        table.add_column(safe(col), justify=justify)  # type: ignore[arg-type]
     for row in result.top[:top]:
         cls = row["flow_class"] or ""
-        table.add_row(str(row["rank"]), row["account"], f"{row['score']:.3f}", t(FLOW_CLASS_ZH.get(cls, cls), cls),
-                      row["summary_zh"] if t("zh", "en") == "zh" else row["summary_en"])
+        table.add_row(f"{row['rank']:,}", shown(row["account"], "card"), f"{row['score']:.3f}",
+                      safe(t(FLOW_CLASS_ZH.get(cls, cls), cls)), shown(t(row["summary_zh"], row["summary_en"])))
     console.print(table)
     cov = Table(title=t("覆盖情况", "Coverage"))
     for col in (t("项目", "item"), t("现有", "present"), t("已筛查", "screened"), t("比例", "share")):
-        cov.add_column(col)
+        cov.add_column(safe(col))
     if result.coverage is not None:
         for row in result.coverage.to_pylist():
-            cov.add_row(t(row["item_zh"], row["item"]), f"{row['present']:,}", f"{row['screened']:,}", f"{row['share']:.1%}")
+            cov.add_row(safe(t(row["item_zh"], row["item"])), f"{row['present']:,}", f"{row['screened']:,}", f"{row['share']:.1%}")
     console.print(cov)
     console.print(t(
-        f"引擎 {result.engine}，用时 {result.seconds:.1f} 秒；可疑账户（得分 ≥ 0.5）{result.flagged:,} 个，线索 {result.findings:,} 条。",
-        f"Engine {result.engine}, {result.seconds:.1f} s; {result.flagged:,} flagged accounts (score ≥ 0.5), "
+        f"引擎 {safe(result.engine)}，用时 {result.seconds:.1f} 秒；可疑账户（得分 ≥ 0.5）{result.flagged:,} 个，线索 {result.findings:,} 条。",
+        f"Engine {safe(result.engine)}, {result.seconds:.1f} s; {result.flagged:,} flagged accounts (score ≥ 0.5), "
         f"{result.findings:,} findings."))
 
 
@@ -69,15 +69,15 @@ def trace_command(
         raise InputError(f"输出文件须以 .graphml 或 .json 结尾：{out}", f"--out must end in .graphml or .json: {out}")
     ws = get_workspace()
     result = trace(ws, account, direction=direction, hops=hops, min_amount=min_amount, window_hours=window_hours)
-    title = t(f"{account} 的资金{'去向' if direction == 'down' else '来源'}（{hops} 层，窗口 {window_hours:g} 小时）",
-              f"Money {'from' if direction == 'down' else 'into'} {account} ({hops} hops, window {window_hours:g} h)")
-    table = Table(title=title)
+    start = shown(account, "card")
+    table = Table(title=t(f"{start} 的资金{'去向' if direction == 'down' else '来源'}（{hops:d} 层，窗口 {window_hours:g} 小时）",
+                          f"Money {'from' if direction == 'down' else 'into'} {start} ({hops:d} hops, window {window_hours:g} h)"))
     for col, justify in ((t("层", "hop"), "right"), (t("账户", "account"), "left"),
                          (t("归属金额", "attributed"), "right"), (t("交易笔数", "transfers"), "right"),
                          (t("交易总额", "amount"), "right"), (t("回路", "loop"), "left")):
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+        table.add_column(safe(col), justify=justify)  # type: ignore[arg-type]
     for row in result.nodes.slice(0, top).to_pylist():
-        table.add_row(str(row["hop"]), row["account"], f"{row['attributed']:,}", f"{row['n_edges']:,}",
+        table.add_row(f"{row['hop']:d}", shown(row["account"], "card"), f"{row['attributed']:,}", f"{row['n_edges']:,}",
                       f"{row['amount_total']:,}", t("是", "yes") if row["loop"] else "")
     console.print(table)
     console.print(t(f"共 {result.nodes.num_rows - 1:,} 个账户、{result.edges.num_rows:,} 笔交易，用时 {result.seconds:.2f} 秒。"
@@ -90,8 +90,8 @@ def trace_command(
             result.to_graphml(out)
         else:
             out.write_text(result.to_json(), "utf-8")
-        ws.audit("funds.trace.export", account=account, direction=direction, out=str(out))
-        console.print(t(f"已写出 {out}", f"Wrote {out}"))
+        ws.audit("funds.trace.export", role=claimed_role(), account=account, direction=direction, out=str(out))
+        console.print(t(f"已写出 {safe(out)}", f"Wrote {safe(out)}"))
 
 
 @app.command("suggest")
@@ -105,17 +105,19 @@ def suggest_command(
     from chainbreaker.funds.suggest import suggest
 
     ws = get_workspace()
-    table = suggest(ws, limit=limit)
+    from chainbreaker.model.masking import mask_table
+
+    table = mask_table(suggest(ws, limit=limit), claimed_role())
     if as_json:
         console.print_json(json.dumps(table.to_pylist(), ensure_ascii=False, default=str))
         return
     out = Table(title=t("建议调单", "Suggested requests"))
     for col in (t("排名", "rank"), t("账户", "account"), t("关联可疑账户", "flagged linked"), t("金额", "amount"),
                 t("理由", "reason")):
-        out.add_column(col)
+        out.add_column(safe(col))
     for row in table.to_pylist():
-        out.add_row(str(row["rank"]), row["account"], str(row["n_flagged_linked"]), f"{row['amount_total']:,}",
-                    t(row["reason_zh"], row["reason_en"]))
+        out.add_row(f"{row['rank']:,}", shown(row["account"], "card"), f"{row['n_flagged_linked']:,}",
+                    f"{row['amount_total']:,}", shown(t(row["reason_zh"], row["reason_en"])))
     console.print(out)
     if table.num_rows == 0:
         console.print(t("没有需要补充调单的账户（可疑账户的对手方均已调单）。",

@@ -38,12 +38,12 @@ def ingest_travel_command(
 
     ws = get_workspace()
     s = ingest_travel(ws, list(paths), profile, progress=lambda msg: console.print(f"  {safe(msg)}"))
-    done = s.files - s.files_skipped_already_ingested - len(s.files_failed)
+    done, skipped = s.files - s.files_skipped_already_ingested - len(s.files_failed), s.files_skipped_already_ingested
     console.print(t(
-        f"已导入 {done} 个文件（跳过已导入 {s.files_skipped_already_ingested} 个，无法使用 {len(s.files_failed)} 个）："
+        f"已导入 {done:,} 个文件（跳过已导入 {skipped:,} 个，无法使用 {len(s.files_failed):,} 个）："
         f"读取 {s.rows_read:,} 行，保留 {s.rows_kept:,} 行，合并重复记录 {s.duplicates_merged:,} 条，"
         f"身份证号无效（已保留并标记）{s.invalid_ids:,} 条。",
-        f"Ingested {done} file(s) ({s.files_skipped_already_ingested} already ingested, {len(s.files_failed)} "
+        f"Ingested {done:,} file(s) ({skipped:,} already ingested, {len(s.files_failed):,} "
         f"unusable): {s.rows_read:,} rows read, {s.rows_kept:,} kept, {s.duplicates_merged:,} duplicates merged, "
         f"{s.invalid_ids:,} invalid ID numbers kept and flagged."))
     for kind, n in s.by_kind.items():
@@ -74,13 +74,13 @@ def analyze_command(
             raise InputError(f"--as-of 日期格式应为 YYYY-MM-DD：{as_of}", f"--as-of must be YYYY-MM-DD: {as_of}") from exc
     ws = get_workspace()
     r = analyze(ws, day, stranded_days=stranded_days, frequent_trips=frequent_trips, group_min_size=group_min_size)
-    console.print(t(f"基准日 {r.as_of}：{r.persons:,} 人，{r.trips:,} 次出境，团伙 {r.groups:,} 个（目的地表版本 "
-                    f"{safe(r.destinations_version)}）。", f"As of {r.as_of}: {r.persons:,} persons, {r.trips:,} exits, "
+    console.print(t(f"基准日 {safe(r.as_of)}：{r.persons:,} 人，{r.trips:,} 次出境，团伙 {r.groups:,} 个（目的地表版本 "
+                    f"{safe(r.destinations_version)}）。", f"As of {safe(r.as_of)}: {r.persons:,} persons, {r.trips:,} exits, "
                     f"{r.groups:,} groups (destination table {safe(r.destinations_version)})."))
     names = {"travel.stranded": "滞留境外", "travel.frequent": "频繁前往重点地区", "travel.group": "团伙出行",
              "travel.companion": "同行人员", "travel.kin": "滞留人员亲属"}
     for rule, n in r.findings.items():
-        console.print(f"  {safe(rule)} {t(names.get(rule, ''), '')}: {n:,}")
+        console.print(f"  {safe(rule)} {safe(t(names.get(rule, ''), ''))}: {n:,}")
     a = r.anomalies
     console.print(t(f"数据问题：有入境无出境 {a['entries_without_exit']:,}，连续出境缺入境 {a['exits_without_entry']:,}，"
                     f"基准日之后的记录 {a['records_after_as_of']:,}，无效身份证号记录 {a['invalid_id_records']:,}。",
@@ -106,7 +106,7 @@ def stranded_command(
     table = Table(title=t("滞留境外人员", "Persons stranded abroad"))
     table.add_column(t("人员", "person"), no_wrap=True, min_width=21)
     for col in (t("姓名", "name"), t("滞留天数", "days"), t("目的地", "destination"), t("出境时间", "exit")):
-        table.add_column(col, overflow="fold")
+        table.add_column(safe(col), overflow="fold")
     for key, name, days, dest, town, ts in rows:
         table.add_row(mask("person_key", key), mask("name", name), f"{days:.0f}",
                       safe(dest) + (f"（{safe(town)}）" if town else ""), safe(str(ts)[:16]))
@@ -149,14 +149,14 @@ def register_list(
     if pending:
         rows = register.list_proposals(ws)
         for col in ("#", t("人员", "person"), t("姓名", "name"), t("建议角色", "role"), t("依据", "rule"), t("分值", "score")):
-            table.add_column(col, overflow="fold")
+            table.add_column(safe(col), overflow="fold")
         for r in rows[:limit]:
             table.add_row(safe(r["id"]), mask("person_key", r["person_key"]), mask("name", r["name"]), safe(r["role"]),
                           safe(f"{r['chain']}:{r['rule_id']}"), f"{(r['score'] or 0):.2f}")
     else:
         rows = register.list_persons(ws, status=status, role=role_filter)
         for col in (t("人员", "person"), t("姓名", "name"), t("角色", "roles"), t("状态", "status"), t("更新", "updated")):
-            table.add_column(col, overflow="fold")
+            table.add_column(safe(col), overflow="fold")
         for r in rows[:limit]:
             table.add_row(mask("person_key", r["person_key"]), mask("name", r["name"]), safe("、".join(r["roles"])),
                           safe(r["status"] + (f"/{r['disposal']}" if r["disposal"] else "")),
@@ -195,7 +195,7 @@ def register_show(
     else:
         console.print(t("尚未录入重点人员库。", "Not on the register yet."))
     for p in d["proposals"]:
-        head = f"#{p['id']} {safe(p['role'])}"
+        head = f"#{p['id']:d} {safe(p['role'])}"
         console.print(t(f"  建议 {head}（{safe(p['rule_id'])}，{safe(p['state'])}）：{mask(None, p['reason'])}",
                         f"  proposal {head} ({safe(p['rule_id'])}, {safe(p['state'])}): {mask(None, p['reason'])}"))
     for f in d.get("findings", []):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from chainbreaker.cli.context import STATE, console, get_workspace, t
+from chainbreaker.cli.context import STATE, claimed_role, console, get_workspace, safe, shown, t
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -25,25 +25,26 @@ def ingest_platform_command(
     ws = get_workspace()
     s = ingest_platform(ws, path, platform, profile)
     if "all_files_already_ingested" in s.notes:
-        console.print(t(f"文件均已导入过（{s.files} 个），未做改动。", f"All {s.files} files were already ingested; nothing changed."))
+        console.print(t(f"文件均已导入过（{s.files:,} 个），未做改动。", f"All {s.files:,} files were already ingested; nothing changed."))
         return
-    console.print(t(f"平台“{platform}”：读取 {s.rows_read:,} 行，来自 {s.files} 个文件（跳过已导入 {s.files_skipped_already_ingested} 个）。",
-                    f"Platform '{platform}': read {s.rows_read:,} rows from {s.files} files "
-                    f"({s.files_skipped_already_ingested} already ingested)."))
+    console.print(t(f"平台“{safe(platform)}”：读取 {s.rows_read:,} 行，来自 {s.files:,} 个文件（跳过已导入 {s.files_skipped_already_ingested:,} 个）。",
+                    f"Platform '{safe(platform)}': read {s.rows_read:,} rows from {s.files:,} files "
+                    f"({s.files_skipped_already_ingested:,} already ingested)."))
     kinds_zh = {"members": "会员", "bets": "注单", "deposits": "充值", "withdrawals": "提现", "rebates": "佣金/返水"}
     for src, kind in s.tables.items():
-        console.print(f"  {src} → {t(kinds_zh[kind], kind)}")
+        console.print(f"  {safe(src)} → {safe(t(kinds_zh[kind], kind))}")
     for kind, n in s.rows_kept.items():
-        console.print(t(f"  保留 {kinds_zh[kind]} {n:,} 行", f"  kept {n:,} {kind} rows"))
+        console.print(t(f"  保留 {safe(kinds_zh[kind])} {n:,} 行", f"  kept {n:,} {safe(kind)} rows"))
     if s.quarantined_by_reason:
         from chainbreaker.ingest.values import reason_zh
         console.print(t("隔离的行（见 quarantine 表）：", "Quarantined rows (see table quarantine):"))
         for code, n in s.quarantined_by_reason.items():
-            console.print(f"  {reason_zh(code) if STATE.lang == 'zh' else code}: {n:,}")
+            console.print(f"  {safe(reason_zh(code) if STATE.lang == 'zh' else code)}: {n:,}")
     for note in s.notes:
         if note.startswith("unrecognised:"):
-            console.print(t(f"[yellow]未识别的表：{note.split(':', 1)[1]}（其行已隔离；可用 --profile 指定 kind）[/]",
-                            f"[yellow]Unrecognised table: {note.split(':', 1)[1]} (rows quarantined; use --profile)[/]"))
+            table_name = safe(note.split(":", 1)[1])
+            console.print(t(f"[yellow]未识别的表：{table_name}（其行已隔离；可用 --profile 指定 kind）[/]",
+                            f"[yellow]Unrecognised table: {table_name} (rows quarantined; use --profile)[/]"))
 
 
 @app.command("analyze")
@@ -57,16 +58,17 @@ def analyze_command(
     from chainbreaker.promotion.analyze import analyze
 
     r = analyze(get_workspace(), platform, basis=basis, thresholds=thresholds, persons=persons)
-    console.print(t(f"平台：{'、'.join(r.platforms)}；会员 {r.members:,} 个，代理 {r.agents:,} 个，最深 {r.levels} 层。",
-                    f"Platforms: {', '.join(r.platforms)}; {r.members:,} members, {r.agents:,} agents, {r.levels} levels."))
-    console.print(t(f"赌资口径：{r.basis}；规则版本 {r.rules_version}；去重合并账号 {r.persons.get('accounts_merged_away', 0):,} 个。",
-                    f"Basis: {r.basis}; rules {r.rules_version}; {r.persons.get('accounts_merged_away', 0):,} accounts merged."))
-    console.print(t(f"结构问题：自我推荐 {r.issues['self_references']}，孤儿 {r.issues['orphans']}，循环 {r.issues['cycles']}，顶级账号 {r.issues['roots']}。",
-                    f"Tree issues: self-references {r.issues['self_references']}, orphans {r.issues['orphans']}, "
-                    f"cycles {r.issues['cycles']}, roots {r.issues['roots']}."))
+    console.print(t(f"平台：{safe('、'.join(r.platforms))}；会员 {r.members:,} 个，代理 {r.agents:,} 个，最深 {r.levels:,} 层。",
+                    f"Platforms: {safe(', '.join(r.platforms))}; {r.members:,} members, {r.agents:,} agents, {r.levels:,} levels."))
+    console.print(t(f"赌资口径：{safe(r.basis)}；规则版本 {safe(r.rules_version)}；去重合并账号 {r.persons.get('accounts_merged_away', 0):,} 个。",
+                    f"Basis: {safe(r.basis)}; rules {safe(r.rules_version)}; {r.persons.get('accounts_merged_away', 0):,} accounts merged."))
+    i = r.issues
+    console.print(t(f"结构问题：自我推荐 {i['self_references']:,}，孤儿 {i['orphans']:,}，循环 {i['cycles']:,}，顶级账号 {i['roots']:,}。",
+                    f"Tree issues: self-references {i['self_references']:,}, orphans {i['orphans']:,}, "
+                    f"cycles {i['cycles']:,}, roots {i['roots']:,}."))
     for rule, n in r.findings_by_rule.items():
-        console.print(f"  {rule}: {n:,}")
-    console.print(t(f"运行编号 {r.run_id}", f"Run {r.run_id}"))
+        console.print(f"  {safe(rule)}: {n:,}")
+    console.print(t(f"运行编号 {safe(r.run_id)}", f"Run {safe(r.run_id)}"))
 
 
 @app.command("workbook")
@@ -80,9 +82,9 @@ def workbook_command(
     from chainbreaker.promotion.workbook import write_workbook
 
     counts = write_workbook(get_workspace(), member_id, out, platform, basis,
-                            user=STATE.settings.user, role=STATE.settings.role)
-    console.print(t(f"已写入 {out}：伞下会员 {counts.get('伞下会员', 0):,} 行。",
-                    f"Wrote {out}: {counts.get('伞下会员', 0):,} downline rows."))
+                            user=STATE.settings.user, role=claimed_role())
+    console.print(t(f"已写入 {safe(out)}：伞下会员 {counts.get('伞下会员', 0):,} 行。",
+                    f"Wrote {safe(out)}: {counts.get('伞下会员', 0):,} downline rows."))
 
 
 @app.command("top")
@@ -108,9 +110,11 @@ def top_command(
     table = Table()
     for col in (t("平台", "platform"), t("会员ID", "member"), t("层级", "level"), t("伞下账号", "accounts"),
                 t("伞下人数", "persons"), t("伞下投注", "stake"), t("佣金", "commission")):
-        table.add_column(col)
-    for r in rows:
-        table.add_row(*[f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v) for v in r])
+        table.add_column(safe(col))
+    role = claimed_role()
+    for r in rows:  # member ids are often phone numbers: shown as the role may see them
+        table.add_row(*[f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else shown(v, role=role)  # rich-safe
+                        for v in r])
     console.print(table)
 
 
@@ -123,12 +127,13 @@ def thresholds_command() -> None:
     from chainbreaker.promotion.workbook import KIND_ZH
 
     rules = load_rules(get_workspace().config_dir)
-    table = Table(title=t(f"规则版本 {rules['version']}", f"Rules version {rules['version']}"))
+    table = Table(title=t(f"规则版本 {safe(rules['version'])}", f"Rules version {safe(rules['version'])}"))
     for col in (t("编号", "id"), t("名称", "name"), t("性质", "kind"), t("阈值", "value"), t("出处", "source"),
                 t("生效日期", "effective")):
-        table.add_column(col)
+        table.add_column(safe(col))
     for rid, r in rules["rules"].items():
-        table.add_row(rid, r.get("name_zh") if STATE.lang == "zh" else r.get("name_en"),
-                      KIND_ZH.get(r.get("kind", ""), r.get("kind", "")) if STATE.lang == "zh" else r.get("kind", ""),
-                      "" if r.get("value") is None else str(r.get("value")), r.get("source", ""), str(r.get("effective", "")))
+        table.add_row(safe(rid), safe(r.get("name_zh") if STATE.lang == "zh" else r.get("name_en")),
+                      safe(KIND_ZH.get(r.get("kind", ""), r.get("kind", "")) if STATE.lang == "zh" else r.get("kind", "")),
+                      safe("" if r.get("value") is None else r.get("value")), safe(r.get("source", "")),
+                      safe(r.get("effective", "")))
     console.print(table)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from chainbreaker.cli.context import console, t
+from chainbreaker.cli.context import console, safe, t
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -32,21 +32,21 @@ def bank_command(
     start = time.perf_counter()
     if parquet:
         counts = write_transactions_parquet(out, transactions, seed)
-        console.print(t(f"已写出 {counts['transactions']:,} 笔交易、{counts['truth']:,} 个账户真值到 {out}"
+        console.print(t(f"已写出 {counts['transactions']:,} 笔交易、{counts['truth']:,} 个账户真值到 {safe(out)}"
                         f"（{time.perf_counter() - start:.1f} 秒）",
                         f"Wrote {counts['transactions']:,} transactions and truth for {counts['truth']:,} accounts "
-                        f"to {out} ({time.perf_counter() - start:.1f} s)"))
+                        f"to {safe(out)} ({time.perf_counter() - start:.1f} s)"))
         return
     with console.status(t("正在生成调单文件……", "Writing statement files...")):
         p = generate_province(out, transactions, seed)
     ops = len(p.gambling_accounts)
     console.print(t(
-        f"已生成 {p.n_transactions:,} 笔交易：{p.requests} 个调单文件夹、{len(p.files)} 个文件、"
-        f"{len(p.dirty_rows)} 行脏数据（应被隔离）、{ops} 个赌博团伙账户（真值）。用时 {time.perf_counter() - start:.1f} 秒。\n"
-        f"调单：{p.statements_dir}\n真值：{p.truth_dir}",
-        f"Generated {p.n_transactions:,} transactions: {p.requests} request folders, {len(p.files)} files, "
-        f"{len(p.dirty_rows)} dirty rows (to be quarantined), {ops} gambling-operation accounts (truth) "
-        f"in {time.perf_counter() - start:.1f} s.\nStatements: {p.statements_dir}\nTruth: {p.truth_dir}",
+        f"已生成 {p.n_transactions:,} 笔交易：{p.requests:,} 个调单文件夹、{len(p.files):,} 个文件、"
+        f"{len(p.dirty_rows):,} 行脏数据（应被隔离）、{ops:,} 个赌博团伙账户（真值）。用时 {time.perf_counter() - start:.1f} 秒。\n"
+        f"调单：{safe(p.statements_dir)}\n真值：{safe(p.truth_dir)}",
+        f"Generated {p.n_transactions:,} transactions: {p.requests:,} request folders, {len(p.files):,} files, "
+        f"{len(p.dirty_rows):,} dirty rows (to be quarantined), {ops:,} gambling-operation accounts (truth) "
+        f"in {time.perf_counter() - start:.1f} s.\nStatements: {safe(p.statements_dir)}\nTruth: {safe(p.truth_dir)}",
     ))
 
 
@@ -67,10 +67,10 @@ def platform_command(
         raise InputError(f"平台结构 {kind} 无效，可选：{'、'.join(DIALECTS)}", f"Unknown kind {kind}; use {list(DIALECTS)}")
     p = generate_platform(kind, members, bets, seed=seed)
     written = export_platform(p, out, formats=tuple(f.strip() for f in formats.split(",") if f.strip()))
-    console.print(t(f"已生成平台 {p.name}：会员 {p.n_members:,} 个、注单 {len(p.bets['member']):,} 笔。",
-                    f"Generated platform {p.name}: {p.n_members:,} members, {len(p.bets['member']):,} bets."))
+    console.print(t(f"已生成平台 {safe(p.name)}：会员 {p.n_members:,} 个、注单 {len(p.bets['member']):,} 笔。",
+                    f"Generated platform {safe(p.name)}: {p.n_members:,} members, {len(p.bets['member']):,} bets."))
     for fmt, path in written.items():
-        console.print(f"  {fmt}: {path}")
+        console.print(f"  {safe(fmt)}: {safe(path)}")
 
 
 @app.command("travel")
@@ -85,8 +85,8 @@ def travel_command(
     data = write_travel_files(out, people, seed)
     console.print(t(f"已生成出入境记录 {data.crossings.num_rows:,} 条、民航 {data.flights.num_rows:,} 条、铁路 "
                     f"{data.trains.num_rows:,} 条、旅店 {data.hotels.num_rows:,} 条、亲属关系 {data.kin.num_rows:,} 条；"
-                    f"真值在 {out / 'truth'}（滞留 {sum(data.truth_persons['stranded'].to_pylist()):,} 人，团伙 "
+                    f"真值在 {safe(out / 'truth')}（滞留 {sum(data.truth_persons['stranded'].to_pylist()):,} 人，团伙 "
                     f"{data.truth_groups.num_rows:,} 个）。",
                     f"Wrote {data.crossings.num_rows:,} crossings, {data.flights.num_rows:,} flights, "
                     f"{data.trains.num_rows:,} train and {data.hotels.num_rows:,} hotel records, {data.kin.num_rows:,} "
-                    f"kin pairs; truth in {out / 'truth'}."))
+                    f"kin pairs; truth in {safe(out / 'truth')}."))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from chainbreaker.cli.context import STATE, console, get_workspace, t
+from chainbreaker.cli.context import STATE, console, get_workspace, safe, t
 from chainbreaker.tech.cli_app import app
 
 domains_app = typer.Typer(no_args_is_help=True, help="域名模型：训练与批量识别裸域名列表。Domain-name model.")
@@ -47,9 +47,9 @@ def classify_command(
                                            "reasons": verdict.reasons, "explanation_zh": verdict.explanation_zh,
                                            "explanation_en": verdict.explanation_en}, ensure_ascii=False))
         else:
-            console.print(f"[bold]{file}[/bold]  {verdict.score:.2f}  "
+            console.print(f"[bold]{safe(file)}[/bold]  {verdict.score:.2f}  "
                           + (t("赌博", "GAMBLING") if verdict.is_gambling else t("非赌博", "not gambling")))
-            console.print("  " + t(verdict.explanation_zh, verdict.explanation_en))
+            console.print("  " + safe(t(verdict.explanation_zh, verdict.explanation_en), newlines=True))
 
 
 @app.command("train-pages")
@@ -69,8 +69,9 @@ def train_pages_command(
     model.save(path)
     ws.audit("tech.train_pages", labels=str(labels), pages=len(pages), path=str(path))
     cv = model.meta.get("cv_accuracy")
-    console.print(t(f"已训练页面模型：{len(pages)} 个页面（赌博 {model.meta['gambling']}），交叉验证准确率 {cv}，保存到 {path}",
-                    f"Trained page model on {len(pages)} pages ({model.meta['gambling']} gambling), CV accuracy {cv}; saved to {path}"))
+    n_gambling, acc, saved = safe(model.meta["gambling"]), safe(cv), safe(path)
+    console.print(t(f"已训练页面模型：{len(pages)} 个页面（赌博 {n_gambling}），交叉验证准确率 {acc}，保存到 {saved}",
+                    f"Trained page model on {len(pages)} pages ({n_gambling} gambling), CV accuracy {acc}; saved to {saved}"))
 
 
 @domains_app.command("train")
@@ -87,8 +88,8 @@ def domains_train_command(
     report = train_and_evaluate(data, c=c, out=out or MODEL_PATH)
     for name in ("fpr_0.01", "fpr_0.001"):
         m = report["test"][name]
-        console.print(t(f"测试集 误报率≤{name[4:]}：精确率 {m['precision']:.3f} 召回率 {m['recall']:.3f}（实际误报率 {m['fpr']:.4f}）",
-                        f"Test at FPR<={name[4:]}: precision {m['precision']:.3f} recall {m['recall']:.3f} (actual FPR {m['fpr']:.4f})"))
+        console.print(t(f"测试集 误报率≤{safe(name[4:])}：精确率 {m['precision']:.3f} 召回率 {m['recall']:.3f}（实际误报率 {m['fpr']:.4f}）",
+                        f"Test at FPR<={safe(name[4:])}: precision {m['precision']:.3f} recall {m['recall']:.3f} (actual FPR {m['fpr']:.4f})"))
     console.print_json(json.dumps(report, ensure_ascii=False))
 
 
@@ -120,7 +121,7 @@ def clusters_command(
     console.print(t(f"发现 {len(clusters)} 个团伙（结果表 tech_clusters）", f"{len(clusters)} clusters (table tech_clusters)"))
     for c in clusters[:20]:
         kinds = ", ".join(sorted({e["kind"] for e in c.shared}))
-        console.print(f"  {c.cluster_id}  {len(c.hosts)}  {', '.join(c.hosts[:6])}  [{kinds}]"
+        console.print(f"  {safe(c.cluster_id)}  {len(c.hosts)}  {safe(', '.join(c.hosts[:6]))}  {safe('[' + kinds + ']')}"
                       + (t("  模板相同", "  same template") if c.templates else ""))
 
 
@@ -135,6 +136,6 @@ def blocklist_command(
     from chainbreaker.tech.blocklist import write_blocklist
 
     result = write_blocklist(get_workspace(), format.lower(), out, allowlist=allowlist, min_score=min_score)
-    skipped = ", ".join(f"{k} {v}" for k, v in result["skipped"].items()) or "-"
-    console.print(t(f"已写入 {result['entries']} 条（其中可注册域名 {result['domains']} 条）到 {out}；跳过：{skipped}",
-                    f"Wrote {result['entries']} entries ({result['domains']} registrable domains) to {out}; skipped: {skipped}"))
+    skipped = safe(", ".join(f"{k} {v}" for k, v in result["skipped"].items()) or "-")
+    console.print(t(f"已写入 {result['entries']:,} 条（其中可注册域名 {result['domains']:,} 条）到 {safe(out)}；跳过：{skipped}",
+                    f"Wrote {result['entries']:,} entries ({result['domains']:,} registrable domains) to {safe(out)}; skipped: {skipped}"))

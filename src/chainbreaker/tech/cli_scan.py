@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from chainbreaker.cli.context import console, get_workspace, t
+from chainbreaker.cli.context import console, get_workspace, safe, t
 from chainbreaker.tech.cli_app import app
 
 RULE_NAMES = {
@@ -50,18 +50,19 @@ def scan_command(
 
         def on_page(url: str) -> None:
             count[0] += 1
-            bar.update(task, description=t(f"已抓取 {count[0]} 个网址：{url}", f"{count[0]} URLs fetched: {url}"))
+            bar.update(task, description=t(f"已抓取 {count[0]:,} 个网址：{safe(url)}", f"{count[0]:,} URLs fetched: {safe(url)}"))
 
         result = scan(ws, list(targets or []), render=render, depth=depth, own_sites=own_sites, from_file=from_file,
                       limits=limits, follow_hosts=list(follow_host or []), max_pages_per_host=max_pages,
                       on_page=on_page)
-    console.print(t(f"扫描完成：{len(result.urls)} 个网址，{result.captures} 次抓取，{len(result.findings)} 条发现，"
-                    f"{result.indicators} 条线索，用时 {result.seconds:.1f} 秒（运行 {result.run_id}）。",
-                    f"Scan done: {len(result.urls)} URLs, {result.captures} captures, {len(result.findings)} findings, "
-                    f"{result.indicators} indicators in {result.seconds:.1f} s (run {result.run_id})."))
+    console.print(t(f"扫描完成：{len(result.urls)} 个网址，{result.captures:,} 次抓取，{len(result.findings)} 条发现，"
+                    f"{result.indicators:,} 条线索，用时 {result.seconds:.1f} 秒（运行 {safe(result.run_id)}）。",
+                    f"Scan done: {len(result.urls)} URLs, {result.captures:,} captures, {len(result.findings)} findings, "
+                    f"{result.indicators:,} indicators in {result.seconds:.1f} s (run {safe(result.run_id)})."))
     for f in result.findings:
         zh, en = RULE_NAMES.get(f.rule_id, (f.rule_id, f.rule_id))
-        console.print(f"[bold]{t(zh, en)}[/] [dim]{f.rule_id}[/] {f.subject_key}\n  {t(f.explanation_zh, f.explanation_en)}")
+        console.print(f"[bold]{safe(t(zh, en))}[/] [dim]{safe(f.rule_id)}[/] {safe(f.subject_key)}\n"
+                      f"  {safe(t(f.explanation_zh, f.explanation_en), newlines=True)}")
     if result.skipped:
         console.print(t(f"因 robots.txt 跳过 {len(result.skipped)} 个网址（本单位网站可加 --own-sites）。",
                         f"{len(result.skipped)} URLs skipped by robots.txt (use --own-sites for your own sites)."))
@@ -69,7 +70,7 @@ def scan_command(
         kinds: dict[str, int] = {}
         for e in result.errors:
             kinds[e["error"]] = kinds.get(e["error"], 0) + 1
-        console.print(t("抓取问题：", "Fetch problems: ") + "，".join(f"{k}×{n}" for k, n in kinds.items()))
+        console.print(t("抓取问题：", "Fetch problems: ") + safe("，".join(f"{k}×{n}" for k, n in kinds.items())))
 
 
 @app.command("captures")
@@ -91,9 +92,9 @@ def captures_command(
     table = Table()
     for col in (t("网址", "url"), t("身份", "persona"), t("状态", "status"), t("最终网址", "final url"),
                 t("错误", "error"), t("证据", "evidence")):
-        table.add_column(col)
+        table.add_column(safe(col))
     for url, persona, status, final, error, sha in rows:
-        table.add_row(url, persona, str(status or ""), final or "", error or "", (sha or "")[:12])
+        table.add_row(safe(url), safe(persona), safe(status or ""), safe(final or ""), safe(error or ""), safe((sha or "")[:12]))
     console.print(table)
 
 
@@ -120,6 +121,6 @@ def findings_command(
         return
     for rule_id, subject, score, zh, en, _facts, _ev in rows:
         name = RULE_NAMES.get(rule_id, (rule_id, rule_id))
-        console.print(f"[bold]{t(*name)}[/] [dim]{rule_id} {score:.2f}[/] {subject}\n  {t(zh, en)}")
+        console.print(f"[bold]{safe(t(*name))}[/] [dim]{safe(rule_id)} {score:.2f}[/] {safe(subject)}\n  {safe(t(zh, en), newlines=True)}")
     if not rows:
         console.print(t("没有符合条件的发现。", "No matching findings."))

@@ -54,7 +54,9 @@ class Progress:
     def start(self, path: Path) -> None:
         """Show ``path`` as the file being read."""
         if self._progress is not None:
-            self._progress.update(self._task, description=path.name[:40])
+            from chainbreaker.cli.context import safe
+
+            self._progress.update(self._task, description=safe(path.name[:40]))
 
     def advance(self, rows: int) -> None:
         if self._progress is not None:

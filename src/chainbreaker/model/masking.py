@@ -31,6 +31,7 @@ from chainbreaker.model.personal import (
     FREE_TEXT,
     FREE_TEXT_PREFILTER,
     KINDS,
+    PASSES,
     column_kind,
     is_reference,
     kind_for_name,
@@ -256,7 +257,8 @@ def _free_text(col: pa.ChunkedArray, hidden: frozenset[str]) -> pa.ChunkedArray:
     sub = arr.filter(candidates)
     for kind, guard, pattern, repl in FREE_TEXT:
         if kind in hidden and pc.any(pc.match_substring_regex(sub, guard)).as_py():
-            sub = pc.replace_substring_regex(sub, pattern, repl)
+            for _ in range(PASSES):
+                sub = pc.replace_substring_regex(sub, pattern, repl)
     return pa.chunked_array([pc.replace_with_mask(arr, candidates, sub)])
 
 

@@ -12,8 +12,8 @@ Masking (``masking.py``) asks this module two questions about every column of a 
 
 Every other text column is free text: identifiers found inside it are masked in place with the
 patterns below (``FREE_TEXT``), which are written so that RE2 (pyarrow, vectorised) and Python's
-``re`` (single values) read them the same way. RE2 has no look-around: word boundaries (``\\b``, ASCII
-in both engines) keep a digit run inside a hash or next to a letter from being taken for an
+``re`` (single values) read them the same way. Neither engine looks around (RE2 cannot): each pattern captures
+the character before and after the value, so a digit run inside a hash is never taken for an
 identifier.
 """
 
@@ -45,27 +45,34 @@ _NAME_HINTS: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 # Free text: (kind, pattern, replacement). The order matters: resident IDs first (an 18-digit ID is
 # also a digit run a card pattern would take), then person keys, cards, phones, passports, addresses.
-# \b is an ASCII word boundary in both RE2 and Python's re with re.ASCII: a digit run inside a hex
-# hash or next to a letter is not an identifier; one next to a Chinese character or punctuation is.
+# RE2 has no look-around: each pattern captures the character before and after the value and puts
+# it back. A digit or a lower-case hex letter next to a digit run means it is part of something else
+# (a SHA-256 in evidence, a longer number) and not an identifier; anything else (Chinese, punctuation,
+# "ID:") is a boundary. Neighbours separated by one character share it, hence two passes.
+_B = "(^|[^0-9a-f])"
+_E = "([^0-9a-f]|$)"
 # (kind, guard, pattern, replacement): the pattern runs only on texts where the cheap guard matches.
 FREE_TEXT: tuple[tuple[str, str, str, str], ...] = (
     ("id_number", r"[0-9]{15}",
-     r"\b([1-9][0-9]{5})(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])([0-9]{3}[0-9Xx])\b",
-     r"\1********\2"),
+     _B + r"([1-9][0-9]{5})(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])([0-9]{3}[0-9Xx])" + _E,
+     r"\1\2********\3\4"),
     ("id_number", r"[0-9]{15}",
-     r"\b([1-9][0-9]{5})[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])([0-9]{3})\b", r"\1******\2"),
+     _B + r"([1-9][0-9]{5})[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])([0-9]{3})" + _E, r"\1\2******\3\4"),
     ("id_number", r"[０-９]{12}", r"([０-９]{6})[０-９]{8}([０-９]{3}[０-９XxＸｘ])", r"\1********\2"),
     ("id_number", r"BADID:", r"(BADID:)[^\s\"',;\]\}]*", r"\1********"),
     ("passport", r"DOC:", r"(DOC:[A-Za-z?]{0,4}:)([^\s\"',;\]\}]{0,2})[^\s\"',;\]\}]*", r"\1\2****"),
-    ("card", r"[0-9]{12}", r"\b([0-9]{4})[0-9]{4,11}([0-9]{4})((?:_[0-9A-Za-z]{1,5})?)\b", r"\1********\2\3"),
-    ("card", r"[0-9]{4}[ -][0-9]{4}", r"\b([0-9]{4})(?:[ -]?[0-9]){4,11}[ -]?([0-9]{4})\b", r"\1********\2"),
+    # 12 to 30 digits: cards (16-19) and account numbers (corporate accounts run past 20)
+    ("card", r"[0-9]{12}", _B + r"([0-9]{4})[0-9]{4,22}([0-9]{4})((?:_[0-9A-Za-z]{1,5})?)" + _E, r"\1\2********\3\4\5"),
+    ("card", r"[0-9]{4}[ -][0-9]{4}", _B + r"([0-9]{4})(?:[ -]?[0-9]){4,11}[ -]?([0-9]{4})" + _E, r"\1\2********\3\4"),
     ("card", r"[０-９]{12}", r"([０-９]{4})[０-９]{4,11}([０-９]{4})", r"\1********\2"),
     ("phone", r"1[3-9][0-9][ -]?[0-9]{4}[ -]?[0-9]{4}",
-     r"\b((?:\+?86[ -]?)?1[3-9][0-9])[ -]?[0-9]{4}[ -]?([0-9]{4})\b", r"\1****\2"),
-    ("phone", r"0[1-9][0-9]{1,2}-[0-9]{7}", r"\b(0[1-9][0-9]{1,2})-[0-9]{3,4}([0-9]{4})\b", r"\1-****\2"),
-    ("passport", r"[EGDSPeg][A-Za-z0-9][0-9]{7}", r"\b([EGDSPeg][A-Za-z0-9])[0-9]{5}([0-9]{2})\b", r"\1*****\2"),
+     _B + r"((?:\+?86[ -]?)?1[3-9][0-9])[ -]?[0-9]{4}[ -]?([0-9]{4})" + _E, r"\1\2****\3\4"),
+    ("phone", r"0[1-9][0-9]{1,2}-[0-9]{7}", _B + r"(0[1-9][0-9]{1,2})-[0-9]{3,4}([0-9]{4})" + _E, r"\1\2-****\3\4"),
+    ("passport", r"[EGDSPeg][A-Za-z0-9][0-9]{7}", r"(^|[^0-9A-Za-z])([EGDSPeg][A-Za-z0-9])[0-9]{5}([0-9]{2})([^0-9A-Za-z]|$)",
+     r"\1\2*****\3\4"),
     ("address", r"号", r"[\p{Han}A-Za-z0-9]{1,12}?(?:路|街|大道|巷|弄|胡同)[0-9０-９一二三四五六七八九十\-]+号", "****号"),
 )
+PASSES = 2  # neighbours separated by one character: the first pass takes the separator as its boundary
 # A quick test that a text may hold anything FREE_TEXT masks (skips most columns cheaply).
 FREE_TEXT_PREFILTER = r"[0-9０-９](?:[ -]?[0-9０-９]){6}|BADID:|DOC:|[EGDSPeg][A-Za-z0-9][0-9]{7}|号"
 
@@ -153,7 +160,7 @@ def is_reference(sample: list[str]) -> bool:
     return len(hexes) >= 0.9 * len(sample) and with_letter >= 0.5 * len(sample)
 
 
-_COMPILED = tuple((kind, re.compile(pattern, re.ASCII), re.sub(r"\\(\d)", r"\\g<\1>", repl))
+_COMPILED = tuple((kind, re.compile(pattern), re.sub(r"\\(\d)", r"\\g<\1>", repl))
                   for kind, _guard, pattern, repl in FREE_TEXT if r"\p{Han}" not in pattern)
 _ADDRESS_PY = re.compile(r"[\u4e00-\u9fa5A-Za-z0-9]{1,12}?(?:路|街|大道|巷|弄|胡同)[0-9０-９一二三四五六七八九十\-]+号")
 
@@ -162,7 +169,8 @@ def mask_free_text(text: str, hidden: frozenset[str] | set[str]) -> str:
     """Mask every identifier of a hidden kind found inside ``text`` (the scalar twin of the vectorised path)."""
     for kind, pattern, repl in _COMPILED:
         if kind in hidden:
-            text = pattern.sub(repl, text)
+            for _ in range(PASSES):
+                text = pattern.sub(repl, text)
     if "address" in hidden:
         text = _ADDRESS_PY.sub("****号", text)
     return text

@@ -100,3 +100,26 @@ def test_register_lives_in_the_workspace_sqlite(reg_ws):
         inspect(engine).get_table_names())
     with pytest.raises(InputError):
         register.person_key_of("12345")
+
+
+@pytest.mark.parametrize("typed", ["530103********0005", "ID:530103********0005", "138****5678", "6222********1234",
+                                   "530103XXXXXXXX0005", " 530103＊＊＊＊＊＊＊＊0005 ", "ID:5301••••••••0005"])
+def test_register_refuses_a_masked_value_typed_back_in(reg_ws, typed):
+    ws, _ = reg_ws
+    for call in (lambda: register.add_person(ws, typed, "出境参赌人员", "analyst1", "核实"),
+                 lambda: register.set_status(ws, typed, "核查", "analyst1", "核实"),
+                 lambda: register.show_person(ws, typed, "analyst1", "viewer")):
+        with pytest.raises(InputError) as exc:
+            call()
+        assert "脱敏" in exc.value.zh and "masked" in exc.value.en
+    assert register.list_persons(ws) == []
+
+
+def test_cli_refuses_a_masked_value_with_a_chinese_error(tmp_path):
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "chainbreaker.cli.main", "--workspace", str(tmp_path / "ws"), "people",
+                        "register", "add", "530103********0005", "-r", "出境参赌人员", "--why", "核实"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "脱敏" in r.stderr and "Traceback" not in r.stderr

@@ -176,6 +176,15 @@ def _direction(raw: str | None, values: dict[str, str]) -> str | None:
     return None
 
 
+RAW_MAX_CHARS = 2000  # a quarantined value longer than this is kept clipped (a 10 MB line stays in evidence)
+
+
+def _clip(value: str) -> str:
+    if len(value) <= RAW_MAX_CHARS:
+        return value
+    return f"{value[:RAW_MAX_CHARS]}…（截断，共 {len(value):,} 字符）"
+
+
 def _rid(kind: str, *parts: object) -> str:
     text = kind + "|" + "|".join("" if p is None else str(p) for p in parts)
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:20]
@@ -211,7 +220,8 @@ class _FileParser:
             reason = "too_many_fields"
         out = self.parse(vals) if reason is None else reason
         if isinstance(out, str):
-            raw = {self.header[i] if i < len(self.header) else f"extra_{i}": v for i, v in enumerate(row) if v is not None}
+            raw = {self.header[i] if i < len(self.header) else f"extra_{i}": _clip(v)
+                   for i, v in enumerate(row) if v is not None}
             self.q.add(self.file_name, self.sha, rownum, out, raw)
             return None
         out.update(n_sources=1, src_sha256=self.sha, src_file=self.file_name, src_row=rownum)

@@ -112,16 +112,31 @@ INGESTED_FILES = pa.schema(
     ]
 )
 
-# Columns holding personal data, by kind; used for masking and auditing.
+# Columns known to hold personal data, by kind. A hint for masking and auditing, not the only source:
+# ``model/personal.py`` also reads column names by pattern and classifies the values themselves.
 PERSONAL_COLUMNS: dict[str, str] = {
     "holder_id": "id_number",
     "id_number": "id_number",
     "counterparty_id": "id_number",
+    "kin_id_number": "id_number",
+    "doc_no": "passport",
     "real_name": "name",
     "holder_name": "name",
     "name": "name",
+    "kin_name": "name",
     "from_name": "name",
     "to_name": "name",
     "phone": "phone",
     "mobile": "phone",
+    "address": "address",
+    "hukou": "address",
+    "account": "card",
+    "account_raw": "card",
+    "card_no": "card",
+    "from_account": "card",
+    "to_account": "card",
+    "bank_card": "card",
+    "bank_card_raw": "card",
+    "payee_account": "card",
+    "payee_account_raw": "card",
 }

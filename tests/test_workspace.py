@@ -109,9 +109,9 @@ def test_export_masks_personal_data_and_audits(ws, tmp_path, fmt):
     if fmt in ("csv", "jsonl"):
         text = out.read_text("utf-8-sig")
         assert "110105********002X" in text and "138****8000" in text and "张**" in text
-        assert "6222021234567890" in text
+        assert "6222021234567890" not in text and "6222********7890" in text  # cards: masked for viewer
     audit = [json.loads(line) for line in (ws.root / "audit.jsonl").read_text("utf-8").splitlines()]
-    assert audit[-1]["action"] == "export" and audit[-1]["masked"] == ["id_number", "name", "phone"]
+    assert audit[-1]["action"] == "export" and audit[-1]["masked"] == ["account", "id_number", "name", "phone"]
     export_table(ws, "persons", fmt, out, role="investigator")
     assert json.loads((ws.root / "audit.jsonl").read_text("utf-8").splitlines()[-1])["masked"] == []
 

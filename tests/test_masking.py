@@ -162,3 +162,10 @@ def test_role_is_a_claim_with_a_source():
     with pytest.raises(InputError) as exc:
         Role("boss")
     assert "角色" in exc.value.zh
+
+
+def test_titles_of_township_sites_are_not_addresses():
+    titles = pa.table({"title": ["勐腊县勐捧镇人民政府", "云南省人民政府门户网站", "昆明市五华区教育体育局", "瑞丽市姐告社区服务中心"]})
+    assert mask_table(titles, "analyst").equals(titles)
+    homes = pa.table({"where": ["昆明市五华区人民中路12号3栋", "云南省大理州大理市东风路119号", "勐腊县勐捧镇曼庄村三组"]})
+    assert all(v.endswith("*") for v in mask_table(homes, "analyst")["where"].to_pylist()[:2])

@@ -79,8 +79,10 @@ FREE_TEXT_PREFILTER = r"[0-9０-９](?:[ -]?[0-9０-９]){6}|BADID:|DOC:|[EGDSPe
 _HEX_KEY = re.compile(r"^[0-9a-f]{16,64}$")
 _PERSON_KEY = re.compile(r"^(ID|DOC|BADID):")
 _PASSPORT = re.compile(r"^(?:[EGDSP][A-Z]?[0-9]{7,8}|[CHMKL][0-9]{8,10})$")
-_ADDRESS = re.compile(r"[\u4e00-\u9fa5]{2,}(?:省|市|自治区|州|县|区|旗)[\u4e00-\u9fa5A-Za-z0-9\-（）()]*"
-                      r"(?:路|街|道|巷|弄|村|组|号|栋|幢|室|楼|小区|社区|乡|镇)")
+# An address down to a house number (a township's name alone is not one: 某县某镇人民政府 is a title).
+_ADDRESS = re.compile(r"[\u4e00-\u9fa5]{2,}(?:省|市|自治区|州|县|区|旗)[\u4e00-\u9fa5A-Za-z0-9\-（）()]*?"
+                      r"(?:路|街|道|巷|弄|胡同|村|组|小区|社区|大厦)[\u4e00-\u9fa5A-Za-z\-]*?"
+                      r"[0-9０-９一二三四五六七八九十百]+(?:号|栋|幢|室|楼|单元|组)")
 _SEPARATORS = re.compile(r"[\s\-\u3000]")
 SAMPLE = 2000
 SHARE = 0.5  # share of a sample that decides a column's kind

@@ -134,19 +134,6 @@ def mask_table(table: pa.Table, role: str | None) -> pa.Table:
     return table
 
 
-def masked_columns(table: pa.Table, role: str | None) -> dict[str, str]:
-    """Columns masked as a whole for ``role`` (column -> kind), for the audit log."""
-    hidden = hidden_kinds(role)
-    out = {}
-    for name in table.column_names:
-        col = table.column(name)
-        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-            kind = column_kind(name, sample_values(_sample(col)))
-            if kind in hidden:
-                out[name] = kind
-    return out
-
-
 def _sample(col: pa.ChunkedArray | pa.Array) -> list[Any]:
     n = len(col)
     if n <= 4000:

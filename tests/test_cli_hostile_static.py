@@ -11,6 +11,7 @@ and a reason (for values that are never data).
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -22,11 +23,11 @@ CONSOLE_METHODS = {"print", "log", "status", "rule"}
 
 
 def _modules() -> list[Path]:
+    """Every module that takes a rich console from ``cli.context`` (or builds a rich Table/Progress)."""
     out = []
     for path in sorted(SRC.rglob("*.py")):
         text = path.read_text("utf-8")
-        if "console" in text and ("cli" in path.name or path.parent.name == "cli" or path.name in
-                                  ("progress.py", "demo.py")):
+        if path.parent.name == "cli" or re.search(r"cli\.context import [^\n]*console|from rich\.(table|progress)", text):
             out.append(path)
     return out
 
@@ -132,4 +133,22 @@ def test_data_printed_through_rich_is_escaped(path):
 
 def test_the_checker_sees_the_modules_that_print():
     names = {p.name for p in _modules()}
-    assert {"main.py", "cli.py", "cli_screen.py", "progress.py"} <= names
+    assert {"main.py", "context.py", "cli.py", "cli_screen.py", "cli_learn.py", "cli_scan.py", "cli_intel.py",
+            "progress.py", "demo.py"} <= names
+
+
+def test_the_checker_flags_what_it_should():
+    source = (
+        "def f(console, table, name, n):\n"
+        "    console.print(f'{name}')\n"  # data: flagged
+        "    console.print(f'{safe(name)} {n:,}')\n"  # fine
+        "    table.add_row(name, safe(name))\n"  # first cell flagged
+        "    label = safe(name)\n"
+        "    console.print(t(f'{label}', f'{label}'))\n"  # fine: assigned from safe()
+        "    other = name.upper()\n"
+        "    console.print(f'{other}')\n"  # flagged
+    )
+    func = ast.parse(source).body[0]
+    names = _assignments(func)
+    flagged = sorted({node.lineno for value in _sinks(func) for node in _problems(value, names)})
+    assert flagged == [2, 4, 8]

@@ -94,6 +94,7 @@ def test_free_text_json_and_lists():
         "explanation_zh": [f"账户 {CARD}：14 个付款方；联系人手机 138-1234-5678，身份证号{ID_18}。", "无"],
         "members": [[f"ID:{ID_18}", "DOC:CN:E12345678"], None],
         "pair": pa.array([{"a": f"ID:{ID_18}", "n": 1}, None]),
+        "attrs": pa.array([[("联系电话", "13812345678"), ("卡", CARD)], None], pa.map_(pa.string(), pa.string())),
     })
     out = mask_table(t, "viewer").to_pylist()[0]
     data = json.loads(out["raw"])
@@ -103,6 +104,8 @@ def test_free_text_json_and_lists():
     assert CARD not in text and ID_18 not in text and "5678" in text and "1234-5678" not in text
     assert out["members"] == [f"ID:{ID_18[:6]}********{ID_18[-4:]}", "DOC:CN:E1****"]
     assert out["pair"] == {"a": f"ID:{ID_18[:6]}********{ID_18[-4:]}", "n": 1}
+    attrs = dict(out["attrs"])
+    assert attrs["联系电话"] == "138****5678" and CARD not in attrs["卡"] and "*" in attrs["卡"]
 
 
 def test_cards_in_groups_and_with_sub_account_suffixes():

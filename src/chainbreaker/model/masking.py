@@ -158,6 +158,9 @@ def _mask_column(name: str, col: pa.ChunkedArray, hidden: frozenset[str]) -> pa.
     if pa.types.is_list(typ) or pa.types.is_large_list(typ):
         chunks = [_mask_list(name, c, hidden) for c in col.chunks]
         return pa.chunked_array(chunks, type=chunks[0].type if chunks else typ)
+    if pa.types.is_map(typ):
+        chunks = [_mask_map(name, c, hidden) for c in col.chunks]
+        return pa.chunked_array(chunks, type=chunks[0].type if chunks else typ)
     if pa.types.is_struct(typ):
         chunks = [_mask_struct(name, c, hidden) for c in col.chunks]
         return pa.chunked_array(chunks, type=chunks[0].type if chunks else typ)
@@ -170,6 +173,12 @@ def _mask_list(name: str, arr: pa.Array, hidden: frozenset[str]) -> pa.Array:
         return arr
     cls = pa.LargeListArray if pa.types.is_large_list(arr.type) else pa.ListArray
     return cls.from_arrays(arr.offsets, values, mask=arr.is_null())
+
+
+def _mask_map(name: str, arr: pa.Array, hidden: frozenset[str]) -> pa.Array:
+    keys = _mask_column(f"{name}.key", pa.chunked_array([arr.keys]), hidden).combine_chunks()
+    items = _mask_column(f"{name}.value", pa.chunked_array([arr.items]), hidden).combine_chunks()
+    return pa.MapArray.from_arrays(arr.offsets, keys, items, mask=arr.is_null())
 
 
 def _mask_struct(name: str, arr: pa.Array, hidden: frozenset[str]) -> pa.Array:

@@ -59,6 +59,8 @@ def test_bad_files_are_skipped_and_the_good_one_is_ingested(ws, tmp_path):
     assert {r[0] for r in q} >= set(bad) and all(r[2] == "file_unusable" and r[3] for r in q)
     ingested = {r[0] for r in ws.duck().sql("SELECT file_name FROM ingested_files").fetchall()}
     assert not ingested & set(bad)  # not recorded as ingested: can be ingested later with a profile
+    run = [r for r in ws.runs() if r.get("kind") == "people.ingest"][-1]
+    assert set(run["counts"]["files_failed"]) == set(failed)
     assert ws.tables()["quarantine"]["rows"] == len(q) + ws.duck().sql(
         "SELECT count(*) FROM quarantine WHERE row > 0").fetchall()[0][0]
 

@@ -274,7 +274,8 @@ def ingest_travel(ws: Workspace, paths: list[Path], profile: Path | None = None,
         summary.quarantined_by_reason = dict(Counter(q.by_reason))
         tx.counts.update(rows_read=summary.rows_read, rows_kept=summary.rows_kept,
                          duplicates_merged=summary.duplicates_merged, invalid_ids=summary.invalid_ids,
-                         quarantined=sum(summary.quarantined_by_reason.values()), by_kind=summary.by_kind)
+                         quarantined=sum(summary.quarantined_by_reason.values()), by_kind=summary.by_kind,
+                         files_failed=[name for name, _ in summary.files_failed])
     return summary
 
 

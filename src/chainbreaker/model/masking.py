@@ -247,6 +247,12 @@ def _free_text(col: pa.ChunkedArray, hidden: frozenset[str]) -> pa.ChunkedArray:
     """Mask identifiers of hidden kinds inside text, only in the rows that may hold one."""
     arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
     candidates = pc.fill_null(pc.match_substring_regex(arr, FREE_TEXT_PREFILTER), False)
+    if "card" not in hidden:
+        # a value that is one digit run can only be an ID (15/18), a phone (11, or 13 with 86) or a card:
+        # with cards in clear, account numbers of other lengths need no pattern at all
+        digits_only = pc.fill_null(pc.match_substring_regex(arr, "^[0-9]+$"), False)
+        other_length = pc.invert(pc.is_in(pc.utf8_length(arr), value_set=pa.array([11, 13, 15, 18], pa.int32())))
+        candidates = pc.and_(candidates, pc.invert(pc.and_(digits_only, pc.fill_null(other_length, False))))
     n = pc.sum(candidates).as_py() or 0
     if n == 0:
         return col

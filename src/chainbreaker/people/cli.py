@@ -168,7 +168,7 @@ def register_list(
             table.add_column(col, overflow="fold")
         for r in rows[:limit]:
             table.add_row(mask("person_key", r["person_key"]), mask("name", r["name"]), "、".join(r["roles"]),
-                          r["status"] + (f"/{r['disposal']}" if r["disposal"] else ""), str(r["updated_at"])[:16])
+                          r["status"] + (f"/{r['disposal']}" if r["disposal"] else ""), show_time(r["updated_at"], seconds=False))
     ws.audit("people.register.list", user=STATE.settings.user, role=_role(role), rows=min(len(rows), limit),
              pending=pending)
     console.print(table)

@@ -283,7 +283,8 @@ def test_report_and_demo_out_pointing_at_a_file_is_a_clear_error(tmp_path):
     afile = tmp_path / "report.html"
     afile.write_text("old", "utf-8")
     env = {**os.environ, "CHAINBREAKER_WORKSPACE": str(root)}
-    for cmd in (["report", "--out", str(afile)], ["demo", "--out", str(afile)]):
+    for cmd in (["report", "--out", str(afile)], ["demo", "--out", str(afile)], ["synth", "bank", "--out", str(afile)],
+                ["synth", "travel", "--out", str(afile)], ["synth", "platform", str(afile)]):
         res = subprocess.run([sys.executable, "-m", "chainbreaker.cli.main", *cmd], capture_output=True, text=True,
                              env=env)
         assert res.returncode == 2 and "--out 须为文件夹" in res.stderr and "Traceback" not in res.stderr, cmd

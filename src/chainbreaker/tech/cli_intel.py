@@ -84,6 +84,10 @@ def domains_train_command(
 
     from chainbreaker.tech.domain_model import MODEL_PATH, train_and_evaluate
 
+    if out is not None:  # a folder gets domain_model.joblib inside it
+        from chainbreaker.exports import resolve_output
+
+        out = resolve_output(out, MODEL_PATH.name)
     report = train_and_evaluate(data, c=c, out=out or MODEL_PATH)
     for name in ("fpr_0.01", "fpr_0.001"):
         m = report["test"][name]

@@ -51,7 +51,6 @@ STALE_PARTIAL_SECONDS = 600
 # CJK input setups). Plain numbers (``-12.50``, ``+86138…``) are not formulas and stay as they are.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-_TRIGGER_RE = "^[=+\\-@\t\r\uff1d\uff0b\uff0d\uff20]"
 _PLAIN_NUMBER_RE = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 
 
@@ -70,10 +69,15 @@ def neutralise(text: str) -> str:
     return text
 
 
+_TRIGGER_SET = pa.array(list(FORMULA_TRIGGERS), pa.string())
+
+
 def neutralise_array(arr: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
-    """:func:`neutralise` over a string column, vectorised."""
-    risky = pc.and_(pc.match_substring_regex(arr, _TRIGGER_RE),
-                    pc.invert(pc.match_substring_regex(arr, _PLAIN_NUMBER_RE)))
+    """:func:`neutralise` over a string column, vectorised (a column without a trigger is returned as is)."""
+    starts = pc.is_in(pc.utf8_slice_codeunits(arr, 0, 1), value_set=_TRIGGER_SET)
+    if not pc.any(starts).as_py():
+        return arr
+    risky = pc.and_(starts, pc.invert(pc.match_substring_regex(arr, _PLAIN_NUMBER_RE)))
     return pc.if_else(pc.fill_null(risky, False), pc.binary_join_element_wise("'", arr, ""), arr)
 
 
@@ -302,8 +306,21 @@ def write_jsonl(table: pa.Table, path: Path, *, tz: str | None = None) -> None:
                 else:
                     cols.append(col)
             rows = pa.Table.from_arrays(cols, names=part.column_names).to_pylist()
+            maps = [f.name for f in table.schema if _has_map(f.type)]  # maps come back as lists of pairs
             for row in rows:
-                fh.write(json.dumps({k: plain_json(v) for k, v in row.items()}, ensure_ascii=False, default=default) + "\n")
+                for k in maps:
+                    row[k] = plain_json(row[k])
+                fh.write(json.dumps(row, ensure_ascii=False, default=default) + "\n")
+
+
+def _has_map(t: pa.DataType) -> bool:
+    if pa.types.is_map(t):
+        return True
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        return _has_map(t.value_type)
+    if pa.types.is_struct(t):
+        return any(_has_map(t.field(i).type) for i in range(t.num_fields))
+    return False
 
 
 def _arrow_text(col: pa.ChunkedArray, tz: str) -> pa.ChunkedArray:

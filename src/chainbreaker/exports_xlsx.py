@@ -13,12 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from chainbreaker.exports import json_default, neutralise, plain_json
 from chainbreaker.model.labels import column_label
@@ -108,6 +110,30 @@ def write_cell(sheet: Any, row: int, col: int, value: Any, fmts: CellFormats, tz
         sheet.write_string(row, col, safe_text(str(value)), fmt)
 
 
+def _local_values(arr: pa.Array, zone: str) -> list[Any]:
+    """Python values of a column; timestamps already as wall-clock time of ``zone`` (vectorised)."""
+    if pa.types.is_timestamp(arr.type):
+        aware = arr if arr.type.tz else pc.assume_timezone(arr, "UTC")
+        return pc.local_timestamp(aware.cast(pa.timestamp(arr.type.unit, tz=zone))).to_pylist()
+    return arr.to_pylist()
+
+
+def _column_writer(sheet: Any, t: pa.DataType, fmts: CellFormats, zone: str) -> Callable[[int, int, Any], None]:
+    """A cell writer for one column's type (the same rules as :func:`write_cell`, without per-value checks)."""
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return lambda r, c, v: sheet.write_string(r, c, safe_text(v))
+    if pa.types.is_decimal(t):
+        return lambda r, c, v: sheet.write_number(r, c, float(v), fmts.money)
+    if pa.types.is_timestamp(t):  # values come from _local_values: naive wall-clock times of the zone
+        def write_time(r: int, c: int, v: Any) -> None:
+            if v.year >= 1900:
+                sheet.write_datetime(r, c, v, fmts.datetime)
+            else:
+                sheet.write_string(r, c, v.isoformat(sep=" "))
+        return write_time
+    return lambda r, c, v: write_cell(sheet, r, c, v, fmts, zone)
+
+
 def header_label(table: str, field: pa.Field, tz: str, lang: str = "zh") -> str:
     """The Chinese label; time columns name their zone (``交易时间（北京时间）``)."""
     label = column_label(table, field.name, lang)
@@ -158,12 +184,15 @@ def write_table_xlsx(table: pa.Table, path: Path, name: str, *, tz: str | None =
     sheet.freeze_panes(1, 0)
     if fields:
         sheet.autofilter(0, 0, max(table.num_rows, 1), len(fields) - 1)
+    writers = [_column_writer(sheet, f.type, fmts, zone) for f in fields]
     r = 1
     for batch in table.to_batches(65536):
-        columns = [batch.column(j).to_pylist() for j in range(batch.num_columns)]
+        columns = [_local_values(batch.column(j), zone) for j in range(batch.num_columns)]
         for i in range(batch.num_rows):
             for j, col in enumerate(columns):
-                write_cell(sheet, r, j, col[i], fmts, zone)
+                v = col[i]
+                if v is not None:
+                    writers[j](r, j, v)
             r += 1
     _columns_sheet(wb, fmts, name, fields, zone, lang, table.num_rows, note or {})
     wb.close()

@@ -9,6 +9,10 @@ analyses each capture, runs the detectors and writes, in one workspace transacti
   capture), ``tech_indicators`` (payment/contact/infrastructure indicators per capture);
 * findings of chain ``tech`` (this scan's subjects replace earlier findings on the same subjects);
 * bank cards and crypto addresses found on pages into ``accounts`` (origin ``web_indicator``).
+
+Each host has a total time budget (``FetchLimits.host_budget``, setting ``tech_host_budget``);
+hosts that spent it are listed in the result and the run counts, their skipped fetches in
+``tech_captures`` with ``error="host_budget"``.
 """
 
 from __future__ import annotations
@@ -75,6 +79,7 @@ class ScanResult:
     indicators: int = 0
     accounts_linked: int = 0
     seconds: float = 0.0
+    over_budget: dict[str, int] = field(default_factory=dict)  # host -> fetches not made (time budget spent)
 
     def rules_by_host(self) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
@@ -126,11 +131,15 @@ def _root(url: str) -> str:
 
 
 # --------------------------------------------------------------------------------- crawl
+OnCaptures = Callable[[str, list[Capture], dict[str, Capture]], list[str]]
+
+
 async def _crawl(targets: list[str], personas: list[Persona], fetcher: Fetcher, depth: int, max_pages: int,
-                 on_captures: Callable[[str, list[Capture], dict[str, Capture]], None]) -> tuple[list[str], list[dict[str, Any]]]:
+                 on_captures: OnCaptures) -> tuple[list[str], list[dict[str, Any]]]:
     """Fetch targets (and, with depth, their same-host links and sitemap); each URL's captures go
     to ``on_captures`` at once so bodies are not held in memory for the whole scan. Scripts on
-    hosts of the explicit follow allowlist are fetched once each and passed along."""
+    hosts of the explicit follow allowlist are fetched once each and passed along.
+    ``on_captures`` returns the same-site landing pages of redirects, which are fetched too."""
     visited: list[str] = []
     externals: dict[str, Capture] = {}
     skipped: list[dict[str, Any]] = []
@@ -158,11 +167,11 @@ async def _crawl(targets: list[str], personas: list[Persona], fetcher: Fetcher, 
             return
         caps = [await fetcher.fetch(url, p) for p in personas]
         visited.append(url)
-        if d < depth:
+        if d < depth and not fetcher.exhausted(host_of(url)):
             for link in _same_host_links(caps, url):
                 enqueue(link, d + 1)
             if urlsplit(url).path == "/":
-                for link in await _sitemap_links(fetcher, url):
+                for link in await _sitemap_links(fetcher, url, personas):
                     enqueue(link, d + 1)
         scripts: dict[str, Capture] = {}
         if fetcher.follow:
@@ -170,7 +179,8 @@ async def _crawl(targets: list[str], personas: list[Persona], fetcher: Fetcher, 
                 if src not in externals:
                     externals[src] = await fetcher.fetch(src, personas[0], max_bytes=2_000_000)
                 scripts[src] = externals[src]
-        on_captures(url, caps, scripts)
+        for landing in on_captures(url, caps, scripts):
+            enqueue(landing, d, explicit=True)  # a redirect's landing page on the same site: classify it
 
     async def worker() -> None:
         while True:
@@ -216,19 +226,42 @@ def _same_host_links(caps: list[Capture], base: str) -> list[str]:
     return out
 
 
-async def _sitemap_links(fetcher: Fetcher, root: str) -> list[str]:
+def _spider(personas: list[Persona]) -> Persona:
+    from chainbreaker.tech.personas import persona_by_name
+
+    return next((p for p in personas if p.is_spider and not p.has_referer), persona_by_name("baiduspider"))
+
+
+async def _sitemap_links(fetcher: Fetcher, root: str, personas: list[Persona]) -> list[str]:
+    """Page URLs of the host's sitemaps, read as a browser and as a spider: doorway kits serve
+    their robots.txt ``Sitemap:`` lines and sitemaps to crawlers only. One level of sitemap index."""
     import re
 
     host = host_of(root)
-    maps = fetcher.sitemaps.get(host) or [urljoin(root, "/sitemap.xml")]
+    browser, spider = default_personas()[0], _spider(personas)
+    maps = list(fetcher.sitemaps.get(host) or [])
+    robots = await fetcher.fetch(urljoin(root, "/robots.txt"), spider, max_bytes=500_000)
+    if robots.ok and robots.status == 200:
+        maps += [urljoin(root, ln.split(":", 1)[1].strip()) for ln in robots.text()[0].splitlines()
+                 if ln.lower().startswith("sitemap:")]
+    maps = list(dict.fromkeys(maps + [urljoin(root, "/sitemap.xml")]))
     out: list[str] = []
-    for sm in maps[:3]:
-        if host_of(sm) != host:
+    done: set[str] = set()
+    while maps and len(done) < 6:
+        sm = maps.pop(0)
+        if host_of(sm) != host or sm in done:
             continue
-        cap = await fetcher.fetch(sm, default_personas()[0], max_bytes=2_000_000)
-        if cap.ok and cap.status == 200:
-            for loc in re.findall(r"<loc>\s*([^<\s]+)\s*</loc>", cap.text()[0])[:500]:
-                out.append(urljoin(root, loc.replace("&amp;", "&")))
+        done.add(sm)
+        for persona in (browser, spider):
+            cap = await fetcher.fetch(sm, persona, max_bytes=2_000_000)
+            if not (cap.ok and cap.status == 200):
+                continue
+            text = cap.text()[0]
+            locs = [urljoin(root, loc.replace("&amp;", "&")) for loc in re.findall(r"<loc>\s*([^<\s]+)\s*</loc>", text)[:500]]
+            if "<sitemapindex" in text:
+                maps += [u for u in locs if u not in done]
+            else:
+                out += [u for u in locs if u not in out]
     return out
 
 
@@ -292,7 +325,10 @@ def scan(ws: Any, targets: list[str], render: bool = False, depth: int = 0, *, o
     if depth < 0 or depth > 5:
         raise InputError("--depth 必须在 0 到 5 之间。", "--depth must be between 0 and 5.")
     personas = personas or default_personas()
-    limits = limits or FetchLimits()
+    if limits is None:
+        from chainbreaker.settings import get_settings
+
+        limits = FetchLimits(host_budget=get_settings().tech_host_budget)
     if own_sites and limits.delay > 0.05:
         limits = dataclasses.replace(limits, delay=0.05)
     allowed = {host_of(u) for u in urls}
@@ -310,7 +346,7 @@ def scan(ws: Any, targets: list[str], render: bool = False, depth: int = 0, *, o
         by_name = {p.name: p for p in personas}
         external_seen: set[str] = set()
 
-        def on_captures(url: str, caps: list[Capture], scripts: dict[str, Capture]) -> None:
+        def on_captures(url: str, caps: list[Capture], scripts: dict[str, Capture]) -> list[str]:
             with tx.timed("analyse"):
                 infos = {}
                 for src, cap in scripts.items():  # only hosts the analyst allowlisted
@@ -332,11 +368,12 @@ def scan(ws: Any, targets: list[str], render: bool = False, depth: int = 0, *, o
                         errors.append({"url": url, "persona": cap.persona, "error": cap.error})
             if on_page:
                 on_page(url)
+            return landing_urls(url, views.get(url, []))
 
         with tx.timed("crawl"):
-            visited, skipped = asyncio.run(_run_crawl(urls, personas, allowed, limits, own_sites,
-                                                      set(follow_hosts or []), depth, max_pages_per_host,
-                                                      on_captures))
+            visited, skipped, over_budget = asyncio.run(_run_crawl(urls, personas, allowed, limits, own_sites,
+                                                                   set(follow_hosts or []), depth, max_pages_per_host,
+                                                                   on_captures))
         errors.extend(analyser.problems)
         if render:
             from chainbreaker.tech.render import render_views
@@ -351,7 +388,8 @@ def scan(ws: Any, targets: list[str], render: bool = False, depth: int = 0, *, o
                     if row["error"]:
                         errors.append({"url": url, "persona": row["persona"], "error": row["error"]})
         with tx.timed("detect"):
-            page_drafts = {url: detect_page(vs, classify) for url, vs in views.items() if vs}
+            page_drafts = {url: detect_page(vs, classify, landing=lambda u: views.get(u, []))
+                           for url, vs in views.items() if vs}
             drafts = [d for ds in page_drafts.values() for d in ds] + detect_host(views, page_drafts)
         findings = [Finding(run_id=tx.run_id, chain="tech", rule_id=d.rule_id, subject_type=d.subject_type,
                             subject_key=d.subject_key, score=d.score, explanation_zh=d.explanation_zh,
@@ -369,22 +407,41 @@ def scan(ws: Any, targets: list[str], render: bool = False, depth: int = 0, *, o
             linked = int(link_indicators_to_accounts(tx) or 0)
         tx.counts.update({"targets": len(urls), "urls": len(views), "captures": len(capture_rows),
                           "findings": len(findings), "errors": len(errors), "skipped": len(skipped),
-                          "indicators": len(indicator_rows), "accounts_linked": linked})
+                          "indicators": len(indicator_rows), "accounts_linked": linked,
+                          "hosts_over_budget": len(over_budget),
+                          "fetches_skipped_budget": sum(over_budget.values())})
         run_id = tx.run_id
     return ScanResult(run_id=run_id, targets=urls, urls=list(views), captures=len(capture_rows), findings=findings,
                       errors=errors, skipped=skipped, indicators=len(indicator_rows), accounts_linked=linked,
-                      seconds=round(time.perf_counter() - started, 3))
+                      seconds=round(time.perf_counter() - started, 3), over_budget=over_budget)
 
 
 async def _run_crawl(urls: list[str], personas: list[Persona], allowed: set[str], limits: FetchLimits,
-                     own_sites: bool, follow: set[str], depth: int, max_pages: int,
-                     on_captures: Callable[[str, list[Capture], dict[str, Capture]], None]
-                     ) -> tuple[list[str], list[dict[str, Any]]]:
+                     own_sites: bool, follow: set[str], depth: int, max_pages: int, on_captures: OnCaptures
+                     ) -> tuple[list[str], list[dict[str, Any]], dict[str, int]]:
     fetcher = Fetcher(allowed, limits, own_sites=own_sites, follow_hosts=follow)
     try:
-        return await _crawl(urls, personas, fetcher, depth, max_pages, on_captures)
+        visited, skipped = await _crawl(urls, personas, fetcher, depth, max_pages, on_captures)
+        return visited, skipped, dict(fetcher.over_budget)
     finally:
         await fetcher.close()
+
+
+def landing_urls(url: str, views: list[PageView]) -> list[str]:
+    """Same-site pages that search-referred visitors are sent to (HTTP, meta refresh, script)."""
+    host = host_of(url)
+    plain = {v.agent: v for v in views if not v.has_referer}
+    out: list[str] = []
+    for v in views:
+        if not v.has_referer:
+            continue
+        other = plain.get(v.agent)
+        if v.redirects and (other is None or other.final_url != v.final_url):
+            out.append(v.final_url)
+        if v.meta_refresh and (other is None or other.meta_refresh != v.meta_refresh):
+            out.append(v.meta_refresh)
+        out += [t for sc in v.scripts if sc.referrer_check for t in sc.redirect_targets]
+    return [u.split("#", 1)[0] for u in dict.fromkeys(out) if host_of(u) == host and u.split("#", 1)[0] != url][:5]
 
 
 def _capture_row(run_id: str, now: dt.datetime, cap: Capture, sha: str, bad: bool) -> dict[str, Any]:

@@ -19,13 +19,20 @@ OBF_B64_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234567
 
 
 # ------------------------------------------------------------------------ simple encodings
+def _u(code: int) -> str:
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # outside the BMP: a UTF-16 surrogate pair, as JavaScript strings hold it
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
 def hex_escape(text: str) -> str:
-    """Every character as ``\\xNN`` (or ``\\uNNNN`` above 0xFF)."""
-    return "".join(f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}" for c in text)
+    """Every character as ``\\xNN`` (or ``\\uNNNN`` above 0xFF, surrogate pairs above 0xFFFF)."""
+    return "".join(f"\\x{ord(c):02x}" if ord(c) < 256 else _u(ord(c)) for c in text)
 
 
 def unicode_escape(text: str) -> str:
-    return "".join(f"\\u{ord(c):04x}" for c in text)
+    return "".join(_u(ord(c)) for c in text)
 
 
 def percent_encode(text: str) -> str:
@@ -49,7 +56,7 @@ def entity_encode(text: str, hexa: bool = False) -> str:
 
 def eval_atob(code: str) -> str:
     """``eval(atob('...'))`` of ASCII code (non-ASCII characters escaped first)."""
-    ascii_code = "".join(c if ord(c) < 128 else f"\\u{ord(c):04x}" for c in code)
+    ascii_code = "".join(c if ord(c) < 128 else _u(ord(c)) for c in code)
     return f"eval(atob('{base64.b64encode(ascii_code.encode()).decode()}'));"
 
 

@@ -51,6 +51,7 @@ def decode_entities(text: str) -> str:
 
 # -------------------------------------------------------------------------------- JS escapes
 _JS_ESCAPE = re.compile(r"\\x([0-9a-fA-F]{2})|\\u\{([0-9a-fA-F]{1,6})\}|\\u([0-9a-fA-F]{4})")
+_SURROGATES = re.compile(r"\\u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})")
 
 
 def _chr_safe(code: int) -> str:
@@ -68,7 +69,10 @@ def decode_js_escapes(text: str) -> str:
     def repl(m: re.Match[str]) -> str:
         return _chr_safe(int(m.group(1) or m.group(2) or m.group(3), 16))
 
-    return _JS_ESCAPE.sub(repl, text)
+    def pair(m: re.Match[str]) -> str:
+        return chr(0x10000 + ((int(m.group(1), 16) - 0xD800) << 10) + (int(m.group(2), 16) - 0xDC00))
+
+    return _JS_ESCAPE.sub(repl, _SURROGATES.sub(pair, text))
 
 
 # ----------------------------------------------------------------------------------- percent

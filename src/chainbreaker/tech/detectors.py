@@ -40,7 +40,7 @@ Landing = Callable[[str], list[PageView]]
 _GATE_ZH = {"user_agent": "浏览器标识（User-Agent）", "referrer": "来源（Referer）",
             "user_agent+referrer": "浏览器标识与来源"}
 _GATE_EN = {"user_agent": "user agent", "referrer": "referrer", "user_agent+referrer": "user agent and referrer"}
-MIN_BODY_CHARS = 200  # a victim page has content of its own; a thin gambling landing page does not
+MIN_BODY_CHARS = 150  # a victim page has text of its own (Chinese is dense); a thin gambling landing page does not
 
 
 # ------------------------------------------------------------------------------ title swaps

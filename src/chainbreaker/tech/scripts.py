@@ -105,22 +105,41 @@ def _tag_url(value: str, base: str) -> str:
     return urljoin(base, value)
 
 
+_AFTER_TEST = re.compile(r"\s*\)?\s*\.\s*(?:test|exec)\s*\(\s*([^()]*(?:\([^()]*\))?[^()]*)\)")
+_RECEIVER = re.compile(r"([\w$.\[\]'\"]+(?:\(\))?(?:\.\w+\(\))*)\s*\.\s*(?:indexOf|includes|search|match|startsWith|endsWith)"
+                       r"\s*\(\s*$")
+
+
+def _kind(expr: str, ua_names: set[str], ref_names: set[str]) -> str | None:
+    """'ua' or 'ref' when ``expr`` reads the user agent or the referrer (directly or via a variable)."""
+    words = set(re.findall(r"[A-Za-z_$][\w$]*", expr))
+    if "userAgent" in words or words & ua_names:
+        return "ua"
+    if "referrer" in words or words & ref_names:
+        return "ref"
+    return None
+
+
 def _engine_tests(text: str, strings: list[tuple[int, int]], regexes: list[tuple[int, int]]) -> tuple[set[str], set[str]]:
     """Search-engine names tested against the user agent and against the referrer.
 
     An operand (a regex literal, or a string passed to indexOf/match/test/RegExp/...) belongs to
-    the nearer of the two references — ``navigator.userAgent`` / ``document.referrer`` or a
-    variable assigned from them — within 250 characters.
+    what it is tested against: the argument of ``.test()``/``.exec()`` after it, or the receiver of
+    ``.indexOf()``/``.match()``... before it; failing both, the nearer of ``navigator.userAgent`` /
+    ``document.referrer`` (or a variable assigned from them) within 250 characters.
     """
     ua_pos = [m.start() for m in _UA_REF.finditer(text)]
     ref_pos = [m.start() for m in _REFERRER_REF.finditer(text)]
     if not ua_pos and not ref_pos:
         return set(), set()
+    ua_names: set[str] = set()
+    ref_names: set[str] = set()
     for var in re.finditer(r"([A-Za-z_$][\w$]*)\s*=\s*(?:window\.)?(?:top\.|parent\.)?(?:navigator\.userAgent|"
                            r"document\.referrer)", text):
-        target = ua_pos if "userAgent" in var.group(0) else ref_pos
+        is_ua = "userAgent" in var.group(0)
+        (ua_names if is_ua else ref_names).add(var.group(1))
         name = re.escape(var.group(1))
-        target += [m.start() for m in re.finditer(r"(?<![\w$.])" + name + r"(?![\w$])", text)]
+        (ua_pos if is_ua else ref_pos).extend(m.start() for m in re.finditer(r"(?<![\w$.])" + name + r"(?![\w$])", text))
     operands: list[tuple[int, int, str]] = [(s, e, text[s + 1:text.rfind("/", s, e)]) for s, e in regexes]
     for s, e in strings:
         if _TEST_CALL.search(text[max(0, s - 30):s]):
@@ -131,11 +150,21 @@ def _engine_tests(text: str, strings: list[tuple[int, int]], regexes: list[tuple
         names = {t for t in re.split(r"[^a-z0-9]+", source.lower().replace("\\.", ".")) if t} & SEARCH_ENGINE_TOKENS
         if not names:
             continue
-        d_ua = min((min(abs(p - start), abs(p - end)) for p in ua_pos), default=10**9)
-        d_ref = min((min(abs(p - start), abs(p - end)) for p in ref_pos), default=10**9)
-        if min(d_ua, d_ref) > 250:
-            continue
-        (ua if d_ua <= d_ref else ref).update(names)
+        kind = None
+        after = _AFTER_TEST.match(text, end)
+        if after:
+            kind = _kind(after.group(1), ua_names, ref_names)
+        if kind is None:
+            before = _RECEIVER.search(text[max(0, start - 160):start])
+            if before:
+                kind = _kind(before.group(1), ua_names, ref_names)
+        if kind is None:
+            d_ua = min((min(abs(p - start), abs(p - end)) for p in ua_pos), default=10**9)
+            d_ref = min((min(abs(p - start), abs(p - end)) for p in ref_pos), default=10**9)
+            if min(d_ua, d_ref) > 250:
+                continue
+            kind = "ua" if d_ua <= d_ref else "ref"
+        (ua if kind == "ua" else ref).update(names)
     return ua, ref
 
 

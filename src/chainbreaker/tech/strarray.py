@@ -65,8 +65,16 @@ def js_string_value(body: str) -> str:
             out.append(chr(int(body[i + 2:i + 4], 16)))
             i += 4
         elif nxt == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", body[i + 2:i + 6]):
-            out.append(chr(int(body[i + 2:i + 6], 16)))
+            code = int(body[i + 2:i + 6], 16)
+            low = body[i + 6:i + 12]
+            if 0xD800 <= code <= 0xDBFF and re.fullmatch(r"\\u[dD][c-fC-F][0-9a-fA-F]{2}", low):
+                code = 0x10000 + ((code - 0xD800) << 10) + (int(low[2:], 16) - 0xDC00)  # a surrogate pair
+                i += 6
+            out.append(chr(code))
             i += 6
+        elif nxt == "u" and (m := re.match(r"\{([0-9a-fA-F]{1,6})\}", body[i + 2:])) and int(m.group(1), 16) <= 0x10FFFF:
+            out.append(chr(int(m.group(1), 16)))
+            i += 2 + len(m.group(0))
         elif nxt == "\n":  # line continuation
             i += 2
         else:

@@ -157,6 +157,37 @@ class KitSites:
             server.server_close()
 
 
+class RawServer:
+    """Serves fixed responses: ``{path: (status, headers, body)}``; 404 for other paths."""
+
+    def __init__(self, responses: dict[str, tuple[int, dict[str, str], bytes]]) -> None:
+        class _H(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+                return
+
+            def do_GET(self) -> None:  # noqa: N802 - stdlib name
+                status, headers, body = responses.get(urlsplit(self.path).path, (404, {}, b"not found"))
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = _Server(("127.0.0.1", 0), _H)
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+
+    def url(self, path: str = "/") -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}{path}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 class DripServer:
     """Answers every request with a 200 and then one body byte per second until the client leaves."""
 
@@ -201,4 +232,4 @@ class DripServer:
         self.server.server_close()
 
 
-__all__ = ["DripServer", "Kit", "KitSites", "load_kits"]
+__all__ = ["DripServer", "Kit", "KitSites", "RawServer", "load_kits"]

@@ -212,8 +212,7 @@ _CONCAT = re.compile(r"'((?:[^'\\\n]|\\.)*)'\s*\+\s*'((?:[^'\\\n]|\\.)*)'")
 def deobfuscate_array_table(text: str) -> str | None:
     """Replace lookups into literal string arrays (``_0x1f2e[0x3]``, accessor calls ``_0x2c('0x1')``,
     tables rotated at start-up) by the strings; see :mod:`chainbreaker.tech.strarray`."""
-    new = resolve_string_arrays(text)
-    return None if new is None else fold_concatenation(new)
+    return resolve_string_arrays(text)  # literals are folded by the normalisation after each round
 
 
 def fold_concatenation(text: str) -> str:
@@ -257,14 +256,21 @@ def decode_unescape_calls(text: str) -> str:
     return _UNESCAPE.sub(lambda m: _quote(decode_percent(js_string_value(m.group(2)))), text)
 
 
-_EVAL_STRING = re.compile(r"(?<![\w$])(?:eval|(?:new\s+)?Function)\s*\(\s*(" + _STR_LIT + r")\s*\)(?:\s*\(\s*\))?")
+_EVAL_STRING = re.compile(r"(?:eval|(?:new\s+)?Function)\s*\(\s*(" + _STR_LIT + r")\s*\)(?:\s*\(\s*\))?")
+_IDENT_CHAR = re.compile(r"[\w$]")
 
 
 def unwrap_eval_strings(text: str) -> str | None:
     """``eval('code')`` / ``Function('code')()`` of a literal -> the code itself (``eval(atob(...))``)."""
     if "eval" not in text and "Function" not in text:
         return None
-    new = _EVAL_STRING.sub(lambda m: js_string_value(m.group(1)[1:-1]), text)
+
+    def repl(m: re.Match[str]) -> str:
+        if m.start() and _IDENT_CHAR.match(text, m.start() - 1):  # myeval('x'), newFunction('x')
+            return m.group(0)
+        return js_string_value(m.group(1)[1:-1])
+
+    new = _EVAL_STRING.sub(repl, text)
     return None if new == text else new
 
 

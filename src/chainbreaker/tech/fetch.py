@@ -99,7 +99,21 @@ def decode_body(body: bytes, content_type: str = "") -> tuple[str, bool]:
 
 
 def host_of(url: str) -> str:
-    return urlsplit(url).netloc.lower()
+    """``host:port`` of a URL, lower case; '' for a URL that cannot be parsed (``http://[bad``)."""
+    try:
+        return urlsplit(url).netloc.lower()
+    except ValueError:
+        return ""
+
+
+def safe_join(base: str, ref: str) -> str:
+    """``urljoin`` that gives '' instead of raising on a malformed URL from a page or a header."""
+    try:
+        joined = urljoin(base, ref)
+        urlsplit(joined)  # "http://[bad" joins, then fails to parse
+    except ValueError:
+        return ""
+    return joined
 
 
 class _Inflater:
@@ -158,7 +172,10 @@ class Fetcher:
     def may_contact(self, url: str) -> bool:
         """Target hosts, their ``www.`` twin (``example.cn`` <-> ``www.example.cn``) and the follow list."""
         host = host_of(url)
-        if urlsplit(url).scheme not in ("http", "https"):
+        try:
+            if urlsplit(url).scheme not in ("http", "https"):
+                return False
+        except ValueError:
             return False
         twin = host[4:] if host.startswith("www.") else "www." + host
         return host in self.allowed or twin in self.allowed or host in self.follow
@@ -191,8 +208,8 @@ class Fetcher:
                     parser = urllib.robotparser.RobotFileParser()
                     lines = cap.text()[0].splitlines()
                     parser.parse(lines)
-                    self.sitemaps[host] = [urljoin(robots_url, ln.split(":", 1)[1].strip())
-                                           for ln in lines if ln.lower().startswith("sitemap:")]
+                    self.sitemaps[host] = [u for u in (safe_join(robots_url, ln.split(":", 1)[1].strip())
+                                                       for ln in lines if ln.lower().startswith("sitemap:")) if u]
                 self._robots[host] = parser  # missing robots.txt: everything allowed
         parser = self._robots[host]
         return parser is None or parser.can_fetch(ROBOTS_AGENT, url)
@@ -266,7 +283,10 @@ class Fetcher:
             cap.status, cap.headers, cap.body, cap.truncated = status, resp_headers, body, truncated
             location = resp_headers.get("location")
             if status in (301, 302, 303, 307, 308) and location:
-                target = urljoin(url, location.strip())
+                target = safe_join(url, location.strip())
+                if not target:
+                    cap.error = "bad_redirect"
+                    return
                 cap.redirects.append({"url": url, "status": status, "location": target})
                 url = target
                 continue

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
+
+from chainbreaker.tech.fetch import host_of, safe_join
 
 # ------------------------------------------------------------------------------ hidden CSS
 _CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
@@ -116,18 +117,20 @@ def find_hidden_blocks(tree: LexborHTMLParser, base: str, hidden_ids: list[str],
         target = tree.css_first(f"#{ident}") if re.fullmatch(r"[\w-]+", ident) else None
         if target is not None:
             candidates.append((target, "js_hide"))
-    host = urlsplit(base).netloc.lower()
+    host = host_of(base)
     blocks: list[dict[str, Any]] = []
     for node, tech in candidates:
         links = []
         seen: set[tuple[str, str]] = set()
         for a in node.css("a[href]")[:200]:
-            href = urljoin(base, (a.attributes.get("href") or "").strip())
+            href = safe_join(base, (a.attributes.get("href") or "").strip())
+            if not href:
+                continue
             text = " ".join((a.text() or "").split())[:80]
             if (href, text) in seen:
                 continue
             seen.add((href, text))
-            links.append({"href": href, "text": text, "host": urlsplit(href).netloc.lower()})
+            links.append({"href": href, "text": text, "host": host_of(href)})
         if not links:
             continue
         offsite = [ln for ln in links if ln["host"] and ln["host"] != host and ln["href"].startswith("http")]

@@ -12,11 +12,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
 from chainbreaker.tech.decode import decode_entities
+from chainbreaker.tech.fetch import host_of, safe_join
 from chainbreaker.tech.hidden import find_hidden_blocks
 from chainbreaker.tech.scripts import ScriptInfo, analyze_script
 
@@ -77,7 +77,7 @@ class PageView:
 
     @property
     def host(self) -> str:
-        return urlsplit(self.url).netloc.lower()
+        return host_of(self.url)
 
     @property
     def ok(self) -> bool:
@@ -100,7 +100,11 @@ ERROR_SIGNATURES = ("ERR_NAME_NOT_RESOLVED", "DNS_PROBE_FINISHED_NXDOMAIN", "ERR
 
 
 def abs_host(url: str, base: str) -> str:
-    return urlsplit(urljoin(base, url)).netloc.lower()
+    return host_of(safe_join(base, url))
+
+
+def _srcs(tree: LexborHTMLParser, selector: str, base: str) -> list[str]:
+    return [u for n in tree.css(selector) if (u := safe_join(base, (n.attributes.get("src") or "").strip()))]
 
 
 # ------------------------------------------------------------------------------ analyze page
@@ -129,27 +133,28 @@ def analyze_page(html: str, url: str, persona: Any, *, status: int | None, final
         elif name == "refresh" and view.meta_refresh is None:
             m = re.search(r"url\s*=\s*['\"]?([^'\";]+)", content, re.I)
             if m:
-                view.meta_refresh = urljoin(base, m.group(1).strip())
+                view.meta_refresh = safe_join(base, m.group(1).strip()) or None
     hidden_ids: list[str] = []
     written: list[str] = []
     for node in tree.css("script")[:200]:
         src = node.attributes.get("src")
         if src:
-            view.script_srcs.append(urljoin(base, src.strip()))
+            if safe_join(base, src.strip()):
+                view.script_srcs.append(safe_join(base, src.strip()))
             continue
         info = analyze_script((node.text() or "")[:500_000], None, base)
         view.scripts.append(info)
         hidden_ids += info.hides_ids
         written += info.written_html
-    view.iframes = [urljoin(base, (n.attributes.get("src") or "").strip()) for n in tree.css("iframe[src]")[:50]]
-    view.links = [(urljoin(base, (a.attributes.get("href") or "").strip()), " ".join((a.text() or "").split())[:80])
-                  for a in tree.css("a[href]")[:2000]]
+    view.iframes = _srcs(tree, "iframe[src]", base)[:50]
+    view.links = [(u, " ".join((a.text() or "").split())[:80]) for a in tree.css("a[href]")[:2000]
+                  if (u := safe_join(base, (a.attributes.get("href") or "").strip()))]
     blocks = find_hidden_blocks(tree, base, hidden_ids, remove=True)
     for fragment in written[:10]:  # HTML a script writes into the page is part of the page
         frag = LexborHTMLParser(fragment)
         blocks += find_hidden_blocks(frag, base, [], source="script")
-        view.iframes += [urljoin(base, (n.attributes.get("src") or "").strip()) for n in frag.css("iframe[src]")]
-        view.script_srcs += [urljoin(base, (n.attributes.get("src") or "").strip()) for n in frag.css("script[src]")]
+        view.iframes += _srcs(frag, "iframe[src]", base)
+        view.script_srcs += _srcs(frag, "script[src]", base)
     view.hidden_blocks = blocks
     for node in tree.css("script, style, noscript, template"):
         node.decompose()
@@ -249,7 +254,7 @@ def uniq(items: list[Any]) -> list[Any]:
 
 
 def domains(urls: list[str]) -> list[str]:
-    return sorted({urlsplit(u).netloc.lower() for u in urls if urlsplit(u).netloc})
+    return sorted({h for h in (host_of(u) for u in urls) if h})
 
 
 def settled(views: list[PageView]) -> list[PageView]:

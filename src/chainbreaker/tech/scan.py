@@ -41,7 +41,7 @@ from chainbreaker.tech.detectors import (
     detect_host,
     detect_page,
 )
-from chainbreaker.tech.fetch import Capture, Fetcher, FetchLimits, host_of
+from chainbreaker.tech.fetch import Capture, Fetcher, FetchLimits, host_of, safe_join
 from chainbreaker.tech.personas import Persona, default_personas
 
 TS = pa.timestamp("us", tz="UTC")
@@ -96,7 +96,11 @@ def normalize_target(text: str) -> str | None:
         return None
     if "://" not in text:
         text = "http://" + text
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises on a port out of range
+    except ValueError:
+        return None
     if parts.scheme not in ("http", "https") or not parts.netloc or " " in parts.netloc:
         return None
     return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
@@ -206,7 +210,7 @@ def _script_srcs(caps: list[Capture], base: str, hosts: set[str]) -> list[str]:
     for body in {c.body for c in caps if c.ok and c.body}:
         tree = LexborHTMLParser(body[:2_000_000].decode("utf-8", "replace"))
         for node in tree.css("script[src]")[:100]:
-            u = urljoin(base, (node.attributes.get("src") or "").strip())
+            u = safe_join(base, (node.attributes.get("src") or "").strip())
             if host_of(u) in hosts and u not in out:
                 out.append(u)
     return out
@@ -220,7 +224,7 @@ def _same_host_links(caps: list[Capture], base: str) -> list[str]:
     for body in {c.body for c in caps if c.ok and c.body}:
         tree = LexborHTMLParser(body[:2_000_000].decode("utf-8", "replace"))
         for a in tree.css("a[href]")[:500]:
-            u = urljoin(base, (a.attributes.get("href") or "").strip()).split("#", 1)[0]
+            u = safe_join(base, (a.attributes.get("href") or "").strip()).split("#", 1)[0]
             if host_of(u) == host and u.startswith("http") and u not in out:
                 out.append(u)
     return out
@@ -242,7 +246,7 @@ async def _sitemap_links(fetcher: Fetcher, root: str, personas: list[Persona]) -
     maps = list(fetcher.sitemaps.get(host) or [])
     robots = await fetcher.fetch(urljoin(root, "/robots.txt"), spider, max_bytes=500_000)
     if robots.ok and robots.status == 200:
-        maps += [urljoin(root, ln.split(":", 1)[1].strip()) for ln in robots.text()[0].splitlines()
+        maps += [safe_join(root, ln.split(":", 1)[1].strip()) for ln in robots.text()[0].splitlines()
                  if ln.lower().startswith("sitemap:")]
     maps = list(dict.fromkeys(maps + [urljoin(root, "/sitemap.xml")]))
     out: list[str] = []
@@ -257,7 +261,8 @@ async def _sitemap_links(fetcher: Fetcher, root: str, personas: list[Persona]) -
             if not (cap.ok and cap.status == 200):
                 continue
             text = cap.text()[0]
-            locs = [urljoin(root, loc.replace("&amp;", "&")) for loc in re.findall(r"<loc>\s*([^<\s]+)\s*</loc>", text)[:500]]
+            locs = [u for loc in re.findall(r"<loc>\s*([^<\s]+)\s*</loc>", text)[:500]
+                    if (u := safe_join(root, loc.replace("&amp;", "&")))]
             if "<sitemapindex" in text:
                 maps += [u for u in locs if u not in done]
             else:
@@ -454,8 +459,8 @@ def _capture_row(run_id: str, now: dt.datetime, cap: Capture, sha: str, bad: boo
 
 
 def _page_row(run_id: str, v: PageView) -> dict[str, Any]:
-    offsite = sorted({urlsplit(u).netloc for u in v.script_srcs + v.iframes + [h for h, _ in v.links]
-                      if urlsplit(u).netloc and urlsplit(u).netloc.lower() != v.host})
+    offsite = sorted({h for h in (host_of(u) for u in v.script_srcs + v.iframes + [u for u, _ in v.links])
+                      if h and h != v.host})
     scripts = [{"layers": s.layers, "obfuscated": s.obfuscated, "remote_urls": s.remote_urls[:5],
                 "redirects": s.redirect_targets[:3], "title_set": s.title_set} for s in v.scripts if s.layers or s.remote_urls]
     dumps = lambda x: json.dumps(x, ensure_ascii=False, default=str)  # noqa: E731

@@ -18,9 +18,10 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
-from chainbreaker.tech.decode import decode_entities, decode_text
+from chainbreaker.tech.decode import MAX_INPUT, Decoded, decode_entities, decode_text
+from chainbreaker.tech.fetch import host_of, safe_join
 from chainbreaker.tech.jsnorm import scan_literals
 from chainbreaker.tech.strarray import js_string_value
 
@@ -79,16 +80,16 @@ _CREATES_LOADER = re.compile(r"createElement\s*\(\s*['\"](?:script|iframe)['\"]"
 _SRC_SET = re.compile(r"\.src\s*=\s*['\"]([^'\"]+)['\"]|setAttribute\s*\(\s*['\"]src['\"]\s*,\s*['\"]([^'\"]+)['\"]")
 _UA_REF = re.compile(r"userAgent")
 _REFERRER_REF = re.compile(r"referrer")
-_TEST_CALL = re.compile(r"\.\s*(?:indexOf|includes|search|match|test|startsWith|endsWith|exec)\s*\(\s*$|"
-                        r"RegExp\s*\(\s*$")
+_TEST_CALL = re.compile(r"\.\s*(?:indexOf|includes|search|match|test|startsWith|endsWith|exec)\s*\(\s*|"
+                        r"RegExp\s*\(\s*")
 
 
 def _offsite_urls(text: str, base: str) -> list[str]:
-    host = urlsplit(base).netloc.lower()
+    host = host_of(base)
     out: list[str] = []
     for m in _URL.finditer(text):
-        full = urljoin(base, m.group(0))
-        h = urlsplit(full).netloc.lower()
+        full = safe_join(base, m.group(0))
+        h = host_of(full)
         if h and h != host and full not in out and "w3.org" not in h:
             out.append(full)
     return out[:50]
@@ -102,7 +103,7 @@ def _tag_url(value: str, base: str) -> str:
         head = _HOSTLIKE.match(value)
         if head and not _FILE_SUFFIX.search(head.group(0)):
             value = "//" + value
-    return urljoin(base, value)
+    return safe_join(base, value)
 
 
 _AFTER_TEST = re.compile(r"\s*\)?\s*\.\s*(?:test|exec)\s*\(\s*([^()]*(?:\([^()]*\))?[^()]*)\)")
@@ -134,16 +135,18 @@ def _engine_tests(text: str, strings: list[tuple[int, int]], regexes: list[tuple
         return set(), set()
     ua_names: set[str] = set()
     ref_names: set[str] = set()
-    for var in re.finditer(r"([A-Za-z_$][\w$]*)\s*=\s*(?:window\.)?(?:top\.|parent\.)?(?:navigator\.userAgent|"
-                           r"document\.referrer)", text):
-        is_ua = "userAgent" in var.group(0)
+    for read in re.finditer(r"navigator\.userAgent|document\.referrer", text):
+        var = re.search(r"(?<![\w$.])([A-Za-z_$][\w$]*)\s*=\s*(?:window\.)?(?:top\.|parent\.)?$",
+                        text[max(0, read.start() - 60):read.start()])
+        if var is None:
+            continue
+        is_ua = read.group(0).endswith("userAgent")
         (ua_names if is_ua else ref_names).add(var.group(1))
         name = re.escape(var.group(1))
         (ua_pos if is_ua else ref_pos).extend(m.start() for m in re.finditer(r"(?<![\w$.])" + name + r"(?![\w$])", text))
     operands: list[tuple[int, int, str]] = [(s, e, text[s + 1:text.rfind("/", s, e)]) for s, e in regexes]
-    for s, e in strings:
-        if _TEST_CALL.search(text[max(0, s - 30):s]):
-            operands.append((s, e, js_string_value(text[s + 1:e - 1])))
+    call_ends = {m.end() for m in _TEST_CALL.finditer(text)}
+    operands += [(s, e, js_string_value(text[s + 1:e - 1])) for s, e in strings if s in call_ends]
     ua: set[str] = set()
     ref: set[str] = set()
     for start, end, source in operands:
@@ -170,21 +173,27 @@ def _engine_tests(text: str, strings: list[tuple[int, int]], regexes: list[tuple
 
 def analyze_script(code: str, src: str | None, base: str) -> ScriptInfo:
     """Decode ``code`` and record what it writes, tests, sets and where it redirects."""
-    dec = decode_text(code) if code else None
+    try:
+        dec = decode_text(code) if code else None
+    except Exception as exc:  # noqa: BLE001 - a hostile script must not stop the scan; analyse it undecoded
+        dec = Decoded(text=code[:MAX_INPUT], layers=[f"decode_error:{type(exc).__name__}"])
     text = dec.text if dec else ""
     strings, regexes = scan_literals(text) if text else ([], [])
-    values = [js_string_value(text[s + 1:e - 1]) for s, e in strings]
     writes_html = bool(_HTML_SINK.search(text))
-    written = [decode_entities(v) for v in values if re.search(r"<\s*[a-zA-Z!/]", v)] if writes_html else []
+    written: list[str] = []
+    if writes_html:
+        values = (js_string_value(text[s + 1:e - 1]) for s, e in strings if "<" in text[s:e])
+        written = [decode_entities(v) for v in values if re.search(r"<\s*[a-zA-Z!/]", v)]
     written += [s for s in (dec.strings if dec else []) if "<" in s and ("src" in s or "href" in s)]
     flat = "".join(written)
     tags = [(m.group(1).lower(), _tag_url(m.group(2), base)) for m in _TAG_SRC.finditer(flat)] if writes_html else []
     loads = [u for _, u in tags]
     frames = [u for tag, u in tags if tag in ("iframe", "frame")]
-    redirects = [urljoin(base, m.group(1)) for m in _REDIRECT.finditer(text)]
-    redirects += [urljoin(base, m.group(1)) for m in _META_REFRESH.finditer(flat)]
+    redirects = [safe_join(base, m.group(1)) for m in _REDIRECT.finditer(text)]
+    redirects += [safe_join(base, m.group(1)) for m in _META_REFRESH.finditer(flat)]
     if _BUILT_META.search(text):
-        redirects += [urljoin(base, m.group(1)) for m in _CONTENT_URL.finditer(text)]
+        redirects += [safe_join(base, m.group(1)) for m in _CONTENT_URL.finditer(text)]
+    redirects = [u for u in redirects if u]
     dom: list[str] = []
     if _CREATES_LOADER.search(text):
         dom = [_tag_url(a or b, base) for a, b in _SRC_SET.findall(text)] or _offsite_urls(text, base)
@@ -226,7 +235,10 @@ def registrable_of(host_or_url: str) -> str:
     """eTLD+1 of a host (offline public suffix list); the host itself for IPs and unknown suffixes."""
     from chainbreaker.model.identifiers import Domain
 
-    host = urlsplit(host_or_url).hostname if "//" in host_or_url else host_or_url.split(":")[0]
+    try:
+        host = urlsplit(host_or_url).hostname if "//" in host_or_url else host_or_url.split(":")[0]
+    except ValueError:
+        return ""
     host = (host or "").lower()
     if not host or re.fullmatch(r"[\d.]+", host):
         return host
@@ -239,7 +251,7 @@ def is_infrastructure(url: str) -> bool:
 
 def is_remote(url: str, page_url: str) -> bool:
     """Another site than the page's: a different registrable domain (or host:port for IPs)."""
-    a, b = urlsplit(url).netloc.lower(), urlsplit(page_url).netloc.lower()
+    a, b = host_of(url), host_of(page_url)
     if not a or a == b:
         return False
     ra, rb = registrable_of(url), registrable_of(page_url)

@@ -40,6 +40,7 @@ _FUNC_HEAD = re.compile(r"(?:function\s+(?P<a>" + _ID + r")|(?:var|let|const)\s+
 _OFFSET = re.compile(r"(" + _ID + r")\s*=\s*\1\s*-\s*(" + _NUM + r")\s*[;,]")
 _CHECKSUM = re.compile(r"=\s*(?P<expr>[^;{}]*?parseInt[^;{}]*?)\s*;\s*if\s*\(\s*" + _ID + r"\s*===\s*" + _ID + r"\s*\)")
 _B64_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/="
+_OBF_NAME = re.compile(r"_0x[0-9a-fA-F]{3,}$")
 MAX_ITEMS = 5000
 MAX_ROTATIONS = 2000
 
@@ -47,40 +48,35 @@ MAX_ROTATIONS = 2000
 _JS_SIMPLE = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
 
 
+_ESCAPE = re.compile(r"\\(?:u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})|x([0-9a-fA-F]{2})|"
+                     r"u([0-9a-fA-F]{4})|u\{([0-9a-fA-F]{1,6})\}|(\n)|(.))", re.S)
+
+
+def _unescape(m: re.Match[str]) -> str:
+    high, low, hx, u4, ubrace, newline, other = m.groups()
+    if high:  # a UTF-16 surrogate pair
+        return chr(0x10000 + ((int(high, 16) - 0xD800) << 10) + (int(low, 16) - 0xDC00))
+    if hx or u4:
+        return chr(int(hx or u4, 16))
+    if ubrace:
+        code = int(ubrace, 16)
+        return chr(code) if code <= 0x10FFFF else m.group(0)
+    if newline:  # line continuation
+        return ""
+    return _JS_SIMPLE.get(other, other)
+
+
 def js_string_value(body: str) -> str:
     """Value of the body of a JavaScript string literal (without its quotes)."""
     if "\\" not in body:
         return body
-    out: list[str] = []
-    i = 0
-    n = len(body)
-    while i < n:
-        ch = body[i]
-        if ch != "\\" or i + 1 >= n:
-            out.append(ch)
-            i += 1
-            continue
-        nxt = body[i + 1]
-        if nxt == "x" and re.fullmatch(r"[0-9a-fA-F]{2}", body[i + 2:i + 4]):
-            out.append(chr(int(body[i + 2:i + 4], 16)))
-            i += 4
-        elif nxt == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", body[i + 2:i + 6]):
-            code = int(body[i + 2:i + 6], 16)
-            low = body[i + 6:i + 12]
-            if 0xD800 <= code <= 0xDBFF and re.fullmatch(r"\\u[dD][c-fC-F][0-9a-fA-F]{2}", low):
-                code = 0x10000 + ((code - 0xD800) << 10) + (int(low[2:], 16) - 0xDC00)  # a surrogate pair
-                i += 6
-            out.append(chr(code))
-            i += 6
-        elif nxt == "u" and (m := re.match(r"\{([0-9a-fA-F]{1,6})\}", body[i + 2:])) and int(m.group(1), 16) <= 0x10FFFF:
-            out.append(chr(int(m.group(1), 16)))
-            i += 2 + len(m.group(0))
-        elif nxt == "\n":  # line continuation
-            i += 2
-        else:
-            out.append(_JS_SIMPLE.get(nxt, nxt))
-            i += 2
-    return "".join(out)
+    return _ESCAPE.sub(_unescape, body)
+
+
+def js_int(text: str) -> int:
+    """A JavaScript integer literal (``0x1b3``, ``12``, ``012`` read as decimal) from a lookup."""
+    text = text.strip().strip("'\"")
+    return int(text, 16) if text[:2].lower() == "0x" else int(text, 10)
 
 
 def quote(value: str) -> str:
@@ -185,37 +181,53 @@ def _decode_item(value: str, encoding: str) -> str | None:
         return raw.decode("latin-1")
 
 
-def _accessors(text: str, refs: tuple[str, ...]) -> list[_Accessor]:
-    """Functions that read the table (by name or through its getter) with an index offset."""
+def _accessors(text: str, refs: tuple[str, ...], heads: list[tuple[int, re.Match[str]]]) -> list[_Accessor]:
+    """Functions that read the table (by name or through its getter) with an index offset.
+
+    ``heads`` are the function heads of the text by end position; a function counts when it uses
+    the table within its first 400 characters (accessors read the table first)."""
+    import bisect
+
     out: list[_Accessor] = []
-    for m in _FUNC_HEAD.finditer(text):
+    ends = [e for e, _ in heads]
+    seen: set[int] = set()
+    uses = re.compile(r"(?<![\w$])(?:" + "|".join(map(re.escape, refs)) + r")\s*[\[(]")
+    for use in uses.finditer(text):
+        k = bisect.bisect_right(ends, use.start()) - 1
+        if k < 0 or k in seen or use.start() - ends[k] > 400:
+            continue
+        seen.add(k)
+        m = heads[k][1]
         name = m.group("a") or m.group("b")
         if name in refs:
             continue
-        end = block_end(text, m.end() - 1)
+        end = block_end(text, m.end() - 1, limit=4000)
         if end < 0:
             continue
         body = text[m.end():end]
-        if not any(re.search(r"(?<![\w$])" + re.escape(r) + r"\s*[\[(]", body) for r in refs):
-            continue
         off = _OFFSET.search(body)
         if off is None and not re.search(r"\[\s*" + _ID + r"\s*\]", body):
             continue
         encoding = ""
         if _B64_ALPHABET in body or _B64_ALPHABET in js_string_value(body):
             encoding = "rc4" if re.search(r"0x100|256", body) else "base64"
-        out.append(_Accessor(name, int(off.group(2), 0) if off else 0, encoding))
+        out.append(_Accessor(name, js_int(off.group(2)) if off else 0, encoding))
         if len(out) >= 10:
             break
     return out
 
 
 def _aliases(text: str, name: str) -> set[str]:
+    """``name`` and the variables it is copied into (``var _0x7f=_0x2c;``), two levels deep."""
     names = {name}
-    for _ in range(3):  # aliases of aliases
-        pattern = re.compile(r"(?<![\w$.])(" + _ID + r")\s*=\s*(?:" + "|".join(map(re.escape, sorted(names)))
-                             + r")\s*(?=[,;)])")
-        more = {m.group(1) for m in pattern.finditer(text)} - names
+    for _ in range(3):
+        copied = re.compile(r"=\s*(?:" + "|".join(map(re.escape, sorted(names))) + r")\s*(?=[,;)])")
+        more: set[str] = set()
+        for m in copied.finditer(text):
+            left = re.search(r"(?<![\w$.])(" + _ID + r")\s*$", text[max(0, m.start() - 80):m.start()])
+            if left:
+                more.add(left.group(1))
+        more -= names
         if not more:
             break
         names |= more
@@ -231,7 +243,7 @@ def _rotation_call(text: str, name: str) -> tuple[str, int] | None:
             continue
         body = text[start:t.start() + 1]
         if "push" in body and "shift" in body:
-            return body, int(t.group(1), 0)
+            return body, js_int(t.group(1))
     return None
 
 
@@ -256,7 +268,7 @@ def _checksum_rotation(body: str, target: int, items: list[str], accessors: list
         acc = alias_of.get(mm.group(1))
         if acc is None:
             raise KeyError(mm.group(1))
-        slots.append((acc, int(mm.group(2).strip("'"), 0) - acc.offset))
+        slots.append((acc, js_int(mm.group(2)) - acc.offset))
         return f" _v{len(slots) - 1} "
 
     try:
@@ -286,14 +298,22 @@ def resolve_string_arrays(text: str) -> str | None:
         tables.append((m.group("name"), (m.group("name"),), m.group("items")))
     for m in list(_ARRAY_FN.finditer(text))[:20]:
         tables.append((m.group("name"), (m.group("name"), m.group("inner")), m.group("items")))
+    heads: list[tuple[int, re.Match[str]]] | None = None
     for name, refs, raw_items in tables:
         items = [js_string_value(s[1:-1]) for s in _ITEM.findall(raw_items)][:MAX_ITEMS]
         if len(items) < 2:
             continue
-        accessors = _accessors(text, refs)
+        rotation = _rotation_call(text, name)
+        obfuscator_like = rotation is not None or bool(_OBF_NAME.match(name))
+        if not obfuscator_like and len(name) < 3:
+            continue  # minified code reuses one-letter names in every scope: e[0] is not one table
+        accessors: list[_Accessor] = []
+        if obfuscator_like:  # an honest helper that indexes a literal array is not an accessor
+            if heads is None:
+                heads = [(m.end(), m) for m in _FUNC_HEAD.finditer(text)]
+            accessors = _accessors(text, refs, heads)
         alias_of = {a: acc for acc in accessors for a in _aliases(text, acc.name)}
         shift = 0
-        rotation = _rotation_call(text, name)
         if rotation is not None:
             body, n = rotation
             if "parseInt" in body:
@@ -315,10 +335,11 @@ def _substitute(text: str, name: str, items: list[str], alias_of: dict[str, _Acc
     direct = re.compile(r"(?<![\w$.])" + re.escape(name) + r"\s*\[\s*(" + _NUM + r")\s*\]")
 
     def by_index(m: re.Match[str]) -> str:
-        idx = int(m.group(1), 0)
+        idx = js_int(m.group(1))
         return quote(items[idx]) if idx < len(items) else m.group(0)
 
-    text = direct.sub(by_index, text)
+    if re.search(re.escape(name) + r"\s*\[\s*\d", text):
+        text = direct.sub(by_index, text)
     if not alias_of:
         return text
     calls = re.compile(r"(?<![\w$.])(" + "|".join(map(re.escape, sorted(alias_of, key=len, reverse=True)))
@@ -327,7 +348,7 @@ def _substitute(text: str, name: str, items: list[str], alias_of: dict[str, _Acc
 
     def by_call(m: re.Match[str]) -> str:
         acc = alias_of[m.group(1)]
-        idx = int(m.group(2).strip("'\""), 0) - acc.offset
+        idx = js_int(m.group(2)) - acc.offset
         if not 0 <= idx < len(items):
             return m.group(0)
         value = _decode_item(items[idx], acc.encoding)
@@ -336,4 +357,4 @@ def _substitute(text: str, name: str, items: list[str], alias_of: dict[str, _Acc
     return calls.sub(by_call, text)
 
 
-__all__ = ["block_end", "eval_arithmetic", "js_parse_int", "js_string_value", "quote", "resolve_string_arrays"]
+__all__ = ["block_end", "eval_arithmetic", "js_int", "js_parse_int", "js_string_value", "quote", "resolve_string_arrays"]

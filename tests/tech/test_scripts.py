@@ -86,3 +86,19 @@ def test_public_infrastructure_and_remote_hosts() -> None:
     assert not is_remote("http://static.school.edu.cn/a.js", "http://www.school.edu.cn/")  # same registrable domain
     assert is_remote("http://www.evil.cn/a.js", "http://www.school.edu.cn/")
     assert is_remote("http://127.0.0.1:81/a.js", "http://127.0.0.1:80/") and not is_remote("/a.js", BASE)
+
+
+@pytest.mark.parametrize("text", [
+    "navigator.userAgent;/baidu/.test(a);" * 15000,      # many engine tests, many references
+    "'a'+" * 80_000 + "'b'",                               # one long concatenation
+    "x['y']" * 80_000,                                     # member access everywhere
+    "".join(f"var v{i}='s{i}';" for i in range(15000)),    # many constants
+    "a/b/c/" * 80_000,                                     # divisions or regexes
+    "var _0xabc=[" + ",".join(f"'{i}x'" for i in range(3000)) + "];" + "_0xabc(0x1);" * 15000,
+], ids=["engine-tests", "concat", "members", "constants", "slashes", "big-table"])
+def test_analysis_is_bounded_on_hostile_scripts(text: str) -> None:
+    import time
+
+    start = time.perf_counter()
+    analyze_script(text, None, BASE)
+    assert time.perf_counter() - start < 10  # seconds; ~1 s on the 2-core machine under load

@@ -14,6 +14,7 @@ in dot form whatever spelling the kit used) and records what the detectors compa
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -26,6 +27,7 @@ from chainbreaker.tech.jsnorm import scan_literals
 from chainbreaker.tech.strarray import js_string_value
 
 INFRASTRUCTURE_PATH = Path(__file__).with_name("infrastructure.yaml")
+MAX_ENGINE_TESTS = 200  # operands naming an engine that are attributed per script (bounded time)
 
 # Names kits test the user agent or the referrer against (lower case tokens of their patterns).
 SEARCH_ENGINE_TOKENS = frozenset({
@@ -147,8 +149,11 @@ def _engine_tests(text: str, strings: list[tuple[int, int]], regexes: list[tuple
     operands: list[tuple[int, int, str]] = [(s, e, text[s + 1:text.rfind("/", s, e)]) for s, e in regexes]
     call_ends = {m.end() for m in _TEST_CALL.finditer(text)}
     operands += [(s, e, js_string_value(text[s + 1:e - 1])) for s, e in strings if s in call_ends]
+    ua_pos.sort()
+    ref_pos.sort()
     ua: set[str] = set()
     ref: set[str] = set()
+    checked = 0
     for start, end, source in operands:
         names = {t for t in re.split(r"[^a-z0-9]+", source.lower().replace("\\.", ".")) if t} & SEARCH_ENGINE_TOKENS
         if not names:
@@ -162,13 +167,26 @@ def _engine_tests(text: str, strings: list[tuple[int, int]], regexes: list[tuple
             if before:
                 kind = _kind(before.group(1), ua_names, ref_names)
         if kind is None:
-            d_ua = min((min(abs(p - start), abs(p - end)) for p in ua_pos), default=10**9)
-            d_ref = min((min(abs(p - start), abs(p - end)) for p in ref_pos), default=10**9)
+            d_ua, d_ref = _distance(ua_pos, start, end), _distance(ref_pos, start, end)
             if min(d_ua, d_ref) > 250:
                 continue
             kind = "ua" if d_ua <= d_ref else "ref"
         (ua if kind == "ua" else ref).update(names)
+        checked += 1
+        if checked >= MAX_ENGINE_TESTS:
+            break
     return ua, ref
+
+
+def _distance(positions: list[int], start: int, end: int) -> int:
+    """Characters between the span [start, end) and the nearest of the sorted ``positions``."""
+    k = bisect.bisect_left(positions, start)
+    best = 10**9
+    if k < len(positions):
+        best = max(0, positions[k] - end) if positions[k] >= end else 0
+    if k > 0:
+        best = min(best, start - positions[k - 1])
+    return best
 
 
 def analyze_script(code: str, src: str | None, base: str) -> ScriptInfo:

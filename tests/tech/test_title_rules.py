@@ -83,7 +83,7 @@ def test_injected_hidden_links_alone_do_not_make_a_victim_a_gambling_site() -> N
 
 
 def test_landing_urls_of_search_visitors() -> None:
-    from chainbreaker.tech.scan import landing_urls
+    from chainbreaker.tech.crawl import landing_urls
 
     html_ref = ("<script>if(/baidu|sogou/.test(document.referrer)){window['location']['href']='/bc/1.html#top'}</script>"
                 "<meta http-equiv='refresh' content='3;url=http://other.test/'>" + GOV_BODY)

@@ -196,6 +196,15 @@ def head_duplicated_loader() -> str:
         "某某县人民政府", "某某县教育局")
 
 
+def head_injected_gbk() -> str:
+    """The injected head of an older GBK site: served as GBK, the title hex-entity encoded."""
+    injected = (f"<title>{entity_encode('AG真人国际厅-官网', hexa=True)}</title>\n<meta name=\"keywords\" content=\"AG真人,"
+                "百家乐,真人视讯\">\n<meta name=\"description\" content=\"AG真人国际厅官网提供百家乐、龙虎斗、牛牛\">\n")
+    return page("某某县农业农村局", _gov("某某县农业农村局"), head='<meta http-equiv="Content-Type" content="text/html; '
+                'charset=gbk">\n').replace("<meta charset=\"utf-8\">\n<title>", injected + "<title>", 1).replace(
+        '<meta charset="utf-8">\n', "", 1)
+
+
 # ------------------------------------------------------------------------------ redirects
 def redirect_same_host_js() -> str:
     js = ("var regexp=/\\.(sogou|soso|baidu|google|youdao|yahoo|bing|118114|biso|gougou|360|so)(\\.[a-z0-9\\-]+){1,2}\\//ig;"
@@ -333,7 +342,7 @@ RECIPES: dict[str, Callable[[], str]] = {f.__name__: f for f in (
     loader_packer_twice, loader_hex_string, loader_strarray_rotated, loader_strarray_checksum, loader_strarray_b64,
     loader_eval_atob, loader_fromcharcode, loader_unescape, loader_insertadjacent_bracket, loader_tongji_lookalike,
     title_ua_indexof, title_ua_regex_packed, title_ua_match_strarray, title_referrer_gate, title_spider_description,
-    title_spider_description_clean, head_duplicated, head_duplicated_loader,
+    title_spider_description_clean, head_duplicated, head_duplicated_loader, head_injected_gbk,
     redirect_same_host_js, redirect_meta_js_built, redirect_replace_strarray, redirect_top_location_hex,
     hidden_links_written, doorway_spider_only, doorway_search_only, landing_gambling, victim_school,
     honest_crackdown_news, honest_welfare_lottery, honest_marquee_notice, honest_local_docwrite, honest_analytics,

@@ -37,9 +37,11 @@ class Kit:
     path: str = "/"
     landing: str = ""
     scan: str = "root"
+    charset: str = "utf-8"  # the server re-encodes the (UTF-8) file and says so in the header
 
     def page(self, which: str = "") -> bytes:
-        return (KITS_DIR / f"{which or self.file or self.name}.html").read_bytes()
+        text = (KITS_DIR / f"{which or self.file or self.name}.html").read_text("utf-8")
+        return text.encode(self.charset)
 
 
 def load_kits() -> list[Kit]:
@@ -54,7 +56,7 @@ def load_kits() -> list[Kit]:
 
 def _answer(kit: Kit, path: str, spider: bool, search: bool) -> tuple[int, dict[str, str], bytes]:
     """(status, headers, body) of ``kit`` for one request."""
-    html = {"Content-Type": "text/html; charset=utf-8"}
+    html = {"Content-Type": f"text/html; charset={kit.charset}"}
     xml = {"Content-Type": "application/xml"}
     text = {"Content-Type": "text/plain"}
     not_found = (404, html, b"<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from chainbreaker.cli.context import STATE, console, get_workspace, t
 from chainbreaker.tech.cli_app import app
@@ -47,9 +48,9 @@ def classify_command(
                                            "reasons": verdict.reasons, "explanation_zh": verdict.explanation_zh,
                                            "explanation_en": verdict.explanation_en}, ensure_ascii=False))
         else:
-            console.print(f"[bold]{file}[/bold]  {verdict.score:.2f}  "
+            console.print(f"[bold]{escape(str(file))}[/bold]  {verdict.score:.2f}  "
                           + (t("赌博", "GAMBLING") if verdict.is_gambling else t("非赌博", "not gambling")))
-            console.print("  " + t(verdict.explanation_zh, verdict.explanation_en))
+            console.print("  " + t(verdict.explanation_zh, verdict.explanation_en), markup=False)
 
 
 @app.command("train-pages")
@@ -70,7 +71,8 @@ def train_pages_command(
     ws.audit("tech.train_pages", labels=str(labels), pages=len(pages), path=str(path))
     cv = model.meta.get("cv_accuracy")
     console.print(t(f"已训练页面模型：{len(pages)} 个页面（赌博 {model.meta['gambling']}），交叉验证准确率 {cv}，保存到 {path}",
-                    f"Trained page model on {len(pages)} pages ({model.meta['gambling']} gambling), CV accuracy {cv}; saved to {path}"))
+                    f"Trained page model on {len(pages)} pages ({model.meta['gambling']} gambling), CV accuracy {cv}; saved to {path}"),
+                  markup=False)
 
 
 @domains_app.command("train")
@@ -125,7 +127,7 @@ def clusters_command(
     for c in clusters[:20]:
         kinds = ", ".join(sorted({e["kind"] for e in c.shared}))
         console.print(f"  {c.cluster_id}  {len(c.hosts)}  {', '.join(c.hosts[:6])}  [{kinds}]"
-                      + (t("  模板相同", "  same template") if c.templates else ""))
+                      + (t("  模板相同", "  same template") if c.templates else ""), markup=False)
 
 
 @app.command("blocklist")
@@ -143,4 +145,5 @@ def blocklist_command(
     result = write_blocklist(get_workspace(), format.lower(), out, allowlist=allowlist, min_score=min_score)
     skipped = ", ".join(f"{k} {v}" for k, v in result["skipped"].items()) or "-"
     console.print(t(f"已写入 {result['entries']} 条（其中可注册域名 {result['domains']} 条）到 {out}；跳过：{skipped}",
-                    f"Wrote {result['entries']} entries ({result['domains']} registrable domains) to {out}; skipped: {skipped}"))
+                    f"Wrote {result['entries']} entries ({result['domains']} registrable domains) to {out}; skipped: {skipped}"),
+                  markup=False)

@@ -13,6 +13,7 @@ from typing import Any
 import typer
 
 from chainbreaker.cli.context import STATE, claimed_role, console, get_workspace, safe, shown, t
+from chainbreaker.timefmt import show_time
 
 app = typer.Typer(no_args_is_help=True)
 register_app = typer.Typer(no_args_is_help=True, help="重点人员库：列表、详情、状态变更、录入、自动建议。")
@@ -109,7 +110,7 @@ def stranded_command(
         table.add_column(safe(col), overflow="fold")
     for key, name, days, dest, town, ts in rows:
         table.add_row(mask("person_key", key), mask("name", name), f"{days:.0f}",
-                      safe(dest) + (f"（{safe(town)}）" if town else ""), safe(str(ts)[:16]))
+                      safe(dest) + (f"（{safe(town)}）" if town else ""), safe(show_time(ts, seconds=False)))
     console.print(table)
 
 
@@ -160,7 +161,7 @@ def register_list(
         for r in rows[:limit]:
             table.add_row(mask("person_key", r["person_key"]), mask("name", r["name"]), safe("、".join(r["roles"])),
                           safe(r["status"] + (f"/{r['disposal']}" if r["disposal"] else "")),
-                          safe(str(r["updated_at"])[:16]))
+                          safe(show_time(r["updated_at"], seconds=False)))
     ws.audit("people.register.list", user=STATE.settings.user, role=user_role, rows=min(len(rows), limit),
              pending=pending)
     console.print(table)
@@ -185,12 +186,12 @@ def register_show(
         status = d["status"] + (f"/{d['disposal']}" if d["disposal"] else "")
         console.print(t(f"状态：{safe(status)}", f"Status: {safe(status)}"))
         for r in d["roles"]:
-            at, why = safe(str(r["at"])[:16]), mask(None, r["why"])
+            at, why = safe(show_time(r["at"], seconds=False)), mask(None, r["why"])
             console.print(t(f"  角色 {safe(r['role'])}（{safe(r['by'])} 于 {at} 确认：{why}）",
                             f"  role {safe(r['role'])} (confirmed by {safe(r['by'])} at {at}: {why})"))
         console.print(t("变更记录：", "History:"))
         for h in d["history"]:
-            console.print(f"  {safe(str(h['at'])[:19])} {safe(h['who'])} {safe(h['kind'])}: {safe(h['from'] or '')} → "
+            console.print(f"  {safe(show_time(h['at']))} {safe(h['who'])} {safe(h['kind'])}: {safe(h['from'] or '')} → "
                           f"{safe(h['to'] or '')}  ({mask(None, h['why'])})")
     else:
         console.print(t("尚未录入重点人员库。", "Not on the register yet."))

@@ -85,6 +85,10 @@ def domains_train_command(
 
     from chainbreaker.tech.domain_model import MODEL_PATH, train_and_evaluate
 
+    if out is not None:  # a folder gets domain_model.joblib inside it
+        from chainbreaker.exports import resolve_output
+
+        out = resolve_output(out, MODEL_PATH.name)
     report = train_and_evaluate(data, c=c, out=out or MODEL_PATH)
     for name in ("fpr_0.01", "fpr_0.001"):
         m = report["test"][name]
@@ -133,8 +137,10 @@ def blocklist_command(
     min_score: float = typer.Option(0.5, "--min-score", min=0.0, max=1.0, help="域名模型结果的最低得分。"),
 ) -> None:
     """导出封堵清单（可注册域名与主机名，附理由）。Export a blocklist with reasons."""
-    from chainbreaker.tech.blocklist import write_blocklist
+    from chainbreaker.exports import resolve_output
+    from chainbreaker.tech.blocklist import blocklist_file_name, write_blocklist
 
+    out = resolve_output(out, blocklist_file_name(format.lower()))  # a folder gets the list inside it
     result = write_blocklist(get_workspace(), format.lower(), out, allowlist=allowlist, min_score=min_score)
     skipped = safe(", ".join(f"{k} {v}" for k, v in result["skipped"].items()) or "-")
     console.print(t(f"已写入 {result['entries']:,} 条（其中可注册域名 {result['domains']:,} 条）到 {safe(out)}；跳过：{skipped}",

@@ -31,7 +31,7 @@ def test_cli_role_is_recorded_as_a_claim(small_ws, tmp_path, monkeypatch):
     assert cli("--workspace", str(small_ws.root), "export", "persons", "--out", str(out), "--role", "investigator")[0] == 0
     assert cli("--workspace", str(small_ws.root), "--role", "viewer", "export", "persons", "--out", str(out))[0] == 0
     assert cli("--workspace", str(small_ws.root), "export", "persons", "--out", str(out))[0] == 0
-    recs = [r for r in _records(small_ws) if r["action"] == "export"]
+    recs = [r for r in _records(small_ws) if r["action"] == "export" and r.get("phase", "done") == "done"]
     assert [(r["role"], r["role_source"], r["role_claimed"]) for r in recs] == [
         ("investigator", "cli", True), ("viewer", "cli", True), ("analyst", "setting", True)]
     assert all(r["os_user"] == getpass.getuser() for r in recs)

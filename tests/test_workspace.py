@@ -206,7 +206,7 @@ def test_export_audits_intent_then_completion_with_one_id(ws, tmp_path):
     start, done = _audit(ws)[-2:]
     assert (start["phase"], done["phase"]) == ("start", "done") and start["audit_id"] == done["audit_id"]
     assert start["action"] == done["action"] == "export" and start["out"] == str(tmp_path / "p.csv")
-    assert done["rows"] == 1 and done["masked"] == ["id_number", "name", "phone"]
+    assert done["rows"] == 1 and done["masked"] == ["account", "id_number", "name", "phone"]  # cards too
     assert start["time"] <= done["time"]
 
 

@@ -32,6 +32,7 @@ from chainbreaker.ingest.encodings import is_utf16, sniff_encoding
 NULL_TOKENS = frozenset({"", "\\N", "-", "--", "—", "NULL", "null", "Null", "None", "none", "NaN", "nan", "N/A", "n/a"})
 BATCH_ROWS = 65536
 HEADER_SCAN_ROWS = 30
+MAX_HEADER_CHARS = 1 << 16
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".csv.gz", ".txt.gz")
 BAD_BYTES = "\ufffd"
 
@@ -213,7 +214,9 @@ def _open_csv(path: Path, expected: Callable[[str], bool] | None) -> TableFile:
     head_text = sample.decode(encoding, errors="replace")
     head_lines = head_text.splitlines()[: HEADER_SCAN_ROWS + 1]
     delimiter = _sniff_delimiter(head_lines)
-    parsed = list(csv.reader(head_lines[:HEADER_SCAN_ROWS], delimiter=delimiter))
+    # A line of megabytes (garbage, a pasted blob) is never the header: not parsed, scored as empty.
+    parsed = list(csv.reader([ln if len(ln) <= MAX_HEADER_CHARS else "" for ln in head_lines[:HEADER_SCAN_ROWS]],
+                             delimiter=delimiter))
     if not parsed:
         raise InputError(f"文件为空：{path.name}", f"File is empty: {path.name}")
     scores = [_line_score(r, expected) for r in parsed]

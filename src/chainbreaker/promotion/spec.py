@@ -30,7 +30,7 @@ FIELDS: dict[str, dict[str, list[str]]] = {
     },
     "bets": {
         "order_id": ["OrderID", "注单号", "注单编号", "投注单号", "bet_id", "order_no", "orderid", "RecordID", "order_sn",
-                     "bet_no", "slip_no", "注单ID"],
+                     "bet_no", "slip_no", "注单ID", "订单号"],
         "member_id": ["UserID", "会员ID", "用户ID", "member_id", "uid", "user_id", "会员编号", "用户标识", "玩家ID",
                       "player_id"],
         "game": ["GameName", "KindID", "游戏", "游戏名称", "彩种", "game", "game_name", "game_code"],

@@ -109,8 +109,10 @@ class DumpParser:
     """Incremental parser: ``feed()`` text chunks, then ``close()``."""
 
     def __init__(self, on_rows: RowsCallback, on_problem: Callable[[DumpProblem], None],
-                 dialect: str | None = None, text_limit: Callable[[], int] = lambda: 1 << 20) -> None:
+                 dialect: str | None = None, text_limit: Callable[[], int] = lambda: 1 << 20,
+                 max_pending: int = MAX_PENDING) -> None:
         self.on_rows = on_rows
+        self.max_pending = max_pending
         self.on_problem = on_problem
         self.dialect = dialect
         self.text_limit = text_limit
@@ -248,9 +250,9 @@ class DumpParser:
         self._advance(min(len(self.buf), end + len(marker)))
         return True
 
-    def _need(self, pos: int, limit: int = MAX_PENDING) -> bool:
+    def _need(self, pos: int, limit: int | None = None) -> bool:
         """More text is needed for the statement at ``pos``; give it up when it grows too long."""
-        if len(self.buf) - pos <= limit:
+        if len(self.buf) - pos <= (self.max_pending if limit is None else limit):
             return False
         self._problem(pos, "", "语句过长或未结束（超过上限仍未读到结尾）", self._boundary(pos))
         return True
@@ -446,7 +448,7 @@ class DumpParser:
     def _broken_tuple(self, st: _Insert) -> bool:
         """No complete tuple at ``pos``: either more text is needed or the statement is broken."""
         at = self.pos
-        if not self.final and self._boundary(at) < 0 and len(self.buf) - at <= MAX_PENDING:
+        if not self.final and self._boundary(at) < 0 and len(self.buf) - at <= self.max_pending:
             self._flush(st)
             return False
         start = _after_ws(self.buf, at)
@@ -497,7 +499,7 @@ class DumpParser:
             if end < 0:
                 if not self.final:
                     self._flush(st)
-                    return self._need(self.pos, MAX_PENDING)
+                    return self._need(self.pos)
                 end = len(self.buf)
             line = self.buf[self.pos:end].rstrip("\r")
             if line == "\\." or (self.final and end == len(self.buf) and not line):

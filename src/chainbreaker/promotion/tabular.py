@@ -102,6 +102,8 @@ def read_table_file(path: Path, sha: str, store: RawStore, advance: Advance) -> 
     """A CSV/TXT/XLSX export as one raw table."""
     known = header_matcher({f"{k}.{f}": syns for k, spec in FIELDS.items() for f, syns in spec.items()})
     tf = open_table(path, expected=known)
+    if not any(tf.header):
+        raise InputError(f"{path.name} 中没有表头（空白文件或只有空行）", f"{path.name} has no header (blank lines only)")
     fmt = "xlsx" if tf.encoding == "xlsx" else "csv"
     header = safe_names(tf.header)
     raw = RawTable(path.stem, path.name, path, sha, fmt, header, tf.encoding)

@@ -178,11 +178,8 @@ def _text(value: object) -> str | None:
         return None
     if isinstance(value, str):
         return value
-    if isinstance(value, bytes | bytearray):
-        try:
-            return bytes(value).decode("utf-8")
-        except UnicodeDecodeError:
-            return "0x" + bytes(value).hex().upper()
+    if isinstance(value, bytes | bytearray):  # BINARY/VARBINARY/BLOB columns: hex, as the parser reads 0x.. literals
+        return "0x" + bytes(value).hex().upper() if value else ""
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ")
     if isinstance(value, dt.date | Decimal | int | float | dt.timedelta):

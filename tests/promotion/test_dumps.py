@@ -170,3 +170,17 @@ def test_cli_summary_says_which_role_and_why_in_both_languages(tmp_path: Path) -
     run = Workspace(tmp_path / "ws").runs()[-1]
     assert run["counts"]["tables"]["fh_game_mysql.sql#game_record"] == "bets"
     json.dumps(run)  # the run record stays JSON
+
+
+def test_gzipped_dump_reads_like_the_plain_one(tmp_path: Path) -> None:
+    import gzip
+
+    plain = dump(tmp_path, "fh_game_mysql.sql")
+    packed = tmp_path / "in" / "fh_game.sql.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    a, b = Workspace(tmp_path / "a"), Workspace(tmp_path / "b")
+    sa = ingest_platform(a, plain, "凤凰", mariadb="never")
+    sb = ingest_platform(b, packed, "凤凰", mariadb="never")
+    assert sorted(sa.tables.values()) == sorted(sb.tables.values()) and sa.rows_kept == sb.rows_kept
+    query = "SELECT * EXCLUDE (src_sha256, src_file) FROM platform_bets ORDER BY ALL"
+    assert a.duck().sql(query).fetchall() == b.duck().sql(query).fetchall()

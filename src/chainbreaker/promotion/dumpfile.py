@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import codecs
+import gzip
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +18,30 @@ from chainbreaker.promotion.sqlvalues import TableDef
 CHUNK = 1 << 23
 
 
+class DumpReader:
+    """The bytes of a dump, gunzipped when it ends in ``.gz``; ``consumed`` counts bytes of the file
+    itself (compressed), for progress."""
+
+    def __init__(self, path: Path) -> None:
+        self.raw = open(path, "rb")  # noqa: SIM115  (closed by __exit__)
+        self.fh: io.BufferedIOBase = gzip.GzipFile(fileobj=self.raw) if path.name.lower().endswith(".gz") else self.raw
+        self.consumed = 0
+
+    def __enter__(self) -> DumpReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.fh.close()
+        self.raw.close()
+
+    def read(self, n: int) -> tuple[bytes, int]:
+        """Up to ``n`` bytes of text and how many bytes of the file that took."""
+        data = self.fh.read(n)
+        pos = self.raw.tell()
+        step, self.consumed = pos - self.consumed, pos
+        return data, step
+
+
 @dataclass
 class DumpResult:
     tables: list[RawTable] = field(default_factory=list)
@@ -27,8 +53,8 @@ class DumpResult:
 
 def dump_encoding(path: Path) -> str:
     """The text encoding of a dump (SQL Server saves scripts as UTF-16; Taiwan platforms use Big5)."""
-    with open(path, "rb") as fh:
-        sample = fh.read(1 << 20)
+    with DumpReader(path) as reader:
+        sample, _ = reader.read(1 << 20)
     if not sample.strip():
         raise InputError(f"文件为空：{path.name}", f"File is empty: {path.name}")
     encoding = sniff_encoding(sample)
@@ -59,10 +85,13 @@ def read_dump(path: Path, sha: str, store: RawStore, advance: Callable[[int], No
 
     parser = DumpParser(on_rows, on_problem, text_limit=lambda: store.problems.text_limit(sha))
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
+    with DumpReader(path) as reader:
+        while True:
+            chunk, step = reader.read(CHUNK)
+            if not chunk:
+                break
             parser.feed(decoder.decode(chunk))
-            advance(len(chunk))
+            advance(step)
     parser.feed(decoder.decode(b"", final=True))
     parser.close()
     result.dialect = parser.dialect or "mysql"

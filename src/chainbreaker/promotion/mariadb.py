@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from chainbreaker.errors import InputError
+from chainbreaker.promotion.dumpfile import DumpReader
 from chainbreaker.promotion.rawstore import Problem, RawStore, RawTable, safe_names
 
 CHUNK = 1 << 22
@@ -123,10 +124,10 @@ def _transcoded(path: Path, encoding: str, advance: Callable[[int], None]) -> It
     """The dump as UTF-8 lines, with statements that would leave the scratch database neutralised."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
     pending = ""
-    with open(path, "rb") as fh:
+    with DumpReader(path) as reader:
         while True:
-            raw = fh.read(CHUNK)
-            advance(len(raw))
+            raw, step = reader.read(CHUNK)
+            advance(step)
             text = pending + decoder.decode(raw, final=not raw)
             lines = text.split("\n")
             pending = lines.pop() if raw else ""

@@ -32,7 +32,7 @@ from chainbreaker.promotion.tabular import FAST_CSV_BYTES, read_sqlite, read_tab
 __all__ = ["FAST_CSV_BYTES", "NoProgress", "Progress", "RawTable", "ReadOptions", "SourceSet", "platform_files",
            "read_sources"]
 
-DUMP_SUFFIXES = (".sql",)
+DUMP_SUFFIXES = (".sql", ".sql.gz")
 SQLITE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
 SQLITE_MAGIC = b"SQLite format 3\x00"
 MARIADB_MODES = ("auto", "always", "never")

@@ -127,6 +127,7 @@ def ingest_platform(ws: Workspace, path: Path, platform: str, profile: Path | No
                 tx.counts.update({"files": summary.files, "skipped": summary.files_skipped_already_ingested,
                                   "failed": len(sources.failures)})
                 return summary
+            options.progress.phase("类型转换与校验", "Casting and checking")
             _stage_all(tx, tx.con, sources, store, prof, platform, summary, tmp, done)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)

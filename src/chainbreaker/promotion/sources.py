@@ -209,7 +209,15 @@ def _read_dump_file(path: Path, sha: str, store: RawStore, options: ReadOptions,
     progress.phase(f"在 MariaDB 中还原 {path.name}", f"Restoring {path.name} into MariaDB")
     mid = store.mark()
     problems_before = store.problems.parts_snapshot()
-    tables = restore_dump(path, sha, result.encoding, store, options.server, lambda _n: None)
+    try:
+        tables = restore_dump(path, sha, result.encoding, store, options.server, lambda _n: None)
+    except Exception as exc:  # noqa: BLE001  best effort: the streaming result stands whatever the server did
+        store.discard_since(mid)
+        store.problems.drop_file(sha, keep_before=problems_before)
+        notes.append((f"{path.name}：{n} 处语句无法解析（已隔离）；MariaDB 还原失败（{type(exc).__name__}: {exc}），"
+                      f"保留流式解析结果", f"{path.name}: {n} statements could not be read (quarantined); the MariaDB "
+                      f"restore failed ({type(exc).__name__}: {exc}); kept the streaming result"))
+        return result.tables, result.encoding
     restored = sum(t.rows for t in tables)
     if restored > result.rows:
         store.discard_since(mark, mid)

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
         "mysql://root@127.0.0.1:3306", description="MariaDB/MySQL server (mysql://user:password@host:port) that "
         "`ingest platform --via-mariadb` restores irregular SQL dumps into, in a scratch database it drops afterwards.")
     spark_shuffle_partitions: int = Field(4, description="spark.sql.shuffle.partitions for local Spark.")
+    tech_host_budget: float = Field(
+        120.0, ge=0, description="`tech scan`: seconds of requests per host for the whole scan (0 = no limit); "
+        "when spent, the host's remaining fetches are skipped and recorded (error host_budget).")
     role: Literal["analyst", "investigator", "admin", "viewer"] = Field(
         "analyst", description="Role of the user: personal data is masked unless the role needs it."
     )

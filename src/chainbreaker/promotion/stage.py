@@ -2,17 +2,20 @@
 
 Every source table is exposed to DuckDB as strings and cast in one statement (no per-row Python
 loop): amounts by ``TRY_CAST(... AS DECIMAL(18,2))`` with a regex fallback for decorated values
-(``1,234.50元``), times by a direct cast with fallbacks for other formats; naive times are
-Asia/Shanghai, stored UTC. Codes explained in column comments (``0待支付 1成功 2失败``) are decoded,
-amounts in 分/厘 are converted to yuan, and an upline of ``0`` or ``-1`` (网狐 ``SpreaderID = 0``,
-``pid`` default 0) means "no upline". Each row gets the first reason it is rejected, if any.
+(``1,234.50元``), times by a direct cast with fallbacks for other formats; naive times are in the
+configured zone (setting ``timezone``, default Asia/Shanghai), stored UTC. Codes explained in
+column comments (``0待支付 1成功 2失败``) are decoded, amounts in 分/厘 are converted to yuan, and an
+upline of ``0`` or ``-1`` (网狐 ``SpreaderID = 0``, ``pid`` default 0) means "no upline". Each row
+gets the first reason it is rejected, if any.
 """
 
 from __future__ import annotations
 
+from chainbreaker.ingest.values import cast_offset_time_sql, offset_time_sql
 from chainbreaker.promotion.classify import TableRole
 from chainbreaker.promotion.rawstore import RawTable
 from chainbreaker.promotion.spec import FAILED_STATUSES, FIELDS, MONEY_FIELDS, REBATE_KINDS, TIME_FIELDS
+from chainbreaker.timefmt import zone_name
 
 _TIME_FORMATS = ["%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M", "%Y%m%d%H%M%S", "%Y%m%d %H:%M:%S",
                  "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H时%M分%S秒", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日"]
@@ -40,12 +43,15 @@ def _time_slow(c: str) -> str:
     fmts = ", ".join(lit(f) for f in _TIME_FORMATS)
     return (f"CASE WHEN regexp_matches({c}, '^\\d{{10}}$') THEN to_timestamp(TRY_CAST({c} AS BIGINT)) "
             f"WHEN regexp_matches({c}, '^\\d{{13}}$') THEN to_timestamp(TRY_CAST({c} AS BIGINT) / 1000) "
-            f"WHEN regexp_matches({c}, '\\d:\\d\\d(:\\d\\d(\\.\\d+)?)?\\s*(Z|[+-]\\d\\d(:?\\d\\d)?)$') "
-            f"THEN TRY_CAST({c} AS TIMESTAMPTZ) "
-            f"ELSE timezone('Asia/Shanghai', coalesce(TRY_CAST({c} AS TIMESTAMP), try_strptime({c}, [{fmts}]))) END")
+            f"WHEN {offset_time_sql(c)} THEN {cast_offset_time_sql(c)} "
+            f"ELSE timezone({lit(zone_name())}, coalesce(TRY_CAST({c} AS TIMESTAMP), try_strptime({c}, [{fmts}]))) END")
 
 
 def _shanghai(t: str) -> str:
+    """Naive time ``t`` read in the configured zone (setting ``timezone``), as UTC."""
+    zone = zone_name()
+    if zone != "Asia/Shanghai":
+        return f"timezone({lit(zone)}, {t})"
     # Asia/Shanghai is UTC+8 without daylight saving since 1992: plain arithmetic there, ICU before.
     return (f"CASE WHEN {t} >= TIMESTAMP '1992-01-01' THEN make_timestamptz(epoch_us({t}) - 28800000000) "
             f"ELSE timezone('Asia/Shanghai', {t}) END")

@@ -43,6 +43,7 @@ from chainbreaker.ingest.bank.normalise import LEGS, FileContext, FileResult, No
 from chainbreaker.ingest.bank.progress import Progress
 from chainbreaker.ingest.bank.sqlparse import connect
 from chainbreaker.ingest.readers import open_table
+from chainbreaker.timefmt import zone_name
 from chainbreaker.workspace import Workspace
 
 MAX_DEFAULT_WORKERS = 2  # the reference machine has 2 cores; more processes only contend
@@ -64,6 +65,9 @@ class RunSpec:
     scratch: Path  # the run's scratch folder; leg files go to ``scratch / "legs"``
     profile: dict[str, Any]
     directions: DirectionTable
+    # how naive source times are read (setting ``timezone``), fixed by the parent: a forkserver
+    # worker does not see environment changes made after the server started
+    zone: str = field(default_factory=zone_name)
 
 
 @dataclass(frozen=True)
@@ -203,7 +207,7 @@ def normalise_files(jobs: list[FileJob], run: RunSpec, workers: int, bar: Progre
 
 
 def _in_process(jobs: list[FileJob], run: RunSpec, bar: Progress) -> list[FileOutcome]:
-    con = connect(run.scratch / "duckdb")
+    con = connect(run.scratch / "duckdb", zone=run.zone)
     cache: dict[str, str | None] = {}
     try:
         out = []
@@ -281,7 +285,7 @@ def _worker_start(run: RunSpec, rows: Any) -> None:
     # Ctrl-C is the parent's to handle (it stops the workers); a worker interrupted while idle
     # would print a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER.update(run=run, rows=rows, cache={}, con=connect(run.scratch / f"duckdb-{os.getpid()}"))
+    _WORKER.update(run=run, rows=rows, cache={}, con=connect(run.scratch / f"duckdb-{os.getpid()}", zone=run.zone))
 
 
 def _worker_file(job: FileJob) -> FileOutcome:

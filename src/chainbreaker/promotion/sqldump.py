@@ -17,11 +17,17 @@ the next line that starts a statement. Nothing is lost silently.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from chainbreaker.promotion.sqlcursor import (
+    MAX_PENDING,
+    STATEMENT_KEYWORDS,
+    DumpCursor,
+    DumpProblem,
+    after_ws,
+)
 from chainbreaker.promotion.sqlvalues import (
     DIALECTS,
     IDENT,
@@ -37,15 +43,9 @@ from chainbreaker.promotion.sqlvalues import (
     unquote,
 )
 
-MAX_PENDING = 64 << 20  # characters of one unfinished statement before it is given up as broken
 ROWS_PER_CALL = 5000
 DIALECT_SAMPLE = 1 << 18
-LOOKAHEAD = 256  # characters (or one line) needed before a statement is classified
-_KEYWORDS = (r"INSERT|REPLACE|CREATE|DROP|ALTER|LOCK|UNLOCK|SET|USE|GO|EXEC|EXECUTE|COMMENT|COPY|BEGIN|COMMIT|"
-             r"START|DELIMITER|PRAGMA|SELECT|GRANT|TRUNCATE|PRINT|IF|DECLARE|FLUSH|ANALYZE|OPTIMIZE|ROLLBACK|"
-             r"/\*|--|#")
-_BOUNDARY = re.compile(rf"\n(?=(?:{_KEYWORDS})(?:\b|\s|$)|/\*|--|#)", re.I)
-_STATEMENT = re.compile(rf"(?:{_KEYWORDS})", re.I)
+_STATEMENT = re.compile(rf"(?:{STATEMENT_KEYWORDS})", re.I)
 _INSERT = re.compile(
     rf"(?is)(?:INSERT|REPLACE)(?:\s+(?:LOW_PRIORITY|DELAYED|HIGH_PRIORITY|IGNORE))*\s+(?:INTO\s+)?(?P<name>{QNAME})"
     rf"\s*(?:\((?P<cols>[^)]*)\))?\s*VALUES?\s*(?=\()")
@@ -54,21 +54,11 @@ _COPY = re.compile(rf"(?is)COPY\s+(?P<name>{QNAME})\s*(?:\((?P<cols>[^)]*)\))?\s
 _COMMENT_ON = re.compile(rf"(?is)COMMENT\s+ON\s+(TABLE|COLUMN)\s+(?P<name>{QNAME})\s+IS\s+('(?:[^']|'')*')")
 _GO = re.compile(r"(?im)GO(?:[ \t]+\d+)?[ \t]*(?:\r?\n|$)")
 _DELIMITER = re.compile(r"(?im)^DELIMITER[ \t]+(\S+)[ \t\r]*$")
-_DELIMITER_END = re.compile(r"(?im)^DELIMITER[ \t]+;[ \t\r]*$")
 _TSQL_MODULE = re.compile(r"(?is)(?:CREATE|ALTER)\s+(?:OR\s+ALTER\s+)?(?:PROC|PROCEDURE|FUNCTION|TRIGGER|VIEW)\b")
 _GO_LINE = re.compile(r"(?im)^[ \t]*GO[ \t]*\r?$")
 _ON_DUPLICATE = re.compile(r"(?i)ON\s+DUPLICATE\s+KEY\s+UPDATE\b")
 _COPY_ESC = re.compile(r"\\(.)")
 _COPY_MAP = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\"}
-
-
-@dataclass
-class DumpProblem:
-    line: int
-    table: str
-    message: str
-    text: str
-    length: int = 0  # characters of the unparsed text before it was cut
 
 
 def detect_dialect(head: str) -> str:
@@ -105,26 +95,17 @@ def _columns(rows: list[list[str | None]], width: int) -> list[list[str | None]]
     return [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
 
 
-class DumpParser:
+class DumpParser(DumpCursor):
     """Incremental parser: ``feed()`` text chunks, then ``close()``."""
 
     def __init__(self, on_rows: RowsCallback, on_problem: Callable[[DumpProblem], None],
                  dialect: str | None = None, text_limit: Callable[[], int] = lambda: 1 << 20,
                  max_pending: int = MAX_PENDING) -> None:
+        super().__init__(on_problem, dialect, text_limit, max_pending)
         self.on_rows = on_rows
-        self.max_pending = max_pending
-        self.on_problem = on_problem
-        self.dialect = dialect
-        self.text_limit = text_limit
         self.tables: dict[str, TableDef] = {}
-        self.buf = ""
-        self.pos = 0
-        self.line = 1
-        self.final = False
         self._insert: _Insert | None = None
         self._copy: _Insert | None = None
-        self._skipping: DumpProblem | None = None  # a broken statement whose end is not read yet
-        self._delimiter_block = False
 
     # ------------------------------------------------------------------ driving
     def feed(self, text: str) -> None:
@@ -147,14 +128,6 @@ class DumpParser:
             if st is not None:
                 self._flush(st)
 
-    def _short(self, pos: int) -> bool:
-        """Too little text after ``pos`` to tell what comes next (not at the end, no line break)."""
-        return not self.final and len(self.buf) - pos < LOOKAHEAD and self.buf.find("\n", pos) < 0
-
-    def _advance(self, to: int) -> None:
-        self.line += self.buf.count("\n", self.pos, to)
-        self.pos = to
-
     def _run(self) -> None:
         while True:
             if self._skipping is not None and not self._skip_broken():
@@ -169,7 +142,7 @@ class DumpParser:
                 if not self._tuples():
                     return
                 continue
-            self._advance(_after_ws(self.buf, self.pos))
+            self._advance(after_ws(self.buf, self.pos))
             if self.pos >= len(self.buf):
                 return
             if not self._statement():
@@ -226,40 +199,6 @@ class DumpParser:
         elif head.startswith("COMMENT"):
             self._comment_on(text)
         self._advance(end)
-        return True
-
-    def _statement_end(self, pos: int) -> int:
-        """End of the statement at ``pos`` (after its ``;``, or at the line starting the next one);
-        -1 when the text read so far does not hold it."""
-        for m in _end_scanner(self.dialect or "mysql").finditer(self.buf, pos):
-            t = m.group(0)
-            if t == ";":
-                return m.end()
-            if t == "\n":
-                return m.start()
-        if self.final:
-            return len(self.buf)
-        return -1
-
-    def _skip_past(self, marker: str, pos: int) -> bool:
-        end = self.buf.find(marker, pos + 1)
-        if end < 0:
-            if not self.final:
-                return self._need(pos)
-            end = len(self.buf)
-        self._advance(min(len(self.buf), end + len(marker)))
-        return True
-
-    def _need(self, pos: int, limit: int | None = None) -> bool:
-        """More text is needed for the statement at ``pos``; give it up when it grows too long."""
-        if len(self.buf) - pos <= (self.max_pending if limit is None else limit):
-            return False
-        self._problem(pos, "", "语句过长或未结束（超过上限仍未读到结尾）", self._boundary(pos))
-        return True
-
-    def _skip_statement(self, pos: int) -> bool:
-        end = self._statement_end(pos)
-        self._advance(len(self.buf) if end < 0 else end)
         return True
 
     def _create(self) -> bool:
@@ -346,7 +285,7 @@ class DumpParser:
             return True
         while True:
             if not st.expect_tuple:
-                nxt = _after_ws(buf, self.pos)
+                nxt = after_ws(buf, self.pos)
                 if nxt >= len(buf) and not self.final:
                     self._advance(nxt)
                     self._flush(st)
@@ -451,7 +390,7 @@ class DumpParser:
         if not self.final and self._boundary(at) < 0 and len(self.buf) - at <= self.max_pending:
             self._flush(st)
             return False
-        start = _after_ws(self.buf, at)
+        start = after_ws(self.buf, at)
         message = "此处应为“(”" if not self.buf.startswith("(", start) else "值无法解析（引号未闭合或含非法字符）"
         return self._fail_tuple(st, start, message)
 
@@ -524,76 +463,3 @@ class DumpParser:
                 if len(st.rows) >= ROWS_PER_CALL:
                     self._flush(st)
             self._advance(min(len(self.buf), end + 1))
-
-    # ------------------------------------------------------------------ problems
-    def _boundary(self, at: int) -> int:
-        """Start of the next line that begins a statement after ``at`` (end of text when final)."""
-        nl = self.buf.find("\n", at)
-        m = _BOUNDARY.search(self.buf, nl) if nl >= 0 else None
-        if m:
-            return m.start() + 1
-        return len(self.buf) if self.final else -1
-
-    def _problem(self, at: int, table: str, message: str, end: int) -> None:
-        """Report the text from ``at`` to ``end`` (or, when ``end`` is -1, to the next statement, which
-        may be in text not read yet) and move past it."""
-        limit = self.text_limit()
-        line = self.line + self.buf.count("\n", self.pos, at)
-        self._advance(at)
-        if end >= 0:
-            text = self.buf[at:end].rstrip()
-            self.on_problem(DumpProblem(line, table, message, text[:limit], len(text)))
-            self._advance(end)
-            return
-        keep = max(at, len(self.buf) - 64)  # a boundary may straddle two chunks
-        self._skipping = DumpProblem(line, table, message, self.buf[at:keep][:limit], keep - at)
-        self._advance(keep)
-
-    def _skip_broken(self) -> bool:
-        p = self._skipping
-        assert p is not None
-        m = _BOUNDARY.search(self.buf, self.pos)
-        end = m.start() + 1 if m else (len(self.buf) if self.final else max(self.pos, len(self.buf) - 64))
-        piece = self.buf[self.pos:end]
-        room = self.text_limit() - len(p.text)
-        if room > 0:
-            p.text += piece[:room]
-        p.length += len(piece)
-        self._advance(end)
-        if m or self.final:
-            self._emit_skipped()
-            return True
-        return False
-
-    def _emit_skipped(self) -> None:
-        p = self._skipping
-        self._skipping = None
-        if p is not None:
-            p.text = p.text.rstrip()
-            self.on_problem(p)
-
-    def _skip_delimiter_block(self) -> bool:
-        """Skip triggers and procedures written between ``DELIMITER ;;`` and ``DELIMITER ;``."""
-        m = _DELIMITER_END.search(self.buf, self.pos)
-        if m is None:
-            self._advance(len(self.buf) if self.final else max(self.pos, len(self.buf) - 64))
-            if self.final:
-                self._delimiter_block = False
-            return self.final
-        self._advance(m.end())
-        self._delimiter_block = False
-        return True
-
-
-_WS = re.compile(r"\s*")
-
-
-def _after_ws(text: str, pos: int) -> int:
-    m = _WS.match(text, pos)
-    return m.end() if m else pos
-
-
-@functools.cache
-def _end_scanner(dialect: str) -> re.Pattern[str]:
-    string = DIALECTS[dialect].string
-    return re.compile(rf"{string}|`[^`]*`|\"[^\"]*\"|;|\n(?=(?:{_KEYWORDS})(?:\b|\s|$))", re.I | re.S)

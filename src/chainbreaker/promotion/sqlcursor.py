@@ -18,10 +18,9 @@ from chainbreaker.promotion.sqlvalues import DIALECTS
 
 MAX_PENDING = 64 << 20  # characters of one unfinished statement before it is given up as broken
 LOOKAHEAD = 256  # characters (or one line) needed before a statement is classified
-STATEMENT_KEYWORDS = (r"INSERT|REPLACE|CREATE|DROP|ALTER|LOCK|UNLOCK|SET|USE|GO|EXEC|EXECUTE|COMMENT|COPY|BEGIN|COMMIT|"
-             r"START|DELIMITER|PRAGMA|SELECT|GRANT|TRUNCATE|PRINT|IF|DECLARE|FLUSH|ANALYZE|OPTIMIZE|ROLLBACK|"
-             r"/\*|--|#")
-_BOUNDARY = re.compile(rf"\n(?=(?:{STATEMENT_KEYWORDS})(?:\b|\s|$)|/\*|--|#)", re.I)
+STATEMENT_KEYWORDS = (r"INSERT|REPLACE|CREATE|DROP|ALTER|LOCK|UNLOCK|SET|USE|GO|EXEC|EXECUTE|COMMENT|COPY|BEGIN|"
+                      r"COMMIT|START|DELIMITER|PRAGMA|SELECT|GRANT|TRUNCATE|PRINT|IF|DECLARE|FLUSH|ANALYZE|OPTIMIZE|"
+                      r"ROLLBACK|/\*|--|#")
 _BOUNDARY = re.compile(rf"\n(?=(?:{STATEMENT_KEYWORDS})(?:\b|\s|$)|/\*|--|#)", re.I)
 _DELIMITER_END = re.compile(r"(?im)^DELIMITER[ \t]+;[ \t\r]*$")
 _WS = re.compile(r"\s*")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chainbreaker.errors import ConfigError, InputError, MappingError
@@ -127,3 +128,90 @@ def test_quarantine_table() -> None:
     assert len(q) == 1 and q.by_reason == {"amount_invalid": 1}
     row = t.to_pylist()[0]
     assert row["reason"] == "金额无法识别：第 7 行" and row["raw"] == '{"交易金额": "x"}' and row["row"] == 7
+
+
+# ------------------------------------------------------------ encodings (Big5, UTF-16, GB18030)
+def _pool(encoding: str, first: int, last: int) -> str:
+    """Common characters of a double-byte charset (GB2312 一级汉字 / Big5 常用字), read from the codec."""
+    out = []
+    for lead in range(first >> 8, (last >> 8) + 1):
+        for trail in [*range(0x40, 0x7F), *range(0xA1, 0xFF)]:
+            if not first <= (lead << 8 | trail) <= last:
+                continue
+            try:
+                out.append(bytes((lead, trail)).decode(encoding))
+            except UnicodeDecodeError:
+                continue
+    return "".join(out)
+
+
+GB_COMMON = _pool("gb2312", 0xB0A1, 0xD7FE)
+BIG5_COMMON = _pool("big5", 0xA440, 0xC67E)  # C6A1-C8FE: kana of the ETEN extension
+TAIWAN_EXPORT = "會員帳號,上級代理,真實姓名,儲值金額,註冊時間\nA1001,,陳志明,\"1,000.00\",2025/03/01 12:00:00\nA1002,A1001,林淑芬,500,2025/03/02 08:30:00\n"
+UTF16_VARIANTS = [
+    ("utf-16", TAIWAN_EXPORT.encode("utf-16")),  # with BOM (SQL Server / Excel "Unicode text")
+    ("utf-16-le", TAIWAN_EXPORT.encode("utf-16-le")),
+    ("utf-16-be", TAIWAN_EXPORT.encode("utf-16-be")),
+    ("utf-16-be+bom", codecs.BOM_UTF16_BE + TAIWAN_EXPORT.encode("utf-16-be")),
+]
+
+
+@pytest.mark.parametrize(("label", "data"), [
+    ("big5", TAIWAN_EXPORT.encode("big5")), ("cp950", TAIWAN_EXPORT.encode("cp950")),
+    ("big5hkscs", TAIWAN_EXPORT.encode("big5hkscs")), *UTF16_VARIANTS,
+])
+def test_big5_and_utf16_exports_are_not_read_as_gb18030(tmp_path: Path, label: str, data: bytes) -> None:
+    encoding = sniff_encoding(data)
+    assert encoding != "gb18030"
+    assert data.decode(encoding).lstrip("\ufeff") == TAIWAN_EXPORT
+    path = tmp_path / f"會員_{label.replace('+', '_')}.csv"
+    path.write_bytes(data)
+    table = open_table(path, expected=lambda h: h in {"會員帳號", "上級代理", "儲值金額"})
+    assert table.header == ["會員帳號", "上級代理", "真實姓名", "儲值金額", "註冊時間"]
+    rows = [values for _, values, bad in table.rows() if not bad]
+    assert rows == [["A1001", None, "陳志明", "1,000.00", "2025/03/01 12:00:00"],
+                    ["A1002", "A1001", "林淑芬", "500", "2025/03/02 08:30:00"]]
+
+
+def test_gb18030_still_wins_for_mainland_text_and_binary_is_still_refused(tmp_path: Path) -> None:
+    mainland = "会员账号,上级代理,真实姓名,充值金额\n10001,,张伟,100\n10002,10001,王芳,200\n"
+    for enc in ("gb18030", "gbk", "gb2312"):
+        assert sniff_encoding(mainland.encode(enc)) == "gb18030"
+    assert sniff_encoding(mainland.encode("utf-8")) == "utf-8"
+    binary = tmp_path / "bin.csv"
+    binary.write_bytes(bytes(range(256)) * 64)
+    with pytest.raises(InputError, match="binary"):
+        open_table(binary)
+
+
+def _csv_text(draw: st.DrawFn, pool: str) -> str:
+    word = st.text(alphabet=pool, min_size=2, max_size=4)
+    header = draw(st.lists(word, min_size=3, max_size=5, unique=True))
+    rows = draw(st.lists(st.tuples(st.text(alphabet=pool, min_size=2, max_size=3), st.integers(0, 10**9),
+                                   st.text(alphabet=pool + " ", min_size=3, max_size=12)), min_size=3, max_size=8))
+    lines = [",".join(header)] + [f"{n},{amount}.00,{remark}" for n, amount, remark in rows]
+    return "\r\n".join(lines) + "\r\n"
+
+
+@st.composite
+def _encoded_export(draw: st.DrawFn) -> tuple[str, str, bytes]:
+    encoding = draw(st.sampled_from(["gb18030", "gbk", "big5", "cp950", "big5hkscs", "utf-8", "utf-8-sig",
+                                     "utf-16", "utf-16-le", "utf-16-be", "utf-16-be+bom"]))
+    pool = GB_COMMON if encoding.startswith("gb") else BIG5_COMMON if "big5" in encoding or encoding == "cp950" \
+        else GB_COMMON + BIG5_COMMON
+    text = _csv_text(draw, pool)
+    if encoding == "utf-16-be+bom":
+        return encoding, text, codecs.BOM_UTF16_BE + text.encode("utf-16-be")
+    return encoding, text, text.encode(encoding)
+
+
+@settings(deadline=None)  # the first call builds the character tables; the machine is shared
+@given(_encoded_export())
+def test_random_chinese_text_round_trips_through_every_encoding(case: tuple[str, str, bytes]) -> None:
+    """Random Chinese exports in GB18030/GBK, Big5 (cp950, HKSCS), UTF-8 and UTF-16 (LE/BE, with and
+    without BOM) are detected and decode back to the same text."""
+    label, text, data = case
+    detected = sniff_encoding(data)
+    assert data.decode(detected).lstrip("\ufeff") == text, (label, detected)
+    if "big5" in label or label == "cp950":
+        assert detected != "gb18030"

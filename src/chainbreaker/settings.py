@@ -24,6 +24,9 @@ class Settings(BaseSettings):
         None, ge=1, description="Processes that read and normalise files in parallel in `ingest bank` "
         "(default: min(2, number of files, CPU cores), or 1 for runs too small to gain; 1 = all in the "
         "ingest process).")
+    mariadb_url: str = Field(
+        "mysql://root@127.0.0.1:3306", description="MariaDB/MySQL server (mysql://user:password@host:port) that "
+        "`ingest platform --via-mariadb` restores irregular SQL dumps into, in a scratch database it drops afterwards.")
     spark_shuffle_partitions: int = Field(4, description="spark.sql.shuffle.partitions for local Spark.")
     tech_host_budget: float = Field(
         120.0, ge=0, description="`tech scan`: seconds of requests per host for the whole scan (0 = no limit); "

@@ -6,8 +6,9 @@ line (CSV) or sheet row (XLSX) the values came from, so that every canonical row
 its source.
 
 Cleaning done here, and only here:
-- encoding: BOM → UTF-8/UTF-16; otherwise strict UTF-8 if it decodes, else GB18030 (a superset of
-  GBK and GB2312). Undecodable bytes become U+FFFD and the row is flagged.
+- encoding (``ingest/encodings.py``): BOM → UTF-8/UTF-16; UTF-16 without BOM; strict UTF-8; GB18030
+  (a superset of GBK and GB2312) or Big5 only when the decoded text looks right; charset-normalizer
+  as the fallback. Undecodable bytes become U+FFFD and the row is flagged.
 - Excel-protecting padding: leading/trailing tabs, spaces, ``="..."`` wrappers and a leading ``'``.
 - null tokens: ``\\N``, ``-``, ``--``, ``NULL``, ``null``, ``None``, empty.
 - title rows above the header (XLSX and CSV): the header is the first of the top 30 rows that
@@ -16,7 +17,6 @@ Cleaning done here, and only here:
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import zipfile
@@ -27,11 +27,13 @@ from pathlib import Path
 import pyarrow as pa
 
 from chainbreaker.errors import InputError
+from chainbreaker.ingest.encodings import is_utf16, sniff_encoding
 from chainbreaker.ingest.values import unwrap_excel_text
 
 NULL_TOKENS = frozenset({"", "\\N", "-", "--", "—", "NULL", "null", "Null", "None", "none", "NaN", "nan", "N/A", "n/a"})
 BATCH_ROWS = 65536
 HEADER_SCAN_ROWS = 30
+MAX_HEADER_CHARS = 1 << 16
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".csv.gz", ".txt.gz")
 BAD_BYTES = "\ufffd"
 
@@ -154,23 +156,8 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
 
 
 # ------------------------------------------------------------------ encodings
-def sniff_encoding(sample: bytes) -> str:
-    if sample.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    try:
-        sample.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError as exc:
-        # A multi-byte character cut at the end of the sample is not evidence against UTF-8.
-        if exc.start >= len(sample) - 4:
-            try:
-                sample[: exc.start].decode("utf-8")
-                return "utf-8"
-            except UnicodeDecodeError:
-                pass
-    return "gb18030"
+# Encoding detection (BOMs, UTF-16 without BOM, strict UTF-8, GB18030 or Big5 only when the text
+# looks right, charset-normalizer as the fallback) lives in ``ingest/encodings.py``.
 
 
 def _open_bytes(path: Path) -> io.BufferedIOBase:
@@ -218,16 +205,18 @@ def open_table(path: Path, expected: Callable[[str], bool] | None = None) -> Tab
 def _open_csv(path: Path, expected: Callable[[str], bool] | None) -> TableFile:
     with _open_bytes(path) as fh:
         sample = fh.read(1 << 20)
-    if b"\x00" in sample[:4096] and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    encoding = sniff_encoding(sample)
+    if b"\x00" in sample[:4096] and not is_utf16(encoding):
         raise InputError(
             f"{path.name} 不是文本表格（含有二进制内容）。请提供 CSV/TXT 或 XLSX 文件。",
             f"{path.name} is not a text table (binary content). Provide a CSV/TXT or XLSX file.",
         )
-    encoding = sniff_encoding(sample)
     head_text = sample.decode(encoding, errors="replace")
     head_lines = head_text.splitlines()[: HEADER_SCAN_ROWS + 1]
     delimiter = _sniff_delimiter(head_lines)
-    parsed = list(csv.reader(head_lines[:HEADER_SCAN_ROWS], delimiter=delimiter))
+    # A line of megabytes (garbage, a pasted blob) is never the header: not parsed, scored as empty.
+    parsed = list(csv.reader([ln if len(ln) <= MAX_HEADER_CHARS else "" for ln in head_lines[:HEADER_SCAN_ROWS]],
+                             delimiter=delimiter))
     if not parsed:
         raise InputError(f"文件为空：{path.name}", f"File is empty: {path.name}")
     scores = [_line_score(r, expected) for r in parsed]

@@ -6,45 +6,101 @@ Heavy libraries are imported inside the command bodies so that ``chainbreaker --
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from chainbreaker.cli.context import STATE, claimed_role, console, get_workspace, safe, shown, t
+from chainbreaker.cli.context import STATE, claimed_role, console, err_console, get_workspace, safe, shown, t
 
 app = typer.Typer(no_args_is_help=True)
 
 
 def ingest_platform_command(
-    path: Path = typer.Argument(..., help="平台数据：CSV/XLSX 文件夹、MySQL 转储（.sql）或 SQLite 文件。"),
+    path: Path = typer.Argument(..., help="平台数据：CSV/XLSX 文件夹、SQL 转储（.sql：MySQL、SQL Server、PostgreSQL）或 SQLite 文件。"),
     platform: str = typer.Option(..., "--platform", help="平台名称（同一工作区可容纳多个平台）。"),
-    profile: Path = typer.Option(None, "--profile", help="YAML 映射配置：指定表类型与列名。"),
+    profile: Path = typer.Option(None, "--profile", help="YAML 映射配置：指定表类型与列名（优先于自动识别）。"),
+    via_mariadb: str = typer.Option(
+        "auto", "--via-mariadb",
+        help="何时把转储还原到 MariaDB 再读取：auto（流式解析遇到无法解析的语句且 MariaDB 可用时比对，取行数多者）、"
+             "always（总是还原）、never（只用流式解析）。服务器见设置 mariadb_url。"),
 ) -> None:
     """导入赌博平台数据库（会员、注单、充值、提现、佣金）。Ingest a seized platform database."""
     from chainbreaker.promotion.ingest import ingest_platform
 
     ws = get_workspace()
-    s = ingest_platform(ws, path, platform, profile)
+    with _BarProgress() as bar:
+        s = ingest_platform(ws, path, platform, profile, mariadb=via_mariadb.strip().lower(), progress=bar)
+    _print_summary(s, platform)
+
+
+def _print_summary(s: Any, platform: str) -> None:
+    from chainbreaker.promotion.spec import KIND_ZH
+
+    for name, zh, en in s.files_failed:  # names come from seized data: safe() (no markup, no controls)
+        console.print("[yellow]" + safe(t(f"已跳过无法读取的文件 {name}：{zh}（见 quarantine 表）",
+                                          f"Skipped unreadable file {name}: {en} (see table quarantine)")) + "[/]")
+    for zh, en in s.messages:
+        console.print("[yellow]" + safe(t(zh, en)) + "[/]")
     if "all_files_already_ingested" in s.notes:
         console.print(t(f"文件均已导入过（{s.files:,} 个），未做改动。", f"All {s.files:,} files were already ingested; nothing changed."))
         return
     console.print(t(f"平台“{safe(platform)}”：读取 {s.rows_read:,} 行，来自 {s.files:,} 个文件（跳过已导入 {s.files_skipped_already_ingested:,} 个）。",
                     f"Platform '{safe(platform)}': read {s.rows_read:,} rows from {s.files:,} files "
                     f"({s.files_skipped_already_ingested:,} already ingested)."))
-    kinds_zh = {"members": "会员", "bets": "注单", "deposits": "充值", "withdrawals": "提现", "rebates": "佣金/返水"}
-    for src, kind in s.tables.items():
-        console.print(f"  {safe(src)} → {safe(t(kinds_zh[kind], kind))}")
+    for src, (why_zh, why_en) in s.roles.items():
+        kind = s.tables.get(src)
+        if kind:
+            console.print(f"  {safe(src)} → [bold]{safe(t(KIND_ZH[kind], kind))}[/]")
+        else:
+            console.print("  " + safe(src) + " → [yellow]" + t("未识别（其行已隔离；可用 --profile 指定 kind）",
+                                                             "unrecognised (rows quarantined; use --profile)") + "[/]")
+        console.print("    [dim]" + safe(t(why_zh, why_en)) + "[/]")
     for kind, n in s.rows_kept.items():
-        console.print(t(f"  保留 {safe(kinds_zh[kind])} {n:,} 行", f"  kept {n:,} {safe(kind)} rows"))
+        console.print(t(f"  保留 {safe(KIND_ZH[kind])} {n:,} 行", f"  kept {n:,} {safe(kind)} rows"))
     if s.quarantined_by_reason:
         from chainbreaker.ingest.values import reason_zh
         console.print(t("隔离的行（见 quarantine 表）：", "Quarantined rows (see table quarantine):"))
         for code, n in s.quarantined_by_reason.items():
             console.print(f"  {safe(reason_zh(code) if STATE.lang == 'zh' else code)}: {n:,}")
-    for note in s.notes:
-        if note.startswith("unrecognised:"):
-            table_name = safe(note.split(":", 1)[1])
-            console.print(t(f"[yellow]未识别的表：{table_name}（其行已隔离；可用 --profile 指定 kind）[/]",
-                            f"[yellow]Unrecognised table: {table_name} (rows quarantined; use --profile)[/]"))
+
+
+class _BarProgress:
+    """A rich progress bar over the bytes of the platform files (shown for inputs of 5 MB and more)."""
+
+    SHOW_ABOVE_BYTES = 5 << 20
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> _BarProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def start(self, total_bytes: int) -> None:
+        if total_bytes < self.SHOW_ABOVE_BYTES or not err_console.is_terminal:
+            return
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+                             console=err_console, transient=True)
+        self._bar.start()
+        self._task = self._bar.add_task(t("读取平台数据", "Reading platform data"), total=total_bytes)
+
+    def file(self, name: str) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, description=safe(name[:40]))
+
+    def advance(self, nbytes: int) -> None:
+        if self._bar is not None:
+            self._bar.advance(self._task, nbytes)
+
+    def phase(self, zh: str, en: str) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, description=safe(t(zh, en)[:40]))
 
 
 @app.command("analyze")

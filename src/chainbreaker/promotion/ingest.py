@@ -1,13 +1,16 @@
-"""``chainbreaker ingest platform``: load a seized platform database into the lake.
+"""``chainbreaker ingest platform``: load a seized platform database into the lake (平台数据导入).
 
-Every source table is recognised (members, bets, deposits, withdrawals, rebates) by its columns and
-name, mapped to canonical fields (synonyms, or a YAML profile), cast in DuckDB SQL with ``TRY_CAST``
-(no per-row Python loop), and split into kept rows and quarantined rows with a reason. Lake tables
-written: ``platform_members``, ``platform_bets``, ``platform_deposits``, ``platform_withdrawals``,
-``platform_rebates`` (each with a ``platform`` column and ``src_sha256``/``src_file``/``src_row``),
-``platform_payments`` and the platform rows of ``accounts`` (see :mod:`chainbreaker.promotion.links`),
-``quarantine`` and ``ingested_files``. Re-ingesting the same files is a no-op; ingesting a platform
-again replaces that platform's rows of the table kinds supplied and leaves other platforms alone.
+Every source table is recognised (members, bets, deposits, withdrawals, rebates) by its columns,
+their comments and its name (:mod:`chainbreaker.promotion.classify`), cast in DuckDB SQL
+(:mod:`chainbreaker.promotion.stage`), and split into kept rows and quarantined rows with a reason.
+Lake tables written: ``platform_members``, ``platform_bets``, ``platform_deposits``,
+``platform_withdrawals``, ``platform_rebates`` (each with a ``platform`` column and
+``src_sha256``/``src_file``/``src_row``), ``platform_payments`` and the platform rows of ``accounts``
+(see :mod:`chainbreaker.promotion.links`), ``quarantine`` and ``ingested_files``. Re-ingesting the
+same files is a no-op; ingesting a platform again replaces that platform's rows of the table kinds
+supplied and leaves other platforms alone. A file that cannot be read is skipped with a row-0
+quarantine record and the others are ingested; when no file could be read the run fails with a
+clear message and the workspace is unchanged.
 """
 
 from __future__ import annotations
@@ -22,20 +25,23 @@ from typing import Any
 import pyarrow as pa
 
 from chainbreaker.errors import InputError, MappingError
-from chainbreaker.ingest.mapping import load_profile, match_score, normalise_header, resolve_columns
-from chainbreaker.ingest.values import REASONS_ZH, cast_offset_time_sql, offset_time_sql, register_reasons
+from chainbreaker.ingest.mapping import load_profile
+from chainbreaker.ingest.values import REASONS_ZH, register_reasons
 from chainbreaker.model.schemas import INGESTED_FILES, QUARANTINE
-from chainbreaker.promotion.sources import RawTable, platform_files, read_sources
-from chainbreaker.promotion.spec import (
-    FAILED_STATUSES,
-    FIELDS,
-    MONEY_FIELDS,
-    NAME_HINTS,
-    REBATE_KINDS,
-    REQUIRED,
-    TIME_FIELDS,
+from chainbreaker.promotion.classify import TableRole, classify
+from chainbreaker.promotion.mariadb import Server
+from chainbreaker.promotion.rawstore import RawStore
+from chainbreaker.promotion.sources import (
+    FileFailure,
+    NoProgress,
+    Progress,
+    ReadOptions,
+    SourceSet,
+    platform_files,
+    read_sources,
 )
-from chainbreaker.timefmt import zone_name
+from chainbreaker.promotion.spec import FIELD_ZH, FIELDS, REQUIRED
+from chainbreaker.promotion.stage import CANONICAL_COLUMNS, KEY, lit, q, stage_sql
 from chainbreaker.workspace import Workspace
 
 KINDS = tuple(FIELDS)
@@ -44,10 +50,14 @@ EXTRA_REASONS = {
     "dump_syntax": "SQL 转储语句语法错误（该语句其余部分未能读取，原文保存在 raw 中）",
     "member_missing": "会员ID为空",
     "table_unrecognised": "无法识别的表（不是会员、注单、充值、提现或佣金表）",
+    "line_too_long": "该行过长，已跳过（原文见证据文件）",
+    "csv_syntax": "CSV 格式错误（引号未闭合？），这些行未能读取",
+    "table_unreadable": "表无法完整读取（数据库文件损坏？），其余部分未导入",
+    "restore_error": "在 MariaDB 中还原时该语句出错",
 }
 register_reasons(EXTRA_REASONS)
-_TIME_FORMATS = ["%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M", "%Y%m%d%H%M%S", "%Y%m%d %H:%M:%S",
-                 "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H时%M分%S秒", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日"]
+WHOLE_FILE_REASONS = ("dump_syntax", "table_unrecognised", "line_too_long", "csv_syntax", "table_unreadable",
+                      "restore_error", "file_unusable")
 
 
 @dataclass
@@ -56,157 +66,24 @@ class PlatformIngestSummary:
     files: int = 0
     files_skipped_already_ingested: int = 0
     tables: dict[str, str] = field(default_factory=dict)  # source table -> kind
+    roles: dict[str, tuple[str, str]] = field(default_factory=dict)  # source table -> why (zh, en)
     rows_read: int = 0
     rows_kept: dict[str, int] = field(default_factory=dict)
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
+    files_failed: list[tuple[str, str, str]] = field(default_factory=list)  # (file, zh, en)
+    messages: list[tuple[str, str]] = field(default_factory=list)  # (zh, en) notes for the user
     notes: list[str] = field(default_factory=list)
     run_id: str = ""
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+def ingest_platform(ws: Workspace, path: Path, platform: str, profile: Path | None = None, *,
+                    mariadb: str = "auto", progress: Progress | None = None,
+                    mariadb_url: str | None = None) -> PlatformIngestSummary:
+    """Ingest a folder of CSV/XLSX, SQL dumps or SQLite files as platform ``platform``.
 
-
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def classify_table(raw: RawTable, profile: dict[str, Any]) -> str | None:
-    """Which kind of platform table this is, by profile, required columns, names and file name."""
-    forced = _table_profile(raw, profile).get("kind")
-    if forced:
-        if forced not in KINDS:
-            raise MappingError(f"映射配置中的表类型“{forced}”无效，可选：{'、'.join(KINDS)}",
-                               f"Table kind '{forced}' in the profile is invalid; use one of {KINDS}")
-        return str(forced)
-    norm = {normalise_header(h) for h in raw.header}
-    best: tuple[float, str] | None = None
-    lname = raw.name.lower()
-    for kind, spec in FIELDS.items():
-        if not all(any(normalise_header(s) in norm for s in spec[f]) for f in REQUIRED[kind]):
-            continue
-        score = float(match_score(raw.header, spec))
-        if any(h in lname for h in NAME_HINTS[kind]):
-            score += 5
-        if best is None or score > best[0]:
-            best = (score, kind)
-    return best[1] if best else None
-
-
-def _table_profile(raw: RawTable, profile: dict[str, Any]) -> dict[str, Any]:
-    tables = profile.get("tables") or {}
-    for key in (raw.name, raw.file_name, raw.path.name, raw.path.stem):
-        if key in tables:
-            return dict(tables[key] or {})
-    return {}
-
-
-_NULLS = "('', '\\N', '-', '--', 'NULL', 'null', 'None')"
-
-
-def _money_slow(c: str) -> str:
-    # Decorated amounts ("1,234.50元"); only evaluated where the plain cast failed.
-    full = f"translate({c}, '０１２３４５６７８９．－＋', '0123456789.-+')"
-    return f"TRY_CAST(regexp_replace({full}, '[,，\\s元¥￥]|RMB|CNY|rmb|cny', '', 'g') AS DECIMAL(18,2))"
-
-
-def _time_slow(c: str) -> str:
-    fmts = ", ".join(_lit(f) for f in _TIME_FORMATS)
-    return (f"CASE WHEN regexp_matches({c}, '^\\d{{10}}$') THEN to_timestamp(TRY_CAST({c} AS BIGINT)) "
-            f"WHEN {offset_time_sql(c)} THEN {cast_offset_time_sql(c)} "
-            f"ELSE timezone({_lit(zone_name())}, coalesce(TRY_CAST({c} AS TIMESTAMP), try_strptime({c}, [{fmts}]))) END")
-
-
-def _shanghai(t: str) -> str:
-    """Naive time ``t`` read in the configured zone (setting ``timezone``), as UTC."""
-    zone = zone_name()
-    if zone != "Asia/Shanghai":
-        return f"timezone({_lit(zone)}, {t})"
-    # Asia/Shanghai is UTC+8 without daylight saving since 1992: plain arithmetic there, ICU before.
-    return (f"CASE WHEN {t} >= TIMESTAMP '1992-01-01' THEN make_timestamptz(epoch_us({t}) - 28800000000) "
-            f"ELSE timezone('Asia/Shanghai', {t}) END")
-
-
-def _stage_sql(raw: RawTable, kind: str, view: str, cols: dict[str, str], platform: str) -> str:
-    """SELECT producing canonical columns plus ``_reason``/``_detail`` for one raw table.
-
-    Layers, so that each value is cleaned and cast once: trimmed text, null tokens removed
-    (``c_*``), a fast plain cast (``f_*``), the typed value (slow parsing only where the fast cast
-    failed), and the reason a row is rejected (the first failing check).
+    ``mariadb``: ``auto`` | ``always`` | ``never`` — when dumps are restored into MariaDB (see
+    :func:`chainbreaker.promotion.sources._read_dump_file`).
     """
-    mapped = [(fld, src) for fld, src in cols.items() if fld in FIELDS[kind]]
-    # trim() with a character set is slow; only padded values (a leading/trailing blank) pay for it.
-    l1 = ", ".join(f"CASE WHEN regexp_matches({_q(src)}, '^\\s|\\s$') THEN trim({_q(src)}, ' \t\r\n\u3000') "
-                   f"ELSE {_q(src)} END AS {_q('t_' + fld)}" for fld, src in mapped)
-    l2 = ", ".join(f"CASE WHEN {_q('t_' + fld)} IN {_NULLS} THEN NULL ELSE {_q('t_' + fld)} END AS {_q('c_' + fld)}"
-                   for fld, _ in mapped)
-    l3 = []
-    for fld, _ in mapped:
-        c = _q("c_" + fld)
-        if fld in MONEY_FIELDS:
-            l3.append(f"TRY_CAST({c} AS DECIMAL(18,2)) AS {_q('f_' + fld)}")
-        elif fld in TIME_FIELDS:
-            l3.append(f"CASE WHEN length({c}) = 19 THEN TRY_CAST({c} AS TIMESTAMP) END AS {_q('f_' + fld)}")
-    exprs: dict[str, str] = {}
-    reasons: list[tuple[str, str, str]] = [
-        ("_bad", "bad_bytes", ""), ("_extra IS NOT NULL", "too_many_fields", ""), ("_short", "too_few_fields", "")]
-    for fld in FIELDS[kind]:
-        src = cols.get(fld)
-        if src is None:
-            exprs[fld] = "NULL::VARCHAR" if fld not in MONEY_FIELDS | TIME_FIELDS else (
-                "NULL::DECIMAL(18,2)" if fld in MONEY_FIELDS else "NULL::TIMESTAMPTZ")
-            continue
-        c, f = _q("c_" + fld), _q("f_" + fld)
-        if fld in MONEY_FIELDS:
-            exprs[fld] = f"coalesce({f}, {_money_slow(c)})"
-            reasons.append((f"{c} IS NOT NULL AND {_q(fld)} IS NULL", "amount_invalid", src))
-        elif fld in TIME_FIELDS:
-            exprs[fld] = f"CASE WHEN {f} IS NOT NULL THEN {_shanghai(f)} ELSE {_time_slow(c)} END"
-            reasons.append((f"{c} IS NOT NULL AND {_q(fld)} IS NULL", "time_invalid", src))
-        else:
-            exprs[fld] = c
-    reasons.insert(0, ("member_id IS NULL", "member_missing", cols.get("member_id", "")))
-    if kind == "members":
-        exprs["id_number"] = f"upper(regexp_replace({exprs['id_number']}, '\\s', '', 'g'))"
-        exprs["phone"] = (f"regexp_replace(regexp_replace({exprs['phone']}, '[^0-9]', '', 'g'), "
-                          f"'^(86|0086)(1\\d{{10}})$', '\\2')")
-        exprs["bank_card"] = f"regexp_replace({exprs['bank_card']}, '[\\s-]', '', 'g')"
-    if kind in ("deposits", "withdrawals"):
-        acct = "payee_account" if kind == "deposits" else "bank_card"
-        exprs[acct + "_raw"] = exprs[acct]
-        exprs[acct] = (f"NULLIF(regexp_replace(regexp_replace({exprs[acct]}, '[\\s-]', '', 'g'), "
-                       f"'_[0-9A-Za-z]{{1,5}}$', ''), '')")
-        failed = ", ".join(_lit(s) for s in FAILED_STATUSES)
-        exprs["ok"] = f"coalesce(lower({exprs['status']}) NOT IN ({failed}), true)"
-    if kind == "rebates":
-        cases = " ".join(f"WHEN {exprs['kind']} LIKE {_lit('%' + k + '%')} THEN {_lit(v)}" for k, v in REBATE_KINDS.items())
-        exprs["kind_class"] = f"(CASE {cases} ELSE 'commission' END)"
-    reason = "CASE " + " ".join(f"WHEN {cond} THEN {_lit(code)}" for cond, code, _ in reasons) + " END"
-    detail = "CASE " + " ".join(f"WHEN {cond} THEN {_lit(col)}" for cond, _, col in reasons) + " END"
-    select = ", ".join(f"{e} AS {_q(f)}" for f, e in exprs.items())
-    c_cols = ", ".join(_q("c_" + f) for f, _ in mapped)
-    keep = "src_row, _ord, _bad, _extra, _short"
-    out_cols = ", ".join(_q(f) for f in exprs)
-    return (f"SELECT {_lit(platform)} AS platform, {out_cols}, {_lit(raw.sha256)} AS src_sha256, "
-            f"{_lit(raw.file_name)} AS src_file, src_row, _ord, {reason} AS _reason, {detail} AS _detail FROM ("
-            f"SELECT {select}, {c_cols}, {keep} FROM ("
-            f"SELECT *{', ' + ', '.join(l3) if l3 else ''} FROM ("
-            f"SELECT {l2}, {keep} FROM ("
-            f"SELECT {l1}, _row::BIGINT AS src_row, _ord, _bad, _extra, _short FROM {_q(view)}))))")
-
-
-CANONICAL_COLUMNS: dict[str, list[str]] = {
-    "members": ["platform", *FIELDS["members"]],
-    "bets": ["platform", *FIELDS["bets"]],
-    "deposits": ["platform", *FIELDS["deposits"], "payee_account_raw", "ok"],
-    "withdrawals": ["platform", *FIELDS["withdrawals"], "bank_card_raw", "ok"],
-    "rebates": ["platform", *FIELDS["rebates"], "kind_class"],
-}
-_KEY = {"members": "member_id", "bets": "order_id", "deposits": "order_id", "withdrawals": "order_id"}
-
-
-def ingest_platform(ws: Workspace, path: Path, platform: str, profile: Path | None = None) -> PlatformIngestSummary:
-    """Ingest a folder of CSV/XLSX, a MySQL dump or a SQLite file as platform ``platform``."""
     platform = (platform or "").strip()
     if not platform:
         raise InputError("请用 --platform 指定平台名称。", "Give the platform name with --platform.")
@@ -215,40 +92,78 @@ def ingest_platform(ws: Workspace, path: Path, platform: str, profile: Path | No
     if not paths:
         raise InputError(f"{path} 中没有可导入的文件（CSV/XLSX/SQL/SQLite）。",
                          f"No importable files (CSV/XLSX/SQL/SQLite) in {path}.")
+    if mariadb_url is None:
+        from chainbreaker.settings import get_settings
+
+        mariadb_url = get_settings().mariadb_url
+    options = ReadOptions(mariadb, Server.from_url(mariadb_url), progress or NoProgress())
     summary = PlatformIngestSummary(platform)
     done: set[str] = set()
     if ws.has_table("ingested_files"):
         con = ws.duck()
         done = {r[0] for r in con.sql(
-            f"SELECT file_sha256 FROM ingested_files WHERE layout LIKE {_lit('platform:' + platform + ':%')}").fetchall()}
+            f"SELECT file_sha256 FROM ingested_files WHERE layout LIKE {lit('platform:' + platform + ':%')}").fetchall()}
         con.close()
     with ws.transaction("promotion.ingest", inputs=[str(p) for p in paths],
-                        settings={"platform": platform, "profile": str(profile) if profile else None}) as tx:
-        sources = read_sources(paths, tx.store_evidence, done)
-        summary.run_id = tx.run_id
-        summary.files = len(sources.files)
-        summary.files_skipped_already_ingested = sum(1 for _, sha, _ in sources.files if sha in done)
-        if not sources.tables and not sources.problems:
-            summary.notes.append("all_files_already_ingested")
-            tx.counts.update({"files": summary.files, "skipped": summary.files_skipped_already_ingested})
-            return summary
-        con = tx.con
-        tmp = ws.root / "tmp" / tx.run_id
-        tmp.mkdir(parents=True, exist_ok=True)
+                        settings={"platform": platform, "profile": str(profile) if profile else None,
+                                  "mariadb": mariadb}) as tx:
+        scratch = ws.root / "tmp"
+        for stale in scratch.glob("platform-*"):  # left by a killed run; we hold the workspace lock
+            shutil.rmtree(stale, ignore_errors=True)
+        tmp = scratch / f"platform-{tx.run_id}"
         try:
-            _stage_all(tx, con, sources, prof, platform, summary, tmp, done)
+            store = RawStore(tmp / "raw")
+            with tx.timed("read"):
+                sources = read_sources(paths, tx.store_evidence, done, store, options)
+            summary.run_id = tx.run_id
+            summary.files = len(sources.files) + len(sources.failures)
+            summary.files_skipped_already_ingested = sum(1 for f in sources.files if f[1] in done)
+            summary.messages.extend(sources.notes)
+            summary.files_failed = [(f.path.name, f.zh, f.en) for f in sources.failures]
+            if not sources.tables:
+                if sources.failures and not summary.files_skipped_already_ingested:
+                    raise _nothing_readable(sources.failures)
+                summary.notes.append("all_files_already_ingested")
+                tx.counts.update({"files": summary.files, "skipped": summary.files_skipped_already_ingested,
+                                  "failed": len(sources.failures)})
+                return summary
+            options.progress.phase("类型转换与校验", "Casting and checking")
+            _stage_all(tx, tx.con, sources, store, prof, platform, summary, tmp, done)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     return summary
 
 
-def _stage_all(tx: Any, con: Any, sources: Any, prof: dict[str, Any], platform: str,
+def _nothing_readable(failures: list[FileFailure]) -> InputError:
+    zh = "；".join(f"{f.path.name}（{f.zh}）" for f in failures[:10])
+    en = "; ".join(f"{f.path.name} ({f.en})" for f in failures[:10])
+    more_zh = f" 等 {len(failures)} 个文件" if len(failures) > 10 else ""
+    more_en = f" and {len(failures) - 10} more" if len(failures) > 10 else ""
+    return InputError(f"没有导入任何数据：所有文件都无法读取：{zh}{more_zh}。工作区未改变。",
+                      f"Nothing was ingested: no file could be read: {en}{more_en}. The workspace is unchanged.",
+                      hint="请检查文件是否完整（未截断、未损坏），或导出为 CSV 后重试。")
+
+
+def _role(raw: Any, prof: dict[str, Any]) -> TableRole:
+    role = classify(raw, prof)
+    if role.kind is not None:
+        missing = [f for f in REQUIRED[role.kind] if f not in role.columns]
+        if missing:
+            names = "、".join(f"{f}（{FIELD_ZH.get(f, f)}）" for f in missing)
+            raise MappingError(
+                f"{raw.file_name} 中找不到必需的列：{names}。现有列：{'、'.join(raw.header) or '（无）'}。可用 --profile 指定列名映射。",
+                f"Required column(s) {', '.join(missing)} not found in {raw.file_name}. Columns present: "
+                f"{', '.join(raw.header) or '(none)'}. Use --profile to map them.", fields={m: "missing" for m in missing})
+    return role
+
+
+def _stage_all(tx: Any, con: Any, sources: SourceSet, store: RawStore, prof: dict[str, Any], platform: str,
                summary: PlatformIngestSummary, tmp: Path, done: set[str]) -> None:
     """Cast every source table once into a staging Parquet file, then split kept/quarantined rows."""
     from chainbreaker.settings import get_settings
 
     con.execute(f"SET memory_limit = '{get_settings().duckdb_memory_limit}'")
-    con.execute(f"SET temp_directory = '{tmp / 'spill'}'")
+    con.execute(f"SET temp_directory = {lit(str(tmp / 'spill'))}")
     con.execute("SET enable_progress_bar = false")
     quarantine_sql: list[str] = []
     staged: dict[str, list[str]] = {k: [] for k in KINDS}
@@ -260,104 +175,122 @@ def _stage_all(tx: Any, con: Any, sources: Any, prof: dict[str, Any], platform: 
         raw.register(con, view)
         raw_views[raw.file_name] = view
         per_file.setdefault(raw.sha256, {"read": 0, "kept": 0, "quarantined": 0})
-        kind = classify_table(raw, prof)
-        if kind is None:
-            n = int(con.sql(f"SELECT count(*) FROM {_q(view)}").fetchall()[0][0])
+        role = _role(raw, prof)
+        summary.roles[raw.file_name] = (role.why("zh"), role.why("en"))
+        if role.kind is None:
+            n = int(con.sql(f"SELECT count(*) FROM {q(view)}").fetchall()[0][0])
             summary.rows_read += n
             per_file[raw.sha256]["read"] += n
             summary.notes.append(f"unrecognised:{raw.file_name}")
             if n:
                 quarantine_sql.append(
-                    f"SELECT {_lit(raw.file_name)} AS file_name, {_lit(raw.sha256)} AS file_sha256, _row AS row, "
-                    f"'table_unrecognised' AS reason_code, NULL AS _detail, to_json(r) AS raw FROM {_q(view)} r")
+                    f"SELECT {lit(raw.file_name)} AS file_name, {lit(raw.sha256)} AS file_sha256, _row AS row, "
+                    f"'table_unrecognised' AS reason_code, NULL AS _detail, to_json(r) AS raw FROM {q(view)} r")
             continue
-        tprof = _table_profile(raw, prof)
-        mapping = resolve_columns(raw.header, FIELDS[kind], required=REQUIRED[kind], profile=tprof,
-                                  file_name=raw.file_name)
-        summary.tables[raw.file_name] = kind
+        summary.tables[raw.file_name] = role.kind
         part = tmp / f"stage_{i}.parquet"
-        with tx.timed(f"cast_{kind}"):
-            con.execute(f"COPY ({_stage_sql(raw, kind, view, mapping.columns, platform)}) TO {_lit(str(part))} "
+        with tx.timed(f"cast_{role.kind}"):
+            con.execute(f"COPY ({stage_sql(raw, role, view, platform)}) TO {lit(str(part))} "
                         f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 262144)")
-        staged[kind].append(_lit(str(part)))
-    for file_name, sha, prob in sources.problems:
+        staged[role.kind].append(lit(str(part)))
+    problems = store.problems.sql()
+    if problems:
+        quarantine_sql.append(problems)
+    for f in sources.failures:
         quarantine_sql.append(
-            f"SELECT {_lit(file_name + ('#' + prob.table if prob.table else ''))} AS file_name, {_lit(sha)} AS file_sha256, "
-            f"{prob.line}::BIGINT AS row, 'dump_syntax' AS reason_code, {_lit(prob.message)} AS _detail, "
-            f"{_lit(json.dumps({'sql': prob.text}, ensure_ascii=False))} AS raw")
+            f"SELECT {lit(f.path.name)} AS file_name, {lit(f.sha256)} AS file_sha256, 0::BIGINT AS row, "
+            f"'file_unusable' AS reason_code, {lit(f.zh)} AS _detail, "
+            f"{lit(json.dumps({'path': str(f.path), 'error': f.en}, ensure_ascii=False))} AS raw")
     for kind, parts in staged.items():
-        if not parts:
-            continue
-        cols = CANONICAL_COLUMNS[kind]
-        con.execute(f"CREATE OR REPLACE TEMP VIEW _all_{kind} AS SELECT * FROM read_parquet([{', '.join(parts)}])")
-        key = _KEY.get(kind)
-        # Duplicated keys: a hash aggregate finds the keys, a window orders only those rows.
-        if key:
-            con.execute(f"""
-                CREATE OR REPLACE TEMP TABLE _dup_{kind} AS
-                SELECT src_file, _ord, {_q(key)} AS dup_key FROM (
-                    SELECT src_file, _ord, {_q(key)}, row_number() OVER (PARTITION BY {_q(key)} ORDER BY src_file, _ord) AS rn
-                    FROM _all_{kind} WHERE _reason IS NULL AND {_q(key)} IN (
-                        SELECT {_q(key)} FROM _all_{kind} WHERE _reason IS NULL AND {_q(key)} IS NOT NULL
-                        GROUP BY 1 HAVING count(*) > 1))
-                WHERE rn > 1""")
-        else:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _dup_{kind} AS SELECT NULL::VARCHAR AS src_file, "
-                        f"NULL::BIGINT AS _ord, NULL::VARCHAR AS dup_key WHERE false")
-        select_cols = ", ".join(f"a.{_q(c)}" for c in cols) + ", a.src_sha256, a.src_file, a.src_row"
-        new_rows = (f"SELECT {select_cols} FROM _all_{kind} a ANTI JOIN _dup_{kind} d USING (src_file, _ord) "
-                    f"WHERE a._reason IS NULL")
-        name = LAKE_TABLE[kind]
-        sql = (f"SELECT * FROM {_q(name)} WHERE platform <> {_lit(platform)} UNION ALL {new_rows}"
-               if tx.has_table(name) else new_rows)
-        with tx.timed(f"write_{kind}"):
-            tx.write(name, sql)
-        rejected = (f"SELECT src_file, src_sha256, src_row, _ord, _reason AS reason_code, _detail FROM _all_{kind} "
-                    f"WHERE _reason IS NOT NULL UNION ALL SELECT d.src_file, a.src_sha256, a.src_row, d._ord, "
-                    f"'duplicate_key', {_lit(key or '')} FROM _dup_{kind} d JOIN _all_{kind} a USING (src_file, _ord)")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _rej_{kind} AS {rejected}")
-        for sha, n in con.sql(f"SELECT src_sha256, count(*) FROM _all_{kind} GROUP BY 1").fetchall():
-            per_file[sha]["read"] += int(n)
-            summary.rows_read += int(n)
-        for sha, n in con.sql(f"SELECT src_sha256, count(*) FROM _rej_{kind} GROUP BY 1").fetchall():
-            per_file[sha]["quarantined"] += int(n)
-        summary.rows_kept[kind] = int(con.sql(f"SELECT count(*) FROM _all_{kind}").fetchall()[0][0]) - int(
-            con.sql(f"SELECT count(*) FROM _rej_{kind}").fetchall()[0][0])
-        # The original values of rejected rows, looked up in their source view (only those rows).
-        for src_file in [r[0] for r in con.sql(f"SELECT DISTINCT src_file FROM _rej_{kind}").fetchall()]:
-            view = raw_views[src_file]
-            quarantine_sql.append(
-                f"SELECT j.src_file AS file_name, j.src_sha256 AS file_sha256, j.src_row AS row, j.reason_code, "
-                f"j._detail, to_json(r) AS raw FROM _rej_{kind} j JOIN {_q(view)} r ON r._ord = j._ord "
-                f"WHERE j.src_file = {_lit(src_file)}")
+        if parts:
+            _split_kind(tx, con, kind, parts, platform, summary, per_file, raw_views, quarantine_sql)
     if quarantine_sql:
-        reasons = REASONS_ZH
-        case = "CASE " + " ".join(f"WHEN reason_code = {_lit(k)} THEN {_lit(v)}" for k, v in reasons.items()) + " ELSE reason_code END"
-        q_union = " UNION ALL ".join(f"({s})" for s in quarantine_sql)
-        qtable = con.sql(
-            f"SELECT 'platform' AS source_kind, file_name, file_sha256, row, reason_code, "
-            f"{case} || CASE WHEN _detail IS NOT NULL AND _detail <> '' THEN '：' || _detail ELSE '' END AS reason, "
-            f"raw, {_lit(tx.run_id)} AS run_id FROM ({q_union})").to_arrow_table().cast(QUARANTINE)
-        for code, n in con.sql(f"SELECT reason_code, count(*) FROM ({q_union}) GROUP BY 1 ORDER BY 1").fetchall():
-            summary.quarantined_by_reason[code] = int(n)
-        if qtable.num_rows:
-            tx.write("quarantine", qtable, mode="append")
-        for r in con.sql(f"SELECT file_sha256, count(*) FROM ({q_union}) WHERE reason_code IN "
-                         f"('dump_syntax', 'table_unrecognised') GROUP BY 1").fetchall():
-            per_file.setdefault(r[0], {"read": 0, "kept": 0, "quarantined": 0})["quarantined"] += int(r[1])
+        _write_quarantine(tx, con, quarantine_sql, summary, per_file)
     for stats in per_file.values():
         stats["kept"] = max(0, stats["read"] - stats["quarantined"])
     now = dt.datetime.now(dt.UTC)
     files_rows = [{
         "file_sha256": sha, "file_name": p.name, "path": str(p), "source_kind": "platform",
-        "layout": f"platform:{platform}:{fmt}", "encoding": "",
+        "layout": f"platform:{platform}:{fmt}", "encoding": encoding,
         "rows_read": per_file.get(sha, {}).get("read", 0), "rows_kept": per_file.get(sha, {}).get("kept", 0),
         "rows_quarantined": per_file.get(sha, {}).get("quarantined", 0), "run_id": tx.run_id, "ingested_at": now,
-    } for p, sha, fmt in sources.files if sha not in done]
+    } for p, sha, fmt, encoding in sources.files if sha not in done]
     tx.write("ingested_files", pa.Table.from_pylist(files_rows, schema=INGESTED_FILES), mode="append")
     from chainbreaker.promotion.links import write_platform_accounts
 
     with tx.timed("links"):
         tx.counts["platform_accounts"] = write_platform_accounts(tx)
     tx.counts.update({"rows_read": summary.rows_read, "rows_kept": summary.rows_kept,
-                      "quarantined": summary.quarantined_by_reason, "tables": summary.tables})
+                      "quarantined": summary.quarantined_by_reason, "tables": summary.tables,
+                      "files_failed": [f[0] for f in summary.files_failed]})
+
+
+def _split_kind(tx: Any, con: Any, kind: str, parts: list[str], platform: str, summary: PlatformIngestSummary,
+                per_file: dict[str, dict[str, int]], raw_views: dict[str, str], quarantine_sql: list[str]) -> None:
+    """Kept rows of one kind to the lake (replacing this platform's rows), rejected ones to quarantine."""
+    cols = CANONICAL_COLUMNS[kind]
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _all_{kind} AS SELECT * FROM read_parquet([{', '.join(parts)}])")
+    key = KEY.get(kind)
+    # Duplicated keys: a hash aggregate finds the keys, a window orders only those rows.
+    if key:
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _dup_{kind} AS
+            SELECT src_file, _ord, {q(key)} AS dup_key FROM (
+                SELECT src_file, _ord, {q(key)}, row_number() OVER (PARTITION BY {q(key)} ORDER BY src_file, _ord) AS rn
+                FROM _all_{kind} WHERE _reason IS NULL AND {q(key)} IN (
+                    SELECT {q(key)} FROM _all_{kind} WHERE _reason IS NULL AND {q(key)} IS NOT NULL
+                    GROUP BY 1 HAVING count(*) > 1))
+            WHERE rn > 1""")
+    else:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _dup_{kind} AS SELECT NULL::VARCHAR AS src_file, "
+                    f"NULL::BIGINT AS _ord, NULL::VARCHAR AS dup_key WHERE false")
+    select_cols = ", ".join(f"a.{q(c)}" for c in cols) + ", a.src_sha256, a.src_file, a.src_row"
+    new_rows = (f"SELECT {select_cols} FROM _all_{kind} a ANTI JOIN _dup_{kind} d USING (src_file, _ord) "
+                f"WHERE a._reason IS NULL")
+    name = LAKE_TABLE[kind]
+    sql = (f"SELECT * FROM {q(name)} WHERE platform <> {lit(platform)} UNION ALL {new_rows}"
+           if tx.has_table(name) else new_rows)
+    with tx.timed(f"write_{kind}"):
+        tx.write(name, sql)
+    rejected = (f"SELECT src_file, src_sha256, src_row, _ord, _reason AS reason_code, _detail FROM _all_{kind} "
+                f"WHERE _reason IS NOT NULL UNION ALL SELECT d.src_file, a.src_sha256, a.src_row, d._ord, "
+                f"'duplicate_key', {lit(key or '')} FROM _dup_{kind} d JOIN _all_{kind} a USING (src_file, _ord)")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _rej_{kind} AS {rejected}")
+    for sha, n in con.sql(f"SELECT src_sha256, count(*) FROM _all_{kind} GROUP BY 1").fetchall():
+        per_file[sha]["read"] += int(n)
+        summary.rows_read += int(n)
+    for sha, n in con.sql(f"SELECT src_sha256, count(*) FROM _rej_{kind} GROUP BY 1").fetchall():
+        per_file[sha]["quarantined"] += int(n)
+    summary.rows_kept[kind] = int(con.sql(f"SELECT count(*) FROM _all_{kind}").fetchall()[0][0]) - int(
+        con.sql(f"SELECT count(*) FROM _rej_{kind}").fetchall()[0][0])
+    # The original values of rejected rows, looked up in their source view (only those rows).
+    for src_file in [r[0] for r in con.sql(f"SELECT DISTINCT src_file FROM _rej_{kind}").fetchall()]:
+        view = raw_views[src_file]
+        quarantine_sql.append(
+            f"SELECT j.src_file AS file_name, j.src_sha256 AS file_sha256, j.src_row AS row, j.reason_code, "
+            f"j._detail, to_json(r) AS raw FROM _rej_{kind} j JOIN {q(view)} r ON r._ord = j._ord "
+            f"WHERE j.src_file = {lit(src_file)}")
+
+
+def _write_quarantine(tx: Any, con: Any, quarantine_sql: list[str], summary: PlatformIngestSummary,
+                      per_file: dict[str, dict[str, int]]) -> None:
+    case = "CASE " + " ".join(f"WHEN reason_code = {lit(k)} THEN {lit(v)}" for k, v in REASONS_ZH.items()) + " ELSE reason_code END"
+    q_union = " UNION ALL ".join(f"({s})" for s in quarantine_sql)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _quarantine AS SELECT 'platform' AS source_kind, file_name, file_sha256, "
+                f"row, reason_code, {case} || CASE WHEN _detail IS NOT NULL AND _detail <> '' THEN '：' || _detail "
+                f"ELSE '' END AS reason, raw, {lit(tx.run_id)} AS run_id FROM ({q_union})")
+    for code, n in con.sql("SELECT reason_code, count(*) FROM _quarantine GROUP BY 1 ORDER BY 1").fetchall():
+        summary.quarantined_by_reason[code] = int(n)
+    qtable = con.sql("SELECT * FROM _quarantine").to_arrow_table().cast(QUARANTINE)
+    if qtable.num_rows:
+        tx.write("quarantine", qtable, mode="append")
+    # Records that are not rows of a recognised table: counted as read and quarantined, so that
+    # rows_read = kept + quarantined for every file (unrecognised tables were counted as read already).
+    whole = ", ".join(lit(c) for c in WHOLE_FILE_REASONS)
+    for sha, code, n in con.sql(f"SELECT file_sha256, reason_code, count(*) FROM _quarantine "
+                                f"WHERE reason_code IN ({whole}) GROUP BY 1, 2").fetchall():
+        stats = per_file.setdefault(sha, {"read": 0, "kept": 0, "quarantined": 0})
+        stats["quarantined"] += int(n)
+        if code != "table_unrecognised":
+            stats["read"] += int(n)
+            summary.rows_read += int(n)

@@ -36,6 +36,7 @@ import duckdb
 import pyarrow as pa
 
 from chainbreaker.errors import InputError
+from chainbreaker.model.identifiers import AccountNumber
 from chainbreaker.workspace import Workspace
 
 DIRECTIONS = ("down", "up")
@@ -122,7 +123,8 @@ def trace(ws: Workspace, account: str, direction: str = "down", hops: int = 5,
         raise InputError("时间窗口 --window-hours 必须大于 0", "--window-hours must be positive")
     if not ws.has_table("transactions"):
         raise InputError("工作区中还没有交易数据，请先导入银行调单。", "No transactions in the workspace; ingest first.")
-    account = account.strip()
+    # the seed as the lake keys accounts: a pasted number may carry spaces, dashes or a zero-width space
+    account = AccountNumber.split(account)[0] or account.strip()
     con = con or duckdb.connect()
     con.execute("SET preserve_insertion_order = false")
     glob = ws.table_glob("transactions")

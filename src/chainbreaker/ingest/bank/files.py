@@ -155,7 +155,6 @@ def _counted(batches: Iterator[pa.RecordBatch], on_rows: Callable[[int], None] |
 
 
 def normalise_file(job: FileJob, run: RunSpec, con: duckdb.DuckDBPyConnection,
-                   account_cache: dict[str, str | None],
                    on_rows: Callable[[int], None] | None = None) -> FileOutcome:
     """Copy one file to the evidence store and normalise it; an unusable file comes back with ``error``."""
     path = job.path
@@ -169,8 +168,8 @@ def normalise_file(job: FileJob, run: RunSpec, con: duckdb.DuckDBPyConnection,
                           default_currency="CNY" if _chinese(table.header) else None)
         ctx.direction_map = run.directions.for_bank(ctx.bank, detected.mapping.values.get("direction"))
         batches = fast_batches(table) or table.batches()
-        result = Normaliser(con, detected.layout, detected.mapping, ctx, leg_sink=legs.write,
-                            account_cache=account_cache).feed(_counted(batches, on_rows))
+        result = Normaliser(con, detected.layout, detected.mapping, ctx,
+                            leg_sink=legs.write).feed(_counted(batches, on_rows))
     except ScratchError:
         legs.discard()
         raise
@@ -204,12 +203,11 @@ def normalise_files(jobs: list[FileJob], run: RunSpec, workers: int, bar: Progre
 
 def _in_process(jobs: list[FileJob], run: RunSpec, bar: Progress) -> list[FileOutcome]:
     con = connect(run.scratch / "duckdb")
-    cache: dict[str, str | None] = {}
     try:
         out = []
         for job in jobs:
             bar.start(job.path)
-            out.append(normalise_file(job, run, con, cache, bar.advance))
+            out.append(normalise_file(job, run, con, bar.advance))
         return out
     finally:
         con.close()
@@ -281,12 +279,12 @@ def _worker_start(run: RunSpec, rows: Any) -> None:
     # Ctrl-C is the parent's to handle (it stops the workers); a worker interrupted while idle
     # would print a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER.update(run=run, rows=rows, cache={}, con=connect(run.scratch / f"duckdb-{os.getpid()}"))
+    _WORKER.update(run=run, rows=rows, con=connect(run.scratch / f"duckdb-{os.getpid()}"))
 
 
 def _worker_file(job: FileJob) -> FileOutcome:
     rows = _WORKER["rows"]
     report = None if rows is None else (lambda n: rows.put((job.index, n)))
-    outcome = normalise_file(job, _WORKER["run"], _WORKER["con"], _WORKER["cache"], report)
+    outcome = normalise_file(job, _WORKER["run"], _WORKER["con"], report)
     outcome.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return outcome

@@ -20,6 +20,7 @@ import codecs
 import csv
 import io
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,14 +182,44 @@ def _open_bytes(path: Path) -> io.BufferedIOBase:
     return open(path, "rb")
 
 
+DELIMITERS = (",", "\t", "|", ";")
+
+
+def _delimiter_score(lines: list[str], delimiter: str) -> float:
+    """How well ``delimiter`` splits ``lines`` into one table (0..1).
+
+    Consistency: the share of lines that have the most common number of fields (at least two).
+    Cleanliness: the share of cells (padding stripped) that hold no other candidate delimiter.
+    A tab file whose amounts read ``1,234.50`` splits consistently on tabs only (the header has
+    no commas); a comma file whose cells end in a padding tab splits consistently on both, but
+    only its comma cells are clean (tab-split cells each carry a comma).
+    """
+    rows = list(csv.reader(lines, delimiter=delimiter))
+    counts = Counter(len(r) for r in rows if len(r) > 1)
+    if not counts:
+        return 0.0
+    modal = max(counts, key=lambda n: (counts[n], n))
+    consistency = counts[modal] / len(rows)
+    others = [d for d in DELIMITERS if d != delimiter]
+    cells = [c.strip(" \t") for r in rows for c in r]
+    cells = [c for c in cells if c]
+    dirty = sum(1 for c in cells if any(d in c for d in others)) / len(cells) if cells else 1.0
+    return consistency * (1.0 - dirty)
+
+
 def _sniff_delimiter(lines: list[str]) -> str:
-    sample = "\n".join(lines[:20])
-    counts = {d: sample.count(d) for d in (",", "\t", "|", ";")}
-    # Tabs are also padding; only call the file tab-separated when there are no commas at all.
-    if counts[","] > 0:
+    """The delimiter of the first lines of a text table (``,`` when nothing splits them).
+
+    Scored over up to 20 non-empty lines by :func:`_delimiter_score`; counting characters is not
+    enough (an amount ``1,234.50`` in a tab-separated file, tabs that pad comma-separated cells).
+    On a tie the earlier candidate of :data:`DELIMITERS` wins.
+    """
+    sample = [line for line in lines if line.strip()][:20]
+    if not sample:
         return ","
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
+    scores = {d: _delimiter_score(sample, d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: (scores[d], -DELIMITERS.index(d)))
+    return best if scores[best] > 0 else ","
 
 
 def _line_score(values: list[str], expected: Callable[[str], bool] | None) -> float:

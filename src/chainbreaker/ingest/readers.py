@@ -28,6 +28,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from chainbreaker.errors import InputError
+from chainbreaker.ingest.longlines import LongLine, guarded
 
 NULL_TOKENS = frozenset({"", "\\N", "-", "--", "—", "NULL", "null", "Null", "None", "none", "NaN", "nan", "N/A", "n/a"})
 BATCH_ROWS = 65536
@@ -69,6 +70,10 @@ class TableFile:
     delimiter: str = ","
     sheet: str | None = None
     notes: list[str] = field(default_factory=list)
+    # Lines longer than this many bytes are set aside into ``long_lines`` (line number, size,
+    # preview) instead of being parsed; None: no limit (see ``ingest/longlines.py``).
+    max_line_bytes: int | None = None
+    long_lines: list[LongLine] = field(default_factory=list)
     _rows: Callable[[], Iterator[tuple[int, list[str | None], bool]]] | None = None
 
     def rows(self) -> Iterator[tuple[int, list[str | None], bool]]:
@@ -233,8 +238,13 @@ def _line_score(values: list[str], expected: Callable[[str], bool] | None) -> fl
     return hits + len(nonempty) * 0.001
 
 
-def open_table(path: Path, expected: Callable[[str], bool] | None = None) -> TableFile:
-    """Open a CSV/TXT/XLSX file; ``expected(header_name)`` helps find the header row."""
+def open_table(path: Path, expected: Callable[[str], bool] | None = None,
+               max_line_bytes: int | None = None) -> TableFile:
+    """Open a CSV/TXT/XLSX file; ``expected(header_name)`` helps find the header row.
+
+    ``max_line_bytes``: text lines longer than this are not parsed but listed in the table's
+    ``long_lines`` for the caller to quarantine (bounded memory on damaged files).
+    """
     path = Path(path)
     if not path.exists():
         raise InputError(f"找不到文件：{path}", f"No such file: {path}")
@@ -243,10 +253,10 @@ def open_table(path: Path, expected: Callable[[str], bool] | None = None) -> Tab
     suffix = path.name.lower()
     if suffix.endswith((".xlsx", ".xlsm")):
         return _open_xlsx(path, expected)
-    return _open_csv(path, expected)
+    return _open_csv(path, expected, max_line_bytes)
 
 
-def _open_csv(path: Path, expected: Callable[[str], bool] | None) -> TableFile:
+def _open_csv(path: Path, expected: Callable[[str], bool] | None, max_line_bytes: int | None = None) -> TableFile:
     with _open_bytes(path) as fh:
         sample = fh.read(1 << 20)
     if b"\x00" in sample[:4096] and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -257,7 +267,7 @@ def _open_csv(path: Path, expected: Callable[[str], bool] | None) -> TableFile:
     encoding = sniff_encoding(sample)
     head_text = sample.decode(encoding, errors="replace")
     head_lines = head_text.splitlines()[: HEADER_SCAN_ROWS + 1]
-    delimiter = _sniff_delimiter(head_lines)
+    delimiter = _sniff_delimiter([line for line in head_lines if len(line) < 1 << 16])
     parsed = list(csv.reader(head_lines[:HEADER_SCAN_ROWS], delimiter=delimiter))
     if not parsed:
         raise InputError(f"文件为空：{path.name}", f"File is empty: {path.name}")
@@ -268,8 +278,10 @@ def _open_csv(path: Path, expected: Callable[[str], bool] | None) -> TableFile:
         header.pop()
 
     def rows() -> Iterator[tuple[int, list[str | None], bool]]:
+        table.long_lines.clear()
         with _open_bytes(path) as raw:
-            text = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")  # type: ignore[type-var]
+            source = guarded(raw, encoding, table.long_lines, max_line_bytes)
+            text = io.TextIOWrapper(source, encoding=encoding, errors="replace", newline="")  # type: ignore[type-var]
             reader = csv.reader(text, delimiter=delimiter)
             for i, values in enumerate(reader):
                 if i <= header_idx:
@@ -278,7 +290,8 @@ def _open_csv(path: Path, expected: Callable[[str], bool] | None) -> TableFile:
                 had_bad = any(BAD_BYTES in v for v in values)
                 yield reader.line_num, [clean_value(v) for v in values], had_bad
 
-    return TableFile(path, encoding, header, header_idx + 1, delimiter, _rows=rows)
+    table = TableFile(path, encoding, header, header_idx + 1, delimiter, max_line_bytes=max_line_bytes, _rows=rows)
+    return table
 
 
 def _open_xlsx(path: Path, expected: Callable[[str], bool] | None) -> TableFile:

@@ -42,6 +42,7 @@ from chainbreaker.ingest.bank.layouts import bank_from_file_name, detect_layout,
 from chainbreaker.ingest.bank.normalise import LEGS, FileContext, FileResult, Normaliser
 from chainbreaker.ingest.bank.progress import Progress
 from chainbreaker.ingest.bank.sqlparse import connect
+from chainbreaker.ingest.longlines import MAX_LINE_BYTES
 from chainbreaker.ingest.readers import open_table
 from chainbreaker.workspace import Workspace
 
@@ -162,7 +163,7 @@ def normalise_file(job: FileJob, run: RunSpec, con: duckdb.DuckDBPyConnection,
     Workspace(run.workspace).store_evidence(path)
     legs = _LegFile(run.scratch / "legs" / f"{job.index:06d}.arrow")
     try:
-        table = open_table(path, expected=expected_header)
+        table = open_table(path, expected=expected_header, max_line_bytes=MAX_LINE_BYTES)
         detected = detect_layout(path, table.header, run.profile)
         ctx = FileContext(path.name, job.sha256, bank_from_file_name(path), {},
                           default_currency="CNY" if _chinese(table.header) else None)
@@ -170,6 +171,7 @@ def normalise_file(job: FileJob, run: RunSpec, con: duckdb.DuckDBPyConnection,
         batches = fast_batches(table) or table.batches()
         result = Normaliser(con, detected.layout, detected.mapping, ctx,
                             leg_sink=legs.write).feed(_counted(batches, on_rows))
+        result.reject_long_lines(table.long_lines)
     except ScratchError:
         legs.discard()
         raise

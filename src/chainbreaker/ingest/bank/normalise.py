@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from chainbreaker.ingest.bank.directions import map_codes
 from chainbreaker.ingest.bank.keys import account_keys, id_keys, ip_keys, mac_keys, phone_keys
+from chainbreaker.ingest.longlines import MAX_LINE_BYTES, LongLine
 from chainbreaker.ingest.mapping import Mapping
 from chainbreaker.model.schemas import MONEY, TS
 
@@ -105,6 +106,14 @@ class FileResult:
     unknown_codes: dict[str, int] = field(default_factory=dict)
     rows_read: int = 0
     rows_kept: int = 0
+
+    def reject_long_lines(self, lines: list[LongLine]) -> None:
+        """Quarantine the lines the reader set aside as too long (``line_too_long``), in line order."""
+        for long in lines:
+            self.rows_read += 1
+            self.rejected.append(Rejected(long.line, "line_too_long", {"_preview": long.preview, "_bytes": long.size},
+                                          f"该行 {long.size / 2**20:.1f} MiB，超过 {MAX_LINE_BYTES // 2**20} MiB 上限"))
+        self.rejected.sort(key=lambda r: r.row)
 
 
 def _q(name: str) -> str:

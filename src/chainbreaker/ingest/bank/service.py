@@ -10,8 +10,11 @@ workspace transaction, so a crash anywhere leaves the workspace as it was.
 
 A file whose header matches no layout (or that cannot be read at all) is skipped: it gets a
 quarantine row with row 0 and the reason, it is not recorded in ``ingested_files`` (so it can be
-ingested later with ``--profile``), and the other files of the run are ingested. When no file of
-the run could be used the run fails with that file's error and writes nothing.
+ingested later with ``--profile``), and the other files of the run are ingested. Files already
+ingested are skipped too. Both are warnings: a run fails (with the first unusable file's error,
+writing nothing) only when it was given files and could use none of them, neither now nor before.
+Re-ingesting a folder that holds an unrecognised file therefore stays a no-op: nothing is written,
+not even a second quarantine row for that file.
 """
 
 from __future__ import annotations
@@ -68,6 +71,10 @@ class IngestSummary:
     @property
     def rows_quarantined(self) -> int:
         return sum(self.quarantined_by_reason.values())
+
+
+class _NothingNew(Exception):
+    """Raised inside the transaction to roll it back: no file is usable, but others were ingested before."""
 
 
 def _ingested_shas(ws: Workspace) -> set[str]:
@@ -165,6 +172,9 @@ def ingest_bank(ws: Workspace, paths: list[Path], profile: Path | None = None,
     try:
         run = RunSpec(ws.root, workdir, prof, directions)
         return _run(ws, todo, run, n_workers, settings, summary, progress)
+    except _NothingNew:
+        summary.run_id = None  # rolled back: the workspace is as it was
+        return summary
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
         with contextlib.suppress(OSError):
@@ -214,6 +224,8 @@ def _run(ws: Workspace, todo: list[tuple[Path, str]], run: RunSpec, workers: int
                 "run_id": tx.run_id, "ingested_at": dt.datetime.now(dt.UTC),
             })
         if not file_rows:
+            if summary.files_skipped_already_ingested:
+                raise _NothingNew  # the rest of the run is already in the lake: warn, change nothing
             raise errors[0]
         summary.files = len(file_rows)
         summary.layouts = dict(layouts)

@@ -50,5 +50,5 @@ def ingest_bank_command(
         lines.append(t(f"未知的收付/借贷标志：{codes}。请在 {ws.config_dir}/bank_direction_codes.yaml 中补充。",
                        f"Unknown direction codes: {codes}. Add them to {ws.config_dir}/bank_direction_codes.yaml."))
     if summary.run_id is None and not summary.files:
-        lines.append(t("没有可导入的新文件，工作区未改变。", "No new file to ingest; the workspace is unchanged."))
+        lines.append(t("没有新文件，工作区未改变。", "No new files; the workspace is unchanged."))
     console.print(escape("\n".join(lines)))

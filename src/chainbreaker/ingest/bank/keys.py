@@ -10,6 +10,7 @@ distinct values per file and call the Python ``clean()`` once per distinct value
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pyarrow as pa
@@ -68,9 +69,30 @@ def _per_distinct(arr: pa.Array | pa.ChunkedArray, fn: Callable[[str], str | Non
     return pc.take(pa.array(values, pa.string()), enc.indices)
 
 
-def id_keys(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """证件号码 keys: the canonical resident ID (15 digits → 18) when valid, else the squashed text."""
-    return _per_distinct(arr, ResidentID.key)
+# 证件类型 values that say the number is not a resident ID (passports, permits, company licences);
+# any other or no type lets a number that validates as a resident ID become its canonical 18 digits.
+_NOT_RESIDENT = re.compile(r"护照|通行证|台胞|回乡|军官|士兵|警官|外国|居留|营业执照|组织机构|信用代码|passport|permit|licen",
+                           re.IGNORECASE)
+
+
+def id_key(number: str, id_type: str | None = None) -> str | None:
+    """The key of one 证件号码 given its 证件类型 (see :data:`_NOT_RESIDENT`)."""
+    if id_type and _NOT_RESIDENT.search(id_type):
+        return ResidentID.normalise(number) or None
+    return ResidentID.key(number)
+
+
+def id_keys(arr: pa.Array | pa.ChunkedArray, types: pa.Array | pa.ChunkedArray | None = None) -> pa.Array:
+    """证件号码 keys: the canonical resident ID (15 digits → 18) when valid, else the squashed text.
+
+    ``types`` (the 证件类型 column, optional) keeps passport and permit numbers as written.
+    """
+    if types is None:
+        return _per_distinct(arr, id_key)
+    pairs = pc.binary_join_element_wise(pc.fill_null(arr.cast(pa.string()), "\x00"),
+                                        pc.fill_null(types.cast(pa.string()), ""), "\x01")
+    pairs = pc.if_else(pc.is_null(arr), pa.scalar(None, pa.string()), pairs)
+    return _per_distinct(pairs, lambda v: id_key(*v.split("\x01", 1)))
 
 
 def ip_keys(arr: pa.Array | pa.ChunkedArray) -> pa.Array:

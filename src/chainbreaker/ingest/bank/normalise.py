@@ -155,9 +155,16 @@ class Normaliser:
             return pa.nulls(batch.num_rows, pa.string())
         return keys(batch.column(name))
 
+    def _id_keys(self, batch: pa.RecordBatch, fld: str, type_fld: str) -> pa.Array:
+        """证件号码 keys of ``fld``, read with the 证件类型 column ``type_fld`` when the file has one."""
+        name, type_name = self.mapping.get(fld), self.mapping.get(type_fld)
+        if name is None:
+            return pa.nulls(batch.num_rows, pa.string())
+        return id_keys(batch.column(name), batch.column(type_name) if type_name else None)
+
     def _ident_aux(self, batch: pa.RecordBatch, **fields: str) -> dict[str, pa.Array]:
         """Aux columns ``__<alias>`` of identifier keys; kinds: id, ip, mac (accounts use _clean_col)."""
-        kinds = {"id": id_keys, "number": id_keys, "ip": ip_keys, "mac": mac_keys, "phone": phone_keys}
+        kinds = {"id": id_keys, "ip": ip_keys, "mac": mac_keys, "phone": phone_keys}
         return {f"__{alias}": self._clean_col(batch, fld, kinds[alias.split("_")[-1]]) for alias, fld in fields.items()}
 
     def _currency_sql(self, fld: str = "currency") -> str:
@@ -406,7 +413,8 @@ class Normaliser:
         card = self._clean_col(batch, "own_card")
         acct = self._clean_col(batch, "own_acct")
         idx = pa.array(range(batch.num_rows), pa.int64())
-        aux = pa.table({"__card": card, "__acct": acct, "__i": idx, **self._ident_aux(batch, holder_id="holder_id")})
+        aux = pa.table({"__card": card, "__acct": acct, "__i": idx,
+                        "__holder_id": self._id_keys(batch, "holder_id", "holder_id_type")})
         self.con.register("b_raw", pa.Table.from_batches([batch]).append_column("__i", idx))
         self.con.register("b_aux", aux)
         try:
@@ -434,9 +442,9 @@ class Normaliser:
 
     # ------------------------------------------------------------------- persons
     def _persons(self, batch: pa.RecordBatch) -> pa.Table:
-        keys = self._ident_aux(batch, id_number="id_number", phone="phone")
-        self.con.register("b", pa.Table.from_batches([batch]).append_column("__id", keys["__id_number"])
-                          .append_column("__phone", keys["__phone"]))
+        ids = self._id_keys(batch, "id_number", "id_type")
+        phones = self._ident_aux(batch, phone="phone")["__phone"]
+        self.con.register("b", pa.Table.from_batches([batch]).append_column("__id", ids).append_column("__phone", phones))
         try:
             sql = f"""
             SELECT b.__id AS id_number, {self.col('name')} AS name,

@@ -253,9 +253,10 @@ def _run(ws: Workspace, todo: list[tuple[Path, str]], run: RunSpec, workers: int
                 counts = write_transactions(tx, dd)
                 summary.transfers_new = counts["transfers_new"]
                 summary.duplicates_merged = dd.merged
-            if dd is not None or all_accounts.num_rows:
-                summary.accounts = write_accounts(tx, all_accounts, dd.legs if dd is not None else None)
-            summary.persons_new = write_persons(tx, _concat(persons, PERSON_ROWS))
+            all_persons = _concat(persons, PERSON_ROWS)
+            if dd is not None or all_accounts.num_rows or (all_persons.num_rows and tx.has_table("accounts")):
+                summary.accounts = write_accounts(tx, all_accounts, dd.legs if dd is not None else None, all_persons)
+            summary.persons_new = write_persons(tx, all_persons)
             if aliases.num_rows and (stored is None or aliases.num_rows != stored.num_rows):
                 tx.write("bank_account_aliases", aliases, mode="replace")
             if len(quarantine):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from chainbreaker.ingest.bank.dedup import DedupResult
+from chainbreaker.ingest.bank.normalise import PERSON_ROWS
 from chainbreaker.model.schemas import ACCOUNTS, PERSONS, TRANSACTIONS
 from chainbreaker.workspace import Transaction
 
@@ -103,13 +104,16 @@ def write_transactions(tx: Transaction, dd: DedupResult) -> dict[str, int]:
     return {"transfers_new": dd.new_transfers, "transfers_updated": len(dd.touched_existing)}
 
 
-def write_accounts(tx: Transaction, account_rows: pa.Table, legs: str | None) -> int:
+def write_accounts(tx: Transaction, account_rows: pa.Table, legs: str | None, persons: pa.Table | None = None) -> int:
     """Merge bank-origin accounts: 账户信息 rows, statement subjects and counterparties.
 
-    ``legs`` is a relation (view name) of the run's legs on ``tx.con``, or None.
+    ``legs`` is a relation (view name) of the run's legs on ``tx.con``, or None. Holders are joined
+    to accounts by 证件号码: an account whose rows give an ID number but no name takes the name
+    that 人员信息 gives for it (``persons`` of this run, then the stored ``persons``).
     """
     con = tx.con
     con.register("acct_rows", account_rows)
+    con.register("acct_persons", persons if persons is not None else PERSON_ROWS.empty_table())
     cols = ("from_account, to_account, from_raw, to_raw, from_name, to_name, from_id, to_id, from_bank, to_bank, "
             "side, own_card, src_sha256, src_row")
     source = f"SELECT {cols} FROM {legs}" if legs else f"SELECT {cols} FROM (SELECT " + ", ".join(
@@ -142,6 +146,17 @@ def write_accounts(tx: Transaction, account_rows: pa.Table, legs: str | None) ->
              'bank' AS origin
       FROM c GROUP BY account
     """
+    stored_persons = "UNION ALL SELECT id_number, name, 0, src_sha256, src_row FROM persons" \
+        if tx.has_table("persons") else ""
+    sql = f"""
+      WITH m AS ({sql}), p AS (
+        SELECT id_number, arg_min(name, (prio, src_sha256, src_row)) AS name FROM (
+          SELECT id_number, name, 1 AS prio, src_sha256, src_row FROM acct_persons {stored_persons}
+        ) WHERE id_number IS NOT NULL AND name IS NOT NULL GROUP BY id_number
+      )
+      SELECT m.* REPLACE (coalesce(m.holder_name, p.name) AS holder_name)
+      FROM m LEFT JOIN p ON p.id_number = m.holder_id
+    """
     merged = _cast_select(ACCOUNTS, sql)
     if tx.has_table("accounts"):
         keep = f"SELECT {_cols(ACCOUNTS)} FROM accounts WHERE origin IS DISTINCT FROM 'bank'"
@@ -149,6 +164,7 @@ def write_accounts(tx: Transaction, account_rows: pa.Table, legs: str | None) ->
     else:
         rows = tx.write("accounts", merged, mode="replace")
     con.unregister("acct_rows")
+    con.unregister("acct_persons")
     return rows
 
 

@@ -70,7 +70,8 @@ def _per_account(ev: ibis.Table, p: dict[str, Any]) -> ibis.Table:
         fast_in_amt_fen=_.fen.sum(where=_.fast_in),
         fast_in_n=_.count(where=_.fast_in),
         fast_out_amt_fen=_.fen.sum(where=_.fast_out),
-        fast_gap_min=((_.next_out - _.ep).cast("float64") / 60.0).mean(where=_.fast_in),
+        # an exact integer sum of seconds, divided once: a float mean depends on the engine's summation order
+        fast_gap_s=(_.next_out - _.ep).sum(where=_.fast_in),
         small_in_n=_.count(where=_.is_in & (_.fen <= small_fen)),
         night_n=_.count(where=_.is_night),
         round_n=_.count(where=_.is_round),
@@ -183,7 +184,12 @@ def account_features(v: ibis.Table, codes: ibis.Table, accounts: ibis.Table | No
     base = _per_account(ev, p)
     for extra in (dormancy(active_days(ev), p), _concentration(pairs), pools, loops(pairs, p)):
         base = base.left_join(extra, base.account == extra.account).drop("account_right")
-    return base.mutate(n_before=base.n_all - base.wake_rn.fill_null(0))
+    base = base.mutate(
+        n_before=base.n_all - base.wake_rn.fill_null(0),
+        fast_gap_min=ibis.ifelse(base.fast_in_n > 0,
+                                 base.fast_gap_s.cast("float64") / base.fast_in_n.cast("float64") / 60.0,
+                                 ibis.null("float64")))
+    return base.drop("fast_gap_s")
 
 
 def population(features: ibis.Table) -> ibis.Table:

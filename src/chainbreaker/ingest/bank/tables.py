@@ -1,8 +1,10 @@
 """Writing the canonical tables: merge new rows with what the lake holds, never drop others' rows.
 
 - ``transactions``: existing transfers untouched by this run are kept as they are; a transfer that
-  received a new source row is rebuilt from its stored row plus the new legs (stored values win,
-  gaps are filled); new transfers are built from their legs, the payer's own statement first.
+  received a new source row is rebuilt from its stored row plus the new legs, by the same rule as
+  in one run: the payer's own row first (a stored row built from the payer's statement counts as
+  the payer's), then by source file and row; the others fill gaps. So the payer's row is the
+  provenance whichever statement arrived first.
 - ``transaction_sources``: one row per source row with the de-duplication keys.
 - ``accounts``: rows of other origins are kept; rows of origin ``bank`` are merged per account
   (账户信息 of this run > stored > statement subject > counterparty), ``requested`` is true when any
@@ -66,7 +68,7 @@ def write_transactions(tx: Transaction, dd: DedupResult) -> dict[str, int]:
         old_touched = f"""
           UNION ALL
           SELECT coalesce(r.new, t.txn_id) AS txn_id, {", ".join(f't."{c}"' for c in _TXN_VALUE_COLS)},
-                 0 AS prio, t.requested_side AS side
+                 CASE t.requested_side WHEN 'to' THEN 2 ELSE 1 END AS prio, t.requested_side AS side
           FROM transactions t JOIN touched_ids USING (txn_id) LEFT JOIN remap r ON r.old = t.txn_id"""
     # Most transfers have one leg and nothing stored: they are copied through; only transfers with
     # several legs (or a stored row) are aggregated.

@@ -68,10 +68,6 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def _sql_str(value: str | Path) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 class Workspace:
     """Handle on a workspace folder. Cheap to create; reads the manifest on demand."""
 
@@ -134,15 +130,14 @@ class Workspace:
     def read_arrow(self, name: str, columns: list[str] | None = None) -> pa.Table:
         glob = self.table_glob(name)
         cols = ", ".join(f'"{c}"' for c in columns) if columns else "*"
-        return duckdb.connect().sql(f"SELECT {cols} FROM read_parquet({_sql_str(glob)})").to_arrow_table()
+        return duckdb.connect().sql(f"SELECT {cols} FROM read_parquet($1)", params=[glob]).to_arrow_table()
 
     def duck(self, con: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyConnection:
         """A DuckDB connection with a view per current table (read-only use)."""
         con = con or duckdb.connect()
         for name in self.tables():
-            con.execute(
-                f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM read_parquet({_sql_str(self.table_glob(name))})'
-            )
+            # paths are parameters, never pasted into SQL (a workspace may be called o'brien "ws")
+            con.sql("SELECT * FROM read_parquet($1)", params=[self.table_glob(name)]).create_view(name, replace=True)
         return con
 
     # -------------------------------------------------------------- evidence
@@ -293,18 +288,16 @@ class Transaction:
                     os.link(part, target / f"old-{i:05d}-{part.name}")
         part = target / f"part-{uuid.uuid4().hex[:8]}.parquet"
         self._write_part(data, part)
-        rows = int(self.con.sql(f"SELECT count(*) FROM read_parquet({_sql_str(target / '*.parquet')})").fetchall()[0][0])
+        glob = str(target / "*.parquet")
+        rows = int(self.con.execute("SELECT count(*) FROM read_parquet(?)", [glob]).fetchall()[0][0])
         self.staged[name] = {"path": target, "rows": rows}
-        self.con.execute(
-            f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM read_parquet({_sql_str(target / "*.parquet")})'
-        )
+        self.con.sql("SELECT * FROM read_parquet($1)", params=[glob]).create_view(name, replace=True)
         return rows
 
     def _write_part(self, data: Any, part: Path) -> None:
         if isinstance(data, str):
-            self.con.execute(
-                f"COPY ({data}) TO {_sql_str(part)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 262144)"
-            )
+            self.con.execute(f"COPY ({data}) TO ? (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 262144)",
+                             [str(part)])
             return
         if isinstance(data, duckdb.DuckDBPyRelation):
             data.write_parquet(str(part), compression="zstd")

@@ -243,7 +243,7 @@ def _stage_all(tx: Any, con: Any, sources: Any, prof: dict[str, Any], platform: 
     from chainbreaker.settings import get_settings
 
     con.execute(f"SET memory_limit = '{get_settings().duckdb_memory_limit}'")
-    con.execute(f"SET temp_directory = '{tmp / 'spill'}'")
+    con.execute("SET temp_directory = ?", [str(tmp / "spill")])
     con.execute("SET enable_progress_bar = false")
     quarantine_sql: list[str] = []
     staged: dict[str, list[str]] = {k: [] for k in KINDS}
@@ -272,9 +272,9 @@ def _stage_all(tx: Any, con: Any, sources: Any, prof: dict[str, Any], platform: 
         summary.tables[raw.file_name] = kind
         part = tmp / f"stage_{i}.parquet"
         with tx.timed(f"cast_{kind}"):
-            con.execute(f"COPY ({_stage_sql(raw, kind, view, mapping.columns, platform)}) TO {_lit(str(part))} "
-                        f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 262144)")
-        staged[kind].append(_lit(str(part)))
+            con.execute(f"COPY ({_stage_sql(raw, kind, view, mapping.columns, platform)}) TO ? "
+                        "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 262144)", [str(part)])
+        staged[kind].append(str(part))
     for file_name, sha, prob in sources.problems:
         quarantine_sql.append(
             f"SELECT {_lit(file_name + ('#' + prob.table if prob.table else ''))} AS file_name, {_lit(sha)} AS file_sha256, "
@@ -284,7 +284,7 @@ def _stage_all(tx: Any, con: Any, sources: Any, prof: dict[str, Any], platform: 
         if not parts:
             continue
         cols = CANONICAL_COLUMNS[kind]
-        con.execute(f"CREATE OR REPLACE TEMP VIEW _all_{kind} AS SELECT * FROM read_parquet([{', '.join(parts)}])")
+        con.read_parquet(parts).create_view(f"_all_{kind}", replace=True)  # paths never pasted into SQL
         key = _KEY.get(kind)
         # Duplicated keys: a hash aggregate finds the keys, a window orders only those rows.
         if key:

@@ -90,17 +90,18 @@ def _csv_or_xlsx(path: Path, sha: str) -> RawTable:
     if fast:
         names = raw.header
         cols = ", ".join(f"'{n}': 'VARCHAR'" for n in [n.replace("'", "''") for n in names])
-        src = str(path).replace("'", "''")
+        src = str(path)
 
         def reg(con: duckdb.DuckDBPyConnection, view: str) -> None:
             # Line numbers: the header is line 1 and clean exports have no embedded newlines.
-            con.execute(
-                f"CREATE OR REPLACE TEMP VIEW \"{view}\" AS SELECT *, _ord + 1 AS _row FROM (SELECT *, "
-                f"false AS _bad, NULL::VARCHAR AS _extra, false AS _short, (row_number() OVER ())::BIGINT AS _ord "
-                f"FROM read_csv('{src}', header=true, "
+            # The path is a parameter (never pasted into SQL); the relation becomes the view.
+            con.sql(
+                "SELECT *, _ord + 1 AS _row FROM (SELECT *, "
+                "false AS _bad, NULL::VARCHAR AS _extra, false AS _short, (row_number() OVER ())::BIGINT AS _ord "
+                "FROM read_csv($1, header=true, "
                 f"columns={{{cols}}}, all_varchar=true, nullstr=['', '\\N', 'NULL'], quote='\"', escape='\"', "
-                f"strict_mode=false, null_padding=true, parallel=true))"
-            )
+                "strict_mode=false, null_padding=true, parallel=true))", params=[src]
+            ).create_view(view, replace=True)
 
         raw.register = reg
         raw.notes.append("duckdb_csv")

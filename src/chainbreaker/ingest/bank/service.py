@@ -185,7 +185,7 @@ def _run(ws: Workspace, todo: list[tuple[Path, str]], run: RunSpec, workers: int
          settings: dict[str, Any], summary: IngestSummary, progress: bool) -> IngestSummary:
     workdir = run.scratch
     with ws.transaction("ingest.bank", inputs=[str(p) for p, _ in todo], settings=settings) as tx:
-        tx.con.execute(f"SET temp_directory = '{workdir / 'duckdb'}'")
+        tx.con.execute("SET temp_directory = ?", [str(workdir / "duckdb")])
         tx.con.execute("SET enable_progress_bar = false")
         tx.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         summary.run_id = tx.run_id

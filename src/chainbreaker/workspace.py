@@ -40,6 +40,9 @@ from chainbreaker.errors import InputError, WorkspaceError
 
 MANIFEST = "_manifest.json"
 _CHUNK = 1 << 20
+SCRATCH_DIR = "tmp"
+SCRATCH_LOCK = ".owner.lock"  # held (flock) by the job that owns a scratch folder, released when it dies
+STALE_UNLOCKED_SECONDS = 60  # a scratch folder of an older version (no lock file) is stale after this
 
 
 def new_run_id(kind: str) -> str:
@@ -230,6 +233,49 @@ class Workspace:
                 table_dir.rmdir()
         for stray in self.lake.glob(MANIFEST + ".*.tmp"):
             stray.unlink(missing_ok=True)
+        self._sweep_scratch()
+
+    # --------------------------------------------------------------- scratch
+    @contextlib.contextmanager
+    def scratch(self, prefix: str) -> Iterator[Path]:
+        """A scratch folder ``tmp/<prefix>-<random>/`` for one job, removed when the job ends.
+
+        The job holds a lock on a file inside it; when the job dies without cleaning up (kill -9,
+        power loss) the lock goes with it, and the next writer sweeps the folder (``_sweep``).
+        """
+        folder = self.root / SCRATCH_DIR / f"{prefix}-{uuid.uuid4().hex[:12]}"
+        folder.mkdir(parents=True)
+        owner = open(folder / SCRATCH_LOCK, "w")  # noqa: SIM115 - held for the whole job
+        try:
+            fcntl.flock(owner, fcntl.LOCK_EX)
+            yield folder
+        finally:
+            owner.close()
+            shutil.rmtree(folder, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                folder.parent.rmdir()  # only when empty
+
+    def _sweep_scratch(self) -> None:
+        """Remove scratch folders whose job is gone: its lock is free (or, without a lock file, it is old)."""
+        tmp = self.root / SCRATCH_DIR
+        if not tmp.is_dir():
+            return
+        for folder in tmp.iterdir():
+            if not folder.is_dir():
+                continue
+            lock = folder / SCRATCH_LOCK
+            try:
+                if not lock.exists():
+                    if time.time() - folder.stat().st_mtime > STALE_UNLOCKED_SECONDS:
+                        shutil.rmtree(folder, ignore_errors=True)
+                    continue
+                with open(lock, "a") as fh:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError: its job is running
+                    shutil.rmtree(folder, ignore_errors=True)
+            except (BlockingIOError, FileNotFoundError):
+                continue
+        with contextlib.suppress(OSError):
+            tmp.rmdir()
 
 
 class Transaction:

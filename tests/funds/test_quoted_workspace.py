@@ -46,4 +46,4 @@ def test_ingest_screen_trace_suggest_export_in_a_quoted_workspace(tmp_path: Path
         export = _cli(ws_path, "export", table, "--format", "csv", "--out", str(out))
         assert export.returncode == 0, export.stdout + export.stderr
         assert out.stat().st_size > 0
-    assert not list(ws_path.glob("tmp/*")) and not list(ws_path.glob(".funds-screen-*"))
+    assert not (ws_path / "tmp").exists() and not list(ws_path.glob(".funds-screen-*"))

@@ -11,8 +11,6 @@ with ``engine="spark"``), ranks the accounts, and writes in one workspace transa
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -131,13 +129,14 @@ class _Stager:
 
     DuckDB: a temporary table (in memory, spills to disk under the memory limit; no Parquet
     encode/decode). Spark: a Parquet file under the scratch folder, read back (Spark does not
-    reuse a sub-plan that is read several times). ``close()`` frees both.
+    reuse a sub-plan that is read several times). ``close()`` drops the tables; the scratch folder
+    is the run's ``Workspace.scratch`` (removed with it, swept by the next writer after a kill).
     """
 
-    def __init__(self, eng: Engine, ws: Workspace, tag: str) -> None:
+    def __init__(self, eng: Engine, scratch: Path, tag: str) -> None:
         self.eng, self.tag = eng, tag
         self.names: list[str] = []
-        self.scratch = Path(tempfile.mkdtemp(prefix=".funds-screen-", dir=ws.root))
+        self.scratch = scratch
 
     def __call__(self, expr: ibis.Table, kind: str) -> ibis.Table:
         name = f"funds_{kind}_{self.tag}"
@@ -163,7 +162,6 @@ class _Stager:
         return self.eng.con.table(name)
 
     def close(self) -> None:
-        shutil.rmtree(self.scratch, ignore_errors=True)
         if self.eng.name == "duckdb":
             for name in self.names:
                 self.eng.con.con.execute(f'DROP TABLE IF EXISTS "{name}"')
@@ -183,8 +181,9 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
     accounts = eng.table("accounts") if ws.has_table("accounts") else None
     settings = {"engine": engine, "rules_version": rules.version, "rules_digest": rules.digest,
                 "rules_sources": list(rules.sources), "rules": p}
-    with ws.transaction("funds.screen", inputs=["transactions", "accounts"], settings=settings) as wtx:
-        stage = _Stager(eng, ws, wtx.run_id[-8:])
+    with ws.transaction("funds.screen", inputs=["transactions", "accounts"], settings=settings) as wtx, \
+            ws.scratch("funds-screen") as scratch:
+        stage = _Stager(eng, scratch, wtx.run_id[-8:])
         try:
             v = typologies.valid_transactions(tx)
             with wtx.timed("events"):

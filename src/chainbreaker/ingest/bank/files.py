@@ -17,11 +17,15 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import ctypes
 import multiprocessing
 import os
 import queue
 import resource
+import select
 import signal
+import sys
+import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator
@@ -228,7 +232,7 @@ def _in_workers(jobs: list[FileJob], run: RunSpec, workers: int, bar: Progress) 
     ctx = mp_context()
     rows: Any = ctx.Queue() if bar.enabled else None
     outcomes: dict[int, FileOutcome] = {}
-    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_start, initargs=(run, rows))
+    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_start, initargs=(run, rows, os.getpid()))
     try:
         futures: dict[Future[FileOutcome], FileJob] = {pool.submit(_worker_file, job): job for job in jobs}
         pending = set(futures)
@@ -273,14 +277,62 @@ def _drain(rows: Any, jobs: list[FileJob], bar: Progress) -> None:
         bar.advance(n)
 
 
+def die_with(ingest_pid: int) -> None:
+    """End this worker as soon as the ingest process is gone (kill -9, out of memory, a crash).
+
+    Without it a worker keeps normalising its file for minutes after its parent died, and then
+    waits for work forever. Two mechanisms, because each has a gap:
+
+    * Linux ``prctl(PR_SET_PDEATHSIG, SIGKILL)``: the kernel kills the worker when its parent
+      dies. A forkserver worker's parent is the fork server, which exits when the ingest process
+      closes its end of the server's "alive" pipe, that is when the ingest process dies.
+    * a watchdog thread on the ingest process itself: a ``pidfd`` that becomes readable when it
+      exits (Linux 5.3+), else a poll every half second; it ends the worker with ``os._exit``.
+    """
+    if sys.platform.startswith("linux"):
+        parent = os.getppid()
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the request took effect
+            os._exit(1)
+    threading.Thread(target=_watch, args=(ingest_pid,), name="ingest-watchdog", daemon=True).start()
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _watch(pid: int) -> None:
+    try:
+        fd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        fd = -1
+    if fd >= 0:
+        select.select([fd], [], [])  # readable once the process has exited
+        os._exit(1)
+    while _alive(pid):
+        time.sleep(0.5)
+    os._exit(1)
+
+
 # State of a worker process, set once by the pool's initializer.
 _WORKER: dict[str, Any] = {}
 
 
-def _worker_start(run: RunSpec, rows: Any) -> None:
+def _worker_start(run: RunSpec, rows: Any, ingest_pid: int) -> None:
     # Ctrl-C is the parent's to handle (it stops the workers); a worker interrupted while idle
     # would print a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with(ingest_pid)
     _WORKER.update(run=run, rows=rows, con=connect(run.scratch / f"duckdb-{os.getpid()}"))
 
 

@@ -19,10 +19,7 @@ not even a second quarantine row for that file.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import shutil
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -166,19 +163,15 @@ def ingest_bank(ws: Workspace, paths: list[Path], profile: Path | None = None,
 
     settings = {"profile": str(profile) if profile else None, "direction_table": directions.banks,
                 "workers": n_workers}
-    # Scratch space for staged legs and DuckDB spill files; removed whatever happens.
-    workdir = ws.root / "tmp" / f"ingest-bank-{uuid.uuid4().hex[:12]}"
-    workdir.mkdir(parents=True)
-    try:
-        run = RunSpec(ws.root, workdir, prof, directions)
-        return _run(ws, todo, run, n_workers, settings, summary, progress)
-    except _NothingNew:
-        summary.run_id = None  # rolled back: the workspace is as it was
-        return summary
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-        with contextlib.suppress(OSError):
-            workdir.parent.rmdir()  # only when empty
+    # Scratch space for staged legs and DuckDB spill files (tmp/ingest-bank-*): removed at the end,
+    # or swept by the next writer when this process is killed (see Workspace.scratch).
+    with ws.scratch("ingest-bank") as workdir:
+        try:
+            run = RunSpec(ws.root, workdir, prof, directions)
+            return _run(ws, todo, run, n_workers, settings, summary, progress)
+        except _NothingNew:
+            summary.run_id = None  # rolled back: the workspace is as it was
+            return summary
 
 
 def _run(ws: Workspace, todo: list[tuple[Path, str]], run: RunSpec, workers: int,

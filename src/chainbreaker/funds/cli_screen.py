@@ -100,6 +100,7 @@ def suggest_command(
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出。"),
 ) -> None:
     """建议调单：与可疑账户往来但尚未调取流水的账户，按关联可疑账户数和金额排序。Suggest next requests."""
+    from rich.markup import escape
     from rich.table import Table
 
     from chainbreaker.funds.suggest import suggest
@@ -110,12 +111,12 @@ def suggest_command(
         console.print_json(json.dumps(table.to_pylist(), ensure_ascii=False, default=str))
         return
     out = Table(title=t("建议调单", "Suggested requests"))
-    for col in (t("排名", "rank"), t("账户", "account"), t("关联可疑账户", "flagged linked"), t("金额", "amount"),
-                t("理由", "reason")):
+    for col in (t("排名", "rank"), t("账户", "account"), t("开户行", "bank"), t("户名", "holder"),
+                t("关联可疑账户", "flagged linked"), t("金额", "amount"), t("理由", "reason")):
         out.add_column(col)
     for row in table.to_pylist():
-        out.add_row(str(row["rank"]), row["account"], str(row["n_flagged_linked"]), f"{row['amount_total']:,}",
-                    t(row["reason_zh"], row["reason_en"]))
+        out.add_row(str(row["rank"]), escape(row["account"]), escape(row["bank"] or "-"), escape(row["holder_name"] or "-"),
+                    str(row["n_flagged_linked"]), f"{row['amount_total']:,}", escape(t(row["reason_zh"], row["reason_en"])))
     console.print(out)
     if table.num_rows == 0:
         console.print(t("没有需要补充调单的账户（可疑账户的对手方均已调单）。",

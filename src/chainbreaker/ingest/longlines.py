@@ -41,7 +41,7 @@ class LineGuard(io.RawIOBase):
     complete for every byte a parser has been served.
     """
 
-    def __init__(self, raw: IO[bytes], encoding: str, found: list[LongLine],
+    def __init__(self, raw: IO[bytes] | io.BufferedIOBase, encoding: str, found: list[LongLine],
                  max_bytes: int = MAX_LINE_BYTES, chunk_size: int = _CHUNK) -> None:
         self.raw = raw
         self.chunk_size = chunk_size
@@ -138,8 +138,11 @@ class LineGuard(io.RawIOBase):
             self.pending.clear()
 
 
-def guarded(raw: IO[bytes], encoding: str, found: list[LongLine], max_bytes: int | None) -> IO[bytes]:
+Binary = IO[bytes] | io.BufferedIOBase
+
+
+def guarded(raw: Binary, encoding: str, found: list[LongLine], max_bytes: int | None) -> Binary:
     """``raw`` behind a :class:`LineGuard` (buffered), or ``raw`` itself when there is nothing to guard."""
     if not max_bytes or not guardable(encoding):
         return raw
-    return io.BufferedReader(LineGuard(raw, encoding, found, max_bytes), buffer_size=1 << 16)  # type: ignore[return-value]
+    return io.BufferedReader(LineGuard(raw, encoding, found, max_bytes), buffer_size=1 << 16)

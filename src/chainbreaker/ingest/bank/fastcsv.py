@@ -41,7 +41,7 @@ _NULLS = pa.array(sorted(NULL_TOKENS), pa.string())
 class _Utf8Reader(io.RawIOBase):
     """Decode ``raw`` with ``encoding`` (bad bytes → U+FFFD) and serve it as UTF-8 bytes."""
 
-    def __init__(self, raw: IO[bytes], encoding: str) -> None:
+    def __init__(self, raw: IO[bytes] | io.BufferedIOBase, encoding: str) -> None:
         self.raw = raw
         self.decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
         self.buffer = b""

@@ -69,27 +69,45 @@ class LineGuard(io.RawIOBase):
             else:
                 self._finish()
         n = min(len(b), len(self.out) - self.pos)
-        b[:n] = self.out[self.pos : self.pos + n]
+        with memoryview(self.out) as view:
+            b[:n] = view[self.pos : self.pos + n]
         self.pos += n
         return n
 
     # ----------------------------------------------------------------- internals
     def _feed(self, chunk: bytes) -> None:
-        if self.long is None:
-            parts = chunk.split(b"\n")
-            if (len(self.pending) + len(parts[0]) <= self.max and len(parts[-1]) <= self.max
-                    and all(len(p) <= self.max for p in parts[1:-1])):
-                # the usual case: no long line in this chunk, hand over everything up to the last break
-                last = chunk.rfind(b"\n")
-                if last >= 0:
-                    self.out += self.pending
-                    self.out += chunk[: last + 1]
-                    self.pending = bytearray(chunk[last + 1 :])
-                    self.line += len(parts) - 1
-                else:
-                    self.pending += chunk
-                return
+        if self.long is None and not self._has_long_line(chunk):
+            # the usual case: hand over everything up to the last line break, keep the rest
+            last = chunk.rfind(b"\n")
+            if last >= 0:
+                self.out += self.pending
+                with memoryview(chunk) as view:
+                    self.out += view[: last + 1]
+                self.pending = bytearray(chunk[last + 1 :])
+                self.line += chunk.count(b"\n")
+            else:
+                self.pending += chunk
+            return
         self._feed_lines(chunk)
+
+    def _has_long_line(self, chunk: bytes) -> bool:
+        """Whether a line (with the held bytes before the chunk) runs over ``max`` bytes in ``chunk``.
+
+        Jumps from line break to the last line break within the next ``max + 1`` bytes: a few
+        C-level searches per chunk instead of a Python step per line.
+        """
+        first = chunk.find(b"\n")
+        if first < 0:
+            return len(self.pending) + len(chunk) > self.max
+        if len(self.pending) + first > self.max:
+            return True
+        pos = first
+        while len(chunk) - pos - 1 > self.max:
+            nxt = chunk.rfind(b"\n", pos + 1, pos + self.max + 2)
+            if nxt < 0:
+                return True
+            pos = nxt
+        return False
 
     def _feed_lines(self, chunk: bytes) -> None:
         """Line by line: only for chunks that hold (part of) a long line."""

@@ -123,3 +123,16 @@ def test_generated_spellings_of_real_accounts_agree_and_collapse(accounts: list[
         spelled.append(text)
     assert account_keys(pa.array(spelled)).to_pylist() == accounts
     assert [AccountNumber.split(s)[0] for s in spelled] == accounts
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.ip_addresses(v=4), st.binary(min_size=6, max_size=6), st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True))
+def test_values_the_bank_path_passes_through_are_already_canonical(ip, mac_bytes, mobile) -> None:
+    """ip/mac/phone keys skip Python for values matching their canonical pattern: clean() must agree."""
+    from chainbreaker.ingest.bank import keys
+
+    mac = ":".join(f"{b:02X}" for b in mac_bytes)
+    for value, pattern, fn in ((str(ip), keys.CANONICAL_IPV4, keys.ip_keys), (mac, keys.CANONICAL_MAC, keys.mac_keys),
+                               (mobile, keys.CANONICAL_MOBILE, keys.phone_keys)):
+        assert pa.compute.match_substring_regex(pa.array([value]), pattern).to_pylist() == [True]
+        assert fn(pa.array([value, " " + value])).to_pylist() == [value, value]

@@ -49,24 +49,47 @@ def _account_keys_dense(values: pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(key, ""), pa.scalar(None, pa.string()), key)
 
 
+# Letters and digits only: no separator, invisible or full-width character, so the value is its own key.
+PLAIN_ACCOUNT = r"^[0-9A-Za-z]+$"
+
+
 def account_keys(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """``AccountNumber.split(v)[0]`` for every value of ``arr`` (nulls stay null)."""
+    """``AccountNumber.split(v)[0]`` for every value of ``arr`` (nulls stay null).
+
+    Only distinct values that are not plain letters and digits (the usual bank export) go through
+    the full pipeline.
+    """
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     if arr.null_count == len(arr):
         return pa.nulls(len(arr), pa.string())
     enc = pc.dictionary_encode(arr.cast(pa.string()))
-    return pc.take(_account_keys_dense(enc.dictionary), enc.indices)
+    distinct = enc.dictionary
+    odd = pc.invert(pc.fill_null(pc.match_substring_regex(distinct, PLAIN_ACCOUNT), False))
+    if pc.any(odd).as_py():
+        fixed = _account_keys_dense(distinct.filter(odd))
+        distinct = pc.replace_with_mask(distinct, odd, fixed)
+    return pc.take(distinct, enc.indices)
 
 
-def _per_distinct(arr: pa.Array | pa.ChunkedArray, fn: Callable[[str], str | None]) -> pa.Array:
+def _per_distinct(arr: pa.Array | pa.ChunkedArray, fn: Callable[[str], str | None],
+                  canonical: str | None = None) -> pa.Array:
+    """``fn`` once per distinct value; values matching the ``canonical`` regex are their own key
+    (``fn`` returns them unchanged: a test checks it), so only the odd spellings reach Python."""
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     if arr.null_count == len(arr):
         return pa.nulls(len(arr), pa.string())
     enc = pc.dictionary_encode(arr.cast(pa.string()))
-    values = [None if v is None else fn(v) for v in enc.dictionary.to_pylist()]
-    return pc.take(pa.array(values, pa.string()), enc.indices)
+    distinct = enc.dictionary
+    if canonical is None:
+        keys = pa.array([None if v is None else fn(v) for v in distinct.to_pylist()], pa.string())
+    else:
+        done = pc.fill_null(pc.match_substring_regex(distinct, canonical), False)
+        odd = pc.indices_nonzero(pc.invert(done))
+        fixed = [None if v is None else fn(v) for v in distinct.take(odd).to_pylist()]
+        keys = pc.replace_with_mask(distinct, pc.invert(done), pa.array(fixed, pa.string())) if fixed else distinct
+    return pc.take(keys, enc.indices)
 
 
 # 证件类型 values that say the number is not a resident ID (passports, permits, company licences);
@@ -95,16 +118,22 @@ def id_keys(arr: pa.Array | pa.ChunkedArray, types: pa.Array | pa.ChunkedArray |
     return _per_distinct(pairs, lambda v: id_key(*v.split("\x01", 1)))
 
 
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+CANONICAL_IPV4 = rf"^{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}$"
+CANONICAL_MAC = r"^[0-9A-F]{2}(:[0-9A-F]{2}){5}$"  # placeholders (all 0 / all F) also map to themselves
+CANONICAL_MOBILE = r"^1[3-9][0-9]{9}$"
+
+
 def ip_keys(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
     """IP addresses in canonical form; text that is no address is kept squashed (never lost)."""
-    return _per_distinct(arr, lambda v: IPAddress.clean(v) or squash(v) or None)
+    return _per_distinct(arr, lambda v: IPAddress.clean(v) or squash(v) or None, CANONICAL_IPV4)
 
 
 def mac_keys(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
     """MAC addresses as ``AA:BB:CC:DD:EE:FF``; placeholders and other text are kept squashed, upper case."""
-    return _per_distinct(arr, lambda v: MACAddress.clean(v) or squash(v).upper() or None)
+    return _per_distinct(arr, lambda v: MACAddress.clean(v) or squash(v).upper() or None, CANONICAL_MAC)
 
 
 def phone_keys(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
     """Mobile numbers as 11 digits (no +86, separators or invisible characters); other phones squashed."""
-    return _per_distinct(arr, lambda v: Mobile.clean(v) or squash(v) or None)
+    return _per_distinct(arr, lambda v: Mobile.clean(v) or squash(v) or None, CANONICAL_MOBILE)

@@ -19,6 +19,7 @@ def screen_command(
     top: int = typer.Option(20, "--top", help="显示得分最高的账户数。"),
 ) -> None:
     """资金筛查：按赌博资金类型特征为每个账户打分，写入 account_risk、findings。Screen accounts."""
+    from rich.markup import escape
     from rich.table import Table
 
     from chainbreaker.funds.scoring import FLOW_CLASS_ZH
@@ -34,7 +35,7 @@ def screen_command(
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for row in result.top[:top]:
         cls = row["flow_class"] or ""
-        table.add_row(str(row["rank"]), row["account"], f"{row['score']:.3f}", t(FLOW_CLASS_ZH.get(cls, cls), cls),
+        table.add_row(str(row["rank"]), escape(row["account"]), f"{row['score']:.3f}", t(FLOW_CLASS_ZH.get(cls, cls), cls),
                       row["summary_zh"] if t("zh", "en") == "zh" else row["summary_en"])
     console.print(table)
     cov = Table(title=t("覆盖情况", "Coverage"))
@@ -61,6 +62,7 @@ def trace_command(
     top: int = typer.Option(30, "--top", help="显示的账户数。"),
 ) -> None:
     """资金穿透：按时间顺序、按金额归属逐层追踪资金去向或来源。Trace money down/up stream."""
+    from rich.markup import escape
     from rich.table import Table
 
     from chainbreaker.funds.trace import trace
@@ -69,6 +71,7 @@ def trace_command(
         raise InputError(f"输出文件须以 .graphml 或 .json 结尾：{out}", f"--out must end in .graphml or .json: {out}")
     ws = get_workspace()
     result = trace(ws, account, direction=direction, hops=hops, min_amount=min_amount, window_hours=window_hours)
+    account = escape(result.seed)  # as the lake keys it (spaces, dashes, invisible characters removed)
     title = t(f"{account} 的资金{'去向' if direction == 'down' else '来源'}（{hops} 层，窗口 {window_hours:g} 小时）",
               f"Money {'from' if direction == 'down' else 'into'} {account} ({hops} hops, window {window_hours:g} h)")
     table = Table(title=title)
@@ -77,7 +80,7 @@ def trace_command(
                          (t("交易总额", "amount"), "right"), (t("回路", "loop"), "left")):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for row in result.nodes.slice(0, top).to_pylist():
-        table.add_row(str(row["hop"]), row["account"], f"{row['attributed']:,}", f"{row['n_edges']:,}",
+        table.add_row(str(row["hop"]), escape(row["account"]), f"{row['attributed']:,}", f"{row['n_edges']:,}",
                       f"{row['amount_total']:,}", t("是", "yes") if row["loop"] else "")
     console.print(table)
     console.print(t(f"共 {result.nodes.num_rows - 1:,} 个账户、{result.edges.num_rows:,} 笔交易，用时 {result.seconds:.2f} 秒。"
@@ -90,8 +93,8 @@ def trace_command(
             result.to_graphml(out)
         else:
             out.write_text(result.to_json(), "utf-8")
-        ws.audit("funds.trace.export", account=account, direction=direction, out=str(out))
-        console.print(t(f"已写出 {out}", f"Wrote {out}"))
+        ws.audit("funds.trace.export", account=result.seed, direction=direction, out=str(out))
+        console.print(t(f"已写出 {escape(str(out))}", f"Wrote {escape(str(out))}"))
 
 
 @app.command("suggest")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -13,7 +14,7 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
-from chainbreaker.errors import WorkspaceError
+from chainbreaker.errors import ChainbreakerError, WorkspaceError
 from chainbreaker.exports import export_table
 from chainbreaker.workspace import Workspace
 
@@ -167,3 +168,124 @@ def test_ctrl_c_inside_a_duckdb_query_is_an_interrupt_not_an_internal_error(monk
         main.run()
     assert stop.value.code == 130
     assert "内部错误" not in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ audit before data (审计先行)
+@contextlib.contextmanager
+def _read_only(path):
+    """Make ``path`` unwritable for this process, also as root (immutable attribute), then restore it."""
+    mode = path.stat().st_mode
+    path.chmod(0o555 if path.is_dir() else 0o444)
+    immutable = False
+    if os.geteuid() == 0:
+        if subprocess.run(["chattr", "+i", str(path)], capture_output=True, check=False).returncode != 0:
+            path.chmod(mode)
+            pytest.skip("running as root and chattr +i is not supported here: cannot make a file read-only")
+        immutable = True
+    try:
+        yield
+    finally:
+        if immutable:
+            subprocess.run(["chattr", "-i", str(path)], check=False)
+        path.chmod(mode)
+
+
+def _audit(ws):
+    return [json.loads(line) for line in (ws.root / "audit.jsonl").read_text("utf-8").splitlines()]
+
+
+def _persons(ws):
+    with ws.transaction("t") as tx:
+        tx.write("persons", pa.table({"id_number": ["11010519491231002X"], "name": ["张三丰"],
+                                      "phone": ["13800138000"], "account": ["6222021234567890"]}))
+
+
+def test_export_audits_intent_then_completion_with_one_id(ws, tmp_path):
+    _persons(ws)
+    export_table(ws, "persons", "csv", tmp_path / "p.csv", role="viewer")
+    start, done = _audit(ws)[-2:]
+    assert (start["phase"], done["phase"]) == ("start", "done") and start["audit_id"] == done["audit_id"]
+    assert start["action"] == done["action"] == "export" and start["out"] == str(tmp_path / "p.csv")
+    assert done["rows"] == 1 and done["masked"] == ["id_number", "name", "phone"]
+    assert start["time"] <= done["time"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "parquet", "jsonl"])
+def test_read_only_audit_file_leaves_no_export_behind(ws, tmp_path, fmt):
+    _persons(ws)
+    (ws.root / "audit.jsonl").write_text("", "utf-8")
+    out = tmp_path / "out" / f"persons.{fmt}"
+    with _read_only(ws.root / "audit.jsonl"), pytest.raises(WorkspaceError) as err:
+        export_table(ws, "persons", fmt, out, role="investigator")
+    assert "审计日志" in err.value.zh and "只读" in err.value.zh
+    assert not out.exists()
+    assert not out.parent.exists() or list(out.parent.iterdir()) == []  # no temporary file either
+
+
+def test_read_only_workspace_leaves_no_export_behind(tmp_path):
+    root = tmp_path / "ws"
+    ws = Workspace(root)
+    _persons(ws)
+    out = tmp_path / "clear.csv"
+    with _read_only(root), pytest.raises(WorkspaceError):
+        export_table(ws, "persons", "csv", out, role="admin")  # clear data, and no audit line possible
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["ws"]
+
+
+def test_cli_export_with_a_read_only_audit_file_is_a_clear_error(tmp_path):
+    root = tmp_path / "ws"
+    ws = Workspace(root)
+    _persons(ws)
+    (root / "audit.jsonl").write_text("", "utf-8")
+    env = {**os.environ, "CHAINBREAKER_WORKSPACE": str(root)}
+    out = tmp_path / "persons.xlsx"
+    with _read_only(root / "audit.jsonl"):
+        res = subprocess.run([sys.executable, "-m", "chainbreaker.cli.main", "export", "persons", "--format", "xlsx",
+                              "--out", str(out)], capture_output=True, text=True, env=env)
+    assert res.returncode == 2 and "无法写入审计日志" in res.stderr and "Traceback" not in res.stderr
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["ws"]
+
+
+def test_failed_write_is_audited_and_keeps_the_previous_file(ws, tmp_path):
+    _persons(ws)
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    out = folder / "persons.csv"
+    export_table(ws, "persons", "csv", out)
+    before = out.read_bytes()
+    with _read_only(folder), pytest.raises(ChainbreakerError):
+        export_table(ws, "persons", "csv", out)  # the temporary file cannot be created
+    assert out.read_bytes() == before and sorted(p.name for p in folder.iterdir()) == ["persons.csv"]
+    start, failed = _audit(ws)[-2:]
+    assert (start["phase"], failed["phase"]) == ("start", "failed") and start["audit_id"] == failed["audit_id"]
+
+
+# ------------------------------------------------------------------ --out pointing at a folder or a file
+def test_cli_export_into_a_folder_names_the_file_and_leaves_no_partial(tmp_path):
+    root = tmp_path / "ws"
+    ws = Workspace(root)
+    with ws.transaction("t") as tx:
+        tx.write("t1", pa.table({"a": [1, 2]}))
+    folder = tmp_path / "out"
+    folder.mkdir()
+    env = {**os.environ, "CHAINBREAKER_WORKSPACE": str(root)}
+    res = subprocess.run([sys.executable, "-m", "chainbreaker.cli.main", "export", "t1", "--format", "xlsx",
+                          "--out", str(folder)], capture_output=True, text=True, env=env, check=True)
+    assert (folder / "t1.xlsx").is_file() and str(folder / "t1.xlsx") in res.stdout.replace("\n", "")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "ws"]
+
+
+def test_report_and_demo_out_pointing_at_a_file_is_a_clear_error(tmp_path):
+    root = tmp_path / "ws"
+    ws = Workspace(root)
+    with ws.transaction("t") as tx:
+        tx.write("t1", pa.table({"a": [1]}))
+    afile = tmp_path / "report.html"
+    afile.write_text("old", "utf-8")
+    env = {**os.environ, "CHAINBREAKER_WORKSPACE": str(root)}
+    for cmd in (["report", "--out", str(afile)], ["demo", "--out", str(afile)], ["synth", "bank", "--out", str(afile)],
+                ["synth", "travel", "--out", str(afile)], ["synth", "platform", str(afile)]):
+        res = subprocess.run([sys.executable, "-m", "chainbreaker.cli.main", *cmd], capture_output=True, text=True,
+                             env=env)
+        assert res.returncode == 2 and "--out 须为文件夹" in res.stderr and "Traceback" not in res.stderr, cmd
+    assert afile.read_text("utf-8") == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["report.html", "ws"]

@@ -51,12 +51,12 @@ def run_demo_pipeline(ws: Any, out: Path, transactions: int = DEFAULT_TRANSACTIO
     """
     import shutil
 
+    from chainbreaker.exports import output_file, resolve_output_dir
     from chainbreaker.reports.demo_report import collect_sections, evaluate, render_demo_report, trace_picture
     from chainbreaker.synth.bank import generate_province
 
     started = time.perf_counter()
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = resolve_output_dir(out)  # an existing file is a clear error, not a traceback
     province_dir = out / "province"
     if (province_dir / "truth" / "accounts.csv").exists():
         shutil.rmtree(province_dir)  # our own previous demo data: regenerate (identical for a seed)
@@ -125,7 +125,8 @@ def run_demo_pipeline(ws: Any, out: Path, transactions: int = DEFAULT_TRANSACTIO
         "suggest_error": suggest_error, "sections": sections, "timings": timings, "seconds": seconds,
         "workspace": str(ws.root),
     }
-    report.write_text(render_demo_report(context, ws), encoding="utf-8")
-    ws.audit("demo.report", path=str(report), transactions=transactions, seed=seed)
+    page = render_demo_report(context, ws)
+    with output_file(ws, report, "demo.report", transactions=transactions, seed=seed) as target:
+        target.path.write_text(page, encoding="utf-8")
     return {"report": report, "metrics": metrics, "seconds": seconds, "sections": sections, "timings": timings,
             "trace": trace_info, "suggestions": suggestions, "context": context}

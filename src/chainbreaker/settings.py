@@ -25,6 +25,9 @@ class Settings(BaseSettings):
         "(default: min(2, number of files, CPU cores), or 1 for runs too small to gain; 1 = all in the "
         "ingest process).")
     spark_shuffle_partitions: int = Field(4, description="spark.sql.shuffle.partitions for local Spark.")
+    tech_host_budget: float = Field(
+        120.0, ge=0, description="`tech scan`: seconds of requests per host for the whole scan (0 = no limit); "
+        "when spent, the host's remaining fetches are skipped and recorded (error host_budget).")
     role: Literal["analyst", "investigator", "admin", "viewer"] = Field(
         "analyst", description="Role of the user: personal data is masked unless the role needs it."
     )

@@ -180,8 +180,16 @@ class Workspace:
         return sorted(out, key=lambda r: (str(r.get("finished", "")), str(r.get("run_id", ""))))
 
     # ----------------------------------------------------------------- audit
+    @property
+    def audit_path(self) -> Path:
+        return self.root / "audit.jsonl"
+
     def audit(self, action: str, *, user: str = "local", role: str = "analyst", **detail: Any) -> None:
-        """Append one line to the audit log (personal-data reads and exports)."""
+        """Append one line to the audit log (personal-data reads and exports), flushed to disk.
+
+        Raises :class:`WorkspaceError` when the line cannot be written (read-only workspace or
+        audit file, disk full): whatever was about to be done must then not be done.
+        """
         record = {
             "time": dt.datetime.now(dt.UTC).isoformat(),
             "user": user,
@@ -189,8 +197,41 @@ class Workspace:
             "action": action,
             **detail,
         }
-        with open(self.root / "audit.jsonl", "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        line = json.dumps(record, ensure_ascii=False, default=str) + "\n"
+        try:
+            with open(self.audit_path, "a", encoding="utf-8") as fh:
+                fh.write(line)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            raise WorkspaceError(
+                f"无法写入审计日志 {self.audit_path}（{exc.strerror or exc}）；没有审计记录就不能导出或读取个人信息。"
+                "请检查工作区是否只读、磁盘是否已满。",
+                f"Cannot write the audit log {self.audit_path} ({exc.strerror or exc}); nothing is exported or "
+                "read without an audit record. Check that the workspace is writable and the disk not full.",
+            ) from exc
+
+    @contextlib.contextmanager
+    def audited(self, action: str, *, user: str = "local", role: str = "analyst",
+                **detail: Any) -> Iterator[dict[str, Any]]:
+        """Audit before data (审计先行): an intent record, the work, then a completion record.
+
+        The intent line (``phase: start``) is written first; if it cannot be written the work does
+        not start. The body may put figures (rows written...) into the yielded dict; they go into
+        the completion line (``phase: done``). A failing body gets a ``phase: failed`` line (best
+        effort) and its exception goes on. The three lines share one ``audit_id``.
+        """
+        audit_id = uuid.uuid4().hex[:16]
+        self.audit(action, user=user, role=role, phase="start", audit_id=audit_id, **detail)
+        result: dict[str, Any] = {}
+        try:
+            yield result
+        except BaseException as exc:
+            with contextlib.suppress(WorkspaceError):
+                self.audit(action, user=user, role=role, phase="failed", audit_id=audit_id,
+                           error=type(exc).__name__, **detail)
+            raise
+        self.audit(action, user=user, role=role, phase="done", audit_id=audit_id, **{**detail, **result})
 
     # ----------------------------------------------------------- transaction
     @contextlib.contextmanager

@@ -44,3 +44,24 @@ def test_bad_target_is_a_plain_error(tmp_path: Path) -> None:
     out = _cli(tmp_path / "ws", "scan", "ftp://nothing")
     assert out.returncode == 2
     assert "没有可扫描的网址" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_page_titles_with_markup_are_printed_as_text(tmp_path: Path) -> None:
+    from support.kitserver import RawServer
+
+    title = "澳门新葡京[/bold][red]百家乐 真人视讯"
+    page = (f"<html><head><title>{title}</title></head><body>真人视讯 百家乐 电子游艺 老虎机 体育投注 首存送彩金 无限返水"
+            "<form><input name='amount'><button>立即存款</button></form></body></html>").encode()
+    server = RawServer({"/": (200, {"Content-Type": "text/html; charset=utf-8"}, page)})
+    try:
+        out = _cli(tmp_path / "ws", "scan", server.url("/"), "--own-sites", "--delay", "0")
+    finally:
+        server.close()
+    assert out.returncode == 0, out.stderr
+    assert "gambling.site" in out.stdout and "[/bold][red]百家乐" in out.stdout
+    listed = _cli(tmp_path / "ws", "findings")
+    assert listed.returncode == 0 and "[/bold][red]百家乐" in listed.stdout
+    weird = tmp_path / "a[red]b[i].html"
+    weird.write_bytes(page)
+    classified = _cli(tmp_path / "ws", "classify", str(weird))
+    assert classified.returncode == 0 and "a[red]b[i].html" in classified.stdout, classified.stderr

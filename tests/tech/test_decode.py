@@ -60,10 +60,10 @@ def test_array_table_obfuscator() -> None:
 def test_char_codes_atob_unescape() -> None:
     out = decode_text("eval(String.fromCharCode(104,116,116,112)); atob('aHR0cDovL2V2aWwudGVzdC94Lmpz'); "
                       "document.write(unescape('%3Cscript%20src%3D%22http%3A//a.test/b.js%22%3E'))")
-    assert "'http'" in out.text
+    assert out.text.startswith("http;")  # eval('http') is the code http
     assert "http://evil.test/x.js" in out.text
     assert '<script src="http://a.test/b.js">' in out.text
-    assert {"char_codes", "base64", "unescape"} <= set(out.layers)
+    assert {"char_codes", "base64", "unescape", "eval_string"} <= set(out.layers)
 
 
 def test_baidu_analytics_snippet_is_not_obfuscation() -> None:

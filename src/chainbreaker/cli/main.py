@@ -42,13 +42,15 @@ def tables_command() -> None:
     """列出工作区中的表及行数。List lake tables with row counts."""
     from rich.table import Table
 
+    from chainbreaker.timefmt import show_time, zone_label
+
     ws = get_workspace()
     table = Table(title=t(f"工作区 {ws.root}", f"Workspace {ws.root}"))
     table.add_column(t("表", "table"))
     table.add_column(t("行数", "rows"), justify="right")
-    table.add_column(t("更新时间", "updated"))
+    table.add_column(t(f"更新时间（{zone_label(lang=STATE.lang)}）", f"updated ({zone_label(lang=STATE.lang)})"))
     for name, entry in ws.tables().items():
-        table.add_row(name, f"{entry['rows']:,}", entry["updated"][:19])
+        table.add_row(name, f"{entry['rows']:,}", show_time(entry["updated"]))
     console.print(table)
 
 
@@ -56,15 +58,34 @@ def tables_command() -> None:
 def export_command(
     table: str = typer.Argument(..., help="表名（见 chainbreaker tables）。"),
     format: str = typer.Option("csv", "--format", "-f", help="csv | jsonl | parquet | xlsx"),
-    out: Path = typer.Option(..., "--out", "-o", help="输出文件。"),
+    out: Path = typer.Option(..., "--out", "-o", help="输出文件（给已有文件夹则写入其中的 表名.格式）。"),
     role: str = typer.Option(None, "--role", help="按角色脱敏：viewer | analyst | investigator | admin。"),
 ) -> None:
     """导出任意表（个人信息按角色脱敏，导出记入审计日志）。Export a table."""
-    from chainbreaker.exports import export_table
+    from chainbreaker.exports import default_name, export_table, resolve_output
 
     ws = get_workspace()
-    rows = export_table(ws, table, format, out, role=role or STATE.settings.role, user=STATE.settings.user)
+    out = resolve_output(out, default_name(table, format))
+    rows = export_table(ws, table, format, out, role=role or STATE.settings.role, user=STATE.settings.user,
+                        lang=STATE.lang)
     console.print(t(f"已导出 {rows:,} 行到 {out}", f"Exported {rows:,} rows to {out}"))
+
+
+@app.command("report")
+def report_command(
+    out: Path = typer.Option(..., "--out", "-o", help="报告输出文件夹（写入 index.html；不存在则创建）。"),
+    role: str = typer.Option(None, "--role", help="按角色脱敏：viewer | analyst | investigator | admin。"),
+) -> None:
+    """研判报告：为当前工作区写出 HTML 报告（有数据的链都纳入）。Write the HTML report of the workspace."""
+    from chainbreaker.reports.case_report import write_report
+    from chainbreaker.workspace import Workspace
+
+    ws = Workspace(STATE.workspace or STATE.settings.workspace, create=False)
+    result = write_report(ws, out, lang=STATE.lang, role=role or STATE.settings.role, user=STATE.settings.user)
+    chains = "、".join(result["chains"]) or t("无", "none")
+    console.print(t(f"报告已写出：{result['report']}（有数据的链：{chains}）",
+                    f"Report written: {result['report']} (chains with data: {', '.join(result['chains']) or 'none'})"),
+                  markup=False)
 
 
 @app.command("runs")

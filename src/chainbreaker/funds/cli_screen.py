@@ -67,6 +67,10 @@ def trace_command(
 
     from chainbreaker.funds.trace import trace
 
+    if out is not None:  # a folder gets trace-ACCOUNT-DIRECTION.json inside it
+        from chainbreaker.exports import resolve_output
+
+        out = resolve_output(out, f"trace-{''.join(c if c.isalnum() else '_' for c in account)[:60]}-{direction}.json")
     if out is not None and out.suffix.lower() not in (".graphml", ".json"):
         raise InputError(f"输出文件须以 .graphml 或 .json 结尾：{out}", f"--out must end in .graphml or .json: {out}")
     ws = get_workspace()
@@ -88,12 +92,13 @@ def trace_command(
                     f"{result.nodes.num_rows - 1:,} accounts, {result.edges.num_rows:,} transfers, {result.seconds:.2f} s. "
                     "Attributed = proportional share of outflows within the window, capped by the inflow."))
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix.lower() == ".graphml":
-            result.to_graphml(out)
-        else:
-            out.write_text(result.to_json(), "utf-8")
-        ws.audit("funds.trace.export", account=result.seed, direction=direction, out=str(out))
+        from chainbreaker.exports import output_file
+
+        with output_file(ws, out, "funds.trace.export", account=result.seed, direction=direction) as target:
+            if out.suffix.lower() == ".graphml":
+                result.to_graphml(target.path)
+            else:
+                target.path.write_text(result.to_json(), "utf-8")
         console.print(t(f"已写出 {escape(str(out))}", f"Wrote {escape(str(out))}"))
 
 

@@ -29,6 +29,7 @@ import pyarrow as pa
 
 from chainbreaker.errors import InputError
 from chainbreaker.ingest.longlines import LongLine, guarded
+from chainbreaker.ingest.values import unwrap_excel_text
 
 NULL_TOKENS = frozenset({"", "\\N", "-", "--", "—", "NULL", "null", "Null", "None", "none", "NaN", "nan", "N/A", "n/a"})
 BATCH_ROWS = 65536
@@ -45,8 +46,7 @@ def clean_value(value: object) -> str | None:
         return None
     text = value if isinstance(value, str) else str(value)
     text = text.strip(" \t\r\n\u3000\ufeff")
-    if text.startswith('="') and text.endswith('"'):
-        text = text[2:-1].strip()
+    text = unwrap_excel_text(text)
     if text.startswith("'") and len(text) > 1 and text[1:].replace(" ", "").isalnum():
         text = text[1:]
     if text in NULL_TOKENS:

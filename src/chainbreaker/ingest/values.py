@@ -10,6 +10,8 @@ import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
+from chainbreaker.timefmt import configured_zone
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 _AMOUNT_JUNK = re.compile(r"[,，\s元¥￥圆RMBCNYrmbcny$]")
 _FULLWIDTH = str.maketrans("０１２３４５６７８９．－＋，", "0123456789.-+,")
@@ -22,6 +24,21 @@ _DATE_PATTERNS = [
     (re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$"), False),
     (re.compile(r"^(\d{4})(\d{2})(\d{2})$"), False),
 ]
+
+
+def unwrap_excel_text(text: str) -> str:
+    """``="6222…"`` (Excel's way to keep a long number as text) → ``6222…``; ``""`` inside → ``"``.
+
+    The wrapper only told Excel to show the inner text as text; the inner text is the value. A value
+    that starts with ``=``/``+``/``-``/``@`` is kept as data here and neutralised again by every
+    writer (``chainbreaker.exports.neutralise``), so no output ever holds it as a live formula.
+    """
+    if len(text) >= 3 and text.startswith('="') and text.endswith('"'):
+        inner = text[2:-1]
+        if '"' in inner.replace('""', ""):
+            return text  # not one Excel string literal (e.g. ="a"&"b"): keep the text as it came
+        return inner.replace('""', '"').strip()
+    return text
 
 
 def parse_amount(text: str | None) -> tuple[Decimal | None, str | None]:
@@ -47,17 +64,57 @@ def parse_amount(text: str | None) -> tuple[Decimal | None, str | None]:
     return (-value if negative else value), None
 
 
-def parse_time(text: str | None, tz: dt.tzinfo = SHANGHAI) -> tuple[dt.datetime | None, str | None]:
-    """Parse the usual Chinese export formats; naive times are taken in ``tz``; result in UTC."""
+# A source time that carries its own offset keeps it: ISO 8601 with ``T`` or a space, optional
+# seconds and fraction, ``Z``/``UTC`` or ``+08:00``/``+0800``/``+08`` (a space before it allowed).
+OFFSET_TIME = re.compile(
+    r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?"
+    r"\s*(Z|UTC|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)$")
+
+
+# The same shape for SQL (DuckDB regexp), used by the vectorised bank and platform parsers.
+OFFSET_TIME_SQL = r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}[T ]\d{1,2}:\d{2}(:\d{2}(\.\d{1,6})?)?\s*(Z|UTC|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)$"
+
+
+def offset_time_sql(c: str) -> str:
+    """SQL: does the text in column ``c`` carry its own UTC offset (:data:`OFFSET_TIME`)?"""
+    return f"regexp_matches({c}, '{OFFSET_TIME_SQL}')"
+
+
+def cast_offset_time_sql(c: str) -> str:
+    """SQL: text ``c`` with an offset (``Z``, ``UTC``, ``+08:00``, ``+0800``, `` +08``) as TIMESTAMPTZ."""
+    return f"TRY_CAST(regexp_replace(regexp_replace({c}, '\\s*(Z|UTC)$', '+00:00'), '\\s+([+-])', '\\1') AS TIMESTAMPTZ)"
+
+
+def _offset(text: str) -> dt.timezone:
+    if text in ("Z", "UTC"):
+        return dt.UTC
+    sign = -1 if text[0] == "-" else 1
+    digits = text[1:].replace(":", "")
+    minutes = int(digits[:2]) * 60 + int(digits[2:4] or 0)
+    return dt.timezone(sign * dt.timedelta(minutes=minutes))
+
+
+def parse_time(text: str | None, tz: dt.tzinfo | None = None) -> tuple[dt.datetime | None, str | None]:
+    """Parse the usual Chinese export formats; result in UTC.
+
+    A time without an offset is wall-clock time of ``tz`` (default: the configured zone, setting
+    ``timezone``, 北京时间 unless changed); a time with an offset keeps it.
+    """
     if text is None:
         return None, "time_missing"
     s = text.strip()
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)", s):
+    m = OFFSET_TIME.match(s)
+    if m:
+        g = m.groups()
         try:
-            value = dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
-            return value.astimezone(dt.UTC), None
+            frac = (g[6] or "0").ljust(6, "0")[:6]
+            value = dt.datetime(int(g[0]), int(g[1]), int(g[2]), int(g[3]), int(g[4]), int(g[5] or 0), int(frac),
+                                tzinfo=_offset(g[7]))
         except ValueError:
-            return None, "time_invalid"
+            return None, "time_impossible"
+        if not 1980 <= value.year <= 2100:
+            return None, "time_impossible"
+        return value.astimezone(dt.UTC), None
     for pattern, has_time in _DATE_PATTERNS:
         m = pattern.match(s)
         if not m:
@@ -73,7 +130,8 @@ def parse_time(text: str | None, tz: dt.tzinfo = SHANGHAI) -> tuple[dt.datetime 
             return None, "time_impossible"
         if not 1980 <= value.year <= 2100:
             return None, "time_impossible"
-        return value.replace(tzinfo=tz).astimezone(dt.UTC), None
+        zone = tz if tz is not None else configured_zone()
+        return value.replace(tzinfo=zone).astimezone(dt.UTC), None
     return None, "time_invalid"
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import typer
 
 from chainbreaker.cli.context import STATE, console, get_workspace, t
+from chainbreaker.timefmt import show_time
 
 app = typer.Typer(no_args_is_help=True)
 register_app = typer.Typer(no_args_is_help=True, help="重点人员库：列表、详情、状态变更、录入、自动建议。")
@@ -120,7 +121,7 @@ def stranded_command(
         table.add_column(col, overflow="fold")
     for key, name, days, dest, town, ts in rows:
         table.add_row(mask("person_key", key), mask("name", name), f"{days:.0f}", dest + (f"（{town}）" if town else ""),
-                      str(ts)[:16])
+                      show_time(ts, seconds=False))
     console.print(table)
 
 
@@ -167,7 +168,7 @@ def register_list(
             table.add_column(col, overflow="fold")
         for r in rows[:limit]:
             table.add_row(mask("person_key", r["person_key"]), mask("name", r["name"]), "、".join(r["roles"]),
-                          r["status"] + (f"/{r['disposal']}" if r["disposal"] else ""), str(r["updated_at"])[:16])
+                          r["status"] + (f"/{r['disposal']}" if r["disposal"] else ""), show_time(r["updated_at"], seconds=False))
     ws.audit("people.register.list", user=STATE.settings.user, role=_role(role), rows=min(len(rows), limit),
              pending=pending)
     console.print(table)
@@ -193,11 +194,11 @@ def register_show(
     if d["on_register"]:
         console.print(t(f"状态：{d['status']}", f"Status: {d['status']}") + (f"/{d['disposal']}" if d["disposal"] else ""))
         for r in d["roles"]:
-            console.print(t(f"  角色 {r['role']}（{r['by']} 于 {str(r['at'])[:16]} 确认：{r['why']}）",
-                            f"  role {r['role']} (confirmed by {r['by']} at {str(r['at'])[:16]}: {r['why']})"))
+            console.print(t(f"  角色 {r['role']}（{r['by']} 于 {show_time(r['at'], seconds=False)} 确认：{r['why']}）",
+                            f"  role {r['role']} (confirmed by {r['by']} at {show_time(r['at'], seconds=False)}: {r['why']})"))
         console.print(t("变更记录：", "History:"))
         for h in d["history"]:
-            console.print(f"  {str(h['at'])[:19]} {h['who']} {h['kind']}: {h['from'] or ''} → {h['to'] or ''}  ({h['why']})")
+            console.print(f"  {show_time(h['at'])} {h['who']} {h['kind']}: {h['from'] or ''} → {h['to'] or ''}  ({h['why']})")
     else:
         console.print(t("尚未录入重点人员库。", "Not on the register yet."))
     for p in d["proposals"]:

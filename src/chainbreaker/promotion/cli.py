@@ -72,13 +72,15 @@ def analyze_command(
 @app.command("workbook")
 def workbook_command(
     member_id: str = typer.Argument(..., help="会员ID。"),
-    out: Path = typer.Option(..., "--out", "-o", help="输出 XLSX 文件。"),
+    out: Path = typer.Option(..., "--out", "-o", help="输出 XLSX 文件（给文件夹则写入其中的 证据工作簿_会员ID.xlsx）。"),
     platform: str = typer.Option(None, "--platform", help="平台名称（会员ID在多个平台出现时必填）。"),
     basis: str = typer.Option(None, "--basis", help="赌资认定口径（默认同规则配置）。"),
 ) -> None:
     """生成某会员/代理的证据工作簿（中文）。Evidence workbook for one member."""
-    from chainbreaker.promotion.workbook import write_workbook
+    from chainbreaker.exports import resolve_output
+    from chainbreaker.promotion.workbook import workbook_file_name, write_workbook
 
+    out = resolve_output(out, workbook_file_name(member_id))  # a folder gets the workbook inside it
     counts = write_workbook(get_workspace(), member_id, out, platform, basis,
                             user=STATE.settings.user, role=STATE.settings.role)
     console.print(t(f"已写入 {out}：伞下会员 {counts.get('伞下会员', 0):,} 行。",

@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from chainbreaker.errors import InputError, MappingError
 from chainbreaker.ingest.mapping import load_profile, match_score, normalise_header, resolve_columns
-from chainbreaker.ingest.values import REASONS_ZH, register_reasons
+from chainbreaker.ingest.values import REASONS_ZH, cast_offset_time_sql, offset_time_sql, register_reasons
 from chainbreaker.model.schemas import INGESTED_FILES, QUARANTINE
 from chainbreaker.promotion.sources import RawTable, platform_files, read_sources
 from chainbreaker.promotion.spec import (
@@ -35,6 +35,7 @@ from chainbreaker.promotion.spec import (
     REQUIRED,
     TIME_FIELDS,
 )
+from chainbreaker.timefmt import zone_name
 from chainbreaker.workspace import Workspace
 
 KINDS = tuple(FIELDS)
@@ -112,11 +113,15 @@ def _money_slow(c: str) -> str:
 def _time_slow(c: str) -> str:
     fmts = ", ".join(_lit(f) for f in _TIME_FORMATS)
     return (f"CASE WHEN regexp_matches({c}, '^\\d{{10}}$') THEN to_timestamp(TRY_CAST({c} AS BIGINT)) "
-            f"WHEN regexp_matches({c}, '(Z|[+-]\\d\\d:?\\d\\d)$') THEN TRY_CAST({c} AS TIMESTAMPTZ) "
-            f"ELSE timezone('Asia/Shanghai', coalesce(TRY_CAST({c} AS TIMESTAMP), try_strptime({c}, [{fmts}]))) END")
+            f"WHEN {offset_time_sql(c)} THEN {cast_offset_time_sql(c)} "
+            f"ELSE timezone({_lit(zone_name())}, coalesce(TRY_CAST({c} AS TIMESTAMP), try_strptime({c}, [{fmts}]))) END")
 
 
 def _shanghai(t: str) -> str:
+    """Naive time ``t`` read in the configured zone (setting ``timezone``), as UTC."""
+    zone = zone_name()
+    if zone != "Asia/Shanghai":
+        return f"timezone({_lit(zone)}, {t})"
     # Asia/Shanghai is UTC+8 without daylight saving since 1992: plain arithmetic there, ICU before.
     return (f"CASE WHEN {t} >= TIMESTAMP '1992-01-01' THEN make_timestamptz(epoch_us({t}) - 28800000000) "
             f"ELSE timezone('Asia/Shanghai', {t}) END")

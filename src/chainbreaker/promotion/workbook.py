@@ -1,16 +1,24 @@
 """Evidence workbook (证据工作簿) for one suspect: summary, upline path, every downline member with
-totals, the threshold sheet with sources, and the person merges. In Chinese."""
+totals, the threshold sheet with sources, and the person merges. In Chinese.
+
+Seized strings are data, never formulas: cells go through ``exports_xlsx.write_cell`` (no
+formulas, no hyperlinks, formula-like text neutralised); times are Excel datetimes in the
+configured zone; the file is written through ``exports.output_file`` (audit first, temporary
+file, completion, rename)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from chainbreaker.errors import InputError
+from chainbreaker.exports import output_file
+from chainbreaker.exports_xlsx import CellFormats, safe_workbook, write_cell
 from chainbreaker.promotion.thresholds import load_rules
+from chainbreaker.timefmt import now_local, zone_label, zone_name
 from chainbreaker.workspace import Workspace
 
 KIND_ZH = {"offence": "入罪条件", "aggravation": "情节严重（加重处罚情节，非立案门槛）", "counting": "认定规则"}
@@ -20,20 +28,15 @@ def _lit(v: str) -> str:
     return "'" + v.replace("'", "''") + "'"
 
 
-def _cell(v: Any) -> Any:
-    if isinstance(v, Decimal):
-        return float(v)
-    if isinstance(v, dt.datetime):
-        return v.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(v, list | dict):
-        return json.dumps(v, ensure_ascii=False, default=str)
-    return v
+def workbook_file_name(member_id: str) -> str:
+    """The file written when ``--out`` is a folder."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in member_id)[:80] or "member"
+    return f"证据工作簿_{safe}.xlsx"
 
 
 def write_workbook(ws: Workspace, member_id: str, out: Path, platform: str | None = None,
                    basis: str | None = None, user: str = "local", role: str = "analyst") -> dict[str, int]:
     """Write the workbook for ``member_id``; returns row counts per sheet."""
-    import xlsxwriter
 
     if not ws.has_table("agent_metrics"):
         raise InputError("尚未进行代理层级分析。请先运行 chainbreaker promotion analyze。",
@@ -102,12 +105,21 @@ def write_workbook(ws: Workspace, member_id: str, out: Path, platform: str | Non
         if ws.has_table("promotion_person_merges") else None
     con.close()
 
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(out))
-    bold = wb.add_format({"bold": True})
-    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
-    money = wb.add_format({"num_format": "#,##0.00"})
+    with output_file(ws, out, "promotion.workbook", default_name=workbook_file_name(member_id), user=user,
+                     role=role, platform=plat, member_id=member_id) as target:
+        counts = _write_sheets(target.path, plat, member_id, member, me, am, path_ids, basis, rules, findings,
+                               uplines, downline, merges)
+        target.result["sheets"] = counts
+    return counts
+
+
+def _write_sheets(path: Path, plat: str, member_id: str, member: dict[str, Any], me: dict[str, Any],
+                  am: dict[str, Any] | None, path_ids: list[str], basis: str, rules: dict[str, Any],
+                  findings: list[dict[str, Any]], uplines: Any, downline: Any, merges: Any) -> dict[str, int]:
+    zone = zone_name()
+    wb = safe_workbook(path)
+    fmts = CellFormats.add(wb)
+    bold, wrap = fmts.bold, fmts.wrap
     counts: dict[str, int] = {}
 
     s = wb.add_worksheet("摘要")
@@ -125,21 +137,21 @@ def write_workbook(ws: Workspace, member_id: str, out: Path, platform: str | Non
         ("伞下充值金额", am["downline_deposit"] if am else 0), ("本人佣金及分红", am["own_commission"] if am else 0),
         ("本人投注金额", me["stake"]), ("本人充值金额", me["deposit"]),
         ("有下级的下级代理数", am["sub_agents_with_downline"] if am else 0),
-        ("首次活动", am["first_activity"] if am else me["first_activity"]),
-        ("末次活动", am["last_activity"] if am else me["last_activity"]),
+        (f"首次活动（{zone_label(zone)}）", am["first_activity"] if am else me["first_activity"]),
+        (f"末次活动（{zone_label(zone)}）", am["last_activity"] if am else me["last_activity"]),
         ("赌资认定口径", f"{basis}：{basis_zh}"), ("规则版本", rules["version"]),
         ("说明", "“情节严重”各项为加重处罚情节；开设赌场罪立案不设金额门槛。金额单位：元。"),
-        ("生成时间", dt.datetime.now(dt.UTC).isoformat(timespec="seconds")),
+        (f"生成时间（{zone_label(zone)}）", now_local(zone)),
     ]
     for i, (k, v) in enumerate(summary):
-        s.write(i, 0, k, bold)
-        s.write(i, 1, _cell(v), money if isinstance(v, Decimal) else wrap)
+        write_cell(s, i, 0, k, fmts, zone, bold)
+        write_cell(s, i, 1, v, fmts, zone, wrap)
     row = len(summary) + 1
-    s.write(row, 0, "研判结论", bold)
+    write_cell(s, row, 0, "研判结论", fmts, zone, bold)
     for f in findings:
         row += 1
-        s.write(row, 0, f["rule_id"])
-        s.write(row, 1, f["explanation_zh"], wrap)
+        write_cell(s, row, 0, f["rule_id"], fmts, zone)
+        write_cell(s, row, 1, f["explanation_zh"], fmts, zone, wrap)
     counts["摘要"] = row + 1
 
     def table_sheet(name: str, table: Any) -> None:
@@ -147,10 +159,12 @@ def write_workbook(ws: Workspace, member_id: str, out: Path, platform: str | Non
         if table is None:
             counts[name] = 0
             return
-        sh.write_row(0, 0, table.column_names, bold)
+        for j, f in enumerate(table.schema):
+            head = f"{f.name}（{zone_label(zone)}）" if pa.types.is_timestamp(f.type) else f.name
+            write_cell(sh, 0, j, head, fmts, zone, bold)
         for i, r in enumerate(table.to_pylist(), start=1):
             for j, v in enumerate(r.values()):
-                sh.write(i, j, _cell(v), money if isinstance(v, Decimal) else None)
+                write_cell(sh, i, j, v, fmts, zone)
         sh.set_column(0, len(table.column_names), 16)
         sh.freeze_panes(1, 0)
         counts[name] = table.num_rows
@@ -160,7 +174,8 @@ def write_workbook(ws: Workspace, member_id: str, out: Path, platform: str | Non
 
     th = wb.add_worksheet("定罪量刑标准")
     head = ["规则编号", "名称", "性质", "指标", "阈值", "本案数值", "是否达到", "法律依据", "出处", "生效日期", "备注"]
-    th.write_row(0, 0, head, bold)
+    for j, h in enumerate(head):
+        write_cell(th, 0, j, h, fmts, zone, bold)
     fired = {f["rule_id"]: json.loads(f["facts"]) for f in findings}
     for i, (rid, rule) in enumerate(rules["rules"].items(), start=1):
         facts = fired.get(rid, {})
@@ -170,14 +185,15 @@ def write_workbook(ws: Workspace, member_id: str, out: Path, platform: str | Non
             value = str(am[rules["rules"]["AMT"]["bases"][basis]["column"]])
         elif rid == "N10-S3" and not facts and am:
             value = am["downline_persons"]
-        th.write_row(i, 0, [rid, rule.get("name_zh", ""), KIND_ZH.get(rule.get("kind", ""), rule.get("kind", "")),
-                            rule.get("metric", ""), "" if rule.get("value") is None else rule.get("value"), value, status,
-                            rule.get("law_zh", ""), rule.get("source", ""), rule.get("effective", ""),
-                            rule.get("note_zh", "") + ("（依据待核实）" if rule.get("unverified") else "")])
+        cells = [rid, rule.get("name_zh", ""), KIND_ZH.get(rule.get("kind", ""), rule.get("kind", "")),
+                 rule.get("metric", ""), "" if rule.get("value") is None else rule.get("value"), value, status,
+                 rule.get("law_zh", ""), rule.get("source", ""), rule.get("effective", ""),
+                 rule.get("note_zh", "") + ("（依据待核实）" if rule.get("unverified") else "")]
+        for j, v in enumerate(cells):
+            write_cell(th, i, j, v, fmts, zone)
     th.set_column(0, 10, 18)
     th.set_column(7, 7, 60)
     counts["定罪量刑标准"] = len(rules["rules"])
     table_sheet("人员合并", merges)
     wb.close()
-    ws.audit("promotion.workbook", user=user, role=role, platform=plat, member_id=member_id, out=str(out))
     return counts

@@ -12,6 +12,7 @@ import json
 import pkgutil
 import time
 import traceback
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -112,8 +113,14 @@ def _mask_name(name: str | None) -> str:
     return name[0] + "*" * (len(name) - 1) if len(name) <= 4 else name[:2] + "**" + name[-4:]
 
 
-def trace_picture(tr: Any, risk: pa.Table, truth: pa.Table | None, ws: Any, lang: str = "zh") -> dict[str, Any]:
-    """SVG and node table for a :class:`chainbreaker.funds.trace.TraceResult`."""
+def trace_picture(tr: Any, risk: pa.Table, truth: pa.Table | None, ws: Any, lang: str = "zh",
+                  show: Callable[[str], str] | None = None) -> dict[str, Any]:
+    """SVG and node table for a :class:`chainbreaker.funds.trace.TraceResult`.
+
+    ``show`` turns an account number into what the reader may see (masking by role); by default
+    accounts are shown as they are.
+    """
+    show = show or (lambda a: a)
     nodes = tr.nodes.to_pylist()
     edges = tr.edges.to_pylist()
     r = risk.select(["account", "score"]).to_pydict()
@@ -139,7 +146,7 @@ def trace_picture(tr: Any, risk: pa.Table, truth: pa.Table | None, ws: Any, lang
             kind = "unrequested"
         else:
             kind = "clean"
-        tip = f"{a} {_mask_name(names.get(a))}\nhop {n.get('hop')}  attributed {_f(n.get('attributed')):,.2f}"
+        tip = f"{show(a)} {_mask_name(names.get(a))}\nhop {n.get('hop')}  attributed {_f(n.get('attributed')):,.2f}"
         if a in role:
             tip += f"\n真值/truth: {role[a]}"
         t_nodes.append(TraceNode(a, int(n.get("hop") or 0), _f(n.get("attributed")), "…" + a[-4:], kind, tip))
@@ -157,7 +164,7 @@ def trace_picture(tr: Any, risk: pa.Table, truth: pa.Table | None, ws: Any, lang
             agg[key] = TraceEdge(s, d, amount, bool(e.get("loop")))
     title = ("资金穿透图（下游 5 层）" if lang == "zh" else "Money trace (downstream, 5 hops)")
     svg = render_trace_svg(t_nodes, list(agg.values()), title=title)
-    table = [{"account": n["account"], "hop": n.get("hop"), "attributed": _f(n.get("attributed")),
+    table = [{"account": show(n["account"]), "hop": n.get("hop"), "attributed": _f(n.get("attributed")),
               "score": score.get(n["account"]), "requested": (n["account"] in requested) if requested else None,
               "role": role.get(n["account"], "")} for n in kept[:TOP_TRACE_ROWS]]
     return {"svg": svg, "nodes": table, "n_nodes": len(nodes), "n_edges": len(edges),
@@ -274,7 +281,8 @@ def _file_names(ws: Any) -> dict[str, str]:
     return {s: "/".join(Path(p).parts[-2:]) for s, p in zip(t["file_sha256"], t["path"], strict=True)}
 
 
-def render_demo_report(ctx: dict[str, Any], ws: Any) -> str:
+def jinja_env(lang: str) -> Any:
+    """The templates' environment (autoescaped; ``T(zh, en)`` picks the language)."""
     import jinja2
     from markupsafe import Markup
 
@@ -284,13 +292,19 @@ def render_demo_report(ctx: dict[str, Any], ws: Any) -> str:
         loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
         autoescape=jinja2.select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True,
     )
-    lang = ctx["lang"]
     env.globals["T"] = lambda zh, en: zh if lang == "zh" else en
     env.globals["reason_zh"] = reason_zh
     env.filters["money"] = lambda v: "" if v is None else f"{_f(v):,.2f}"
     env.filters["pct"] = lambda v: "" if v is None else f"{100 * float(v):.1f}%"
     env.filters["num"] = lambda v: "" if v is None else f"{v:,}" if isinstance(v, int) else f"{v:,.3f}"
     env.filters["markup"] = Markup
+    return env
+
+
+def render_demo_report(ctx: dict[str, Any], ws: Any) -> str:
+    from chainbreaker.timefmt import now_local
+
+    env = jinja_env(ctx["lang"])
     province = ctx["province"]
     truth = province.tables.truth
     ctx = dict(ctx)
@@ -301,5 +315,5 @@ def render_demo_report(ctx: dict[str, Any], ws: Any) -> str:
     ctx["suggestions"] = [dict(s, truth_role=roles.get(s["account"], "")) for s in ctx["suggestions"]]
     ctx["suggested_ops"] = sum(1 for s in ctx["suggestions"] if s["account"] in set(ctx["metrics"]["unrequested_ops"]))
     ctx["dirty_expected"] = len(province.dirty_rows)
-    ctx["generated_at"] = time.strftime("%Y-%m-%d %H:%M:%S")
+    ctx["generated_at"] = now_local().strftime("%Y-%m-%d %H:%M:%S")
     return env.get_template("demo.html.j2").render(**ctx)

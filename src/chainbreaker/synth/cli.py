@@ -27,8 +27,10 @@ def bank_command(
     """生成模拟省份的银行调单（多种真实格式、含脏数据）及真值。Generate a synthetic province's bank statements."""
     import time
 
+    from chainbreaker.exports import resolve_output_dir
     from chainbreaker.synth.bank import generate_province, write_transactions_parquet
 
+    out = resolve_output_dir(out)  # a file there is a clear error
     start = time.perf_counter()
     if parquet:
         counts = write_transactions_parquet(out, transactions, seed)
@@ -65,6 +67,9 @@ def platform_command(
 
     if kind not in DIALECTS:
         raise InputError(f"平台结构 {kind} 无效，可选：{'、'.join(DIALECTS)}", f"Unknown kind {kind}; use {list(DIALECTS)}")
+    from chainbreaker.exports import resolve_output_dir
+
+    out = resolve_output_dir(out)
     p = generate_platform(kind, members, bets, seed=seed)
     written = export_platform(p, out, formats=tuple(f.strip() for f in formats.split(",") if f.strip()))
     console.print(t(f"已生成平台 {p.name}：会员 {p.n_members:,} 个、注单 {len(p.bets['member']):,} 笔。",
@@ -80,8 +85,10 @@ def travel_command(
     seed: int = typer.Option(7, "--seed", help="随机种子：同一种子生成完全相同的数据。"),
 ) -> None:
     """生成模拟省份的出入境、民航、铁路、旅店、亲属关系记录（真实列名、含脏数据）及真值。Generate travel records."""
+    from chainbreaker.exports import resolve_output_dir
     from chainbreaker.synth.travel import write_travel_files
 
+    out = resolve_output_dir(out)
     data = write_travel_files(out, people, seed)
     console.print(t(f"已生成出入境记录 {data.crossings.num_rows:,} 条、民航 {data.flights.num_rows:,} 条、铁路 "
                     f"{data.trains.num_rows:,} 条、旅店 {data.hotels.num_rows:,} 条、亲属关系 {data.kin.num_rows:,} 条；"

@@ -239,6 +239,11 @@ def _misp(entries: list[Entry], now: dt.datetime) -> str:
     return str(event.to_json(indent=2)) + "\n"
 
 
+def blocklist_file_name(fmt: str) -> str:
+    """The file written when ``--out`` is a folder."""
+    return f"blocklist-{fmt}.json" if fmt in ("stix", "misp") else f"blocklist-{fmt}.txt"
+
+
 def write_blocklist(ws: Any, fmt: str, out: Path, *, allowlist: Path | None = None, min_score: float = 0.5) -> dict[str, Any]:
     """Build and write the blocklist; returns counts (entries, skipped by reason)."""
     from chainbreaker.errors import InputError
@@ -248,10 +253,10 @@ def write_blocklist(ws: Any, fmt: str, out: Path, *, allowlist: Path | None = No
     builder = collect(ws, read_allowlist(allowlist), min_score=min_score)
     entries = builder.result()
     text = render(entries, fmt)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out)
-    ws.audit("tech.blocklist", format=fmt, out=str(out), entries=len(entries))
+    from chainbreaker.exports import output_file  # audit first, temporary file, rename (one helper)
+
+    with output_file(ws, out, "tech.blocklist", default_name=blocklist_file_name(fmt), format=fmt,
+                     entries=len(entries)) as target:
+        target.path.write_text(text, encoding="utf-8")
     return {"entries": len(entries), "domains": sum(e.level == "domain" for e in entries),
             "skipped": {k: len(v) for k, v in builder.skipped.items()}}

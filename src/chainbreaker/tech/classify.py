@@ -56,6 +56,7 @@ class Lexicon:
     cjk_pattern: re.Pattern[str] | None
     latin_pattern: re.Pattern[str] | None
     cache: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)  # e.g. title_official
 
     @property
     def threshold(self) -> float:
@@ -125,6 +126,7 @@ def parse_lexicon(data: dict[str, Any]) -> Lexicon:
         cjk_pattern=re.compile(trie_pattern(cjk)) if cjk else None,
         latin_pattern=re.compile(r"(?<![a-z0-9])(?:" + "|".join(map(re.escape, latin)) + r")(?![a-z0-9])")
         if latin else None,
+        extra={"title_official": dict(data.get("title_official") or {})},
     )
 
 
@@ -350,8 +352,10 @@ def lexical_hits(text: str, lex: Lexicon) -> Counter[str]:
     return counts
 
 
-def feature_values(counts: Counter[str], structure: list[tuple[str, str]], lex: Lexicon) -> dict[str, float]:
-    """Per-category evidence (after repeat scaling and cap) and structure flags."""
+def feature_values(counts: Counter[str], structure: list[tuple[str, str]], lex: Lexicon,
+                   title: str = "") -> dict[str, float]:
+    """Per-category evidence (after repeat scaling and cap), structure flags, and the official-title
+    rule on ``title`` (:mod:`chainbreaker.tech.titles`, lexical evidence of category ``title_official``)."""
     repeat = lex.scoring.get("repeat", 0.25)
     cap = lex.scoring.get("category_cap", 5.0)
     values: dict[str, float] = {}
@@ -360,6 +364,11 @@ def feature_values(counts: Counter[str], structure: list[tuple[str, str]], lex: 
         values[f"cat:{cat.name}"] = values.get(f"cat:{cat.name}", 0.0) + cat.terms[term] * (1 + repeat * math.log(n))
     for key in list(values):
         values[key] = min(values[key], cap)
+    if title and "title_official" in lex.categories:
+        from chainbreaker.tech.titles import official_title, title_rule
+
+        if official_title(title, lex):
+            values["cat:title_official"] = float(title_rule(lex).get("weight", 2.5))
     for name, _ in structure:
         values[f"struct:{name}"] = 1.0
     return values
@@ -390,7 +399,7 @@ def classify_page(html: str, text: str, url: str, *, lexicon: Lexicon | None = N
     scan = (parts.title + "\n" + parts.meta + "\n" + parts.body)[:max_chars]
     counts = lexical_hits(scan, lex)
     structure = structure_features(parts, html)
-    values = feature_values(counts, structure, lex)
+    values = feature_values(counts, structure, lex, parts.title)
     score, pos, neg, struct = rule_score(values, lex)
 
     reasons: list[dict[str, Any]] = []
@@ -398,6 +407,12 @@ def classify_page(html: str, text: str, url: str, *, lexicon: Lexicon | None = N
         cat = lex.categories[lex.term_category[term]]
         reasons.append({"feature": f"{cat.name}:{term}", "weight": round(cat.sign * cat.terms[term], 3),
                         "evidence": f"{term}×{n}", "category_zh": cat.zh, "category_en": cat.en})
+    if "cat:title_official" in values:
+        from chainbreaker.tech.titles import official_title
+
+        cat = lex.categories["title_official"]
+        reasons.append({"feature": f"title_official:{official_title(parts.title, lex)}", "weight": values["cat:title_official"],
+                        "evidence": parts.title[:80], "category_zh": cat.zh, "category_en": cat.en})
     for name, evidence in structure:
         spec = lex.structure.get(name, {})
         reasons.append({"feature": f"structure:{name}", "weight": float(spec.get("weight", 0.5)),

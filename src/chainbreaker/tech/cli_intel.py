@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from chainbreaker.cli.context import STATE, console, get_workspace, t
 from chainbreaker.tech.cli_app import app
@@ -47,9 +48,9 @@ def classify_command(
                                            "reasons": verdict.reasons, "explanation_zh": verdict.explanation_zh,
                                            "explanation_en": verdict.explanation_en}, ensure_ascii=False))
         else:
-            console.print(f"[bold]{file}[/bold]  {verdict.score:.2f}  "
+            console.print(f"[bold]{escape(str(file))}[/bold]  {verdict.score:.2f}  "
                           + (t("赌博", "GAMBLING") if verdict.is_gambling else t("非赌博", "not gambling")))
-            console.print("  " + t(verdict.explanation_zh, verdict.explanation_en))
+            console.print("  " + t(verdict.explanation_zh, verdict.explanation_en), markup=False)
 
 
 @app.command("train-pages")
@@ -70,7 +71,8 @@ def train_pages_command(
     ws.audit("tech.train_pages", labels=str(labels), pages=len(pages), path=str(path))
     cv = model.meta.get("cv_accuracy")
     console.print(t(f"已训练页面模型：{len(pages)} 个页面（赌博 {model.meta['gambling']}），交叉验证准确率 {cv}，保存到 {path}",
-                    f"Trained page model on {len(pages)} pages ({model.meta['gambling']} gambling), CV accuracy {cv}; saved to {path}"))
+                    f"Trained page model on {len(pages)} pages ({model.meta['gambling']} gambling), CV accuracy {cv}; saved to {path}"),
+                  markup=False)
 
 
 @domains_app.command("train")
@@ -84,6 +86,10 @@ def domains_train_command(
 
     from chainbreaker.tech.domain_model import MODEL_PATH, train_and_evaluate
 
+    if out is not None:  # a folder gets domain_model.joblib inside it
+        from chainbreaker.exports import resolve_output
+
+        out = resolve_output(out, MODEL_PATH.name)
     report = train_and_evaluate(data, c=c, out=out or MODEL_PATH)
     for name in ("fpr_0.01", "fpr_0.001"):
         m = report["test"][name]
@@ -121,7 +127,7 @@ def clusters_command(
     for c in clusters[:20]:
         kinds = ", ".join(sorted({e["kind"] for e in c.shared}))
         console.print(f"  {c.cluster_id}  {len(c.hosts)}  {', '.join(c.hosts[:6])}  [{kinds}]"
-                      + (t("  模板相同", "  same template") if c.templates else ""))
+                      + (t("  模板相同", "  same template") if c.templates else ""), markup=False)
 
 
 @app.command("blocklist")
@@ -132,9 +138,12 @@ def blocklist_command(
     min_score: float = typer.Option(0.5, "--min-score", min=0.0, max=1.0, help="域名模型结果的最低得分。"),
 ) -> None:
     """导出封堵清单（可注册域名与主机名，附理由）。Export a blocklist with reasons."""
-    from chainbreaker.tech.blocklist import write_blocklist
+    from chainbreaker.exports import resolve_output
+    from chainbreaker.tech.blocklist import blocklist_file_name, write_blocklist
 
+    out = resolve_output(out, blocklist_file_name(format.lower()))  # a folder gets the list inside it
     result = write_blocklist(get_workspace(), format.lower(), out, allowlist=allowlist, min_score=min_score)
     skipped = ", ".join(f"{k} {v}" for k, v in result["skipped"].items()) or "-"
     console.print(t(f"已写入 {result['entries']} 条（其中可注册域名 {result['domains']} 条）到 {out}；跳过：{skipped}",
-                    f"Wrote {result['entries']} entries ({result['domains']} registrable domains) to {out}; skipped: {skipped}"))
+                    f"Wrote {result['entries']} entries ({result['domains']} registrable domains) to {out}; skipped: {skipped}"),
+                  markup=False)

@@ -6,12 +6,14 @@ import json
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
-from chainbreaker.cli.context import console, get_workspace, t
+from chainbreaker.cli.context import STATE, console, get_workspace, t
+from chainbreaker.errors import InputError
 from chainbreaker.tech.cli_app import app
 
 RULE_NAMES = {
-    "inject.title_spider": ("标题劫持（蜘蛛专属标题）", "title swapped for spiders"),
+    "inject.title_spider": ("标题劫持（蜘蛛专属或注入的标题）", "title hijack (for spiders, or injected)"),
     "inject.loader_script": ("混淆加载脚本", "obfuscated loader script"),
     "inject.referrer_redirect": ("搜索来源跳转劫持", "search-referrer redirect"),
     "inject.hidden_links": ("隐藏暗链", "hidden links"),
@@ -35,6 +37,8 @@ def scan_command(
     timeout: float = typer.Option(20.0, "--timeout", help="单个响应（含跳转）的总时限秒数。"),
     max_mb: float = typer.Option(5.0, "--max-mb", help="单个页面最多保留的兆字节数（超出截断）。"),
     max_pages: int = typer.Option(50, "--max-pages", help="每个主机最多抓取的网址数。"),
+    host_budget: float = typer.Option(None, "--host-budget",
+                                      help="每个主机在整次扫描中的请求总时限（秒，0 为不限）；默认取设置 tech_host_budget（120）。"),
 ) -> None:
     """扫描网站：多身份抓取、解码、检测暗链/劫持/伪装、识别赌博网站。Scan websites."""
     from rich.progress import Progress, SpinnerColumn, TextColumn
@@ -43,14 +47,17 @@ def scan_command(
     from chainbreaker.tech.scan import scan
 
     ws = get_workspace()
-    limits = FetchLimits(delay=delay, total_timeout=timeout, max_bytes=int(max_mb * 1_000_000))
+    budget = STATE.settings.tech_host_budget if host_budget is None else host_budget
+    if budget < 0:
+        raise InputError("--host-budget 不能为负数。", "--host-budget must not be negative.")
+    limits = FetchLimits(delay=delay, total_timeout=timeout, max_bytes=int(max_mb * 1_000_000), host_budget=budget)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True) as bar:
         task = bar.add_task(t("抓取中…", "Fetching…"), total=None)
         count = [0]
 
         def on_page(url: str) -> None:
             count[0] += 1
-            bar.update(task, description=t(f"已抓取 {count[0]} 个网址：{url}", f"{count[0]} URLs fetched: {url}"))
+            bar.update(task, description=escape(t(f"已抓取 {count[0]} 个网址：{url}", f"{count[0]} URLs fetched: {url}")))
 
         result = scan(ws, list(targets or []), render=render, depth=depth, own_sites=own_sites, from_file=from_file,
                       limits=limits, follow_hosts=list(follow_host or []), max_pages_per_host=max_pages,
@@ -61,15 +68,24 @@ def scan_command(
                     f"{result.indicators} indicators in {result.seconds:.1f} s (run {result.run_id})."))
     for f in result.findings:
         zh, en = RULE_NAMES.get(f.rule_id, (f.rule_id, f.rule_id))
-        console.print(f"[bold]{t(zh, en)}[/] [dim]{f.rule_id}[/] {f.subject_key}\n  {t(f.explanation_zh, f.explanation_en)}")
+        # page titles and URLs in explanations come from the scanned sites: never markup
+        console.print(f"[bold]{t(zh, en)}[/] [dim]{f.rule_id}[/] {escape(f.subject_key)}\n  "
+                      f"{escape(t(f.explanation_zh, f.explanation_en))}")
     if result.skipped:
         console.print(t(f"因 robots.txt 跳过 {len(result.skipped)} 个网址（本单位网站可加 --own-sites）。",
                         f"{len(result.skipped)} URLs skipped by robots.txt (use --own-sites for your own sites)."))
+    if result.over_budget:
+        hosts = "、".join(sorted(result.over_budget)[:5])
+        console.print(t(f"{len(result.over_budget)} 个主机用完了时间预算（{budget:g} 秒），跳过其余 "
+                        f"{sum(result.over_budget.values())} 次抓取：{hosts}（可用 --host-budget 调整）。",
+                        f"{len(result.over_budget)} host(s) used up their time budget ({budget:g} s); "
+                        f"{sum(result.over_budget.values())} fetches skipped: {hosts} (see --host-budget)."),
+                      markup=False)
     if result.errors:
         kinds: dict[str, int] = {}
         for e in result.errors:
             kinds[e["error"]] = kinds.get(e["error"], 0) + 1
-        console.print(t("抓取问题：", "Fetch problems: ") + "，".join(f"{k}×{n}" for k, n in kinds.items()))
+        console.print(t("抓取问题：", "Fetch problems: ") + "，".join(f"{k}×{n}" for k, n in kinds.items()), markup=False)
 
 
 @app.command("captures")
@@ -93,7 +109,7 @@ def captures_command(
                 t("错误", "error"), t("证据", "evidence")):
         table.add_column(col)
     for url, persona, status, final, error, sha in rows:
-        table.add_row(url, persona, str(status or ""), final or "", error or "", (sha or "")[:12])
+        table.add_row(*(escape(str(x)) for x in (url, persona, status or "", final or "", error or "", (sha or "")[:12])))
     console.print(table)
 
 
@@ -120,6 +136,6 @@ def findings_command(
         return
     for rule_id, subject, score, zh, en, _facts, _ev in rows:
         name = RULE_NAMES.get(rule_id, (rule_id, rule_id))
-        console.print(f"[bold]{t(*name)}[/] [dim]{rule_id} {score:.2f}[/] {subject}\n  {t(zh, en)}")
+        console.print(f"[bold]{t(*name)}[/] [dim]{escape(rule_id)} {score:.2f}[/] {escape(subject)}\n  {escape(t(zh, en))}")
     if not rows:
         console.print(t("没有符合条件的发现。", "No matching findings."))

@@ -14,11 +14,15 @@ import html
 import re
 from dataclasses import dataclass, field
 
+from chainbreaker.tech.jsnorm import literal_spans, normalise_js
+from chainbreaker.tech.strarray import js_string_value, resolve_string_arrays
+from chainbreaker.tech.strarray import quote as _quote
+
 MAX_ROUNDS = 8
 MAX_INPUT = 2_000_000  # characters; longer input is decoded up to here only
 
 # Layers that only obfuscators use (percent-encoding and entities have honest uses too).
-OBFUSCATION_LAYERS = frozenset({"packer", "array_table", "js_escape", "char_codes", "base64"})
+OBFUSCATION_LAYERS = frozenset({"packer", "array_table", "js_escape", "char_codes", "base64", "eval_string"})
 
 
 @dataclass
@@ -47,6 +51,7 @@ def decode_entities(text: str) -> str:
 
 # -------------------------------------------------------------------------------- JS escapes
 _JS_ESCAPE = re.compile(r"\\x([0-9a-fA-F]{2})|\\u\{([0-9a-fA-F]{1,6})\}|\\u([0-9a-fA-F]{4})")
+_SURROGATES = re.compile(r"\\u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})")
 
 
 def _chr_safe(code: int) -> str:
@@ -64,7 +69,10 @@ def decode_js_escapes(text: str) -> str:
     def repl(m: re.Match[str]) -> str:
         return _chr_safe(int(m.group(1) or m.group(2) or m.group(3), 16))
 
-    return _JS_ESCAPE.sub(repl, text)
+    def pair(m: re.Match[str]) -> str:
+        return chr(0x10000 + ((int(m.group(1), 16) - 0xD800) << 10) + (int(m.group(2), 16) - 0xDC00))
+
+    return _JS_ESCAPE.sub(repl, _SURROGATES.sub(pair, text))
 
 
 # ----------------------------------------------------------------------------------- percent
@@ -91,40 +99,6 @@ def decode_percent(text: str) -> str:
 
 
 # ------------------------------------------------------------------------------- JS literals
-_JS_SIMPLE = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
-
-
-def js_string_value(body: str) -> str:
-    """Value of the body of a JavaScript string literal (without its quotes)."""
-    if "\\" not in body:
-        return body
-    out: list[str] = []
-    i = 0
-    n = len(body)
-    while i < n:
-        ch = body[i]
-        if ch != "\\" or i + 1 >= n:
-            out.append(ch)
-            i += 1
-            continue
-        nxt = body[i + 1]
-        if nxt == "x" and re.fullmatch(r"[0-9a-fA-F]{2}", body[i + 2:i + 4]):
-            out.append(chr(int(body[i + 2:i + 4], 16)))
-            i += 4
-        elif nxt == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", body[i + 2:i + 6]):
-            out.append(chr(int(body[i + 2:i + 6], 16)))
-            i += 6
-        else:
-            out.append(_JS_SIMPLE.get(nxt, nxt))
-            i += 2
-    return "".join(out)
-
-
-def _quote(value: str) -> str:
-    """A single-quoted literal that later regexes can read back (quotes and backslashes escaped)."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n") + "'"
-
-
 _STR_LIT = r"'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\""
 
 
@@ -231,34 +205,14 @@ def _unpack_call(call: str) -> str | None:
 
 
 # --------------------------------------------------------------------- array-table obfuscator
-_ARRAY_DECL = re.compile(
-    r"(?:var|let|const)\s+(?P<name>[A-Za-z_$][\w$]*)\s*=\s*\[(?P<items>\s*(?:(?:" + _STR_LIT + r")\s*,?\s*)+)\]"
-)
 _ITEM = re.compile(_STR_LIT)
 _CONCAT = re.compile(r"'((?:[^'\\\n]|\\.)*)'\s*\+\s*'((?:[^'\\\n]|\\.)*)'")
 
 
 def deobfuscate_array_table(text: str) -> str | None:
-    """Replace ``_0x1f2e[0x3]`` style lookups into a literal string array by the strings."""
-    changed = False
-    for decl in list(_ARRAY_DECL.finditer(text))[:20]:
-        name = decl.group("name")
-        items = [js_string_value(s[1:-1]) for s in _ITEM.findall(decl.group("items"))]
-        if len(items) < 2:
-            continue
-        ref = re.compile(re.escape(name) + r"\s*\[\s*(0x[0-9a-fA-F]+|\d+)\s*\]")
-
-        def repl(m: re.Match[str], items: list[str] = items) -> str:
-            idx = int(m.group(1), 0)
-            return _quote(items[idx]) if idx < len(items) else m.group(0)
-
-        new = ref.sub(repl, text)
-        if new != text:
-            text = new
-            changed = True
-    if not changed:
-        return None
-    return fold_concatenation(text)
+    """Replace lookups into literal string arrays (``_0x1f2e[0x3]``, accessor calls ``_0x2c('0x1')``,
+    tables rotated at start-up) by the strings; see :mod:`chainbreaker.tech.strarray`."""
+    return resolve_string_arrays(text)  # literals are folded by the normalisation after each round
 
 
 def fold_concatenation(text: str) -> str:
@@ -302,14 +256,44 @@ def decode_unescape_calls(text: str) -> str:
     return _UNESCAPE.sub(lambda m: _quote(decode_percent(js_string_value(m.group(2)))), text)
 
 
+_EVAL_STRING = re.compile(r"(?:eval|(?:new\s+)?Function)\s*\(\s*(" + _STR_LIT + r")\s*\)(?:\s*\(\s*\))?")
+_IDENT_CHAR = re.compile(r"[\w$]")
+
+
+def unwrap_eval_strings(text: str) -> str | None:
+    """``eval('code')`` / ``Function('code')()`` of a literal -> the code itself (``eval(atob(...))``)."""
+    if "eval" not in text and "Function" not in text:
+        return None
+
+    def repl(m: re.Match[str]) -> str:
+        if m.start() and _IDENT_CHAR.match(text, m.start() - 1):  # myeval('x'), newFunction('x')
+            return m.group(0)
+        return js_string_value(m.group(1)[1:-1])
+
+    new = _EVAL_STRING.sub(repl, text)
+    return None if new == text else new
+
+
 # ------------------------------------------------------------------------------------ driver
 def _escape_layer(text: str) -> str | None:
     """Escapes only count as obfuscation when they hide letters, digits or CJK; minified libraries
-    escape whitespace and control characters (``\x20``, ``\u00a0``, ``\u2028``) for honest reasons."""
-    new = decode_js_escapes(text)
-    if new == text:
+    escape whitespace and control characters (``\x20``, ``\u00a0``, ``\u2028``) for honest reasons.
+
+    Escapes inside a string literal are decoded by re-quoting the literal (an escaped ``\x22``
+    must not end a double-quoted string); escapes elsewhere are decoded in place."""
+    if "\\x" not in text and "\\u" not in text:
         return None
-    return new
+    out: list[str] = []
+    pos = 0
+    for start, end in literal_spans(text):
+        body = text[start + 1:end - 1]
+        if "\\x" in body or "\\u" in body:
+            out.append(decode_js_escapes(text[pos:start]))
+            out.append(_quote(js_string_value(body)))
+            pos = end
+    out.append(decode_js_escapes(text[pos:]))
+    new = "".join(out)
+    return None if new == text else new
 
 
 def _escapes_hide_text(text: str) -> bool:
@@ -326,6 +310,7 @@ _STEPS = (
     ("char_codes", lambda s: decode_char_codes(s) if "fromCharCode" in s else None),
     ("base64", lambda s: decode_atob(s) if "atob" in s else None),
     ("unescape", lambda s: decode_unescape_calls(s) if "scape" in s or "decodeURI" in s else None),
+    ("eval_string", unwrap_eval_strings),
     ("js_escape", _escape_layer),
     ("percent", decode_percent),
     ("entities", decode_entities),
@@ -346,6 +331,11 @@ def decode_text(text: str, *, max_rounds: int = MAX_ROUNDS, max_len: int = MAX_I
                 text = new[: max_len * 4]
                 layers.append(name if name != "js_escape" or hides else "js_escape_ws")
                 changed = True
+        # one spelling per sink for the next round and the detectors (not a layer: honest code has it too)
+        normal = normalise_js(text)
+        if normal != text:
+            text = normal[: max_len * 4]
+            changed = True
         if not changed:
             break
     strings = [js_string_value(s[1:-1]) for s in dict.fromkeys(_ITEM.findall(text)) if s not in before]
@@ -365,4 +355,5 @@ __all__ = [
     "fold_concatenation",
     "js_string_value",
     "unpack_packer",
+    "unwrap_eval_strings",
 ]

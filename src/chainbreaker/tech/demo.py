@@ -90,3 +90,63 @@ def run_demo(ws: Any, workdir: Path, lang: str = "zh") -> dict[str, str]:
     parts.append("</div>")
     return {"title_zh": "技术链：网站扫描（暗链、劫持、伪装检测）", "title_en": "Tech chain: website scan (hidden links, hijacking, cloaking)",
             "html": "\n".join(parts)}
+
+
+def report_section(ws: Any, lang: str = "zh", role: str = "analyst", *, limit: int = 30) -> dict[str, str] | None:
+    """The tech section from what the workspace holds (None when nothing was scanned).
+
+    Sites scanned, findings per rule, the strongest findings with their explanations, and operator
+    clusters when ``tech clusters`` has run. Used by ``chainbreaker report`` (the demo shows its
+    expected-vs-found table instead, which needs the test sites' ground truth).
+    """
+    from chainbreaker.tech.cli_scan import RULE_NAMES
+
+    zh = lang != "en"
+    esc = html.escape
+
+    def t(a: str, b: str) -> str:
+        return a if zh else b
+
+    if not ws.has_table("tech_captures"):
+        return None
+    con = ws.duck()
+    hosts, captures = con.sql("SELECT count(DISTINCT host), count(*) FROM tech_captures").fetchall()[0]
+    gambling_pages = con.sql("SELECT count(DISTINCT host) FROM tech_pages WHERE is_gambling").fetchall()[0][0] \
+        if ws.has_table("tech_pages") else 0
+    by_rule: list[tuple[str, int]] = []
+    top: list[tuple[str, str, float, str, str]] = []
+    if ws.has_table("findings"):
+        by_rule = con.sql("SELECT rule_id, count(*) FROM findings WHERE chain = 'tech' GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
+        top = con.execute("""SELECT rule_id, subject_key, score, explanation_zh, explanation_en FROM findings
+                             WHERE chain = 'tech' ORDER BY score DESC, rule_id, subject_key LIMIT ?""", [limit]).fetchall()
+    clusters = con.sql("""SELECT cluster_id, any_value(cluster_size), string_agg(host, ', ' ORDER BY host)
+                          FROM tech_clusters GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10""").fetchall() \
+        if ws.has_table("tech_clusters") else []
+    con.close()
+    cell = "style='border:1px solid #ccc;padding:3px 6px;vertical-align:top'"
+    intro = t(f"已扫描 {hosts:,} 个主机（抓取 {captures:,} 次），判定为赌博页面的主机 {gambling_pages:,} 个。",
+              f"{hosts:,} hosts scanned ({captures:,} captures); {gambling_pages:,} hosts with gambling pages.")
+    parts = ["<div class='tech-report'>", f"<p>{esc(intro)}</p>",
+             "<table class='tech-rules' style='border-collapse:collapse;font-size:13px'>",
+             f"<tr><th {cell}>{esc(t('规则', 'rule'))}</th><th {cell}>{esc(t('发现数', 'findings'))}</th></tr>"]
+    for rule, n in by_rule:
+        name = RULE_NAMES.get(rule, (rule, rule))
+        parts.append(f"<tr><td {cell}>{esc(t(*name))} <code>{esc(rule)}</code></td><td {cell}>{n:,}</td></tr>")
+    parts.append("</table>")
+    if top:
+        parts.append(f"<h4>{esc(t(f'得分最高的发现（前 {limit} 条）', f'Strongest findings (top {limit})'))}</h4>")
+        parts.append("<table class='tech-findings' style='border-collapse:collapse;font-size:13px'><tr>"
+                     + "".join(f"<th {cell}>{esc(h)}</th>" for h in (t("对象", "subject"), t("规则", "rule"),
+                                                                       t("得分", "score"), t("说明", "explanation")))
+                     + "</tr>")
+        for rule, subject, score, zh_text, en_text in top:
+            parts.append(f"<tr><td {cell}><code>{esc(subject or '')}</code></td><td {cell}>{esc(t(*RULE_NAMES.get(rule, (rule, rule))))}</td>"
+                         f"<td {cell}>{float(score or 0):.2f}</td><td {cell}>{esc(t(zh_text or '', en_text or ''))[:400]}</td></tr>")
+        parts.append("</table>")
+    if clusters:
+        parts.append(f"<h4>{esc(t('运营团伙（共用线索或模板）', 'Operator clusters (shared indicators or template)'))}</h4><ul>")
+        parts.extend(f"<li><code>{esc(cid)}</code>（{int(size or 0)}）：{esc(members or '')}</li>" for cid, size, members in clusters)
+        parts.append("</ul>")
+    parts.append("</div>")
+    return {"title_zh": "技术链：网站扫描（暗链、劫持、伪装检测）",
+            "title_en": "Tech chain: website scan (hidden links, hijacking, cloaking)", "html": "\n".join(parts)}

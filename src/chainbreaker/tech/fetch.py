@@ -8,6 +8,11 @@ honoured unless the analyst scans sites they are responsible for (``own_sites``)
 
 Only target hosts are contacted. A redirect to another host is recorded, not followed, unless
 that host is on the explicit ``follow_hosts`` allowlist.
+
+Each host also has a total time budget for the whole scan (``host_budget``): personas run one
+after another per host, so a server that drips one byte a second would otherwise cost
+``total_timeout`` for every persona of every URL. Once a host's requests have used the budget,
+its remaining fetches are not made and are recorded with ``error="host_budget"``.
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ class FetchLimits:
     delay: float = 0.25                 # pause between two requests to the same host
     concurrency: int = 8                # hosts fetched at the same time
     retries: int = 1                    # on connection errors only (keep-alive races)
+    host_budget: float = 120.0          # seconds of requests per host for the whole scan (0 = no limit);
+                                        # politeness delays do not count
 
 
 @dataclass
@@ -92,7 +99,21 @@ def decode_body(body: bytes, content_type: str = "") -> tuple[str, bool]:
 
 
 def host_of(url: str) -> str:
-    return urlsplit(url).netloc.lower()
+    """``host:port`` of a URL, lower case; '' for a URL that cannot be parsed (``http://[bad``)."""
+    try:
+        return urlsplit(url).netloc.lower()
+    except ValueError:
+        return ""
+
+
+def safe_join(base: str, ref: str) -> str:
+    """``urljoin`` that gives '' instead of raising on a malformed URL from a page or a header."""
+    try:
+        joined = urljoin(base, ref)
+        urlsplit(joined)  # "http://[bad" joins, then fails to parse
+    except ValueError:
+        return ""
+    return joined
 
 
 class _Inflater:
@@ -142,6 +163,8 @@ class Fetcher:
         self._robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
         self._robots_lock = asyncio.Lock()
         self.sitemaps: dict[str, list[str]] = {}
+        self.host_spent: dict[str, float] = {}      # seconds of requests per host
+        self.over_budget: dict[str, int] = {}       # host -> fetches not made because its budget was spent
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -149,7 +172,10 @@ class Fetcher:
     def may_contact(self, url: str) -> bool:
         """Target hosts, their ``www.`` twin (``example.cn`` <-> ``www.example.cn``) and the follow list."""
         host = host_of(url)
-        if urlsplit(url).scheme not in ("http", "https"):
+        try:
+            if urlsplit(url).scheme not in ("http", "https"):
+                return False
+        except ValueError:
             return False
         twin = host[4:] if host.startswith("www.") else "www." + host
         return host in self.allowed or twin in self.allowed or host in self.follow
@@ -182,11 +208,21 @@ class Fetcher:
                     parser = urllib.robotparser.RobotFileParser()
                     lines = cap.text()[0].splitlines()
                     parser.parse(lines)
-                    self.sitemaps[host] = [urljoin(robots_url, ln.split(":", 1)[1].strip())
-                                           for ln in lines if ln.lower().startswith("sitemap:")]
+                    self.sitemaps[host] = [u for u in (safe_join(robots_url, ln.split(":", 1)[1].strip())
+                                                       for ln in lines if ln.lower().startswith("sitemap:")) if u]
                 self._robots[host] = parser  # missing robots.txt: everything allowed
         parser = self._robots[host]
         return parser is None or parser.can_fetch(ROBOTS_AGENT, url)
+
+    def budget_left(self, host: str) -> float | None:
+        """Seconds of requests left for ``host`` (None: no budget)."""
+        if self.limits.host_budget <= 0:
+            return None
+        return self.limits.host_budget - self.host_spent.get(host, 0.0)
+
+    def exhausted(self, host: str) -> bool:
+        left = self.budget_left(host)
+        return left is not None and left <= 0
 
     # ----------------------------------------------------------------------- fetch
     async def fetch(self, url: str, persona: Persona, *, max_bytes: int | None = None) -> Capture:
@@ -222,15 +258,35 @@ class Fetcher:
                 return
             seen.add(url)
             cap.final_url = url
-            async with self._slot(host_of(url)):
+            host = host_of(url)
+            async with self._slot(host):
+                left = self.budget_left(host)
+                if left is not None and left <= 0:  # the host has had its time: do not contact it again
+                    self.over_budget[host] = self.over_budget.get(host, 0) + 1
+                    cap.error = "host_budget"
+                    return
                 loop = asyncio.get_running_loop()
                 deadline = deadline or loop.time() + self.limits.total_timeout
-                async with asyncio.timeout_at(deadline):
-                    status, resp_headers, body, truncated = await self._request(url, headers, max_bytes)
+                stop = deadline if left is None else min(deadline, loop.time() + left)
+                started = loop.time()
+                try:
+                    async with asyncio.timeout_at(stop):
+                        status, resp_headers, body, truncated = await self._request(url, headers, max_bytes)
+                except TimeoutError:
+                    if stop < deadline:  # cut by the host budget, not by this response's own limit
+                        self.over_budget[host] = self.over_budget.get(host, 0) + 1
+                        cap.error = "host_budget"
+                        return
+                    raise
+                finally:
+                    self.host_spent[host] = self.host_spent.get(host, 0.0) + (loop.time() - started)
             cap.status, cap.headers, cap.body, cap.truncated = status, resp_headers, body, truncated
             location = resp_headers.get("location")
             if status in (301, 302, 303, 307, 308) and location:
-                target = urljoin(url, location.strip())
+                target = safe_join(url, location.strip())
+                if not target:
+                    cap.error = "bad_redirect"
+                    return
                 cap.redirects.append({"url": url, "status": status, "location": target})
                 url = target
                 continue

@@ -172,7 +172,7 @@ def page_features(html: str, text: str) -> dict[str, float]:
     lex = load_lexicon()
     parts = page_parts(html, text)
     scan = (parts.title + "\n" + parts.meta + "\n" + parts.body)[: int(lex.scoring.get("max_chars", 12000))]
-    values = feature_values(lexical_hits(scan, lex), structure_features(parts, html), lex)
+    values = feature_values(lexical_hits(scan, lex), structure_features(parts, html), lex, parts.title)
     return {**values, **_token_features(scan)}
 
 

@@ -9,6 +9,10 @@ analyses each capture, runs the detectors and writes, in one workspace transacti
   capture), ``tech_indicators`` (payment/contact/infrastructure indicators per capture);
 * findings of chain ``tech`` (this scan's subjects replace earlier findings on the same subjects);
 * bank cards and crypto addresses found on pages into ``accounts`` (origin ``web_indicator``).
+
+Each host has a total time budget (``FetchLimits.host_budget``, setting ``tech_host_budget``);
+hosts that spent it are listed in the result and the run counts, their skipped fetches in
+``tech_captures`` with ``error="host_budget"``.
 """
 
 from __future__ import annotations
@@ -22,12 +26,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import pyarrow as pa
 
 from chainbreaker.errors import InputError
 from chainbreaker.model.finding import FINDINGS_SCHEMA, Finding, findings_table
+from chainbreaker.tech.crawl import landing_urls, run_crawl
 from chainbreaker.tech.detectors import (
     RULES,
     Draft,
@@ -37,7 +42,7 @@ from chainbreaker.tech.detectors import (
     detect_host,
     detect_page,
 )
-from chainbreaker.tech.fetch import Capture, Fetcher, FetchLimits, host_of
+from chainbreaker.tech.fetch import Capture, FetchLimits, host_of
 from chainbreaker.tech.personas import Persona, default_personas
 
 TS = pa.timestamp("us", tz="UTC")
@@ -75,6 +80,7 @@ class ScanResult:
     indicators: int = 0
     accounts_linked: int = 0
     seconds: float = 0.0
+    over_budget: dict[str, int] = field(default_factory=dict)  # host -> fetches not made (time budget spent)
 
     def rules_by_host(self) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
@@ -91,7 +97,11 @@ def normalize_target(text: str) -> str | None:
         return None
     if "://" not in text:
         text = "http://" + text
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises on a port out of range
+    except ValueError:
+        return None
     if parts.scheme not in ("http", "https") or not parts.netloc or " " in parts.netloc:
         return None
     return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
@@ -118,118 +128,6 @@ def read_targets(targets: list[str], from_file: Path | None = None) -> list[str]
                          "No URL to scan" + (f" (invalid: {', '.join(bad[:5])})" if bad else "") + ".",
                          hint="例如：chainbreaker tech scan www.example.com")
     return urls
-
-
-def _root(url: str) -> str:
-    p = urlsplit(url)
-    return f"{p.scheme}://{p.netloc}/"
-
-
-# --------------------------------------------------------------------------------- crawl
-async def _crawl(targets: list[str], personas: list[Persona], fetcher: Fetcher, depth: int, max_pages: int,
-                 on_captures: Callable[[str, list[Capture], dict[str, Capture]], None]) -> tuple[list[str], list[dict[str, Any]]]:
-    """Fetch targets (and, with depth, their same-host links and sitemap); each URL's captures go
-    to ``on_captures`` at once so bodies are not held in memory for the whole scan. Scripts on
-    hosts of the explicit follow allowlist are fetched once each and passed along."""
-    visited: list[str] = []
-    externals: dict[str, Capture] = {}
-    skipped: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    per_host: dict[str, int] = {}
-    queue: asyncio.Queue[tuple[str, int]] = asyncio.Queue()
-
-    def enqueue(url: str, d: int, explicit: bool = False) -> None:
-        host = host_of(url)
-        if url in seen or not fetcher.may_contact(url):
-            return
-        if per_host.get(host, 0) >= max_pages and not explicit:  # the cap limits discovery, not targets
-            return
-        seen.add(url)
-        per_host[host] = per_host.get(host, 0) + 1
-        queue.put_nowait((url, d))
-
-    for t in targets:
-        enqueue(t, 0, explicit=True)
-        enqueue(_root(t), depth, explicit=True)  # the host's home page is the context for doorway pages
-
-    async def visit(url: str, d: int) -> None:
-        if not await fetcher.robots_allows(url):
-            skipped.append({"url": url, "reason": "robots.txt"})
-            return
-        caps = [await fetcher.fetch(url, p) for p in personas]
-        visited.append(url)
-        if d < depth:
-            for link in _same_host_links(caps, url):
-                enqueue(link, d + 1)
-            if urlsplit(url).path == "/":
-                for link in await _sitemap_links(fetcher, url):
-                    enqueue(link, d + 1)
-        scripts: dict[str, Capture] = {}
-        if fetcher.follow:
-            for src in _script_srcs(caps, url, fetcher.follow)[:20]:
-                if src not in externals:
-                    externals[src] = await fetcher.fetch(src, personas[0], max_bytes=2_000_000)
-                scripts[src] = externals[src]
-        on_captures(url, caps, scripts)
-
-    async def worker() -> None:
-        while True:
-            url, d = await queue.get()
-            try:
-                await visit(url, d)
-            finally:
-                queue.task_done()
-
-    workers = [asyncio.create_task(worker()) for _ in range(max(1, fetcher.limits.concurrency))]
-    await queue.join()
-    for w in workers:
-        w.cancel()
-    await asyncio.gather(*workers, return_exceptions=True)
-    return visited, skipped
-
-
-def _script_srcs(caps: list[Capture], base: str, hosts: set[str]) -> list[str]:
-    """External script URLs on the allowlisted hosts (only those may be fetched)."""
-    from selectolax.lexbor import LexborHTMLParser
-
-    out: list[str] = []
-    for body in {c.body for c in caps if c.ok and c.body}:
-        tree = LexborHTMLParser(body[:2_000_000].decode("utf-8", "replace"))
-        for node in tree.css("script[src]")[:100]:
-            u = urljoin(base, (node.attributes.get("src") or "").strip())
-            if host_of(u) in hosts and u not in out:
-                out.append(u)
-    return out
-
-
-def _same_host_links(caps: list[Capture], base: str) -> list[str]:
-    from selectolax.lexbor import LexborHTMLParser
-
-    host = host_of(base)
-    out: list[str] = []
-    for body in {c.body for c in caps if c.ok and c.body}:
-        tree = LexborHTMLParser(body[:2_000_000].decode("utf-8", "replace"))
-        for a in tree.css("a[href]")[:500]:
-            u = urljoin(base, (a.attributes.get("href") or "").strip()).split("#", 1)[0]
-            if host_of(u) == host and u.startswith("http") and u not in out:
-                out.append(u)
-    return out
-
-
-async def _sitemap_links(fetcher: Fetcher, root: str) -> list[str]:
-    import re
-
-    host = host_of(root)
-    maps = fetcher.sitemaps.get(host) or [urljoin(root, "/sitemap.xml")]
-    out: list[str] = []
-    for sm in maps[:3]:
-        if host_of(sm) != host:
-            continue
-        cap = await fetcher.fetch(sm, default_personas()[0], max_bytes=2_000_000)
-        if cap.ok and cap.status == 200:
-            for loc in re.findall(r"<loc>\s*([^<\s]+)\s*</loc>", cap.text()[0])[:500]:
-                out.append(urljoin(root, loc.replace("&amp;", "&")))
-    return out
 
 
 # ------------------------------------------------------------------------------- analyse
@@ -292,7 +190,10 @@ def scan(ws: Any, targets: list[str], render: bool = False, depth: int = 0, *, o
     if depth < 0 or depth > 5:
         raise InputError("--depth 必须在 0 到 5 之间。", "--depth must be between 0 and 5.")
     personas = personas or default_personas()
-    limits = limits or FetchLimits()
+    if limits is None:
+        from chainbreaker.settings import get_settings
+
+        limits = FetchLimits(host_budget=get_settings().tech_host_budget)
     if own_sites and limits.delay > 0.05:
         limits = dataclasses.replace(limits, delay=0.05)
     allowed = {host_of(u) for u in urls}
@@ -310,7 +211,7 @@ def scan(ws: Any, targets: list[str], render: bool = False, depth: int = 0, *, o
         by_name = {p.name: p for p in personas}
         external_seen: set[str] = set()
 
-        def on_captures(url: str, caps: list[Capture], scripts: dict[str, Capture]) -> None:
+        def on_captures(url: str, caps: list[Capture], scripts: dict[str, Capture]) -> list[str]:
             with tx.timed("analyse"):
                 infos = {}
                 for src, cap in scripts.items():  # only hosts the analyst allowlisted
@@ -332,11 +233,12 @@ def scan(ws: Any, targets: list[str], render: bool = False, depth: int = 0, *, o
                         errors.append({"url": url, "persona": cap.persona, "error": cap.error})
             if on_page:
                 on_page(url)
+            return landing_urls(url, views.get(url, []))
 
         with tx.timed("crawl"):
-            visited, skipped = asyncio.run(_run_crawl(urls, personas, allowed, limits, own_sites,
-                                                      set(follow_hosts or []), depth, max_pages_per_host,
-                                                      on_captures))
+            visited, skipped, over_budget = asyncio.run(run_crawl(urls, personas, allowed, limits, own_sites,
+                                                                   set(follow_hosts or []), depth, max_pages_per_host,
+                                                                   on_captures))
         errors.extend(analyser.problems)
         if render:
             from chainbreaker.tech.render import render_views
@@ -351,7 +253,8 @@ def scan(ws: Any, targets: list[str], render: bool = False, depth: int = 0, *, o
                     if row["error"]:
                         errors.append({"url": url, "persona": row["persona"], "error": row["error"]})
         with tx.timed("detect"):
-            page_drafts = {url: detect_page(vs, classify) for url, vs in views.items() if vs}
+            page_drafts = {url: detect_page(vs, classify, landing=lambda u: views.get(u, []))
+                           for url, vs in views.items() if vs}
             drafts = [d for ds in page_drafts.values() for d in ds] + detect_host(views, page_drafts)
         findings = [Finding(run_id=tx.run_id, chain="tech", rule_id=d.rule_id, subject_type=d.subject_type,
                             subject_key=d.subject_key, score=d.score, explanation_zh=d.explanation_zh,
@@ -369,22 +272,13 @@ def scan(ws: Any, targets: list[str], render: bool = False, depth: int = 0, *, o
             linked = int(link_indicators_to_accounts(tx) or 0)
         tx.counts.update({"targets": len(urls), "urls": len(views), "captures": len(capture_rows),
                           "findings": len(findings), "errors": len(errors), "skipped": len(skipped),
-                          "indicators": len(indicator_rows), "accounts_linked": linked})
+                          "indicators": len(indicator_rows), "accounts_linked": linked,
+                          "hosts_over_budget": len(over_budget),
+                          "fetches_skipped_budget": sum(over_budget.values())})
         run_id = tx.run_id
     return ScanResult(run_id=run_id, targets=urls, urls=list(views), captures=len(capture_rows), findings=findings,
                       errors=errors, skipped=skipped, indicators=len(indicator_rows), accounts_linked=linked,
-                      seconds=round(time.perf_counter() - started, 3))
-
-
-async def _run_crawl(urls: list[str], personas: list[Persona], allowed: set[str], limits: FetchLimits,
-                     own_sites: bool, follow: set[str], depth: int, max_pages: int,
-                     on_captures: Callable[[str, list[Capture], dict[str, Capture]], None]
-                     ) -> tuple[list[str], list[dict[str, Any]]]:
-    fetcher = Fetcher(allowed, limits, own_sites=own_sites, follow_hosts=follow)
-    try:
-        return await _crawl(urls, personas, fetcher, depth, max_pages, on_captures)
-    finally:
-        await fetcher.close()
+                      seconds=round(time.perf_counter() - started, 3), over_budget=over_budget)
 
 
 def _capture_row(run_id: str, now: dt.datetime, cap: Capture, sha: str, bad: bool) -> dict[str, Any]:
@@ -397,8 +291,8 @@ def _capture_row(run_id: str, now: dt.datetime, cap: Capture, sha: str, bad: boo
 
 
 def _page_row(run_id: str, v: PageView) -> dict[str, Any]:
-    offsite = sorted({urlsplit(u).netloc for u in v.script_srcs + v.iframes + [h for h, _ in v.links]
-                      if urlsplit(u).netloc and urlsplit(u).netloc.lower() != v.host})
+    offsite = sorted({h for h in (host_of(u) for u in v.script_srcs + v.iframes + [u for u, _ in v.links])
+                      if h and h != v.host})
     scripts = [{"layers": s.layers, "obfuscated": s.obfuscated, "remote_urls": s.remote_urls[:5],
                 "redirects": s.redirect_targets[:3], "title_set": s.title_set} for s in v.scripts if s.layers or s.remote_urls]
     dumps = lambda x: json.dumps(x, ensure_ascii=False, default=str)  # noqa: E731

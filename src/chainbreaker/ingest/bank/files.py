@@ -48,6 +48,7 @@ from chainbreaker.ingest.bank.progress import Progress
 from chainbreaker.ingest.bank.sqlparse import connect
 from chainbreaker.ingest.longlines import MAX_LINE_BYTES
 from chainbreaker.ingest.readers import open_table
+from chainbreaker.timefmt import zone_name
 from chainbreaker.workspace import Workspace
 
 MAX_DEFAULT_WORKERS = 2  # the reference machine has 2 cores; more processes only contend
@@ -69,6 +70,9 @@ class RunSpec:
     scratch: Path  # the run's scratch folder; leg files go to ``scratch / "legs"``
     profile: dict[str, Any]
     directions: DirectionTable
+    # how naive source times are read (setting ``timezone``), fixed by the parent: a forkserver
+    # worker does not see environment changes made after the server started
+    zone: str = field(default_factory=zone_name)
 
 
 @dataclass(frozen=True)
@@ -208,7 +212,7 @@ def normalise_files(jobs: list[FileJob], run: RunSpec, workers: int, bar: Progre
 
 
 def _in_process(jobs: list[FileJob], run: RunSpec, bar: Progress) -> list[FileOutcome]:
-    con = connect(run.scratch / "duckdb")
+    con = connect(run.scratch / "duckdb", zone=run.zone)
     try:
         out = []
         for job in jobs:
@@ -333,7 +337,7 @@ def _worker_start(run: RunSpec, rows: Any, ingest_pid: int) -> None:
     # would print a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with(ingest_pid)
-    _WORKER.update(run=run, rows=rows, con=connect(run.scratch / f"duckdb-{os.getpid()}"))
+    _WORKER.update(run=run, rows=rows, con=connect(run.scratch / f"duckdb-{os.getpid()}", zone=run.zone))
 
 
 def _worker_file(job: FileJob) -> FileOutcome:

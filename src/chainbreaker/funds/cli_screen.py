@@ -19,6 +19,7 @@ def screen_command(
     top: int = typer.Option(20, "--top", help="显示得分最高的账户数。"),
 ) -> None:
     """资金筛查：按赌博资金类型特征为每个账户打分，写入 account_risk、findings。Screen accounts."""
+    from rich.markup import escape
     from rich.table import Table
 
     from chainbreaker.funds.scoring import FLOW_CLASS_ZH
@@ -34,7 +35,7 @@ def screen_command(
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for row in result.top[:top]:
         cls = row["flow_class"] or ""
-        table.add_row(str(row["rank"]), row["account"], f"{row['score']:.3f}", t(FLOW_CLASS_ZH.get(cls, cls), cls),
+        table.add_row(str(row["rank"]), escape(row["account"]), f"{row['score']:.3f}", t(FLOW_CLASS_ZH.get(cls, cls), cls),
                       row["summary_zh"] if t("zh", "en") == "zh" else row["summary_en"])
     console.print(table)
     cov = Table(title=t("覆盖情况", "Coverage"))
@@ -61,6 +62,7 @@ def trace_command(
     top: int = typer.Option(30, "--top", help="显示的账户数。"),
 ) -> None:
     """资金穿透：按时间顺序、按金额归属逐层追踪资金去向或来源。Trace money down/up stream."""
+    from rich.markup import escape
     from rich.table import Table
 
     from chainbreaker.funds.trace import trace
@@ -73,6 +75,7 @@ def trace_command(
         raise InputError(f"输出文件须以 .graphml 或 .json 结尾：{out}", f"--out must end in .graphml or .json: {out}")
     ws = get_workspace()
     result = trace(ws, account, direction=direction, hops=hops, min_amount=min_amount, window_hours=window_hours)
+    account = escape(result.seed)  # as the lake keys it (spaces, dashes, invisible characters removed)
     title = t(f"{account} 的资金{'去向' if direction == 'down' else '来源'}（{hops} 层，窗口 {window_hours:g} 小时）",
               f"Money {'from' if direction == 'down' else 'into'} {account} ({hops} hops, window {window_hours:g} h)")
     table = Table(title=title)
@@ -81,7 +84,7 @@ def trace_command(
                          (t("交易总额", "amount"), "right"), (t("回路", "loop"), "left")):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for row in result.nodes.slice(0, top).to_pylist():
-        table.add_row(str(row["hop"]), row["account"], f"{row['attributed']:,}", f"{row['n_edges']:,}",
+        table.add_row(str(row["hop"]), escape(row["account"]), f"{row['attributed']:,}", f"{row['n_edges']:,}",
                       f"{row['amount_total']:,}", t("是", "yes") if row["loop"] else "")
     console.print(table)
     console.print(t(f"共 {result.nodes.num_rows - 1:,} 个账户、{result.edges.num_rows:,} 笔交易，用时 {result.seconds:.2f} 秒。"
@@ -91,12 +94,12 @@ def trace_command(
     if out is not None:
         from chainbreaker.exports import output_file
 
-        with output_file(ws, out, "funds.trace.export", account=account, direction=direction) as target:
+        with output_file(ws, out, "funds.trace.export", account=result.seed, direction=direction) as target:
             if out.suffix.lower() == ".graphml":
                 result.to_graphml(target.path)
             else:
                 target.path.write_text(result.to_json(), "utf-8")
-        console.print(t(f"已写出 {out}", f"Wrote {out}"))
+        console.print(t(f"已写出 {escape(str(out))}", f"Wrote {escape(str(out))}"))
 
 
 @app.command("suggest")
@@ -105,6 +108,7 @@ def suggest_command(
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出。"),
 ) -> None:
     """建议调单：与可疑账户往来但尚未调取流水的账户，按关联可疑账户数和金额排序。Suggest next requests."""
+    from rich.markup import escape
     from rich.table import Table
 
     from chainbreaker.funds.suggest import suggest
@@ -115,12 +119,12 @@ def suggest_command(
         console.print_json(json.dumps(table.to_pylist(), ensure_ascii=False, default=str))
         return
     out = Table(title=t("建议调单", "Suggested requests"))
-    for col in (t("排名", "rank"), t("账户", "account"), t("关联可疑账户", "flagged linked"), t("金额", "amount"),
-                t("理由", "reason")):
+    for col in (t("排名", "rank"), t("账户", "account"), t("开户行", "bank"), t("户名", "holder"),
+                t("关联可疑账户", "flagged linked"), t("金额", "amount"), t("理由", "reason")):
         out.add_column(col)
     for row in table.to_pylist():
-        out.add_row(str(row["rank"]), row["account"], str(row["n_flagged_linked"]), f"{row['amount_total']:,}",
-                    t(row["reason_zh"], row["reason_en"]))
+        out.add_row(str(row["rank"]), escape(row["account"]), escape(row["bank"] or "-"), escape(row["holder_name"] or "-"),
+                    str(row["n_flagged_linked"]), f"{row['amount_total']:,}", escape(t(row["reason_zh"], row["reason_en"])))
     console.print(out)
     if table.num_rows == 0:
         console.print(t("没有需要补充调单的账户（可疑账户的对手方均已调单）。",

@@ -19,13 +19,15 @@ def ingest_bank_command(
                                      "结果与进程数无关。"),
 ) -> None:
     """导入银行调单（交易明细、账户信息、人员信息、第三方支付、转账清单）。Ingest bank statements."""
+    from rich.markup import escape
+
     from chainbreaker.ingest.bank.service import ingest_bank
     from chainbreaker.ingest.values import reason_zh
 
     ws = get_workspace()
     summary = ingest_bank(ws, list(paths), profile=profile, progress=not no_progress, workers=workers)
     for name, message in summary.files_failed:
-        err_console.print(f"[yellow]{t('已跳过文件', 'Skipped file')} {name}：[/]{message}")
+        err_console.print(f"[yellow]{t('已跳过文件', 'Skipped file')} {escape(name)}：[/]{escape(message)}")
     lines = [
         t(f"导入文件：{summary.files}（已导入过而跳过：{summary.files_skipped_already_ingested}，"
           f"无法识别或读取：{len(summary.files_failed)}）",
@@ -49,4 +51,4 @@ def ingest_bank_command(
                        f"Unknown direction codes: {codes}. Add them to {ws.config_dir}/bank_direction_codes.yaml."))
     if summary.run_id is None and not summary.files:
         lines.append(t("没有新文件，工作区未改变。", "No new files; the workspace is unchanged."))
-    console.print("\n".join(lines))
+    console.print(escape("\n".join(lines)))

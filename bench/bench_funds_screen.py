@@ -218,23 +218,29 @@ def child_pandas(ws_path: str) -> dict:
     wc, wx = p["weights"]["core"], p["weights"]["context"]
     core1 = 1 - np.prod([1 - wc[k] * s[k] for k in ("paofen", "fast_in_out", "fan_in", "fan_out", "card_pool", "dormant")], axis=0)
     inbound = tx.groupby(["to_account", "from_account"], sort=False).amount.agg(["sum", "size"]).reset_index()
+    inbound["out"] = inbound.from_account.map(inbound.groupby("from_account")["sum"].sum())  # payer's outflow
+    up = p["upstream"]
     core_now = pd.Series(core1, index=f.index)
     for _ in range(int(nw["passes"])):
         flagged_now = set(f.index[core_now >= nw["flagged_core"]])
         hit = inbound[inbound.from_account.isin(flagged_now)].groupby("to_account").agg(
-            flagged_in_amt=("sum", "sum"), n_flagged_payers=("from_account", "nunique"), flagged_in_n=("size", "sum"))
+            flagged_in_amt=("sum", "sum"), n_flagged_payers=("from_account", "nunique"), flagged_in_n=("size", "sum"),
+            flagged_out=("out", "sum"))
         fj = f.join(hit)
         s["network"] = (ramp(fj.n_flagged_payers.fillna(0), 1, nw["min_flagged_payers"])
                         * ramp(ratio(fj.flagged_in_amt, fj.amt_in), nw["share_low"], nw["share_high"])
                         * ramp(fj.flagged_in_n.fillna(0), 2, nw["min_flagged_txns"]))
-        core_now = 1 - (1 - pd.Series(core1, index=f.index)) * (1 - wc["network"] * s.network)
+        s["upstream"] = (ramp(ratio(fj.flagged_in_amt, fj.amt_in), up["share_low"], up["share_high"])
+                         * ramp(ratio(fj.flagged_in_amt, fj.flagged_out), up["feed_low"], up["feed_high"])
+                         * ramp(fj.n_flagged_payers.fillna(0), up["min_flagged_payers"] - 1, up["min_flagged_payers"]))
+        core_now = 1 - (1 - pd.Series(core1, index=f.index)) * (1 - wc["network"] * s.network) * (1 - wc["upstream"] * s.upstream)
     s["night"] = ramp(ratio(f.night_n, f.n_all) - pop_night, nt["excess_low"], nt["excess_high"]) * ramp(f.n_all, 2, nt["min_txns"])
     s["round_amount"] = ramp(ratio(f.round_n, f.n_all) - pop_round, rd["excess_low"], rd["excess_high"]) * ramp(f.n_all, 2, rd["min_txns"])
     s["loop"] = (f.loop_partners > 0).astype(float)
     transit = (f.n_all >= fc["min_txns"]) & (net_flow > -fc["source_net"]) & (net_flow < fc["sink_net"]) & \
         (net_flow.abs() <= fc["transit_within"]) & (f.n_in > 0) & (f.n_out > 0)
     s["transit"] = transit * ramp(f.n_all, fc["min_txns"], 20)
-    core = 1 - (1 - core1) * (1 - wc["network"] * s.network)
+    core = 1 - (1 - core1) * (1 - wc["network"] * s.network) * (1 - wc["upstream"] * s.upstream)
     context = 1 - np.prod([1 - wx[k] * s[k] for k in ("night", "round_amount", "loop", "transit")], axis=0)
     score = core + (1 - core) * context * ramp(core, p["context_gate_low"], p["context_gate_high"])
     flagged = sorted(score.index[score.round(6) >= p["flag_threshold"]])

@@ -41,7 +41,8 @@ def main() -> None:
     tx = eng.table("transactions")
     accounts = eng.table("accounts") if ws.has_table("accounts") else None
     v = typologies.valid_transactions(tx)
-    stage = _Stager(eng, ws, "profile")
+    scratch_cm = ws.scratch("funds-profile")
+    stage = _Stager(eng, scratch_cm.__enter__(), "profile")
 
     def step(name: str, expr):  # type: ignore[no-untyped-def]
         t0 = time.perf_counter()
@@ -71,6 +72,7 @@ def main() -> None:
         print(f"{'score':<14} {time.perf_counter() - t0:7.2f} s  (network passes staged)")
     finally:
         stage.close()
+        scratch_cm.__exit__(None, None, None)
     print(f"peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB "
           "(features recomputes its parts: the parts are timed alone above)")
 

@@ -40,6 +40,9 @@ from chainbreaker.errors import InputError, WorkspaceError
 
 MANIFEST = "_manifest.json"
 _CHUNK = 1 << 20
+SCRATCH_DIR = "tmp"
+SCRATCH_LOCK = ".owner.lock"  # held (flock) by the job that owns a scratch folder, released when it dies
+STALE_UNLOCKED_SECONDS = 60  # a scratch folder of an older version (no lock file) is stale after this
 
 
 def new_run_id(kind: str) -> str:
@@ -66,10 +69,6 @@ def sha256_file(path: Path) -> str:
         while chunk := fh.read(_CHUNK):
             h.update(chunk)
     return h.hexdigest()
-
-
-def _sql_str(value: str | Path) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 class Workspace:
@@ -134,15 +133,14 @@ class Workspace:
     def read_arrow(self, name: str, columns: list[str] | None = None) -> pa.Table:
         glob = self.table_glob(name)
         cols = ", ".join(f'"{c}"' for c in columns) if columns else "*"
-        return duckdb.connect().sql(f"SELECT {cols} FROM read_parquet({_sql_str(glob)})").to_arrow_table()
+        return duckdb.connect().sql(f"SELECT {cols} FROM read_parquet($1)", params=[glob]).to_arrow_table()
 
     def duck(self, con: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyConnection:
         """A DuckDB connection with a view per current table (read-only use)."""
         con = con or duckdb.connect()
         for name in self.tables():
-            con.execute(
-                f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM read_parquet({_sql_str(self.table_glob(name))})'
-            )
+            # paths are parameters, never pasted into SQL (a workspace may be called o'brien "ws")
+            con.sql("SELECT * FROM read_parquet($1)", params=[self.table_glob(name)]).create_view(name, replace=True)
         return con
 
     # -------------------------------------------------------------- evidence
@@ -283,6 +281,49 @@ class Workspace:
                 table_dir.rmdir()
         for stray in self.lake.glob(MANIFEST + ".*.tmp"):
             stray.unlink(missing_ok=True)
+        self._sweep_scratch()
+
+    # --------------------------------------------------------------- scratch
+    @contextlib.contextmanager
+    def scratch(self, prefix: str) -> Iterator[Path]:
+        """A scratch folder ``tmp/<prefix>-<random>/`` for one job, removed when the job ends.
+
+        The job holds a lock on a file inside it; when the job dies without cleaning up (kill -9,
+        power loss) the lock goes with it, and the next writer sweeps the folder (``_sweep``).
+        """
+        folder = self.root / SCRATCH_DIR / f"{prefix}-{uuid.uuid4().hex[:12]}"
+        folder.mkdir(parents=True)
+        owner = open(folder / SCRATCH_LOCK, "w")  # noqa: SIM115 - held for the whole job
+        try:
+            fcntl.flock(owner, fcntl.LOCK_EX)
+            yield folder
+        finally:
+            owner.close()
+            shutil.rmtree(folder, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                folder.parent.rmdir()  # only when empty
+
+    def _sweep_scratch(self) -> None:
+        """Remove scratch folders whose job is gone: its lock is free (or, without a lock file, it is old)."""
+        tmp = self.root / SCRATCH_DIR
+        if not tmp.is_dir():
+            return
+        for folder in tmp.iterdir():
+            if not folder.is_dir():
+                continue
+            lock = folder / SCRATCH_LOCK
+            try:
+                if not lock.exists():
+                    if time.time() - folder.stat().st_mtime > STALE_UNLOCKED_SECONDS:
+                        shutil.rmtree(folder, ignore_errors=True)
+                    continue
+                with open(lock, "a") as fh:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError: its job is running
+                    shutil.rmtree(folder, ignore_errors=True)
+            except (BlockingIOError, FileNotFoundError):
+                continue
+        with contextlib.suppress(OSError):
+            tmp.rmdir()
 
 
 class Transaction:
@@ -341,18 +382,16 @@ class Transaction:
                     os.link(part, target / f"old-{i:05d}-{part.name}")
         part = target / f"part-{uuid.uuid4().hex[:8]}.parquet"
         self._write_part(data, part)
-        rows = int(self.con.sql(f"SELECT count(*) FROM read_parquet({_sql_str(target / '*.parquet')})").fetchall()[0][0])
+        glob = str(target / "*.parquet")
+        rows = int(self.con.execute("SELECT count(*) FROM read_parquet(?)", [glob]).fetchall()[0][0])
         self.staged[name] = {"path": target, "rows": rows}
-        self.con.execute(
-            f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM read_parquet({_sql_str(target / "*.parquet")})'
-        )
+        self.con.sql("SELECT * FROM read_parquet($1)", params=[glob]).create_view(name, replace=True)
         return rows
 
     def _write_part(self, data: Any, part: Path) -> None:
         if isinstance(data, str):
-            self.con.execute(
-                f"COPY ({data}) TO {_sql_str(part)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 262144)"
-            )
+            self.con.execute(f"COPY ({data}) TO ? (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 262144)",
+                             [str(part)])
             return
         if isinstance(data, duckdb.DuckDBPyRelation):
             data.write_parquet(str(part), compression="zstd")

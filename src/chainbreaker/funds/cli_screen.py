@@ -73,7 +73,7 @@ def trace_command(
         raise InputError(f"输出文件须以 .graphml 或 .json 结尾：{out}", f"--out must end in .graphml or .json: {out}")
     ws = get_workspace()
     result = trace(ws, account, direction=direction, hops=hops, min_amount=min_amount, window_hours=window_hours)
-    start = shown(account, "card")
+    start = shown(result.seed, "card")  # as the lake keys it (spaces, dashes, invisible characters removed)
     table = Table(title=t(f"{start} 的资金{'去向' if direction == 'down' else '来源'}（{hops:d} 层，窗口 {window_hours:g} 小时）",
                           f"Money {'from' if direction == 'down' else 'into'} {start} ({hops:d} hops, window {window_hours:g} h)"))
     for col, justify in ((t("层", "hop"), "right"), (t("账户", "account"), "left"),
@@ -91,7 +91,7 @@ def trace_command(
     if out is not None:
         from chainbreaker.exports import output_file
 
-        with output_file(ws, out, "funds.trace.export", role=claimed_role(), account=account,
+        with output_file(ws, out, "funds.trace.export", role=claimed_role(), account=result.seed,
                          direction=direction) as target:
             if out.suffix.lower() == ".graphml":
                 result.to_graphml(target.path)
@@ -118,11 +118,12 @@ def suggest_command(
         console.print_json(json.dumps(table.to_pylist(), ensure_ascii=False, default=str))
         return
     out = Table(title=t("建议调单", "Suggested requests"))
-    for col in (t("排名", "rank"), t("账户", "account"), t("关联可疑账户", "flagged linked"), t("金额", "amount"),
-                t("理由", "reason")):
+    for col in (t("排名", "rank"), t("账户", "account"), t("开户行", "bank"), t("户名", "holder"),
+                t("关联可疑账户", "flagged linked"), t("金额", "amount"), t("理由", "reason")):
         out.add_column(safe(col))
     for row in table.to_pylist():
-        out.add_row(f"{row['rank']:,}", shown(row["account"], "card"), f"{row['n_flagged_linked']:,}",
+        out.add_row(f"{row['rank']:,}", shown(row["account"], "card"), safe(row["bank"] or "-"),
+                    shown(row["holder_name"] or "-", "name"), f"{row['n_flagged_linked']:,}",
                     f"{row['amount_total']:,}", shown(t(row["reason_zh"], row["reason_en"])))
     console.print(out)
     if table.num_rows == 0:

@@ -30,10 +30,6 @@ class AmlSimLoad:
     labels_path: Path
 
 
-def _q(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
 def load_amlsim(ws: Workspace, data_dir: Path = AMLSIM_DIR, labels_out: Path | None = None,
                 sample_accounts: int | None = None, seed: int = 0) -> AmlSimLoad:
     """Write AMLSim transfers as canonical ``transactions`` and a labels CSV (account,label).
@@ -50,14 +46,14 @@ def load_amlsim(ws: Workspace, data_dir: Path = AMLSIM_DIR, labels_out: Path | N
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.execute(
-        f"""CREATE TABLE raw AS SELECT row_number() OVER () + 1 AS src_row, *
-            FROM read_csv({_q(tx_path)}, header = true, columns = {{
+        """CREATE TABLE raw AS SELECT row_number() OVER () + 1 AS src_row, *
+            FROM read_csv(?, header = true, columns = {
               'tran_id': 'BIGINT', 'orig_acct': 'VARCHAR', 'bene_acct': 'VARCHAR', 'tx_type': 'VARCHAR',
               'base_amt': 'DECIMAL(18,2)', 'tran_timestamp': 'TIMESTAMPTZ', 'is_sar': 'BOOLEAN',
-              'alert_id': 'BIGINT'}})"""
+              'alert_id': 'BIGINT'})""", [str(tx_path)]
     )
-    con.execute(f"CREATE TABLE sar AS SELECT DISTINCT CAST(ACCOUNT_ID AS VARCHAR) AS account "
-                f"FROM read_csv({_q(sar_path)}, header = true)")
+    con.execute("CREATE TABLE sar AS SELECT DISTINCT CAST(ACCOUNT_ID AS VARCHAR) AS account "
+                "FROM read_csv(?, header = true)", [str(sar_path)])
     if sample_accounts is not None:
         # Whole alerts and ordinary accounts are drawn at the same rate, so typologies stay intact
         # and the share of SAR accounts stays as in the full data.
@@ -118,10 +114,10 @@ def write_amlsim_labels(ws: Workspace, data_dir: Path = AMLSIM_DIR, labels_out: 
         raise InputError(f"找不到 AMLSim 文件：{sar_path}", f"AMLSim file not found: {sar_path}")
     con = ws.duck()
     labels = con.sql(
-        f"""WITH sar AS (SELECT DISTINCT CAST(ACCOUNT_ID AS VARCHAR) AS account FROM read_csv({_q(sar_path)}, header = true)),
+        """WITH sar AS (SELECT DISTINCT CAST(ACCOUNT_ID AS VARCHAR) AS account FROM read_csv($1, header = true)),
                 accts AS (SELECT from_account AS account FROM transactions UNION SELECT to_account FROM transactions)
            SELECT account, CASE WHEN account IN (SELECT account FROM sar) THEN 1 ELSE 0 END AS label
-           FROM accts WHERE account IS NOT NULL ORDER BY account"""
+           FROM accts WHERE account IS NOT NULL ORDER BY account""", params=[str(sar_path)]
     ).to_arrow_table()
     n_tx = int(con.sql("SELECT count(*) FROM transactions").fetchall()[0][0])
     labels_out = labels_out or (ws.root / "amlsim_labels.csv")

@@ -30,6 +30,7 @@ RULE_NAMES: dict[str, tuple[str, str]] = {
     "card_pool": ("多人共用IP/MAC（卡池）", "several holders share one IP/MAC (card pool)"),
     "dormant": ("休眠后突然活跃", "dormant then suddenly active"),
     "network": ("资金来自多个可疑账户", "money from several flagged accounts"),
+    "upstream": ("资金主要来自可疑账户", "money mostly from flagged accounts"),
     "night": ("夜间交易占比高", "high night-time share"),
     "round_amount": ("整数金额占比高", "high round-amount share"),
     "loop": ("资金回路", "money loop"),
@@ -120,7 +121,8 @@ def load_rules(path: Path | str | None = None, workspace_config: Path | None = N
 def _check(p: dict[str, Any]) -> None:
     pairs = [("fast_in_out", "share_low", "share_high"), ("fast_in_out", "retention_low", "retention_high"),
              ("fan", "concentration_low", "concentration_high"), ("night", "excess_low", "excess_high"),
-             ("round_amount", "excess_low", "excess_high"), ("network", "share_low", "share_high")]
+             ("round_amount", "excess_low", "excess_high"), ("network", "share_low", "share_high"),
+             ("upstream", "share_low", "share_high"), ("upstream", "feed_low", "feed_high")]
     for section, lo, hi in pairs:
         if not p[section][lo] < p[section][hi]:
             raise ConfigError(f"参数 {section}.{lo} 必须小于 {section}.{hi}",
@@ -138,6 +140,8 @@ def _check(p: dict[str, Any]) -> None:
     for key in ("flag_threshold", "finding_min_signal", "context_gate_high"):
         if not 0 < p[key] <= 1:
             raise ConfigError(f"参数 {key} 必须在 (0, 1] 之内", f"Parameter {key} must be within (0, 1]")
+    if p["upstream"]["min_flagged_payers"] < 1:
+        raise ConfigError("upstream.min_flagged_payers 至少为 1", "upstream.min_flagged_payers must be at least 1")
     if p["card_pool"]["min_holders"] < 2 or p["card_pool"]["full_holders"] <= p["card_pool"]["min_holders"] - 1:
         raise ConfigError("card_pool.min_holders 至少为 2 且 full_holders 须大于 min_holders - 1",
                           "card_pool.min_holders must be ≥ 2 and full_holders > min_holders - 1")

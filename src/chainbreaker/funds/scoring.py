@@ -15,7 +15,7 @@ import pyarrow as pa
 from chainbreaker.funds.rules import RULE_NAMES
 from chainbreaker.model.finding import Finding, severity_for
 
-SIGNALS = ("paofen", "fast_in_out", "fan_in", "fan_out", "card_pool", "dormant", "network",
+SIGNALS = ("paofen", "fast_in_out", "fan_in", "fan_out", "card_pool", "dormant", "network", "upstream",
            "night", "round_amount", "loop", "transit")
 
 # Facts shown for each rule (column names of the feature table).
@@ -27,6 +27,7 @@ RULE_FACTS: dict[str, tuple[str, ...]] = {
     "card_pool": ("pool_holders", "pool_device"),
     "dormant": ("max_gap_days", "wake_date", "wake_rn", "n_before"),
     "network": ("n_flagged_payers", "flagged_in_share", "amt_in"),
+    "upstream": ("n_flagged_payers", "flagged_in_amt", "amt_in", "flagged_in_share", "flagged_feed_share"),
     "night": ("night_share", "pop_night", "n_all"),
     "round_amount": ("round_share", "pop_round", "n_all"),
     "loop": ("loop_partner", "loop_partners"),
@@ -88,6 +89,8 @@ def explain(rule: str, f: dict[str, Any], p: dict[str, Any]) -> tuple[str, str]:
         return (f"{_pct(f['flagged_in_share'])} 的转入资金来自 {f['n_flagged_payers']} 个已识别的可疑账户（疑似结算/归集账户）。",
                 f"{_pct(f['flagged_in_share'])} of inbound money came from {f['n_flagged_payers']} flagged accounts "
                 "(likely a settlement account).")
+    if rule == "upstream":
+        return _explain_upstream(f)
     if rule == "night":
         return (f"夜间（0-6时）交易占 {_pct(f['night_share'])}，全体账户为 {_pct(f['pop_night'])}。",
                 f"Night-time (00-06) share {_pct(f['night_share'])} vs {_pct(f['pop_night'])} for all accounts.")
@@ -104,6 +107,26 @@ def explain(rule: str, f: dict[str, Any], p: dict[str, Any]) -> tuple[str, str]:
     raise KeyError(rule)
 
 
+PAYERS_NAMED = 5  # flagged payers named in an upstream explanation (the facts list up to PAYERS_LISTED)
+PAYERS_LISTED = 20
+
+
+def _explain_upstream(f: dict[str, Any]) -> tuple[str, str]:
+    payers = f.get("flagged_payers") or []
+    named = payers[:PAYERS_NAMED]
+    zh_list = "、".join(f"{p['account']}（{p['amount']} 元，{p['transfers']} 笔，得分 {p['score']:.2f}）" for p in named)
+    en_list = ", ".join(f"{p['account']} ({p['amount']} in {p['transfers']} transfers, score {p['score']:.2f})"
+                        for p in named)
+    more = len(payers) > PAYERS_NAMED or int(f["n_flagged_payers"] or 0) > len(named)
+    return (f"{_pct(f['flagged_in_share'])} 的转入资金（{f['flagged_in_amt']} 元，转入共 {f['amt_in']} 元）来自 "
+            f"{f['n_flagged_payers']} 个可疑账户：{zh_list}{'等' if more else ''}；这些账户转出资金的 "
+            f"{_pct(f['flagged_feed_share'])} 流入本账户，疑似归集/结算卡（风险沿资金链传导）。",
+            f"{_pct(f['flagged_in_share'])} of the inflow ({f['flagged_in_amt']} of {f['amt_in']}) came from "
+            f"{f['n_flagged_payers']} flagged accounts: {en_list}{', ...' if more else ''}; "
+            f"{_pct(f['flagged_feed_share'])} of what they sent came here: likely a settlement card "
+            "(risk along the money chain).")
+
+
 def fired_rules(row: dict[str, Any], min_signal: float) -> list[str]:
     return [name for name in SIGNALS if (row.get(f"s_{name}") or 0.0) >= min_signal]
 
@@ -118,8 +141,13 @@ def _ts(epoch: Any) -> dt.datetime | None:
 
 
 def build_findings(ranked: list[dict[str, Any]], p: dict[str, Any], run_id: str, rules_version: str,
-                   evidence: dict[tuple[str, str], tuple[list[dict[str, Any]], int]]) -> list[Finding]:
-    """One finding per (flagged account, rule that fired)."""
+                   evidence: dict[tuple[str, str], tuple[list[dict[str, Any]], int]],
+                   payers: dict[str, list[dict[str, Any]]] | None = None) -> list[Finding]:
+    """One finding per (flagged account, rule that fired).
+
+    ``payers``: per account, the flagged payers behind its upstream signal (account, amount,
+    transfers, score), largest first; listed in that finding's facts and named in its explanation.
+    """
     out: list[Finding] = []
     for row in ranked:
         if row["score"] < p["flag_threshold"]:
@@ -132,6 +160,8 @@ def build_findings(ranked: list[dict[str, Any]], p: dict[str, Any], run_id: str,
             facts["account_score"] = row["score"]
             refs, total = evidence.get((row["account"], rule), ([], 0))
             facts["evidence_rows_total"] = total
+            if rule == "upstream":
+                facts["flagged_payers"] = (payers or {}).get(row["account"], [])[:PAYERS_LISTED]
             zh, en = explain(rule, {**row, **facts}, p)
             name_zh, name_en = RULE_NAMES[rule]
             out.append(Finding(
@@ -187,9 +217,9 @@ def rank_and_risk(scored: pa.Table, p: dict[str, Any], run_id: str, rules_versio
 
 _RISK_FACTS = ("flow_class", "n_payers", "n_payees", "fast_in_share", "fast_gap_min", "retention", "net_flow", "night_share",
                "round_share", "max_daily_in", "pool_holders", "pool_device", "max_gap_days", "loop_partners",
-               "n_flagged_payers", "flagged_in_share", "first_epoch", "last_epoch")
+               "n_flagged_payers", "flagged_in_share", "flagged_feed_share", "first_epoch", "last_epoch")
 _FLOAT_FACTS = {"fast_in_share", "fast_gap_min", "retention", "net_flow", "night_share", "round_share",
-                "max_gap_days", "flagged_in_share"}
+                "max_gap_days", "flagged_in_share", "flagged_feed_share"}
 
 
 MONEY = pa.decimal128(38, 2)

@@ -11,8 +11,6 @@ with ``engine="spark"``), ranks the accounts, and writes in one workspace transa
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -102,6 +100,34 @@ def _evidence(eng: Engine, tx: ibis.Table, flagged: pa.Table, p: dict[str, Any],
     return out
 
 
+def _upstream_payers(eng: Engine, ranked: list[dict[str, Any]], p: dict[str, Any], pairs: ibis.Table,
+                     codes: ibis.Table, flagged_payers: ibis.Table, risk: pa.Table) -> dict[str, list[dict[str, Any]]]:
+    """Per flagged account whose upstream signal fired: the flagged payers behind it, largest first.
+
+    The payers are those the signal counted (the last propagation round's flagged set), each with
+    the money and transfers it sent and its own final score. Only these few accounts are read.
+    """
+    minimum = p["finding_min_signal"]
+    targets = sorted(r["account"] for r in ranked
+                     if r["score"] >= p["flag_threshold"] and (r.get("s_upstream") or 0.0) >= minimum)
+    if not targets:
+        return {}
+    want = codes.filter(codes.account.isin(targets)).select(t_aid=codes.aid, t_acc=codes.account)
+    payer = codes.select(p_aid=codes.aid, p_acc=codes.account)
+    hit = pairs.join(want, pairs.ta == want.t_aid).join(flagged_payers, pairs.fa == flagged_payers.flag_acc)
+    hit = hit.join(payer, hit.fa == payer.p_aid).select(account=want.t_acc, payer=payer.p_acc, fen=hit.amt, n=hit.n)
+    rows = eng.to_arrow(hit).to_pylist()
+    names = pa.array(sorted({r["payer"] for r in rows}), pa.string())
+    known = risk.filter(pc.is_in(risk["account"], value_set=names)).select(["account", "score"]).to_pylist()
+    scores = {r["account"]: r["score"] for r in known}
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in sorted(rows, key=lambda r: (r["account"], -int(r["fen"]), r["payer"])):
+        out.setdefault(r["account"], []).append({
+            "account": r["payer"], "amount": str(Decimal(int(r["fen"])).scaleb(-2)), "transfers": int(r["n"]),
+            "score": scores.get(r["payer"])})
+    return out
+
+
 def _engine_independent(scored: pa.Table) -> pa.Table:
     """One set of column types whichever engine computed ``scored``.
 
@@ -131,13 +157,14 @@ class _Stager:
 
     DuckDB: a temporary table (in memory, spills to disk under the memory limit; no Parquet
     encode/decode). Spark: a Parquet file under the scratch folder, read back (Spark does not
-    reuse a sub-plan that is read several times). ``close()`` frees both.
+    reuse a sub-plan that is read several times). ``close()`` drops the tables; the scratch folder
+    is the run's ``Workspace.scratch`` (removed with it, swept by the next writer after a kill).
     """
 
-    def __init__(self, eng: Engine, ws: Workspace, tag: str) -> None:
+    def __init__(self, eng: Engine, scratch: Path, tag: str) -> None:
         self.eng, self.tag = eng, tag
         self.names: list[str] = []
-        self.scratch = Path(tempfile.mkdtemp(prefix=".funds-screen-", dir=ws.root))
+        self.scratch = scratch
 
     def __call__(self, expr: ibis.Table, kind: str) -> ibis.Table:
         name = f"funds_{kind}_{self.tag}"
@@ -163,7 +190,6 @@ class _Stager:
         return self.eng.con.table(name)
 
     def close(self) -> None:
-        shutil.rmtree(self.scratch, ignore_errors=True)
         if self.eng.name == "duckdb":
             for name in self.names:
                 self.eng.con.con.execute(f'DROP TABLE IF EXISTS "{name}"')
@@ -183,8 +209,9 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
     accounts = eng.table("accounts") if ws.has_table("accounts") else None
     settings = {"engine": engine, "rules_version": rules.version, "rules_digest": rules.digest,
                 "rules_sources": list(rules.sources), "rules": p}
-    with ws.transaction("funds.screen", inputs=["transactions", "accounts"], settings=settings) as wtx:
-        stage = _Stager(eng, ws, wtx.run_id[-8:])
+    with ws.transaction("funds.screen", inputs=["transactions", "accounts"], settings=settings) as wtx, \
+            ws.scratch("funds-screen") as scratch:
+        stage = _Stager(eng, scratch, wtx.run_id[-8:])
         try:
             v = typologies.valid_transactions(tx)
             with wtx.timed("events"):
@@ -198,12 +225,15 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
                 features = stage(typologies.account_features(v, codes, accounts, p, evs, pairs), "features")
                 signals = stage(typologies.core_signals(features, p), "signals")
             with wtx.timed("score"):
-                scored = _engine_independent(eng.to_arrow(typologies.score_accounts(signals, p, pairs, codes, stage)))
+                kept: dict[str, ibis.Table] = {}
+                scored = _engine_independent(eng.to_arrow(
+                    typologies.score_accounts(signals, p, pairs, codes, stage, keep=kept)))
             with wtx.timed("rank"):
                 risk, ranked = scoring.rank_and_risk(scored, p, wtx.run_id, rules.version)
             with wtx.timed("evidence"):
                 evidence = _evidence(eng, tx, _flagged_memtable(ranked, p), p, stage)
-                findings = scoring.build_findings(ranked, p, wtx.run_id, rules.version, evidence)
+                payers = _upstream_payers(eng, ranked, p, pairs, codes, kept["flagged_payers"], risk)
+                findings = scoring.build_findings(ranked, p, wtx.run_id, rules.version, evidence, payers)
             with wtx.timed("coverage"):
                 cov = _coverage(eng, ws, tx, codes, coded)
         finally:

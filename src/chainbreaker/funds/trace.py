@@ -36,6 +36,7 @@ import duckdb
 import pyarrow as pa
 
 from chainbreaker.errors import InputError
+from chainbreaker.model.identifiers import AccountNumber
 from chainbreaker.workspace import Workspace
 
 DIRECTIONS = ("down", "up")
@@ -101,10 +102,6 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def _sql_str(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def trace(ws: Workspace, account: str, direction: str = "down", hops: int = 5,
           min_amount: float | Decimal | None = None, window_hours: float = 72,
           start: dt.datetime | None = None, end: dt.datetime | None = None,
@@ -122,14 +119,14 @@ def trace(ws: Workspace, account: str, direction: str = "down", hops: int = 5,
         raise InputError("时间窗口 --window-hours 必须大于 0", "--window-hours must be positive")
     if not ws.has_table("transactions"):
         raise InputError("工作区中还没有交易数据，请先导入银行调单。", "No transactions in the workspace; ingest first.")
-    account = account.strip()
+    # the seed as the lake keys accounts: a pasted number may carry spaces, dashes or a zero-width space
+    account = AccountNumber.split(account)[0] or account.strip()
     con = con or duckdb.connect()
     con.execute("SET preserve_insertion_order = false")
     glob = ws.table_glob("transactions")
-    con.execute(f"""CREATE OR REPLACE TEMP VIEW tv AS SELECT txn_id, from_account, to_account, amount, ts
-        FROM read_parquet({_sql_str(glob)})
+    con.sql("""SELECT txn_id, from_account, to_account, amount, ts FROM read_parquet($1)
         WHERE from_account IS NOT NULL AND to_account IS NOT NULL AND from_account <> to_account
-          AND amount > 0 AND ts IS NOT NULL""")
+          AND amount > 0 AND ts IS NOT NULL""", params=[glob]).create_view("tv", replace=True)
     minimum = Decimal(str(min_amount)) if min_amount is not None else Decimal(0)
     window = f"INTERVAL {int(window_hours * 3600)} SECOND"
     own, far = ("from_account", "to_account") if direction == "down" else ("to_account", "from_account")
@@ -181,11 +178,11 @@ def trace(ws: Workspace, account: str, direction: str = "down", hops: int = 5,
                    (s.{far} = ? OR s.{far} IN (SELECT {own} FROM edges)) AS loop
             FROM share s""", [account])
         con.execute("INSERT INTO edges SELECT * FROM frontier")
-    src = con.sql(f"""SELECT e.*, t.src_sha256, t.src_row FROM edges e
+    src = con.sql("""SELECT e.*, t.src_sha256, t.src_row FROM edges e
         LEFT JOIN (SELECT txn_id, any_value(src_sha256) AS src_sha256, any_value(src_row) AS src_row
-                   FROM read_parquet({_sql_str(glob)})
+                   FROM read_parquet($1)
                    WHERE txn_id IN (SELECT txn_id FROM edges) GROUP BY txn_id) t USING (txn_id)
-        ORDER BY e.hop, e.ts, e.txn_id""").to_arrow_table()
+        ORDER BY e.hop, e.ts, e.txn_id""", params=[glob]).to_arrow_table()
     con.register("edges_full", src)
     nodes = con.sql(f"""
         WITH reached AS (

@@ -70,7 +70,8 @@ def _per_account(ev: ibis.Table, p: dict[str, Any]) -> ibis.Table:
         fast_in_amt_fen=_.fen.sum(where=_.fast_in),
         fast_in_n=_.count(where=_.fast_in),
         fast_out_amt_fen=_.fen.sum(where=_.fast_out),
-        fast_gap_min=((_.next_out - _.ep).cast("float64") / 60.0).mean(where=_.fast_in),
+        # an exact integer sum of seconds, divided once: a float mean depends on the engine's summation order
+        fast_gap_s=(_.next_out - _.ep).sum(where=_.fast_in),
         small_in_n=_.count(where=_.is_in & (_.fen <= small_fen)),
         night_n=_.count(where=_.is_night),
         round_n=_.count(where=_.is_round),
@@ -183,7 +184,12 @@ def account_features(v: ibis.Table, codes: ibis.Table, accounts: ibis.Table | No
     base = _per_account(ev, p)
     for extra in (dormancy(active_days(ev), p), _concentration(pairs), pools, loops(pairs, p)):
         base = base.left_join(extra, base.account == extra.account).drop("account_right")
-    return base.mutate(n_before=base.n_all - base.wake_rn.fill_null(0))
+    base = base.mutate(
+        n_before=base.n_all - base.wake_rn.fill_null(0),
+        fast_gap_min=ibis.ifelse(base.fast_in_n > 0,
+                                 base.fast_gap_s.cast("float64") / base.fast_in_n.cast("float64") / 60.0,
+                                 ibis.null("float64")))
+    return base.drop("fast_gap_s")
 
 
 def population(features: ibis.Table) -> ibis.Table:
@@ -251,11 +257,23 @@ def _core1(f: ibis.Table, p: dict[str, Any]) -> Any:
     return noisy_or([w[name] * f[f"s_{name}"] for name in CORE_SIGNALS])
 
 
-def network(pairs: ibis.Table, flagged: ibis.Table) -> ibis.Table:
-    """Per account: money received from the ``flagged`` accounts (column ``flag_acc``)."""
+def payer_outflow(pairs: ibis.Table) -> ibis.Table:
+    """Per payer: all the money (fen) it sent (``fa``, ``out_fen``), the base of the feed share."""
+    return pairs.group_by("fa").aggregate(out_fen=_.amt.sum())
+
+
+def network(pairs: ibis.Table, flagged: ibis.Table, outflow: ibis.Table) -> ibis.Table:
+    """Per account: money received from the ``flagged`` accounts (column ``flag_acc``).
+
+    ``flagged_out_fen`` is everything those same payers sent anywhere (``outflow`` is
+    :func:`payer_outflow`), so ``flagged_in_amt_fen / flagged_out_fen`` says how much of the
+    flagged payers' money ended here (the amount-weighted feed share).
+    """
     hit = pairs.join(flagged, pairs.fa == flagged.flag_acc)
+    hit = hit.join(outflow, hit.fa == outflow.fa).select(hit.fa, hit.ta, hit.amt, hit.n, outflow.out_fen)
     return hit.group_by(hit.ta.name("account")).aggregate(
-        flagged_in_amt_fen=_.amt.sum(), n_flagged_payers=_.fa.nunique(), flagged_in_n=_.n.sum())
+        flagged_in_amt_fen=_.amt.sum(), n_flagged_payers=_.fa.nunique(), flagged_in_n=_.n.sum(),
+        flagged_out_fen=_.out_fen.sum())
 
 
 def _network_signal(f: ibis.Table, nw: dict[str, Any]) -> Any:
@@ -264,29 +282,65 @@ def _network_signal(f: ibis.Table, nw: dict[str, Any]) -> Any:
             * ramp(f.flagged_in_n.fill_null(0), 2, nw["min_flagged_txns"]))
 
 
+def _upstream_signal(f: ibis.Table, up: dict[str, Any]) -> Any:
+    """上游风险传导: most of the inflow comes from flagged accounts, and most of their money came here.
+
+    The amount-weighted share of inflow from flagged payers (how dirty the account's money is)
+    times the amount-weighted share of those payers' outflow that it received (whether it is where
+    their money goes, not a landlord or a shop they also pay), from at least
+    ``min_flagged_payers`` of them (one flagged payer alone is a counterparty to request, not a
+    settlement account).
+    """
+    need = up["min_flagged_payers"]
+    return (ramp(ratio(f.flagged_in_amt_fen, f.amt_in_fen), up["share_low"], up["share_high"])
+            * ramp(ratio(f.flagged_in_amt_fen, f.flagged_out_fen), up["feed_low"], up["feed_high"])
+            * ramp(f.n_flagged_payers.fill_null(0), need - 1, need))
+
+
+def _propagated(step: ibis.Table, p: dict[str, Any]) -> Any:
+    """The core score of one propagation round: own typologies plus the network and upstream signals."""
+    w = p["weights"]["core"]
+    return noisy_or([_core1(step, p), w["network"] * _network_signal(step, p["network"]),
+                     w["upstream"] * _upstream_signal(step, p["upstream"])])
+
+
 def score_accounts(sig: ibis.Table, p: dict[str, Any], pairs: ibis.Table, codes: ibis.Table,
-                   stage: Callable[[ibis.Table, str], ibis.Table] | None = None) -> ibis.Table:
+                   stage: Callable[[ibis.Table, str], ibis.Table] | None = None,
+                   keep: dict[str, ibis.Table] | None = None) -> ibis.Table:
     """Final per-account table: facts, every signal, core, context and the combined score.
 
-    The network signal propagates ``network.passes`` times: accounts fed by flagged accounts
-    become flagged in turn (collection card -> mule -> settlement). ``pairs`` is
-    :func:`~chainbreaker.funds.events.pair_flows`; account codes become account numbers again
-    (money stays in fen: see :data:`MONEY_FEN`). ``stage(expr, name)`` may materialise each
-    pass (every pass reads the previous one; unmaterialised, the plan grows with each pass).
+    Risk propagates along money edges in ``network.passes`` rounds (2): each round takes the
+    accounts whose core is ≥ ``network.flagged_core`` after the previous round and scores every
+    account on the money it received from them (the network and upstream signals), so risk moves
+    one hop per round: collection card -> transit card -> settlement card in two. A bounded number
+    of rounds rather than iterating to a fixed point: each further hop is weaker evidence (a
+    cash-out dealer, then the dealer's suppliers...) and nothing but the ramps would stop the spread;
+    two rounds cover the chains seen in cases, and the cost stays one staged join per round.
+
+    ``pairs`` is :func:`~chainbreaker.funds.events.pair_flows`; account codes become account
+    numbers again (money stays in fen: see :data:`MONEY_FEN`). ``stage(expr, name)`` may
+    materialise each pass (every pass reads the previous one; unmaterialised, the plan grows with
+    each pass). ``keep`` receives ``flagged_payers``: the accounts (codes, column ``flag_acc``)
+    the last round counted as flagged, so that findings can name them.
     """
     stage = stage or (lambda expr, name: expr)
     nw = p["network"]
+    outflow = stage(payer_outflow(pairs), "outflow")
     core = stage(sig.select("account", core=_core1(sig, p)), "core0")
-    net = None
+    net = flagged = None
     for n_pass in range(int(nw["passes"])):
-        flagged = core.filter(core.core >= nw["flagged_core"]).select(flag_acc=core.account)
-        net = stage(network(pairs, flagged), f"net{n_pass + 1}")
+        flagged = stage(core.filter(core.core >= nw["flagged_core"]).select(flag_acc=core.account),
+                        f"flagged{n_pass + 1}")
+        net = stage(network(pairs, flagged, outflow), f"net{n_pass + 1}")
         step = sig.left_join(net, sig.account == net.account).drop("account_right")
-        core = stage(step.select("account", core=noisy_or([_core1(step, p), p["weights"]["core"]["network"]
-                                                           * _network_signal(step, nw)])), f"core{n_pass + 1}")
-    assert net is not None
+        core = stage(step.select("account", core=_propagated(step, p)), f"core{n_pass + 1}")
+    assert net is not None and flagged is not None
+    if keep is not None:
+        keep["flagged_payers"] = flagged
     f = sig.left_join(net, sig.account == net.account).drop("account_right")
-    f = f.mutate(flagged_in_share=ratio(f.flagged_in_amt_fen, f.amt_in_fen), s_network=_network_signal(f, nw))
+    f = f.mutate(flagged_in_share=ratio(f.flagged_in_amt_fen, f.amt_in_fen),
+                 flagged_feed_share=ratio(f.flagged_in_amt_fen, f.flagged_out_fen),
+                 s_network=_network_signal(f, nw), s_upstream=_upstream_signal(f, p["upstream"]))
     nt, rd, fc = p["night"], p["round_amount"], p["flow_class"]
     f = f.mutate(
         s_night=(ramp(f.night_share - f.pop_night, nt["excess_low"], nt["excess_high"])
@@ -304,7 +358,7 @@ def score_accounts(sig: ibis.Table, p: dict[str, Any], pairs: ibis.Table, codes:
     )
     f = f.mutate(s_transit=ibis.ifelse(f.flow_class == "transit", 1.0, 0.0) * ramp(f.n_all, fc["min_txns"], 20))
     w = p["weights"]
-    core = noisy_or([_core1(f, p), w["core"]["network"] * f.s_network])
+    core = noisy_or([_core1(f, p), w["core"]["network"] * f.s_network, w["core"]["upstream"] * f.s_upstream])
     context = noisy_or([w["context"][name] * f[f"s_{name}"] for name in CONTEXT_SIGNALS])
     f = f.mutate(core=core, context=context)
     gate = ramp(f.core, p["context_gate_low"], p["context_gate_high"])
@@ -319,7 +373,7 @@ def score_accounts(sig: ibis.Table, p: dict[str, Any], pairs: ibis.Table, codes:
 
 # Money columns computed in fen (int64); the screen turns each ``<name>_fen`` into ``<name>`` (yuan).
 MONEY_FEN = ("amt_in_fen", "amt_out_fen", "fast_in_amt_fen", "fast_out_amt_fen", "max_daily_in_fen",
-             "top_payer_amt_fen", "top_payee_amt_fen", "flagged_in_amt_fen")
+             "top_payer_amt_fen", "top_payee_amt_fen", "flagged_in_amt_fen", "flagged_out_fen")
 
 
 def touching(tx: ibis.Table, flagged: ibis.Table) -> ibis.Table:
@@ -349,6 +403,7 @@ def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof:
         "fan_out": ~ev.is_in,
         "dormant": ev.wake_day.notnull() & (ev.day >= ev.wake_day),
         "network": ev.is_in & ev.cp.isin(flagged.account),  # inbound from flagged accounts
+        "upstream": ev.is_in & ev.cp.isin(flagged.account),
         "night": ev.is_night,
         "round_amount": ev.is_round,
         "loop": ev.cp == ev.loop_partner,

@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ import pyarrow as pa
 
 from chainbreaker.errors import InputError
 from chainbreaker.ingest.encodings import is_utf16, sniff_encoding
+from chainbreaker.ingest.longlines import LongLine, guarded
 from chainbreaker.ingest.values import unwrap_excel_text
 
 NULL_TOKENS = frozenset({"", "\\N", "-", "--", "—", "NULL", "null", "Null", "None", "none", "NaN", "nan", "N/A", "n/a"})
@@ -70,6 +72,10 @@ class TableFile:
     delimiter: str = ","
     sheet: str | None = None
     notes: list[str] = field(default_factory=list)
+    # Lines longer than this many bytes are set aside into ``long_lines`` (line number, size,
+    # preview) instead of being parsed; None: no limit (see ``ingest/longlines.py``).
+    max_line_bytes: int | None = None
+    long_lines: list[LongLine] = field(default_factory=list)
     _rows: Callable[[], Iterator[tuple[int, list[str | None], bool]]] | None = None
 
     def rows(self) -> Iterator[tuple[int, list[str | None], bool]]:
@@ -168,14 +174,44 @@ def _open_bytes(path: Path) -> io.BufferedIOBase:
     return open(path, "rb")
 
 
+DELIMITERS = (",", "\t", "|", ";")
+
+
+def _delimiter_score(lines: list[str], delimiter: str) -> float:
+    """How well ``delimiter`` splits ``lines`` into one table (0..1).
+
+    Consistency: the share of lines that have the most common number of fields (at least two).
+    Cleanliness: the share of cells (padding stripped) that hold no other candidate delimiter.
+    A tab file whose amounts read ``1,234.50`` splits consistently on tabs only (the header has
+    no commas); a comma file whose cells end in a padding tab splits consistently on both, but
+    only its comma cells are clean (tab-split cells each carry a comma).
+    """
+    rows = list(csv.reader(lines, delimiter=delimiter))
+    counts = Counter(len(r) for r in rows if len(r) > 1)
+    if not counts:
+        return 0.0
+    modal = max(counts, key=lambda n: (counts[n], n))
+    consistency = counts[modal] / len(rows)
+    others = [d for d in DELIMITERS if d != delimiter]
+    cells = [c.strip(" \t") for r in rows for c in r]
+    cells = [c for c in cells if c]
+    dirty = sum(1 for c in cells if any(d in c for d in others)) / len(cells) if cells else 1.0
+    return consistency * (1.0 - dirty)
+
+
 def _sniff_delimiter(lines: list[str]) -> str:
-    sample = "\n".join(lines[:20])
-    counts = {d: sample.count(d) for d in (",", "\t", "|", ";")}
-    # Tabs are also padding; only call the file tab-separated when there are no commas at all.
-    if counts[","] > 0:
+    """The delimiter of the first lines of a text table (``,`` when nothing splits them).
+
+    Scored over up to 20 non-empty lines by :func:`_delimiter_score`; counting characters is not
+    enough (an amount ``1,234.50`` in a tab-separated file, tabs that pad comma-separated cells).
+    On a tie the earlier candidate of :data:`DELIMITERS` wins.
+    """
+    sample = [line for line in lines if line.strip()][:20]
+    if not sample:
         return ","
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
+    scores = {d: _delimiter_score(sample, d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: (scores[d], -DELIMITERS.index(d)))
+    return best if scores[best] > 0 else ","
 
 
 def _line_score(values: list[str], expected: Callable[[str], bool] | None) -> float:
@@ -189,8 +225,13 @@ def _line_score(values: list[str], expected: Callable[[str], bool] | None) -> fl
     return hits + len(nonempty) * 0.001
 
 
-def open_table(path: Path, expected: Callable[[str], bool] | None = None) -> TableFile:
-    """Open a CSV/TXT/XLSX file; ``expected(header_name)`` helps find the header row."""
+def open_table(path: Path, expected: Callable[[str], bool] | None = None,
+               max_line_bytes: int | None = None) -> TableFile:
+    """Open a CSV/TXT/XLSX file; ``expected(header_name)`` helps find the header row.
+
+    ``max_line_bytes``: text lines longer than this are not parsed but listed in the table's
+    ``long_lines`` for the caller to quarantine (bounded memory on damaged files).
+    """
     path = Path(path)
     if not path.exists():
         raise InputError(f"找不到文件：{path}", f"No such file: {path}")
@@ -199,10 +240,10 @@ def open_table(path: Path, expected: Callable[[str], bool] | None = None) -> Tab
     suffix = path.name.lower()
     if suffix.endswith((".xlsx", ".xlsm")):
         return _open_xlsx(path, expected)
-    return _open_csv(path, expected)
+    return _open_csv(path, expected, max_line_bytes)
 
 
-def _open_csv(path: Path, expected: Callable[[str], bool] | None) -> TableFile:
+def _open_csv(path: Path, expected: Callable[[str], bool] | None, max_line_bytes: int | None = None) -> TableFile:
     with _open_bytes(path) as fh:
         sample = fh.read(1 << 20)
     encoding = sniff_encoding(sample)
@@ -213,7 +254,7 @@ def _open_csv(path: Path, expected: Callable[[str], bool] | None) -> TableFile:
         )
     head_text = sample.decode(encoding, errors="replace")
     head_lines = head_text.splitlines()[: HEADER_SCAN_ROWS + 1]
-    delimiter = _sniff_delimiter(head_lines)
+    delimiter = _sniff_delimiter([line for line in head_lines if len(line) <= MAX_HEADER_CHARS])
     # A line of megabytes (garbage, a pasted blob) is never the header: not parsed, scored as empty.
     parsed = list(csv.reader([ln if len(ln) <= MAX_HEADER_CHARS else "" for ln in head_lines[:HEADER_SCAN_ROWS]],
                              delimiter=delimiter))
@@ -226,8 +267,10 @@ def _open_csv(path: Path, expected: Callable[[str], bool] | None) -> TableFile:
         header.pop()
 
     def rows() -> Iterator[tuple[int, list[str | None], bool]]:
+        table.long_lines.clear()
         with _open_bytes(path) as raw:
-            text = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")  # type: ignore[type-var]
+            source = guarded(raw, encoding, table.long_lines, max_line_bytes)
+            text = io.TextIOWrapper(source, encoding=encoding, errors="replace", newline="")  # type: ignore[type-var]
             reader = csv.reader(text, delimiter=delimiter)
             for i, values in enumerate(reader):
                 if i <= header_idx:
@@ -236,7 +279,8 @@ def _open_csv(path: Path, expected: Callable[[str], bool] | None) -> TableFile:
                 had_bad = any(BAD_BYTES in v for v in values)
                 yield reader.line_num, [clean_value(v) for v in values], had_bad
 
-    return TableFile(path, encoding, header, header_idx + 1, delimiter, _rows=rows)
+    table = TableFile(path, encoding, header, header_idx + 1, delimiter, max_line_bytes=max_line_bytes, _rows=rows)
+    return table
 
 
 def _open_xlsx(path: Path, expected: Callable[[str], bool] | None) -> TableFile:

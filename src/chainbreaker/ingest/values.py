@@ -151,6 +151,7 @@ REASONS_ZH = {
     "bad_bytes": "含有无法解码的字节（文件编码错误或已损坏）",
     "too_many_fields": "字段数多于表头（行可能错位）",
     "too_few_fields": "字段数少于表头（文件可能被截断）",
+    "line_too_long": "该行过长，未解析（文件可能已损坏，或多行缺少换行被连成一行）",
     "account_missing": "本方账号与卡号均为空",
     "counterparty_missing": "对手账号为空",
     "direction_unknown": "收付/借贷标志无法识别",

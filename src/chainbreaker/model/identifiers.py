@@ -14,18 +14,46 @@ import datetime as dt
 import hashlib
 import ipaddress
 import re
+import unicodedata
 from functools import lru_cache
 
 Result = tuple[bool, str | None]
 
-_SPACES = re.compile(r"[\s\u3000\t]+")
+# Characters that never belong in an identifier but survive copy-paste, web pages and Excel:
+# zero-width space/joiners, word joiner, BOM, soft hyphen, bidi marks, variation selectors and
+# the like. Spelled out (not ``\s`` or a Unicode category) so that the vectorised Arrow/RE2
+# version in :func:`account_keys` matches exactly the same characters.
+INVISIBLE = ("\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+             "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8")
+WHITESPACE = "\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# Dashes people type between digit groups; NFKC already maps full-width and small hyphen-minus.
+DASHES = "\u2010-\u2015\u2212\ufe58"
+_DROP = re.compile(f"[{INVISIBLE}{WHITESPACE}]+")
+_INVISIBLE = re.compile(f"[{INVISIBLE}]+")
+_DASH = re.compile(f"[{DASHES}]")
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９ＸｘＡＢＣＤＥＦａｂｃｄｅｆ", "0123456789XxABCDEFabcdef")
 
 
-def _squash(text: object) -> str:
+def _visible(text: str | None) -> str:
+    """Free text with invisible characters removed (a zero-width space must not hide an identifier)."""
+    return _INVISIBLE.sub("", text or "")
+
+
+def squash(text: object) -> str:
+    """NFKC (full-width digits and letters become ASCII), then invisible characters and spaces removed.
+
+    Every identifier kind starts from this, so ``6222`` + U+200B + ``0000…``, ``６２２２ ００００…``
+    and ``6222 0000…`` are one value.
+    """
     if text is None:
         return ""
-    return _SPACES.sub("", str(text).translate(_FULLWIDTH_DIGITS))
+    s = _DROP.sub("", str(text))
+    if not s.isascii():
+        s = _DROP.sub("", unicodedata.normalize("NFKC", s))
+    return s
+
+
+_squash = squash
 
 
 # ------------------------------------------------------------ resident ID
@@ -47,9 +75,22 @@ class ResidentID:
         total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
         return _ID_CHECK[total % 11]
 
+    @staticmethod
+    def normalise(text: object) -> str:
+        """The text as an ID number is written canonically, valid or not: separators gone, upper case."""
+        return _DASH.sub("", _squash(text)).replace("-", "").upper()
+
+    @classmethod
+    def key(cls, text: object) -> str | None:
+        """The join key of an ID number: the canonical 18 digits when valid, else :meth:`normalise`.
+
+        Used for 证件号码 columns, which also hold passports and damaged numbers that must not be lost.
+        """
+        return cls.clean(text) or cls.normalise(text) or None
+
     @classmethod
     def clean(cls, text: object) -> str | None:
-        s = _squash(text).upper()
+        s = cls.normalise(text)
         if len(s) == 15 and s.isdigit():  # first-generation card: 6 region + YYMMDD + 3 seq
             first17 = s[:6] + "19" + s[6:]
             s = first17 + cls.check_digit(first17)
@@ -58,13 +99,13 @@ class ResidentID:
 
     @classmethod
     def validate(cls, text: object) -> Result:
-        s = _squash(text).upper()
+        s = cls.normalise(text)
         if len(s) == 15 and s.isdigit():
             s = s[:6] + "19" + s[6:]
             s = s + cls.check_digit(s)
         if len(s) != 18:
             return False, "length"
-        if not s[:17].isdigit() or not (s[17].isdigit() or s[17] == "X"):
+        if not s.isascii() or not s[:17].isdigit() or not (s[17].isdigit() or s[17] == "X"):
             return False, "characters"
         if s[:2] not in _PROVINCES:
             return False, "region"
@@ -94,14 +135,14 @@ class ResidentID:
         s = cls.clean(text)
         return None if s is None else ("M" if int(s[16]) % 2 else "F")
 
-    @staticmethod
-    def region(text: object) -> str | None:
-        s = _squash(text)
+    @classmethod
+    def region(cls, text: object) -> str | None:
+        s = cls.normalise(text)
         return s[:6] if len(s) >= 6 and s[:6].isdigit() else None
 
     @classmethod
     def find_all(cls, text: str) -> list[str]:
-        return [v for m in cls.PATTERN.finditer(text or "") if (v := cls.clean(m.group(1)))]
+        return [v for m in cls.PATTERN.finditer(_visible(text)) if (v := cls.clean(m.group(1)))]
 
 
 # -------------------------------------------------------- bank cards / accounts
@@ -134,13 +175,13 @@ class BankCard:
 
     @staticmethod
     def clean(text: object) -> str | None:
-        s = _squash(text).replace("-", "")
-        return s if s.isdigit() and 12 <= len(s) <= 19 else None
+        s = _DASH.sub("", _squash(text)).replace("-", "")
+        return s if s.isascii() and s.isdigit() and 12 <= len(s) <= 19 else None
 
     @classmethod
     def validate(cls, text: object) -> Result:
-        s = _squash(text).replace("-", "")
-        if not s.isdigit():
+        s = _DASH.sub("", _squash(text)).replace("-", "")
+        if not (s.isascii() and s.isdigit()):
             return False, "characters"
         if not 12 <= len(s) <= 19:
             return False, "length"
@@ -182,22 +223,38 @@ class BankCard:
 
 def _squash_keep_separators(text: str) -> str:
     # Cards in web pages are often written in groups of four: "6222 0212 3456 7890".
-    return re.sub(r"(?<=\d)[ \-\u3000](?=\d)", "", (text or "").translate(_FULLWIDTH_DIGITS))
+    text = _visible(text)
+    return re.sub(r"(?<=\d)[ \-\u3000](?=\d)", "", _DASH.sub("-", text.translate(_FULLWIDTH_DIGITS)))
 
 
-_ACCOUNT_SUFFIX = re.compile(r"^([0-9A-Za-z]{8,})[_\-]([0-9A-Za-z]{1,5})$")
+# Digit groups as people write card and account numbers: 6222-0000-1234-5678, 622202-1234567890123.
+# Every group but the last has 3-6 digits and there are 12-25 digits in all; anything else with
+# one separator after 8+ digits is a sub-account suffix (6222…_001, 0200…-156). Both patterns are
+# ASCII-only and RE2-compatible: ``account_keys`` applies the same ones with Arrow.
+ACCOUNT_GROUPS = r"^(?:[0-9]{3,6}-)+[0-9]{1,19}$"
+ACCOUNT_SUFFIX = r"^([0-9]{8,})[_-]([0-9A-Za-z]{1,5})$"
+ACCOUNT_TRIM = "'\"="
+_GROUPS = re.compile(ACCOUNT_GROUPS)
+_ACCOUNT_SUFFIX = re.compile(ACCOUNT_SUFFIX)
 
 
 class AccountNumber:
-    """Bank account or payment-account number; `_xxx`/`-xxx` sub-account suffixes split off."""
+    """Bank account or payment-account number; `_xxx`/`-xxx` sub-account suffixes split off.
+
+    Invisible characters, spaces and full-width forms are removed first (:func:`_squash`), and digit
+    groups written with dashes (``6222-0000-1234-5678``) are joined, so every spelling of one
+    account gives one key.
+    """
 
     @staticmethod
     def split(text: object) -> tuple[str | None, str | None]:
-        s = _squash(text).strip("'\"=")
+        s = _DASH.sub("-", _squash(text)).strip(ACCOUNT_TRIM)
         if not s:
             return None, None
+        if _GROUPS.match(s) and 12 <= len(s) - s.count("-") <= 25:
+            return s.replace("-", ""), None
         m = _ACCOUNT_SUFFIX.match(s)
-        if m and m.group(1).isdigit():
+        if m:
             return m.group(1), m.group(2)
         return s, None
 
@@ -235,20 +292,20 @@ class Mobile:
 
     @staticmethod
     def clean(text: object) -> str | None:
-        s = _squash(text).replace("-", "").replace("(", "").replace(")", "")
+        s = _DASH.sub("", _squash(text)).replace("-", "").replace("(", "").replace(")", "")
         m = _MOBILE.match(s)
-        return m.group(1) if m else None
+        return m.group(1) if m and s.isascii() else None
 
     @classmethod
     def validate(cls, text: object) -> Result:
-        s = _squash(text).replace("-", "")
+        s = _DASH.sub("", _squash(text)).replace("-", "")
         if not s:
             return False, "empty"
         return (True, None) if cls.clean(s) else (False, "format")
 
     @classmethod
     def find_all(cls, text: str) -> list[str]:
-        return [v for m in cls.PATTERN.finditer(text or "") if (v := cls.clean(m.group(1)))]
+        return [v for m in cls.PATTERN.finditer(_visible(text)) if (v := cls.clean(m.group(1)))]
 
 
 # --------------------------------------------------------------- network
@@ -274,7 +331,7 @@ class IPAddress:
 
     @classmethod
     def find_all(cls, text: str) -> list[str]:
-        return [v for m in cls.PATTERN.finditer(text or "") if (v := cls.clean(m.group(1)))]
+        return [v for m in cls.PATTERN.finditer(_visible(text)) if (v := cls.clean(m.group(1)))]
 
 
 _MAC_PLACEHOLDERS = {"00:00:00:00:00:00", "FF:FF:FF:FF:FF:FF"}
@@ -415,7 +472,7 @@ class CryptoAddress:
 
     @classmethod
     def find_all(cls, text: str) -> list[str]:
-        return [v for m in cls.PATTERN.finditer(text or "") if (v := cls.clean(m.group(1)))]
+        return [v for m in cls.PATTERN.finditer(_visible(text)) if (v := cls.clean(m.group(1)))]
 
 
 # -------------------------------------------------------- handles and web
@@ -433,7 +490,7 @@ class Email:
 
     @classmethod
     def find_all(cls, text: str) -> list[str]:
-        return [v for m in cls.PATTERN.finditer(text or "") if (v := cls.clean(m.group(1)))]
+        return [v for m in cls.PATTERN.finditer(_visible(text)) if (v := cls.clean(m.group(1)))]
 
 
 class _LabelledHandle:
@@ -453,7 +510,7 @@ class _LabelledHandle:
 
     @classmethod
     def find_all(cls, text: str) -> list[str]:
-        return [m.group(1) for m in cls.PATTERN.finditer(text or "")]
+        return [m.group(1) for m in cls.PATTERN.finditer(_visible(text))]
 
 
 class QQ(_LabelledHandle):
@@ -487,7 +544,7 @@ class Telegram:
 
     @classmethod
     def find_all(cls, text: str) -> list[str]:
-        return [(m.group(1) or m.group(2)).lower() for m in cls.PATTERN.finditer(text or "")]
+        return [(m.group(1) or m.group(2)).lower() for m in cls.PATTERN.finditer(_visible(text))]
 
 
 @lru_cache(maxsize=1)
@@ -564,4 +621,4 @@ class URL:
 
     @classmethod
     def find_all(cls, text: str) -> list[str]:
-        return [v for m in cls.PATTERN.finditer(text or "") if (v := cls.clean(m.group(0).rstrip(".,;")))]
+        return [v for m in cls.PATTERN.finditer(_visible(text)) if (v := cls.clean(m.group(0).rstrip(".,;")))]

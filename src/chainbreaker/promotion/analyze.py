@@ -66,7 +66,7 @@ def analyze(ws: Workspace, platform: str | None = None, *, basis: str | None = N
         spill = ws.root / "tmp" / tx.run_id
         con.execute("SET enable_progress_bar = false")
         con.execute(f"SET memory_limit = '{get_settings().duckdb_memory_limit}'")
-        con.execute(f"SET temp_directory = '{spill}'")
+        con.execute("SET temp_directory = ?", [str(spill)])
         known = [r[0] for r in con.sql("SELECT DISTINCT platform FROM platform_members ORDER BY 1").fetchall()]
         if platform is not None and platform not in known:
             raise InputError(f"工作区中没有平台“{platform}”。现有平台：{'、'.join(known) or '（无）'}",

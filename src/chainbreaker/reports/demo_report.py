@@ -32,6 +32,7 @@ FACT_ZH = {
     "retention": "资金留存率", "fast_gap_min": "转出间隔（分钟）", "max_gap_days": "最长静默天数", "wake_rn": "激活后交易笔数", "wake_date": "激活日期",
     "n_before": "静默前笔数", "night_share": "夜间占比", "pop_night": "同类夜间占比", "round_share": "整数金额占比",
     "pop_round": "同类整数占比", "n_flagged_payers": "可疑付款方数", "flagged_in_share": "来自可疑账户占比",
+    "flagged_feed_share": "可疑付款方资金流向本账户占比",
     "flow_class": "资金类型", "net_flow": "净流量比", "pool_holders": "共用设备持卡人数", "pool_device": "共用设备",
     "small_in_share": "小额转入占比", "amt_in": "转入金额", "amt_out": "转出金额", "n_in": "转入笔数", "n_out": "转出笔数",
     "top_payee_share": "最大收款方占比", "top_payer_share": "最大付款方占比", "fast_out_share": "快速转出占比",

@@ -561,7 +561,7 @@ def write_csv(p: SynthPlatform, folder: Path) -> list[Path]:
     for kind, table in raw_tables(p, with_bets=False).items():
         path = folder / f"{TABLE_NAMES[p.kind][kind]}.csv"
         con.register("_t", table)
-        con.execute(f"COPY _t TO '{path}' (HEADER, DELIMITER ',')")
+        con.execute("COPY _t TO ? (HEADER, DELIMITER ',')", [str(path)])
         con.unregister("_t")
         paths.append(path)
     path = folder / f"{TABLE_NAMES[p.kind]['bets']}.csv"

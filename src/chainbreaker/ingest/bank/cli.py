@@ -19,6 +19,7 @@ def ingest_bank_command(
                                      "结果与进程数无关。"),
 ) -> None:
     """导入银行调单（交易明细、账户信息、人员信息、第三方支付、转账清单）。Ingest bank statements."""
+
     from chainbreaker.ingest.bank.service import ingest_bank
     from chainbreaker.ingest.values import reason_zh
 

@@ -9,7 +9,9 @@ line per row), and for those this reader produces exactly the same batches (same
   undecodable bytes become U+FFFD as there) and re-encoded as UTF-8 for Arrow, chunk by chunk;
 - cells are trimmed and null tokens mapped with Arrow compute kernels;
 - rows with too few or too many fields come from Arrow's invalid-row handler, which reports
-  their physical line numbers, so every row keeps its line number in the file.
+  their physical line numbers, so every row keeps its line number in the file;
+- lines longer than the table's ``max_line_bytes`` are blanked by ``ingest/longlines.py`` before
+  Arrow sees them (one such line would otherwise stop the whole file) and listed in ``long_lines``.
 
 It declines (returns None, and the shared reader is used) when the file has any double quote
 (quoted cells may hold delimiters or line breaks), blank lines (line numbers would shift), or a
@@ -28,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from chainbreaker.ingest.longlines import guarded
 from chainbreaker.ingest.readers import BAD_BYTES, NULL_TOKENS, TableFile, clean_value, unique_names
 
 SMALL_FILE = 0  # bytes; below this the shared reader is used (set-up cost is ~1 ms, so: always try)
@@ -38,7 +41,7 @@ _NULLS = pa.array(sorted(NULL_TOKENS), pa.string())
 class _Utf8Reader(io.RawIOBase):
     """Decode ``raw`` with ``encoding`` (bad bytes → U+FFFD) and serve it as UTF-8 bytes."""
 
-    def __init__(self, raw: IO[bytes], encoding: str) -> None:
+    def __init__(self, raw: IO[bytes] | io.BufferedIOBase, encoding: str) -> None:
         self.raw = raw
         self.decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
         self.buffer = b""
@@ -125,12 +128,16 @@ def _batches(table: TableFile, batch_rows: int) -> Iterator[pa.RecordBatch]:
                                    strings_can_be_null=False, quoted_strings_can_be_null=False)
     next_line = table.header_row + 1
     skipped: set[int] = set()
+    table.long_lines.clear()
     with _open(table.path) as raw:
-        reader = pacsv.open_csv(_Utf8Reader(raw, table.encoding), read_options=read, parse_options=parse,
+        # over-long lines arrive as empty lines (skipped by Arrow) and are listed in table.long_lines
+        source = guarded(raw, table.encoding, table.long_lines, table.max_line_bytes)
+        reader = pacsv.open_csv(_Utf8Reader(source, table.encoding), read_options=read, parse_options=parse,
                                 convert_options=convert)
         for batch in reader:
             for number, _ in invalid:
                 skipped.add(number)
+            skipped.update(long.line for long in table.long_lines)
             lines = []
             for _ in range(batch.num_rows):
                 while next_line in skipped:

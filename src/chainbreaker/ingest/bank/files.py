@@ -17,11 +17,15 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import ctypes
 import multiprocessing
 import os
 import queue
 import resource
+import select
 import signal
+import sys
+import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator
@@ -42,6 +46,7 @@ from chainbreaker.ingest.bank.layouts import bank_from_file_name, detect_layout,
 from chainbreaker.ingest.bank.normalise import LEGS, FileContext, FileResult, Normaliser
 from chainbreaker.ingest.bank.progress import Progress
 from chainbreaker.ingest.bank.sqlparse import connect
+from chainbreaker.ingest.longlines import MAX_LINE_BYTES
 from chainbreaker.ingest.readers import open_table
 from chainbreaker.timefmt import zone_name
 from chainbreaker.workspace import Workspace
@@ -159,7 +164,6 @@ def _counted(batches: Iterator[pa.RecordBatch], on_rows: Callable[[int], None] |
 
 
 def normalise_file(job: FileJob, run: RunSpec, con: duckdb.DuckDBPyConnection,
-                   account_cache: dict[str, str | None],
                    on_rows: Callable[[int], None] | None = None) -> FileOutcome:
     """Copy one file to the evidence store and normalise it; an unusable file comes back with ``error``."""
     path = job.path
@@ -167,14 +171,15 @@ def normalise_file(job: FileJob, run: RunSpec, con: duckdb.DuckDBPyConnection,
     Workspace(run.workspace).store_evidence(path)
     legs = _LegFile(run.scratch / "legs" / f"{job.index:06d}.arrow")
     try:
-        table = open_table(path, expected=expected_header)
+        table = open_table(path, expected=expected_header, max_line_bytes=MAX_LINE_BYTES)
         detected = detect_layout(path, table.header, run.profile)
         ctx = FileContext(path.name, job.sha256, bank_from_file_name(path), {},
                           default_currency="CNY" if _chinese(table.header) else None)
         ctx.direction_map = run.directions.for_bank(ctx.bank, detected.mapping.values.get("direction"))
         batches = fast_batches(table) or table.batches()
-        result = Normaliser(con, detected.layout, detected.mapping, ctx, leg_sink=legs.write,
-                            account_cache=account_cache).feed(_counted(batches, on_rows))
+        result = Normaliser(con, detected.layout, detected.mapping, ctx,
+                            leg_sink=legs.write).feed(_counted(batches, on_rows))
+        result.reject_long_lines(table.long_lines)
     except ScratchError:
         legs.discard()
         raise
@@ -208,12 +213,11 @@ def normalise_files(jobs: list[FileJob], run: RunSpec, workers: int, bar: Progre
 
 def _in_process(jobs: list[FileJob], run: RunSpec, bar: Progress) -> list[FileOutcome]:
     con = connect(run.scratch / "duckdb", zone=run.zone)
-    cache: dict[str, str | None] = {}
     try:
         out = []
         for job in jobs:
             bar.start(job.path)
-            out.append(normalise_file(job, run, con, cache, bar.advance))
+            out.append(normalise_file(job, run, con, bar.advance))
         return out
     finally:
         con.close()
@@ -232,7 +236,7 @@ def _in_workers(jobs: list[FileJob], run: RunSpec, workers: int, bar: Progress) 
     ctx = mp_context()
     rows: Any = ctx.Queue() if bar.enabled else None
     outcomes: dict[int, FileOutcome] = {}
-    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_start, initargs=(run, rows))
+    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_start, initargs=(run, rows, os.getpid()))
     try:
         futures: dict[Future[FileOutcome], FileJob] = {pool.submit(_worker_file, job): job for job in jobs}
         pending = set(futures)
@@ -277,20 +281,68 @@ def _drain(rows: Any, jobs: list[FileJob], bar: Progress) -> None:
         bar.advance(n)
 
 
+def die_with(ingest_pid: int) -> None:
+    """End this worker as soon as the ingest process is gone (kill -9, out of memory, a crash).
+
+    Without it a worker keeps normalising its file for minutes after its parent died, and then
+    waits for work forever. Two mechanisms, because each has a gap:
+
+    * Linux ``prctl(PR_SET_PDEATHSIG, SIGKILL)``: the kernel kills the worker when its parent
+      dies. A forkserver worker's parent is the fork server, which exits when the ingest process
+      closes its end of the server's "alive" pipe, that is when the ingest process dies.
+    * a watchdog thread on the ingest process itself: a ``pidfd`` that becomes readable when it
+      exits (Linux 5.3+), else a poll every half second; it ends the worker with ``os._exit``.
+    """
+    if sys.platform.startswith("linux"):
+        parent = os.getppid()
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the request took effect
+            os._exit(1)
+    threading.Thread(target=_watch, args=(ingest_pid,), name="ingest-watchdog", daemon=True).start()
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _watch(pid: int) -> None:
+    try:
+        fd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        fd = -1
+    if fd >= 0:
+        select.select([fd], [], [])  # readable once the process has exited
+        os._exit(1)
+    while _alive(pid):
+        time.sleep(0.5)
+    os._exit(1)
+
+
 # State of a worker process, set once by the pool's initializer.
 _WORKER: dict[str, Any] = {}
 
 
-def _worker_start(run: RunSpec, rows: Any) -> None:
+def _worker_start(run: RunSpec, rows: Any, ingest_pid: int) -> None:
     # Ctrl-C is the parent's to handle (it stops the workers); a worker interrupted while idle
     # would print a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER.update(run=run, rows=rows, cache={}, con=connect(run.scratch / f"duckdb-{os.getpid()}", zone=run.zone))
+    die_with(ingest_pid)
+    _WORKER.update(run=run, rows=rows, con=connect(run.scratch / f"duckdb-{os.getpid()}", zone=run.zone))
 
 
 def _worker_file(job: FileJob) -> FileOutcome:
     rows = _WORKER["rows"]
     report = None if rows is None else (lambda n: rows.put((job.index, n)))
-    outcome = normalise_file(job, _WORKER["run"], _WORKER["con"], _WORKER["cache"], report)
+    outcome = normalise_file(job, _WORKER["run"], _WORKER["con"], report)
     outcome.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return outcome

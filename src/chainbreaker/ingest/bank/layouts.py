@@ -30,7 +30,7 @@ REQUIRED: dict[str, dict[str, Any]] = {
     "edges": {"required": ["from_account", "to_account", "amount", "ts"], "any_of": []},
     "accounts": {"required": [], "any_of": [("own_card", "own_acct"),
                                             ("open_date", "close_date", "status", "last_login_ip",
-                                             "account_type", "branch", "bank")]},
+                                             "account_type", "branch", "bank", "holder_name", "holder_id")]},
     "persons": {"required": ["id_number", "name"], "any_of": []},
 }
 

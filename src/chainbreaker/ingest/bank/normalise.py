@@ -5,8 +5,9 @@ transfer normalised to ``from_account → to_account`` and ``side`` saying whose
 (``from``: the payer's statement, ``to``: the payee's, ``both``: a ledger that shows both parties).
 Legs are de-duplicated into transfers later (``dedup.py``). Rejected rows come back with a reason.
 
-Per-row Python work is limited to the distinct values of account columns (suffix cleaning by
-``AccountNumber``) and of direction codes; amounts and times are parsed by DuckDB macros.
+Identifier columns become keys with Arrow kernels (accounts) or once per distinct value (ID
+numbers, IP, MAC), see ``keys.py``; direction codes are mapped once per distinct code; amounts and
+times are parsed by DuckDB macros.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from chainbreaker.ingest.bank.directions import map_codes
+from chainbreaker.ingest.bank.keys import account_keys, id_keys, ip_keys, mac_keys, phone_keys
+from chainbreaker.ingest.longlines import MAX_LINE_BYTES, LongLine
 from chainbreaker.ingest.mapping import Mapping
-from chainbreaker.model.identifiers import AccountNumber
 from chainbreaker.model.schemas import MONEY, TS
 
 LEGS = pa.schema([
@@ -105,23 +107,13 @@ class FileResult:
     rows_read: int = 0
     rows_kept: int = 0
 
-
-def clean_account_array(arr: pa.Array, cache: dict[str, str | None] | None = None) -> pa.Array:
-    """Suffix-stripped account keys (``6222…_001`` → ``6222…``), computed once per distinct value."""
-    if arr.null_count == len(arr):
-        return pa.nulls(len(arr), pa.string())
-    cache = {} if cache is None else cache
-    enc = pc.dictionary_encode(arr)
-    values: list[str | None] = []
-    for v in enc.dictionary.to_pylist():
-        if v is None:
-            values.append(None)
-            continue
-        key = cache.get(v, "")
-        if key == "":
-            key = cache[v] = AccountNumber.split(v)[0]
-        values.append(key)
-    return pc.take(pa.array(values, pa.string()), enc.indices)
+    def reject_long_lines(self, lines: list[LongLine]) -> None:
+        """Quarantine the lines the reader set aside as too long (``line_too_long``), in line order."""
+        for long in lines:
+            self.rows_read += 1
+            self.rejected.append(Rejected(long.line, "line_too_long", {"_preview": long.preview, "_bytes": long.size},
+                                          f"该行 {long.size / 2**20:.1f} MiB，超过 {MAX_LINE_BYTES // 2**20} MiB 上限"))
+        self.rejected.sort(key=lambda r: r.row)
 
 
 def _q(name: str) -> str:
@@ -140,15 +132,13 @@ class Normaliser:
     """Normalises the batches of one file of a known layout."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, layout: str, mapping: Mapping, ctx: FileContext, *,
-                 leg_sink: Callable[[pa.Table], None] | None = None,
-                 account_cache: dict[str, str | None] | None = None) -> None:
+                 leg_sink: Callable[[pa.Table], None] | None = None) -> None:
         self.con = con
         self.layout = layout
         self.mapping = mapping
         self.ctx = ctx
         self.result = FileResult()
         self.leg_sink = leg_sink  # receives kept legs batch by batch instead of keeping them in memory
-        self.account_cache = {} if account_cache is None else account_cache
 
     # ------------------------------------------------------------------ helpers
     def col(self, fld: str) -> str:
@@ -158,11 +148,24 @@ class Normaliser:
     def has(self, fld: str) -> bool:
         return self.mapping.get(fld) is not None
 
-    def _clean_col(self, batch: pa.RecordBatch, fld: str) -> pa.Array:
+    def _clean_col(self, batch: pa.RecordBatch, fld: str, keys: Callable[[pa.Array], pa.Array] = account_keys) -> pa.Array:
+        """The canonical keys of a field's column (account numbers unless ``keys`` says otherwise)."""
         name = self.mapping.get(fld)
         if name is None:
             return pa.nulls(batch.num_rows, pa.string())
-        return clean_account_array(batch.column(name), self.account_cache)
+        return keys(batch.column(name))
+
+    def _id_keys(self, batch: pa.RecordBatch, fld: str, type_fld: str) -> pa.Array:
+        """证件号码 keys of ``fld``, read with the 证件类型 column ``type_fld`` when the file has one."""
+        name, type_name = self.mapping.get(fld), self.mapping.get(type_fld)
+        if name is None:
+            return pa.nulls(batch.num_rows, pa.string())
+        return id_keys(batch.column(name), batch.column(type_name) if type_name else None)
+
+    def _ident_aux(self, batch: pa.RecordBatch, **fields: str) -> dict[str, pa.Array]:
+        """Aux columns ``__<alias>`` of identifier keys; kinds: id, ip, mac (accounts use _clean_col)."""
+        kinds = {"id": id_keys, "ip": ip_keys, "mac": mac_keys, "phone": phone_keys}
+        return {f"__{alias}": self._clean_col(batch, fld, kinds[alias.split("_")[-1]]) for alias, fld in fields.items()}
 
     def _currency_sql(self, fld: str = "currency") -> str:
         cases = " ".join(f"WHEN {_sql_str(k)} THEN {_sql_str(v)}" for k, v in CURRENCY.items())
@@ -257,7 +260,8 @@ class Normaliser:
         card = self._clean_col(batch, "own_card")
         acct = self._clean_col(batch, "own_acct")
         cp = self._clean_col(batch, "cp_account")
-        aux = pa.table({"__card": card, "__acct": acct, "__cp": cp})
+        aux = pa.table({"__card": card, "__acct": acct, "__cp": cp,
+                        **self._ident_aux(batch, own_id="own_id", cp_id="cp_id", ip="ip", mac="mac")})
         b = pa.Table.from_batches([batch]).append_column("__i", pa.array(range(batch.num_rows), pa.int64()))
         aux = aux.append_column("__i", pa.array(range(batch.num_rows), pa.int64()))
         dm = self._direction_table(batch)
@@ -272,7 +276,7 @@ class Normaliser:
             own_raw = f"coalesce({self.col('own_card')}, {self.col('own_acct')})"
             sql = f"""
             WITH s AS (
-              SELECT b.*, a.__card, a.__acct, a.__cp, dm.dir AS __dir,
+              SELECT b.*, a.__card, a.__acct, a.__cp, a.__own_id, a.__cp_id, a.__ip, a.__mac, dm.dir AS __dir,
                      {self.col('direction')} AS __dir_raw,
                      {self._ts_text()} AS __ts_text, cb_ts({self._ts_text()}) AS __ts,
                      cb_amt({amount_col}) AS __amt, cb_amt({out_c}) AS __out, cb_amt({in_c}) AS __in,
@@ -307,8 +311,8 @@ class Normaliser:
               CASE WHEN __direction = 'out' THEN {self.col('cp_account')} ELSE {own_raw} END AS to_raw,
               CASE WHEN __direction = 'out' THEN {self.col('own_name')} ELSE {self.col('cp_name')} END AS from_name,
               CASE WHEN __direction = 'out' THEN {self.col('cp_name')} ELSE {self.col('own_name')} END AS to_name,
-              CASE WHEN __direction = 'out' THEN {self.col('own_id')} ELSE {self.col('cp_id')} END AS from_id,
-              CASE WHEN __direction = 'out' THEN {self.col('cp_id')} ELSE {self.col('own_id')} END AS to_id,
+              CASE WHEN __direction = 'out' THEN __own_id ELSE __cp_id END AS from_id,
+              CASE WHEN __direction = 'out' THEN __cp_id ELSE __own_id END AS to_id,
               CASE WHEN __direction = 'out' THEN {_sql_str(self.ctx.bank)} ELSE {self.col('cp_bank')} END AS from_bank,
               CASE WHEN __direction = 'out' THEN {self.col('cp_bank')} ELSE {_sql_str(self.ctx.bank)} END AS to_bank,
               CAST(abs(__value) AS DECIMAL(18, 2)) AS amount,
@@ -316,8 +320,8 @@ class Normaliser:
               __ts AS ts,
               {self.col('channel')} AS channel,
               nullif(concat_ws(' | ', {self.col('summary')}, {self.col('remark')}, {self.col('merchant')}), '') AS summary,
-              {self.col('ip')} AS ip,
-              {self.col('mac')} AS mac,
+              __ip AS ip,
+              __mac AS mac,
               CASE WHEN {self.col('cash')} IS NULL THEN NULL
                    ELSE upper(trim({self.col('cash')})) IN {_in_list(CASH_TOKENS)} END AS is_cash,
               __direction_raw AS direction_raw,
@@ -354,7 +358,8 @@ class Normaliser:
         tcard = self._clean_col(batch, "to_card")
         query = self._clean_col(batch, "query_account")
         idx = pa.array(range(batch.num_rows), pa.int64())
-        aux = pa.table({"__from": pc.coalesce(frm, fcard), "__to": pc.coalesce(to, tcard), "__q": query, "__i": idx})
+        aux = pa.table({"__from": pc.coalesce(frm, fcard), "__to": pc.coalesce(to, tcard), "__q": query, "__i": idx,
+                        **self._ident_aux(batch, ip="ip", mac="mac")})
         b = pa.Table.from_batches([batch]).append_column("__i", idx)
         self.con.register("b_raw", b)
         self.con.register("b_aux", aux)
@@ -363,7 +368,7 @@ class Normaliser:
             to_raw = f"coalesce({self.col('to_account')}, {self.col('to_card')})"
             sql = f"""
             WITH s AS (
-              SELECT b.*, a.__from, a.__to, a.__q, cb_amt({self.col('amount')}) AS __value,
+              SELECT b.*, a.__from, a.__to, a.__q, a.__ip, a.__mac, cb_amt({self.col('amount')}) AS __value,
                      {self._ts_text()} AS __ts_text, cb_ts({self._ts_text()}) AS __ts
               FROM b_raw b JOIN b_aux a USING (__i)
             )
@@ -379,8 +384,8 @@ class Normaliser:
               __ts AS ts,
               {self.col('channel')} AS channel,
               {self.col('summary')} AS summary,
-              {self.col('ip')} AS ip,
-              {self.col('mac')} AS mac,
+              __ip AS ip,
+              __mac AS mac,
               NULL::BOOLEAN AS is_cash,
               {self.col('direction')} AS direction_raw,
               CASE WHEN __q IS NOT NULL AND __q = __from THEN cb_amt({self.col('balance')}) END AS from_balance,
@@ -408,7 +413,8 @@ class Normaliser:
         card = self._clean_col(batch, "own_card")
         acct = self._clean_col(batch, "own_acct")
         idx = pa.array(range(batch.num_rows), pa.int64())
-        aux = pa.table({"__card": card, "__acct": acct, "__i": idx})
+        aux = pa.table({"__card": card, "__acct": acct, "__i": idx,
+                        "__holder_id": self._id_keys(batch, "holder_id", "holder_id_type")})
         self.con.register("b_raw", pa.Table.from_batches([batch]).append_column("__i", idx))
         self.con.register("b_aux", aux)
         try:
@@ -417,7 +423,7 @@ class Normaliser:
                    coalesce({self.col('own_card')}, {self.col('own_acct')}) AS account_raw,
                    coalesce(a.__card, a.__acct) AS card_no,
                    coalesce(a.__acct, a.__card) AS acct_no,
-                   {self.col('holder_name')} AS holder_name, upper({self.col('holder_id')}) AS holder_id,
+                   {self.col('holder_name')} AS holder_name, a.__holder_id AS holder_id,
                    coalesce({self.col('bank')}, {_sql_str(self.ctx.bank)}) AS bank,
                    {self.col('branch')} AS branch,
                    cb_date({self.col('open_date')}) AS open_date, cb_date({self.col('close_date')}) AS close_date,
@@ -436,15 +442,17 @@ class Normaliser:
 
     # ------------------------------------------------------------------- persons
     def _persons(self, batch: pa.RecordBatch) -> pa.Table:
-        self.con.register("b", pa.Table.from_batches([batch]))
+        ids = self._id_keys(batch, "id_number", "id_type")
+        phones = self._ident_aux(batch, phone="phone")["__phone"]
+        self.con.register("b", pa.Table.from_batches([batch]).append_column("__id", ids).append_column("__phone", phones))
         try:
             sql = f"""
-            SELECT upper(replace({self.col('id_number')}, ' ', '')) AS id_number, {self.col('name')} AS name,
-                   {self.col('phone')} AS phone, {self.col('address')} AS address,
+            SELECT b.__id AS id_number, {self.col('name')} AS name,
+                   b.__phone AS phone, {self.col('address')} AS address,
                    {self.col('workplace')} AS workplace,
                    {_sql_str(self.ctx.sha256)} AS src_sha256, b._row AS src_row,
                    coalesce({self._row_reason()},
-                            CASE WHEN {self.col('id_number')} IS NULL THEN 'key_missing' END) AS _reason,
+                            CASE WHEN b.__id IS NULL THEN 'key_missing' END) AS _reason,
                    NULL::VARCHAR AS _detail
             FROM b ORDER BY b._row
             """

@@ -10,16 +10,16 @@ workspace transaction, so a crash anywhere leaves the workspace as it was.
 
 A file whose header matches no layout (or that cannot be read at all) is skipped: it gets a
 quarantine row with row 0 and the reason, it is not recorded in ``ingested_files`` (so it can be
-ingested later with ``--profile``), and the other files of the run are ingested. When no file of
-the run could be used the run fails with that file's error and writes nothing.
+ingested later with ``--profile``), and the other files of the run are ingested. Files already
+ingested are skipped too. Both are warnings: a run fails (with the first unusable file's error,
+writing nothing) only when it was given files and could use none of them, neither now nor before.
+Re-ingesting a folder that holds an unrecognised file therefore stays a no-op: nothing is written,
+not even a second quarantine row for that file.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import shutil
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -68,6 +68,10 @@ class IngestSummary:
     @property
     def rows_quarantined(self) -> int:
         return sum(self.quarantined_by_reason.values())
+
+
+class _NothingNew(Exception):
+    """Raised inside the transaction to roll it back: no file is usable, but others were ingested before."""
 
 
 def _ingested_shas(ws: Workspace) -> set[str]:
@@ -159,23 +163,22 @@ def ingest_bank(ws: Workspace, paths: list[Path], profile: Path | None = None,
 
     settings = {"profile": str(profile) if profile else None, "direction_table": directions.banks,
                 "workers": n_workers}
-    # Scratch space for staged legs and DuckDB spill files; removed whatever happens.
-    workdir = ws.root / "tmp" / f"ingest-bank-{uuid.uuid4().hex[:12]}"
-    workdir.mkdir(parents=True)
-    try:
-        run = RunSpec(ws.root, workdir, prof, directions)
-        return _run(ws, todo, run, n_workers, settings, summary, progress)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-        with contextlib.suppress(OSError):
-            workdir.parent.rmdir()  # only when empty
+    # Scratch space for staged legs and DuckDB spill files (tmp/ingest-bank-*): removed at the end,
+    # or swept by the next writer when this process is killed (see Workspace.scratch).
+    with ws.scratch("ingest-bank") as workdir:
+        try:
+            run = RunSpec(ws.root, workdir, prof, directions)
+            return _run(ws, todo, run, n_workers, settings, summary, progress)
+        except _NothingNew:
+            summary.run_id = None  # rolled back: the workspace is as it was
+            return summary
 
 
 def _run(ws: Workspace, todo: list[tuple[Path, str]], run: RunSpec, workers: int,
          settings: dict[str, Any], summary: IngestSummary, progress: bool) -> IngestSummary:
     workdir = run.scratch
     with ws.transaction("ingest.bank", inputs=[str(p) for p, _ in todo], settings=settings) as tx:
-        tx.con.execute(f"SET temp_directory = '{workdir / 'duckdb'}'")
+        tx.con.execute("SET temp_directory = ?", [str(workdir / "duckdb")])
         tx.con.execute("SET enable_progress_bar = false")
         tx.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         summary.run_id = tx.run_id
@@ -214,6 +217,8 @@ def _run(ws: Workspace, todo: list[tuple[Path, str]], run: RunSpec, workers: int
                 "run_id": tx.run_id, "ingested_at": dt.datetime.now(dt.UTC),
             })
         if not file_rows:
+            if summary.files_skipped_already_ingested:
+                raise _NothingNew  # the rest of the run is already in the lake: warn, change nothing
             raise errors[0]
         summary.files = len(file_rows)
         summary.layouts = dict(layouts)
@@ -241,9 +246,10 @@ def _run(ws: Workspace, todo: list[tuple[Path, str]], run: RunSpec, workers: int
                 counts = write_transactions(tx, dd)
                 summary.transfers_new = counts["transfers_new"]
                 summary.duplicates_merged = dd.merged
-            if dd is not None or all_accounts.num_rows:
-                summary.accounts = write_accounts(tx, all_accounts, dd.legs if dd is not None else None)
-            summary.persons_new = write_persons(tx, _concat(persons, PERSON_ROWS))
+            all_persons = _concat(persons, PERSON_ROWS)
+            if dd is not None or all_accounts.num_rows or (all_persons.num_rows and tx.has_table("accounts")):
+                summary.accounts = write_accounts(tx, all_accounts, dd.legs if dd is not None else None, all_persons)
+            summary.persons_new = write_persons(tx, all_persons)
             if aliases.num_rows and (stored is None or aliases.num_rows != stored.num_rows):
                 tx.write("bank_account_aliases", aliases, mode="replace")
             if len(quarantine):

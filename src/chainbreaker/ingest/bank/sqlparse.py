@@ -77,7 +77,7 @@ def connect(temp_directory: Path | None = None, zone: str | None = None) -> duck
 
     con = duckdb.connect()
     if temp_directory is not None:
-        con.execute(f"SET temp_directory = '{temp_directory}'")
+        con.execute("SET temp_directory = ?", [str(temp_directory)])
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")  # ingest draws its own (rich) progress bar
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")

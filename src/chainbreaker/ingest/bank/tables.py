@@ -1,8 +1,10 @@
 """Writing the canonical tables: merge new rows with what the lake holds, never drop others' rows.
 
 - ``transactions``: existing transfers untouched by this run are kept as they are; a transfer that
-  received a new source row is rebuilt from its stored row plus the new legs (stored values win,
-  gaps are filled); new transfers are built from their legs, the payer's own statement first.
+  received a new source row is rebuilt from its stored row plus the new legs, by the same rule as
+  in one run: the payer's own row first (a stored row built from the payer's statement counts as
+  the payer's), then by source file and row; the others fill gaps. So the payer's row is the
+  provenance whichever statement arrived first.
 - ``transaction_sources``: one row per source row with the de-duplication keys.
 - ``accounts``: rows of other origins are kept; rows of origin ``bank`` are merged per account
   (账户信息 of this run > stored > statement subject > counterparty), ``requested`` is true when any
@@ -15,6 +17,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from chainbreaker.ingest.bank.dedup import DedupResult
+from chainbreaker.ingest.bank.normalise import PERSON_ROWS
 from chainbreaker.model.schemas import ACCOUNTS, PERSONS, TRANSACTIONS
 from chainbreaker.workspace import Transaction
 
@@ -65,7 +68,7 @@ def write_transactions(tx: Transaction, dd: DedupResult) -> dict[str, int]:
         old_touched = f"""
           UNION ALL
           SELECT coalesce(r.new, t.txn_id) AS txn_id, {", ".join(f't."{c}"' for c in _TXN_VALUE_COLS)},
-                 0 AS prio, t.requested_side AS side
+                 CASE t.requested_side WHEN 'to' THEN 2 ELSE 1 END AS prio, t.requested_side AS side
           FROM transactions t JOIN touched_ids USING (txn_id) LEFT JOIN remap r ON r.old = t.txn_id"""
     # Most transfers have one leg and nothing stored: they are copied through; only transfers with
     # several legs (or a stored row) are aggregated.
@@ -103,13 +106,16 @@ def write_transactions(tx: Transaction, dd: DedupResult) -> dict[str, int]:
     return {"transfers_new": dd.new_transfers, "transfers_updated": len(dd.touched_existing)}
 
 
-def write_accounts(tx: Transaction, account_rows: pa.Table, legs: str | None) -> int:
+def write_accounts(tx: Transaction, account_rows: pa.Table, legs: str | None, persons: pa.Table | None = None) -> int:
     """Merge bank-origin accounts: 账户信息 rows, statement subjects and counterparties.
 
-    ``legs`` is a relation (view name) of the run's legs on ``tx.con``, or None.
+    ``legs`` is a relation (view name) of the run's legs on ``tx.con``, or None. Holders are joined
+    to accounts by 证件号码: an account whose rows give an ID number but no name takes the name
+    that 人员信息 gives for it (``persons`` of this run, then the stored ``persons``).
     """
     con = tx.con
     con.register("acct_rows", account_rows)
+    con.register("acct_persons", persons if persons is not None else PERSON_ROWS.empty_table())
     cols = ("from_account, to_account, from_raw, to_raw, from_name, to_name, from_id, to_id, from_bank, to_bank, "
             "side, own_card, src_sha256, src_row")
     source = f"SELECT {cols} FROM {legs}" if legs else f"SELECT {cols} FROM (SELECT " + ", ".join(
@@ -142,6 +148,17 @@ def write_accounts(tx: Transaction, account_rows: pa.Table, legs: str | None) ->
              'bank' AS origin
       FROM c GROUP BY account
     """
+    stored_persons = "UNION ALL SELECT id_number, name, 0, src_sha256, src_row FROM persons" \
+        if tx.has_table("persons") else ""
+    sql = f"""
+      WITH m AS ({sql}), p AS (
+        SELECT id_number, arg_min(name, (prio, src_sha256, src_row)) AS name FROM (
+          SELECT id_number, name, 1 AS prio, src_sha256, src_row FROM acct_persons {stored_persons}
+        ) WHERE id_number IS NOT NULL AND name IS NOT NULL GROUP BY id_number
+      )
+      SELECT m.* REPLACE (coalesce(m.holder_name, p.name) AS holder_name)
+      FROM m LEFT JOIN p ON p.id_number = m.holder_id
+    """
     merged = _cast_select(ACCOUNTS, sql)
     if tx.has_table("accounts"):
         keep = f"SELECT {_cols(ACCOUNTS)} FROM accounts WHERE origin IS DISTINCT FROM 'bank'"
@@ -149,6 +166,7 @@ def write_accounts(tx: Transaction, account_rows: pa.Table, legs: str | None) ->
     else:
         rows = tx.write("accounts", merged, mode="replace")
     con.unregister("acct_rows")
+    con.unregister("acct_persons")
     return rows
 
 

@@ -5,7 +5,7 @@
 
 1. Evaluation (the issue's Must-show): AMLSim is loaded into a fresh workspace as canonical
    ``transactions`` by ``chainbreaker ingest bank`` (``ingest_bank``, the edge-list layout; or
-   ``--loader own``: the small ``chainbreaker.funds.learn_public_aml`` loader); labels come from
+   ``--loader own``: the small ``chainbreaker.chains.funds.learn_public_aml`` loader); labels come from
    ``sar_accounts.csv`` (SAR account → 1, every other account → 0). ``learn()`` holds back 30% of
    the labelled accounts (stratified by label, fixed seed), trains the graph-feature LightGBM model
    and, on the same split in the same run, a LightGBM model on plain per-account aggregates
@@ -51,14 +51,14 @@ def prepare(workdir: Path, data_dir: Path, scale: int, loader: str) -> Path:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from chainbreaker.funds.learn_public_aml import load_amlsim, write_amlsim_labels
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.chains.funds.learn_public_aml import load_amlsim, write_amlsim_labels
+    from chainbreaker.core.workspace import Workspace
 
     ws = Workspace(workdir / f"amlsim-x{scale}")
     if ws.has_table("transactions"):
         return ws.root
     if loader == "ingest":
-        from chainbreaker.ingest.bank.service import ingest_bank
+        from chainbreaker.chains.funds.bank.service import ingest_bank
 
         summary = ingest_bank(ws, [data_dir / "transactions.csv.gz"], progress=False)
         print(f"chainbreaker ingest bank: {summary.rows_kept:,} of {summary.rows_read:,} rows kept")
@@ -143,7 +143,7 @@ def pandas_features(tx):  # type: ignore[no-untyped-def]
                                          np.nan)
     nodes["in_out_lag_days"] = (nodes.out_first - nodes.in_first) / 86400.0
     nodes = nodes.drop(columns=["out_first", "in_first"])
-    from chainbreaker.funds.features_graph import NEIGHBOUR_COLUMNS
+    from chainbreaker.chains.funds.features_graph import NEIGHBOUR_COLUMNS
 
     links = pairs[["account", "cp", "is_out"]]
     nb = nodes[NEIGHBOUR_COLUMNS].add_prefix("nb_")
@@ -162,8 +162,8 @@ def pandas_features(tx):  # type: ignore[no-untyped-def]
 
 # ------------------------------------------------------------------------ children
 def child_chainbreaker(ws_path: str, engine: str) -> dict:
-    from chainbreaker.funds.features_graph import account_features
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.chains.funds.features_graph import account_features
+    from chainbreaker.core.workspace import Workspace
 
     ws = Workspace(ws_path)
     start = time.perf_counter()
@@ -176,7 +176,7 @@ def child_chainbreaker(ws_path: str, engine: str) -> dict:
 def child_pandas(ws_path: str) -> dict:
     import duckdb
 
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.core.workspace import Workspace
 
     ws = Workspace(ws_path)
     start = time.perf_counter()
@@ -193,8 +193,8 @@ def child_pandas(ws_path: str) -> dict:
 def child_learn(ws_path: str, labels: str, split: str, trees: int, seed: int) -> dict:
     from dataclasses import asdict
 
-    from chainbreaker.funds.learn import learn
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.chains.funds.learn import learn
+    from chainbreaker.core.workspace import Workspace
 
     start = time.perf_counter()
     report = learn(Workspace(ws_path), labels, seed=seed, split=split, n_estimators=trees)
@@ -261,7 +261,7 @@ def main() -> None:
     if loader is None:
         import importlib.util
 
-        loader = "ingest" if importlib.util.find_spec("chainbreaker.ingest.bank.service") else "own"
+        loader = "ingest" if importlib.util.find_spec("chainbreaker.chains.funds.bank.service") else "own"
     t0 = time.perf_counter()
     ws1 = prepare(workdir, args.data_dir, 1, loader)
     print(f"loaded AMLSim into {ws1} with loader '{loader}' in {time.perf_counter() - t0:.1f} s")

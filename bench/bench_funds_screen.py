@@ -28,8 +28,8 @@ def prepare(workdir: Path, n: int, seed: int) -> Path:
     """A workspace whose lake holds ``n`` synthetic transactions (+ accounts, truth beside it)."""
     import pyarrow.dataset as ds
 
+    from chainbreaker.core.workspace import Workspace
     from chainbreaker.synth.bank import write_transactions_parquet
-    from chainbreaker.workspace import Workspace
 
     root = workdir / f"tx{n}-s{seed}"
     ws_path = root / "ws"
@@ -49,8 +49,8 @@ def prepare(workdir: Path, n: int, seed: int) -> Path:
 def child_chainbreaker(ws_path: str, engine: str) -> dict:
     import ibis.backends.duckdb.converter  # noqa: F401  (imports pandas; imported before the timer, as on the pandas side)
 
-    from chainbreaker.funds.screen import screen
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.chains.funds.screen import screen
+    from chainbreaker.core.workspace import Workspace
 
     ws = Workspace(ws_path)
     start = time.perf_counter()
@@ -67,8 +67,8 @@ def child_pandas(ws_path: str) -> dict:
     import numpy as np
     import pandas as pd
 
-    from chainbreaker.funds.rules import load_rules
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.chains.funds.rules import load_rules
+    from chainbreaker.core.workspace import Workspace
 
     ws = Workspace(ws_path)
     p = load_rules().params

@@ -32,7 +32,7 @@ def _screen_bench():
 
 
 def seeds(ws_path: Path) -> dict[str, str]:
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.core.workspace import Workspace
 
     con = Workspace(ws_path).duck()
     busy = con.sql("SELECT from_account, count(*) n FROM transactions GROUP BY 1 ORDER BY n DESC, 1 LIMIT 1").fetchall()[0]
@@ -42,8 +42,8 @@ def seeds(ws_path: Path) -> dict[str, str]:
 
 
 def child_duckdb(ws_path: str, account: str, hops: int, window: float) -> dict:
-    from chainbreaker.funds.trace import trace
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.chains.funds.trace import trace
+    from chainbreaker.core.workspace import Workspace
 
     start = time.perf_counter()
     result = trace(Workspace(ws_path), account, "down", hops=hops, window_hours=window)
@@ -54,7 +54,7 @@ def child_pandas(ws_path: str, account: str, hops: int, window: float) -> dict:
     import numpy as np
     import pandas as pd
 
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.core.workspace import Workspace
 
     ws = Workspace(ws_path)
     t0 = time.perf_counter()

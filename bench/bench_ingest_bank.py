@@ -78,8 +78,8 @@ def generate(out: Path, rows: int, files: int, seed: int = 7) -> int:
 
 
 def run_chainbreaker(data: Path, ws_dir: Path, workers: int | None) -> dict[str, float]:
-    from chainbreaker.ingest.bank.service import ingest_bank
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.chains.funds.bank.service import ingest_bank
+    from chainbreaker.core.workspace import Workspace
 
     ws = Workspace(ws_dir)
     start = time.perf_counter()

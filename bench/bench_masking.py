@@ -35,9 +35,9 @@ def _timed(fn):  # type: ignore[no-untyped-def]
 def build(ws_path: Path, rows: int) -> None:
     import pyarrow.parquet as pq
 
+    from chainbreaker.core.workspace import Workspace
     from chainbreaker.synth.bank import write_transactions_parquet
     from chainbreaker.synth.travel import generate_travel, load_travel_tables
-    from chainbreaker.workspace import Workspace
 
     tmp = ws_path.parent / "synth"
     write_transactions_parquet(tmp, rows, seed=7)
@@ -54,9 +54,9 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=1_000_000)
     args = ap.parse_args()
 
-    from chainbreaker.exports import export_table
-    from chainbreaker.model.masking import mask_table, mask_text
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.core.exports import export_table
+    from chainbreaker.core.model.masking import mask_table, mask_text
+    from chainbreaker.core.workspace import Workspace
 
     print(f"load: {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory() as d:

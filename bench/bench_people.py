@@ -39,8 +39,8 @@ def _cpu_s() -> float:
 
 
 def worker_generate(ws_path: str, people: int) -> dict:
+    from chainbreaker.core.workspace import Workspace
     from chainbreaker.synth.travel import generate_travel, load_travel_tables
-    from chainbreaker.workspace import Workspace
 
     t0 = time.perf_counter()
     ws = Workspace(ws_path)
@@ -60,8 +60,8 @@ def worker_generate(ws_path: str, people: int) -> dict:
 def worker_analyze(ws_path: str, as_of: str) -> dict:
     import datetime as dt
 
-    from chainbreaker.people.analyze import analyze
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.chains.people.analyze import analyze
+    from chainbreaker.core.workspace import Workspace
 
     t0 = time.perf_counter()
     cpu0 = _cpu_s()
@@ -78,8 +78,8 @@ def worker_pandas(ws_path: str, as_of: str, records: int) -> dict:
     import numpy as np
     import pandas as pd
 
-    from chainbreaker.people.destinations import load_destinations
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.chains.people.destinations import load_destinations
+    from chainbreaker.core.workspace import Workspace
 
     ws = Workspace(ws_path)
     cx = ws.read_arrow("travel_crossings", ["person_key", "ts", "direction", "country_raw"]).to_pandas()

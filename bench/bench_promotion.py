@@ -44,15 +44,15 @@ print("BENCH_RESULT " + json.dumps({"seconds": time.perf_counter() - t0, "cpu_se
 
 INGEST = """
 from pathlib import Path
-from chainbreaker.workspace import Workspace
-from chainbreaker.promotion.ingest import ingest_platform
+from chainbreaker.core.workspace import Workspace
+from chainbreaker.chains.promotion.ingest import ingest_platform
 s = ingest_platform(Workspace(sys.argv[1]), Path(sys.argv[2]), sys.argv[3])
 out = {"rows_read": s.rows_read, "rows_kept": s.rows_kept, "quarantined": s.quarantined_by_reason}
 """
 
 ANALYZE = """
-from chainbreaker.workspace import Workspace
-from chainbreaker.promotion.analyze import analyze
+from chainbreaker.core.workspace import Workspace
+from chainbreaker.chains.promotion.analyze import analyze
 r = analyze(Workspace(sys.argv[1]))
 out = {"members": r.members, "agents": r.agents, "levels": r.levels, "timings": r.timings,
        "findings": sum(r.findings_by_rule.values())}
@@ -63,7 +63,7 @@ import sys
 import pandas as pd
 import pyarrow.compute as pc
 import pyarrow as pa
-from chainbreaker.workspace import Workspace
+from chainbreaker.core.workspace import Workspace
 sys.setrecursionlimit(1_000_000)
 ws = Workspace(sys.argv[1])
 def fen(t, col):

@@ -114,8 +114,8 @@ INGEST = """
 import json, resource, sys, time
 t0 = time.perf_counter()
 from pathlib import Path
-from chainbreaker.workspace import Workspace
-from chainbreaker.promotion.ingest import ingest_platform
+from chainbreaker.core.workspace import Workspace
+from chainbreaker.chains.promotion.ingest import ingest_platform
 s = ingest_platform(Workspace(sys.argv[1]), Path(sys.argv[2]), "bench", mariadb="never")
 hwm = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")]
 ru = resource.getrusage(resource.RUSAGE_SELF)

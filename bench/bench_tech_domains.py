@@ -28,7 +28,7 @@ BASELINE_PATTERN = (r"bet|casino|poker|slot|lottery|xpj|amjs|tyc|bjl|pj|hg\d|\d{
 
 
 def _test_split(data: Path, scale: float) -> tuple[list[str], list[int]]:
-    from chainbreaker.tech.domain_model import load_dataset, split_bucket
+    from chainbreaker.chains.tech.domain_model import load_dataset, split_bucket
 
     hosts, labels = load_dataset(data)
     keep = [(h, int(y)) for h, y in zip(hosts, labels, strict=True) if split_bucket(h) >= 80]
@@ -40,7 +40,7 @@ def _test_split(data: Path, scale: float) -> tuple[list[str], list[int]]:
 def side_model(data: Path, scale: float) -> dict:
     import numpy as np
 
-    from chainbreaker.tech.domain_model import DomainModel, metrics_at, segment
+    from chainbreaker.chains.tech.domain_model import DomainModel, metrics_at, segment
 
     hosts, labels = _test_split(data, scale)
     model = DomainModel.load()
@@ -61,7 +61,7 @@ def side_pandas(data: Path, scale: float) -> dict:
     import numpy as np
     import pandas as pd
 
-    from chainbreaker.tech.domain_model import metrics_at
+    from chainbreaker.chains.tech.domain_model import metrics_at
 
     hosts, labels = _test_split(data, scale)
     df = pd.DataFrame({"host": hosts, "label": labels})
@@ -73,7 +73,7 @@ def side_pandas(data: Path, scale: float) -> dict:
 
 
 def side_train(data: Path, scale: float, split_by: str = "registrable") -> dict:
-    from chainbreaker.tech.domain_model import train_and_evaluate
+    from chainbreaker.chains.tech.domain_model import train_and_evaluate
 
     start = time.perf_counter()
     report = train_and_evaluate(data, out=None, split_by=split_by)

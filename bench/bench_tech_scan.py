@@ -39,7 +39,7 @@ def side_baseline(urls: list[str]) -> dict:
 
     import httpx
 
-    from chainbreaker.tech.personas import persona_by_name
+    from chainbreaker.chains.tech.personas import persona_by_name
 
     hosts: dict[str, list[str]] = {}
     for u in urls:
@@ -68,10 +68,10 @@ def side_baseline(urls: list[str]) -> dict:
 
 
 def side_scan(urls: list[str], render: bool) -> dict:
-    from chainbreaker.tech.classify import classify_page
-    from chainbreaker.tech.fetch import FetchLimits
-    from chainbreaker.tech.scan import scan
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.chains.tech.classify import classify_page
+    from chainbreaker.chains.tech.fetch import FetchLimits
+    from chainbreaker.chains.tech.scan import scan
+    from chainbreaker.core.workspace import Workspace
 
     classify_page("<title>预热</title>", "", "http://warm.up/")  # jieba's dictionary: not part of the rate
     ws = Workspace(tempfile.mkdtemp(prefix="bench-tech-"))
@@ -93,11 +93,11 @@ def side_kits() -> dict:
     import httpx
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from chainbreaker.tech.classify import classify_page
-    from chainbreaker.tech.fetch import FetchLimits
-    from chainbreaker.tech.personas import persona_by_name
-    from chainbreaker.tech.scan import scan
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.chains.tech.classify import classify_page
+    from chainbreaker.chains.tech.fetch import FetchLimits
+    from chainbreaker.chains.tech.personas import persona_by_name
+    from chainbreaker.chains.tech.scan import scan
+    from chainbreaker.core.workspace import Workspace
     from support.kitserver import KitSites
 
     classify_page("<title>预热</title>", "", "http://warm.up/")
@@ -164,7 +164,7 @@ def main() -> None:
     ap.add_argument("--no-kits", action="store_true", help="skip the kit corpus (recall per technique)")
     args = ap.parse_args()
 
-    server = subprocess.Popen([sys.executable, "-m", "chainbreaker.tech.testsites"], stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen([sys.executable, "-m", "chainbreaker.synth.websites"], stdout=subprocess.PIPE, text=True)
     sites: dict[str, str] = {}
     try:
         assert server.stdout is not None

@@ -34,8 +34,8 @@ sys.path.insert(0, str(HERE.parent))
 def child_floor(ws_path: str) -> dict:
     import duckdb
 
-    from chainbreaker.funds.rules import load_rules
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.chains.funds.rules import load_rules
+    from chainbreaker.core.workspace import Workspace
 
     ws = Workspace(ws_path)
     p = load_rules().params
@@ -156,7 +156,7 @@ def product_checksums(ws_path: Path) -> dict[str, int] | None:
     """The same checksums over the product's last ``funds_features`` (None before any screening)."""
     import duckdb
 
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.core.workspace import Workspace
 
     ws = Workspace(ws_path)
     if not ws.has_table("funds_features"):

@@ -2,7 +2,7 @@
 
     python bench/profile_funds_screen.py --scale 10000000     # lake cached by bench_funds_screen.py
 
-Runs the same steps as ``chainbreaker.funds.screen`` (DuckDB), materialising each step and the
+Runs the same steps as ``chainbreaker.chains.funds.screen`` (DuckDB), materialising each step and the
 feature parts separately so each gets its own wall time; prints one line per step and the peak
 memory. Use it to decide what to optimise; ``bench_funds_screen.py`` is the throughput benchmark.
 """
@@ -29,11 +29,11 @@ def main() -> None:
 
     from bench_funds_screen import prepare
 
-    from chainbreaker.engine import Engine
-    from chainbreaker.funds import events, typologies
-    from chainbreaker.funds.rules import load_rules
-    from chainbreaker.funds.screen import _Stager
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.chains.funds import events, typologies
+    from chainbreaker.chains.funds.rules import load_rules
+    from chainbreaker.chains.funds.screen import _Stager
+    from chainbreaker.core.engine import Engine
+    from chainbreaker.core.workspace import Workspace
 
     ws = Workspace(prepare(args.workdir, args.scale, args.seed))
     eng = Engine(ws, "duckdb")

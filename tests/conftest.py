@@ -15,7 +15,7 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 @pytest.fixture()
 def ws(tmp_path: Path):
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.core.workspace import Workspace
 
     return Workspace(tmp_path / "ws")
 

@@ -1,6 +1,6 @@
 """Hostile strings reach the terminal through file names, headers, values, platform names and errors.
 
-Each command runs through the real entry point (``chainbreaker.cli.main.run``, with its error
+Each command runs through the real entry point (``chainbreaker.faces.cli.main.run``, with its error
 handler) on files written here whose names and contents carry rich markup (``[/bold]``, ``[red]``)
 and terminal controls (ESC, BEL, CR). The output must show them as text, never crash, never style
 the terminal, and the data must be committed as usual.
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from chainbreaker.model.identifiers import ResidentID
+from chainbreaker.core.model.identifiers import ResidentID
 
 CONTROLS = ("\x1b", "\x07", "\r", "\x9b")
 CLOSE_TAG = "[/bold]"  # a closing tag with nothing open: rich raises MarkupError
@@ -33,8 +33,8 @@ ID_A, ID_B = _id("53010219800101123"), _id("53010219851231004")
 
 def cli(*args: str) -> tuple[object, str, str]:
     """Run ``chainbreaker ARGS`` in this process: (exit code or 'crash: ...', stdout, stderr)."""
-    from chainbreaker.cli.context import console, err_console
-    from chainbreaker.cli.main import run
+    from chainbreaker.faces.cli.context import console, err_console
+    from chainbreaker.faces.cli.main import run
 
     out, err = io.StringIO(), io.StringIO()
     argv, sys.argv = sys.argv, ["chainbreaker", *args]
@@ -157,7 +157,7 @@ def test_bank_run_reports_a_skipped_file_with_markup_in_its_name(tmp_path):
 def test_safe_strips_controls_and_escapes_markup():
     from rich.console import Console
 
-    from chainbreaker.cli.context import safe
+    from chainbreaker.faces.cli.context import safe
 
     text = safe(f"a{CLOSE_TAG}{STYLE_TAG}b\x1b[31mc\x07d\re\x9bf\u202eg\nh\ti")
     buf = io.StringIO()

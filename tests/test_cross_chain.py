@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from chainbreaker.model.identifiers import ResidentID
-from chainbreaker.people.register import list_proposals, propose
-from chainbreaker.promotion.analyze import analyze
-from chainbreaker.promotion.ingest import ingest_platform
+from chainbreaker.chains.promotion.analyze import analyze
+from chainbreaker.chains.promotion.ingest import ingest_platform
+from chainbreaker.core.model.identifiers import ResidentID
+from chainbreaker.ops.register import list_proposals, propose
 from chainbreaker.synth.platform import export_platform, generate_platform
 
 

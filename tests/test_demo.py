@@ -10,15 +10,15 @@ import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
-from chainbreaker.demo import run_demo_pipeline
-from chainbreaker.reports.demo_report import collect_sections, evaluate, render_demo_report
+from chainbreaker.faces.cli.demo import run_demo_pipeline
+from chainbreaker.faces.reports.demo_report import collect_sections, evaluate, render_demo_report
 
 SECTION_IDS = ("summary", "ingest", "coverage", "top", "trace", "evaluation", "suggest", "timings")
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.core.workspace import Workspace
 
     root = tmp_path_factory.mktemp("demo")
     ws = Workspace(root / "ws")
@@ -104,7 +104,7 @@ def test_failing_section_is_shown_not_fatal(demo, tmp_path, monkeypatch):
 
 
 def test_sections_are_included_and_discovered(demo):
-    from chainbreaker.reports.demo_report import demo_modules
+    from chainbreaker.faces.reports.demo_report import demo_modules
 
     assert [s["chain"] for s in demo[2]["sections"]] == ["stub"]
     html = (demo[1] / "index.html").read_text(encoding="utf-8")
@@ -139,7 +139,7 @@ def test_evaluate_counts():
 
 
 def test_demo_command_is_registered():
-    from chainbreaker.cli.main import app
+    from chainbreaker.faces.cli.main import app
 
     result = CliRunner().invoke(app, ["demo", "--help"])
     assert result.exit_code == 0 and "--out" in result.output and "--transactions" in result.output

@@ -20,8 +20,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from chainbreaker.exports import FORMATS, export_table, is_nested
-from chainbreaker.model.labels import column_label, has_label
+from chainbreaker.core.exports import FORMATS, export_table, is_nested
+from chainbreaker.core.model.labels import column_label, has_label
 from exports_support import formula_cells_in_csv
 
 ZONE_RE = r"^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d+)?\+08:00$"
@@ -30,14 +30,14 @@ ZONE_RE = r"^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d+)?\+08:00$"
 @pytest.fixture(scope="module")
 def demo_ws(tmp_path_factory):
     """The real demo (bank, travel, platform, loopback website scan) plus clusters, domains and a model."""
-    from chainbreaker.demo import run_demo_pipeline
-    from chainbreaker.funds.learn import learn
-    from chainbreaker.people.demo import run_demo as people_demo
-    from chainbreaker.promotion.demo import run_demo as promotion_demo
-    from chainbreaker.tech.clusters import run_clusters
-    from chainbreaker.tech.demo import run_demo as tech_demo
-    from chainbreaker.tech.domain_model import classify_file
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.chains.funds.learn import learn
+    from chainbreaker.chains.tech.clusters import run_clusters
+    from chainbreaker.chains.tech.domain_model import classify_file
+    from chainbreaker.core.workspace import Workspace
+    from chainbreaker.faces.cli.demo import run_demo_pipeline
+    from chainbreaker.faces.reports.demo.people import run_demo as people_demo
+    from chainbreaker.faces.reports.demo.promotion import run_demo as promotion_demo
+    from chainbreaker.faces.reports.demo.tech import run_demo as tech_demo
 
     root = tmp_path_factory.mktemp("matrix")
     ws = Workspace(root / "ws")
@@ -69,7 +69,7 @@ def _local(value: dt.datetime, zone: str = "Asia/Shanghai") -> dt.datetime:
 def test_every_table_has_a_chinese_label_for_every_column(demo_ws):
     missing = [f"{name}.{col}" for name in demo_ws.tables() for col in demo_ws.read_arrow(name).column_names
                if not has_label(name, col)]
-    assert missing == [], "add these columns to src/chainbreaker/model/labels.yaml"
+    assert missing == [], "add these columns to src/chainbreaker/core/model/labels.yaml"
 
 
 def test_export_matrix_every_table_every_format(demo_ws, tmp_path):

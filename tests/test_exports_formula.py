@@ -17,9 +17,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chainbreaker.exports import FORMATS, export_table, neutralise, neutralise_array
-from chainbreaker.ingest.readers import clean_value
-from chainbreaker.ingest.values import unwrap_excel_text
+from chainbreaker.core.exports import FORMATS, export_table, neutralise, neutralise_array
+from chainbreaker.core.ingest.readers import clean_value
+from chainbreaker.core.ingest.values import unwrap_excel_text
 from exports_support import (
     HOSTILE,
     PLAIN_NUMBER,
@@ -35,13 +35,13 @@ from exports_support import (
 
 @pytest.fixture(scope="module")
 def hostile_ws(tmp_path_factory):
-    from chainbreaker.funds.screen import screen
-    from chainbreaker.ingest.bank.service import ingest_bank
-    from chainbreaker.people.analyze import analyze as people_analyze
-    from chainbreaker.people.ingest import ingest_travel
-    from chainbreaker.promotion.analyze import analyze as promotion_analyze
-    from chainbreaker.promotion.ingest import ingest_platform
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.chains.funds.bank.service import ingest_bank
+    from chainbreaker.chains.funds.screen import screen
+    from chainbreaker.chains.people.analyze import analyze as people_analyze
+    from chainbreaker.chains.people.ingest import ingest_travel
+    from chainbreaker.chains.promotion.analyze import analyze as promotion_analyze
+    from chainbreaker.chains.promotion.ingest import ingest_platform
+    from chainbreaker.core.workspace import Workspace
 
     root = tmp_path_factory.mktemp("hostile")
     ws = Workspace(root / "ws")
@@ -142,7 +142,7 @@ def test_xlsx_export_keeps_the_text_readable_and_numbers_numeric(hostile_ws, tmp
 def test_promotion_workbook_writes_seized_strings_as_text(hostile_ws, tmp_path):
     import openpyxl
 
-    from chainbreaker.promotion.workbook import write_workbook
+    from chainbreaker.chains.promotion.workbook import write_workbook
 
     ws, _ = hostile_ws
     out = tmp_path / "wb.xlsx"
@@ -154,7 +154,7 @@ def test_promotion_workbook_writes_seized_strings_as_text(hostile_ws, tmp_path):
 
 
 def test_report_trace_and_blocklist_hold_no_live_formula(hostile_ws, tmp_path):
-    from chainbreaker.reports.case_report import write_report
+    from chainbreaker.faces.reports.case_report import write_report
 
     ws, _ = hostile_ws
     result = write_report(ws, tmp_path / "report", role="admin")
@@ -164,7 +164,7 @@ def test_report_trace_and_blocklist_hold_no_live_formula(hostile_ws, tmp_path):
     assert "扣押平台" in page and result["chains"] == ["funds", "people", "promotion"]
     assert all(v not in page for v in HOSTILE.values() if '"' in v or "'" in v)
     # the blocklist formats are DNS/proxy/CTI text, not CSV: nothing a spreadsheet would evaluate
-    from chainbreaker.tech.blocklist import FORMATS as BLOCKLIST_FORMATS
+    from chainbreaker.chains.tech.blocklist import FORMATS as BLOCKLIST_FORMATS
 
     assert "csv" not in BLOCKLIST_FORMATS
 
@@ -177,7 +177,7 @@ def test_cli_export_csv_of_seized_members(hostile_ws, tmp_path):
     ws, _ = hostile_ws
     out = tmp_path / "members.csv"
     env = {**os.environ, "CHAINBREAKER_WORKSPACE": str(ws.root)}
-    subprocess.run([sys.executable, "-m", "chainbreaker.cli.main", "export", "platform_members", "--format", "csv",
+    subprocess.run([sys.executable, "-m", "chainbreaker.faces.cli.main", "export", "platform_members", "--format", "csv",
                     "--out", str(out), "--role", "admin"], check=True, capture_output=True, env=env)
     assert formula_cells_in_csv(out) == []
     assert "'" + HOSTILE["dde"] in out.read_text("utf-8-sig")
@@ -195,7 +195,7 @@ def test_every_writer_with_out_pointing_at_a_folder(hostile_ws, tmp_path):
     env = {**os.environ, "CHAINBREAKER_WORKSPACE": str(ws.root)}
 
     def cb(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "chainbreaker.cli.main", *args], capture_output=True, text=True,
+        return subprocess.run([sys.executable, "-m", "chainbreaker.faces.cli.main", *args], capture_output=True, text=True,
                               env=env)
 
     for args in (["promotion", "workbook", "10001", "--out", str(folder)],

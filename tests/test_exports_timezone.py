@@ -17,10 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chainbreaker.errors import ConfigError
-from chainbreaker.ingest.bank.sqlparse import connect
-from chainbreaker.ingest.values import parse_time
-from chainbreaker.timefmt import show_time, zone_name
+from chainbreaker.chains.funds.bank.sqlparse import connect
+from chainbreaker.core.errors import ConfigError
+from chainbreaker.core.ingest.values import parse_time
+from chainbreaker.core.timefmt import show_time, zone_name
 from exports_support import hostile_crossings, hostile_platform, hostile_statement
 
 UTC = dt.UTC
@@ -86,10 +86,10 @@ def test_python_and_duckdb_time_parsers_agree(when, fmt, offset, colon, space, z
 # ------------------------------------------------------------------ every ingest path
 @pytest.mark.parametrize("zone", ["Asia/Shanghai", "Asia/Tokyo"])
 def test_bank_platform_and_travel_ingest_read_naive_times_in_the_zone(zone, tmp_path, monkeypatch):
-    from chainbreaker.ingest.bank.service import ingest_bank
-    from chainbreaker.people.ingest import ingest_travel
-    from chainbreaker.promotion.ingest import ingest_platform
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.chains.funds.bank.service import ingest_bank
+    from chainbreaker.chains.people.ingest import ingest_travel
+    from chainbreaker.chains.promotion.ingest import ingest_platform
+    from chainbreaker.core.workspace import Workspace
 
     monkeypatch.setenv("CHAINBREAKER_TIMEZONE", zone)
     hours = {"Asia/Shanghai": 8, "Asia/Tokyo": 9}[zone]
@@ -126,7 +126,7 @@ def test_show_time_uses_the_configured_zone(monkeypatch):
 def test_cli_tables_show_updated_times_in_the_zone(tmp_path):
     import pyarrow as pa
 
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.core.workspace import Workspace
 
     ws = Workspace(tmp_path / "ws")
     with ws.transaction("t") as tx:
@@ -135,7 +135,7 @@ def test_cli_tables_show_updated_times_in_the_zone(tmp_path):
     for zone in ("Asia/Shanghai", "Asia/Tokyo"):
         env = {**os.environ, "CHAINBREAKER_WORKSPACE": str(ws.root), "CHAINBREAKER_TIMEZONE": zone,
                "COLUMNS": "200"}
-        out = subprocess.run([sys.executable, "-m", "chainbreaker.cli.main", "tables"], capture_output=True,
+        out = subprocess.run([sys.executable, "-m", "chainbreaker.faces.cli.main", "tables"], capture_output=True,
                              text=True, env=env, check=True).stdout
         assert updated.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S") in out
         assert ("北京时间" if zone == "Asia/Shanghai" else "Asia/Tokyo") in out

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chainbreaker.model.identifiers import BankCard, Mobile, ResidentID, luhn_ok
-from chainbreaker.model.masking import ROLE_CLEAR, Role, looks_masked, mask_table, mask_text, mask_value
+from chainbreaker.core.model.identifiers import BankCard, Mobile, ResidentID, luhn_ok
+from chainbreaker.core.model.masking import ROLE_CLEAR, Role, looks_masked, mask_table, mask_text, mask_value
 
 
 def _id(first17: str) -> str:
@@ -160,7 +160,7 @@ def test_role_is_a_claim_with_a_source():
     r = Role("Viewer", source="cli")
     assert r == "viewer" and r.claimed and r.source == "cli"
     assert not Role("admin", source="login").claimed
-    from chainbreaker.errors import InputError
+    from chainbreaker.core.errors import InputError
 
     with pytest.raises(InputError) as exc:
         Role("boss")

@@ -13,7 +13,7 @@ from test_cli_hostile import cli
 
 @pytest.fixture()
 def small_ws(tmp_path):
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.core.workspace import Workspace
 
     ws = Workspace(tmp_path / "ws")
     with ws.transaction("test") as tx:
@@ -45,7 +45,7 @@ def test_every_audit_record_carries_the_role_fields(small_ws):
 
 
 def test_only_a_login_is_not_a_claim(small_ws):
-    from chainbreaker.model.masking import Role
+    from chainbreaker.core.model.masking import Role
 
     small_ws.audit("web.read", user="zhang", role=Role("investigator", source="login"))
     rec = _records(small_ws)[-1]

@@ -18,7 +18,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from chainbreaker.model.identifiers import BankCard, Mobile, ResidentID
+from chainbreaker.core.model.identifiers import BankCard, Mobile, ResidentID
 
 FORMATS = ("csv", "jsonl", "parquet", "xlsx")
 # Columns known (by whoever wrote the chains) to hold account/card numbers, passports or addresses.
@@ -35,7 +35,7 @@ def _id(first17: str) -> str:
 
 
 def _luhn_card(prefix15: str) -> str:
-    from chainbreaker.model.identifiers import luhn_ok
+    from chainbreaker.core.model.identifiers import luhn_ok
 
     return next(prefix15 + str(d) for d in range(10) if luhn_ok(prefix15 + str(d)))
 
@@ -57,11 +57,11 @@ def _notes_table() -> pa.Table:
 
 @pytest.fixture(scope="module")
 def demo_ws(tmp_path_factory):
-    from chainbreaker.demo import run_demo_pipeline
-    from chainbreaker.people import demo as people_demo
-    from chainbreaker.people.register import propose
-    from chainbreaker.promotion import demo as promotion_demo
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.core.workspace import Workspace
+    from chainbreaker.faces.cli.demo import run_demo_pipeline
+    from chainbreaker.faces.reports.demo import people as people_demo
+    from chainbreaker.faces.reports.demo import promotion as promotion_demo
+    from chainbreaker.ops.register import propose
 
     root = tmp_path_factory.mktemp("walk")
     ws = Workspace(root / "ws")
@@ -72,7 +72,7 @@ def demo_ws(tmp_path_factory):
                                                                               n_bets=3000)
     sys.modules.update({"cb_walk_people": people, "cb_walk_promotion": promotion})
     result = run_demo_pipeline(ws, root / "report", transactions=5000, seed=7, section_modules={
-        "people": "cb_walk_people", "promotion": "cb_walk_promotion", "tech": "chainbreaker.tech.demo"})
+        "people": "cb_walk_people", "promotion": "cb_walk_promotion", "tech": "chainbreaker.faces.reports.demo.tech"})
     assert not [s for s in result["sections"] if s.get("error")], result["sections"]
     with ws.transaction("test.notes") as tx:
         tx.write("analyst_notes", _notes_table())
@@ -131,7 +131,7 @@ def _read_back(path: Path, fmt: str) -> str:
 
 
 def test_every_table_in_every_format_has_no_clear_identifier_for_viewer(demo_ws, clear_identifiers, tmp_path):
-    from chainbreaker.exports import export_table, masked
+    from chainbreaker.core.exports import export_table, masked
 
     names = sorted(demo_ws.tables())
     assert {"analyst_notes", "findings", "quarantine", "travel_groups", "transactions", "platform_members"} <= set(names)
@@ -151,7 +151,7 @@ def test_every_table_in_every_format_has_no_clear_identifier_for_viewer(demo_ws,
 
 
 def test_masking_keeps_evidence_hashes_and_row_counts(demo_ws):
-    from chainbreaker.exports import masked
+    from chainbreaker.core.exports import masked
 
     for name in ("transactions", "findings", "travel_crossings"):
         clear = demo_ws.read_arrow(name)
@@ -163,7 +163,7 @@ def test_masking_keeps_evidence_hashes_and_row_counts(demo_ws):
 
 
 def test_investigator_sees_everything_in_clear(demo_ws):
-    from chainbreaker.exports import masked
+    from chainbreaker.core.exports import masked
 
     for name in ("transactions", "persons", "travel_kin", "quarantine"):
         clear = demo_ws.read_arrow(name)
@@ -171,7 +171,7 @@ def test_investigator_sees_everything_in_clear(demo_ws):
 
 
 def test_analyst_sees_accounts_but_not_id_numbers(demo_ws):
-    from chainbreaker.exports import masked
+    from chainbreaker.core.exports import masked
 
     tx = masked(demo_ws.read_arrow("transactions"), "analyst")
     assert tx["from_account"].to_pylist() == demo_ws.read_arrow("transactions")["from_account"].to_pylist()
@@ -194,7 +194,7 @@ def test_cli_output_has_no_clear_identifier_for_viewer(demo_ws, clear_identifier
 
     top = demo_ws.duck().sql("SELECT account FROM account_risk ORDER BY rank LIMIT 1").fetchall()[0][0]
     key = demo_ws.duck().sql("SELECT subject_key FROM findings WHERE subject_key LIKE 'ID:%' LIMIT 1").fetchall()[0][0]
-    from chainbreaker.people.register import add_person
+    from chainbreaker.ops.register import add_person
 
     add_person(demo_ws, key, "出境参赌人员", "tester", f"复核：证件 {key[3:]}，联系电话 13912345678")
     commands = [*CLI_COMMANDS, ["funds", "trace", top], ["people", "register", "show", key],

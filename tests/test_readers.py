@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chainbreaker.errors import ConfigError, InputError, MappingError
-from chainbreaker.ingest.mapping import load_profile, match_score, resolve_columns
-from chainbreaker.ingest.quarantine import Quarantine
-from chainbreaker.ingest.readers import clean_value, expand_paths, open_table, sniff_encoding
-from chainbreaker.ingest.values import parse_amount, parse_date, parse_time, reason_zh
+from chainbreaker.core.errors import ConfigError, InputError, MappingError
+from chainbreaker.core.ingest.mapping import load_profile, match_score, resolve_columns
+from chainbreaker.core.ingest.quarantine import Quarantine
+from chainbreaker.core.ingest.readers import clean_value, expand_paths, open_table, sniff_encoding
+from chainbreaker.core.ingest.values import parse_amount, parse_date, parse_time, reason_zh
 
 SPEC = {"account": ["交易卡号", "account"], "amount": ["交易金额", "amount"], "ts": ["交易时间", "time"]}
 

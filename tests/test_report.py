@@ -16,14 +16,14 @@ import types
 
 import pytest
 
-from chainbreaker.reports.case_report import chain_sections, write_report
-from chainbreaker.workspace import Workspace
+from chainbreaker.core.workspace import Workspace
+from chainbreaker.faces.reports.case_report import chain_sections, write_report
 from ingest_bank.builders import LI, ZHANG, request_folder
 
 
 def _cb(ws: Workspace, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     full = {**os.environ, "CHAINBREAKER_WORKSPACE": str(ws.root), "COLUMNS": "200", **env}
-    return subprocess.run([sys.executable, "-m", "chainbreaker.cli.main", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "chainbreaker.faces.cli.main", *args], capture_output=True, text=True,
                           env=full)
 
 
@@ -34,9 +34,9 @@ def _self_contained(page: str) -> None:
 
 @pytest.fixture(scope="module")
 def bank_only(tmp_path_factory):
-    from chainbreaker.funds.screen import screen
-    from chainbreaker.funds.suggest import suggest
-    from chainbreaker.ingest.bank.service import ingest_bank
+    from chainbreaker.chains.funds.bank.service import ingest_bank
+    from chainbreaker.chains.funds.screen import screen
+    from chainbreaker.chains.funds.suggest import suggest
 
     root = tmp_path_factory.mktemp("bank-only")
     ws = Workspace(root / "ws")
@@ -48,18 +48,18 @@ def bank_only(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def all_chains(tmp_path_factory):
-    from chainbreaker.funds.screen import screen
-    from chainbreaker.funds.suggest import suggest
-    from chainbreaker.ingest.bank.service import ingest_bank
-    from chainbreaker.people.analyze import analyze as people_analyze
-    from chainbreaker.people.ingest import ingest_travel
-    from chainbreaker.promotion.analyze import analyze as promotion_analyze
-    from chainbreaker.promotion.ingest import ingest_platform
+    from chainbreaker.chains.funds.bank.service import ingest_bank
+    from chainbreaker.chains.funds.screen import screen
+    from chainbreaker.chains.funds.suggest import suggest
+    from chainbreaker.chains.people.analyze import analyze as people_analyze
+    from chainbreaker.chains.people.ingest import ingest_travel
+    from chainbreaker.chains.promotion.analyze import analyze as promotion_analyze
+    from chainbreaker.chains.promotion.ingest import ingest_platform
+    from chainbreaker.chains.tech.fetch import FetchLimits
+    from chainbreaker.chains.tech.scan import scan
     from chainbreaker.synth.platform import export_platform, generate_platform
     from chainbreaker.synth.travel import write_travel_files
-    from chainbreaker.tech.fetch import FetchLimits
-    from chainbreaker.tech.scan import scan
-    from chainbreaker.tech.testsites import running_test_sites
+    from chainbreaker.synth.websites import running_test_sites
 
     root = tmp_path_factory.mktemp("all-chains")
     ws = Workspace(root / "ws")
@@ -98,7 +98,7 @@ def test_bank_only_workspace_gets_the_funds_part_and_no_data_for_the_others(bank
 
 
 def test_statements_ingested_but_not_screened_say_what_to_run(tmp_path):
-    from chainbreaker.ingest.bank.service import ingest_bank
+    from chainbreaker.chains.funds.bank.service import ingest_bank
 
     ws = Workspace(tmp_path / "ws")
     ingest_bank(ws, [request_folder(tmp_path / "调单")], progress=False, workers=1)
@@ -156,12 +156,12 @@ def test_a_failing_chain_section_is_shown_not_fatal(bank_only, monkeypatch):
     bad.report_section = boom
     monkeypatch.setitem(sys.modules, "cb_test_bad_report_section", bad)
     sections = chain_sections(bank_only, "zh", "analyst", {"bad": "cb_test_bad_report_section",
-                                                           "people": "chainbreaker.people.demo"})
+                                                           "people": "chainbreaker.faces.reports.demo.people"})
     by = {s["chain"]: s for s in sections}
     assert "section exploded" in by["bad"]["error"] and by["people"]["empty"]
 
 
 def test_report_needs_an_existing_workspace(tmp_path):
-    res = subprocess.run([sys.executable, "-m", "chainbreaker.cli.main", "--workspace", str(tmp_path / "none"),
+    res = subprocess.run([sys.executable, "-m", "chainbreaker.faces.cli.main", "--workspace", str(tmp_path / "none"),
                           "report", "--out", str(tmp_path / "r")], capture_output=True, text=True)
     assert res.returncode == 2 and "工作区不存在" in res.stderr and not (tmp_path / "none").exists()

@@ -14,9 +14,9 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
-from chainbreaker.errors import ChainbreakerError, WorkspaceError
-from chainbreaker.exports import export_table
-from chainbreaker.workspace import Workspace
+from chainbreaker.core.errors import ChainbreakerError, WorkspaceError
+from chainbreaker.core.exports import export_table
+from chainbreaker.core.workspace import Workspace
 
 
 def test_commit_is_atomic_across_tables(ws):
@@ -62,7 +62,7 @@ def test_killed_process_leaves_workspace_unchanged(tmp_path):
         tx.write("t", pa.table({"x": [1, 2, 3]}))
     script = textwrap.dedent(f"""
         import os, signal, pyarrow as pa
-        from chainbreaker.workspace import Workspace
+        from chainbreaker.core.workspace import Workspace
         ws = Workspace({str(root)!r})
         with ws.transaction("victim") as tx:
             tx.write("t", pa.table({{"x": [9]}}))
@@ -123,7 +123,7 @@ def test_cli_tables_export_and_plain_errors(tmp_path):
     with ws.transaction("t") as tx:
         tx.write("t1", pa.table({"a": [1, 2]}))
     env = {**os.environ, "CHAINBREAKER_WORKSPACE": str(root)}
-    cb = [sys.executable, "-m", "chainbreaker.cli.main"]
+    cb = [sys.executable, "-m", "chainbreaker.faces.cli.main"]
     out = subprocess.run([*cb, "tables"], capture_output=True, text=True, env=env, check=True)
     assert "t1" in out.stdout
     res = subprocess.run([*cb, "export", "t1", "--format", "csv", "--out", str(tmp_path / "t1.csv")],
@@ -138,7 +138,7 @@ def test_ctrl_c_during_an_ingest_exits_130_and_writes_nothing(tmp_path):
     """Ctrl-C while the demo ingests (worker processes running): message, exit code 130, no half-written lake."""
     root = tmp_path / "ws"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "chainbreaker.cli.main", "--workspace", str(root), "demo",
+    proc = subprocess.Popen([sys.executable, "-m", "chainbreaker.faces.cli.main", "--workspace", str(root), "demo",
                              "--out", str(tmp_path / "report")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=env)
     assert proc.stdout is not None
@@ -156,7 +156,7 @@ def test_ctrl_c_during_an_ingest_exits_130_and_writes_nothing(tmp_path):
 def test_ctrl_c_inside_a_duckdb_query_is_an_interrupt_not_an_internal_error(monkeypatch, capsys, raised):
     import duckdb
 
-    from chainbreaker.cli import main
+    from chainbreaker.faces.cli import main
 
     exc = duckdb.InterruptException("INTERRUPT Error: Interrupted!") if raised == "duckdb" else RuntimeError("Query interrupted")
 
@@ -240,7 +240,7 @@ def test_cli_export_with_a_read_only_audit_file_is_a_clear_error(tmp_path):
     env = {**os.environ, "CHAINBREAKER_WORKSPACE": str(root)}
     out = tmp_path / "persons.xlsx"
     with _read_only(root / "audit.jsonl"):
-        res = subprocess.run([sys.executable, "-m", "chainbreaker.cli.main", "export", "persons", "--format", "xlsx",
+        res = subprocess.run([sys.executable, "-m", "chainbreaker.faces.cli.main", "export", "persons", "--format", "xlsx",
                               "--out", str(out)], capture_output=True, text=True, env=env)
     assert res.returncode == 2 and "无法写入审计日志" in res.stderr and "Traceback" not in res.stderr
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["ws"]
@@ -269,7 +269,7 @@ def test_cli_export_into_a_folder_names_the_file_and_leaves_no_partial(tmp_path)
     folder = tmp_path / "out"
     folder.mkdir()
     env = {**os.environ, "CHAINBREAKER_WORKSPACE": str(root)}
-    res = subprocess.run([sys.executable, "-m", "chainbreaker.cli.main", "export", "t1", "--format", "xlsx",
+    res = subprocess.run([sys.executable, "-m", "chainbreaker.faces.cli.main", "export", "t1", "--format", "xlsx",
                           "--out", str(folder)], capture_output=True, text=True, env=env, check=True)
     assert (folder / "t1.xlsx").is_file() and str(folder / "t1.xlsx") in res.stdout.replace("\n", "")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "ws"]
@@ -285,7 +285,7 @@ def test_report_and_demo_out_pointing_at_a_file_is_a_clear_error(tmp_path):
     env = {**os.environ, "CHAINBREAKER_WORKSPACE": str(root)}
     for cmd in (["report", "--out", str(afile)], ["demo", "--out", str(afile)], ["synth", "bank", "--out", str(afile)],
                 ["synth", "travel", "--out", str(afile)], ["synth", "platform", str(afile)]):
-        res = subprocess.run([sys.executable, "-m", "chainbreaker.cli.main", *cmd], capture_output=True, text=True,
+        res = subprocess.run([sys.executable, "-m", "chainbreaker.faces.cli.main", *cmd], capture_output=True, text=True,
                              env=env)
         assert res.returncode == 2 and "--out 须为文件夹" in res.stderr and "Traceback" not in res.stderr, cmd
     assert afile.read_text("utf-8") == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["report.html", "ws"]

@@ -15,8 +15,8 @@ def book() -> Book:
 @pytest.fixture(scope="session")
 def screened(tmp_path_factory: pytest.TempPathFactory, book: Book):
     """(workspace, ScreenResult) of the scenario screened on DuckDB."""
-    from chainbreaker.funds.screen import screen
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.chains.funds.screen import screen
+    from chainbreaker.core.workspace import Workspace
 
     ws = Workspace(tmp_path_factory.mktemp("funds") / "ws")
     write_lake(ws, book)

@@ -19,7 +19,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from chainbreaker.model.schemas import ACCOUNTS, TRANSACTIONS
+from chainbreaker.core.model.schemas import ACCOUNTS, TRANSACTIONS
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 START = dt.datetime(2026, 9, 1, tzinfo=SHANGHAI)
@@ -166,8 +166,8 @@ def write_lake(ws: Any, b: Book, requested: set[str] | None = None) -> None:
 
 def screened_features(root: Any, b: Book) -> dict[str, dict[str, Any]]:
     """Write ``b`` to a fresh workspace under ``root``, screen it, return ``funds_features`` by account."""
-    from chainbreaker.funds.screen import screen
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.chains.funds.screen import screen
+    from chainbreaker.core.workspace import Workspace
 
     ws = Workspace(root / "ws")
     write_lake(ws, b)

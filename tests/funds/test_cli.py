@@ -9,8 +9,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from chainbreaker.cli.main import app
-from chainbreaker.errors import ChainbreakerError
+from chainbreaker.core.errors import ChainbreakerError
+from chainbreaker.faces.cli.main import app
 
 from .scenario import Book, write_lake
 
@@ -20,7 +20,7 @@ def run(ws: Path, *args: str):
 
 
 def test_screen_trace_suggest_commands(tmp_path: Path, book: Book) -> None:
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.core.workspace import Workspace
 
     ws_path = tmp_path / "ws"
     write_lake(Workspace(ws_path), book, requested={a for a in book.roles if not a.startswith("G")})
@@ -43,7 +43,7 @@ def test_screen_trace_suggest_commands(tmp_path: Path, book: Book) -> None:
 
 def test_user_errors_have_no_traceback(tmp_path: Path) -> None:
     """Through the real entry point: a clear message and exit code 2, never a traceback."""
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.core.workspace import Workspace
 
     ws_path = tmp_path / "ws"
     b = Book(2)
@@ -63,7 +63,7 @@ def test_user_errors_have_no_traceback(tmp_path: Path) -> None:
         assert isinstance(result.exception, ChainbreakerError), (args, result.output)
         assert word in result.exception.message("en")
     # The real entry point prints the message plainly: exit code 2, no traceback.
-    proc = subprocess.run([sys.executable, "-m", "chainbreaker.cli.main", "--workspace", str(ws_path),
+    proc = subprocess.run([sys.executable, "-m", "chainbreaker.faces.cli.main", "--workspace", str(ws_path),
                            "funds", "screen", "--rules", str(bad)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr and "daily_cap" in proc.stderr

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from chainbreaker.cli.main import app
-from chainbreaker.workspace import Workspace
+from chainbreaker.core.workspace import Workspace
+from chainbreaker.faces.cli.main import app
 
 from .scenario import Book, build, write_lake
 

@@ -16,9 +16,9 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
-from chainbreaker.funds.screen import screen
-from chainbreaker.model.schemas import TRANSACTIONS
-from chainbreaker.workspace import Workspace
+from chainbreaker.chains.funds.screen import screen
+from chainbreaker.core.model.schemas import TRANSACTIONS
+from chainbreaker.core.workspace import Workspace
 
 from .scenario import Book, transactions_table
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from chainbreaker.funds.screen import screen
+from chainbreaker.chains.funds.screen import screen
 
 from .scenario import Book, write_lake
 
@@ -25,7 +25,7 @@ def _comparable(ws) -> tuple[list, list]:
 
 def test_duckdb_and_spark_give_identical_findings(tmp_path, book: Book) -> None:
     pytest.importorskip("pyspark")
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.core.workspace import Workspace
 
     results = {}
     for engine in ("duckdb", "spark"):

@@ -9,7 +9,7 @@ import ibis
 import pyarrow as pa
 import pytest
 
-from chainbreaker.funds import events
+from chainbreaker.chains.funds import events
 
 from .scenario import Book, screened_features
 

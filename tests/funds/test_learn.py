@@ -11,10 +11,10 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from chainbreaker.errors import InputError
-from chainbreaker.funds.features_graph import account_features, cycle_features
-from chainbreaker.funds.learn import learn, read_labels
-from chainbreaker.model.schemas import TRANSACTIONS
+from chainbreaker.chains.funds.features_graph import account_features, cycle_features
+from chainbreaker.chains.funds.learn import learn, read_labels
+from chainbreaker.core.errors import InputError
+from chainbreaker.core.model.schemas import TRANSACTIONS
 
 START = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 

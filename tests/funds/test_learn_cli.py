@@ -6,15 +6,15 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from chainbreaker.cli.main import app
-from chainbreaker.errors import InputError
-from chainbreaker.funds.features_graph import account_features
+from chainbreaker.chains.funds.features_graph import account_features
+from chainbreaker.core.errors import InputError
+from chainbreaker.faces.cli.main import app
 
 from .test_learn import planted_graph
 
 
 def test_learn_command(tmp_path: Path) -> None:
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.core.workspace import Workspace
 
     table, roles = planted_graph(seed=11, n_people=150, n_groups=8)
     ws = Workspace(tmp_path / "ws")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chainbreaker.funds.learn import learn
-from chainbreaker.funds.learn_public_aml import load_amlsim
+from chainbreaker.chains.funds.learn import learn
+from chainbreaker.chains.funds.learn_public_aml import load_amlsim
 
 
 def test_graph_model_beats_aggregates_on_amlsim_sample(ws, shared_data):

@@ -14,12 +14,12 @@ from .scenario import Book, write_lake
 
 
 def _cli(ws: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "chainbreaker.cli.main", "--workspace", str(ws), *args],
+    return subprocess.run([sys.executable, "-m", "chainbreaker.faces.cli.main", "--workspace", str(ws), *args],
                           capture_output=True, text=True, timeout=300)
 
 
 def test_ingest_screen_trace_suggest_export_in_a_quoted_workspace(tmp_path: Path, book: Book) -> None:
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.core.workspace import Workspace
 
     root = tmp_path / "案件 o'brien \"ws\""
     ws_path = root / "工作区 'a' \"b\""

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from chainbreaker.errors import ConfigError
-from chainbreaker.funds.rules import DEFAULT_RULES, load_rules
+from chainbreaker.chains.funds.rules import DEFAULT_RULES, load_rules
+from chainbreaker.core.errors import ConfigError
 
 
 def test_every_default_parameter_has_a_reason() -> None:

@@ -9,9 +9,9 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
-from chainbreaker.errors import InputError
-from chainbreaker.funds.screen import screen
-from chainbreaker.model.finding import Finding, findings_table
+from chainbreaker.chains.funds.screen import screen
+from chainbreaker.core.errors import InputError
+from chainbreaker.core.model.finding import Finding, findings_table
 
 from .scenario import Book, build, screened_features, transactions_table, write_lake
 
@@ -93,7 +93,7 @@ def test_findings_have_facts_explanations_and_source_rows(screened, book: Book) 
 
 
 def test_coverage_counts_unusable_rows(tmp_path) -> None:
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.core.workspace import Workspace
 
     b = build(seed=3)
     ws = Workspace(tmp_path / "ws")
@@ -118,7 +118,7 @@ def test_coverage_counts_unusable_rows(tmp_path) -> None:
 
 
 def test_rescreen_replaces_own_findings_and_keeps_other_chains(tmp_path, book: Book) -> None:
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.core.workspace import Workspace
 
     ws = Workspace(tmp_path / "ws")
     write_lake(ws, book)
@@ -138,7 +138,7 @@ def test_rescreen_replaces_own_findings_and_keeps_other_chains(tmp_path, book: B
 
 
 def test_rules_override_changes_the_result(tmp_path, book: Book) -> None:
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.core.workspace import Workspace
 
     ws = Workspace(tmp_path / "ws")
     write_lake(ws, book)
@@ -148,7 +148,7 @@ def test_rules_override_changes_the_result(tmp_path, book: Book) -> None:
 
 
 def test_screen_without_transactions_is_a_clear_error(tmp_path) -> None:
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.core.workspace import Workspace
 
     ws = Workspace(tmp_path / "ws")
     with pytest.raises(InputError) as exc:

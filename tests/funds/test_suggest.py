@@ -7,9 +7,9 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from chainbreaker.errors import InputError
-from chainbreaker.funds.screen import screen
-from chainbreaker.funds.suggest import suggest
+from chainbreaker.chains.funds.screen import screen
+from chainbreaker.chains.funds.suggest import suggest
+from chainbreaker.core.errors import InputError
 
 from .scenario import Book, accounts_table, transactions_table
 
@@ -17,7 +17,7 @@ from .scenario import Book, accounts_table, transactions_table
 @pytest.fixture(scope="module")
 def partial(tmp_path_factory: pytest.TempPathFactory, book: Book):
     """Only some statements came back: cards, mules and staff; the rest are counterparties only."""
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.core.workspace import Workspace
 
     requested = {a for a in book.roles if a.startswith(("CARD", "MULE", "EMP", "COMPANY", "SHOP"))}
     table = transactions_table(book, requested)
@@ -53,7 +53,7 @@ def test_suggestions_are_unrequested_counterparties_of_flagged_accounts(partial)
 
 
 def test_limit_and_errors(partial, tmp_path: Path) -> None:
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.core.workspace import Workspace
 
     ws, _ = partial
     assert suggest(ws, limit=3, write=False).num_rows == 3

@@ -8,16 +8,16 @@ import json
 import pyarrow as pa
 import pytest
 
-from chainbreaker.funds.screen import screen
-from chainbreaker.funds.suggest import suggest
-from chainbreaker.model.schemas import ACCOUNTS, PERSONS
+from chainbreaker.chains.funds.screen import screen
+from chainbreaker.chains.funds.suggest import suggest
+from chainbreaker.core.model.schemas import ACCOUNTS, PERSONS
 
 from .scenario import Book, accounts_table, transactions_table
 
 
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory: pytest.TempPathFactory, book: Book):
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.core.workspace import Workspace
 
     requested = {a for a in book.roles if a.startswith(("CARD", "MULE", "EMP", "COMPANY", "SHOP"))}
     accounts = accounts_table(book, requested)
@@ -57,7 +57,7 @@ def test_each_suggestion_has_its_bank_and_holder(ws) -> None:
 def test_the_cli_shows_bank_and_holder(ws) -> None:
     from typer.testing import CliRunner
 
-    from chainbreaker.cli.main import app
+    from chainbreaker.faces.cli.main import app
 
     out = CliRunner().invoke(app, ["--workspace", str(ws.root), "funds", "suggest", "--json", "--limit", "200"])
     assert out.exit_code == 0, out.output

@@ -10,8 +10,8 @@ from pathlib import Path
 import igraph
 import pytest
 
-from chainbreaker.errors import InputError
-from chainbreaker.funds.trace import trace
+from chainbreaker.chains.funds.trace import trace
+from chainbreaker.core.errors import InputError
 
 from .scenario import Book, write_lake
 
@@ -24,7 +24,7 @@ def hours(h: float) -> dt.datetime:
 
 @pytest.fixture()
 def small(tmp_path: Path):
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.core.workspace import Workspace
 
     b = Book(0)
     for name in "SABCDEFGH":

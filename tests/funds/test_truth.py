@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from chainbreaker.funds.screen import screen
+from chainbreaker.chains.funds.screen import screen
 
 N_TRANSACTIONS = 150_000
 
@@ -14,7 +14,7 @@ N_TRANSACTIONS = 150_000
 @pytest.fixture(scope="module")
 def province(tmp_path_factory: pytest.TempPathFactory):
     synth = pytest.importorskip("chainbreaker.synth.bank")
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.core.workspace import Workspace
 
     tables = synth.generate_transactions_table(N_TRANSACTIONS, seed=11)
     ws = Workspace(tmp_path_factory.mktemp("truth") / "ws")

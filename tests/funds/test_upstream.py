@@ -16,8 +16,8 @@ import json
 
 import pytest
 
-from chainbreaker.funds.screen import screen
-from chainbreaker.workspace import Workspace
+from chainbreaker.chains.funds.screen import screen
+from chainbreaker.core.workspace import Workspace
 
 from .scenario import Book, write_lake
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from chainbreaker.errors import InputError
-from chainbreaker.ingest.bank.service import ingest_bank
-from chainbreaker.ingest.bank.sqlparse import connect
-from chainbreaker.ingest.values import parse_amount, parse_time
+from chainbreaker.chains.funds.bank.service import ingest_bank
+from chainbreaker.chains.funds.bank.sqlparse import connect
+from chainbreaker.core.errors import InputError
+from chainbreaker.core.ingest.values import parse_amount, parse_time
 
 from .builders import HEADER_34, LI, ZHANG, request_folder, row34, write_csv
 
@@ -115,9 +115,9 @@ def test_fast_csv_reader_gives_the_same_batches_as_the_shared_reader(tmp_path: P
                                                                     encoding: str) -> None:
     import pyarrow as pa
 
-    from chainbreaker.ingest.bank import fastcsv
-    from chainbreaker.ingest.bank.layouts import expected_header
-    from chainbreaker.ingest.readers import open_table
+    from chainbreaker.chains.funds.bank import fastcsv
+    from chainbreaker.chains.funds.bank.layouts import expected_header
+    from chainbreaker.core.ingest.readers import open_table
 
     rows = [_base(交易流水号=f"SN{i}", 交易金额=f"{i}.50", 摘要说明=" 转账 ", 备注="'123") for i in range(300)]
     rows[5] = [*rows[5], "多余"]

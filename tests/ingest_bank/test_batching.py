@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from chainbreaker.ingest.bank.service import ingest_bank
+from chainbreaker.chains.funds.bank.service import ingest_bank
 from chainbreaker.synth.bank import generate_province
 
 from .builders import abc_statement, account_files, icbc_statement
@@ -26,7 +26,7 @@ def _files(folder: Path) -> list[Path]:
 
 @pytest.mark.parametrize("order", ["payee first", "payer first"])
 def test_two_runs_keep_the_payers_row_like_one_run(tmp_path: Path, order: str) -> None:
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.core.workspace import Workspace
 
     folder = tmp_path / "调单"
     payer, payee = icbc_statement(folder), abc_statement(folder)  # 张伟 pays 李娜 5,000
@@ -45,7 +45,7 @@ def test_two_runs_keep_the_payers_row_like_one_run(tmp_path: Path, order: str) -
 
 def test_a_province_ingested_in_batches_matches_one_run(tmp_path: Path) -> None:
     """A synthetic province (both sides of a third of the transfers) split over three runs."""
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.core.workspace import Workspace
 
     statements = generate_province(tmp_path / "p", n_transactions=5000, seed=3).statements_dir
     files = _files(statements)

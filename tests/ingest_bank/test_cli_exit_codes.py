@@ -16,7 +16,7 @@ from .builders import request_folder, write_csv
 
 
 def _cli(ws: Path, *paths: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "chainbreaker.cli.main", "--workspace", str(ws), "ingest", "bank",
+    return subprocess.run([sys.executable, "-m", "chainbreaker.faces.cli.main", "--workspace", str(ws), "ingest", "bank",
                            "--no-progress", *map(str, paths)], capture_output=True, text=True, timeout=180)
 
 
@@ -50,7 +50,7 @@ def test_reingesting_a_folder_with_an_unrecognised_file_is_a_noop_that_exits_0(t
 
 
 def _ingested(ws: Path) -> list[dict]:
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.core.workspace import Workspace
 
     return Workspace(ws).read_arrow("ingested_files").to_pylist()
 

@@ -12,9 +12,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chainbreaker.ingest.bank.fastcsv import fast_batches
-from chainbreaker.ingest.bank.service import ingest_bank
-from chainbreaker.ingest.readers import open_table
+from chainbreaker.chains.funds.bank.fastcsv import fast_batches
+from chainbreaker.chains.funds.bank.service import ingest_bank
+from chainbreaker.core.ingest.readers import open_table
 
 from .builders import HEADER_34, LI, ZHANG, row34
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from chainbreaker.ingest.bank.service import ingest_bank
+from chainbreaker.chains.funds.bank.service import ingest_bank
 
 from .builders import write_csv, write_xlsx
 

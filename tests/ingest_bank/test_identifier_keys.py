@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from chainbreaker.ingest.bank.service import ingest_bank
+from chainbreaker.chains.funds.bank.service import ingest_bank
 
 from .builders import ACCOUNT_HEADER, HEADER_34, LI, PERSON_HEADER, ZHANG, row34, write_csv
 

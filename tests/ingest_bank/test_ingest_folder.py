@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from chainbreaker.errors import MappingError
-from chainbreaker.ingest.bank import service
-from chainbreaker.ingest.bank.service import ingest_bank
+from chainbreaker.chains.funds.bank import service
+from chainbreaker.chains.funds.bank.service import ingest_bank
+from chainbreaker.core.errors import MappingError
 
 from .builders import (
     HEADER_34,
@@ -166,7 +166,7 @@ def test_crash_mid_ingest_leaves_workspace_as_before(ws, tmp_path: Path, monkeyp
 def test_accounts_of_other_origins_are_kept(ws, tmp_path: Path) -> None:
     import pyarrow as pa
 
-    from chainbreaker.model.schemas import ACCOUNTS
+    from chainbreaker.core.model.schemas import ACCOUNTS
 
     with ws.transaction("test.seed") as tx:
         tx.write("accounts", pa.Table.from_pylist([{"account": "TQn9Y2khEsLJW1ChVWFMSMeRDow5KcbLSE",

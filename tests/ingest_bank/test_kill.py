@@ -67,7 +67,7 @@ def test_workers_die_with_a_killed_ingest_and_the_next_writer_sweeps_its_scratch
     for k, (card, cp) in enumerate([(ZHANG["card"], LI["card"]), (LI["card"], ZHANG["card"])]):
         _big_statement(package / f"银行{k}交易明细信息.csv", 220_000, card, cp)
     ws = tmp_path / "ws"
-    cli = subprocess.Popen([sys.executable, "-m", "chainbreaker.cli.main", "--workspace", str(ws), "ingest", "bank",
+    cli = subprocess.Popen([sys.executable, "-m", "chainbreaker.faces.cli.main", "--workspace", str(ws), "ingest", "bank",
                             "--no-progress", "--workers", "2", str(package)],
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     workers: set[int] = set()
@@ -95,7 +95,7 @@ def test_workers_die_with_a_killed_ingest_and_the_next_writer_sweeps_its_scratch
     assert len(scratch) == 1 and scratch[0].exists()  # left behind by the killed run
 
     small = request_folder(tmp_path / "小")
-    nxt = subprocess.run([sys.executable, "-m", "chainbreaker.cli.main", "--workspace", str(ws), "ingest", "bank",
+    nxt = subprocess.run([sys.executable, "-m", "chainbreaker.faces.cli.main", "--workspace", str(ws), "ingest", "bank",
                           "--no-progress", "--workers", "1", str(small)], capture_output=True, text=True, timeout=120)
     assert nxt.returncode == 0, nxt.stderr
     assert not scratch[0].exists()

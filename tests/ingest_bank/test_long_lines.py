@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chainbreaker.ingest.bank.service import ingest_bank
-from chainbreaker.ingest.longlines import LineGuard, LongLine
+from chainbreaker.chains.funds.bank.service import ingest_bank
+from chainbreaker.core.ingest.longlines import LineGuard, LongLine
 
 from .builders import HEADER_34, LI, ZHANG, row34, write_csv
 
@@ -59,7 +59,7 @@ def test_memory_stays_bounded_through_the_cli(tmp_path: Path) -> None:
     peaks = []
     for folder in (small.parent, big.parent):
         code = (
-            "import resource,sys; from chainbreaker.cli.main import run; sys.argv=['chainbreaker','--workspace',"
+            "import resource,sys; from chainbreaker.faces.cli.main import run; sys.argv=['chainbreaker','--workspace',"
             f"{str(folder.parent / (folder.name + '-ws'))!r},'ingest','bank',{str(folder)!r},'--workers','1','--no-progress'];"
             "\ntry:\n  run()\nfinally:\n  print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,

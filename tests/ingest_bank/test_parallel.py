@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from chainbreaker.errors import ChainbreakerError, InputError
-from chainbreaker.ingest.bank import files
-from chainbreaker.ingest.bank.service import ingest_bank
-from chainbreaker.workspace import Workspace
+from chainbreaker.chains.funds.bank import files
+from chainbreaker.chains.funds.bank.service import ingest_bank
+from chainbreaker.core.errors import ChainbreakerError, InputError
+from chainbreaker.core.workspace import Workspace
 
 from .builders import (
     HEADER_34,
@@ -179,7 +179,7 @@ def test_worker_count_defaults_and_limits(monkeypatch: pytest.MonkeyPatch) -> No
 def test_setting_and_cli_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from chainbreaker.cli.main import app
+    from chainbreaker.faces.cli.main import app
 
     folder = request_folder(tmp_path)
     ws = Workspace(tmp_path / "ws")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from chainbreaker.ingest.bank.service import ingest_bank
+from chainbreaker.chains.funds.bank.service import ingest_bank
 
 from .builders import request_folder
 
@@ -61,7 +61,7 @@ def test_generated_province_matches_its_ground_truth(ws, province: Path) -> None
 
 
 def test_cli_prints_chinese_summary(tmp_path: Path) -> None:
-    from chainbreaker.cli.main import app
+    from chainbreaker.faces.cli.main import app
 
     folder = request_folder(tmp_path)
     result = CliRunner().invoke(app, ["--workspace", str(tmp_path / "ws"), "ingest", "bank", str(folder)])

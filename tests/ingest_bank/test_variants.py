@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from chainbreaker.ingest.bank.service import ingest_bank
+from chainbreaker.chains.funds.bank.service import ingest_bank
 
 from .builders import LI, WANG, ZHANG, write_csv, write_xlsx
 
@@ -162,7 +162,7 @@ def test_mapping_profile_for_unusual_headers(ws, tmp_path: Path) -> None:
     rows = [["6214830012345678", "6222600260001072444", "2,500.00", "2023/08/09 14:03:00", "1", "借款"],
             ["6214830012345678", "6222600260001072444", "100.00", "2023/08/10 14:03:00", "2", "利息"]]
     path = write_csv(tmp_path / "某银行导出.csv", header, rows, encoding="gbk")
-    from chainbreaker.errors import MappingError
+    from chainbreaker.core.errors import MappingError
 
     with pytest.raises(MappingError):
         ingest_bank(ws, [path], progress=False)

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chainbreaker.ingest.bank.keys import account_keys, id_keys, ip_keys, mac_keys, phone_keys
-from chainbreaker.model.identifiers import (
+from chainbreaker.chains.funds.bank.keys import account_keys, id_keys, ip_keys, mac_keys, phone_keys
+from chainbreaker.core.model.identifiers import (
     QQ,
     AccountNumber,
     BankCard,
@@ -129,7 +129,7 @@ def test_generated_spellings_of_real_accounts_agree_and_collapse(accounts: list[
 @given(st.ip_addresses(v=4), st.binary(min_size=6, max_size=6), st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True))
 def test_values_the_bank_path_passes_through_are_already_canonical(ip, mac_bytes, mobile) -> None:
     """ip/mac/phone keys skip Python for values matching their canonical pattern: clean() must agree."""
-    from chainbreaker.ingest.bank import keys
+    from chainbreaker.chains.funds.bank import keys
 
     mac = ":".join(f"{b:02X}" for b in mac_bytes)
     for value, pattern, fn in ((str(ip), keys.CANONICAL_IPV4, keys.ip_keys), (mac, keys.CANONICAL_MAC, keys.mac_keys),

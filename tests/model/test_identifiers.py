@@ -8,7 +8,7 @@ import hashlib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chainbreaker.model.identifiers import (
+from chainbreaker.core.model.identifiers import (
     QQ,
     URL,
     AccountNumber,

@@ -22,9 +22,9 @@ def travel_files(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def analysed(travel_files, tmp_path_factory: pytest.TempPathFactory):
     """A workspace with the synthetic files ingested and analysed (treat as read-only)."""
-    from chainbreaker.people.analyze import analyze
-    from chainbreaker.people.ingest import ingest_travel
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.chains.people.analyze import analyze
+    from chainbreaker.chains.people.ingest import ingest_travel
+    from chainbreaker.core.workspace import Workspace
 
     out, data = travel_files
     ws = Workspace(tmp_path_factory.mktemp("ws-analysed"))

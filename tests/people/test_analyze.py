@@ -5,9 +5,9 @@ import json
 
 import pyarrow.compute as pc
 
-from chainbreaker.model.finding import FINDINGS_SCHEMA
-from chainbreaker.people.analyze import analyze
-from chainbreaker.people.params import OVERRIDE_NAME
+from chainbreaker.chains.people.analyze import analyze
+from chainbreaker.chains.people.params import OVERRIDE_NAME
+from chainbreaker.core.model.finding import FINDINGS_SCHEMA
 from chainbreaker.synth.travel import generate_travel, load_travel_tables
 
 
@@ -105,8 +105,8 @@ def test_as_of_and_configurable_threshold(ws):
 
 
 def test_other_chains_findings_are_kept(analysed, tmp_path):
-    from chainbreaker.model.finding import Finding, findings_table
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.core.model.finding import Finding, findings_table
+    from chainbreaker.core.workspace import Workspace
 
     ws = Workspace(tmp_path / "w")
     data = generate_travel(600, seed=9)

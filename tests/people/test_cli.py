@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from chainbreaker.cli.main import app
+from chainbreaker.faces.cli.main import app
 
 
 def test_cli_ingest_analyze_mask_and_register(travel_files, tmp_path, monkeypatch):
@@ -41,10 +41,10 @@ def test_cli_user_errors_are_bilingual_without_traceback(tmp_path):
     import sys
 
     ws = tmp_path / "ws"
-    r = subprocess.run([sys.executable, "-m", "chainbreaker.cli.main", "--workspace", str(ws), "people", "analyze",
+    r = subprocess.run([sys.executable, "-m", "chainbreaker.faces.cli.main", "--workspace", str(ws), "people", "analyze",
                         "--as-of", "2026-13-01"], capture_output=True, text=True)
     assert r.returncode == 2 and "YYYY-MM-DD" in r.stderr and "Traceback" not in r.stderr
-    r = subprocess.run([sys.executable, "-m", "chainbreaker.cli.main", "--workspace", str(ws), "--lang", "en",
+    r = subprocess.run([sys.executable, "-m", "chainbreaker.faces.cli.main", "--workspace", str(ws), "--lang", "en",
                         "people", "analyze"], capture_output=True, text=True)
     assert r.returncode == 2 and "ingest travel" in " ".join(r.stderr.split()) and "Traceback" not in r.stderr
 
@@ -54,9 +54,9 @@ def test_every_people_command_and_parameter_is_documented():
 
     import yaml
 
-    from chainbreaker.people.cli import app as people_app
-    from chainbreaker.people.cli import register_app
-    from chainbreaker.people.params import DEFAULT_PATH
+    from chainbreaker.chains.people.params import DEFAULT_PATH
+    from chainbreaker.faces.cli.people import app as people_app
+    from chainbreaker.faces.cli.people import register_app
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "people.md").read_text("utf-8")
     for cmd in people_app.registered_commands:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 
 def test_demo_section_is_self_contained_html(ws, tmp_path):
-    from chainbreaker.people.demo import run_demo
+    from chainbreaker.faces.reports.demo.people import run_demo
 
     out = run_demo(ws, tmp_path, "zh", n_people=600)
     assert out["title_zh"] and out["title_en"]

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from chainbreaker.errors import ConfigError
-from chainbreaker.people.destinations import OVERRIDE_NAME, load_destinations
+from chainbreaker.chains.people.destinations import OVERRIDE_NAME, load_destinations
+from chainbreaker.core.errors import ConfigError
 
 
 def test_match_countries_towns_and_codes():

@@ -4,9 +4,9 @@ import datetime as dt
 
 import pytest
 
-from chainbreaker.errors import MappingError
-from chainbreaker.people.analyze import analyze
-from chainbreaker.people.ingest import ingest_travel
+from chainbreaker.chains.people.analyze import analyze
+from chainbreaker.chains.people.ingest import ingest_travel
+from chainbreaker.core.errors import MappingError
 from chainbreaker.synth.travel import CROSSING_HEADER
 
 from .conftest import write_csv

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from chainbreaker.errors import InputError
-from chainbreaker.model.identifiers import ResidentID
-from chainbreaker.people.ingest import ingest_travel
+from chainbreaker.chains.people.ingest import ingest_travel
+from chainbreaker.core.errors import InputError
+from chainbreaker.core.model.identifiers import ResidentID
 
 from .conftest import write_csv
 
@@ -116,7 +116,7 @@ def test_cli_reports_skipped_files_and_exit_codes(tmp_path):
     folder.mkdir()
     _good(folder)
     (folder / "空文件.csv").write_bytes(b"")
-    base = [sys.executable, "-m", "chainbreaker.cli.main", "--workspace", str(tmp_path / "ws"), "ingest", "travel"]
+    base = [sys.executable, "-m", "chainbreaker.faces.cli.main", "--workspace", str(tmp_path / "ws"), "ingest", "travel"]
     r = subprocess.run([*base, str(folder)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "空文件.csv" in r.stdout and "跳过" in r.stdout and "quarantine" in r.stdout

@@ -7,11 +7,11 @@ import pyarrow as pa
 import pytest
 from sqlalchemy import inspect
 
-from chainbreaker.errors import InputError
-from chainbreaker.model.finding import Finding, findings_table
-from chainbreaker.model.schemas import ACCOUNTS
-from chainbreaker.people import register
-from chainbreaker.people.analyze import analyze
+from chainbreaker.chains.people.analyze import analyze
+from chainbreaker.core.errors import InputError
+from chainbreaker.core.model.finding import Finding, findings_table
+from chainbreaker.core.model.schemas import ACCOUNTS
+from chainbreaker.ops import register
 from chainbreaker.synth.travel import generate_travel, load_travel_tables
 
 HOLDER = "11010519491231002X"
@@ -119,7 +119,7 @@ def test_cli_refuses_a_masked_value_with_a_chinese_error(tmp_path):
     import subprocess
     import sys
 
-    r = subprocess.run([sys.executable, "-m", "chainbreaker.cli.main", "--workspace", str(tmp_path / "ws"), "people",
+    r = subprocess.run([sys.executable, "-m", "chainbreaker.faces.cli.main", "--workspace", str(tmp_path / "ws"), "people",
                         "register", "add", "530103********0005", "-r", "出境参赌人员", "--why", "核实"],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "脱敏" in r.stderr and "Traceback" not in r.stderr

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pyarrow.compute as pc
 
-from chainbreaker.model.identifiers import ResidentID
+from chainbreaker.core.model.identifiers import ResidentID
 from chainbreaker.synth.travel import generate_travel
 
 

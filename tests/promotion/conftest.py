@@ -29,9 +29,9 @@ def exports(tmp_path_factory: pytest.TempPathFactory, pyramid: SynthPlatform, qu
 @pytest.fixture(scope="session")
 def analysed(tmp_path_factory: pytest.TempPathFactory, exports, pyramid, quanmin):  # type: ignore[no-untyped-def]
     """One workspace holding both platforms (pyramid from CSV, 全民代理 from a MySQL dump), analysed."""
-    from chainbreaker.promotion.analyze import analyze
-    from chainbreaker.promotion.ingest import ingest_platform
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.chains.promotion.analyze import analyze
+    from chainbreaker.chains.promotion.ingest import ingest_platform
+    from chainbreaker.core.workspace import Workspace
 
     ws = Workspace(tmp_path_factory.mktemp("ws") / "ws")
     ingest_platform(ws, exports["pyramid"]["csv"], pyramid.name)

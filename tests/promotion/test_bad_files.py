@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 import chainbreaker
-from chainbreaker.errors import InputError
-from chainbreaker.promotion.ingest import ingest_platform
-from chainbreaker.workspace import Workspace
+from chainbreaker.chains.promotion.ingest import ingest_platform
+from chainbreaker.core.errors import InputError
+from chainbreaker.core.workspace import Workspace
 
 SRC = Path(chainbreaker.__file__).resolve().parents[1]  # children import the same code as this process
 
@@ -69,8 +69,8 @@ CHILD = """
 import json, sys, time
 t0 = time.perf_counter()
 from pathlib import Path
-from chainbreaker.workspace import Workspace
-from chainbreaker.promotion.ingest import ingest_platform
+from chainbreaker.core.workspace import Workspace
+from chainbreaker.chains.promotion.ingest import ingest_platform
 s = ingest_platform(Workspace(sys.argv[1]), Path(sys.argv[2]), "坏样本")
 peak = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")][0] / 1024
 print("RESULT " + json.dumps({"seconds": time.perf_counter() - t0, "peak_mb": peak, "kept": s.rows_kept,
@@ -122,7 +122,7 @@ def test_nothing_readable_is_a_clear_chinese_error_and_changes_nothing(tmp_path:
     assert "没有导入任何数据" in info.value.zh and "empty.csv（文件为空" in info.value.zh
     assert "notadb.sqlite" in info.value.zh and "Nothing was ingested" in info.value.en
     assert ws.tables() == {}
-    cli = subprocess.run([sys.executable, "-c", "from chainbreaker.cli.main import run; run()", "--workspace",
+    cli = subprocess.run([sys.executable, "-c", "from chainbreaker.faces.cli.main import run; run()", "--workspace",
                           str(tmp_path / "ws"), "ingest", "platform", str(folder), "--platform", "x"],
                          env={**os.environ, "PYTHONPATH": str(SRC)}, capture_output=True, text=True, timeout=120,
                          check=False)

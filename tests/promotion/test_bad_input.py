@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from chainbreaker.errors import InputError, MappingError
-from chainbreaker.promotion.analyze import analyze
-from chainbreaker.promotion.ingest import ingest_platform
-from chainbreaker.workspace import Workspace
+from chainbreaker.chains.promotion.analyze import analyze
+from chainbreaker.chains.promotion.ingest import ingest_platform
+from chainbreaker.core.errors import InputError, MappingError
+from chainbreaker.core.workspace import Workspace
 
 DUMP = """-- MySQL dump 10.13
 /*!40101 SET NAMES utf8mb4 */;

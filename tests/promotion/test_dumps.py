@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from chainbreaker.promotion.analyze import analyze
-from chainbreaker.promotion.ingest import ingest_platform
-from chainbreaker.workspace import Workspace
+from chainbreaker.chains.promotion.analyze import analyze
+from chainbreaker.chains.promotion.ingest import ingest_platform
+from chainbreaker.core.workspace import Workspace
 
 DUMPS = Path(__file__).parent / "dumps"
 
@@ -153,7 +153,7 @@ def test_profile_overrides_the_role_and_columns(tmp_path: Path) -> None:
 
 
 def test_cli_summary_says_which_role_and_why_in_both_languages(tmp_path: Path) -> None:
-    from chainbreaker.cli.main import app
+    from chainbreaker.faces.cli.main import app
 
     path = dump(tmp_path, "fh_game_mysql.sql")
     runner = CliRunner()

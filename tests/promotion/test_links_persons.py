@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from chainbreaker.model.finding import Finding, findings_table, replace_chain_findings
-from chainbreaker.model.schemas import ACCOUNTS, TRANSACTIONS
-from chainbreaker.promotion.analyze import analyze
-from chainbreaker.promotion.ingest import ingest_platform
-from chainbreaker.promotion.links import funds_flagged_payments
-from chainbreaker.workspace import Workspace
+from chainbreaker.chains.promotion.analyze import analyze
+from chainbreaker.chains.promotion.ingest import ingest_platform
+from chainbreaker.core.model.finding import Finding, findings_table, replace_chain_findings
+from chainbreaker.core.model.schemas import ACCOUNTS, TRANSACTIONS
+from chainbreaker.core.workspace import Workspace
+from chainbreaker.intel.platform_accounts import funds_flagged_payments
 
 
 def _bank_side(ws: Workspace, card: str) -> None:

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from chainbreaker.errors import InputError
-from chainbreaker.promotion.ingest import ingest_platform
-from chainbreaker.promotion.mariadb import Server, unavailable
-from chainbreaker.settings import get_settings
-from chainbreaker.workspace import Workspace
+from chainbreaker.chains.promotion.ingest import ingest_platform
+from chainbreaker.chains.promotion.mariadb import Server, unavailable
+from chainbreaker.core.errors import InputError
+from chainbreaker.core.settings import get_settings
+from chainbreaker.core.workspace import Workspace
 
 DUMPS = Path(__file__).parent / "dumps"
 SERVER = Server.from_url(get_settings().mariadb_url)

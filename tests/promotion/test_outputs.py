@@ -8,11 +8,11 @@ from pathlib import Path
 import openpyxl
 from typer.testing import CliRunner
 
-from chainbreaker.workspace import Workspace
+from chainbreaker.core.workspace import Workspace
 
 
 def test_workbook_for_an_edge_agent(analysed, pyramid, tmp_path: Path) -> None:
-    from chainbreaker.promotion.workbook import write_workbook
+    from chainbreaker.chains.promotion.workbook import write_workbook
 
     ws, _ = analysed
     out = tmp_path / "证据.xlsx"
@@ -39,7 +39,7 @@ def test_workbook_for_an_edge_agent(analysed, pyramid, tmp_path: Path) -> None:
 
 
 def test_cli_end_to_end(exports, pyramid, tmp_path: Path) -> None:
-    from chainbreaker.cli.main import app
+    from chainbreaker.faces.cli.main import app
 
     runner = CliRunner()
     env = {"CHAINBREAKER_WORKSPACE": str(tmp_path / "ws")}
@@ -60,7 +60,7 @@ def test_cli_end_to_end(exports, pyramid, tmp_path: Path) -> None:
 
 
 def test_demo_section(tmp_path: Path) -> None:
-    from chainbreaker.promotion.demo import run_demo
+    from chainbreaker.faces.reports.demo.promotion import run_demo
 
     ws = Workspace(tmp_path / "ws")
     section = run_demo(ws, tmp_path / "work", "zh", n_members=400, n_bets=3000)

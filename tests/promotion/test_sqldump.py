@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chainbreaker.promotion.sqldump import DumpParser, DumpProblem, detect_dialect
-from chainbreaker.promotion.sqlvalues import TableDef
+from chainbreaker.chains.promotion.sqldump import DumpParser, DumpProblem, detect_dialect
+from chainbreaker.chains.promotion.sqlvalues import TableDef
 
 DUMPS = Path(__file__).parent / "dumps"
 FIXTURES = ["fh_game_mysql.sql", "wh_qp_tsql.sql", "hy_pinyin_gbk.sql", "tw_big5_mysql.sql", "pg_platform_copy.sql"]

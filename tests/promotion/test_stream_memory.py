@@ -21,8 +21,8 @@ SIZE_MB = 64
 CHILD = """
 import json, sys
 from pathlib import Path
-from chainbreaker.promotion.dumpfile import read_dump
-from chainbreaker.promotion.rawstore import RawStore
+from chainbreaker.chains.promotion.dumpfile import read_dump
+from chainbreaker.chains.promotion.rawstore import RawStore
 def hwm():
     return [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")][0] / 1024
 before = hwm()

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from chainbreaker.errors import ConfigError
-from chainbreaker.promotion.analyze import analyze
-from chainbreaker.promotion.thresholds import load_rules
-from chainbreaker.workspace import Workspace
+from chainbreaker.chains.promotion.analyze import analyze
+from chainbreaker.chains.promotion.thresholds import load_rules
+from chainbreaker.core.errors import ConfigError
+from chainbreaker.core.workspace import Workspace
 
 
 def fired(ws: Workspace, platform: str) -> dict[str, set[str]]:
@@ -60,7 +60,7 @@ def test_findings_carry_facts_law_and_evidence(analysed, pyramid) -> None:
 
 
 def test_basis_option_is_named_and_changes_the_metric(tmp_path: Path, exports, pyramid) -> None:
-    from chainbreaker.promotion.ingest import ingest_platform
+    from chainbreaker.chains.promotion.ingest import ingest_platform
 
     ws = Workspace(tmp_path / "ws")
     ingest_platform(ws, exports["pyramid"]["csv"], pyramid.name)
@@ -75,7 +75,7 @@ def test_basis_option_is_named_and_changes_the_metric(tmp_path: Path, exports, p
 
 
 def test_workspace_override_is_used_and_recorded(tmp_path: Path, exports, pyramid) -> None:
-    from chainbreaker.promotion.ingest import ingest_platform
+    from chainbreaker.chains.promotion.ingest import ingest_platform
 
     ws = Workspace(tmp_path / "ws")
     ingest_platform(ws, exports["pyramid"]["csv"], pyramid.name)

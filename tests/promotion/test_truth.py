@@ -7,11 +7,11 @@ from pathlib import Path
 import pyarrow.compute as pc
 import pytest
 
-from chainbreaker.promotion.analyze import analyze
-from chainbreaker.promotion.ingest import ingest_platform
-from chainbreaker.promotion.metrics import AGENT_METRICS_COLUMNS
+from chainbreaker.chains.promotion.analyze import analyze
+from chainbreaker.chains.promotion.ingest import ingest_platform
+from chainbreaker.chains.promotion.metrics import AGENT_METRICS_COLUMNS
+from chainbreaker.core.workspace import Workspace
 from chainbreaker.synth.platform import SynthPlatform, agent_metrics_truth, export_platform, generate_platform
-from chainbreaker.workspace import Workspace
 
 
 def assert_matches_truth(ws: Workspace, p: SynthPlatform) -> None:
@@ -61,7 +61,7 @@ def test_other_formats_match_truth(tmp_path: Path, fmt: str, monkeypatch: pytest
     p = generate_platform("quanmin" if fmt == "sqlite" else "pyramid", 200, 1500, seed=5, name=f"p_{fmt}")
     if fmt == "csv_duckdb":
         # Force the DuckDB read_csv path used for large clean CSVs.
-        monkeypatch.setattr("chainbreaker.promotion.sources.FAST_CSV_BYTES", 0)
+        monkeypatch.setattr("chainbreaker.chains.promotion.sources.FAST_CSV_BYTES", 0)
         src = export_platform(p, tmp_path, formats=("csv",))["csv"]
     else:
         src = export_platform(p, tmp_path, formats=(fmt,))[fmt]

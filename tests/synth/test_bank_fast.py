@@ -7,9 +7,9 @@ import numpy as np
 import pyarrow.compute as pc
 import pytest
 
-from chainbreaker.errors import InputError
-from chainbreaker.model.identifiers import BankCard, ResidentID
-from chainbreaker.model.schemas import ACCOUNTS, PERSONS, TRANSACTIONS
+from chainbreaker.core.errors import InputError
+from chainbreaker.core.model.identifiers import BankCard, ResidentID
+from chainbreaker.core.model.schemas import ACCOUNTS, PERSONS, TRANSACTIONS
 from chainbreaker.synth.bank import (
     generate_transactions_table,
     iter_transaction_shards,

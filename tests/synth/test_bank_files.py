@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from chainbreaker.errors import InputError
-from chainbreaker.ingest.readers import open_table
-from chainbreaker.ingest.values import parse_amount, parse_time
+from chainbreaker.core.errors import InputError
+from chainbreaker.core.ingest.readers import open_table
+from chainbreaker.core.ingest.values import parse_amount, parse_time
 from chainbreaker.synth.bank import generate_province
 
 EXPECTED = {"交易时间", "交易金额", "支出", "存入", "借贷标志", "收付标志", "交易流水号"}
@@ -138,7 +138,7 @@ def test_refuses_non_empty_output(province):
 
 
 def test_cli_bank(tmp_path):
-    from chainbreaker.cli.main import app
+    from chainbreaker.faces.cli.main import app
 
     result = CliRunner().invoke(app, ["synth", "bank", "--out", str(tmp_path / "p"), "-n", "5000", "--seed", "2"])
     assert result.exit_code == 0, result.output
@@ -153,8 +153,8 @@ def test_ingest_round_trip(province, tmp_path):
     """Ingesting the files gives back exactly the generated transfers, minus single-sided dirty rows."""
     import duckdb
 
-    from chainbreaker.ingest.bank.service import ingest_bank
-    from chainbreaker.workspace import Workspace
+    from chainbreaker.chains.funds.bank.service import ingest_bank
+    from chainbreaker.core.workspace import Workspace
 
     ws = Workspace(tmp_path / "ws")
     summary = ingest_bank(ws, [province.statements_dir], progress=False)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from chainbreaker.tech.fetch import FetchLimits
-from chainbreaker.tech.scan import scan
-from chainbreaker.workspace import Workspace
+from chainbreaker.chains.tech.fetch import FetchLimits
+from chainbreaker.chains.tech.scan import scan
+from chainbreaker.core.workspace import Workspace
 from support.kitserver import DripServer, KitSites
 
 
@@ -62,12 +62,12 @@ def test_the_default_budget_comes_from_the_setting(drip: DripServer, tmp_path: P
 
 def test_cli_host_budget_option_and_message(drip: DripServer, tmp_path: Path) -> None:
     start = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "chainbreaker.cli.main", "-w", str(tmp_path / "ws"), "tech", "scan",
+    out = subprocess.run([sys.executable, "-m", "chainbreaker.faces.cli.main", "-w", str(tmp_path / "ws"), "tech", "scan",
                           f"http://{drip.host}/", "--own-sites", "--delay", "0", "--host-budget", "2"],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert time.perf_counter() - start < 20
     assert "1 个主机用完了时间预算（2 秒），跳过其余 14 次抓取" in out.stdout
-    bad = subprocess.run([sys.executable, "-m", "chainbreaker.cli.main", "-w", str(tmp_path / "ws"), "tech", "scan",
+    bad = subprocess.run([sys.executable, "-m", "chainbreaker.faces.cli.main", "-w", str(tmp_path / "ws"), "tech", "scan",
                           f"http://{drip.host}/", "--host-budget", "-1"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "不能为负数" in bad.stderr and "Traceback" not in bad.stderr

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from chainbreaker.tech.testsites import TestSites
+from chainbreaker.synth.websites import TestSites
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,7 @@ def sites():
 
 
 def _cli(ws: Path, *args: str, lang: str = "zh") -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "chainbreaker.cli.main", "-w", str(ws), "--lang", lang, "tech", *args],
+    return subprocess.run([sys.executable, "-m", "chainbreaker.faces.cli.main", "-w", str(ws), "--lang", lang, "tech", *args],
                           capture_output=True, text=True, timeout=120)
 
 

@@ -7,7 +7,7 @@ import time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chainbreaker.tech.decode import (
+from chainbreaker.chains.tech.decode import (
     decode_entities,
     decode_js_escapes,
     decode_percent,
@@ -15,7 +15,7 @@ from chainbreaker.tech.decode import (
     deobfuscate_array_table,
     unpack_packer,
 )
-from chainbreaker.tech.testsites import array_table_js, entity_encode, hex_escape, pack_js
+from chainbreaker.synth.websites import array_table_js, entity_encode, hex_escape, pack_js
 
 TITLE = "澳门新葡京娱乐城-百家乐"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 
 def test_demo_section(ws, tmp_path: Path) -> None:
-    from chainbreaker.tech.demo import run_demo
+    from chainbreaker.faces.reports.demo.tech import run_demo
 
     out = run_demo(ws, tmp_path, lang="zh")
     assert out["title_zh"] and out["title_en"]

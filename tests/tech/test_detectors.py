@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
-from chainbreaker.tech.detectors import analyze_page, find_hidden_blocks, hiding_technique, parse_decls
-from chainbreaker.tech.personas import persona_by_name
+from chainbreaker.chains.tech.detectors import analyze_page, find_hidden_blocks, hiding_technique, parse_decls
+from chainbreaker.chains.tech.personas import persona_by_name
 
 
 @pytest.mark.parametrize(("style", "tag", "attrs", "expected"), [
@@ -47,8 +47,8 @@ def test_skip_link_and_hover_menu_are_not_link_farms() -> None:
             "<li>友情链接<ul style='display:none'><li><a href='http://www.gov.cn/'>中国政府网</a></li>"
             "<li><a href='http://www.mps.gov.cn/'>公安部</a></li><li><a href='http://www.court.gov.cn/'>最高法</a></li></ul></li>"
             "<div id='main'>正文</div></body></html>")
-    from chainbreaker.tech.classify import classify_page
-    from chainbreaker.tech.detectors import detect_hidden_links
+    from chainbreaker.chains.tech.classify import classify_page
+    from chainbreaker.chains.tech.detectors import detect_hidden_links
 
     view = analyze_page(html, "http://www.city.test/", persona_by_name("desktop"), status=200, classify=classify_page)
     assert {b["technique"] for b in view.hidden_blocks} == {"offscreen", "display_none"}
@@ -71,7 +71,7 @@ def test_entity_encoded_title_is_decoded() -> None:
 
 
 def test_help_page_about_browser_errors_is_not_a_fake_error() -> None:
-    from chainbreaker.tech.detectors import detect_fake_error
+    from chainbreaker.chains.tech.detectors import detect_fake_error
 
     html = ("<title>浏览器提示“无法访问此网站”怎么办</title><body><p>如果看到 ERR_NAME_NOT_RESOLVED 或 "
             "DNS_PROBE_FINISHED_NXDOMAIN，请检查网络和 DNS 设置。</p></body>")

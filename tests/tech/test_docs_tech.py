@@ -6,20 +6,23 @@ import dataclasses
 import re
 from pathlib import Path
 
-from chainbreaker.settings import Settings
-from chainbreaker.tech.fetch import FetchLimits
+from chainbreaker.chains.tech.fetch import FetchLimits
+from chainbreaker.core.settings import Settings
 
-DOC = (Path(__file__).resolve().parents[2] / "docs" / "tech-scan.md").read_text("utf-8")
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+DOC = (DOCS / "tech-scan.md").read_text("utf-8")
+# the tech face holds the scan commands and the intel ones (classify, domains, clusters, blocklist)
+ALL_DOCS = DOC + (DOCS / "tech-intel.md").read_text("utf-8")
 
 
 def test_every_scan_option_is_documented() -> None:
-    from chainbreaker.tech import cli_scan
+    from chainbreaker.faces.cli import tech as cli_scan
 
     source = Path(cli_scan.__file__).read_text("utf-8")
     options = set(re.findall(r'"(--[a-z-]+)"', source))
     assert "--host-budget" in options
     for option in options:
-        assert re.search(re.escape(option) + r"(?![\w-])", DOC), option
+        assert re.search(re.escape(option) + r"(?![\w-])", ALL_DOCS), option
 
 
 def test_budget_limit_and_setting_are_documented() -> None:

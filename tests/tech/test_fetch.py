@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from chainbreaker.tech.fetch import Fetcher, FetchLimits, decode_body
-from chainbreaker.tech.personas import default_personas, persona_by_name
-from chainbreaker.tech.testsites import REDIRECT_HOST, TestSites
+from chainbreaker.chains.tech.fetch import Fetcher, FetchLimits, decode_body
+from chainbreaker.chains.tech.personas import default_personas, persona_by_name
+from chainbreaker.synth.websites import REDIRECT_HOST, TestSites
 
 
 @pytest.fixture(scope="module")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from chainbreaker.tech.fetch import FetchLimits
-from chainbreaker.tech.personas import default_personas
-from chainbreaker.tech.scan import scan
-from chainbreaker.tech.testsites import LOADER_HOST_2, TestSites
-from chainbreaker.workspace import Workspace
+from chainbreaker.chains.tech.fetch import FetchLimits
+from chainbreaker.chains.tech.personas import default_personas
+from chainbreaker.chains.tech.scan import scan
+from chainbreaker.core.workspace import Workspace
+from chainbreaker.synth.websites import LOADER_HOST_2, TestSites
 
 
 def test_external_loader_only_with_follow_host(tmp_path) -> None:

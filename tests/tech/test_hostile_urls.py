@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chainbreaker.errors import InputError
-from chainbreaker.tech.fetch import FetchLimits
-from chainbreaker.tech.pageview import analyze_page
-from chainbreaker.tech.personas import default_personas, persona_by_name
-from chainbreaker.tech.scan import read_targets, scan
-from chainbreaker.workspace import Workspace
+from chainbreaker.chains.tech.fetch import FetchLimits
+from chainbreaker.chains.tech.pageview import analyze_page
+from chainbreaker.chains.tech.personas import default_personas, persona_by_name
+from chainbreaker.chains.tech.scan import read_targets, scan
+from chainbreaker.core.errors import InputError
+from chainbreaker.core.workspace import Workspace
 from support.kitserver import RawServer
 
 BAD_PAGE = ("<html><head><title>某某中学</title><meta http-equiv='refresh' content='5;url=http://[oops'>"

@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from chainbreaker.tech.fetch import FetchLimits
-from chainbreaker.tech.scan import scan
-from chainbreaker.workspace import Workspace
+from chainbreaker.chains.tech.fetch import FetchLimits
+from chainbreaker.chains.tech.scan import scan
+from chainbreaker.core.workspace import Workspace
 from support import kitgen
 from support.kitserver import KitSites, load_kits
 

@@ -8,10 +8,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from chainbreaker.tech.fetch import FetchLimits
-from chainbreaker.tech.personas import default_personas
-from chainbreaker.tech.scan import scan
-from chainbreaker.workspace import Workspace
+from chainbreaker.chains.tech.fetch import FetchLimits
+from chainbreaker.chains.tech.personas import default_personas
+from chainbreaker.chains.tech.scan import scan
+from chainbreaker.core.workspace import Workspace
 from support.kitserver import KitSites
 
 pytestmark = pytest.mark.browser

@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from chainbreaker.tech.fetch import FetchLimits
-from chainbreaker.tech.scan import scan
-from chainbreaker.tech.testsites import LOADER_HOST, REDIRECT_HOST, TestSites
-from chainbreaker.workspace import Workspace
+from chainbreaker.chains.tech.fetch import FetchLimits
+from chainbreaker.chains.tech.scan import scan
+from chainbreaker.core.workspace import Workspace
+from chainbreaker.synth.websites import LOADER_HOST, REDIRECT_HOST, TestSites
 
 pytestmark = pytest.mark.browser
 
@@ -57,7 +57,7 @@ def test_referrer_redirect_seen_by_the_browser(rendered) -> None:
 
 
 def test_layout_finds_links_hidden_by_an_external_stylesheet(tmp_path) -> None:
-    from chainbreaker.tech.personas import default_personas
+    from chainbreaker.chains.tech.personas import default_personas
 
     sites = TestSites(["news_crackdown", "marquee_notice"], hostile=False, external=True)
     desktop = [p for p in default_personas() if p.name == "desktop"]

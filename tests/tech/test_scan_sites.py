@@ -8,11 +8,12 @@ import time
 
 import pytest
 
-from chainbreaker.errors import InputError
-from chainbreaker.tech.detectors import RULES
-from chainbreaker.tech.fetch import FetchLimits
-from chainbreaker.tech.scan import ScanResult, scan
-from chainbreaker.tech.testsites import (
+from chainbreaker.chains.tech.detectors import RULES
+from chainbreaker.chains.tech.fetch import FetchLimits
+from chainbreaker.chains.tech.scan import ScanResult, scan
+from chainbreaker.core.errors import InputError
+from chainbreaker.core.workspace import Workspace
+from chainbreaker.synth.websites import (
     EXPECTED,
     HONEST,
     IFRAME_HOST,
@@ -20,7 +21,6 @@ from chainbreaker.tech.testsites import (
     REDIRECT_HOST,
     TestSites,
 )
-from chainbreaker.workspace import Workspace
 
 TECHNIQUE_SITES = [n for n in EXPECTED if EXPECTED[n]]
 
@@ -96,7 +96,7 @@ def test_facts_name_personas_decoded_strings_and_operator_domains(sites: TestSit
 
 
 def test_hidden_link_techniques_each_recognised(sites: TestSites, scanned) -> None:
-    from chainbreaker.tech.testsites import HIDDEN_TECHNIQUES
+    from chainbreaker.synth.websites import HIDDEN_TECHNIQUES
 
     _ws, result = scanned
     facts = _finding(sites, result, "hidden_links", "inject.hidden_links").facts
@@ -143,7 +143,7 @@ def test_hostile_inputs_bounded_and_scan_goes_on(sites: TestSites, tmp_path) -> 
     ws = Workspace(tmp_path / "ws")
     targets = [sites.url("hostile", p) for p in ("/big", "/loop", "/drip", "/badutf8", "/bomb")] + [sites.url("gambling")]
     start = time.perf_counter()
-    from chainbreaker.tech.personas import default_personas
+    from chainbreaker.chains.tech.personas import default_personas
 
     two = [p for p in default_personas() if p.name in ("desktop", "baiduspider")]
     result = scan(ws, targets, own_sites=True, personas=two,
@@ -167,7 +167,7 @@ def test_bad_targets_are_a_clear_error(tmp_path) -> None:
 
 
 def test_page_cap_limits_discovery_not_explicit_targets(sites: TestSites, tmp_path) -> None:
-    from chainbreaker.tech.personas import default_personas
+    from chainbreaker.chains.tech.personas import default_personas
 
     desktop = [p for p in default_personas() if p.name == "desktop"]
     targets = [sites.url("lottery", f"/kj/{i}.html") for i in range(5)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from chainbreaker.tech.scripts import analyze_script, is_infrastructure, is_remote
+from chainbreaker.chains.tech.scripts import analyze_script, is_infrastructure, is_remote
 
 BASE = "http://www.school.test/"
 

@@ -8,15 +8,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chainbreaker.tech.decode import decode_text
-from chainbreaker.tech.jsnorm import (
+from chainbreaker.chains.tech.decode import decode_text
+from chainbreaker.chains.tech.jsnorm import (
     dot_member_access,
     fold_literals,
     inline_constants,
     literal_spans,
     normalise_js,
 )
-from chainbreaker.tech.strarray import eval_arithmetic, js_parse_int, resolve_string_arrays
+from chainbreaker.chains.tech.strarray import eval_arithmetic, js_parse_int, resolve_string_arrays
 from support.obfuscate import hex_escape, pack, string_array_checksum, string_array_rotated
 
 STRINGS = ["write", '<iframe src="http://vip.hg-8866.test/" width="0" height="0">', "</iframe>", "location", "replace",
@@ -62,7 +62,7 @@ def _lit(s: str) -> str:
 
 
 def _values(text: str) -> list[str]:
-    from chainbreaker.tech.strarray import js_string_value
+    from chainbreaker.chains.tech.strarray import js_string_value
 
     return [js_string_value(text[a + 1:b - 1]) for a, b in literal_spans(text)]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from chainbreaker.tech.classify import classify_page
-from chainbreaker.tech.detectors import analyze_page, detect_host, detect_page, detect_title_spider
-from chainbreaker.tech.personas import persona_by_name
+from chainbreaker.chains.tech.classify import classify_page
+from chainbreaker.chains.tech.detectors import analyze_page, detect_host, detect_page, detect_title_spider
+from chainbreaker.chains.tech.personas import persona_by_name
 
 URL = "http://www.county.test/"
 GOV_BODY = ("<h1>某某县人民政府</h1><p>本县位于省境东南部，总面积1820平方公里，辖12个乡镇、186个行政村，户籍人口46万。"
@@ -83,7 +83,7 @@ def test_injected_hidden_links_alone_do_not_make_a_victim_a_gambling_site() -> N
 
 
 def test_landing_urls_of_search_visitors() -> None:
-    from chainbreaker.tech.crawl import landing_urls
+    from chainbreaker.chains.tech.crawl import landing_urls
 
     html_ref = ("<script>if(/baidu|sogou/.test(document.referrer)){window['location']['href']='/bc/1.html#top'}</script>"
                 "<meta http-equiv='refresh' content='3;url=http://other.test/'>" + GOV_BODY)

@@ -7,8 +7,8 @@ import json
 import pyarrow as pa
 import pytest
 
-from chainbreaker.model.finding import Finding, findings_table
-from chainbreaker.tech.blocklist import FORMATS, Builder, write_blocklist
+from chainbreaker.chains.tech.blocklist import FORMATS, Builder, write_blocklist
+from chainbreaker.core.model.finding import Finding, findings_table
 
 
 @pytest.fixture()
@@ -106,7 +106,7 @@ def test_builder_rejects_suffixes_and_ip():
 
 
 def test_unknown_format_and_missing_allowlist_are_clear_errors(scanned, tmp_path):
-    from chainbreaker.errors import InputError
+    from chainbreaker.core.errors import InputError
 
     with pytest.raises(InputError):
         write_blocklist(scanned, "csv", tmp_path / "x")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chainbreaker.errors import ConfigError
-from chainbreaker.tech.classify import classify_page, lexical_hits, load_lexicon, parse_lexicon
+from chainbreaker.chains.tech.classify import classify_page, lexical_hits, load_lexicon, parse_lexicon
+from chainbreaker.core.errors import ConfigError
 
 GAMBLING = ["gambling_casino", "gambling_sports", "gambling_lottery"]
 HONEST = ["honest_police", "honest_welfare_lottery", "honest_news", "honest_river_tourism", "honest_bank"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from chainbreaker.cli.main import app
+from chainbreaker.faces.cli.main import app
 
 PAGES = Path(__file__).parent / "pages"
 
@@ -44,7 +44,7 @@ def test_train_pages_then_classify_blends_the_model(tmp_path):
     out = json.loads(r.output)
     assert out["model_score"] is not None and out["model_score"] > 0.5 and out["is_gambling"]
     assert any(x["feature"].startswith("model:") for x in out["reasons"])
-    from chainbreaker.tech import page_model
+    from chainbreaker.chains.tech import page_model
 
     page_model.use_page_model(None)  # do not leak the model into other tests
 
@@ -75,7 +75,7 @@ def test_train_pages_from_scanned_urls(ws):
     """After a scan the analyst labels URLs only; the captures come from the evidence store."""
     import pyarrow as pa
 
-    from chainbreaker.tech.page_model import read_labels
+    from chainbreaker.chains.tech.page_model import read_labels
 
     rows = []
     for page in sorted(PAGES.glob("*.html")):
@@ -93,7 +93,7 @@ def test_train_pages_from_scanned_urls(ws):
     missing.write_text("url,label\nhttp://127.0.0.1/never-scanned.html,1\n", encoding="utf-8")
     import pytest
 
-    from chainbreaker.errors import InputError
+    from chainbreaker.core.errors import InputError
 
     with pytest.raises(InputError):
         read_labels(missing, ws)

@@ -6,7 +6,7 @@ import json
 
 import pyarrow as pa
 
-from chainbreaker.tech.clusters import build_clusters, dom_shingles, jaccard, minhash, run_clusters
+from chainbreaker.chains.tech.clusters import build_clusters, dom_shingles, jaccard, minhash, run_clusters
 
 TEMPLATE = """<html><head><title>{brand}</title></head><body>
 <div class="header"><div class="logo">{brand}</div><ul class="nav"><li>首页</li><li>真人视讯</li><li>体育</li>
@@ -86,7 +86,7 @@ def test_run_clusters_writes_table_and_findings(ws):
 def test_run_clusters_without_scan_results_is_a_clear_error(ws):
     import pytest
 
-    from chainbreaker.errors import InputError
+    from chainbreaker.core.errors import InputError
 
     with pytest.raises(InputError):
         run_clusters(ws)

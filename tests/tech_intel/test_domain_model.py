@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from chainbreaker.tech.domain_model import (
+from chainbreaker.chains.tech.domain_model import (
     MODEL_PATH,
     DomainModel,
     classify_file,
@@ -79,7 +79,7 @@ def test_classify_file_writes_tech_domains_and_quarantines_bad_lines(ws, tmp_pat
 
 
 def test_missing_model_is_a_clear_error(tmp_path):
-    from chainbreaker.errors import ConfigError
+    from chainbreaker.core.errors import ConfigError
 
     with pytest.raises(ConfigError):
         DomainModel.load(tmp_path / "none.joblib")
@@ -87,7 +87,7 @@ def test_missing_model_is_a_clear_error(tmp_path):
 
 def test_held_out_precision_at_low_fpr(shared_data):
     """The committed model on a sample of the held-out split (never trained on)."""
-    from chainbreaker.tech.domain_model import load_dataset
+    from chainbreaker.chains.tech.domain_model import load_dataset
 
     hosts, labels = load_dataset(shared_data / "domains")
     test = [(h, y) for h, y in zip(hosts, labels, strict=True) if split_bucket(h) >= 80][::4]

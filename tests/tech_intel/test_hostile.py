@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from chainbreaker.tech.classify import classify_page
-from chainbreaker.tech.indicators import extract_indicators
+from chainbreaker.chains.tech.classify import classify_page
+from chainbreaker.chains.tech.indicators import extract_indicators
 
 
 def test_huge_page_is_bounded():

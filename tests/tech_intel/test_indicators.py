@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pyarrow as pa
 
-from chainbreaker.model.identifiers import BankCard
-from chainbreaker.model.schemas import ACCOUNTS, TRANSACTIONS
-from chainbreaker.tech.indicators import extract_indicators, link_indicators_to_accounts
+from chainbreaker.chains.tech.indicators import extract_indicators, link_indicators_to_accounts
+from chainbreaker.core.model.identifiers import BankCard
+from chainbreaker.core.model.schemas import ACCOUNTS, TRANSACTIONS
 
 CARD = "6222021234567890128"  # Luhn-valid ICBC-style number written for this test
 TRON = "TJCnKsPa7y5okkXvQAidZBzqx3QyQ6sxMW"

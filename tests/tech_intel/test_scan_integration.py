@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("chainbreaker.tech.testsites")
+pytest.importorskip("chainbreaker.synth.websites")
 
 
 def test_scan_classifies_indicators_reach_accounts(ws):
-    from chainbreaker.tech.clusters import run_clusters
-    from chainbreaker.tech.personas import default_personas
-    from chainbreaker.tech.scan import scan
-    from chainbreaker.tech.testsites import running_test_sites
+    from chainbreaker.chains.tech.clusters import run_clusters
+    from chainbreaker.chains.tech.personas import default_personas
+    from chainbreaker.chains.tech.scan import scan
+    from chainbreaker.synth.websites import running_test_sites
 
     personas = [p for p in default_personas() if p.name in ("desktop", "baiduspider", "desktop+ref")]
     with running_test_sites(["gambling", "news_crackdown", "lottery"], hostile=False) as sites:

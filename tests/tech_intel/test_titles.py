@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chainbreaker.tech.classify import classify_page, load_lexicon
-from chainbreaker.tech.titles import official_title
+from chainbreaker.chains.tech.classify import classify_page, load_lexicon
+from chainbreaker.chains.tech.titles import official_title
 
 GAMBLING_TITLES = [
     "PG电子官方网站", "pg电子官网", "ＰＧ电子官方网站", "麻将胡了-PG电子官方网站", "JDB电子(中国)官方网站",

@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from chainbreaker.errors import InputError
-from chainbreaker.model.schemas import ACCOUNTS, MONEY, PERSONS, TRANSACTIONS
+from chainbreaker.core.errors import InputError
+from chainbreaker.core.model.schemas import ACCOUNTS, MONEY, PERSONS, TRANSACTIONS
 from chainbreaker.synth import bank_entities as E
 from chainbreaker.synth import bank_life as L
 from chainbreaker.synth import bank_ops as O

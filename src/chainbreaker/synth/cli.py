@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from chainbreaker.cli.context import console, safe, t
+from chainbreaker.faces.cli.context import console, safe, t
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -27,7 +27,7 @@ def bank_command(
     """生成模拟省份的银行调单（多种真实格式、含脏数据）及真值。Generate a synthetic province's bank statements."""
     import time
 
-    from chainbreaker.exports import resolve_output_dir
+    from chainbreaker.core.exports import resolve_output_dir
     from chainbreaker.synth.bank import generate_province, write_transactions_parquet
 
     out = resolve_output_dir(out)  # a file there is a clear error
@@ -62,12 +62,12 @@ def platform_command(
     formats: str = typer.Option("csv,mysql,sqlite", "--formats", help="导出格式，逗号分隔：csv,xlsx,mysql,sqlite。"),
 ) -> None:
     """生成模拟赌博平台数据库（带 agent_metrics 真值）。Generate a synthetic gambling-platform database."""
-    from chainbreaker.errors import InputError
+    from chainbreaker.core.errors import InputError
     from chainbreaker.synth.platform import DIALECTS, export_platform, generate_platform
 
     if kind not in DIALECTS:
         raise InputError(f"平台结构 {kind} 无效，可选：{'、'.join(DIALECTS)}", f"Unknown kind {kind}; use {list(DIALECTS)}")
-    from chainbreaker.exports import resolve_output_dir
+    from chainbreaker.core.exports import resolve_output_dir
 
     out = resolve_output_dir(out)
     p = generate_platform(kind, members, bets, seed=seed)
@@ -85,7 +85,7 @@ def travel_command(
     seed: int = typer.Option(7, "--seed", help="随机种子：同一种子生成完全相同的数据。"),
 ) -> None:
     """生成模拟省份的出入境、民航、铁路、旅店、亲属关系记录（真实列名、含脏数据）及真值。Generate travel records."""
-    from chainbreaker.exports import resolve_output_dir
+    from chainbreaker.core.exports import resolve_output_dir
     from chainbreaker.synth.travel import write_travel_files
 
     out = resolve_output_dir(out)

@@ -1,0 +1,348 @@
+"""The per-file half of a bank ingest run (逐个文件：存证、识别版式、规范化), in or out of process.
+
+Each file of a run is copied to the evidence store, opened, matched to a layout and normalised
+on its own: nothing it produces depends on the other files. So files can be handled by worker
+processes (``concurrent.futures`` with a forkserver or spawn context, never fork: the parent
+holds DuckDB threads) while the parent keeps everything that spans files — aliases, de-duplication
+and the one workspace transaction (``service.py``).
+
+Either way a file's kept legs are written batch by batch to one Arrow IPC file in the run's
+scratch folder (cheaper than inserting each batch into DuckDB; the parent loads all of them in one
+statement); everything else comes back as a picklable :class:`FileOutcome`. The parent orders the
+outcomes by file position, so results do not depend on the number of workers or on which file
+finishes first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import ctypes
+import multiprocessing
+import os
+import queue
+import resource
+import select
+import signal
+import sys
+import threading
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.ipc as ipc
+
+from chainbreaker.chains.funds.bank.directions import DirectionTable
+from chainbreaker.chains.funds.bank.fastcsv import fast_batches
+from chainbreaker.chains.funds.bank.layouts import bank_from_file_name, detect_layout, expected_header
+from chainbreaker.chains.funds.bank.normalise import LEGS, FileContext, FileResult, Normaliser
+from chainbreaker.chains.funds.bank.sqlparse import connect
+from chainbreaker.core.errors import ChainbreakerError, InputError, WorkspaceError
+from chainbreaker.core.ingest.longlines import MAX_LINE_BYTES
+from chainbreaker.core.ingest.readers import open_table
+from chainbreaker.core.timefmt import zone_name
+from chainbreaker.core.workspace import Workspace
+from chainbreaker.faces.cli.progress import Progress
+
+MAX_DEFAULT_WORKERS = 2  # the reference machine has 2 cores; more processes only contend
+# Starting workers costs about 1–2 s (forkserver, imports, DuckDB macros per worker), so by
+# default a run uses them only when it would take a few seconds in one process. Rough costs of
+# one process on the reference machine: ~0.04 s per file, ~0.08 s per MiB of statements.
+SECONDS_PER_FILE = 0.04
+SECONDS_PER_MIB = 0.08
+PARALLEL_ABOVE_SECONDS = 3.0
+# Errors that mean "this file cannot be read", as opposed to a bug: the file is skipped.
+UNREADABLE = (csv.Error, UnicodeError, ValueError, OSError, zipfile.BadZipFile, EOFError)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What every file of a run needs, sent once to each worker."""
+
+    workspace: Path
+    scratch: Path  # the run's scratch folder; leg files go to ``scratch / "legs"``
+    profile: dict[str, Any]
+    directions: DirectionTable
+    # how naive source times are read (setting ``timezone``), fixed by the parent: a forkserver
+    # worker does not see environment changes made after the server started
+    zone: str = field(default_factory=zone_name)
+
+
+@dataclass(frozen=True)
+class FileJob:
+    index: int  # position of the file in the run: outcomes are assembled in this order
+    path: Path
+    sha256: str
+
+
+@dataclass
+class FileOutcome:
+    index: int
+    error: ChainbreakerError | None = None  # set when the file is unusable (skipped, quarantined)
+    layout: str | None = None
+    encoding: str | None = None
+    result: FileResult = field(default_factory=FileResult)
+    legs_file: Path | None = None  # Arrow IPC file of the kept legs (None: none kept)
+    cpu_seconds: float = 0.0  # CPU time of the process that handled the file, while it did
+    peak_rss_mb: float = 0.0  # peak memory of that process so far (Linux: ru_maxrss in KiB)
+
+
+def default_workers(n_files: int, total_bytes: int) -> int:
+    """min(2, files, CPU cores), or 1 when the run is too small for workers to pay off."""
+    estimate = n_files * SECONDS_PER_FILE + total_bytes / 2**20 * SECONDS_PER_MIB
+    if estimate < PARALLEL_ABOVE_SECONDS:
+        return 1
+    return max(1, min(MAX_DEFAULT_WORKERS, n_files, os.cpu_count() or 1))
+
+
+def resolve_workers(requested: int | None, n_files: int, total_bytes: int) -> int:
+    """``requested`` (None: the default) limited to the number of files."""
+    if requested is None:
+        return default_workers(n_files, total_bytes)
+    if requested < 1:
+        raise InputError(f"并行进程数必须至少为 1（当前为 {requested}）。",
+                         f"The number of workers must be at least 1 (got {requested}).")
+    return max(1, min(requested, n_files))
+
+
+class ScratchError(WorkspaceError):
+    """The run's scratch folder cannot be written (disk full?): the run stops; no file is skipped for it."""
+
+
+class _LegFile:
+    """Kept legs of one file, appended batch by batch to an Arrow IPC file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows = 0
+        self._writer: ipc.RecordBatchFileWriter | None = None
+
+    def write(self, table: pa.Table) -> None:
+        try:
+            if self._writer is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._writer = ipc.new_file(str(self.path), LEGS)
+            self._writer.write_table(table.select(LEGS.names).cast(LEGS))
+        except OSError as exc:
+            raise self._error(exc) from exc
+        self.rows += table.num_rows
+
+    def close(self) -> Path | None:
+        if self._writer is not None:
+            try:
+                self._writer.close()
+            except OSError as exc:
+                raise self._error(exc) from exc
+            finally:
+                self._writer = None
+        return self.path if self.rows else None
+
+    def _error(self, exc: OSError) -> ScratchError:
+        folder = self.path.parent
+        return ScratchError(f"无法写入临时文件夹 {folder}（磁盘已满？）：{exc}。工作区未改变。",
+                            f"Cannot write to the scratch folder {folder} (disk full?): {exc}. "
+                            "The workspace is unchanged.")
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError, ChainbreakerError):  # the run's scratch folder goes anyway
+            self.close()
+            self.path.unlink(missing_ok=True)
+
+
+def _counted(batches: Iterator[pa.RecordBatch], on_rows: Callable[[int], None] | None) -> Iterator[pa.RecordBatch]:
+    for batch in batches:
+        if on_rows is not None:
+            on_rows(batch.num_rows)
+        yield batch
+
+
+def normalise_file(job: FileJob, run: RunSpec, con: duckdb.DuckDBPyConnection,
+                   on_rows: Callable[[int], None] | None = None) -> FileOutcome:
+    """Copy one file to the evidence store and normalise it; an unusable file comes back with ``error``."""
+    path = job.path
+    cpu = time.process_time()
+    Workspace(run.workspace).store_evidence(path)
+    legs = _LegFile(run.scratch / "legs" / f"{job.index:06d}.arrow")
+    try:
+        table = open_table(path, expected=expected_header, max_line_bytes=MAX_LINE_BYTES)
+        detected = detect_layout(path, table.header, run.profile)
+        ctx = FileContext(path.name, job.sha256, bank_from_file_name(path), {},
+                          default_currency="CNY" if _chinese(table.header) else None)
+        ctx.direction_map = run.directions.for_bank(ctx.bank, detected.mapping.values.get("direction"))
+        batches = fast_batches(table) or table.batches()
+        result = Normaliser(con, detected.layout, detected.mapping, ctx,
+                            leg_sink=legs.write).feed(_counted(batches, on_rows))
+        result.reject_long_lines(table.long_lines)
+    except ScratchError:
+        legs.discard()
+        raise
+    except ChainbreakerError as exc:
+        legs.discard()
+        return FileOutcome(job.index, error=exc, cpu_seconds=time.process_time() - cpu)
+    except UNREADABLE as exc:
+        legs.discard()
+        return FileOutcome(job.index, error=InputError(f"{path.name} 无法读取：{exc}",
+                                                       f"{path.name} cannot be read: {exc}"),
+                           cpu_seconds=time.process_time() - cpu)
+    except BaseException:
+        legs.discard()
+        raise
+    legs_file = legs.close()
+    return FileOutcome(job.index, layout=detected.layout, encoding=table.encoding, result=result,
+                       legs_file=legs_file, cpu_seconds=time.process_time() - cpu)
+
+
+def _chinese(header: list[str]) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for h in header for ch in h)
+
+
+# ------------------------------------------------------------------------------------ driving
+def normalise_files(jobs: list[FileJob], run: RunSpec, workers: int, bar: Progress) -> list[FileOutcome]:
+    """Outcomes of ``jobs`` in job order; ``workers`` > 1 uses that many worker processes."""
+    if workers <= 1 or len(jobs) <= 1:
+        return _in_process(jobs, run, bar)
+    return _in_workers(jobs, run, workers, bar)
+
+
+def _in_process(jobs: list[FileJob], run: RunSpec, bar: Progress) -> list[FileOutcome]:
+    con = connect(run.scratch / "duckdb", zone=run.zone)
+    try:
+        out = []
+        for job in jobs:
+            bar.start(job.path)
+            out.append(normalise_file(job, run, con, bar.advance))
+        return out
+    finally:
+        con.close()
+
+
+def mp_context() -> multiprocessing.context.BaseContext:
+    """forkserver where available (workers start from a clean, preloaded server), else spawn."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload([__name__])  # only takes effect before the server first starts
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def _in_workers(jobs: list[FileJob], run: RunSpec, workers: int, bar: Progress) -> list[FileOutcome]:
+    ctx = mp_context()
+    rows: Any = ctx.Queue() if bar.enabled else None
+    outcomes: dict[int, FileOutcome] = {}
+    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_start, initargs=(run, rows, os.getpid()))
+    try:
+        futures: dict[Future[FileOutcome], FileJob] = {pool.submit(_worker_file, job): job for job in jobs}
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            _drain(rows, jobs, bar)
+            for fut in done:
+                outcome = fut.result()  # a worker's unexpected error is raised here
+                outcomes[outcome.index] = outcome
+        _drain(rows, jobs, bar)
+    except KeyboardInterrupt:
+        _stop_workers(pool)  # Ctrl-C: do not wait for the running files
+        raise
+    except BrokenProcessPool as exc:
+        raise ChainbreakerError(
+            "导入子进程意外退出（可能是内存不足或被系统终止）；工作区未改变。可加 --workers 1 在单个进程中重试。",
+            "An ingest worker process stopped unexpectedly (out of memory or killed?); the workspace is "
+            "unchanged. Retry with --workers 1 to ingest in one process.") from exc
+    finally:
+        # Running files finish (so nothing writes into the scratch folder after it is removed);
+        # files not started yet are dropped.
+        pool.shutdown(wait=True, cancel_futures=True)
+        if rows is not None:
+            rows.close()
+    return [outcomes[job.index] for job in jobs]
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    # ``_processes`` is private but has been stable since Python 3.2; without it the pool waits.
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(OSError, ValueError):
+            proc.terminate()
+
+
+def _drain(rows: Any, jobs: list[FileJob], bar: Progress) -> None:
+    while rows is not None:
+        try:
+            index, n = rows.get_nowait()
+        except queue.Empty:
+            return
+        bar.start(jobs[index].path)
+        bar.advance(n)
+
+
+def die_with(ingest_pid: int) -> None:
+    """End this worker as soon as the ingest process is gone (kill -9, out of memory, a crash).
+
+    Without it a worker keeps normalising its file for minutes after its parent died, and then
+    waits for work forever. Two mechanisms, because each has a gap:
+
+    * Linux ``prctl(PR_SET_PDEATHSIG, SIGKILL)``: the kernel kills the worker when its parent
+      dies. A forkserver worker's parent is the fork server, which exits when the ingest process
+      closes its end of the server's "alive" pipe, that is when the ingest process dies.
+    * a watchdog thread on the ingest process itself: a ``pidfd`` that becomes readable when it
+      exits (Linux 5.3+), else a poll every half second; it ends the worker with ``os._exit``.
+    """
+    if sys.platform.startswith("linux"):
+        parent = os.getppid()
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the request took effect
+            os._exit(1)
+    threading.Thread(target=_watch, args=(ingest_pid,), name="ingest-watchdog", daemon=True).start()
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _watch(pid: int) -> None:
+    try:
+        fd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        fd = -1
+    if fd >= 0:
+        select.select([fd], [], [])  # readable once the process has exited
+        os._exit(1)
+    while _alive(pid):
+        time.sleep(0.5)
+    os._exit(1)
+
+
+# State of a worker process, set once by the pool's initializer.
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_start(run: RunSpec, rows: Any, ingest_pid: int) -> None:
+    # Ctrl-C is the parent's to handle (it stops the workers); a worker interrupted while idle
+    # would print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with(ingest_pid)
+    _WORKER.update(run=run, rows=rows, con=connect(run.scratch / f"duckdb-{os.getpid()}", zone=run.zone))
+
+
+def _worker_file(job: FileJob) -> FileOutcome:
+    rows = _WORKER["rows"]
+    report = None if rows is None else (lambda n: rows.put((job.index, n)))
+    outcome = normalise_file(job, _WORKER["run"], _WORKER["con"], report)
+    outcome.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return outcome

@@ -1,0 +1,190 @@
+"""Writing the canonical tables: merge new rows with what the lake holds, never drop others' rows.
+
+- ``transactions``: existing transfers untouched by this run are kept as they are; a transfer that
+  received a new source row is rebuilt from its stored row plus the new legs, by the same rule as
+  in one run: the payer's own row first (a stored row built from the payer's statement counts as
+  the payer's), then by source file and row; the others fill gaps. So the payer's row is the
+  provenance whichever statement arrived first.
+- ``transaction_sources``: one row per source row with the de-duplication keys.
+- ``accounts``: rows of other origins are kept; rows of origin ``bank`` are merged per account
+  (账户信息 of this run > stored > statement subject > counterparty), ``requested`` is true when any
+  statement or 账户信息 was returned for the account.
+- ``persons``: appended, one row per new 证件号码.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from chainbreaker.chains.funds.bank.dedup import DedupResult
+from chainbreaker.chains.funds.bank.normalise import PERSON_ROWS
+from chainbreaker.core.model.schemas import ACCOUNTS, PERSONS, TRANSACTIONS
+from chainbreaker.core.workspace import Transaction
+
+_TXN_VALUE_COLS = [f.name for f in TRANSACTIONS if f.name not in ("txn_id", "requested_side")]
+
+
+def _first(col: str) -> str:
+    """The first non-null value by priority (arg_min skips nulls; much cheaper than ordered aggregates)."""
+    return f'arg_min("{col}", (prio, src_sha256, src_row)) AS "{col}"'
+
+
+def _cols(schema: pa.Schema) -> str:
+    return ", ".join(f'"{f.name}"' for f in schema)
+
+
+def _cast_select(schema: pa.Schema, source: str) -> str:
+    cols = ", ".join(f'CAST("{f.name}" AS {_duck_type(f.type)}) AS "{f.name}"' for f in schema)
+    return f"SELECT {cols} FROM ({source})"
+
+
+def _duck_type(t: pa.DataType) -> str:
+    if pa.types.is_decimal(t):
+        return f"DECIMAL({t.precision}, {t.scale})"  # type: ignore[attr-defined]
+    if pa.types.is_timestamp(t):
+        return "TIMESTAMPTZ"
+    if pa.types.is_int64(t):
+        return "BIGINT"
+    if pa.types.is_boolean(t):
+        return "BOOLEAN"
+    if pa.types.is_date32(t):
+        return "DATE"
+    return "VARCHAR"
+
+
+def write_transactions(tx: Transaction, dd: DedupResult) -> dict[str, int]:
+    con = tx.con
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW new_legs AS SELECT * FROM {dd.legs}")
+    touched = pa.table({"txn_id": pa.array(sorted(dd.touched_existing | set(dd.absorbed)), pa.string())})
+    con.register("touched_ids", touched)
+    remap = pa.table({"old": pa.array(list(dd.absorbed), pa.string()),
+                      "new": pa.array(list(dd.absorbed.values()), pa.string())})
+    con.register("remap", remap)
+    has_old = tx.has_table("transactions")
+    old_touched = ""
+    if has_old and touched.num_rows:
+        old_touched = f"""
+          UNION ALL
+          SELECT coalesce(r.new, t.txn_id) AS txn_id, {", ".join(f't."{c}"' for c in _TXN_VALUE_COLS)},
+                 CASE t.requested_side WHEN 'to' THEN 2 ELSE 1 END AS prio, t.requested_side AS side
+          FROM transactions t JOIN touched_ids USING (txn_id) LEFT JOIN remap r ON r.old = t.txn_id"""
+    # Most transfers have one leg and nothing stored: they are copied through; only transfers with
+    # several legs (or a stored row) are aggregated.
+    agg = f"""
+      WITH n AS (SELECT * FROM new_legs), c AS (
+        SELECT txn_id, {", ".join(f'"{c}"' for c in _TXN_VALUE_COLS)},
+               CASE side WHEN 'to' THEN 2 ELSE 1 END AS prio, side
+        FROM n WHERE n_legs > 1 OR txn_id IN (SELECT txn_id FROM touched_ids)
+        {old_touched}
+      )
+      SELECT txn_id, {", ".join(_first(c) for c in _TXN_VALUE_COLS)},
+             CASE WHEN bool_or(side = 'both') OR (bool_or(side = 'from') AND bool_or(side = 'to')) THEN 'both'
+                  WHEN bool_or(side = 'from') THEN 'from' ELSE 'to' END AS requested_side
+      FROM c GROUP BY txn_id
+      UNION ALL
+      SELECT txn_id, {", ".join(f'"{c}"' for c in _TXN_VALUE_COLS)}, side AS requested_side
+      FROM n WHERE n_legs = 1 AND txn_id NOT IN (SELECT txn_id FROM touched_ids)
+    """
+    new_rows = _cast_select(TRANSACTIONS, agg)
+    if has_old and touched.num_rows:
+        keep = f"SELECT {_cols(TRANSACTIONS)} FROM transactions WHERE txn_id NOT IN (SELECT txn_id FROM touched_ids)"
+        tx.write("transactions", f"{keep} UNION ALL {new_rows}", mode="replace")
+    else:
+        tx.write("transactions", new_rows, mode="append")
+
+    src = """SELECT txn_id, side, src_sha256, src_file, src_row, k_serial, k_time FROM new_legs"""
+    if dd.absorbed and tx.has_table("transaction_sources"):
+        old = """SELECT coalesce(r.new, s.txn_id) AS txn_id, s.side, s.src_sha256, s.src_file, s.src_row,
+                        s.k_serial, s.k_time FROM transaction_sources s LEFT JOIN remap r ON r.old = s.txn_id"""
+        tx.write("transaction_sources", f"{old} UNION ALL {src}", mode="replace")
+    else:
+        tx.write("transaction_sources", src, mode="append")
+    for name in ("touched_ids", "remap"):
+        con.unregister(name)
+    return {"transfers_new": dd.new_transfers, "transfers_updated": len(dd.touched_existing)}
+
+
+def write_accounts(tx: Transaction, account_rows: pa.Table, legs: str | None, persons: pa.Table | None = None) -> int:
+    """Merge bank-origin accounts: 账户信息 rows, statement subjects and counterparties.
+
+    ``legs`` is a relation (view name) of the run's legs on ``tx.con``, or None. Holders are joined
+    to accounts by 证件号码: an account whose rows give an ID number but no name takes the name
+    that 人员信息 gives for it (``persons`` of this run, then the stored ``persons``).
+    """
+    con = tx.con
+    con.register("acct_rows", account_rows)
+    con.register("acct_persons", persons if persons is not None else PERSON_ROWS.empty_table())
+    cols = ("from_account, to_account, from_raw, to_raw, from_name, to_name, from_id, to_id, from_bank, to_bank, "
+            "side, own_card, src_sha256, src_row")
+    source = f"SELECT {cols} FROM {legs}" if legs else f"SELECT {cols} FROM (SELECT " + ", ".join(
+        f"NULL::{'BIGINT' if c == 'src_row' else 'VARCHAR'} AS {c}" for c in cols.split(", ")) + ") WHERE false"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW acct_legs AS {source}")
+    fields = ["account_raw", "card_no", "holder_name", "holder_id", "bank", "branch", "open_date", "close_date",
+              "status", "balance", "last_login_ip", "src_sha256", "src_row"]
+    null_tail = ("NULL::VARCHAR AS branch, NULL::DATE AS open_date, NULL::DATE AS close_date, "
+                 "NULL::VARCHAR AS status, NULL::DECIMAL(18,2) AS balance, NULL::VARCHAR AS last_login_ip")
+    old = ""
+    if tx.has_table("accounts"):
+        old = f"""UNION ALL SELECT account, {", ".join(fields)}, requested, 1 AS prio
+                  FROM accounts WHERE origin = 'bank'"""
+    sql = f"""
+      WITH c AS (
+        SELECT account, {", ".join(fields)}, true AS requested, 0 AS prio FROM acct_rows
+        {old}
+        UNION ALL
+        SELECT from_account, from_raw, CASE WHEN side = 'from' THEN own_card END, from_name, from_id, from_bank,
+               {null_tail}, src_sha256, src_row, side IN ('from', 'both'),
+               CASE WHEN side IN ('from', 'both') THEN 2 ELSE 3 END
+        FROM acct_legs WHERE from_account IS NOT NULL
+        UNION ALL
+        SELECT to_account, to_raw, CASE WHEN side = 'to' THEN own_card END, to_name, to_id, to_bank,
+               {null_tail}, src_sha256, src_row, side IN ('to', 'both'),
+               CASE WHEN side IN ('to', 'both') THEN 2 ELSE 3 END
+        FROM acct_legs WHERE to_account IS NOT NULL
+      )
+      SELECT account, {", ".join(_first(f) for f in fields)}, bool_or(requested) AS requested,
+             'bank' AS origin
+      FROM c GROUP BY account
+    """
+    stored_persons = "UNION ALL SELECT id_number, name, 0, src_sha256, src_row FROM persons" \
+        if tx.has_table("persons") else ""
+    sql = f"""
+      WITH m AS ({sql}), p AS (
+        SELECT id_number, arg_min(name, (prio, src_sha256, src_row)) AS name FROM (
+          SELECT id_number, name, 1 AS prio, src_sha256, src_row FROM acct_persons {stored_persons}
+        ) WHERE id_number IS NOT NULL AND name IS NOT NULL GROUP BY id_number
+      )
+      SELECT m.* REPLACE (coalesce(m.holder_name, p.name) AS holder_name)
+      FROM m LEFT JOIN p ON p.id_number = m.holder_id
+    """
+    merged = _cast_select(ACCOUNTS, sql)
+    if tx.has_table("accounts"):
+        keep = f"SELECT {_cols(ACCOUNTS)} FROM accounts WHERE origin IS DISTINCT FROM 'bank'"
+        rows = tx.write("accounts", f"{keep} UNION ALL {merged}", mode="replace")
+    else:
+        rows = tx.write("accounts", merged, mode="replace")
+    con.unregister("acct_rows")
+    con.unregister("acct_persons")
+    return rows
+
+
+def write_persons(tx: Transaction, persons: pa.Table) -> int:
+    """Append persons whose 证件号码 is not in the lake yet (first row of this run wins)."""
+    if persons.num_rows == 0:
+        return 0
+    con = tx.con
+    con.register("new_persons", persons)
+    existing = "SELECT id_number FROM persons" if tx.has_table("persons") else \
+        "SELECT NULL::VARCHAR AS id_number WHERE false"
+    sql = f"""
+      SELECT {_cols(PERSONS)} FROM (
+        SELECT *, row_number() OVER (PARTITION BY id_number ORDER BY src_sha256, src_row) AS n FROM new_persons
+      ) WHERE n = 1 AND id_number NOT IN ({existing})
+    """
+    count = int(con.execute(f"SELECT count(*) FROM ({sql})").fetchall()[0][0])
+    if count:
+        tx.write("persons", _cast_select(PERSONS, sql), mode="append")
+    con.unregister("new_persons")
+    return count

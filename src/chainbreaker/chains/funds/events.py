@@ -1,0 +1,114 @@
+"""The per-account view of the transfers that every funds typology reads (账户交易事件).
+
+Screening groups and sorts millions of transfers per account. Doing that on text account numbers
+and exact decimals costs most of the run, so the screening first gives every account a dense
+integer code (ordered by account number, the same on every engine) and every amount an integer
+number of fen (分), and maps codes back to account numbers only for the per-account results.
+The functions here are key-agnostic: evidence for a few flagged accounts runs the same
+expressions on the account numbers themselves.
+
+Per-event facts are defined on times alone, never on the order of transfers within the same
+second, so they do not depend on tie-breaking (which differs between engines):
+
+* ``next_out``: for an inbound transfer, the earliest outbound time at or after it;
+* ``prev_in``: for an outbound transfer, the latest inbound time at or before it.
+
+Dormancy is measured on active days (see ``typologies.dormancy``), not per event.
+
+On DuckDB ``next_out``/``prev_in`` are ASOF joins (a sort-merge); elsewhere they are RANGE
+windows with the same meaning (see :data:`chainbreaker.core.engine.CAPABILITIES`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+from ibis import _
+
+EVENT_COLUMNS = ("account", "cp", "fen", "ep", "dir", "next_out", "prev_in")
+
+
+def epoch(ts: Any) -> Any:
+    """Whole epoch seconds, floored the same way on every engine (a plain cast would round on DuckDB)."""
+    return ts.epoch_seconds().floor().cast("int64")
+
+
+def account_codes(v: ibis.Table) -> ibis.Table:
+    """Every account of the valid transfers ``v`` with a dense integer code ``aid`` (0-based).
+
+    Codes follow the account numbers' order, so ``min`` over codes is ``min`` over numbers.
+    """
+    acc = ibis.union(v.select(account=v.from_account), v.select(account=v.to_account), distinct=True)
+    return acc.mutate(aid=(ibis.row_number().over(order_by=acc.account)).cast("int64"))
+
+
+def transfers(v: ibis.Table, codes: ibis.Table | None = None, keep: tuple[str, ...] = ()) -> ibis.Table:
+    """Valid transfers reduced to ``fa`` (from), ``ta`` (to), ``fen`` (integer amount) and ``ep``.
+
+    With ``codes`` the accounts become integer codes; without, they stay account numbers.
+    ``keep`` names extra columns of ``v`` to carry along (``txn_id`` for evidence).
+    """
+    base, fa, ta = v, v.from_account, v.to_account
+    if codes is not None:
+        f = codes.select(f_acc=codes.account, f_aid=codes.aid)
+        t = codes.select(t_acc=codes.account, t_aid=codes.aid)
+        base = v.join(f, v.from_account == f.f_acc).join(t, v.to_account == t.t_acc)
+        fa, ta = base.f_aid, base.t_aid
+    return base.select(fa=fa, ta=ta, fen=(base.amount * 100).cast("int64"), ep=epoch(base.ts),
+                       **{k: base[k] for k in keep})
+
+
+def account_events(tr: ibis.Table, asof: bool, keep: tuple[str, ...] = ()) -> ibis.Table:
+    """One row per (account, transfer): inbound (``dir`` = 1) and outbound (-1), with :data:`EVENT_COLUMNS`.
+
+    ``tr`` is :func:`transfers`; ``asof`` says whether the engine has ASOF joins.
+    """
+    extra = {k: tr[k] for k in keep}
+    inbound = tr.select(account=tr.ta, cp=tr.fa, fen=tr.fen, ep=tr.ep, dir=ibis.literal(1, "int8"), **extra)
+    outbound = tr.select(account=tr.fa, cp=tr.ta, fen=tr.fen, ep=tr.ep, dir=ibis.literal(-1, "int8"), **extra)
+    null = ibis.null("int64")
+    if asof:
+        outs = outbound.select(o_acc=outbound.account, o_ep=outbound.ep)
+        ins = inbound.select(i_acc=inbound.account, i_ep=inbound.ep)
+        a = inbound.asof_join(outs, on=outs.o_ep >= inbound.ep, predicates=[inbound.account == outs.o_acc])
+        b = outbound.asof_join(ins, on=ins.i_ep <= outbound.ep, predicates=[outbound.account == ins.i_acc])
+        names = ("account", "cp", "fen", "ep", "dir", *keep)
+        ev = ibis.union(a.select(*names, next_out=a.o_ep, prev_in=null),
+                        b.select(*names, next_out=null, prev_in=b.i_ep), distinct=False)
+    else:
+        ev = ibis.union(inbound, outbound, distinct=False)
+        after = ibis.window(group_by=ev.account, order_by=ev.ep, range=(0, None))
+        before = ibis.window(group_by=ev.account, order_by=ev.ep, range=(None, 0))
+        ev = ev.mutate(
+            next_out=ibis.ifelse(ev.dir == 1, ibis.ifelse(ev.dir == -1, ev.ep, null).min().over(after), null),
+            prev_in=ibis.ifelse(ev.dir == -1, ibis.ifelse(ev.dir == 1, ev.ep, null).max().over(before), null),
+        )
+    return ev
+
+
+def event_flags(ev: ibis.Table, p: dict[str, Any]) -> ibis.Table:
+    """Cheap per-event facts derived on read (not stored): local day and hour, fast, night, round."""
+    offset = int(p["time"]["utc_offset_hours"] * 3600)
+    local = ev.ep + offset
+    hour = (local % 86400) // 3600
+    window_s = int(p["fast_in_out"]["window_minutes"] * 60)
+    nh = p["night"]
+    is_in = ev.dir == 1
+    return ev.mutate(
+        day=local // 86400,
+        is_in=is_in,
+        is_round=(ev.fen % int(p["round_amount"]["modulus"] * 100)) == 0,
+        is_night=(hour >= nh["start_hour"]) & (hour < nh["end_hour"]),
+        fast_in=is_in & ev.next_out.notnull() & ((ev.next_out - ev.ep) <= window_s),
+        fast_out=(~is_in) & ev.prev_in.notnull() & ((ev.ep - ev.prev_in) <= window_s),
+    )
+
+
+def pair_flows(tr: ibis.Table) -> ibis.Table:
+    """One row per (payer ``fa``, payee ``ta``): money in fen, transfer count, first and last time.
+
+    Grouped once from the N transfers (not the 2xN events) and reused by counterparty breadth and
+    concentration, loops and the network passes.
+    """
+    return tr.group_by(["fa", "ta"]).aggregate(amt=_.fen.sum(), n=_.count(), first=_.ep.min(), last=_.ep.max())

@@ -1,0 +1,262 @@
+"""Screen every account for gambling typologies (资金筛查) and write results to the lake.
+
+``screen(ws)`` computes behaviour facts and typology signals with Ibis (DuckDB by default, PySpark
+with ``engine="spark"``), ranks the accounts, and writes in one workspace transaction:
+
+* ``funds_features``: every fact and signal per account (for analysts and for model learning);
+* ``account_risk``: account, score 0–1, rank, rules fired, key facts, bilingual summary;
+* ``findings`` (chain ``funds``): one per flagged account and rule, with source-row evidence;
+* ``funds_coverage``: accounts and transactions screened vs present.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from chainbreaker.chains.funds import events, scoring, typologies
+from chainbreaker.chains.funds.rules import Rules, load_rules
+from chainbreaker.core.engine import Engine
+from chainbreaker.core.errors import InputError
+from chainbreaker.core.model.finding import findings_table, replace_chain_findings
+from chainbreaker.core.workspace import Workspace
+
+COVERAGE = pa.schema([("item", pa.string()), ("item_zh", pa.string()), ("present", pa.int64()),
+                      ("screened", pa.int64()), ("share", pa.float64()), ("run_id", pa.string())])
+
+
+@dataclass
+class ScreenResult:
+    run_id: str
+    engine: str
+    rules_version: str
+    accounts_screened: int
+    accounts_present: int
+    transactions_screened: int
+    transactions_present: int
+    flagged: int
+    findings: int
+    seconds: float
+    top: list[dict[str, Any]] = field(default_factory=list)  # top account_risk rows
+    coverage: pa.Table | None = None
+
+
+def _coverage(eng: Engine, ws: Workspace, tx: ibis.Table, codes: ibis.Table, coded: ibis.Table) -> dict[str, int]:
+    """Transactions and accounts screened vs present.
+
+    Screened figures come from the staged ``codes`` and ``coded`` transfers; only the (few)
+    accounts that appear in unusable rows or only in the ``accounts`` table are looked up as
+    text, so the 2xN account strings are not hashed a second time.
+    """
+    unusable = tx.filter(~typologies.is_valid(tx))
+    extra = ibis.union(unusable.select(account=unusable.from_account), unusable.select(account=unusable.to_account))
+    if ws.has_table("accounts"):
+        acc = eng.table("accounts")
+        extra = ibis.union(extra, acc.select(account=acc.account))
+    extra = extra.filter(extra.account.notnull() & (extra.account != ""))
+    extra = extra.anti_join(codes, extra.account == codes.account)
+    counts = {"tx_present": tx.count(), "tx_screened": coded.count(), "acc_screened": codes.count(),
+              "acc_extra": extra.account.nunique()}
+    out = {name: int(eng.con.execute(expr)) for name, expr in counts.items()}
+    return {"tx_present": out["tx_present"], "tx_screened": out["tx_screened"],
+            "acc_present": out["acc_screened"] + out["acc_extra"], "acc_screened": out["acc_screened"]}
+
+
+def _flagged_memtable(ranked: list[dict[str, Any]], p: dict[str, Any]) -> pa.Table:
+    rows = []
+    for row in ranked:
+        if row["score"] < p["flag_threshold"]:
+            break
+        rules = scoring.fired_rules(row, p["finding_min_signal"])
+        rows.append({"account": row["account"], "rules": "," + ",".join(rules) + ",",
+                     "wake_day": row.get("wake_day"), "pool_device": row.get("pool_device"),
+                     "loop_partner": row.get("loop_partner")})
+    schema = pa.schema([("account", pa.string()), ("rules", pa.string()), ("wake_day", pa.int64()),
+                        ("pool_device", pa.string()), ("loop_partner", pa.string())])
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def _evidence(eng: Engine, tx: ibis.Table, flagged: pa.Table, p: dict[str, Any],
+              stage: _Stager) -> dict[tuple[str, str], tuple[list[dict[str, Any]], int]]:
+    if flagged.num_rows == 0:
+        return {}
+    flagged_t = stage.arrow(flagged, "flagged")
+    sub = stage(typologies.touching(tx, flagged_t), "touching")
+    expr = typologies.evidence_rows(sub, flagged_t, p, eng.supports("asof_join"), stage)
+    rows = eng.to_arrow(expr).to_pylist()
+    rows.sort(key=lambda r: (r["account"], r["rule"], r["rn"]))
+    out: dict[tuple[str, str], tuple[list[dict[str, Any]], int]] = {}
+    for r in rows:
+        refs, _ = out.get((r["account"], r["rule"]), ([], 0))
+        refs.append({"table": "transactions", "txn_id": r["txn_id"], "file_sha256": r["src_sha256"], "row": r["src_row"]})
+        out[(r["account"], r["rule"])] = (refs, int(r["total"]))
+    return out
+
+
+def _upstream_payers(eng: Engine, ranked: list[dict[str, Any]], p: dict[str, Any], pairs: ibis.Table,
+                     codes: ibis.Table, flagged_payers: ibis.Table, risk: pa.Table) -> dict[str, list[dict[str, Any]]]:
+    """Per flagged account whose upstream signal fired: the flagged payers behind it, largest first.
+
+    The payers are those the signal counted (the last propagation round's flagged set), each with
+    the money and transfers it sent and its own final score. Only these few accounts are read.
+    """
+    minimum = p["finding_min_signal"]
+    targets = sorted(r["account"] for r in ranked
+                     if r["score"] >= p["flag_threshold"] and (r.get("s_upstream") or 0.0) >= minimum)
+    if not targets:
+        return {}
+    want = codes.filter(codes.account.isin(targets)).select(t_aid=codes.aid, t_acc=codes.account)
+    payer = codes.select(p_aid=codes.aid, p_acc=codes.account)
+    hit = pairs.join(want, pairs.ta == want.t_aid).join(flagged_payers, pairs.fa == flagged_payers.flag_acc)
+    hit = hit.join(payer, hit.fa == payer.p_aid).select(account=want.t_acc, payer=payer.p_acc, fen=hit.amt, n=hit.n)
+    rows = eng.to_arrow(hit).to_pylist()
+    names = pa.array(sorted({r["payer"] for r in rows}), pa.string())
+    known = risk.filter(pc.is_in(risk["account"], value_set=names)).select(["account", "score"]).to_pylist()
+    scores = {r["account"]: r["score"] for r in known}
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in sorted(rows, key=lambda r: (r["account"], -int(r["fen"]), r["payer"])):
+        out.setdefault(r["account"], []).append({
+            "account": r["payer"], "amount": str(Decimal(int(r["fen"])).scaleb(-2)), "transfers": int(r["n"]),
+            "score": scores.get(r["payer"])})
+    return out
+
+
+def _engine_independent(scored: pa.Table) -> pa.Table:
+    """One set of column types whichever engine computed ``scored``.
+
+    Each ``<name>_fen`` column (integer fen) becomes ``<name>``: exact yuan as decimal(38,2).
+    Other decimals of scale 0 are integer sums (DuckDB sums integers to HUGEINT, which arrives as
+    decimal(38,0); Spark gives int64) and become int64, as do all integers.
+    """
+    cent = pa.scalar(Decimal("0.01"), pa.decimal128(3, 2))
+    money = set(typologies.MONEY_FEN)
+    names, cols = [], []
+    for name in scored.column_names:
+        col = scored[name]
+        if name in money:
+            col = pc.multiply(pc.cast(col, pa.decimal128(20, 0)), cent).cast(pa.decimal128(38, 2))
+            name = name.removesuffix("_fen")
+        elif pa.types.is_decimal(col.type):
+            col = col.cast(pa.int64()) if col.type.scale == 0 else col.cast(pa.decimal128(38, 2))
+        elif pa.types.is_integer(col.type):
+            col = col.cast(pa.int64())
+        names.append(name)
+        cols.append(col)
+    return pa.table(cols, names=names)
+
+
+class _Stager:
+    """Materialise intermediate results once each (they are read several times).
+
+    DuckDB: a temporary table (in memory, spills to disk under the memory limit; no Parquet
+    encode/decode). Spark: a Parquet file under the scratch folder, read back (Spark does not
+    reuse a sub-plan that is read several times). ``close()`` drops the tables; the scratch folder
+    is the run's ``Workspace.scratch`` (removed with it, swept by the next writer after a kill).
+    """
+
+    def __init__(self, eng: Engine, scratch: Path, tag: str) -> None:
+        self.eng, self.tag = eng, tag
+        self.names: list[str] = []
+        self.scratch = scratch
+
+    def __call__(self, expr: ibis.Table, kind: str) -> ibis.Table:
+        name = f"funds_{kind}_{self.tag}"
+        self.names.append(name)
+        if self.eng.name == "duckdb":
+            self.eng.con.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {self.eng.con.compile(expr)}')
+            return self.eng.con.table(name)
+        target = self.scratch / kind / "part.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self.eng.con.to_parquet(expr, str(target))
+        return self.eng.con.read_parquet(str(target), table_name=name)
+
+    def arrow(self, table: pa.Table, kind: str) -> ibis.Table:
+        """An Arrow table as an engine table (DuckDB: raw statements do not see Ibis memtables)."""
+        if self.eng.name != "duckdb":
+            return ibis.memtable(table)
+        name = f"funds_{kind}_{self.tag}"
+        self.names.append(name)
+        con = self.eng.con.con
+        con.register(f"{name}_arrow", table)
+        con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT * FROM "{name}_arrow"')
+        con.unregister(f"{name}_arrow")
+        return self.eng.con.table(name)
+
+    def close(self) -> None:
+        if self.eng.name == "duckdb":
+            for name in self.names:
+                self.eng.con.con.execute(f'DROP TABLE IF EXISTS "{name}"')
+
+
+def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None = None,
+           rules: Rules | None = None) -> ScreenResult:
+    """Screen all accounts in the lake; see the module docstring for what is written."""
+    started = time.perf_counter()
+    rules = rules or load_rules(rules_path, ws.config_dir)
+    p = rules.params
+    if not ws.has_table("transactions"):
+        raise InputError("工作区中还没有交易数据（transactions 表）。请先运行 chainbreaker ingest bank 导入银行调单。",
+                         "No transactions in the workspace yet. Run `chainbreaker ingest bank` first.")
+    eng = Engine(ws, engine)
+    tx = eng.table("transactions")
+    accounts = eng.table("accounts") if ws.has_table("accounts") else None
+    settings = {"engine": engine, "rules_version": rules.version, "rules_digest": rules.digest,
+                "rules_sources": list(rules.sources), "rules": p}
+    with ws.transaction("funds.screen", inputs=["transactions", "accounts"], settings=settings) as wtx, \
+            ws.scratch("funds-screen") as scratch:
+        stage = _Stager(eng, scratch, wtx.run_id[-8:])
+        try:
+            v = typologies.valid_transactions(tx)
+            with wtx.timed("events"):
+                codes = stage(events.account_codes(v), "codes")
+                coded = stage(events.transfers(v, codes), "transfers")
+                evs = stage(events.account_events(coded, eng.supports("asof_join")).select(*events.EVENT_COLUMNS),
+                            "events")
+                pairs = stage(events.pair_flows(coded), "pairs")
+            with wtx.timed("features"):
+                # staged before the signals: the population baselines read the features a second time
+                features = stage(typologies.account_features(v, codes, accounts, p, evs, pairs), "features")
+                signals = stage(typologies.core_signals(features, p), "signals")
+            with wtx.timed("score"):
+                kept: dict[str, ibis.Table] = {}
+                scored = _engine_independent(eng.to_arrow(
+                    typologies.score_accounts(signals, p, pairs, codes, stage, keep=kept)))
+            with wtx.timed("rank"):
+                risk, ranked = scoring.rank_and_risk(scored, p, wtx.run_id, rules.version)
+            with wtx.timed("evidence"):
+                evidence = _evidence(eng, tx, _flagged_memtable(ranked, p), p, stage)
+                payers = _upstream_payers(eng, ranked, p, pairs, codes, kept["flagged_payers"], risk)
+                findings = scoring.build_findings(ranked, p, wtx.run_id, rules.version, evidence, payers)
+            with wtx.timed("coverage"):
+                cov = _coverage(eng, ws, tx, codes, coded)
+        finally:
+            stage.close()
+        coverage = pa.Table.from_pylist([
+            {"item": "accounts", "item_zh": "账户", "present": cov["acc_present"], "screened": cov["acc_screened"],
+             "share": cov["acc_screened"] / cov["acc_present"] if cov["acc_present"] else 0.0, "run_id": wtx.run_id},
+            {"item": "transactions", "item_zh": "交易", "present": cov["tx_present"], "screened": cov["tx_screened"],
+             "share": cov["tx_screened"] / cov["tx_present"] if cov["tx_present"] else 0.0, "run_id": wtx.run_id},
+        ], schema=COVERAGE)
+        wtx.write("funds_features", scored.sort_by("account"))
+        wtx.write("account_risk", risk)
+        replace_chain_findings(wtx, "funds", findings_table(findings), rule_prefix="funds.")
+        wtx.write("funds_coverage", coverage)
+        flagged = len(ranked)
+        wtx.counts.update({"accounts_screened": cov["acc_screened"], "accounts_present": cov["acc_present"],
+                           "transactions_screened": cov["tx_screened"], "transactions_present": cov["tx_present"],
+                           "flagged": flagged, "findings": len(findings)})
+        run_id = wtx.run_id
+    return ScreenResult(
+        run_id=run_id, engine=engine, rules_version=rules.version,
+        accounts_screened=cov["acc_screened"], accounts_present=cov["acc_present"],
+        transactions_screened=cov["tx_screened"], transactions_present=cov["tx_present"],
+        flagged=flagged, findings=len(findings), seconds=round(time.perf_counter() - started, 3),
+        top=risk.slice(0, 20).to_pylist(), coverage=coverage,
+    )

@@ -1,0 +1,431 @@
+"""Funds typologies as Ibis expressions over the lake tables ``transactions`` and ``accounts``.
+
+Written once, run on DuckDB or PySpark (see :mod:`chainbreaker.core.engine`). They read the
+per-account events of :mod:`chainbreaker.chains.funds.events`: accounts as integer codes, times as epoch
+seconds plus a fixed UTC offset (Asia/Shanghai has no DST), amounts as exact integer fen until a
+ratio is taken, so both engines produce the same numbers.
+
+Per account we compute behaviour facts (in/out counts and sums, distinct counterparties, how
+much inbound money left again within a few minutes, night and round-amount shares, dormancy,
+devices shared with other holders, loops), then one signal per typology in 0..1 and a combined
+score. Signals are compared with the account's own history (dormancy, pass-through) and with the
+population (night and round shares), and combined, rather than fired on a single raw count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import ibis
+from ibis import _
+
+from chainbreaker.chains.funds.events import account_events, epoch, event_flags, transfers
+
+CORE_SIGNALS = ("paofen", "fast_in_out", "fan_in", "fan_out", "card_pool", "dormant")
+CONTEXT_SIGNALS = ("night", "round_amount", "loop", "transit")
+
+
+def ramp(x: Any, lo: float, hi: float) -> Any:
+    """0 below ``lo``, 1 above ``hi``, linear between."""
+    return ((x.cast("float64") - lo) / (hi - lo)).clip(0.0, 1.0)
+
+
+def ratio(num: Any, den: Any) -> Any:
+    """num/den as float, 0 when den is 0 or null."""
+    return ibis.ifelse(den.fill_null(0) > 0, num.fill_null(0).cast("float64") / den.cast("float64"), 0.0)
+
+
+def noisy_or(terms: list[Any]) -> Any:
+    prod: Any = ibis.literal(1.0)
+    for term in terms:
+        prod = prod * (1.0 - term)
+    return 1.0 - prod
+
+
+def is_valid(tx: ibis.Table) -> Any:
+    """Whether a transfer is usable by the screening: both sides known, distinct, positive amount, a time.
+
+    Never null (each comparison is guarded by a ``notnull``), so its negation selects exactly the rest.
+    """
+    return (tx.from_account.notnull() & tx.to_account.notnull() & (tx.from_account != "")
+            & (tx.to_account != "") & (tx.from_account != tx.to_account)
+            & tx.amount.notnull() & (tx.amount > 0) & tx.ts.notnull())
+
+
+def valid_transactions(tx: ibis.Table) -> ibis.Table:
+    """Rows the screening can use (:func:`is_valid`)."""
+    return tx.filter(is_valid(tx))
+
+
+def _per_account(ev: ibis.Table, p: dict[str, Any]) -> ibis.Table:
+    """Counts, money (fen), fast forwarding and night/round counts per account."""
+    small_fen = int(p["paofen"]["small_max_amount"] * 100)
+    return ev.group_by("account").aggregate(
+        n_all=_.count(),
+        n_in=_.count(where=_.is_in),
+        n_out=_.count(where=~_.is_in),
+        amt_in_fen=_.fen.sum(where=_.is_in),
+        amt_out_fen=_.fen.sum(where=~_.is_in),
+        fast_in_amt_fen=_.fen.sum(where=_.fast_in),
+        fast_in_n=_.count(where=_.fast_in),
+        fast_out_amt_fen=_.fen.sum(where=_.fast_out),
+        # an exact integer sum of seconds, divided once: a float mean depends on the engine's summation order
+        fast_gap_s=(_.next_out - _.ep).sum(where=_.fast_in),
+        small_in_n=_.count(where=_.is_in & (_.fen <= small_fen)),
+        night_n=_.count(where=_.is_night),
+        round_n=_.count(where=_.is_round),
+        first_epoch=_.ep.min(),
+        last_epoch=_.ep.max(),
+    )
+
+
+def active_days(ev: ibis.Table) -> ibis.Table:
+    """One row per (account, local day with transfers): transfers and inbound money (fen) that day."""
+    return ev.group_by(["account", "day"]).aggregate(day_n=_.count(), day_in=_.fen.sum(where=_.is_in))
+
+
+def dormancy(days: ibis.Table, p: dict[str, Any]) -> ibis.Table:
+    """Days active, peak inbound day, and dormancy (休眠后激活) per account, from :func:`active_days`.
+
+    A gap is the number of days between two consecutive active days; the account woke up on the
+    latest day that follows a gap of at least ``dormant.gap_days``. ``wake_rn`` counts transfers
+    from that day on, ``wake_day`` names it (local days since 1970-01-01).
+    """
+    seq = ibis.window(group_by=days.account, order_by=days.day)
+    d = days.mutate(gap=days.day - days.day.lag().over(seq))
+    per = d.group_by("account").aggregate(
+        active_days=_.count(), max_daily_in_fen=_.day_in.max(), max_gap_days=_.gap.max().cast("float64"),
+        wake_day=_.day.max(where=_.gap >= int(p["dormant"]["gap_days"])))
+    # transfers from the wake-up day on: only the (few) accounts that woke up are re-read
+    woke = per.filter(per.wake_day.notnull()).select(w_acc=per.account, w_day=per.wake_day)
+    after = days.join(woke, (days.account == woke.w_acc) & (days.day >= woke.w_day))
+    wake = after.group_by("account").aggregate(wake_rn=_.day_n.sum())
+    return per.left_join(wake, per.account == wake.account).drop("account_right")
+
+
+def _concentration(pairs: ibis.Table) -> ibis.Table:
+    """Distinct payers/payees and the largest single payer's/payee's money per account."""
+    payers = pairs.group_by(pairs.ta.name("account")).aggregate(n_payers=_.count(), top_payer_amt_fen=_.amt.max())
+    payees = pairs.group_by(pairs.fa.name("account")).aggregate(n_payees=_.count(), top_payee_amt_fen=_.amt.max())
+    return payers.outer_join(payees, payers.account == payees.account).select(
+        account=ibis.coalesce(payers.account, payees.account), n_payers=payers.n_payers.fill_null(0),
+        n_payees=payees.n_payees.fill_null(0), top_payer_amt_fen=payers.top_payer_amt_fen,
+        top_payee_amt_fen=payees.top_payee_amt_fen)
+
+
+def card_pools(v: ibis.Table, accounts: ibis.Table | None, p: dict[str, Any]) -> ibis.Table:
+    """Per account: the most distinct holders seen on any IP or MAC it used (卡池)."""
+    # one scan, grouped by the raw (account, ip, mac) first: an account uses few devices, so the
+    # string clean-up and the holder lookup run on far fewer rows than the transfers
+    raw = v.filter(v.ip.notnull() | v.mac.notnull()).group_by(
+        account=v.from_account, ip=v.ip, mac=v.mac).aggregate(name=v.from_name.max())
+    parts = []
+    for col, prefix in (("ip", "ip:"), ("mac", "mac:")):
+        value = raw[col].strip().upper() if col == "mac" else raw[col].strip()
+        parts.append(raw.filter(raw[col].notnull() & (value != "")).select(
+            "account", "name", device=ibis.literal(prefix) + value))
+    src = ibis.union(*parts, distinct=False)
+    if accounts is not None:
+        holders = accounts.group_by("account").aggregate(
+            holder=ibis.coalesce(_.holder_id, _.holder_name).max())
+        src = src.left_join(holders, src.account == holders.account).select(
+            account=src.account, device=src.device, holder=ibis.coalesce(holders.holder, src.name, src.account))
+    else:
+        src = src.select("account", "device", holder=ibis.coalesce(src.name, src.account))
+    dev = src.distinct()
+    per_dev = dev.group_by("device").aggregate(holders=_.holder.nunique())
+    per_dev = per_dev.filter(per_dev.holders <= p["card_pool"]["max_holders"])
+    joined = dev.join(per_dev, "device").select("account", "device", "holders").distinct()
+    most = joined.group_by("account").aggregate(pool_holders=_.holders.max())
+    # the device with the most holders; on a tie the smallest device text (argmax would pick any)
+    top = joined.join(most, (joined.account == most.account) & (joined.holders == most.pool_holders))
+    return top.group_by(top.account).aggregate(pool_holders=_.pool_holders.max(), pool_device=_.device.min())
+
+
+def loops(pairs: ibis.Table, p: dict[str, Any]) -> ibis.Table:
+    """Accounts on a time-ordered 2- or 3-account cycle (资金回路), hubs excluded.
+
+    ``pairs`` is :func:`chainbreaker.chains.funds.events.pair_flows` (payer ``fa``, payee ``ta``, ``amt`` in fen).
+    """
+    lp = p["loops"]
+    window_s = int(lp["window_days"] * 86400)
+    deg = ibis.union(pairs.select(acc=pairs.fa), pairs.select(acc=pairs.ta), distinct=False)
+    hubs = deg.group_by("acc").aggregate(deg=_.count()).filter(_.deg > lp["max_degree"])
+    big = pairs.filter(pairs.amt >= int(lp["min_amount"] * 100))
+    hub_from = hubs.select(hub_from=hubs.acc)
+    hub_to = hubs.select(hub_to=hubs.acc)
+    big = big.anti_join(hub_from, big.fa == hub_from.hub_from)
+    big = big.anti_join(hub_to, big.ta == hub_to.hub_to)
+    a = big.select(a=big.fa, b=big.ta, f1=big.first, l1=big.last)
+    r = big.select(rb=big.fa, ra=big.ta, f2=big.first, l2=big.last)
+    two = a.join(r, (a.b == r.rb) & (a.a == r.ra) & (r.l2 > a.f1) & (r.f2 <= a.l1 + window_s))
+    two = two.select(account=two.a, partner=two.b)
+    c = big.select(cb=big.fa, cc=big.ta, f2=big.first, l2=big.last)
+    d = big.select(dc=big.fa, da=big.ta, f3=big.first, l3=big.last)
+    ab_bc = a.join(c, (a.b == c.cb) & (c.cc != a.a) & (c.l2 > a.f1) & (c.f2 <= a.l1 + window_s))
+    three = ab_bc.join(d, (ab_bc.cc == d.dc) & (ab_bc.a == d.da) & (d.l3 > ab_bc.f2) & (d.f3 <= ab_bc.l2 + window_s))
+    three = three.select(account=three.a, partner=three.b)
+    members = ibis.union(two, three, distinct=False)
+    return members.group_by("account").aggregate(loop_partner=_.partner.min(), loop_partners=_.partner.nunique())
+
+
+def account_features(v: ibis.Table, codes: ibis.Table, accounts: ibis.Table | None, p: dict[str, Any],
+                     events: ibis.Table, pairs: ibis.Table) -> ibis.Table:
+    """Behaviour facts per account code (one row per account seen in a valid transfer).
+
+    ``v`` is :func:`valid_transactions`; ``codes``, ``events`` and ``pairs`` come from
+    :mod:`chainbreaker.chains.funds.events` (materialised by the caller: each is read several times).
+    """
+    ev = event_flags(events, p)
+    pools = card_pools(v, accounts, p)
+    pools = pools.join(codes, pools.account == codes.account).select(
+        account=codes.aid, pool_holders=pools.pool_holders, pool_device=pools.pool_device)
+    base = _per_account(ev, p)
+    for extra in (dormancy(active_days(ev), p), _concentration(pairs), pools, loops(pairs, p)):
+        base = base.left_join(extra, base.account == extra.account).drop("account_right")
+    base = base.mutate(
+        n_before=base.n_all - base.wake_rn.fill_null(0),
+        fast_gap_min=ibis.ifelse(base.fast_in_n > 0,
+                                 base.fast_gap_s.cast("float64") / base.fast_in_n.cast("float64") / 60.0,
+                                 ibis.null("float64")))
+    return base.drop("fast_gap_s")
+
+
+def population(features: ibis.Table) -> ibis.Table:
+    """Population baselines the per-account figures are compared with (peer comparison)."""
+    f = features
+    return f.aggregate(
+        pop_night=f.night_n.sum().cast("float64") / f.n_all.sum().cast("float64"),
+        pop_round=f.round_n.sum().cast("float64") / f.n_all.sum().cast("float64"),
+        pop_payers=f.n_payers.sum(where=f.n_in > 0).cast("float64") / (f.n_in > 0).sum().cast("float64"),
+        pop_payees=f.n_payees.sum(where=f.n_out > 0).cast("float64") / (f.n_out > 0).sum().cast("float64"),
+    )
+
+
+def breadth(n: Any, pop_mean: Any, fan: dict[str, Any]) -> Any:
+    """Breadth of counterparties compared with the population's mean (a peer comparison)."""
+    lo = ibis.greatest(3.0, fan["breadth_low_x"] * pop_mean)
+    hi = ibis.greatest(float(fan["min_breadth"]), fan["breadth_high_x"] * pop_mean)
+    return ((n.cast("float64") - lo) / (hi - lo)).clip(0.0, 1.0)
+
+
+def core_signals(f: ibis.Table, p: dict[str, Any]) -> ibis.Table:
+    """Add derived ratios and the core typology signals (0..1) to the feature table."""
+    fio, fan, pf, dm, cp = p["fast_in_out"], p["fan"], p["paofen"], p["dormant"], p["card_pool"]
+    f = f.cross_join(population(f))
+    f = f.mutate(
+        retention=ibis.ifelse(f.amt_in_fen.fill_null(0) > 0,
+                              (f.amt_in_fen.fill_null(0) - f.amt_out_fen.fill_null(0)).cast("float64") / f.amt_in_fen.cast("float64"),
+                              -1.0),
+        net_flow=ratio(f.amt_in_fen.fill_null(0) - f.amt_out_fen.fill_null(0), f.amt_in_fen.fill_null(0) + f.amt_out_fen.fill_null(0)),
+        fast_in_share=ratio(f.fast_in_amt_fen, f.amt_in_fen),
+        fast_out_share=ratio(f.fast_out_amt_fen, f.amt_out_fen),
+        small_in_share=ratio(f.small_in_n, f.n_in),
+        night_share=ratio(f.night_n, f.n_all),
+        round_share=ratio(f.round_n, f.n_all),
+        top_payer_share=ratio(f.top_payer_amt_fen, f.amt_in_fen),
+        top_payee_share=ratio(f.top_payee_amt_fen, f.amt_out_fen),
+    )
+    passthrough = ibis.ifelse(f.amt_in_fen.fill_null(0) > 0,
+                              1.0 - ramp(f.retention.abs(), fio["retention_low"], fio["retention_high"]), 0.0)
+    fast_in = ramp(f.fast_in_share, fio["share_low"], fio["share_high"])
+    fast_out = ramp(f.fast_out_share, fio["share_low"], fio["share_high"])
+    slow = fan["slow_factor"]
+    f = f.mutate(passthrough=passthrough)
+    return f.mutate(
+        s_fast_in_out=(fast_in * ramp(f.n_in, 1, fio["min_inbound"]) * ramp(f.fast_in_n, 5, fio["min_fast_count"])
+                       * f.passthrough),
+        s_paofen=(ramp(f.n_payers, 2, pf["min_payers"]) * ramp(f.small_in_share, 0.5, 0.9) * fast_in
+                  * (1.0 - ramp(f.n_payees, pf["max_payees"], 3 * pf["max_payees"])) * f.passthrough
+                  * ibis.ifelse(f.max_daily_in_fen.fill_null(0) <= int(pf["daily_cap"] * 100), 1.0, pf["over_cap_factor"])),
+        s_fan_in=(breadth(f.n_payers, f.pop_payers, fan)
+                  * ramp(f.top_payee_share, fan["concentration_low"], fan["concentration_high"])
+                  * f.passthrough * (slow + (1.0 - slow) * fast_in)),
+        s_fan_out=(breadth(f.n_payees, f.pop_payees, fan)
+                   * ramp(f.top_payer_share, fan["concentration_low"], fan["concentration_high"])
+                   * f.passthrough * (slow + (1.0 - slow) * fast_out)),
+        s_card_pool=ramp(f.pool_holders.fill_null(0), cp["min_holders"] - 1, cp["full_holders"]),
+        s_dormant=(ibis.ifelse(f.max_gap_days.fill_null(0) >= dm["gap_days"], 1.0, 0.0)
+                   * ramp(f.wake_rn.fill_null(0), 2, dm["min_after"])
+                   * ramp(ratio(f.wake_rn, f.n_before), 1, dm["burst_ratio"])),
+    )
+
+
+def _core1(f: ibis.Table, p: dict[str, Any]) -> Any:
+    w = p["weights"]["core"]
+    return noisy_or([w[name] * f[f"s_{name}"] for name in CORE_SIGNALS])
+
+
+def payer_outflow(pairs: ibis.Table) -> ibis.Table:
+    """Per payer: all the money (fen) it sent (``fa``, ``out_fen``), the base of the feed share."""
+    return pairs.group_by("fa").aggregate(out_fen=_.amt.sum())
+
+
+def network(pairs: ibis.Table, flagged: ibis.Table, outflow: ibis.Table) -> ibis.Table:
+    """Per account: money received from the ``flagged`` accounts (column ``flag_acc``).
+
+    ``flagged_out_fen`` is everything those same payers sent anywhere (``outflow`` is
+    :func:`payer_outflow`), so ``flagged_in_amt_fen / flagged_out_fen`` says how much of the
+    flagged payers' money ended here (the amount-weighted feed share).
+    """
+    hit = pairs.join(flagged, pairs.fa == flagged.flag_acc)
+    hit = hit.join(outflow, hit.fa == outflow.fa).select(hit.fa, hit.ta, hit.amt, hit.n, outflow.out_fen)
+    return hit.group_by(hit.ta.name("account")).aggregate(
+        flagged_in_amt_fen=_.amt.sum(), n_flagged_payers=_.fa.nunique(), flagged_in_n=_.n.sum(),
+        flagged_out_fen=_.out_fen.sum())
+
+
+def _network_signal(f: ibis.Table, nw: dict[str, Any]) -> Any:
+    return (ramp(f.n_flagged_payers.fill_null(0), 1, nw["min_flagged_payers"])
+            * ramp(ratio(f.flagged_in_amt_fen, f.amt_in_fen), nw["share_low"], nw["share_high"])
+            * ramp(f.flagged_in_n.fill_null(0), 2, nw["min_flagged_txns"]))
+
+
+def _upstream_signal(f: ibis.Table, up: dict[str, Any]) -> Any:
+    """上游风险传导: most of the inflow comes from flagged accounts, and most of their money came here.
+
+    The amount-weighted share of inflow from flagged payers (how dirty the account's money is)
+    times the amount-weighted share of those payers' outflow that it received (whether it is where
+    their money goes, not a landlord or a shop they also pay), from at least
+    ``min_flagged_payers`` of them (one flagged payer alone is a counterparty to request, not a
+    settlement account).
+    """
+    need = up["min_flagged_payers"]
+    return (ramp(ratio(f.flagged_in_amt_fen, f.amt_in_fen), up["share_low"], up["share_high"])
+            * ramp(ratio(f.flagged_in_amt_fen, f.flagged_out_fen), up["feed_low"], up["feed_high"])
+            * ramp(f.n_flagged_payers.fill_null(0), need - 1, need))
+
+
+def _propagated(step: ibis.Table, p: dict[str, Any]) -> Any:
+    """The core score of one propagation round: own typologies plus the network and upstream signals."""
+    w = p["weights"]["core"]
+    return noisy_or([_core1(step, p), w["network"] * _network_signal(step, p["network"]),
+                     w["upstream"] * _upstream_signal(step, p["upstream"])])
+
+
+def score_accounts(sig: ibis.Table, p: dict[str, Any], pairs: ibis.Table, codes: ibis.Table,
+                   stage: Callable[[ibis.Table, str], ibis.Table] | None = None,
+                   keep: dict[str, ibis.Table] | None = None) -> ibis.Table:
+    """Final per-account table: facts, every signal, core, context and the combined score.
+
+    Risk propagates along money edges in ``network.passes`` rounds (2): each round takes the
+    accounts whose core is ≥ ``network.flagged_core`` after the previous round and scores every
+    account on the money it received from them (the network and upstream signals), so risk moves
+    one hop per round: collection card -> transit card -> settlement card in two. A bounded number
+    of rounds rather than iterating to a fixed point: each further hop is weaker evidence (a
+    cash-out dealer, then the dealer's suppliers...) and nothing but the ramps would stop the spread;
+    two rounds cover the chains seen in cases, and the cost stays one staged join per round.
+
+    ``pairs`` is :func:`~chainbreaker.chains.funds.events.pair_flows`; account codes become account
+    numbers again (money stays in fen: see :data:`MONEY_FEN`). ``stage(expr, name)`` may
+    materialise each pass (every pass reads the previous one; unmaterialised, the plan grows with
+    each pass). ``keep`` receives ``flagged_payers``: the accounts (codes, column ``flag_acc``)
+    the last round counted as flagged, so that findings can name them.
+    """
+    stage = stage or (lambda expr, name: expr)
+    nw = p["network"]
+    outflow = stage(payer_outflow(pairs), "outflow")
+    core = stage(sig.select("account", core=_core1(sig, p)), "core0")
+    net = flagged = None
+    for n_pass in range(int(nw["passes"])):
+        flagged = stage(core.filter(core.core >= nw["flagged_core"]).select(flag_acc=core.account),
+                        f"flagged{n_pass + 1}")
+        net = stage(network(pairs, flagged, outflow), f"net{n_pass + 1}")
+        step = sig.left_join(net, sig.account == net.account).drop("account_right")
+        core = stage(step.select("account", core=_propagated(step, p)), f"core{n_pass + 1}")
+    assert net is not None and flagged is not None
+    if keep is not None:
+        keep["flagged_payers"] = flagged
+    f = sig.left_join(net, sig.account == net.account).drop("account_right")
+    f = f.mutate(flagged_in_share=ratio(f.flagged_in_amt_fen, f.amt_in_fen),
+                 flagged_feed_share=ratio(f.flagged_in_amt_fen, f.flagged_out_fen),
+                 s_network=_network_signal(f, nw), s_upstream=_upstream_signal(f, p["upstream"]))
+    nt, rd, fc = p["night"], p["round_amount"], p["flow_class"]
+    f = f.mutate(
+        s_night=(ramp(f.night_share - f.pop_night, nt["excess_low"], nt["excess_high"])
+                 * ramp(f.n_all, 2, nt["min_txns"])),
+        s_round_amount=(ramp(f.round_share - f.pop_round, rd["excess_low"], rd["excess_high"])
+                        * ramp(f.n_all, 2, rd["min_txns"])),
+        s_loop=ibis.ifelse(f.loop_partners.fill_null(0) > 0, 1.0, 0.0),
+        flow_class=ibis.cases(
+            (f.n_all < fc["min_txns"], "unknown"),
+            (f.net_flow <= -fc["source_net"], "source"),
+            (f.net_flow >= fc["sink_net"], "sink"),
+            ((f.net_flow.abs() <= fc["transit_within"]) & (f.n_in > 0) & (f.n_out > 0), "transit"),
+            else_="mixed",
+        ),
+    )
+    f = f.mutate(s_transit=ibis.ifelse(f.flow_class == "transit", 1.0, 0.0) * ramp(f.n_all, fc["min_txns"], 20))
+    w = p["weights"]
+    core = noisy_or([_core1(f, p), w["core"]["network"] * f.s_network, w["core"]["upstream"] * f.s_upstream])
+    context = noisy_or([w["context"][name] * f[f"s_{name}"] for name in CONTEXT_SIGNALS])
+    f = f.mutate(core=core, context=context)
+    gate = ramp(f.core, p["context_gate_low"], p["context_gate_high"])
+    f = f.mutate(score=f.core + (1.0 - f.core) * f.context * gate)
+    own = codes.select(own_aid=codes.aid, own_acc=codes.account)
+    partner = codes.select(partner_aid=codes.aid, partner_acc=codes.account)
+    f = f.join(own, f.account == own.own_aid)
+    f = f.left_join(partner, f.loop_partner == partner.partner_aid)
+    return f.mutate(account=f.own_acc, loop_partner=f.partner_acc).drop(
+        "own_aid", "own_acc", "partner_aid", "partner_acc")
+
+
+# Money columns computed in fen (int64); the screen turns each ``<name>_fen`` into ``<name>`` (yuan).
+MONEY_FEN = ("amt_in_fen", "amt_out_fen", "fast_in_amt_fen", "fast_out_amt_fen", "max_daily_in_fen",
+             "top_payer_amt_fen", "top_payee_amt_fen", "flagged_in_amt_fen", "flagged_out_fen")
+
+
+def touching(tx: ibis.Table, flagged: ibis.Table) -> ibis.Table:
+    """Valid transfers with a ``flagged`` account on either side (the only rows evidence needs)."""
+    v = valid_transactions(tx)
+    sub = v.filter(v.from_account.isin(flagged.account) | v.to_account.isin(flagged.account))
+    return sub.select("txn_id", "from_account", "to_account", "amount", "ts", "ip", "mac", "src_sha256", "src_row")
+
+
+def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof: bool,
+                  stage: Callable[[ibis.Table, str], ibis.Table] | None = None) -> ibis.Table:
+    """Source rows behind each (flagged account, rule), capped per pair, with the full count.
+
+    ``sub`` is :func:`touching` (best materialised: it is read several times); ``flagged`` has
+    columns account, rules (",rule,rule,"), wake_day, pool_device, loop_partner. The events of
+    these transfers are recomputed on the account numbers with the same expressions as the
+    screening, so this stays cheap on large lakes. ``stage(expr, name)`` may materialise these
+    events: each rule below reads them (unmaterialised, an engine may recompute them per rule).
+    """
+    stage = stage or (lambda expr, name: expr)
+    ev = event_flags(account_events(transfers(sub, keep=("txn_id",)), asof, keep=("txn_id",)), p)
+    ev = stage(ev.join(flagged, "account"), "evidence_events")
+    conditions = {
+        "paofen": ev.fast_in | ev.fast_out,
+        "fast_in_out": ev.fast_in | ev.fast_out,
+        "fan_in": ev.is_in,
+        "fan_out": ~ev.is_in,
+        "dormant": ev.wake_day.notnull() & (ev.day >= ev.wake_day),
+        "network": ev.is_in & ev.cp.isin(flagged.account),  # inbound from flagged accounts
+        "upstream": ev.is_in & ev.cp.isin(flagged.account),
+        "night": ev.is_night,
+        "round_amount": ev.is_round,
+        "loop": ev.cp == ev.loop_partner,
+        "transit": ibis.literal(True),
+    }
+    parts = [
+        ev.filter(cond & ev.rules.contains(f",{rule},")).select(
+            account=ev.account, rule=ibis.literal(rule), txn_id=ev.txn_id, fen=ev.fen, ep=ev.ep)
+        for rule, cond in conditions.items()
+    ]
+    pool = sub.join(flagged, sub.from_account == flagged.account)
+    pool = pool.filter(
+        pool.rules.contains(",card_pool,")
+        & ((ibis.literal("ip:") + pool.ip.strip() == pool.pool_device)
+           | (ibis.literal("mac:") + pool.mac.strip().upper() == pool.pool_device)))
+    parts.append(pool.select(account=pool.from_account, rule=ibis.literal("card_pool"), txn_id=pool.txn_id,
+                             fen=(pool.amount * 100).cast("int64"), ep=epoch(pool.ts)))
+    rows = ibis.union(*parts, distinct=False)
+    win = ibis.window(group_by=[rows.account, rows.rule], order_by=[ibis.desc(rows.fen), rows.ep, rows.txn_id])
+    rows = rows.mutate(rn=ibis.row_number().over(win),
+                       total=rows.txn_id.count().over(ibis.window(group_by=[rows.account, rows.rule])))
+    rows = rows.filter(rows.rn < p["evidence_cap"])
+    src = sub.select(src_txn=sub.txn_id, src_sha256=sub.src_sha256, src_row=sub.src_row).distinct()
+    out = rows.join(src, rows.txn_id == src.src_txn)
+    return out.select("account", "rule", "txn_id", "src_sha256", "src_row", "rn", "total")

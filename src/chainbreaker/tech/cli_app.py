@@ -1,7 +1,0 @@
-"""The Typer app of the tech chain; command modules register on it."""
-
-from __future__ import annotations
-
-import typer
-
-app = typer.Typer(no_args_is_help=True)

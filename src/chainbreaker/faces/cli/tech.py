@@ -126,11 +126,11 @@ def findings_command(
     if not ws.has_table("findings"):
         console.print(t("还没有发现。", "No findings yet."))
         return
-    con = ws.duck()
-    where = "WHERE chain = 'tech'" + (" AND rule_id = ?" if rule else "")
-    rows = con.execute(f"SELECT rule_id, subject_key, score, explanation_zh, explanation_en, facts, evidence "
-                       f"FROM findings {where} ORDER BY score DESC, rule_id, subject_key LIMIT ?",
-                       ([rule] if rule else []) + [limit]).fetchall()
+    from chainbreaker.core.model.finding import query
+
+    found = query(ws, chain="tech", rule_id=rule, limit=limit,
+                  columns=["rule_id", "subject_key", "score", "explanation_zh", "explanation_en", "facts", "evidence"])
+    rows = list(zip(*(found.column(c).to_pylist() for c in found.column_names), strict=True))
     if as_json:
         console.print_json(json.dumps([{"rule_id": r[0], "subject": r[1], "score": r[2], "explanation": t(r[3], r[4]),
                                         "facts": json.loads(r[5]), "evidence": json.loads(r[6])} for r in rows],

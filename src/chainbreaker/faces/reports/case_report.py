@@ -115,10 +115,9 @@ def funds_context(ws: Any, lang: str, role: str) -> dict[str, Any] | None:
         sugg = masked(ws.read_arrow("funds_suggestions").sort_by("rank").slice(0, TOP_N), role)
         ctx["suggestions"] = sugg.to_pylist()
     if ws.has_table("findings"):
-        con = ws.duck()
-        ctx["findings"] = dict(con.sql("SELECT rule_id, count(*) FROM findings WHERE chain = 'funds' "
-                                       "GROUP BY 1 ORDER BY 1").fetchall())
-        con.close()
+        from chainbreaker.core.model.finding import count_by_rule
+
+        ctx["findings"] = dict(sorted(count_by_rule(ws, "funds").items()))
     return ctx
 
 

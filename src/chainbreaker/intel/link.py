@@ -11,7 +11,8 @@ makes, in one transaction:
 * the table ``links``: one row per link between two chain entities, with its ``kind``, the
   ``chain`` whose output it came from, counts and money where there are some, and ``evidence``
   (the rows behind it). Kinds: ``shows_card`` (site → account, tech), ``deposit_to`` and
-  ``withdrawal_to`` (platform member → account, promotion), ``holds`` (person → account, funds);
+  ``withdrawal_to`` (platform member → account, promotion), ``holds`` (person with a resident ID →
+  account, funds; companies as holders wait for intel's entities, issue 12);
 * findings of chain ``intel``: ``LINK-FUNDS``, an account flagged by the funds chain that a
   seized platform collected into or paid out to.
 
@@ -135,7 +136,7 @@ def _links(tx: Any) -> dict[str, int]:
                    CAST(to_json(list({{'table': 'accounts', 'file_sha256': src_sha256, 'row': src_row}}
                                      ORDER BY src_sha256, src_row)[1:{MAX_EVIDENCE}]) AS VARCHAR) AS evidence,
                    NULL AS run_id
-            FROM accounts WHERE origin = 'bank' AND holder_id IS NOT NULL AND holder_id <> ''
+            FROM accounts WHERE origin = 'bank' AND regexp_matches(holder_id, '^([0-9]{{15}}|[0-9]{{17}}[0-9Xx])$')
             GROUP BY holder_id, account""").to_arrow_table().cast(LINKS))
     if not parts and not tx.has_table("links"):
         return {}

@@ -15,10 +15,23 @@ from chainbreaker.faces.cli.context import claimed_role, console, err_console, g
 
 app = typer.Typer(no_args_is_help=True)
 
+SPARK_MASTER_HELP = "Spark 主节点：local[N]（默认 local[2]）或独立集群 spark://主机:端口（各节点须能以相同路径读取工作区）。"
+
+
+def use_spark_master(master: str | None) -> None:
+    """Point this process's Spark engine at ``master`` (validated) through the settings' environment."""
+    if master:
+        import os
+
+        from chainbreaker.core.engine import check_spark_master
+
+        os.environ["CHAINBREAKER_SPARK_MASTER"] = check_spark_master(master)
+
 
 @app.command("screen")
 def screen_command(
     engine: str = typer.Option("duckdb", "--engine", "-e", help="分析引擎：duckdb（默认）或 spark。"),
+    spark_master: str = typer.Option(None, "--spark-master", help=SPARK_MASTER_HELP),
     rules: Path = typer.Option(None, "--rules", help="规则参数 YAML（覆盖默认值，可只写需要改的参数）。"),
     top: int = typer.Option(20, "--top", help="显示得分最高的账户数。"),
 ) -> None:
@@ -28,6 +41,7 @@ def screen_command(
     from chainbreaker.chains.funds.scoring import FLOW_CLASS_ZH
     from chainbreaker.chains.funds.screen import screen
 
+    use_spark_master(spark_master)
     ws = get_workspace()
     with console.status(t("正在筛查账户……", "Screening accounts...")):
         result = screen(ws, engine=engine, rules_path=rules)
@@ -140,6 +154,7 @@ def learn_command(
     labels: Path = typer.Option(..., "--labels", "-l",
                                 help="已确认案例 CSV：account,label（1=确认涉赌/洗钱，0=确认正常）。"),
     engine: str = typer.Option("duckdb", "--engine", "-e", help="特征计算引擎：duckdb（默认）或 spark。"),
+    spark_master: str = typer.Option(None, "--spark-master", help=SPARK_MASTER_HELP),
     test_size: float = typer.Option(0.3, "--test-size", help="留出评估的标签比例（默认 0.3）。"),
     seed: int = typer.Option(0, "--seed", help="随机种子（切分与模型）。"),
     split: str = typer.Option("stratified", "--split",
@@ -153,6 +168,7 @@ def learn_command(
 
     from chainbreaker.chains.funds.learn import learn
 
+    use_spark_master(spark_master)
     ws = get_workspace()
     with console.status(t("正在计算账户特征并训练模型……", "Computing account features and training...")):
         report = learn(ws, labels, engine=engine, seed=seed, test_size=test_size, split=split,

@@ -123,7 +123,13 @@ def looks_masked(text: str) -> bool:
 # ------------------------------------------------------------------ a table
 def mask_table(table: pa.Table, role: str | None) -> pa.Table:
     """``table`` as ``role`` may see it: every column classified by name and values, masked per value."""
-    hidden = hidden_kinds(role)
+    return mask_table_except(table, ROLE_CLEAR.get(str(role or ""), frozenset()))
+
+
+def mask_table_except(table: pa.Table, clear: frozenset[str] | set[str]) -> pa.Table:
+    """``table`` with every kind of personal data masked except the kinds in ``clear`` (for a partner
+    agency's profile rather than a role)."""
+    hidden = frozenset(KINDS) - frozenset(clear)
     if not hidden:
         return table
     for i, name in enumerate(table.column_names):
@@ -198,6 +204,9 @@ def _mask_strings(name: str, col: pa.ChunkedArray, hidden: frozenset[str], kind:
     if kind in hidden:
         col = _whole(col, kind)  # type: ignore[arg-type]
         return _free_text(col, hidden)  # e.g. cards written in groups of four
+    if kind in KINDS or (kind == "person_key" and not hidden & {"id_number", "passport"}):
+        # a column of one kind the reader sees in clear: an 18-digit ID must not be taken for a card
+        return col
     if sample and sum(1 for v in sample if v[:1] in "{[") >= 0.5 * len(sample):
         col = _mask_json(col, hidden)
     return _free_text(col, hidden)

@@ -38,7 +38,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from chainbreaker.core.errors import ChainbreakerError, InputError, WorkspaceError
-from chainbreaker.core.model.masking import columns_to_mask, mask_table, personal_columns
+from chainbreaker.core.model.masking import columns_to_mask, mask_table, mask_table_report, personal_columns
 from chainbreaker.core.timefmt import iso_local, zone_name
 from chainbreaker.core.workspace import Workspace
 
@@ -193,10 +193,10 @@ def export_table(ws: Workspace, name: str, fmt: str, out: Path, *, role: str = "
         )
     zone = tz or zone_name()
     masked_cols = sorted(columns_to_mask(table.column_names, role))
-    table = masked(table, role)
+    table, masked_kinds = mask_table_report(table, role)
     with output_file(ws, out, "export", default_name=default_name(name, fmt), user=user, role=role, table=name,
                      format=fmt, rows=table.num_rows, personal_columns=personal_columns(table.column_names),
-                     masked=masked_cols, timezone=zone) as o:
+                     masked=masked_cols, masked_kinds=masked_kinds, timezone=zone) as o:
         if fmt == "parquet":
             pq.write_table(table, o.path)
         elif fmt == "csv":

@@ -222,6 +222,13 @@ def json_default(value: Any, tz: str) -> Any:
     return str(value)
 
 
+def dumps_local(value: Any, tz: str | None = None, **kwargs: Any) -> str:
+    """JSON for a user (``--json``, ``--out *.json``): times ISO 8601 in the configured zone with
+    its offset (``2024-03-01T08:00:00+08:00``), amounts as exact decimal strings."""
+    zone = tz or zone_name()
+    return json.dumps(value, ensure_ascii=False, default=lambda x: json_default(x, zone), **kwargs)
+
+
 def plain_json(value: Any) -> Any:
     """Arrow maps come back as lists of pairs: make them objects, recursively."""
     if isinstance(value, list):
@@ -328,6 +335,6 @@ def _arrow_text(col: pa.ChunkedArray, tz: str) -> pa.ChunkedArray:
 
 
 __all__ = [
-    "FORMATS", "FORMULA_TRIGGERS", "ChainbreakerError", "OutputFile", "export_table", "masked", "neutralise",
+    "FORMATS", "FORMULA_TRIGGERS", "ChainbreakerError", "OutputFile", "dumps_local", "export_table", "masked", "neutralise",
     "neutralise_array", "output_file", "resolve_output", "resolve_output_dir", "write_csv", "write_jsonl",
 ]

@@ -5,7 +5,6 @@ Heavy imports stay inside the command bodies so that ``chainbreaker --help`` sta
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -123,7 +122,9 @@ def suggest_command(
 
     table = mask_table(suggest(ws, limit=limit), claimed_role())
     if as_json:
-        console.print_json(json.dumps(table.to_pylist(), ensure_ascii=False, default=str))
+        from chainbreaker.core.exports import dumps_local
+
+        console.print_json(dumps_local(table.to_pylist()))
         return
     out = Table(title=t("建议调单", "Suggested requests"))
     for col in (t("排名", "rank"), t("账户", "account"), t("开户行", "bank"), t("户名", "holder"),

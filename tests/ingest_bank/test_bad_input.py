@@ -137,3 +137,23 @@ def test_fast_csv_reader_gives_the_same_batches_as_the_shared_reader(tmp_path: P
     # a quoted cell makes it decline
     path.write_bytes(data.replace("转账".encode(encoding.replace("-sig", "")), '"转,账"'.encode("gb18030"), 1))
     assert fastcsv.fast_batches(open_table(path, expected=expected_header)) is None
+
+
+def test_mostly_utf8_statement_keeps_good_rows_and_quarantines_the_damaged_ones(ws, tmp_path: Path) -> None:
+    """A UTF-8 export with two damaged places is read as UTF-8 (names intact), not as GB18030 mojibake."""
+    rows = [_base(交易流水号=f"U{i:03d}", 交易金额=f"{i + 1}.00", 摘要说明="工资转账") for i in range(120)]
+    path = write_csv(tmp_path / "中国工商银行交易明细信息.csv", HEADER_34, rows, encoding="utf-8")
+    data = bytearray(path.read_bytes())
+    first = data.index(b"U010")  # a byte cut out of a character, as a bad copy leaves it
+    at = data.rindex("工资".encode(), 0, first)  # 摘要说明 comes before 交易流水号 in this layout
+    del data[at + 1]
+    second = data.index(b"U050")  # one word saved by a GBK tool
+    at = data.rindex("工资".encode(), 0, second)
+    data[at:at + 6] = "工资".encode("gbk")
+    path.write_bytes(bytes(data))
+    s = ingest_bank(ws, [path], progress=False)
+    assert s.rows_kept == 118 and s.quarantined_by_reason == {"bad_bytes": 2}
+    names = {r["from_name"] for r in ws.read_arrow("transactions").to_pylist()}
+    assert names == {ZHANG["name"]}  # decoded as UTF-8: no mojibake
+    q = ws.read_arrow("quarantine").to_pylist()
+    assert sorted(json.loads(r["raw"])["交易流水号"] for r in q) == ["U010", "U050"]

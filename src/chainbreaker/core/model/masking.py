@@ -37,6 +37,7 @@ from chainbreaker.core.model.personal import (
     kind_for_name,
     mask_free_text,
     sample_values,
+    value_kind,
 )
 from chainbreaker.core.model.schemas import PERSONAL_COLUMNS
 
@@ -138,6 +139,48 @@ def mask_table_except(table: pa.Table, clear: frozenset[str] | set[str]) -> pa.T
         if new is not col:
             table = table.set_column(i, pa.field(name, new.type), new)
     return table
+
+
+def mask_table_report(table: pa.Table, role: str | None) -> tuple[pa.Table, dict[str, str]]:
+    """:func:`mask_table` plus what was masked: ``{column: kind}`` for each column whose values changed
+    (the kind of the whole column, or ``free_text`` when identifiers were masked inside text). The
+    audit record of an export lists it."""
+    out = mask_table(table, role)
+    report: dict[str, str] = {}
+    if out is table:
+        return out, report
+    for i, name in enumerate(table.column_names):
+        before, after = table.column(i), out.column(i)
+        if before is after or before.equals(after):
+            continue
+        kind = kind_for_name(name)
+        if kind is None and (pa.types.is_string(before.type) or pa.types.is_large_string(before.type)
+                             or pa.types.is_integer(before.type)):
+            kind = column_kind(name, sample_values(_sample(before)))
+        report[name] = kind or "free_text"
+    return out, report
+
+
+def mask_record(record: dict[str, Any], role: str | None) -> tuple[dict[str, Any], dict[str, str]]:
+    """One record (a summary sheet, a JSON header) as ``role`` may see it, with ``{key: kind}`` masked.
+
+    A key that names a kind (姓名, 身份证号...) masks its whole value; any text has the identifiers of
+    hidden kinds masked inside it."""
+    hidden = hidden_kinds(role)
+    if not hidden:
+        return dict(record), {}
+    out: dict[str, Any] = {}
+    report: dict[str, str] = {}
+    for key, value in record.items():
+        if isinstance(value, str) and value:
+            kind = kind_for_name(key) or value_kind(value)
+            new = mask_text(value, role, kind)
+            if new != value:
+                report[key] = kind if kind in hidden else "free_text"
+            out[key] = new
+        else:
+            out[key] = value
+    return out, report
 
 
 def _sample(col: pa.ChunkedArray | pa.Array) -> list[Any]:

@@ -5,13 +5,21 @@ Heavy imports stay inside the command bodies so that ``chainbreaker --help`` sta
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
 from chainbreaker.core.errors import InputError
-from chainbreaker.faces.cli.context import claimed_role, console, err_console, get_workspace, safe, shown, t
+from chainbreaker.faces.cli.context import (
+    STATE,
+    claimed_role,
+    console,
+    err_console,
+    get_workspace,
+    safe,
+    shown,
+    t,
+)
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -107,14 +115,9 @@ def trace_command(
                     f"{result.nodes.num_rows - 1:,} accounts, {result.edges.num_rows:,} transfers, {result.seconds:.2f} s. "
                     "Attributed = proportional share of outflows within the window, capped by the inflow."))
     if out is not None:
-        from chainbreaker.core.exports import output_file
+        from chainbreaker.chains.funds.trace import export_trace
 
-        with output_file(ws, out, "funds.trace.export", role=claimed_role(), account=result.seed,
-                         direction=direction) as target:
-            if out.suffix.lower() == ".graphml":
-                result.to_graphml(target.path)
-            else:
-                target.path.write_text(result.to_json(), "utf-8")
+        export_trace(ws, result, out, role=claimed_role(), user=STATE.settings.user)
         console.print(t(f"已写出 {safe(out)}", f"Wrote {safe(out)}"))
 
 
@@ -133,7 +136,9 @@ def suggest_command(
 
     table = mask_table(suggest(ws, limit=limit), claimed_role())
     if as_json:
-        console.print_json(json.dumps(table.to_pylist(), ensure_ascii=False, default=str))
+        from chainbreaker.core.exports import dumps_local
+
+        console.print_json(dumps_local(table.to_pylist()))
         return
     out = Table(title=t("建议调单", "Suggested requests"))
     for col in (t("排名", "rank"), t("账户", "account"), t("开户行", "bank"), t("户名", "holder"),

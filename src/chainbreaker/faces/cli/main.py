@@ -6,6 +6,8 @@ heavy libraries inside the command bodies so that ``chainbreaker --help`` stays 
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -96,10 +98,15 @@ def report_command(
 @app.command("runs")
 def runs_command(last: int = typer.Option(10, help="显示最近几次运行。")) -> None:
     """运行记录（参数快照、代码版本、输入、耗时、计数）。Run log."""
-    import json
+    from chainbreaker.core.exports import dumps_local
+    from chainbreaker.core.timefmt import iso_local
 
     for run in get_workspace().runs()[-last:]:
-        console.print_json(json.dumps(run, ensure_ascii=False, default=str))
+        for key in ("started", "finished"):  # stored as UTC; shown in the configured zone
+            if isinstance(run.get(key), str):
+                with contextlib.suppress(ValueError):
+                    run[key] = iso_local(dt.datetime.fromisoformat(run[key]))
+        console.print_json(dumps_local(run))
 
 
 def _register_chains() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from chainbreaker.core.errors import InputError
-from chainbreaker.faces.cli.context import STATE, console, get_workspace, safe, t
+from chainbreaker.faces.cli.context import STATE, claimed_role, console, get_workspace, safe, t
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -272,7 +272,8 @@ def blocklist_command(
     from chainbreaker.core.exports import resolve_output
 
     out = resolve_output(out, blocklist_file_name(format.lower()))  # a folder gets the list inside it
-    result = write_blocklist(get_workspace(), format.lower(), out, allowlist=allowlist, min_score=min_score)
+    result = write_blocklist(get_workspace(), format.lower(), out, allowlist=allowlist, min_score=min_score,
+                             role=claimed_role(), user=STATE.settings.user)
     skipped = safe(", ".join(f"{k} {v}" for k, v in result["skipped"].items()) or "-")
     console.print(t(f"已写入 {result['entries']:,} 条（其中可注册域名 {result['domains']:,} 条）到 {safe(out)}；跳过：{skipped}",
                     f"Wrote {result['entries']:,} entries ({result['domains']:,} registrable domains) to {safe(out)}; skipped: {skipped}"))

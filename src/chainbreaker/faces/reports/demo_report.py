@@ -149,7 +149,7 @@ def trace_picture(tr: Any, risk: pa.Table, truth: pa.Table | None, ws: Any, lang
         tip = f"{show(a)} {_mask_name(names.get(a))}\nhop {n.get('hop')}  attributed {_f(n.get('attributed')):,.2f}"
         if a in role:
             tip += f"\n真值/truth: {role[a]}"
-        t_nodes.append(TraceNode(a, int(n.get("hop") or 0), _f(n.get("attributed")), "…" + a[-4:], kind, tip))
+        t_nodes.append(TraceNode(a, int(n.get("hop") or 0), _f(n.get("attributed")), "…" + a[-4:], kind, tip, show(a)))
     agg: dict[tuple[str, str], TraceEdge] = {}
     for e in edges:
         s, d = e["from_account"], e["to_account"]

@@ -42,3 +42,21 @@ def test_viewer_workbook_masks_names_ids_phones_and_audits_kinds(analysed, pyram
     assert start["role"] == "viewer" and start["action"] == "promotion.workbook"
     assert start["masked_kinds"]["伞下会员.姓名"] == "name"
     assert start["masked_kinds"]["摘要.real_name"] == "name"
+
+
+def test_cli_workbook_follows_the_role(analysed, pyramid, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from chainbreaker.faces.cli.main import app
+
+    ws, _ = analysed
+    out = tmp_path / "cli.xlsx"
+    r = CliRunner().invoke(app, ["--role", "viewer", "promotion", "workbook", pyramid.edge.persons_120,
+                                 "--platform", pyramid.name, "--out", str(out)], env={"CHAINBREAKER_WORKSPACE": str(ws.root)})
+    assert r.exit_code == 0, r.output
+    wb = openpyxl.load_workbook(out, read_only=True)
+    rows = list(wb["伞下会员"].iter_rows(values_only=True))
+    col = rows[0].index("姓名")
+    assert all(v is None or str(v)[1:] == "*" * (len(str(v)) - 1) for v in (r[col] for r in rows[1:]))
+    last = json.loads((ws.root / "audit.jsonl").read_text("utf-8").splitlines()[-1])
+    assert last["role"] == "viewer" and last["phase"] == "done" and "伞下会员.姓名" in last["masked_kinds"]

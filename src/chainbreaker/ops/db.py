@@ -46,7 +46,6 @@ def get_engine(url: str) -> Engine:
             event.listen(engine, "connect", _sqlite_pragmas)
         # import the models so that their tables are known before create_all
         import chainbreaker.ops.register_models  # noqa: F401
-        import chainbreaker.ops.sharing_models  # noqa: F401
 
         Base.metadata.create_all(engine)
         _ENGINES[url] = engine

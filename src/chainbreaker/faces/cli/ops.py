@@ -1,0 +1,50 @@
+"""CLI of casework: ``chainbreaker ops ...`` (monthly returns, cases, assessment, bulletin).
+
+Each command parses its options, calls a service in ``chainbreaker.ops`` and prints the result.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from chainbreaker.faces.cli.context import STATE, claimed_role, console, get_workspace, safe, t
+
+app = typer.Typer(no_args_is_help=True)
+case_app = typer.Typer(no_args_is_help=True, help="案件：由线索或行动立案。")
+app.add_typer(case_app, name="case")
+
+
+@app.command("template")
+def template_command(out: Path = typer.Option(..., "--out", "-o", help="模板输出文件（.xlsx）。")) -> None:
+    """写出月报战果统计表模板（案件、团伙、强制措施、涉案平台、扣押冻结）。Write the return template."""
+    from chainbreaker.core.exports import resolve_output
+    from chainbreaker.ops.returns import write_template
+
+    path = write_template(resolve_output(out, "月报战果统计表模板.xlsx"))
+    console.print(t(f"模板已写出：{safe(path)}", f"Template written: {safe(path)}"))
+
+
+@app.command("import")
+def import_command(path: Path = typer.Argument(..., help="填好的月报工作簿（.xlsx）。")) -> None:
+    """导入各单位报送的月报工作簿（问题行隔离，重复导入不重复计数，修改记入历史）。Import a return workbook."""
+    from chainbreaker.ops.importer import import_returns
+    from chainbreaker.ops.returns import reason_text
+
+    ws = get_workspace()
+    summary = import_returns(ws, path, user=STATE.settings.user, role=claimed_role())
+    for sheet, c in summary.sheets.items():
+        console.print(t(f"  {safe(sheet)}：读取 {c.rows:,} 行，新增 {c.created:,}，更新 {c.updated:,}，未变 {c.unchanged:,}，隔离 {c.quarantined:,}",
+                        f"  {safe(sheet)}: {c.rows:,} rows read, {c.created:,} created, {c.updated:,} updated, "
+                        f"{c.unchanged:,} unchanged, {c.quarantined:,} quarantined"))
+    for sheet, row, code in summary.quarantine[:50]:
+        console.print(t(f"[yellow]  隔离 {safe(sheet)} 第 {row} 行：{safe(reason_text(code, 'zh'))}[/]",
+                        f"[yellow]  quarantined {safe(sheet)} row {row}: {safe(reason_text(code, 'en'))}[/]"))
+    if len(summary.quarantine) > 50:
+        more = len(summary.quarantine) - 50
+        console.print(t(f"  另有 {more:,} 行被隔离（见表 ops_import_quarantine）。",
+                        f"  {more:,} more rows quarantined (see table ops_import_quarantine)."))
+    if summary.ignored_sheets:
+        names = safe("、".join(summary.ignored_sheets))
+        console.print(t(f"  未识别、已忽略的工作表：{names}", f"  sheets not recognised, ignored: {names}"))

@@ -44,9 +44,7 @@ def get_engine(url: str) -> Engine:
         engine = create_engine(url, future=True)
         if url.startswith("sqlite"):
             event.listen(engine, "connect", _sqlite_pragmas)
-        # import the models so that their tables are known, then run the packaged migrations
-        import chainbreaker.ops.casework_models  # noqa: F401
-        import chainbreaker.ops.register_models  # noqa: F401
+        # the packaged migrations create and upgrade every table (the models are not needed here)
         from chainbreaker.ops.migrate import upgrade
 
         upgrade(engine)

@@ -48,3 +48,26 @@ def import_command(path: Path = typer.Argument(..., help="填好的月报工作�
     if summary.ignored_sheets:
         names = safe("、".join(summary.ignored_sheets))
         console.print(t(f"  未识别、已忽略的工作表：{names}", f"  sheets not recognised, ignored: {names}"))
+
+
+@case_app.command("open")
+def case_open_command(
+    source: str = typer.Option(..., "--from", help="线索编号（findings 表的 id，至少 8 位前缀）。"),
+    number: str = typer.Option(None, "--number", help="案件编号（默认 CB-日期-线索编号前 8 位）。"),
+    name: str = typer.Option(None, "--name", help="案件名称。"),
+    unit: str = typer.Option(None, "--unit", help="主办单位。"),
+    level: str = typer.Option("无", "--level", help="督办级别：部督 | 省督 | 市督 | 无。"),
+) -> None:
+    """由线索一步立案（初查），带上线索的证据引用。Open a case from a finding, carrying its evidence."""
+    from chainbreaker.ops.cases import open_case_from_finding
+
+    ws = get_workspace()
+    c = open_case_from_finding(ws, source, number=number, name=name, unit=unit, level=level,
+                               user=STATE.settings.user, role=claimed_role())
+    if c.created:
+        console.print(t(f"已立案 {safe(c.number)}（{safe(c.name)}），关联线索 {safe(c.finding_id)}，证据引用 {c.evidence_count:,} 条。",
+                        f"Opened case {safe(c.number)} ({safe(c.name)}) from finding {safe(c.finding_id)} "
+                        f"with {c.evidence_count:,} evidence reference(s)."))
+    else:
+        console.print(t(f"该线索已立案：{safe(c.number)}（{safe(c.name)}）。",
+                        f"This finding already has a case: {safe(c.number)} ({safe(c.name)})."))

@@ -168,8 +168,12 @@ def parse_id(value: Any) -> tuple[str | None, str | None]:
     return (cleaned, None) if cleaned else (None, "id_invalid")
 
 
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def parse_text(value: Any, limit: int) -> tuple[str | None, str | None]:
-    text = cell_text(value)
+    """Text with control characters removed (they break Word and XML outputs later)."""
+    text = _CONTROLS.sub("", cell_text(value)).strip()
     if len(text) > limit:
         return None, "text_too_long"
     return (text or None), None

@@ -71,3 +71,39 @@ def case_open_command(
     else:
         console.print(t(f"该线索已立案：{safe(c.number)}（{safe(c.name)}）。",
                         f"This finding already has a case: {safe(c.number)} ({safe(c.name)})."))
+
+
+@app.command("assess")
+def assess_command(
+    month: str = typer.Option(..., "--month", help="考核月份 YYYY-MM。"),
+    scheme: Path = typer.Option(None, "--scheme", help="考核方案 YAML（默认工作区 config/assessment.yaml 或内置方案）。"),
+) -> None:
+    """每月一考核：按考核方案计算各单位得分、排名与环比，并保存。Compute and store the month's scores."""
+    from rich.table import Table
+
+    from chainbreaker.ops.assess import assess_month
+
+    ws = get_workspace()
+    used, scores = assess_month(ws, month, scheme_path=scheme, user=STATE.settings.user)
+    table = Table(title=t(f"{safe(month)} 考核（方案 {safe(used.version)}）", f"Assessment {safe(month)} (scheme {safe(used.version)})"))
+    for name in (t("排名", "rank"), t("单位", "unit"), t("得分", "score"), t("环比", "trend")):
+        table.add_column(name)
+    for r in scores:
+        table.add_row(str(r.rank), safe(r.unit), str(r.score), "—" if r.trend is None else f"{r.trend:+}")
+    console.print(table)
+
+
+@app.command("bulletin")
+def bulletin_command(
+    period: str = typer.Option(..., "--period", help="统计期间，如 2025-01..2025-10 或 2025-10。"),
+    out: Path = typer.Option(..., "--out", "-o", help="输出文件夹（写入 bulletin.json/.docx/.html 与 ranking.xlsx）。"),
+    scheme: Path = typer.Option(None, "--scheme", help="考核方案 YAML（排名用）。"),
+) -> None:
+    """每月一通报：写出通报（JSON、Word、带图表的 HTML）与单位排名（XLSX）。Write the bulletin."""
+    from chainbreaker.ops.bulletin import write_bulletin
+
+    ws = get_workspace()
+    b, files = write_bulletin(ws, period, out, scheme_path=scheme, user=STATE.settings.user, role=claimed_role())
+    console.print(safe(b.headline))
+    for f in files:
+        console.print(t(f"  已写出 {safe(f)}", f"  written {safe(f)}"))

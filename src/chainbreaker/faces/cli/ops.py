@@ -39,8 +39,8 @@ def import_command(path: Path = typer.Argument(..., help="填好的月报工作�
                         f"  {safe(sheet)}: {c.rows:,} rows read, {c.created:,} created, {c.updated:,} updated, "
                         f"{c.unchanged:,} unchanged, {c.quarantined:,} quarantined"))
     for sheet, row, code in summary.quarantine[:50]:
-        console.print(t(f"[yellow]  隔离 {safe(sheet)} 第 {row} 行：{safe(reason_text(code, 'zh'))}[/]",
-                        f"[yellow]  quarantined {safe(sheet)} row {row}: {safe(reason_text(code, 'en'))}[/]"))
+        console.print(t(f"[yellow]  隔离 {safe(sheet)} 第 {safe(row)} 行：{safe(reason_text(code, 'zh'))}[/]",
+                        f"[yellow]  quarantined {safe(sheet)} row {safe(row)}: {safe(reason_text(code, 'en'))}[/]"))
     if len(summary.quarantine) > 50:
         more = len(summary.quarantine) - 50
         console.print(t(f"  另有 {more:,} 行被隔离（见表 ops_import_quarantine）。",
@@ -86,10 +86,10 @@ def assess_command(
     ws = get_workspace()
     used, scores = assess_month(ws, month, scheme_path=scheme, user=STATE.settings.user)
     table = Table(title=t(f"{safe(month)} 考核（方案 {safe(used.version)}）", f"Assessment {safe(month)} (scheme {safe(used.version)})"))
-    for name in (t("排名", "rank"), t("单位", "unit"), t("得分", "score"), t("环比", "trend")):
-        table.add_column(name)
+    for header in (t("排名", "rank"), t("单位", "unit"), t("得分", "score"), t("环比", "trend")):
+        table.add_column(safe(header))
     for r in scores:
-        table.add_row(str(r.rank), safe(r.unit), str(r.score), "—" if r.trend is None else f"{r.trend:+}")
+        table.add_row(safe(r.rank), safe(r.unit), safe(r.score), safe("—" if r.trend is None else f"{r.trend:+}"))
     console.print(table)
 
 

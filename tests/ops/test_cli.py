@@ -29,6 +29,11 @@ def test_ops_commands_end_to_end(ops_ws, tmp_path: Path) -> None:  # type: ignor
     assert "排名" in run("ops", "assess", "--month", "2025-10")
     text = run("--lang", "en", "ops", "bulletin", "--period", "2025-01..2025-10", "--out", str(tmp_path / "b"))
     assert "27.00亿元" in text and (tmp_path / "b" / "ranking.xlsx").exists()
+    page = tmp_path / "page.jpg"
+    page.write_bytes(b"<html><script>alert(1)</script></html>")
+    text = run("ops", "tip", "add", "--text", "网址 https://bet.example.com", "--attach", str(page))
+    assert "查询码" in text and "未接收" in text
+    assert "https://bet.example.com" in run("ops", "tip", "list")
     audit = (ops_ws.root / "audit.jsonl").read_text("utf-8")
     assert "ops.import" in audit and "ops.bulletin" in audit
 
@@ -50,7 +55,7 @@ def test_ops_user_errors_are_bilingual_without_traceback(tmp_path: Path) -> None
 
 def test_every_ops_command_is_documented() -> None:
     from chainbreaker.faces.cli.ops import app as ops_app
-    from chainbreaker.faces.cli.ops import case_app
+    from chainbreaker.faces.cli.ops import case_app, tip_app
     from chainbreaker.ops.figures import METRICS
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "ops.md").read_text("utf-8")
@@ -58,6 +63,8 @@ def test_every_ops_command_is_documented() -> None:
         assert f"ops {cmd.name}" in doc, cmd.name
     for cmd in case_app.registered_commands:
         assert f"ops case {cmd.name}" in doc, cmd.name
+    for cmd in tip_app.registered_commands:
+        assert f"ops tip {cmd.name}" in doc, cmd.name
     for metric in METRICS:
         assert f"`{metric}`" in doc, metric
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")

@@ -8,6 +8,8 @@ from sqlalchemy import create_engine, inspect, text
 from chainbreaker.ops import migrate
 from chainbreaker.ops.db import Base
 
+HEAD = "0003_tips"
+
 
 def _tables(engine) -> set[str]:  # type: ignore[no-untyped-def]
     return {t for t in inspect(engine).get_table_names() if t != "alembic_version"}
@@ -16,15 +18,16 @@ def _tables(engine) -> set[str]:  # type: ignore[no-untyped-def]
 def _model_tables() -> set[str]:
     import chainbreaker.ops.casework_models  # noqa: F401
     import chainbreaker.ops.register_models  # noqa: F401
+    import chainbreaker.ops.tips_models  # noqa: F401
 
     return set(Base.metadata.tables)
 
 
 def test_empty_database_upgrades_to_head(db_url: str) -> None:
     engine = create_engine(db_url)
-    assert migrate.upgrade(engine) == migrate.head_revision() == "0002_casework"
+    assert migrate.upgrade(engine) == migrate.head_revision() == HEAD
     assert _tables(engine) == _model_tables()
-    assert migrate.upgrade(engine) == "0002_casework"  # running it again changes nothing
+    assert migrate.upgrade(engine) == HEAD  # running it again changes nothing
     engine.dispose()
 
 
@@ -36,10 +39,24 @@ def test_database_at_previous_revision_upgrades_and_keeps_rows(db_url: str) -> N
     with engine.begin() as con:
         con.execute(text("INSERT INTO register_person (id, person_key, status, created_at, updated_at, created_by) "
                           "VALUES (1, 'ID:X', '线索', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 'test')"))
-    assert migrate.upgrade(engine) == "0002_casework"
+    assert migrate.upgrade(engine) == HEAD
     assert _tables(engine) == _model_tables()
     with engine.connect() as con:
         assert con.execute(text("SELECT person_key FROM register_person")).scalar_one() == "ID:X"
+    engine.dispose()
+
+
+def test_database_at_the_casework_revision_upgrades_and_keeps_cases(db_url: str) -> None:
+    engine = create_engine(db_url)
+    migrate.upgrade(engine, "0002_casework")
+    assert "ops_tip" not in _tables(engine)
+    with engine.begin() as con:
+        con.execute(text("INSERT INTO ops_case (id, number, name, supervision, status, created_at) "
+                          "VALUES (1, 'A-1', '案', '部督', '立案侦查', CURRENT_TIMESTAMP)"))
+    assert migrate.upgrade(engine) == HEAD
+    assert _tables(engine) == _model_tables()
+    with engine.connect() as con:
+        assert con.execute(text("SELECT supervision FROM ops_case")).scalar_one() == "部督"
     engine.dispose()
 
 
@@ -48,7 +65,7 @@ def test_database_made_before_migrations_is_stamped_then_upgraded(db_url: str) -
     register = [t for name, t in Base.metadata.tables.items() if name.startswith("register_")]
     Base.metadata.create_all(engine, tables=register)  # how ops/db.py made the register before 0001
     assert migrate.current_revision(engine) is None
-    assert migrate.upgrade(engine) == "0002_casework"
+    assert migrate.upgrade(engine) == HEAD
     assert _tables(engine) == _model_tables()
     engine.dispose()
 

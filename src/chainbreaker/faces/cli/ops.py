@@ -14,6 +14,8 @@ from chainbreaker.faces.cli.context import STATE, claimed_role, console, get_wor
 app = typer.Typer(no_args_is_help=True)
 case_app = typer.Typer(no_args_is_help=True, help="案件：由线索或行动立案。")
 app.add_typer(case_app, name="case")
+tip_app = typer.Typer(no_args_is_help=True, help="群众举报：录入（含附件）、查询码查询、分拣列表、关联案件。")
+app.add_typer(tip_app, name="tip")
 
 
 @app.command("template")
@@ -107,3 +109,66 @@ def bulletin_command(
     console.print(safe(b.headline))
     for f in files:
         console.print(t(f"  已写出 {safe(f)}", f"  written {safe(f)}"))
+
+
+@tip_app.command("add")
+def tip_add_command(
+    text: str = typer.Option("", "--text", help="举报内容。"),
+    attach: list[Path] = typer.Option(None, "--attach", help="附件（可多次给出；按内容判定类型，不安全的拒收）。"),
+    channel: str = typer.Option("热线", "--channel", help="渠道：网络 | 热线 | 来信 | 来访。"),
+    name: str = typer.Option(None, "--name", help="举报人姓名（实名举报时）。"),
+    phone: str = typer.Option(None, "--phone", help="举报人电话（实名举报时）。"),
+) -> None:
+    """录入一条举报，给出查询码与查询密码。Record a tip; prints its receipt code and passphrase."""
+    from chainbreaker.ops.tips import submit_tip
+
+    ws = get_workspace()
+    tip = submit_tip(ws, text, attachments=list(attach or []), channel=channel, name=name, phone=phone,
+                     user=STATE.settings.user)
+    console.print(t(f"已受理。查询码 {safe(tip.receipt_code)}，查询密码 {safe(tip.passphrase)}（仅显示一次，请告知举报人）。",
+                    f"Recorded. Receipt code {safe(tip.receipt_code)}, passphrase {safe(tip.passphrase)} "
+                    "(shown once: give both to the tipster)."))
+    for c in tip.attachments:
+        colour = "green" if c.accepted else "yellow"
+        console.print(f"[{colour}]  {safe(c.name)}：{safe(c.message(STATE.lang))}[/]")
+    console.print(t(f"  提取线索要素 {len(tip.indicators):,} 个。", f"  {len(tip.indicators):,} indicator(s) extracted."))
+
+
+@tip_app.command("status")
+def tip_status_command(
+    code: str = typer.Argument(..., help="查询码。"),
+    passphrase: str = typer.Option(..., "--passphrase", prompt=True, hide_input=True, help="查询密码。"),
+) -> None:
+    """举报人凭查询码与密码查询办理状态。Follow up a tip with its receipt code and passphrase."""
+    from chainbreaker.core.timefmt import show_time
+    from chainbreaker.ops.tips import tip_status
+
+    st = tip_status(get_workspace(), code, passphrase)
+    console.print(t(f"{safe(st['receipt_code'])}：{safe(st['status'])}（受理时间 {safe(show_time(st['received_at']))}）",
+                    f"{safe(st['receipt_code'])}: {safe(st['status'])} (received {safe(show_time(st['received_at']))})"))
+
+
+@tip_app.command("list")
+def tip_list_command(limit: int = typer.Option(50, "--limit", help="最多显示几条。")) -> None:
+    """待分拣举报：要素、重复分组、附件、在线索中的命中数（按角色脱敏）。Triage queue."""
+    from chainbreaker.ops.tips import triage
+
+    for r in triage(get_workspace(), role=claimed_role(), user=STATE.settings.user, limit=limit):
+        console.print(f"[bold]{safe(r.receipt_code)}[/] {safe(r.channel)} {safe(r.status)} "
+                      f"{t('分组', 'group')} {safe(r.group)} {safe(r.tipster)} "
+                      f"{t('线索命中', 'in findings')} {safe(r.known_in_findings)}")
+        console.print(f"  {safe(r.text[:200], newlines=False)}")
+        for kind, value in r.indicators:
+            console.print(f"  - {safe(kind)}: {safe(value)}")
+        for name, status, reason in r.attachments:
+            console.print(f"  [{t('附件', 'file')}] {safe(name)} {safe(status)} {safe(reason or '')}")
+
+
+@tip_app.command("link")
+def tip_link_command(code: str = typer.Argument(..., help="查询码。"),
+                     case: str = typer.Option(..., "--case", help="案件编号。")) -> None:
+    """把举报关联到案件（状态改为已立案）。Link a tip to a case."""
+    from chainbreaker.ops.tips import link_tip
+
+    link_tip(get_workspace(), code, case, user=STATE.settings.user)
+    console.print(t(f"已关联：{safe(code)} → {safe(case)}", f"Linked: {safe(code)} → {safe(case)}"))

@@ -55,7 +55,7 @@ def test_ops_user_errors_are_bilingual_without_traceback(tmp_path: Path) -> None
 
 def test_every_ops_command_is_documented() -> None:
     from chainbreaker.faces.cli.ops import app as ops_app
-    from chainbreaker.faces.cli.ops import case_app, tip_app
+    from chainbreaker.faces.cli.ops import case_app, reward_app, tip_app
     from chainbreaker.ops.figures import METRICS
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "ops.md").read_text("utf-8")
@@ -65,6 +65,8 @@ def test_every_ops_command_is_documented() -> None:
         assert f"ops case {cmd.name}" in doc, cmd.name
     for cmd in tip_app.registered_commands:
         assert f"ops tip {cmd.name}" in doc, cmd.name
+    for cmd in reward_app.registered_commands:
+        assert f"ops reward {cmd.name}" in doc, cmd.name
     for metric in METRICS:
         assert f"`{metric}`" in doc, metric
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")

@@ -16,6 +16,8 @@ case_app = typer.Typer(no_args_is_help=True, help="案件：由线索或行动�
 app.add_typer(case_app, name="case")
 tip_app = typer.Typer(no_args_is_help=True, help="群众举报：录入（含附件）、查询码查询、分拣列表、关联案件。")
 app.add_typer(tip_app, name="tip")
+reward_app = typer.Typer(no_args_is_help=True, help="举报奖励：计算、双人审批、发放登记。")
+app.add_typer(reward_app, name="reward")
 
 
 @app.command("template")
@@ -172,3 +174,39 @@ def tip_link_command(code: str = typer.Argument(..., help="查询码。"),
 
     link_tip(get_workspace(), code, case, user=STATE.settings.user)
     console.print(t(f"已关联：{safe(code)} → {safe(case)}", f"Linked: {safe(code)} → {safe(case)}"))
+
+
+@reward_app.command("propose")
+def reward_propose_command(code: str = typer.Argument(..., help="举报查询码。"),
+                           schedule: Path = typer.Option(None, "--schedule", help="奖励标准 YAML。")) -> None:
+    """按奖励标准与关联案件的成果计算拟奖励金额。Propose a reward from the linked case's outcomes."""
+    from chainbreaker.ops.rewards import propose_reward
+
+    amount, basis = propose_reward(get_workspace(), code, user=STATE.settings.user, schedule_path=schedule)
+    console.print(t(f"拟奖励 {safe(amount)} 元（待另一人审批）。", f"Proposed reward: {safe(amount)} yuan (awaiting a second person)."))
+    for name, item in basis.items():
+        console.print(f"  {safe(name)}: {safe(item)}")
+
+
+@reward_app.command("approve")
+def reward_approve_command(code: str = typer.Argument(..., help="举报查询码。"),
+                           why: str = typer.Option(..., "--why", help="审批理由。"),
+                           reject: bool = typer.Option(False, "--reject", help="驳回而不是批准。")) -> None:
+    """审批拟奖励（须由提出人以外的人审批）。Approve or reject a proposed reward."""
+    from chainbreaker.ops.rewards import decide_reward
+
+    status = decide_reward(get_workspace(), code, user=STATE.settings.user, approve=not reject, why=why)
+    console.print(t(f"{safe(code)}：{safe(status)}", f"{safe(code)}: {safe(status)}"))
+
+
+@reward_app.command("pay")
+def reward_pay_command(code: str = typer.Argument(..., help="举报查询码。"),
+                       reference: str = typer.Option(..., "--reference", help="发放凭证号。")) -> None:
+    """登记奖励发放（仅 admin），显示举报人联系方式。Record the payout of an approved reward (admin only)."""
+    from chainbreaker.ops.rewards import pay_reward
+
+    out = pay_reward(get_workspace(), code, user=STATE.settings.user, role=claimed_role(), reference=reference)
+    who = t("匿名举报人（凭查询码与密码领取）", "anonymous tipster (claims with code and passphrase)") if out["anonymous"] \
+        else " ".join(filter(None, [out["tipster_name"], out["tipster_phone"]]))
+    console.print(t(f"已登记发放 {safe(out['amount'])} 元，领取人：{safe(who)}",
+                    f"Payout of {safe(out['amount'])} yuan recorded; recipient: {safe(who)}"))

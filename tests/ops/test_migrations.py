@@ -83,3 +83,16 @@ def test_migrations_match_the_models(db_url: str) -> None:
         diff = compare_metadata(MigrationContext.configure(con), Base.metadata)
     assert diff == []
     engine.dispose()
+
+
+def test_downgrade_to_base_and_up_again(db_url: str) -> None:
+    from alembic import command
+
+    engine = create_engine(db_url)
+    migrate.upgrade(engine)
+    with engine.begin() as con:
+        command.downgrade(migrate._config(con), migrate.BASE_REVISION)
+    assert migrate.current_revision(engine) == "0001_base"
+    assert not any(t.startswith("ops_") for t in _tables(engine))
+    assert migrate.upgrade(engine) == HEAD
+    engine.dispose()

@@ -14,7 +14,8 @@ from openpyxl import Workbook, load_workbook
 
 from chainbreaker.core.errors import InputError
 from chainbreaker.ops.assess import assess_month
-from chainbreaker.ops.bulletin import headline, write_bulletin
+from chainbreaker.ops.bulletin import write_bulletin
+from chainbreaker.ops.bulletin_model import headline
 from chainbreaker.ops.figures import parse_period
 from chainbreaker.ops.importer import import_returns
 

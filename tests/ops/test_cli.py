@@ -67,6 +67,7 @@ def test_every_ops_command_is_documented() -> None:
         assert f"ops tip {cmd.name}" in doc, cmd.name
     for cmd in reward_app.registered_commands:
         assert f"ops reward {cmd.name}" in doc, cmd.name
+    assert "ops share" in doc
     for metric in METRICS:
         assert f"`{metric}`" in doc, metric
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")

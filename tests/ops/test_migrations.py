@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, inspect, text
 from chainbreaker.ops import migrate
 from chainbreaker.ops.db import Base
 
-HEAD = "0004_rewards"
+HEAD = "0005_sharing"
 
 
 def _tables(engine) -> set[str]:  # type: ignore[no-untyped-def]
@@ -19,6 +19,7 @@ def _model_tables() -> set[str]:
     import chainbreaker.ops.casework_models  # noqa: F401
     import chainbreaker.ops.register_models  # noqa: F401
     import chainbreaker.ops.rewards_models  # noqa: F401
+    import chainbreaker.ops.sharing_models  # noqa: F401
     import chainbreaker.ops.tips_models  # noqa: F401
 
     return set(Base.metadata.tables)

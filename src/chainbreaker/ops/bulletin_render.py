@@ -5,12 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from chainbreaker.ops.assess import metric_label
-
-if TYPE_CHECKING:
-    from chainbreaker.ops.bulletin import Bulletin
+from chainbreaker.ops.bulletin_model import Bulletin, period_words
 
 FONT = "'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei','SimHei',sans-serif"
 CJK_FONT = "SimSun"
@@ -79,8 +76,6 @@ table{{border-collapse:collapse;margin:1em 0}} td,th{{border:1px solid #ccc;padd
 
 
 def period_label(b: Bulletin) -> str:
-    from chainbreaker.ops.bulletin import period_words
-
     return f"统计期间：{period_words(b.period)}"
 
 

@@ -210,3 +210,21 @@ def reward_pay_command(code: str = typer.Argument(..., help="举报查询码。"
         else " ".join(filter(None, [out["tipster_name"], out["tipster_phone"]]))
     console.print(t(f"已登记发放 {safe(out['amount'])} 元，领取人：{safe(who)}",
                     f"Payout of {safe(out['amount'])} yuan recorded; recipient: {safe(who)}"))
+
+
+@app.command("share")
+def share_command(
+    case: str = typer.Option(..., "--case", help="案件编号。"),
+    kind: str = typer.Option(..., "--kind", help="freeze（银行冻结清单）| exit（边检出境管控名单）| blocklist（封堵清单）| indicators（STIX/MISP）。"),
+    to: str = typer.Option(..., "--to", help="接收单位。"),
+    out: Path = typer.Option(..., "--out", "-o", help="输出文件夹。"),
+    fmt: str = typer.Option(None, "--format", help="blocklist：hosts|domains|dnsmasq|rpz|adguard；indicators：stix|misp。"),
+) -> None:
+    """向合作单位共享一个案件的数据包（按需最少，记录谁、何时、给谁、什么）。Share a package with a partner agency."""
+    from chainbreaker.ops.sharing import share
+
+    pkg = share(get_workspace(), case, kind, to, out, fmt=fmt, user=STATE.settings.user, role=claimed_role())
+    console.print(t(f"已向 {safe(pkg.recipient)} 共享 {safe(pkg.kind)}：{pkg.rows:,} 条。",
+                    f"Shared {safe(pkg.kind)} with {safe(pkg.recipient)}: {pkg.rows:,} row(s)."))
+    for f in pkg.files:
+        console.print(f"  {safe(f)}")

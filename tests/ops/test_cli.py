@@ -34,6 +34,11 @@ def test_ops_commands_end_to_end(ops_ws, tmp_path: Path) -> None:  # type: ignor
     text = run("ops", "tip", "add", "--text", "网址 https://bet.example.com", "--attach", str(page))
     assert "查询码" in text and "未接收" in text
     assert "https://bet.example.com" in run("ops", "tip", "list")
+    run("ops", "user", "add", "zhang", "--role", "investigator")
+    run("ops", "case", "task", "YN2025-0001", "--title", "调取流水", "--owner", "zhang", "--due", "2025-11-01")
+    run("ops", "case", "join", "YN2025-0001", "--unit", "普洱市公安局")
+    shown = run("ops", "case", "show", "YN2025-0001")
+    assert "调取流水" in shown and "普洱市公安局" in shown
     audit = (ops_ws.root / "audit.jsonl").read_text("utf-8")
     assert "ops.import" in audit and "ops.bulletin" in audit
 
@@ -55,7 +60,7 @@ def test_ops_user_errors_are_bilingual_without_traceback(tmp_path: Path) -> None
 
 def test_every_ops_command_is_documented() -> None:
     from chainbreaker.faces.cli.ops import app as ops_app
-    from chainbreaker.faces.cli.ops import case_app, reward_app, tip_app
+    from chainbreaker.faces.cli.ops import case_app, reward_app, tip_app, user_app
     from chainbreaker.ops.figures import METRICS
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "ops.md").read_text("utf-8")
@@ -68,6 +73,8 @@ def test_every_ops_command_is_documented() -> None:
     for cmd in reward_app.registered_commands:
         assert f"ops reward {cmd.name}" in doc, cmd.name
     assert "ops share" in doc
+    for cmd in user_app.registered_commands:
+        assert f"ops user {cmd.name}" in doc, cmd.name
     for metric in METRICS:
         assert f"`{metric}`" in doc, metric
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")

@@ -16,6 +16,8 @@ case_app = typer.Typer(no_args_is_help=True, help="案件：由线索或行动�
 app.add_typer(case_app, name="case")
 tip_app = typer.Typer(no_args_is_help=True, help="群众举报：录入（含附件）、查询码查询、分拣列表、关联案件。")
 app.add_typer(tip_app, name="tip")
+user_app = typer.Typer(no_args_is_help=True, help="用户与角色。")
+app.add_typer(user_app, name="user")
 reward_app = typer.Typer(no_args_is_help=True, help="举报奖励：计算、双人审批、发放登记。")
 app.add_typer(reward_app, name="reward")
 
@@ -228,3 +230,74 @@ def share_command(
                     f"Shared {safe(pkg.kind)} with {safe(pkg.recipient)}: {pkg.rows:,} row(s)."))
     for f in pkg.files:
         console.print(f"  {safe(f)}")
+
+
+@user_app.command("add")
+def user_add_command(username: str = typer.Argument(..., help="用户名。"),
+                     role: str = typer.Option("analyst", "--role", help="viewer | analyst | investigator | admin。"),
+                     unit: str = typer.Option(None, "--unit", help="所属单位。"),
+                     name: str = typer.Option(None, "--name", help="显示名。")) -> None:
+    """添加或修改用户及其角色。Add or change a user and its role."""
+    from chainbreaker.ops.casework import add_user
+
+    add_user(get_workspace(), username, role=role, unit=unit, display_name=name, who=STATE.settings.user)
+    console.print(t(f"用户 {safe(username)}：{safe(role)}", f"User {safe(username)}: {safe(role)}"))
+
+
+@case_app.command("task")
+def case_task_command(number: str = typer.Argument(..., help="案件编号。"),
+                      title: str = typer.Option(..., "--title", help="任务内容。"),
+                      owner: str = typer.Option(None, "--owner", help="责任人用户名。"),
+                      due: str = typer.Option(None, "--due", help="完成期限 YYYY-MM-DD。"),
+                      unit: str = typer.Option(None, "--unit", help="承担单位。")) -> None:
+    """为案件添加任务（责任人、期限）。Add a task to a case."""
+    import datetime as dt
+
+    from chainbreaker.core.errors import InputError
+    from chainbreaker.ops.casework import add_task
+
+    try:
+        day = dt.date.fromisoformat(due) if due else None
+    except ValueError as exc:
+        raise InputError(f"--due 日期格式应为 YYYY-MM-DD：{due}", f"--due must be YYYY-MM-DD: {due}") from exc
+    ws = get_workspace()
+    task_id = add_task(ws, number, title, owner=owner, due=day, unit=unit, who=STATE.settings.user)
+    console.print(t(f"已添加任务 #{safe(task_id)}", f"Task #{safe(task_id)} added"))
+
+
+@case_app.command("join")
+def case_join_command(number: str = typer.Argument(..., help="案件编号。"),
+                      unit: str = typer.Option(..., "--unit", help="参战单位。"),
+                      role: str = typer.Option("协办", "--role", help="角色（协办、配合…）。")) -> None:
+    """集群战役：把单位加入案件。Add a unit to a coordinated takedown."""
+    from chainbreaker.ops.casework import join_case
+
+    added = join_case(get_workspace(), number, unit, role=role, who=STATE.settings.user)
+    console.print(t(f"{safe(unit)} {'已加入' if added else '已在'}案件 {safe(number)}",
+                    f"{safe(unit)} {'joined' if added else 'already in'} case {safe(number)}"))
+
+
+@case_app.command("show")
+def case_show_command(number: str = typer.Argument(..., help="案件编号。")) -> None:
+    """案件全貌：单位、战果、关联线索、任务、历史。One case in full."""
+    from chainbreaker.core.timefmt import show_time
+    from chainbreaker.ops.casework import case_detail
+
+    d = case_detail(get_workspace(), number)
+    console.print(f"[bold]{safe(d['number'])}[/] {safe(d['name'])}  {safe(d['supervision'])}  {safe(d['status'])}  "
+                  f"{t('立案', 'opened')} {safe(d['opened_on'])}")
+    units = "、".join(f"{u}（{r}）" for u, r in d["units"])
+    console.print(t(f"  主办 {safe(d['lead_unit'])}；参战 {safe(units or '无')}",
+                    f"  lead {safe(d['lead_unit'])}; also {safe(units or 'none')}"))
+    console.print(t(f"  团伙 {safe(d['gangs'])}，强制措施 {safe(d['persons_measures'])} 人，平台 {safe(d['platforms'])}，"
+                    f"扣押冻结 {safe(d['funds_seized_frozen'])} 元",
+                    f"  gangs {safe(d['gangs'])}, persons {safe(d['persons_measures'])}, platforms {safe(d['platforms'])}, "
+                    f"funds {safe(d['funds_seized_frozen'])} yuan"))
+    for x in d["links"]:
+        console.print(f"  {t('关联', 'link')} {safe(x['kind'])} {safe(x['ref'])} {safe(x['chain'])} {safe(x['rule_id'])}")
+    for task in d["tasks"]:
+        console.print(f"  {t('任务', 'task')} #{safe(task['id'])} {safe(task['title'])} {safe(task['owner'] or '')} "
+                      f"{safe(task['due'] or '')} {safe(task['status'])}")
+    for h in d["history"]:
+        console.print(f"  {safe(show_time(h['at']))} {safe(h['who'])} {safe(h['entity'])} {safe(h['action'])} "
+                      f"{safe(h['changes'])}")

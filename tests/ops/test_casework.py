@@ -10,7 +10,7 @@ import pytest
 from openpyxl import Workbook
 
 from chainbreaker.core.errors import InputError
-from chainbreaker.ops.casework import add_task, add_user, case_detail, join_case
+from chainbreaker.ops.casework import add_case_task, add_user, case_detail, join_case
 from chainbreaker.ops.importer import import_returns
 
 
@@ -28,8 +28,8 @@ def test_tasks_units_and_case_detail(ops_ws, tmp_path: Path) -> None:  # type: i
     with pytest.raises(InputError, match="Invalid role"):
         add_user(ops_ws, "x", role="boss")
     with pytest.raises(InputError, match="No user"):
-        add_task(ops_ws, "K-1", "调取流水", owner="nobody")
-    add_task(ops_ws, "K-1", "调取流水", owner="zhang", due=dt.date(2025, 10, 15), unit="昆明市公安局")
+        add_case_task(ops_ws, "K-1", "调取流水", owner="nobody")
+    add_case_task(ops_ws, "K-1", "调取流水", owner="zhang", due=dt.date(2025, 10, 15), unit="昆明市公安局")
     assert join_case(ops_ws, "K-1", "西双版纳州公安局")
     assert not join_case(ops_ws, "K-1", "西双版纳州公安局")
     assert not join_case(ops_ws, "K-1", "昆明市公安局")  # the lead unit already takes part

@@ -67,7 +67,7 @@ def add_user(ws: Workspace, username: str, *, role: str, unit: str | None = None
                                               if before is None or before[k] != v}, ensure_ascii=False)))
 
 
-def add_task(ws: Workspace, case_number: str, title: str, *, owner: str | None = None, due: dt.date | None = None,
+def add_case_task(ws: Workspace, case_number: str, title: str, *, owner: str | None = None, due: dt.date | None = None,
              unit: str | None = None, who: str = "local") -> int:
     if not title.strip():
         raise InputError("任务内容为空。", "The task title is empty.")

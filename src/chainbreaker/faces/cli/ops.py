@@ -254,14 +254,14 @@ def case_task_command(number: str = typer.Argument(..., help="案件编号。"),
     import datetime as dt
 
     from chainbreaker.core.errors import InputError
-    from chainbreaker.ops.casework import add_task
+    from chainbreaker.ops.casework import add_case_task
 
     try:
         day = dt.date.fromisoformat(due) if due else None
     except ValueError as exc:
         raise InputError(f"--due 日期格式应为 YYYY-MM-DD：{due}", f"--due must be YYYY-MM-DD: {due}") from exc
     ws = get_workspace()
-    task_id = add_task(ws, number, title, owner=owner, due=day, unit=unit, who=STATE.settings.user)
+    task_id = add_case_task(ws, number, title, owner=owner, due=day, unit=unit, who=STATE.settings.user)
     console.print(t(f"已添加任务 #{safe(task_id)}", f"Task #{safe(task_id)} added"))
 
 

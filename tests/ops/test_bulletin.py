@@ -100,3 +100,23 @@ def test_headline_for_one_month_without_supervised_cases() -> None:
     assert headline(parse_period("2025-10"), values) == (  # type: ignore[arg-type]
         "2025年10月，全省公安机关共侦办跨境赌博案件3起，打掉犯罪团伙1个，对7名犯罪嫌疑人采取强制措施，"
         "捣毁赌博平台0个，扣押冻结涉案资金3.50万元。")
+
+
+def test_hostile_unit_names_stay_inert_in_every_bulletin_file(ops_ws, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    hostile = '=HYPERLINK("http://x.test")<script>alert(1)</script>[bold]'
+    wb = Workbook()
+    wb.active.title = "案件"
+    wb["案件"].append(["案件编号", "案件名称", "督办级别", "立案日期", "主办单位"])
+    wb["案件"].append(["H-1", "案", "无", "2025-10-02", hostile])
+    wb["案件"].cell(2, 5).data_type = "s"  # text that looks like a formula, as a unit might type it
+    wb.save(tmp_path / "r.xlsx")
+    import_returns(ops_ws, tmp_path / "r.xlsx")
+    write_bulletin(ops_ws, "2025-10", tmp_path / "out")
+    html = (tmp_path / "out" / "bulletin.html").read_text("utf-8")
+    assert "<script>alert" not in html and "&lt;script&gt;" in html
+    cell = load_workbook(tmp_path / "out" / "ranking.xlsx").worksheets[0].cell(2, 2).value
+    assert cell.startswith("'=")
+    from docx import Document
+
+    doc = Document(str(tmp_path / "out" / "bulletin.docx"))
+    assert any("<script>" in c.text for t in doc.tables for row in t.rows for c in row.cells)  # shown as text

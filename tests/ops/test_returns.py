@@ -93,3 +93,29 @@ def test_not_a_workbook_is_a_clear_error(ops_ws, tmp_path: Path) -> None:  # typ
     (tmp_path / "x.xlsx").write_bytes(b"not a zip at all")
     with pytest.raises(InputError, match="not a readable XLSX"):
         import_returns(ops_ws, tmp_path / "x.xlsx")
+
+
+def test_gang_members_from_the_measures_sheet(ops_ws, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from chainbreaker.ops.casework_models import GangMember
+
+    from .seed_workbook import resident_id
+
+    wb = Workbook()
+    wb.active.title = "案件"
+    wb["案件"].append(["案件编号", "案件名称", "督办级别", "立案日期", "主办单位"])
+    wb["案件"].append(["A-1", "测试案", "无", "2025-10-02", "昆明市公安局"])
+    wb.create_sheet("团伙").append(["团伙编号", "案件编号", "团伙名称", "打掉日期"])
+    wb["团伙"].append(["G-1", "A-1", "甲团伙", "2025-10-05"])
+    wb.create_sheet("强制措施").append(["身份证号", "姓名", "案件编号", "措施", "日期", "团伙编号"])
+    wb["强制措施"].append([resident_id(1), "甲", "A-1", "刑事拘留", "2025-10-06", "G-1"])
+    wb["强制措施"].append([resident_id(1), "甲", "A-1", "逮捕", "2025-10-20", "G-1"])
+    wb["强制措施"].append([resident_id(2), "乙", "A-1", "取保候审", "2025-10-06", ""])
+    wb["强制措施"].append([resident_id(3), "丙", "A-1", "刑事拘留", "2025-10-06", "G-404"])
+    wb.save(tmp_path / "g.xlsx")
+    summary = import_returns(ops_ws, tmp_path / "g.xlsx")
+    assert summary.reasons() == {"gang_unknown": 1}
+    with session_scope(engine_for(ops_ws)) as s:
+        assert s.scalar(select(func.count()).select_from(GangMember)) == 1
+    import_returns(ops_ws, tmp_path / "g.xlsx")
+    with session_scope(engine_for(ops_ws)) as s:
+        assert s.scalar(select(func.count()).select_from(GangMember)) == 1

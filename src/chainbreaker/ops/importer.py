@@ -16,6 +16,7 @@ from chainbreaker.core.workspace import Workspace
 from chainbreaker.ops.casework_models import (
     Case,
     Gang,
+    GangMember,
     History,
     ImportQuarantine,
     Measure,
@@ -128,7 +129,13 @@ class _Importer:
                         Gang, {"number": number}, self.source("gang", row))
 
     def measures_sheet(self, records: list[tuple[int, dict[str, Any]]]) -> None:
-        good = self.rows("measure", records, lambda v: (v["id_number"], v["case_number"], v["measure"], v["taken_on"]))
+        gangs = {g.number: g for g in self.s.scalars(select(Gang))}
+        good = []
+        for row, v in self.rows("measure", records, lambda v: (v["id_number"], v["case_number"], v["measure"], v["taken_on"])):
+            if v.get("gang_number") and v["gang_number"] not in gangs:
+                self.quarantine("measure", row, "gang_unknown", {k: x for k, x in v.items() if x is not None})
+                continue
+            good.append((row, v))
         suspects = {p.id_number: p for p in self.s.scalars(select(Suspect))}
         for _, v in good:
             person = suspects.get(v["id_number"])
@@ -148,6 +155,15 @@ class _Importer:
                         existing.get(key), {},
                         Measure, {"suspect_id": sid, "case_id": cid, "measure": v["measure"], "taken_on": v["taken_on"]},
                         self.source("measure", row))
+        members = {(m.gang_id, m.suspect_id) for m in self.s.scalars(select(GangMember))}
+        for row, v in good:  # 团伙成员: a person under a measure named with the gang
+            if v.get("gang_number"):
+                pair = (gangs[v["gang_number"]].id, suspects[v["id_number"]].id)
+                if pair not in members:
+                    members.add(pair)
+                    self.s.add(GangMember(gang_id=pair[0], suspect_id=pair[1]))
+                    self.s.add(History(entity="gang", key=v["gang_number"], action="updated", who=self.who,
+                                       changes=json.dumps({"members": [None, "+1"]}), source=self.source("measure", row)))
 
     def platforms_sheet(self, records: list[tuple[int, dict[str, Any]]]) -> None:
         existing = {(p.case_id, p.name): p for p in self.s.scalars(select(Platform))}

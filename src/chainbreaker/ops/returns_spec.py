@@ -54,6 +54,7 @@ SHEETS: tuple[SheetSpec, ...] = (
         Column("案件编号", "case_number", True, ("案号", "案件号", "所属案件编号")),
         Column("措施", "measure", True, ("强制措施", "措施类型", "强制措施类型")),
         Column("日期", "taken_on", True, ("采取日期", "措施日期", "执行日期")),
+        Column("团伙编号", "gang_number", False, ("所属团伙编号", "所属团伙")),
     ), ("人员", "采取强制措施", "强制措施人员")),
     SheetSpec("涉案平台", "platform", (
         Column("平台名称", "name", True, ("平台", "网站名称", "赌博平台")),
@@ -93,6 +94,7 @@ REASONS = {
     "amount_fraction": ("金额精度超过分（小数多于两位）", "amount finer than a fen (more than two decimals)"),
     "id_invalid": ("身份证号无效（长度、出生日期或校验位不符）", "resident ID invalid (length, birth date or check digit)"),
     "case_unknown": ("案件编号在库中和本表“案件”页中都不存在", "case number is neither in the database nor in sheet 案件"),
+    "gang_unknown": ("团伙编号在库中和本表“团伙”页中都不存在", "gang number is neither in the database nor in sheet 团伙"),
     "duplicate_conflict": ("与本表中同一编号的另一行内容矛盾", "contradicts another row with the same key in this workbook"),
 }
 

@@ -97,3 +97,22 @@ def test_downgrade_to_base_and_up_again(db_url: str) -> None:
     assert not any(t.startswith("ops_") for t in _tables(engine))
     assert migrate.upgrade(engine) == HEAD
     engine.dispose()
+
+
+def test_every_earlier_revision_upgrades_to_head(db_url: str) -> None:
+    """Each database a user may hold today (at any earlier revision) reaches the newest one."""
+    from alembic.script import ScriptDirectory
+
+    revisions = [r.revision for r in ScriptDirectory.from_config(migrate._config()).walk_revisions()][::-1]
+    assert revisions[0] == "0001_base" and revisions[-1] == HEAD
+    for earlier in revisions[:-1]:
+        engine = create_engine(db_url)
+        with engine.begin() as con:
+            from alembic import command
+
+            command.downgrade(migrate._config(con), "base")
+        migrate.upgrade(engine, earlier)
+        assert migrate.current_revision(engine) == earlier
+        assert migrate.upgrade(engine) == HEAD
+        assert _tables(engine) == _model_tables()
+        engine.dispose()

@@ -26,6 +26,9 @@ def test_ops_commands_end_to_end(ops_ws, tmp_path: Path) -> None:  # type: ignor
     text = run("ops", "import", str(build(tmp_path / "returns.xlsx")))
     assert "新增 336" in text and "隔离" in text and "备注" in text
     assert "530102" not in text  # no ID number is printed
+    shown = run("--role", "viewer", "ops", "quarantine")
+    flat = "".join(shown.split())
+    assert "身份证号无效" in flat and "姓名=校***" in flat and "530102********" in flat
     assert "排名" in run("ops", "assess", "--month", "2025-10")
     text = run("--lang", "en", "ops", "bulletin", "--period", "2025-01..2025-10", "--out", str(tmp_path / "b"))
     assert "27.00亿元" in text and (tmp_path / "b" / "ranking.xlsx").exists()
@@ -72,7 +75,7 @@ def test_every_ops_command_is_documented() -> None:
         assert f"ops tip {cmd.name}" in doc, cmd.name
     for cmd in reward_app.registered_commands:
         assert f"ops reward {cmd.name}" in doc, cmd.name
-    assert "ops share" in doc
+    assert "ops share" in doc and "ops quarantine" in doc
     for cmd in user_app.registered_commands:
         assert f"ops user {cmd.name}" in doc, cmd.name
     for metric in METRICS:

@@ -208,3 +208,26 @@ def import_returns(ws: Workspace, path: Path, *, user: str = "local", role: str 
             if entity in records:
                 steps[entity](records[entity])
     return summary
+
+
+def quarantined_rows(ws: Workspace, *, role: str = "analyst", user: str = "local", limit: int = 200) -> list[dict[str, Any]]:
+    """Quarantined return rows, newest first, with their cells masked for ``role`` (the read is audited)."""
+    from chainbreaker.core.model.masking import mask_text
+    from chainbreaker.ops.returns_spec import SHEETS
+
+    ws.audit("ops.quarantine.read", user=user, role=role)
+    with session_scope(engine_for(ws)) as s:
+        rows = s.scalars(select(ImportQuarantine).order_by(ImportQuarantine.id.desc()).limit(limit)).all()
+        out = []
+        for q in rows:
+            detail = json.loads(q.detail)
+            spec = next((x for x in SHEETS if x.name == q.sheet), None)
+            headers = {c.field: c.header for c in spec.columns} if spec else {}
+            person = q.sheet == "强制措施"  # there 姓名 is a person's name; elsewhere a case or gang name
+            cells = {headers.get(k, k): mask_text(v, role, "id_number" if k == "id_number" else
+                                                  ("name" if person and k == "name" else None))
+                     for k, v in detail.get("cells", {}).items()}
+            out.append({"file": q.file_name, "sha256": q.file_sha256, "sheet": q.sheet, "row": q.row, "reason": q.reason,
+                        "reason_zh": detail.get("reason_zh"), "reason_en": detail.get("reason_en"), "cells": cells,
+                        "at": q.at})
+        return out

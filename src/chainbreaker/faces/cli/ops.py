@@ -49,8 +49,8 @@ def import_command(path: Path = typer.Argument(..., help="填好的月报工作�
                         f"[yellow]  quarantined {safe(sheet)} row {safe(row)}: {safe(reason_text(code, 'en'))}[/]"))
     if len(summary.quarantine) > 50:
         more = len(summary.quarantine) - 50
-        console.print(t(f"  另有 {more:,} 行被隔离（见表 ops_import_quarantine）。",
-                        f"  {more:,} more rows quarantined (see table ops_import_quarantine)."))
+        console.print(t(f"  另有 {more:,} 行被隔离（见 chainbreaker ops quarantine）。",
+                        f"  {more:,} more rows quarantined (see chainbreaker ops quarantine)."))
     if summary.ignored_sheets:
         names = safe("、".join(summary.ignored_sheets))
         console.print(t(f"  未识别、已忽略的工作表：{names}", f"  sheets not recognised, ignored: {names}"))
@@ -301,3 +301,16 @@ def case_show_command(number: str = typer.Argument(..., help="案件编号。"))
     for h in d["history"]:
         console.print(f"  {safe(show_time(h['at']))} {safe(h['who'])} {safe(h['entity'])} {safe(h['action'])} "
                       f"{safe(h['changes'])}")
+
+
+@app.command("quarantine")
+def quarantine_command(limit: int = typer.Option(200, "--limit", help="最多显示几行。")) -> None:
+    """月报导入中被隔离的行及原因（个人信息按角色脱敏，读取记入审计）。Quarantined return rows."""
+    from chainbreaker.core.timefmt import show_time
+    from chainbreaker.ops.importer import quarantined_rows
+
+    for q in quarantined_rows(get_workspace(), role=claimed_role(), user=STATE.settings.user, limit=limit):
+        reason = q["reason_zh"] if STATE.lang == "zh" else q["reason_en"]
+        console.print(f"{safe(show_time(q['at']))} {safe(q['file'])} {safe(q['sheet'])} {t('第', 'row ')}{safe(q['row'])}"
+                      f"{t('行', '')}: {safe(reason)}")
+        console.print("  " + safe("；".join(f"{k}={v}" for k, v in q["cells"].items())))

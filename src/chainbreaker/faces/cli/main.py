@@ -118,6 +118,7 @@ def _register_chains() -> None:
         "promotion": ("chainbreaker.faces.cli.promotion", "推广链：代理层级、伞下统计、定罪量刑标准。"),
         "people": ("chainbreaker.faces.cli.people", "人员链：出入境分析、滞留人员、团伙出行、重点人员库。"),
         "tech": ("chainbreaker.faces.cli.tech", "技术链：网站扫描、暗链与劫持检测、封堵清单。"),
+        "ops": ("chainbreaker.faces.cli.ops", "案件办理：月报导入、立案、每月考核与通报。"),
         "synth": ("chainbreaker.synth.cli", "生成合成数据（模拟省份，带真值），用于演示、测试与基准。"),
     }
     for name, (module, help_text) in groups.items():

@@ -42,7 +42,7 @@ def demo_ws(tmp_path_factory):
     root = tmp_path_factory.mktemp("matrix")
     ws = Workspace(root / "ws")
     # the demo's own steps, with the other chains' sections at a smaller size than `chainbreaker demo`
-    run_demo_pipeline(ws, root / "report", transactions=5000, seed=7, section_modules={})
+    run_demo_pipeline(ws, root / "report", transactions=5000, seed=7, sections={})
     people_demo(ws, root / "people", n_people=300)
     promotion_demo(ws, root / "promotion", n_members=300, n_bets=3000)
     tech_demo(ws, root / "tech")

@@ -155,8 +155,8 @@ def test_a_failing_chain_section_is_shown_not_fatal(bank_only, monkeypatch):
 
     bad.report_section = boom
     monkeypatch.setitem(sys.modules, "cb_test_bad_report_section", bad)
-    sections = chain_sections(bank_only, "zh", "analyst", {"bad": "cb_test_bad_report_section",
-                                                           "people": "chainbreaker.faces.reports.demo.people"})
+    sections = chain_sections(bank_only, "zh", "analyst", {"bad": "cb_test_bad_report_section:report_section",
+                                                           "people": "chainbreaker.faces.reports.demo.people:report_section"})
     by = {s["chain"]: s for s in sections}
     assert "section exploded" in by["bad"]["error"] and by["people"]["empty"]
 

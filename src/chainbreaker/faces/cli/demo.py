@@ -44,10 +44,10 @@ def _step(progress: bool, zh: str, en: str) -> None:
 
 def run_demo_pipeline(ws: Any, out: Path, transactions: int = DEFAULT_TRANSACTIONS, seed: int = 7,
                       lang: str = "zh", progress: bool = False,
-                      section_modules: dict[str, str] | None = None) -> dict[str, Any]:
+                      sections: dict[str, str] | None = None) -> dict[str, Any]:
     """Run the whole demo into workspace ``ws``; write ``out/index.html``; return what it showed.
 
-    ``section_modules`` (chain -> module) overrides the discovery of other chains' demo sections.
+    ``sections`` (chain -> ``module:function``) replaces the chain registry's demo sections.
     """
     import shutil
 
@@ -119,7 +119,7 @@ def run_demo_pipeline(ws: Any, out: Path, transactions: int = DEFAULT_TRANSACTIO
 
     t0 = time.perf_counter()
     _step(progress, "收集其他链条的演示……", "Collecting the other chains' demo sections...")
-    sections = collect_sections(ws, out, lang, section_modules)
+    parts = collect_sections(ws, out, lang, sections)
     timed("sections", t0)
 
     report = out / "index.html"
@@ -127,11 +127,11 @@ def run_demo_pipeline(ws: Any, out: Path, transactions: int = DEFAULT_TRANSACTIO
     context = {
         "lang": lang, "seed": seed, "transactions": transactions, "province": province, "ingest": ingest,
         "screen": screened, "risk": risk, "metrics": metrics, "trace": trace_info, "suggestions": suggestions,
-        "suggest_error": suggest_error, "sections": sections, "timings": timings, "seconds": seconds,
+        "suggest_error": suggest_error, "sections": parts, "timings": timings, "seconds": seconds,
         "workspace": str(ws.root),
     }
     page = render_demo_report(context, ws)
     with output_file(ws, report, "demo.report", transactions=transactions, seed=seed) as target:
         target.path.write_text(page, encoding="utf-8")
-    return {"report": report, "metrics": metrics, "seconds": seconds, "sections": sections, "timings": timings,
+    return {"report": report, "metrics": metrics, "seconds": seconds, "sections": parts, "timings": timings,
             "trace": trace_info, "suggestions": suggestions, "context": context}

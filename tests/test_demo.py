@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
-from chainbreaker.faces.cli.demo import run_demo_pipeline
+from chainbreaker.faces.reports.demo.pipeline import run_demo_pipeline
 from chainbreaker.faces.reports.demo_report import collect_sections, evaluate, render_demo_report
 
 SECTION_IDS = ("summary", "ingest", "coverage", "top", "trace", "evaluation", "suggest", "timings")

@@ -34,8 +34,8 @@ def demo_ws(tmp_path_factory):
     from chainbreaker.chains.tech.clusters import run_clusters
     from chainbreaker.chains.tech.domain_model import classify_file
     from chainbreaker.core.workspace import Workspace
-    from chainbreaker.faces.cli.demo import run_demo_pipeline
     from chainbreaker.faces.reports.demo.people import run_demo as people_demo
+    from chainbreaker.faces.reports.demo.pipeline import run_demo_pipeline
     from chainbreaker.faces.reports.demo.promotion import run_demo as promotion_demo
     from chainbreaker.faces.reports.demo.tech import run_demo as tech_demo
 

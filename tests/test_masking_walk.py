@@ -58,9 +58,9 @@ def _notes_table() -> pa.Table:
 @pytest.fixture(scope="module")
 def demo_ws(tmp_path_factory):
     from chainbreaker.core.workspace import Workspace
-    from chainbreaker.faces.cli.demo import run_demo_pipeline
     from chainbreaker.faces.reports.demo import people as people_demo
     from chainbreaker.faces.reports.demo import promotion as promotion_demo
+    from chainbreaker.faces.reports.demo.pipeline import run_demo_pipeline
     from chainbreaker.ops.register import propose
 
     root = tmp_path_factory.mktemp("walk")

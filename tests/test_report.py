@@ -40,7 +40,7 @@ def bank_only(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("bank-only")
     ws = Workspace(root / "ws")
-    ingest_bank(ws, [request_folder(root / "调单")], progress=False, workers=1)
+    ingest_bank(ws, [request_folder(root / "调单")], progress=None, workers=1)
     screen(ws)
     suggest(ws)
     return ws
@@ -63,7 +63,7 @@ def all_chains(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("all-chains")
     ws = Workspace(root / "ws")
-    ingest_bank(ws, [request_folder(root / "调单")], progress=False, workers=1)
+    ingest_bank(ws, [request_folder(root / "调单")], progress=None, workers=1)
     screen(ws)
     suggest(ws)
     travel = write_travel_files(root / "province", 300, seed=5)
@@ -101,7 +101,7 @@ def test_statements_ingested_but_not_screened_say_what_to_run(tmp_path):
     from chainbreaker.chains.funds.bank.service import ingest_bank
 
     ws = Workspace(tmp_path / "ws")
-    ingest_bank(ws, [request_folder(tmp_path / "调单")], progress=False, workers=1)
+    ingest_bank(ws, [request_folder(tmp_path / "调单")], progress=None, workers=1)
     result = write_report(ws, tmp_path / "report")
     page = result["report"].read_text("utf-8")
     assert result["chains"] == ["funds"] and "chainbreaker funds screen" in page

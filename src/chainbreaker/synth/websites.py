@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from chainbreaker.chains.tech.personas import SPIDER_UA_PATTERN
-
-_SPIDER = re.compile(SPIDER_UA_PATTERN, re.I)
+# The kits' own test for "is this a search-engine spider" (what injected sites check), written here
+# rather than taken from the scanner's personas: the test sites must not change when the scanner does.
+_SPIDER = re.compile(r"baiduspider|sogou|360spider|googlebot|bingbot|yisouspider|bytespider", re.I)
 _SEARCH = re.compile(r"baidu\.com|sogou\.com|so\.com|sm\.cn|google\.", re.I)
 
 # Operator infrastructure named by the injected pages (reserved .test TLD: never resolvable).

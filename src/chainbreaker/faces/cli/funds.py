@@ -210,9 +210,11 @@ def ingest_bank_command(
 
     from chainbreaker.chains.funds.bank.service import ingest_bank
     from chainbreaker.core.ingest.values import reason_zh
+    from chainbreaker.faces.cli.progress import bank_progress
 
     ws = get_workspace()
-    summary = ingest_bank(ws, list(paths), profile=profile, progress=not no_progress, workers=workers)
+    summary = ingest_bank(ws, list(paths), profile=profile, progress=None if no_progress else bank_progress,
+                          workers=workers)
     for name, message in summary.files_failed:
         err_console.print(f"[yellow]{t('已跳过文件', 'Skipped file')} {safe(name)}：[/]{safe(message, newlines=True)}")
     lines = [

@@ -99,7 +99,7 @@ def report_section(ws: Any, lang: str = "zh", role: str = "analyst", *, limit: i
     clusters when ``tech clusters`` has run. Used by ``chainbreaker report`` (the demo shows its
     expected-vs-found table instead, which needs the test sites' ground truth).
     """
-    from chainbreaker.faces.cli.tech import RULE_NAMES
+    from chainbreaker.chains.tech.rule_names import RULE_NAMES
 
     zh = lang != "en"
     esc = html.escape

@@ -72,7 +72,7 @@ def all_chains(tmp_path_factory):
     platform = generate_platform("pyramid", 300, 2000, seed=5, name="扣押平台")
     ingest_platform(ws, export_platform(platform, root / "platform", formats=("csv",))["csv"], platform.name)
     promotion_analyze(ws)
-    with running_test_sites(["title_spider", "gambling", "news_crackdown"], hostile=False) as sites:
+    with running_test_sites(["title_spider", "gambling", "news_crackdown"]) as sites:
         scan(ws, [sites.url(n) for n in ("title_spider", "gambling", "news_crackdown")], own_sites=True,
              limits=FetchLimits(delay=0, total_timeout=5))
     return ws, travel

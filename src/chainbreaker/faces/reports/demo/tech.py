@@ -41,7 +41,7 @@ def run_demo(ws: Any, workdir: Path, lang: str = "zh") -> dict[str, str]:
     from chainbreaker.synth.websites import running_test_sites
 
     zh = lang != "en"
-    with running_test_sites(hostile=False) as sites:
+    with running_test_sites() as sites:
         names = [n for n in sites.servers]
         limits = FetchLimits(delay=0, total_timeout=5)
         result = scan(ws, [sites.url(n) for n in names if n != "parasite"], own_sites=True, limits=limits)

@@ -12,7 +12,7 @@ import typer
 
 from chainbreaker.chains.tech.rule_names import RULE_NAMES
 from chainbreaker.core.errors import InputError
-from chainbreaker.faces.cli.context import STATE, console, get_workspace, safe, t
+from chainbreaker.faces.cli.context import STATE, claimed_role, console, get_workspace, safe, t
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -87,20 +87,19 @@ def captures_command(
     """列出抓取记录（身份、状态码、最终网址、证据哈希）。List captures."""
     from rich.table import Table
 
-    ws = get_workspace()
-    if not ws.has_table("tech_captures"):
+    from chainbreaker.chains.tech.service import list_captures
+
+    rows = list_captures(get_workspace(), host=host, limit=limit)
+    if rows is None:
         console.print(t("还没有抓取记录，请先运行 chainbreaker tech scan。", "No captures yet; run chainbreaker tech scan."))
         return
-    con = ws.duck()
-    where = "WHERE host = ?" if host else ""
-    rows = con.execute(f"SELECT url, persona, status, final_url, error, capture_sha256 FROM tech_captures {where} "
-                       "ORDER BY scanned_at DESC, url, persona LIMIT ?", ([host] if host else []) + [limit]).fetchall()
     table = Table()
     for col in (t("网址", "url"), t("身份", "persona"), t("状态", "status"), t("最终网址", "final url"),
                 t("错误", "error"), t("证据", "evidence")):
         table.add_column(safe(col))
-    for url, persona, status, final, error, sha in rows:
-        table.add_row(safe(url), safe(persona), safe(status or ""), safe(final or ""), safe(error or ""), safe((sha or "")[:12]))
+    for r in rows:
+        table.add_row(safe(r["url"]), safe(r["persona"]), safe(r["status"] or ""), safe(r["final_url"] or ""),
+                      safe(r["error"] or ""), safe((r["capture_sha256"] or "")[:12]))
     console.print(table)
 
 
@@ -111,23 +110,22 @@ def findings_command(
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出（含事实与证据）。"),
 ) -> None:
     """列出技术链发现（规则、对象、说明）。List tech-chain findings."""
-    ws = get_workspace()
-    if not ws.has_table("findings"):
+    from chainbreaker.chains.tech.service import list_findings
+
+    rows = list_findings(get_workspace(), rule=rule, limit=limit, role=claimed_role(), user=STATE.settings.user)
+    if rows is None:
         console.print(t("还没有发现。", "No findings yet."))
         return
-    con = ws.duck()
-    where = "WHERE chain = 'tech'" + (" AND rule_id = ?" if rule else "")
-    rows = con.execute(f"SELECT rule_id, subject_key, score, explanation_zh, explanation_en, facts, evidence "
-                       f"FROM findings {where} ORDER BY score DESC, rule_id, subject_key LIMIT ?",
-                       ([rule] if rule else []) + [limit]).fetchall()
-    if as_json:
-        console.print_json(json.dumps([{"rule_id": r[0], "subject": r[1], "score": r[2], "explanation": t(r[3], r[4]),
-                                        "facts": json.loads(r[5]), "evidence": json.loads(r[6])} for r in rows],
+    if as_json:  # masked for the role by the service
+        console.print_json(json.dumps([{"rule_id": r["rule_id"], "subject": r["subject_key"], "score": r["score"],
+                                        "explanation": t(r["explanation_zh"], r["explanation_en"]),
+                                        "facts": r["facts"], "evidence": r["evidence"]} for r in rows],
                                       ensure_ascii=False))
         return
-    for rule_id, subject, score, zh, en, _facts, _ev in rows:
-        name = RULE_NAMES.get(rule_id, (rule_id, rule_id))
-        console.print(f"[bold]{safe(t(*name))}[/] [dim]{safe(rule_id)} {score:.2f}[/] {safe(subject)}\n  {safe(t(zh, en), newlines=True)}")
+    for r in rows:
+        name = RULE_NAMES.get(r["rule_id"], (r["rule_id"], r["rule_id"]))
+        console.print(f"[bold]{safe(t(*name))}[/] [dim]{safe(r['rule_id'])} {r['score']:.2f}[/] {safe(r['subject_key'])}\n"
+                      f"  {safe(t(r['explanation_zh'], r['explanation_en']), newlines=True)}")
     if not rows:
         console.print(t("没有符合条件的发现。", "No matching findings."))
 
@@ -179,19 +177,12 @@ def train_pages_command(
     c: float = typer.Option(1.0, "--c", min=1e-4, help="逻辑回归正则化强度 C（越小越保守）。"),
 ) -> None:
     """用分析员标注的页面训练页面模型（存入工作区 config/models）。Train the page model on labelled pages."""
-    from chainbreaker.chains.tech.page_model import read_labels, train_page_model, workspace_model_path
+    from chainbreaker.chains.tech.service import train_pages
 
-    ws = get_workspace()
-    pages = read_labels(labels, ws)
-    model = train_page_model(pages, blend=blend, c=c)
-    path = workspace_model_path(ws)
-    model.meta["labels_file"] = str(labels)
-    model.save(path)
-    ws.audit("tech.train_pages", labels=str(labels), pages=len(pages), path=str(path))
-    cv = model.meta.get("cv_accuracy")
-    n_gambling, acc, saved = safe(model.meta["gambling"]), safe(cv), safe(path)
-    console.print(t(f"已训练页面模型：{len(pages)} 个页面（赌博 {n_gambling}），交叉验证准确率 {acc}，保存到 {saved}",
-                    f"Trained page model on {len(pages)} pages ({n_gambling} gambling), CV accuracy {acc}; saved to {saved}"))
+    r = train_pages(get_workspace(), labels, blend=blend, c=c, role=claimed_role(), user=STATE.settings.user)
+    n_gambling, acc, saved, n_pages = safe(r["gambling"]), safe(r["cv_accuracy"]), safe(r["path"]), safe(r["pages"])
+    console.print(t(f"已训练页面模型：{n_pages} 个页面（赌博 {n_gambling}），交叉验证准确率 {acc}，保存到 {saved}",
+                    f"Trained page model on {n_pages} pages ({n_gambling} gambling), CV accuracy {acc}; saved to {saved}"))
 
 
 @domains_app.command("train")

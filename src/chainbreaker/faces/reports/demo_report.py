@@ -228,10 +228,7 @@ def _top_rows(risk: pa.Table, truth: pa.Table | None, ws: Any, n: int = 15) -> l
 
 def _relevant_facts(facts: dict[str, Any], fired: list[str], limit: int = 8) -> dict[str, Any]:
     """The facts behind the rules that fired (screening's own list), in rule order; no empties."""
-    try:
-        from chainbreaker.chains.funds.scoring import RULE_FACTS
-    except ImportError:  # pragma: no cover - screening without a fact list
-        RULE_FACTS = {}
+    from chainbreaker.chains.funds.scoring import RULE_FACTS
     keys: list[str] = []
     for rule in fired:
         keys += [k for k in RULE_FACTS.get(rule, ()) if k not in keys]

@@ -116,3 +116,52 @@ def learn_from_cases(ws: Workspace, labels: Path, *, engine: str = "duckdb", see
                   for rank, account, score in rows]
     ws.audit("funds.learn.candidates", user=user, role=role, rows=len(candidates), model=report.model_version)
     return LearnView(report=report, candidates=candidates)
+
+
+# ------------------------------------------------------------------ figures for reports
+def funds_figures(ws: Workspace) -> dict[str, Any]:
+    """What the funds part of a report counts (no personal data): ingest figures, coverage, findings per rule."""
+    findings: dict[str, int] = {}
+    if ws.has_table("findings"):
+        con = ws.duck()
+        try:
+            findings = dict(con.sql("SELECT rule_id, count(*) FROM findings WHERE chain = 'funds' "
+                                    "GROUP BY 1 ORDER BY 1").fetchall())
+        finally:
+            con.close()
+    return {"ingest": _ingest_figures(ws), "coverage": _coverage(ws), "findings": findings}
+
+
+def saved_suggestions(ws: Workspace, *, limit: int = 15, role: str = "analyst") -> list[dict[str, Any]]:
+    """The last saved 建议调单 (``funds_suggestions``), best first, as ``role`` may see them."""
+    if not ws.has_table("funds_suggestions"):
+        return []
+    return mask_table(ws.read_arrow("funds_suggestions").sort_by("rank").slice(0, limit), role).to_pylist()
+
+
+def _ingest_figures(ws: Workspace) -> dict[str, Any]:
+    """Bank files and rows ingested, and quarantined rows by reason (from the lake, all runs)."""
+    out: dict[str, Any] = {"files": 0, "rows_read": 0, "rows_kept": 0, "rows_quarantined": 0, "by_reason": {}}
+    con = ws.duck()
+    if ws.has_table("ingested_files"):
+        files, read, kept, quarantined = con.sql(
+            "SELECT count(*), sum(rows_read), sum(rows_kept), sum(rows_quarantined) FROM ingested_files "
+            "WHERE source_kind = 'bank'").fetchall()[0]
+        out.update(files=int(files or 0), rows_read=int(read or 0), rows_kept=int(kept or 0),
+                   rows_quarantined=int(quarantined or 0))
+    if ws.has_table("quarantine"):
+        out["by_reason"] = dict(con.sql("SELECT reason_code, count(*) FROM quarantine WHERE source_kind = 'bank' "
+                                        "GROUP BY 1 ORDER BY 1").fetchall())
+    con.close()
+    return out
+
+
+def _coverage(ws: Workspace) -> dict[str, Any] | None:
+    if not ws.has_table("funds_coverage"):
+        return None
+    cov = ws.read_arrow("funds_coverage").to_pydict()
+    by = {item: (present, screened) for item, present, screened in
+          zip(cov["item"], cov["present"], cov["screened"], strict=True)}
+    acc, txn = by.get("accounts", (0, 0)), by.get("transactions", (0, 0))
+    return {"accounts_present": acc[0] or 0, "accounts_screened": acc[1] or 0,
+            "transactions_present": txn[0] or 0, "transactions_screened": txn[1] or 0}

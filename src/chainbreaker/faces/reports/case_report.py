@@ -47,34 +47,6 @@ def _shown(role: str, column: str, values: list[Any]) -> list[Any]:
     return table.column(column).to_pylist()
 
 
-def _ingest_figures(ws: Any) -> dict[str, Any]:
-    """Bank files and rows ingested, and quarantined rows by reason (from the lake, all runs)."""
-    out: dict[str, Any] = {"files": 0, "rows_read": 0, "rows_kept": 0, "rows_quarantined": 0, "by_reason": {}}
-    con = ws.duck()
-    if ws.has_table("ingested_files"):
-        files, read, kept, quarantined = con.sql(
-            "SELECT count(*), sum(rows_read), sum(rows_kept), sum(rows_quarantined) FROM ingested_files "
-            "WHERE source_kind = 'bank'").fetchall()[0]
-        out.update(files=int(files or 0), rows_read=int(read or 0), rows_kept=int(kept or 0),
-                   rows_quarantined=int(quarantined or 0))
-    if ws.has_table("quarantine"):
-        out["by_reason"] = dict(con.sql("SELECT reason_code, count(*) FROM quarantine WHERE source_kind = 'bank' "
-                                        "GROUP BY 1 ORDER BY 1").fetchall())
-    con.close()
-    return out
-
-
-def _coverage(ws: Any) -> dict[str, Any] | None:
-    if not ws.has_table("funds_coverage"):
-        return None
-    cov = ws.read_arrow("funds_coverage").to_pydict()
-    by = {item: (present, screened) for item, present, screened in
-          zip(cov["item"], cov["present"], cov["screened"], strict=True)}
-    acc, txn = by.get("accounts", (0, 0)), by.get("transactions", (0, 0))
-    return {"accounts_present": acc[0] or 0, "accounts_screened": acc[1] or 0,
-            "transactions_present": txn[0] or 0, "transactions_screened": txn[1] or 0}
-
-
 def _trace_top(ws: Any, risk: pa.Table, lang: str, show: Callable[[str], str]) -> dict[str, Any]:
     from chainbreaker.faces.reports.demo_report import trace_picture
 
@@ -101,8 +73,11 @@ def funds_context(ws: Any, lang: str, role: str) -> dict[str, Any] | None:
     def show(account: str) -> str:
         return str(_shown(role, "account", [account])[0])
 
-    ctx: dict[str, Any] = {"ingest": _ingest_figures(ws), "coverage": _coverage(ws), "screened": False,
-                           "top": [], "trace": {}, "suggestions": [], "findings": {}}
+    from chainbreaker.chains.funds.service import funds_figures, saved_suggestions
+
+    figures = funds_figures(ws)
+    ctx: dict[str, Any] = {"ingest": figures["ingest"], "coverage": figures["coverage"], "screened": False,
+                           "top": [], "trace": {}, "suggestions": [], "findings": figures["findings"]}
     ctx["transactions"] = ws.tables()["transactions"]["rows"]
     if ws.has_table("account_risk"):
         risk = ws.read_arrow("account_risk")
@@ -113,14 +88,7 @@ def funds_context(ws: Any, lang: str, role: str) -> dict[str, Any] | None:
             r["account"] = shown
         ctx["top"] = top
         ctx["trace"] = _trace_top(ws, risk, lang, show)
-    if ws.has_table("funds_suggestions"):
-        sugg = masked(ws.read_arrow("funds_suggestions").sort_by("rank").slice(0, TOP_N), role)
-        ctx["suggestions"] = sugg.to_pylist()
-    if ws.has_table("findings"):
-        con = ws.duck()
-        ctx["findings"] = dict(con.sql("SELECT rule_id, count(*) FROM findings WHERE chain = 'funds' "
-                                       "GROUP BY 1 ORDER BY 1").fetchall())
-        con.close()
+    ctx["suggestions"] = saved_suggestions(ws, limit=TOP_N, role=role)
     return ctx
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from chainbreaker.core.model.masking import mask_table
+from chainbreaker.core.model.masking import mask_table, mask_text
 from chainbreaker.core.workspace import Workspace
 
 
@@ -68,3 +68,36 @@ def train_pages(ws: Workspace, labels: Path, *, blend: float = 0.5, c: float = 1
     ws.audit("tech.train_pages", user=user, role=role, labels=str(labels), pages=len(pages), path=str(path))
     return {"pages": len(pages), "gambling": model.meta["gambling"], "cv_accuracy": model.meta.get("cv_accuracy"),
             "path": path}
+
+
+def scan_sites(ws: Workspace, targets: list[str], *, role: str = "analyst", **options: Any) -> tuple[Any, list[dict[str, Any]]]:
+    """Scan ``targets`` (``options`` as for ``chains.tech.scan.scan``); the result and its findings as
+    ``role`` may see them (subjects and explanations can name phones, QQ handles, cards)."""
+    from chainbreaker.chains.tech.scan import scan
+
+    result = scan(ws, targets, **options)
+    findings = [{"rule_id": f.rule_id, "subject_key": mask_text(f.subject_key, role),
+                 "explanation_zh": mask_text(f.explanation_zh, role), "explanation_en": mask_text(f.explanation_en, role)}
+                for f in result.findings]
+    return result, findings
+
+
+def classify_files(files: list[Path], *, workspace_root: Path, url: str = "", lexicon: Path | None = None,
+                   model: bool = True) -> list[tuple[Path, Any]]:
+    """Classify saved pages (赌博网页判定): each file with its verdict. ``model`` blends in the page
+    model trained in the workspace at ``workspace_root`` when there is one (no folder is created)."""
+    from chainbreaker.chains.tech import page_model
+    from chainbreaker.chains.tech.classify import classify_page, load_lexicon
+    from chainbreaker.core.errors import InputError
+
+    lex = load_lexicon(str(lexicon)) if lexicon else None
+    if model:
+        trained = workspace_root / "config" / "models" / page_model.MODEL_FILE
+        page_model.use_page_model(trained if trained.exists() else None)
+    out = []
+    for file in files:
+        if not file.is_file():
+            raise InputError(f"文件不存在：{file}", f"File not found: {file}")
+        html = file.read_bytes()[:20_000_000].decode("utf-8", errors="replace")
+        out.append((file, classify_page(html, "", url or file.name, lexicon=lex)))
+    return out

@@ -37,7 +37,7 @@ def scan_command(
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     from chainbreaker.chains.tech.fetch import FetchLimits
-    from chainbreaker.chains.tech.scan import scan
+    from chainbreaker.chains.tech.service import scan_sites
 
     ws = get_workspace()
     budget = STATE.settings.tech_host_budget if host_budget is None else host_budget
@@ -52,17 +52,17 @@ def scan_command(
             count[0] += 1
             bar.update(task, description=t(f"已抓取 {count[0]:,} 个网址：{safe(url)}", f"{count[0]:,} URLs fetched: {safe(url)}"))
 
-        result = scan(ws, list(targets or []), render=render, depth=depth, own_sites=own_sites, from_file=from_file,
+        result, findings = scan_sites(ws, list(targets or []), role=claimed_role(), render=render, depth=depth, own_sites=own_sites, from_file=from_file,
                       limits=limits, follow_hosts=list(follow_host or []), max_pages_per_host=max_pages,
                       on_page=on_page)
     console.print(t(f"扫描完成：{len(result.urls)} 个网址，{result.captures:,} 次抓取，{len(result.findings)} 条发现，"
                     f"{result.indicators:,} 条线索，用时 {result.seconds:.1f} 秒（运行 {safe(result.run_id)}）。",
                     f"Scan done: {len(result.urls)} URLs, {result.captures:,} captures, {len(result.findings)} findings, "
                     f"{result.indicators:,} indicators in {result.seconds:.1f} s (run {safe(result.run_id)})."))
-    for f in result.findings:
-        zh, en = RULE_NAMES.get(f.rule_id, (f.rule_id, f.rule_id))
-        console.print(f"[bold]{safe(t(zh, en))}[/] [dim]{safe(f.rule_id)}[/] {safe(f.subject_key)}\n"
-                      f"  {safe(t(f.explanation_zh, f.explanation_en), newlines=True)}")
+    for f in findings:  # masked for the role by the service
+        zh, en = RULE_NAMES.get(f["rule_id"], (f["rule_id"], f["rule_id"]))
+        console.print(f"[bold]{safe(t(zh, en))}[/] [dim]{safe(f['rule_id'])}[/] {safe(f['subject_key'])}\n"
+                      f"  {safe(t(f['explanation_zh'], f['explanation_en']), newlines=True)}")
     if result.skipped:
         console.print(t(f"因 robots.txt 跳过 {len(result.skipped)} 个网址（本单位网站可加 --own-sites）。",
                         f"{len(result.skipped)} URLs skipped by robots.txt (use --own-sites for your own sites)."))
@@ -145,20 +145,10 @@ def classify_command(
     """判定网页是否为赌博页面并给出理由。Classify saved pages as gambling or not, with reasons."""
     import json
 
-    from chainbreaker.chains.tech import page_model
-    from chainbreaker.chains.tech.classify import classify_page, load_lexicon
-    from chainbreaker.core.errors import InputError
+    from chainbreaker.chains.tech.service import classify_files
 
-    lex = load_lexicon(str(lexicon)) if lexicon else None
-    if model:  # without creating a workspace folder just to look for a model
-        root = Path(STATE.workspace or STATE.settings.workspace)
-        trained = root / "config" / "models" / page_model.MODEL_FILE
-        page_model.use_page_model(trained if trained.exists() else None)
-    for file in files:
-        if not file.is_file():
-            raise InputError(f"文件不存在：{file}", f"File not found: {file}")
-        html = file.read_bytes()[:20_000_000].decode("utf-8", errors="replace")
-        verdict = classify_page(html, "", url or file.name, lexicon=lex)
+    root = Path(STATE.workspace or STATE.settings.workspace)  # not created just to look for a model
+    for file, verdict in classify_files(list(files), workspace_root=root, url=url, lexicon=lexicon, model=model):
         if as_json:
             console.print_json(json.dumps({"file": str(file), "score": verdict.score, "is_gambling": verdict.is_gambling,
                                            "rule_score": verdict.rule_score, "model_score": verdict.model_score,

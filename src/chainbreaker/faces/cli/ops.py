@@ -314,3 +314,24 @@ def quarantine_command(limit: int = typer.Option(200, "--limit", help="最多显
         console.print(f"{safe(show_time(q['at']))} {safe(q['file'])} {safe(q['sheet'])} {t('第', 'row ')}{safe(q['row'])}"
                       f"{t('行', '')}: {safe(reason)}")
         console.print("  " + safe("；".join(f"{k}={v}" for k, v in q["cells"].items())))
+
+
+@tip_app.command("assign")
+def tip_assign_command(code: str = typer.Argument(..., help="查询码。"),
+                       unit: str = typer.Option(..., "--unit", help="承办单位。"),
+                       days: int = typer.Option(7, "--days", help="办理时限（天，自受理日起）。")) -> None:
+    """把举报交办给单位并设定办理时限。Assign a tip to a unit with a due date."""
+    from chainbreaker.ops.tips import assign_tip
+
+    due = assign_tip(get_workspace(), code, unit, days=days, user=STATE.settings.user)
+    console.print(t(f"已交办 {safe(unit)}，办理期限 {safe(due)}", f"Assigned to {safe(unit)}, due {safe(due)}"))
+
+
+@tip_app.command("set-status")
+def tip_set_status_command(code: str = typer.Argument(..., help="查询码。"),
+                           status: str = typer.Argument(..., help="待分拣 | 已分拣 | 已立案 | 不予受理。")) -> None:
+    """分拣结论（离开“待分拣”即记为已办理）。Record the triage decision."""
+    from chainbreaker.ops.tips import set_tip_status
+
+    set_tip_status(get_workspace(), code, status, user=STATE.settings.user)
+    console.print(t(f"{safe(code)}：{safe(status)}", f"{safe(code)}: {safe(status)}"))

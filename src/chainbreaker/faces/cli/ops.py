@@ -335,3 +335,15 @@ def tip_set_status_command(code: str = typer.Argument(..., help="查询码。"),
 
     set_tip_status(get_workspace(), code, status, user=STATE.settings.user)
     console.print(t(f"{safe(code)}：{safe(status)}", f"{safe(code)}: {safe(status)}"))
+
+
+@case_app.command("link")
+def case_link_command(number: str = typer.Argument(..., help="案件编号。"),
+                      finding: str = typer.Option(None, "--finding", help="线索编号（带上其证据引用）。"),
+                      entity: str = typer.Option(None, "--entity", help="情报实体或行动，写成 类型:键（如 operation:OP-2025-07）。")) -> None:
+    """把更多线索或情报实体/行动关联到已有案件。Link a finding or an intel entity/operation to a case."""
+    from chainbreaker.ops.cases import link_to_case
+
+    added = link_to_case(get_workspace(), number, finding=finding, entity=entity, user=STATE.settings.user,
+                         role=claimed_role())
+    console.print(t("已关联。" if added else "已关联过，未重复添加。", "Linked." if added else "Already linked; nothing added."))

@@ -93,6 +93,10 @@ def test_not_a_workbook_is_a_clear_error(ops_ws, tmp_path: Path) -> None:  # typ
     (tmp_path / "x.xlsx").write_bytes(b"not a zip at all")
     with pytest.raises(InputError, match="not a readable XLSX"):
         import_returns(ops_ws, tmp_path / "x.xlsx")
+    for name in ("old.xls", "returns.csv"):
+        (tmp_path / name).write_text("a,b\n1,2\n", "utf-8")
+        with pytest.raises(InputError, match="save .xls or CSV as .xlsx"):
+            import_returns(ops_ws, tmp_path / name)
 
 
 def test_gang_members_from_the_measures_sheet(ops_ws, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -69,6 +69,8 @@ def reason_text(code: str, lang: str = "zh") -> str:
 # ------------------------------------------------------------------------------------------ template
 def write_template(path: Path) -> Path:
     """The blank return workbook: the five sheets with their headers, drop-down lists and a 说明 sheet."""
+    if path.suffix.lower() != ".xlsx":
+        raise InputError(f"模板须写成 .xlsx 文件：{path.name}", f"The template must be an .xlsx file: {path.name}")
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = safe_workbook(path)
     fmts = CellFormats.add(wb)
@@ -132,12 +134,16 @@ def read_workbook(path: Path) -> tuple[dict[str, list[tuple[int, dict[str, Any]]
     import zipfile
 
     from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
 
     if not path.is_file():
         raise InputError(f"找不到文件：{path}", f"File not found: {path}")
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise InputError(f"{path.name} 不是 XLSX 工作簿：月报须为 .xlsx（旧版 .xls 或 CSV 请在 Excel/WPS 中另存为 .xlsx）。",
+                         f"{path.name} is not an XLSX workbook: returns must be .xlsx (save .xls or CSV as .xlsx first).")
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+    except (zipfile.BadZipFile, InvalidFileException, OSError, KeyError, ValueError) as exc:
         raise InputError(f"{path.name} 不是可读取的 XLSX 工作簿（{type(exc).__name__}）。",
                          f"{path.name} is not a readable XLSX workbook ({type(exc).__name__}).") from exc
     try:

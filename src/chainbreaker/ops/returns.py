@@ -39,6 +39,8 @@ from chainbreaker.ops.returns_spec import (
 )
 
 HEADER_SCAN_ROWS = 10  # units often put a title row or two above the headers
+MAX_ROWS = 200_000  # per sheet: a monthly return is thousands of rows; more is a damaged or hostile file
+MAX_FILE_BYTES = 100 * 1024 * 1024
 
 
 @dataclass
@@ -141,6 +143,9 @@ def read_workbook(path: Path) -> tuple[dict[str, list[tuple[int, dict[str, Any]]
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         raise InputError(f"{path.name} 不是 XLSX 工作簿：月报须为 .xlsx（旧版 .xls 或 CSV 请在 Excel/WPS 中另存为 .xlsx）。",
                          f"{path.name} is not an XLSX workbook: returns must be .xlsx (save .xls or CSV as .xlsx first).")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise InputError(f"{path.name} 超过 {MAX_FILE_BYTES // 2**20} MB，不像一份月报；请拆分后导入。",
+                         f"{path.name} is over {MAX_FILE_BYTES // 2**20} MB, too large for a monthly return; split it.")
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, OSError, KeyError, ValueError) as exc:
@@ -154,7 +159,13 @@ def read_workbook(path: Path) -> tuple[dict[str, list[tuple[int, dict[str, Any]]
             if sheet is None:
                 continue
             used.add(sheet)
-            rows = [tuple(r) for r in wb[sheet].iter_rows(values_only=True)]
+            rows = []
+            for r in wb[sheet].iter_rows(values_only=True):
+                rows.append(tuple(r))
+                if len(rows) > MAX_ROWS:
+                    raise InputError(
+                        f"{path.name} 的“{sheet}”页超过 {MAX_ROWS:,} 行（文件可能已损坏）；请拆分后导入。",
+                        f"Sheet '{sheet}' of {path.name} has more than {MAX_ROWS:,} rows (damaged?); split it.")
             if not any(any(cell_text(c) for c in r) for r in rows):
                 continue
             header_row, cols = _header_map(rows, spec, sheet, path.name)

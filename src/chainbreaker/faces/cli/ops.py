@@ -347,3 +347,15 @@ def case_link_command(number: str = typer.Argument(..., help="案件编号。"),
     added = link_to_case(get_workspace(), number, finding=finding, entity=entity, user=STATE.settings.user,
                          role=claimed_role())
     console.print(t("已关联。" if added else "已关联过，未重复添加。", "Linked." if added else "Already linked; nothing added."))
+
+
+@app.command("export")
+def export_command(table: str = typer.Argument(..., help="案件库表名（如 ops_case、ops_measure、ops_assessment）。"),
+                   fmt: str = typer.Option("csv", "--format", "-f", help="csv | jsonl | parquet | xlsx"),
+                   out: Path = typer.Option(..., "--out", "-o", help="输出文件（或文件夹）。")) -> None:
+    """导出案件库的表（个人信息按角色脱敏，导出记入审计）。Export an ops table."""
+    from chainbreaker.ops.export import export_ops_table
+
+    rows = export_ops_table(get_workspace(), table, fmt, out, role=claimed_role(), user=STATE.settings.user,
+                            lang=STATE.lang)
+    console.print(t(f"已导出 {rows:,} 行。", f"Exported {rows:,} rows."))

@@ -28,7 +28,11 @@ def build_bulletin(ws: Workspace, period_text: str, *, scheme_path: Path | None 
     scheme = load_scheme(ws, scheme_path)
     last = period.months[-1]
     with session_scope(engine_for(ws)) as s:
-        totals, _ = figures(s, period)
+        totals, per_unit = figures(s, period)
+        names = {u.id: u.name for u in s.scalars(select(Unit))}
+        units = sorted(({"unit": names.get(uid, "（未注明单位）") if uid is not None else "（未注明单位）",
+                         **{k: f.values[k] for k in KEYS}} for uid, f in per_unit.items()),
+                       key=lambda r: (-int(r["cases"]), str(r["unit"])))
         months = []
         for m in period.months:
             fig, _ = figures(s, month_period(m))
@@ -40,7 +44,7 @@ def build_bulletin(ws: Workspace, period_text: str, *, scheme_path: Path | None 
                                  {k: metric_value(k, v) for k, v in json.loads(a.metrics).items()}) for a, name in stored]
         else:  # not assessed yet: the same computation, not stored (a bulletin only reads)
             ranking = compute_scores(s, last, scheme)
-    return Bulletin(period, totals.values, months, last, ranking, scheme, headline(period, totals.values))
+    return Bulletin(period, totals.values, months, last, ranking, scheme, headline(period, totals.values), units)
 
 
 def _write_ranking_xlsx(b: Bulletin, path: Path) -> None:

@@ -13,13 +13,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
+
+from chainbreaker.ops.base import Base
 
 _ENGINES: dict[str, Engine] = {}
-
-
-class Base(DeclarativeBase):
-    """Declarative base of every ops model."""
 
 
 def database_url(ws: Any) -> str:

@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from chainbreaker.chains.tech.personas import SPIDER_UA_PATTERN
-
+# Regular expression injection kits use to tell spiders from people. The simulated kit owns its
+# list (synth builds on core only); tests check that it recognises every spider persona of the scanner.
+SPIDER_UA_PATTERN = r"baiduspider|sogou|360spider|googlebot|bingbot|yisouspider|bytespider"
 _SPIDER = re.compile(SPIDER_UA_PATTERN, re.I)
 _SEARCH = re.compile(r"baidu\.com|sogou\.com|so\.com|sm\.cn|google\.", re.I)
 

@@ -165,7 +165,7 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
     tx = eng.table("transactions")
     accounts = eng.table("accounts") if ws.has_table("accounts") else None
     settings = {"engine": engine, "rules_version": rules.version, "rules_digest": rules.digest,
-                "rules_sources": list(rules.sources), "rules": p}
+                "rules_sources": list(rules.sources), "rules_effective": rules.effective, "rules": p}
     with ws.transaction("funds.screen", inputs=["transactions", "accounts"], settings=settings) as wtx, \
             ws.scratch("funds-screen") as scratch:
         stage = eng.staging(scratch, "funds", wtx.run_id[-8:])

@@ -21,8 +21,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 LEXICON_PATH = Path(__file__).with_name("lexicon.yaml")
 _JIEBA_LOCK = threading.RLock()
 _WINDOW = 6  # characters of context either side of a hit that jieba segments
@@ -125,16 +123,10 @@ def parse_lexicon(data: dict[str, Any]) -> Lexicon:
 @lru_cache(maxsize=8)
 def load_lexicon(path: str | None = None) -> Lexicon:
     """The lexicon at ``path`` (default: the bundled ``lexicon.yaml``)."""
-    from chainbreaker.core.errors import ConfigError
+    from chainbreaker.core.config import read_yaml
 
     file = Path(path) if path else LEXICON_PATH
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"无法读取词库 {file}：{exc}", f"Cannot read lexicon {file}: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"词库 {file} 不是 YAML 映射", f"Lexicon {file} is not a YAML mapping")
-    return parse_lexicon(data)
+    return parse_lexicon(read_yaml(file, "词库", "lexicon"))
 
 
 # ------------------------------------------------------------------ jieba

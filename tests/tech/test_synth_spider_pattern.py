@@ -1,13 +1,12 @@
-"""The simulated injection kit (synth) keeps its own spider pattern; it must still see every spider persona."""
-
-import re
+"""The simulated injection kit (synth) keeps its own spider pattern (synth builds on core only); it must
+still see every spider persona of the scanner and no browser persona."""
 
 from chainbreaker.chains.tech.personas import default_personas
-from chainbreaker.synth.websites import SPIDER_UA_PATTERN
+from chainbreaker.synth.websites import _SPIDER
 
 
 def test_synth_kit_recognises_every_spider_persona() -> None:
-    pattern = re.compile(SPIDER_UA_PATTERN, re.I)
+    pattern = _SPIDER
     personas = default_personas()
     spiders = [p for p in personas if p.is_spider]
     assert spiders

@@ -36,7 +36,7 @@ import pyarrow.parquet as pq
 
 from chainbreaker.core.cells import FORMULA_TRIGGERS, json_default, neutralise, neutralise_array, plain_json
 from chainbreaker.core.errors import ChainbreakerError, InputError, WorkspaceError
-from chainbreaker.core.model.masking import columns_to_mask, mask_table, personal_columns
+from chainbreaker.core.model.masking import columns_to_mask, mask_table, mask_table_report, personal_columns
 from chainbreaker.core.timefmt import zone_name
 from chainbreaker.core.workspace import Workspace
 
@@ -163,10 +163,10 @@ def export_table(ws: Workspace, name: str, fmt: str, out: Path, *, role: str = "
         )
     zone = tz or zone_name()
     masked_cols = sorted(columns_to_mask(table.column_names, role))
-    table = masked(table, role)
+    table, masked_kinds = mask_table_report(table, role)
     with output_file(ws, out, "export", default_name=default_name(name, fmt), user=user, role=role, table=name,
                      format=fmt, rows=table.num_rows, personal_columns=personal_columns(table.column_names),
-                     masked=masked_cols, timezone=zone) as o:
+                     masked=masked_cols, masked_kinds=masked_kinds, timezone=zone) as o:
         if fmt == "parquet":
             pq.write_table(table, o.path)
         elif fmt == "csv":
@@ -178,6 +178,13 @@ def export_table(ws: Workspace, name: str, fmt: str, out: Path, *, role: str = "
 
             write_table_xlsx(table, o.path, name, tz=zone, lang=lang, note={"角色": role, "脱敏列": masked_cols})
     return table.num_rows
+
+
+def dumps_local(value: Any, tz: str | None = None, **kwargs: Any) -> str:
+    """JSON for a user (``--json``, ``--out *.json``): times ISO 8601 in the configured zone with
+    its offset (``2024-03-01T08:00:00+08:00``), amounts as exact decimal strings."""
+    zone = tz or zone_name()
+    return json.dumps(value, ensure_ascii=False, default=lambda x: json_default(x, zone), **kwargs)
 
 
 def is_nested(t: pa.DataType) -> bool:
@@ -275,6 +282,6 @@ def _arrow_text(col: pa.ChunkedArray, tz: str) -> pa.ChunkedArray:
 
 
 __all__ = [
-    "FORMATS", "FORMULA_TRIGGERS", "ChainbreakerError", "OutputFile", "export_table", "masked", "neutralise",
+    "FORMATS", "FORMULA_TRIGGERS", "ChainbreakerError", "OutputFile", "dumps_local", "export_table", "masked", "neutralise",
     "neutralise_array", "output_file", "resolve_output", "resolve_output_dir", "write_csv", "write_jsonl",
 ]

@@ -11,7 +11,7 @@ import datetime as dt
 from sqlalchemy import DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from chainbreaker.ops.base import Base
+from chainbreaker.ops.db import Base
 
 ROLES = ("涉赌重点人员", "出境参赌人员", "赌博劳务人员", "招赌人员", "境内重点关系人")
 STATUSES = ("线索", "核查", "认定", "处置")

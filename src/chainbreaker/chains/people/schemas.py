@@ -1,9 +1,4 @@
-"""Arrow schemas of the people chain's lake tables (canonical travel records).
-
-The definitions live in :mod:`chainbreaker.core.model.travel` (canonical tables belong to core, so
-the synthetic generator can use them without importing the chain); this module keeps the chain's
-import path.
-"""
+"""The people chain's lake tables: the canonical travel schemas (defined in core/model/travel.py)."""
 
 from __future__ import annotations
 

@@ -92,3 +92,6 @@ def persona_by_name(name: str, personas: list[Persona] | None = None) -> Persona
             return p
     raise KeyError(name)
 
+
+# Regular expression used by injection kits to tell spiders from people (for reference and tests).
+SPIDER_UA_PATTERN = r"baiduspider|sogou|360spider|googlebot|bingbot|yisouspider|bytespider"

@@ -1,7 +1,7 @@
-"""Arrow schemas of the canonical travel tables (出入境及行程记录): crossings, flights, trains, hotels, kin.
+"""Arrow schemas of the canonical travel records (出入境、民航、铁路、旅店、亲属关系), read by the people chain.
 
-Canonical tables belong to core (as :mod:`chainbreaker.core.model.schemas` does for transactions) so
-the people chain, intel and the synthetic generator share one definition without importing each other.
+Canonical schemas live in core (like ``transactions``) so that the people chain, ``synth`` and
+benchmarks share them without ``synth`` importing a chain.
 
 Every travel row keeps ``person_key`` (see :mod:`chainbreaker.chains.people.persons`), the validated or
 flagged ID number, and where it came from (file SHA-256 and row). ``record_id`` is a hash of the
@@ -80,6 +80,3 @@ TABLES: dict[str, tuple[str, pa.Schema]] = {
     "hotels": ("travel_hotels", HOTELS),
     "kin": ("travel_kin", KIN),
 }
-
-
-__all__ = ["CROSSINGS", "FLIGHTS", "HOTELS", "KIN", "RECORD_SOURCES", "TABLES", "TRAINS"]

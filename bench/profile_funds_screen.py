@@ -31,7 +31,6 @@ def main() -> None:
 
     from chainbreaker.chains.funds import events, typologies
     from chainbreaker.chains.funds.rules import load_rules
-    from chainbreaker.chains.funds.screen import _Stager
     from chainbreaker.core.engine import Engine
     from chainbreaker.core.workspace import Workspace
 
@@ -42,7 +41,7 @@ def main() -> None:
     accounts = eng.table("accounts") if ws.has_table("accounts") else None
     v = typologies.valid_transactions(tx)
     scratch_cm = ws.scratch("funds-profile")
-    stage = _Stager(eng, scratch_cm.__enter__(), "profile")
+    stage = eng.staging(scratch_cm.__enter__(), "funds", "profile")
 
     def step(name: str, expr):  # type: ignore[no-untyped-def]
         t0 = time.perf_counter()

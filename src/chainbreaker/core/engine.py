@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 from typing import Any
 
 import ibis
+import pyarrow as pa
 
 from chainbreaker.core.errors import EngineError
 from chainbreaker.core.settings import Settings, get_settings
+from chainbreaker.core.sql import ident
 from chainbreaker.core.workspace import Workspace
 
 ENGINES = ("duckdb", "spark")
@@ -89,6 +92,8 @@ class Engine:
             self.con = ibis.duckdb.connect(
                 threads=self.settings.duckdb_threads, memory_limit=self.settings.duckdb_memory_limit
             )
+            # the faces show their own progress; DuckDB's bar would write over it
+            self.con.raw_sql("SET enable_progress_bar = false")
         else:
             self.con = ibis.pyspark.connect(spark_session(self.settings))
         self._tables: dict[str, Any] = {}
@@ -109,3 +114,68 @@ class Engine:
     def to_arrow(self, expr: ibis.Expr) -> Any:
         """Execute ``expr`` and return a pyarrow Table (same on every engine)."""
         return self.con.to_pyarrow(expr)
+
+    # ------------------------------------------------------------------ staging (物化中间结果)
+    def materialise(self, expr: ibis.Table, name: str, scratch: Path) -> ibis.Table:
+        """Compute ``expr`` once and return it as a table to read several times.
+
+        DuckDB: a temporary table (in memory, spills to disk under the memory limit; no Parquet
+        encode/decode). Spark: a Parquet file under ``scratch``, read back (Spark does not reuse a
+        sub-plan that is read several times). Drop with :meth:`drop_staged`.
+        """
+        if self.name == "duckdb":
+            self.con.raw_sql(f"CREATE OR REPLACE TEMP TABLE {ident(name)} AS {self.con.compile(expr)}")
+            return self.con.table(name)
+        target = scratch / name / "part.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self.con.to_parquet(expr, str(target))
+        return self.con.read_parquet(str(target), table_name=name)
+
+    def materialise_arrow(self, table: pa.Table, name: str) -> ibis.Table:
+        """An Arrow table as an engine table (DuckDB: a temporary table, so compiled SQL sees it)."""
+        if self.name != "duckdb":
+            return ibis.memtable(table)
+        con = self.con.con
+        con.register(f"{name}_arrow", table)
+        try:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {ident(name)} AS SELECT * FROM {ident(name + '_arrow')}")
+        finally:
+            con.unregister(f"{name}_arrow")
+        return self.con.table(name)
+
+    def drop_staged(self, names: list[str]) -> None:
+        """Drop temporary tables made by :meth:`materialise` (Spark's files go with the scratch folder)."""
+        if self.name == "duckdb":
+            for name in names:
+                self.con.raw_sql(f"DROP TABLE IF EXISTS {ident(name)}")
+
+    def staging(self, scratch: Path, prefix: str, tag: str) -> Staging:
+        """A :class:`Staging` of this engine: named intermediate results, dropped on close."""
+        return Staging(self, scratch, prefix, tag)
+
+
+class Staging:
+    """Intermediate results of one run, materialised once each by the engine and dropped on close.
+
+    ``stage(expr, kind)`` names the result ``<prefix>_<kind>_<tag>``; the scratch folder is the run's
+    ``Workspace.scratch`` (removed with it, swept by the next writer after a kill).
+    """
+
+    def __init__(self, eng: Engine, scratch: Path, prefix: str, tag: str) -> None:
+        self.eng, self.scratch, self.prefix, self.tag = eng, scratch, prefix, tag
+        self.names: list[str] = []
+
+    def _name(self, kind: str) -> str:
+        name = f"{self.prefix}_{kind}_{self.tag}"
+        self.names.append(name)
+        return name
+
+    def __call__(self, expr: ibis.Table, kind: str) -> ibis.Table:
+        return self.eng.materialise(expr, self._name(kind), self.scratch)
+
+    def arrow(self, table: pa.Table, kind: str) -> ibis.Table:
+        """An Arrow table as an engine table (DuckDB: raw statements do not see Ibis memtables)."""
+        return self.eng.materialise_arrow(table, self._name(kind))
+
+    def close(self) -> None:
+        self.eng.drop_staged(self.names)

@@ -21,15 +21,12 @@ Nothing is left behind when any step fails.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import os
-import re
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -37,46 +34,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from chainbreaker.core.cells import FORMULA_TRIGGERS, json_default, neutralise, neutralise_array, plain_json
 from chainbreaker.core.errors import ChainbreakerError, InputError, WorkspaceError
 from chainbreaker.core.model.masking import columns_to_mask, mask_table, mask_table_report, personal_columns
-from chainbreaker.core.timefmt import iso_local, zone_name
+from chainbreaker.core.timefmt import zone_name
 from chainbreaker.core.workspace import Workspace
 
 FORMATS = ("csv", "jsonl", "parquet", "xlsx")
 XLSX_MAX_ROWS = 1_048_575
 STALE_PARTIAL_SECONDS = 600
 
-# OWASP "CSV injection": a cell starting with one of these is run as a formula by spreadsheet
-# programs (tab and carriage return too; the full-width forms are turned into formulas by some
-# CJK input setups). Plain numbers (``-12.50``, ``+86138…``) are not formulas and stay as they are.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-_PLAIN_NUMBER_RE = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
-
-
 def masked(table: pa.Table, role: str) -> pa.Table:
     """``table`` as ``role`` may see it: personal data masked by what each value is (``model/masking.py``)."""
     return mask_table(table, role)
-
-
-# ------------------------------------------------------------------ formula injection (公式注入)
-def neutralise(text: str) -> str:
-    """Prefix ``'`` to text a spreadsheet would run as a formula (``=HYPERLINK(…)``, ``+cmd|…``, ``-1+1``)."""
-    if text and text.startswith(FORMULA_TRIGGERS) and not _PLAIN_NUMBER.match(text):
-        return "'" + text
-    return text
-
-
-_TRIGGER_SET = pa.array(list(FORMULA_TRIGGERS), pa.string())
-
-
-def neutralise_array(arr: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
-    """:func:`neutralise` over a string column, vectorised (a column without a trigger is returned as is)."""
-    starts = pc.is_in(pc.utf8_slice_codeunits(arr, 0, 1), value_set=_TRIGGER_SET)
-    if not pc.any(starts).as_py():
-        return arr
-    risky = pc.and_(starts, pc.invert(pc.match_substring_regex(arr, _PLAIN_NUMBER_RE)))
-    return pc.if_else(pc.fill_null(risky, False), pc.binary_join_element_wise("'", arr, ""), arr)
 
 
 # ------------------------------------------------------------------ output files (输出文件)
@@ -210,34 +180,11 @@ def export_table(ws: Workspace, name: str, fmt: str, out: Path, *, role: str = "
     return table.num_rows
 
 
-def json_default(value: Any, tz: str) -> Any:
-    if isinstance(value, dt.datetime):
-        return iso_local(value, tz)
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, bytes):
-        return value.hex()
-    return str(value)
-
-
 def dumps_local(value: Any, tz: str | None = None, **kwargs: Any) -> str:
     """JSON for a user (``--json``, ``--out *.json``): times ISO 8601 in the configured zone with
     its offset (``2024-03-01T08:00:00+08:00``), amounts as exact decimal strings."""
     zone = tz or zone_name()
     return json.dumps(value, ensure_ascii=False, default=lambda x: json_default(x, zone), **kwargs)
-
-
-def plain_json(value: Any) -> Any:
-    """Arrow maps come back as lists of pairs: make them objects, recursively."""
-    if isinstance(value, list):
-        if value and all(isinstance(v, tuple) and len(v) == 2 for v in value):
-            return {str(k): plain_json(v) for k, v in value}
-        return [plain_json(v) for v in value]
-    if isinstance(value, dict):
-        return {k: plain_json(v) for k, v in value.items()}
-    return value
 
 
 def is_nested(t: pa.DataType) -> bool:

@@ -5,7 +5,7 @@ like URLs into hyperlinks; here both are off, numbers are written as numbers onl
 numbers in the data (amounts with a two-decimal format, integers up to 15 digits), times as Excel
 datetimes in the configured zone (Excel has no zones: the zone is named in the header and in the
 hidden sheet ``字段说明``), long identifiers as text, lists as JSON text, and formula-like text
-neutralised with a leading ``'`` (:func:`chainbreaker.core.exports.neutralise`).
+neutralised with a leading ``'`` (:func:`chainbreaker.core.cells.neutralise`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from chainbreaker.core.exports import json_default, neutralise, plain_json
+from chainbreaker.core.cells import json_default, neutralise, plain_json
 from chainbreaker.core.model.labels import column_label
 from chainbreaker.core.timefmt import (
     EXCEL_DATE,

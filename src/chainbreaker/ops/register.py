@@ -25,6 +25,7 @@ from chainbreaker.core.errors import InputError
 from chainbreaker.core.model.finding import query
 from chainbreaker.core.model.identifiers import ResidentID
 from chainbreaker.core.model.masking import looks_masked
+from chainbreaker.core.model.persons import person_key
 from chainbreaker.core.workspace import Workspace
 from chainbreaker.ops.db import engine_for, session_scope
 from chainbreaker.ops.register_models import (
@@ -65,11 +66,9 @@ def person_key_of(text: str) -> str:
             "（有权查看完整号码的角色：investigator、admin）。",
             f"'{text}' is a masked value and cannot identify a person; type the full resident ID or person key "
             "(roles that see them in clear: investigator, admin).")
-    if text.startswith(("ID:", "DOC:", "BADID:")):
-        return text
-    cleaned = ResidentID.clean(text)
-    if cleaned:
-        return f"ID:{cleaned}"
+    key = person_key(text)
+    if key is not None:
+        return key
     raise InputError(f"“{text}”不是有效的身份证号或人员主键（如 ID:530102…）。",
                      f"'{text}' is not a valid resident ID or person key (e.g. ID:530102…).")
 

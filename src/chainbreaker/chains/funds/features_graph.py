@@ -303,8 +303,6 @@ def screening_facts(ws: Any) -> pa.Table | None:
 def account_features(ws: Any, engine: str = "duckdb", use_screening: bool = True) -> pa.Table:
     """Every feature per account seen in a transfer: relational (engine), cycles (igraph), screening facts."""
     eng = Engine(ws, engine)
-    if engine == "duckdb":
-        eng.con.raw_sql("SET enable_progress_bar = false")
     feats = eng.to_arrow(account_feature_expr(eng))
     feats = feats.set_column(0, "account", pc.cast(feats.column("account"), pa.string()))
     pairs = eng.to_arrow(one_off_pairs_expr(eng))

@@ -1,5 +1,7 @@
 """Typology parameters of the funds chain: loaded from versioned YAML, validated, overridable.
 
+Loaded by :func:`chainbreaker.core.config.load_config` like every rules file of the product.
+
 The packaged ``rules.yaml`` holds every parameter with its default and the reason for it. An
 analyst may override any subset per workspace (``<ws>/config/funds_rules.yaml``) or per run
 (``--rules FILE``); overrides are merged onto the defaults and checked against their types.
@@ -14,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from pydantic import BaseModel, ConfigDict, model_validator
 
+from chainbreaker.core.config import load_config
 from chainbreaker.core.errors import ConfigError
 
 DEFAULT_RULES = Path(__file__).with_name("rules.yaml")
@@ -44,6 +47,7 @@ class Rules:
 
     params: dict[str, Any]
     sources: tuple[str, ...]
+    effective: str | None = None
 
     @property
     def version(self) -> str:
@@ -56,21 +60,6 @@ class Rules:
 
     def __getitem__(self, key: str) -> Any:
         return self.params[key]
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text("utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"找不到规则文件：{path}", f"Rules file not found: {path}") from exc
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"规则文件无法读取或不是有效的 YAML：{path}（{exc}）",
-                          f"Rules file is unreadable or not valid YAML: {path} ({exc})") from exc
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"规则文件顶层必须是键值映射：{path}", f"Rules file must be a mapping at top level: {path}")
-    return data
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any], where: str, path: str = "") -> None:
@@ -99,23 +88,35 @@ def _merge(base: dict[str, Any], override: dict[str, Any], where: str, path: str
             base[key] = value
 
 
+def _merged(base: dict[str, Any], override: dict[str, Any], where: str) -> dict[str, Any]:
+    merged = copy.deepcopy(base)
+    _merge(merged, override, where)
+    return merged
+
+
+class FundsRules(BaseModel):
+    """``rules.yaml`` as validated: version, effective date and source, every section (checked by :func:`_check`)."""
+
+    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
+
+    version: str = "unversioned"
+    effective: str | None = None
+    source: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _consistent(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            _check(data)
+        return data
+
+
 def load_rules(path: Path | str | None = None, workspace_config: Path | None = None) -> Rules:
     """Defaults, then the workspace override (if any), then ``path`` (if given)."""
-    params = _read_yaml(DEFAULT_RULES)
-    sources = [str(DEFAULT_RULES.name)]
-    layers: list[Path] = []
-    if workspace_config is not None and (workspace_config / WORKSPACE_RULES).exists():
-        layers.append(workspace_config / WORKSPACE_RULES)
-    if path is not None:
-        layers.append(Path(path))
-    for layer in layers:
-        override = _read_yaml(layer)
-        merged = copy.deepcopy(params)
-        _merge(merged, override, str(layer))
-        params = merged
-        sources.append(str(layer))
-    _check(params)
-    return Rules(params=params, sources=tuple(sources))
+    loaded = load_config(WORKSPACE_RULES, DEFAULT_RULES, FundsRules, config_dir=workspace_config, run_file=path,
+                         merge=_merged)
+    sources = (DEFAULT_RULES.name, *(s.path for s in loaded.sources[1:]))
+    return Rules(params=loaded.raw, sources=sources, effective=loaded.effective)
 
 
 def _check(p: dict[str, Any]) -> None:

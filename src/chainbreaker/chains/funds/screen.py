@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from chainbreaker.chains.funds import events, scoring, typologies
 from chainbreaker.chains.funds.rules import Rules, load_rules
-from chainbreaker.core.engine import Engine
+from chainbreaker.core.engine import Engine, Staging
 from chainbreaker.core.errors import InputError
 from chainbreaker.core.model.finding import Scope, publish
 from chainbreaker.core.workspace import Workspace
@@ -84,7 +84,7 @@ def _flagged_memtable(ranked: list[dict[str, Any]], p: dict[str, Any]) -> pa.Tab
 
 
 def _evidence(eng: Engine, tx: ibis.Table, flagged: pa.Table, p: dict[str, Any],
-              stage: _Stager) -> dict[tuple[str, str], tuple[list[dict[str, Any]], int]]:
+              stage: Staging) -> dict[tuple[str, str], tuple[list[dict[str, Any]], int]]:
     if flagged.num_rows == 0:
         return {}
     flagged_t = stage.arrow(flagged, "flagged")
@@ -152,49 +152,6 @@ def _engine_independent(scored: pa.Table) -> pa.Table:
     return pa.table(cols, names=names)
 
 
-class _Stager:
-    """Materialise intermediate results once each (they are read several times).
-
-    DuckDB: a temporary table (in memory, spills to disk under the memory limit; no Parquet
-    encode/decode). Spark: a Parquet file under the scratch folder, read back (Spark does not
-    reuse a sub-plan that is read several times). ``close()`` drops the tables; the scratch folder
-    is the run's ``Workspace.scratch`` (removed with it, swept by the next writer after a kill).
-    """
-
-    def __init__(self, eng: Engine, scratch: Path, tag: str) -> None:
-        self.eng, self.tag = eng, tag
-        self.names: list[str] = []
-        self.scratch = scratch
-
-    def __call__(self, expr: ibis.Table, kind: str) -> ibis.Table:
-        name = f"funds_{kind}_{self.tag}"
-        self.names.append(name)
-        if self.eng.name == "duckdb":
-            self.eng.con.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {self.eng.con.compile(expr)}')
-            return self.eng.con.table(name)
-        target = self.scratch / kind / "part.parquet"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        self.eng.con.to_parquet(expr, str(target))
-        return self.eng.con.read_parquet(str(target), table_name=name)
-
-    def arrow(self, table: pa.Table, kind: str) -> ibis.Table:
-        """An Arrow table as an engine table (DuckDB: raw statements do not see Ibis memtables)."""
-        if self.eng.name != "duckdb":
-            return ibis.memtable(table)
-        name = f"funds_{kind}_{self.tag}"
-        self.names.append(name)
-        con = self.eng.con.con
-        con.register(f"{name}_arrow", table)
-        con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT * FROM "{name}_arrow"')
-        con.unregister(f"{name}_arrow")
-        return self.eng.con.table(name)
-
-    def close(self) -> None:
-        if self.eng.name == "duckdb":
-            for name in self.names:
-                self.eng.con.con.execute(f'DROP TABLE IF EXISTS "{name}"')
-
-
 def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None = None,
            rules: Rules | None = None) -> ScreenResult:
     """Screen all accounts in the lake; see the module docstring for what is written."""
@@ -208,10 +165,10 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
     tx = eng.table("transactions")
     accounts = eng.table("accounts") if ws.has_table("accounts") else None
     settings = {"engine": engine, "rules_version": rules.version, "rules_digest": rules.digest,
-                "rules_sources": list(rules.sources), "rules": p}
+                "rules_sources": list(rules.sources), "rules_effective": rules.effective, "rules": p}
     with ws.transaction("funds.screen", inputs=["transactions", "accounts"], settings=settings) as wtx, \
             ws.scratch("funds-screen") as scratch:
-        stage = _Stager(eng, scratch, wtx.run_id[-8:])
+        stage = eng.staging(scratch, "funds", wtx.run_id[-8:])
         try:
             v = typologies.valid_transactions(tx)
             with wtx.timed("events"):

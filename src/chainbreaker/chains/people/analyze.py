@@ -25,6 +25,7 @@ from chainbreaker.chains.people.params import load_params
 from chainbreaker.core.errors import InputError
 from chainbreaker.core.model.finding import FINDINGS_SCHEMA, Scope, publish
 from chainbreaker.core.settings import get_settings
+from chainbreaker.core.sql import lit
 from chainbreaker.core.workspace import Workspace
 
 RULE_VERSION = "1"
@@ -44,14 +45,10 @@ class AnalyzeResult:
     destinations_version: str = ""
 
 
-def _lit(value: object) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def _finding_sql(run_id: str, rule: str, subject_type: str, body: str) -> str:
     """Wrap a SELECT of (subject_key, score, facts, zh, en, evidence, period_start, period_end) as findings rows."""
     return f"""
-        SELECT NULL::VARCHAR AS id, {_lit(run_id)} AS run_id, 'people' AS chain, '{rule}' AS rule_id, '{RULE_VERSION}' AS rule_version,
+        SELECT NULL::VARCHAR AS id, {lit(run_id)} AS run_id, 'people' AS chain, '{rule}' AS rule_id, '{RULE_VERSION}' AS rule_version,
                '{subject_type}' AS subject_type, subject_key, CAST(score AS DOUBLE) AS score,
                NULL::VARCHAR AS severity,  -- id and severity: the Finding store fills them
                CAST(period_start AS TIMESTAMPTZ) AS period_start, CAST(period_end AS TIMESTAMPTZ) AS period_end,
@@ -73,13 +70,13 @@ def analyze(ws: Workspace, as_of: dt.date | None = None, **overrides: Any) -> An
                     "destinations_sha256": dest.sha256, "destinations_path": str(dest.path)}
     with ws.transaction("people.analyze", inputs=["travel_crossings"], settings=run_settings) as tx:
         con = tx.con
-        con.execute(f"SET memory_limit = {_lit(settings.duckdb_memory_limit)}")
+        con.execute(f"SET memory_limit = {lit(settings.duckdb_memory_limit)}")
         con.execute(f"SET threads = {int(settings.duckdb_threads)}")
         con.execute("SET TimeZone = 'Asia/Shanghai'")
         con.execute("SET preserve_insertion_order = false")
         res = AnalyzeResult(tx.run_id, as_of, params=params, destinations_version=dest.version)
         # end of the as-of day, Beijing time
-        cutoff = f"CAST({_lit(as_of.isoformat() + ' 23:59:59.999999+08:00')} AS TIMESTAMPTZ)"
+        cutoff = f"CAST({lit(as_of.isoformat() + ' 23:59:59.999999+08:00')} AS TIMESTAMPTZ)"
         raw_values = [r[0] for r in con.sql(
             "SELECT DISTINCT country_raw FROM travel_crossings"
             + (" UNION SELECT DISTINCT arr_country_raw FROM travel_flights" if tx.has_table("travel_flights") else "")
@@ -365,7 +362,7 @@ def _findings(con: Any, run_id: str, params: dict[str, Any], cutoff: str, dest_v
         SELECT m.person_key AS subject_key, least(1.0, 0.7 + m.days_since_last / 365.0 * 0.3) AS score,
                json_object('days_abroad', m.days_since_last, 'destination', t.onward_dest_or_dest, 'town', m.last_trip_town,
                            'via_third_country', m.last_trip_via_third, 'exit_time', m.last_ts, 'threshold_days', {n_days},
-                           'destinations_version', {_lit(dest_version)}, 'id_valid', m.id_valid) AS facts,
+                           'destinations_version', {lit(dest_version)}, 'id_valid', m.id_valid) AS facts,
                format('最后一条记录为 {{}} 出境前往{{}}{{}}{{}}，至今 {{}} 天无入境记录（阈值 {{}} 天）。',
                       strftime(m.last_ts, '%Y-%m-%d'), t.onward_dest_or_dest,
                       CASE WHEN m.last_trip_town IS NOT NULL THEN '（' || m.last_trip_town || '）' ELSE '' END,
@@ -388,7 +385,7 @@ def _findings(con: Any, run_id: str, params: dict[str, Any], cutoff: str, dest_v
                json_object('trips_listed_12m', m.trips_listed_12m, 'threshold', {k}, 'via_third_trips', m.via_third_trips,
                            'short_land_trips_12m', m.short_land_trips_12m, 'total_dwell_days', m.total_dwell_days,
                            'longest_dwell_days', m.longest_dwell_days, 'destinations', x.dests,
-                           'destinations_version', {_lit(dest_version)}) AS facts,
+                           'destinations_version', {lit(dest_version)}) AS facts,
                format('近 {{}} 天内前往重点目的地（{{}}）{{}} 次（阈值 {{}} 次），其中陆路口岸短期往返 {{}} 次、经第三国中转 {{}} 次。',
                       {window}, array_to_string(x.dests, '、'), m.trips_listed_12m, {k}, m.short_land_trips_12m,
                       m.via_third_trips) AS explanation_zh,

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import yaml
 
+from chainbreaker.core.config import read_yaml
 from chainbreaker.core.errors import ConfigError
 
 DEFAULT_PATH = Path(__file__).with_name("destinations.yaml")
@@ -145,10 +145,10 @@ def _need(entry: dict[str, Any], key: str, where: str, path: Path) -> str:
 
 
 def parse_table(path: Path) -> DestinationTable:
+    data = read_yaml(path, "目的地表", "destination table")
     try:
         raw_bytes = path.read_bytes()
-        data = yaml.safe_load(raw_bytes.decode("utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+    except OSError as exc:
         raise ConfigError(f"目的地表无法读取：{path}（{exc}）", f"Cannot read destination table {path}: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("countries"), list):
         raise ConfigError(f"目的地表格式错误：{path}，应包含 countries 列表。",

@@ -26,6 +26,7 @@ from chainbreaker.chains.promotion.tree import build_tree
 from chainbreaker.core.errors import InputError
 from chainbreaker.core.model.finding import Scope, publish
 from chainbreaker.core.settings import get_settings
+from chainbreaker.core.sql import lit
 from chainbreaker.core.workspace import Workspace
 
 
@@ -42,10 +43,6 @@ class AnalyzeResult:
     issues: dict[str, int] = field(default_factory=dict)
     persons: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
-
-
-def _lit(v: str) -> str:
-    return "'" + v.replace("'", "''") + "'"
 
 
 def analyze(ws: Workspace, platform: str | None = None, *, basis: str | None = None,
@@ -74,7 +71,7 @@ def analyze(ws: Workspace, platform: str | None = None, *, basis: str | None = N
             raise InputError(f"工作区中没有平台“{platform}”。现有平台：{'、'.join(known) or '（无）'}",
                              f"No platform '{platform}' in the workspace. Platforms: {', '.join(known) or '(none)'}")
         platforms = [platform] if platform else known
-        where = f"WHERE platform = {_lit(platform)}" if platform else ""
+        where = f"WHERE platform = {lit(platform)}" if platform else ""
         with tx.timed("tree"):
             issues = build_tree(con, where)
         with tx.timed("persons"):
@@ -83,7 +80,7 @@ def analyze(ws: Workspace, platform: str | None = None, *, basis: str | None = N
             member_totals(con)
             con.execute(agent_metrics_sql())
             con.execute(minors_sql())
-        keep = f"WHERE platform NOT IN ({', '.join(_lit(p) for p in platforms)})"
+        keep = f"WHERE platform NOT IN ({', '.join(lit(p) for p in platforms)})"
         cols = ", ".join(f'"{c}"' for c in AGENT_METRICS_COLUMNS)
 
         def merged(name: str, sql: str) -> str:

@@ -40,11 +40,12 @@ from chainbreaker.chains.promotion.sources import (
     read_sources,
 )
 from chainbreaker.chains.promotion.spec import FIELD_ZH, FIELDS, REQUIRED
-from chainbreaker.chains.promotion.stage import CANONICAL_COLUMNS, KEY, lit, q, stage_sql
+from chainbreaker.chains.promotion.stage import CANONICAL_COLUMNS, KEY, stage_sql
 from chainbreaker.core.errors import InputError, MappingError
 from chainbreaker.core.ingest.mapping import load_profile
 from chainbreaker.core.ingest.values import REASONS_ZH, register_reasons
 from chainbreaker.core.model.schemas import INGESTED_FILES, QUARANTINE
+from chainbreaker.core.sql import ident, lit, read_paths
 from chainbreaker.core.workspace import Workspace
 
 KINDS = tuple(FIELDS)
@@ -180,21 +181,21 @@ def _stage_all(tx: Any, con: Any, sources: SourceSet, store: RawStore, prof: dic
         role = _role(raw, prof)
         summary.roles[raw.file_name] = (role.why("zh"), role.why("en"))
         if role.kind is None:
-            n = int(con.sql(f"SELECT count(*) FROM {q(view)}").fetchall()[0][0])
+            n = int(con.sql(f"SELECT count(*) FROM {ident(view)}").fetchall()[0][0])
             summary.rows_read += n
             per_file[raw.sha256]["read"] += n
             summary.notes.append(f"unrecognised:{raw.file_name}")
             if n:
                 quarantine_sql.append(
                     f"SELECT {lit(raw.file_name)} AS file_name, {lit(raw.sha256)} AS file_sha256, _row AS row, "
-                    f"'table_unrecognised' AS reason_code, NULL AS _detail, to_json(r) AS raw FROM {q(view)} r")
+                    f"'table_unrecognised' AS reason_code, NULL AS _detail, to_json(r) AS raw FROM {ident(view)} r")
             continue
         summary.tables[raw.file_name] = role.kind
         part = tmp / f"stage_{i}.parquet"
         with tx.timed(f"cast_{role.kind}"):
             con.execute(f"COPY ({stage_sql(raw, role, view, platform)}) TO {lit(str(part))} "
                         f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 262144)")
-        staged[role.kind].append(lit(str(part)))
+        staged[role.kind].append(str(part))
     problems = store.problems.sql()
     if problems:
         quarantine_sql.append(problems)
@@ -229,26 +230,26 @@ def _split_kind(tx: Any, con: Any, kind: str, parts: list[str], platform: str, s
                 per_file: dict[str, dict[str, int]], raw_views: dict[str, str], quarantine_sql: list[str]) -> None:
     """Kept rows of one kind to the lake (replacing this platform's rows), rejected ones to quarantine."""
     cols = CANONICAL_COLUMNS[kind]
-    con.execute(f"CREATE OR REPLACE TEMP VIEW _all_{kind} AS SELECT * FROM read_parquet([{', '.join(parts)}])")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _all_{kind} AS SELECT * FROM read_parquet({read_paths(parts)})")
     key = KEY.get(kind)
     # Duplicated keys: a hash aggregate finds the keys, a window orders only those rows.
     if key:
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE _dup_{kind} AS
-            SELECT src_file, _ord, {q(key)} AS dup_key FROM (
-                SELECT src_file, _ord, {q(key)}, row_number() OVER (PARTITION BY {q(key)} ORDER BY src_file, _ord) AS rn
-                FROM _all_{kind} WHERE _reason IS NULL AND {q(key)} IN (
-                    SELECT {q(key)} FROM _all_{kind} WHERE _reason IS NULL AND {q(key)} IS NOT NULL
+            SELECT src_file, _ord, {ident(key)} AS dup_key FROM (
+                SELECT src_file, _ord, {ident(key)}, row_number() OVER (PARTITION BY {ident(key)} ORDER BY src_file, _ord) AS rn
+                FROM _all_{kind} WHERE _reason IS NULL AND {ident(key)} IN (
+                    SELECT {ident(key)} FROM _all_{kind} WHERE _reason IS NULL AND {ident(key)} IS NOT NULL
                     GROUP BY 1 HAVING count(*) > 1))
             WHERE rn > 1""")
     else:
         con.execute(f"CREATE OR REPLACE TEMP TABLE _dup_{kind} AS SELECT NULL::VARCHAR AS src_file, "
                     f"NULL::BIGINT AS _ord, NULL::VARCHAR AS dup_key WHERE false")
-    select_cols = ", ".join(f"a.{q(c)}" for c in cols) + ", a.src_sha256, a.src_file, a.src_row"
+    select_cols = ", ".join(f"a.{ident(c)}" for c in cols) + ", a.src_sha256, a.src_file, a.src_row"
     new_rows = (f"SELECT {select_cols} FROM _all_{kind} a ANTI JOIN _dup_{kind} d USING (src_file, _ord) "
                 f"WHERE a._reason IS NULL")
     name = LAKE_TABLE[kind]
-    sql = (f"SELECT * FROM {q(name)} WHERE platform <> {lit(platform)} UNION ALL {new_rows}"
+    sql = (f"SELECT * FROM {ident(name)} WHERE platform <> {lit(platform)} UNION ALL {new_rows}"
            if tx.has_table(name) else new_rows)
     with tx.timed(f"write_{kind}"):
         tx.write(name, sql)
@@ -268,7 +269,7 @@ def _split_kind(tx: Any, con: Any, kind: str, parts: list[str], platform: str, s
         view = raw_views[src_file]
         quarantine_sql.append(
             f"SELECT j.src_file AS file_name, j.src_sha256 AS file_sha256, j.src_row AS row, j.reason_code, "
-            f"j._detail, to_json(r) AS raw FROM _rej_{kind} j JOIN {q(view)} r ON r._ord = j._ord "
+            f"j._detail, to_json(r) AS raw FROM _rej_{kind} j JOIN {ident(view)} r ON r._ord = j._ord "
             f"WHERE j.src_file = {lit(src_file)}")
 
 

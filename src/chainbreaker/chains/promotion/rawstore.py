@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from chainbreaker.core.ingest.readers import unique_names
+from chainbreaker.core.sql import ident, read_paths
 
 BOOKKEEPING = ("_row", "_bad", "_extra", "_short", "_ord")
 FLUSH_ROWS = 20_000  # rows buffered per table before a Parquet part is written
@@ -144,8 +145,7 @@ class TableBuffer:
 
         def reg(con: duckdb.DuckDBPyConnection, view: str) -> None:
             if parts:
-                files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in parts)
-                con.execute(f'CREATE OR REPLACE TEMP VIEW "{view}" AS SELECT * FROM read_parquet([{files}])')
+                con.execute(f"CREATE OR REPLACE TEMP VIEW {ident(view)} AS SELECT * FROM read_parquet({read_paths(parts)})")
             else:
                 con.register(view, schema.empty_table())
 
@@ -275,8 +275,7 @@ class ProblemLog:
         self.flush()
         if not self.parts:
             return None
-        files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in self.parts)
-        return f"SELECT file_name, file_sha256, row, reason_code, _detail, raw FROM read_parquet([{files}])"
+        return f"SELECT file_name, file_sha256, row, reason_code, _detail, raw FROM read_parquet({read_paths(self.parts)})"
 
 
 def truncate(text: str, limit: int, total: int | None = None) -> str:

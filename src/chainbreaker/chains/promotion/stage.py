@@ -21,19 +21,12 @@ from chainbreaker.chains.promotion.spec import (
     TIME_FIELDS,
 )
 from chainbreaker.core.ingest.values import cast_offset_time_sql, offset_time_sql
+from chainbreaker.core.sql import ident, lit
 from chainbreaker.core.timefmt import zone_name
 
 _TIME_FORMATS = ["%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M", "%Y%m%d%H%M%S", "%Y%m%d %H:%M:%S",
                  "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H时%M分%S秒", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日"]
 NO_UPLINE = ("0", "-1")
-
-
-def q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 _NULLS = "('', '\\N', '-', '--', 'NULL', 'null', 'None')"
@@ -75,17 +68,17 @@ def stage_sql(raw: RawTable, role: TableRole, view: str, platform: str) -> str:
     cols = role.columns
     mapped = [(fld, src) for fld, src in cols.items() if fld in FIELDS[kind]]
     # trim() with a character set is slow; only padded values (a leading/trailing blank) pay for it.
-    l1 = ", ".join(f"CASE WHEN regexp_matches({q(src)}, '^\\s|\\s$') THEN trim({q(src)}, ' \t\r\n\u3000') "
-                   f"ELSE {q(src)} END AS {q('t_' + fld)}" for fld, src in mapped)
-    l2 = ", ".join(f"CASE WHEN {q('t_' + fld)} IN {_NULLS} THEN NULL ELSE {q('t_' + fld)} END AS {q('c_' + fld)}"
+    l1 = ", ".join(f"CASE WHEN regexp_matches({ident(src)}, '^\\s|\\s$') THEN trim({ident(src)}, ' \t\r\n\u3000') "
+                   f"ELSE {ident(src)} END AS {ident('t_' + fld)}" for fld, src in mapped)
+    l2 = ", ".join(f"CASE WHEN {ident('t_' + fld)} IN {_NULLS} THEN NULL ELSE {ident('t_' + fld)} END AS {ident('c_' + fld)}"
                    for fld, _ in mapped)
     l3 = []
     for fld, _ in mapped:
-        c = q("c_" + fld)
+        c = ident("c_" + fld)
         if fld in MONEY_FIELDS:
-            l3.append(f"TRY_CAST({c} AS DECIMAL(18,2)) AS {q('f_' + fld)}")
+            l3.append(f"TRY_CAST({c} AS DECIMAL(18,2)) AS {ident('f_' + fld)}")
         elif fld in TIME_FIELDS:
-            l3.append(f"CASE WHEN length({c}) = 19 THEN TRY_CAST({c} AS TIMESTAMP) END AS {q('f_' + fld)}")
+            l3.append(f"CASE WHEN length({c}) = 19 THEN TRY_CAST({c} AS TIMESTAMP) END AS {ident('f_' + fld)}")
     exprs: dict[str, str] = {}
     reasons: list[tuple[str, str, str]] = [
         ("_bad", "bad_bytes", ""), ("_extra IS NOT NULL", "too_many_fields", ""), ("_short", "too_few_fields", "")]
@@ -95,15 +88,15 @@ def stage_sql(raw: RawTable, role: TableRole, view: str, platform: str) -> str:
             exprs[fld] = "NULL::VARCHAR" if fld not in MONEY_FIELDS | TIME_FIELDS else (
                 "NULL::DECIMAL(18,2)" if fld in MONEY_FIELDS else "NULL::TIMESTAMPTZ")
             continue
-        c, f = q("c_" + fld), q("f_" + fld)
+        c, f = ident("c_" + fld), ident("f_" + fld)
         if fld in MONEY_FIELDS:
             exprs[fld] = f"coalesce({f}, {_money_slow(c)})"
             if fld in role.scale:  # 分/厘 → 元
                 exprs[fld] = f"CAST(({exprs[fld]}) * {lit(role.scale[fld])}::DECIMAL(18,4) AS DECIMAL(18,2))"
-            reasons.append((f"{c} IS NOT NULL AND {q(fld)} IS NULL", "amount_invalid", src))
+            reasons.append((f"{c} IS NOT NULL AND {ident(fld)} IS NULL", "amount_invalid", src))
         elif fld in TIME_FIELDS:
             exprs[fld] = f"CASE WHEN {f} IS NOT NULL THEN {_shanghai(f)} ELSE {_time_slow(c)} END"
-            reasons.append((f"{c} IS NOT NULL AND {q(fld)} IS NULL", "time_invalid", src))
+            reasons.append((f"{c} IS NOT NULL AND {ident(fld)} IS NULL", "time_invalid", src))
         elif fld in role.values:  # codes explained in the column comment or the profile
             cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in role.values[fld].items())
             exprs[fld] = f"(CASE {c} {cases} ELSE {c} END)"
@@ -129,16 +122,16 @@ def stage_sql(raw: RawTable, role: TableRole, view: str, platform: str) -> str:
         exprs["kind_class"] = f"(CASE {cases} ELSE 'commission' END)"
     reason = "CASE " + " ".join(f"WHEN {cond} THEN {lit(code)}" for cond, code, _ in reasons) + " END"
     detail = "CASE " + " ".join(f"WHEN {cond} THEN {lit(col)}" for cond, _, col in reasons) + " END"
-    select = ", ".join(f"{e} AS {q(f)}" for f, e in exprs.items())
-    c_cols = ", ".join(q("c_" + f) for f, _ in mapped)
+    select = ", ".join(f"{e} AS {ident(f)}" for f, e in exprs.items())
+    c_cols = ", ".join(ident("c_" + f) for f, _ in mapped)
     keep = "src_row, _ord, _bad, _extra, _short"
-    out_cols = ", ".join(q(f) for f in exprs)
+    out_cols = ", ".join(ident(f) for f in exprs)
     return (f"SELECT {lit(platform)} AS platform, {out_cols}, {lit(raw.sha256)} AS src_sha256, "
             f"{lit(raw.file_name)} AS src_file, src_row, _ord, {reason} AS _reason, {detail} AS _detail FROM ("
             f"SELECT {select}, {c_cols}, {keep} FROM ("
             f"SELECT *{', ' + ', '.join(l3) if l3 else ''} FROM ("
             f"SELECT {l2}, {keep} FROM ("
-            f"SELECT {l1}, _row::BIGINT AS src_row, _ord, _bad, _extra, _short FROM {q(view)}))))")
+            f"SELECT {l1}, _row::BIGINT AS src_row, _ord, _bad, _extra, _short FROM {ident(view)}))))")
 
 
 CANONICAL_COLUMNS: dict[str, list[str]] = {

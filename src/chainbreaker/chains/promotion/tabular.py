@@ -34,6 +34,7 @@ from chainbreaker.chains.promotion.spec import FIELDS
 from chainbreaker.core.errors import InputError
 from chainbreaker.core.ingest.mapping import header_matcher
 from chainbreaker.core.ingest.readers import BAD_BYTES, TableFile, clean_value, open_table
+from chainbreaker.core.sql import ident, lit, read_path
 
 FAST_CSV_BYTES = 8 * 1024 * 1024
 MAX_LINE_CHARS = 1 << 20
@@ -195,16 +196,16 @@ def scan_text(path: Path) -> tuple[bool, int]:
 
 
 def _duckdb_csv(path: Path, header: list[str], longest: int) -> Callable[[duckdb.DuckDBPyConnection, str], None]:
-    cols = ", ".join(f"'{n}': 'VARCHAR'" for n in [n.replace("'", "''") for n in header])
-    src = str(path).replace("'", "''")
+    cols = ", ".join(f"{lit(n)}: 'VARCHAR'" for n in header)
+    src = read_path(path)
     max_line = max(2 << 20, longest + 1024)
 
     def reg(con: duckdb.DuckDBPyConnection, view: str) -> None:
         # Line numbers: the header is line 1 and clean exports have no embedded newlines.
         con.execute(
-            f"CREATE OR REPLACE TEMP VIEW \"{view}\" AS SELECT *, _ord + 1 AS _row FROM (SELECT *, "
+            f"CREATE OR REPLACE TEMP VIEW {ident(view)} AS SELECT *, _ord + 1 AS _row FROM (SELECT *, "
             f"false AS _bad, NULL::VARCHAR AS _extra, false AS _short, (row_number() OVER ())::BIGINT AS _ord "
-            f"FROM read_csv('{src}', header=true, columns={{{cols}}}, all_varchar=true, "
+            f"FROM read_csv({src}, header=true, columns={{{cols}}}, all_varchar=true, "
             f"nullstr=['', '\\N', 'NULL'], quote='\"', escape='\"', strict_mode=false, null_padding=true, "
             f"max_line_size={max_line}, parallel=true))")
 
@@ -223,9 +224,9 @@ def read_sqlite(path: Path, sha: str, store: RawStore, advance: Advance) -> list
     out = []
     try:
         for name in names:
-            q = name.replace('"', '""')
+            q = ident(name)
             try:
-                cols = [r[1] for r in con.execute(f'PRAGMA table_info("{q}")')]
+                cols = [r[1] for r in con.execute(f"PRAGMA table_info({q})")]
             except sqlite3.DatabaseError as exc:
                 store.problems.add(Problem(f"{path.name}#{name}", sha, 0, "table_unreadable", str(exc), {"table": name}))
                 continue
@@ -236,9 +237,9 @@ def read_sqlite(path: Path, sha: str, store: RawStore, advance: Advance) -> list
             read = 0
             try:
                 try:  # the rowid is the row's locator; WITHOUT ROWID tables are numbered in order
-                    cur = con.execute(f'SELECT rowid{sel} FROM "{q}"')
+                    cur = con.execute(f"SELECT rowid{sel} FROM {q}")
                 except sqlite3.OperationalError:
-                    cur = con.execute(f'SELECT NULL{sel} FROM "{q}"')
+                    cur = con.execute(f"SELECT NULL{sel} FROM {q}")
                 while batch := cur.fetchmany(SQLITE_FETCH):
                     for r in batch:
                         read += 1

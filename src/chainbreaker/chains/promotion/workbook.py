@@ -22,14 +22,11 @@ from chainbreaker.core.exports import output_file
 from chainbreaker.core.exports_xlsx import CellFormats, safe_workbook, write_cell
 from chainbreaker.core.model.finding import query
 from chainbreaker.core.model.masking import mask_record, mask_table_report, mask_text
+from chainbreaker.core.sql import lit
 from chainbreaker.core.timefmt import now_local, zone_label, zone_name
 from chainbreaker.core.workspace import Workspace
 
 KIND_ZH = {"offence": "入罪条件", "aggravation": "情节严重（加重处罚情节，非立案门槛）", "counting": "认定规则"}
-
-
-def _lit(v: str) -> str:
-    return "'" + v.replace("'", "''") + "'"
 
 
 def workbook_file_name(member_id: str) -> str:
@@ -46,7 +43,7 @@ def write_workbook(ws: Workspace, member_id: str, out: Path, platform: str | Non
         raise InputError("尚未进行代理层级分析。请先运行 chainbreaker promotion analyze。",
                          "No agent analysis yet. Run 'chainbreaker promotion analyze' first.")
     con = ws.duck()
-    cond = f"member_id = {_lit(member_id)}" + (f" AND platform = {_lit(platform)}" if platform else "")
+    cond = f"member_id = {lit(member_id)}" + (f" AND platform = {lit(platform)}" if platform else "")
     totals = con.sql(f"SELECT * FROM promotion_member_totals WHERE {cond}").to_arrow_table().to_pylist()
     if not totals:
         raise InputError(f"找不到会员 {member_id}" + (f"（平台 {platform}）" if platform else "") + "。",
@@ -59,21 +56,21 @@ def write_workbook(ws: Workspace, member_id: str, out: Path, platform: str | Non
     plat = me["platform"]
     rules = load_rules(ws.config_dir)
     basis = basis or rules["rules"]["AMT"].get("default_basis", "stake")
-    am_rows = con.sql(f"SELECT * FROM agent_metrics WHERE platform = {_lit(plat)} AND member_id = {_lit(member_id)}"
+    am_rows = con.sql(f"SELECT * FROM agent_metrics WHERE platform = {lit(plat)} AND member_id = {lit(member_id)}"
                       ).to_arrow_table().to_pylist()
     am = am_rows[0] if am_rows else None
-    member = con.sql(f"SELECT * FROM platform_members WHERE platform = {_lit(plat)} AND member_id = {_lit(member_id)}"
+    member = con.sql(f"SELECT * FROM platform_members WHERE platform = {lit(plat)} AND member_id = {lit(member_id)}"
                      ).to_arrow_table().to_pylist()[0]
     # Downline: level-by-level over the effective uplines, never recursion in Python.
     con.execute(f"""CREATE TEMP TABLE down AS SELECT member_id, 0 AS depth FROM promotion_member_totals
-                    WHERE platform = {_lit(plat)} AND member_id = {_lit(member_id)}""")
+                    WHERE platform = {lit(plat)} AND member_id = {lit(member_id)}""")
     con.execute("CREATE TEMP TABLE frontier AS SELECT * FROM down")
     depth = 0
     while int(con.sql("SELECT count(*) FROM frontier").fetchall()[0][0]):
         depth += 1
         con.execute(f"""CREATE OR REPLACE TEMP TABLE frontier AS SELECT t.member_id, {depth} AS depth
                         FROM promotion_member_totals t JOIN frontier f ON t.upline_effective = f.member_id
-                        WHERE t.platform = {_lit(plat)} AND t.member_id NOT IN (SELECT member_id FROM down)""")
+                        WHERE t.platform = {lit(plat)} AND t.member_id NOT IN (SELECT member_id FROM down)""")
         con.execute("INSERT INTO down SELECT * FROM frontier")
     downline = con.sql(f"""
         SELECT t.member_id AS 会员ID, m.username AS 用户名, t.upline_effective AS 直属上级, d.depth AS 相对层级,
@@ -81,7 +78,7 @@ def write_workbook(ws: Workspace, member_id: str, out: Path, platform: str | Non
                t.payout AS 派彩金额, t.deposit AS 充值金额, t.withdrawal AS 提现金额, t.rake + t.dividend AS 佣金分红,
                t.active AS 是否活跃, t.first_activity AS 首次活动, t.last_activity AS 末次活动,
                m.src_file AS 来源文件, m.src_row AS 来源行号, m.src_sha256 AS 来源文件SHA256
-        FROM down d JOIN promotion_member_totals t ON t.platform = {_lit(plat)} AND t.member_id = d.member_id
+        FROM down d JOIN promotion_member_totals t ON t.platform = {lit(plat)} AND t.member_id = d.member_id
         JOIN platform_members m ON m.platform = t.platform AND m.member_id = t.member_id
         WHERE d.depth > 0 ORDER BY d.depth, t.member_id
     """).to_arrow_table()
@@ -91,21 +88,21 @@ def write_workbook(ws: Workspace, member_id: str, out: Path, platform: str | Non
         cur = me["upline_effective"]
         while cur and cur not in path_ids and len(path_ids) < 10_000:
             path_ids.insert(0, cur)
-            nxt = con.sql(f"SELECT upline_effective FROM promotion_member_totals WHERE platform = {_lit(plat)} "
-                          f"AND member_id = {_lit(cur)}").fetchall()
+            nxt = con.sql(f"SELECT upline_effective FROM promotion_member_totals WHERE platform = {lit(plat)} "
+                          f"AND member_id = {lit(cur)}").fetchall()
             cur = nxt[0][0] if nxt else None
     uplines = con.sql(f"""
         SELECT m.member_id AS 会员ID, m.username AS 用户名, m.real_name AS 姓名, m.level AS 平台级别,
                t.level AS 层级, t.stake AS 本人投注, m.register_time AS 注册时间, m.src_file AS 来源文件, m.src_row AS 来源行号
         FROM platform_members m JOIN promotion_member_totals t USING (platform, member_id)
-        WHERE m.platform = {_lit(plat)} AND list_contains($1, m.member_id) ORDER BY t.level
+        WHERE m.platform = {lit(plat)} AND list_contains($1, m.member_id) ORDER BY t.level
     """, params=[path_ids]).to_arrow_table() if path_ids else None
     findings = sorted(query(con, chain="promotion", subject=f"{plat}:{member_id}",
                             columns=["rule_id", "severity", "explanation_zh", "facts", "evidence"]).to_pylist(),
                       key=lambda f: f["rule_id"])
     merges = con.sql(f"""SELECT g.person_id AS 人员编号, g.member_id AS 会员ID, g.via_kind AS 关联依据, g.via_value AS 共用值
                          FROM promotion_person_merges g JOIN down d ON d.member_id = g.member_id AND d.depth > 0
-                         WHERE g.platform = {_lit(plat)} ORDER BY 1, 2""").to_arrow_table() \
+                         WHERE g.platform = {lit(plat)} ORDER BY 1, 2""").to_arrow_table() \
         if ws.has_table("promotion_person_merges") else None
     con.close()
 

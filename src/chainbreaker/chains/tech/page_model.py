@@ -1,6 +1,6 @@
 """Trainable gambling-page model (scikit-learn) on the analyst's labelled pages.
 
-Features are the lexicon/structure evidence of :mod:`chainbreaker.chains.tech.classify` plus jieba tokens
+Features are the lexicon/structure evidence of :mod:`chainbreaker.chains.tech.features` plus jieba tokens
 of the page text; the model is a class-balanced logistic regression, so each prediction can be
 explained by the features that pushed it. Its score is blended with the rule score
 (``blend``, default 0.5), so a small labelled set refines the rules instead of replacing them.
@@ -17,6 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chainbreaker.chains.tech.features import (
+    lexical_hits,
+    load_lexicon,
+    page_parts,
+    structure_features,
+    tokens,
+)
+from chainbreaker.chains.tech.scoring import feature_values
 from chainbreaker.core.errors import InputError
 
 MODEL_FILE = "page_model.joblib"
@@ -24,8 +32,6 @@ _DEFAULT: PageModel | None = None
 
 
 def _token_features(text: str) -> dict[str, float]:
-    from chainbreaker.chains.tech.classify import tokens
-
     counts = Counter(t for t in tokens(text) if len(t) > 1)
     return {f"tok:{t}": math.log1p(n) for t, n in counts.items()}
 
@@ -161,14 +167,6 @@ def _latest_capture(ws: Any, url: str) -> str:
 
 
 def page_features(html: str, text: str) -> dict[str, float]:
-    from chainbreaker.chains.tech.classify import (
-        feature_values,
-        lexical_hits,
-        load_lexicon,
-        page_parts,
-        structure_features,
-    )
-
     lex = load_lexicon()
     parts = page_parts(html, text)
     scan = (parts.title + "\n" + parts.meta + "\n" + parts.body)[: int(lex.scoring.get("max_chars", 12000))]

@@ -243,9 +243,9 @@ def analyze_script(code: str, src: str | None, base: str) -> ScriptInfo:
 @lru_cache(maxsize=1)
 def infrastructure_domains() -> frozenset[str]:
     """Registrable domains of public analytics, CDNs, widgets and embeds (``infrastructure.yaml``)."""
-    import yaml
+    from chainbreaker.core.config import read_yaml
 
-    data = yaml.safe_load(INFRASTRUCTURE_PATH.read_text(encoding="utf-8")) or {}
+    data = read_yaml(INFRASTRUCTURE_PATH, "基础设施域名表", "infrastructure list")
     return frozenset(str(d).lower() for k, v in data.items() if k != "version" for d in (v or []))
 
 

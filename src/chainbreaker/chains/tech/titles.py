@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chainbreaker.chains.tech.classify import Lexicon, lexical_hits, normalise_text
+from chainbreaker.chains.tech.features import Lexicon, lexical_hits, normalise_text
 
 
 def title_rule(lex: Lexicon) -> dict[str, Any]:

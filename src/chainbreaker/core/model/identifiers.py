@@ -16,6 +16,9 @@ import ipaddress
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Any, ClassVar
+
+from chainbreaker.core.errors import InputError
 
 Result = tuple[bool, str | None]
 
@@ -56,6 +59,69 @@ def squash(text: object) -> str:
 _squash = squash
 
 
+# ------------------------------------------------------------------ the base and its registry
+class Identifier:
+    """Base of the typed identifiers (标识符类型), registered by ``name`` (as followthemoney's property types).
+
+    Subclasses implement :meth:`clean`; :meth:`validate` says why a value is not one (a reason code,
+    never an exception); :meth:`find_all` pulls canonical values out of free text with ``PATTERN``.
+    ``mask`` is the personal-data kind (:data:`chainbreaker.core.model.personal.KINDS`) a value of
+    this type is masked as, or None when it is not masked by kind.
+    """
+
+    name: ClassVar[str]
+    label_zh: ClassVar[str]
+    mask: ClassVar[str | None] = None
+    PATTERN: ClassVar[re.Pattern[str] | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        name = cls.__dict__.get("name")
+        if name is None:  # an intermediate base such as _LabelledHandle
+            return
+        if name in IDENTIFIERS:
+            raise TypeError(f"identifier type {name!r} registered twice ({IDENTIFIERS[name].__name__}, {cls.__name__})")
+        IDENTIFIERS[name] = cls
+
+    @classmethod
+    def clean(cls, text: object) -> str | None:
+        """The canonical form of ``text``, or None when it cannot be one of this type."""
+        raise NotImplementedError
+
+    @classmethod
+    def validate(cls, text: object) -> Result:
+        """``(True, None)`` or ``(False, reason code)``; never raises."""
+        return (True, None) if cls.clean(text) else (False, "format")
+
+    @classmethod
+    def is_valid(cls, text: object) -> bool:
+        return cls.validate(text)[0]
+
+    @classmethod
+    def find_all(cls, text: str) -> list[str]:
+        """Canonical values of this type found in free text, in order (none when there is no ``PATTERN``)."""
+        if cls.PATTERN is None:
+            return []
+        found = []
+        for m in cls.PATTERN.finditer(_visible(text)):
+            raw = next((g for g in m.groups() if g), None) if m.groups() else m.group(0)
+            if raw and (v := cls.clean(raw)):
+                found.append(v)
+        return found
+
+
+IDENTIFIERS: dict[str, type[Identifier]] = {}
+
+
+def identifier_type(name: str) -> type[Identifier]:
+    """The identifier type registered as ``name`` (``resident_id``, ``bank_card``, ``mobile`` ...)."""
+    try:
+        return IDENTIFIERS[name]
+    except KeyError:
+        raise InputError(f"未知的标识符类型 {name}，可选：{'、'.join(sorted(IDENTIFIERS))}",
+                         f"Unknown identifier type {name}; use one of: {', '.join(sorted(IDENTIFIERS))}") from None
+
+
 # ------------------------------------------------------------ resident ID
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -65,8 +131,12 @@ _PROVINCES = {
 }
 
 
-class ResidentID:
+class ResidentID(Identifier):
     """PRC resident identity card number (公民身份号码, GB 11643-1999)."""
+
+    name = "resident_id"
+    label_zh = "公民身份号码"
+    mask = "id_number"
 
     PATTERN = re.compile(r"(?<![0-9])([1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx])(?![0-9A-Za-z])")
 
@@ -168,13 +238,17 @@ _BIN_PREFIXES = {
 }
 
 
-class BankCard:
+class BankCard(Identifier):
     """Bank card number: 12–19 digits. Luhn is a signal (`luhn_ok`), not a gate."""
+
+    name = "bank_card"
+    label_zh = "银行卡号"
+    mask = "card"
 
     PATTERN = re.compile(r"(?<![0-9])((?:62|4\d|5[1-5]|3[47])\d{10,17})(?![0-9])")
 
-    @staticmethod
-    def clean(text: object) -> str | None:
+    @classmethod
+    def clean(cls, text: object) -> str | None:
         s = _DASH.sub("", _squash(text)).replace("-", "")
         return s if s.isascii() and s.isdigit() and 12 <= len(s) <= 19 else None
 
@@ -238,13 +312,17 @@ _GROUPS = re.compile(ACCOUNT_GROUPS)
 _ACCOUNT_SUFFIX = re.compile(ACCOUNT_SUFFIX)
 
 
-class AccountNumber:
+class AccountNumber(Identifier):
     """Bank account or payment-account number; `_xxx`/`-xxx` sub-account suffixes split off.
 
     Invisible characters, spaces and full-width forms are removed first (:func:`_squash`), and digit
     groups written with dashes (``6222-0000-1234-5678``) are joined, so every spelling of one
     account gives one key.
     """
+
+    name = "account_number"
+    label_zh = "银行账号"
+    mask = "card"
 
     @staticmethod
     def split(text: object) -> tuple[str | None, str | None]:
@@ -285,13 +363,17 @@ class AccountNumber:
 _MOBILE = re.compile(r"^(?:\+?86|0086)?(1[3-9]\d{9})$")
 
 
-class Mobile:
+class Mobile(Identifier):
     """Mainland China mobile number (11 digits starting 13–19), optional +86 prefix."""
+
+    name = "mobile"
+    label_zh = "手机号码"
+    mask = "phone"
 
     PATTERN = re.compile(r"(?<![0-9])(?:\+?86[\s-]?)?(1[3-9]\d(?:[\s-]?\d{4}){2})(?![0-9])")
 
-    @staticmethod
-    def clean(text: object) -> str | None:
+    @classmethod
+    def clean(cls, text: object) -> str | None:
         s = _DASH.sub("", _squash(text)).replace("-", "").replace("(", "").replace(")", "")
         m = _MOBILE.match(s)
         return m.group(1) if m and s.isascii() else None
@@ -309,11 +391,13 @@ class Mobile:
 
 
 # --------------------------------------------------------------- network
-class IPAddress:
+class IPAddress(Identifier):
+    name = "ip"
+    label_zh = "IP 地址"
     PATTERN = re.compile(r"(?<![0-9.])((?:\d{1,3}\.){3}\d{1,3})(?![0-9.])")
 
-    @staticmethod
-    def clean(text: object) -> str | None:
+    @classmethod
+    def clean(cls, text: object) -> str | None:
         s = _squash(text).strip("[]")
         try:
             return str(ipaddress.ip_address(s))
@@ -337,8 +421,11 @@ class IPAddress:
 _MAC_PLACEHOLDERS = {"00:00:00:00:00:00", "FF:FF:FF:FF:FF:FF"}
 
 
-class MACAddress:
+class MACAddress(Identifier):
     """MAC address normalised to ``AA:BB:CC:DD:EE:FF``; all-zero/broadcast placeholders rejected."""
+
+    name = "mac"
+    label_zh = "MAC 地址"
 
     @staticmethod
     def _hex(text: object) -> str:
@@ -433,8 +520,11 @@ def bech32_ok(addr: str) -> bool:
     return _bech32_polymod(values) in (1, 0x2BC830A3)  # bech32 or bech32m
 
 
-class CryptoAddress:
+class CryptoAddress(Identifier):
     """TRON (base58check, version 0x41), Ethereum (0x + 40 hex) and Bitcoin addresses."""
+
+    name = "crypto_address"
+    label_zh = "虚拟货币地址"
 
     PATTERN = re.compile(
         r"(?<![0-9A-Za-z])(T[1-9A-HJ-NP-Za-km-z]{33}|0x[0-9a-fA-F]{40}|[13][1-9A-HJ-NP-Za-km-z]{25,34}|bc1[02-9ac-hj-np-z]{11,71})(?![0-9A-Za-z])"
@@ -476,11 +566,13 @@ class CryptoAddress:
 
 
 # -------------------------------------------------------- handles and web
-class Email:
+class Email(Identifier):
+    name = "email"
+    label_zh = "电子邮箱"
     PATTERN = re.compile(r"(?<![\w.+-])([\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 
-    @staticmethod
-    def clean(text: object) -> str | None:
+    @classmethod
+    def clean(cls, text: object) -> str | None:
         s = _squash(text).lower()
         return s if re.fullmatch(r"[\w.+-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}", s) else None
 
@@ -493,11 +585,10 @@ class Email:
         return [v for m in cls.PATTERN.finditer(_visible(text)) if (v := cls.clean(m.group(1)))]
 
 
-class _LabelledHandle:
+class _LabelledHandle(Identifier):
     """A handle that free text only reveals next to its label (QQ号：…, 微信：…)."""
 
-    VALUE: re.Pattern[str]
-    PATTERN: re.Pattern[str]
+    VALUE: ClassVar[re.Pattern[str]]
 
     @classmethod
     def clean(cls, text: object) -> str | None:
@@ -510,11 +601,16 @@ class _LabelledHandle:
 
     @classmethod
     def find_all(cls, text: str) -> list[str]:
+        if cls.PATTERN is None:
+            return []
         return [m.group(1) for m in cls.PATTERN.finditer(_visible(text))]
 
 
 class QQ(_LabelledHandle):
     """QQ number: 5–11 digits, no leading zero. In free text only next to a QQ label."""
+
+    name = "qq"
+    label_zh = "QQ 号"
 
     VALUE = re.compile(r"[1-9]\d{4,10}")
     PATTERN = re.compile(r"(?:QQ|qq|扣扣|企鹅)\s*(?:号|号码)?\s*[:：]?\s*([1-9]\d{4,10})(?!\d)")
@@ -523,17 +619,23 @@ class QQ(_LabelledHandle):
 class WeChat(_LabelledHandle):
     """WeChat id: 6–20 characters, starts with a letter. In free text only next to a WeChat label."""
 
+    name = "wechat"
+    label_zh = "微信号"
+
     VALUE = re.compile(r"[A-Za-z][-_A-Za-z0-9]{5,19}")
     PATTERN = re.compile(r"(?:微信|威信|薇信|VX|vx|wx|WX|wechat|WeChat)\s*(?:号)?\s*[:：]?\s*([A-Za-z][-_A-Za-z0-9]{5,19})")
 
 
-class Telegram:
+class Telegram(Identifier):
     """Telegram handle from ``t.me/name``, ``telegram.me/name`` or ``@name`` next to a label."""
+
+    name = "telegram"
+    label_zh = "Telegram 账号"
 
     PATTERN = re.compile(r"(?:https?://)?(?:t|telegram)\.me/(?:joinchat/|\+)?([A-Za-z0-9_]{5,32})|(?:飞机|纸飞机|telegram|Telegram|TG|tg)\s*[:：]?\s*@([A-Za-z][A-Za-z0-9_]{4,31})")
 
-    @staticmethod
-    def clean(text: object) -> str | None:
+    @classmethod
+    def clean(cls, text: object) -> str | None:
         s = _squash(text)
         s = re.sub(r"^(?:https?://)?(?:t|telegram)\.me/", "", s).lstrip("@")
         return s.lower() if re.fullmatch(r"[A-Za-z0-9_+]{5,32}", s) else None
@@ -555,8 +657,11 @@ def _tld_extractor():  # type: ignore[no-untyped-def]
     return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
-class Domain:
+class Domain(Identifier):
     """Host names and registrable domains, public-suffix aware (offline)."""
+
+    name = "domain"
+    label_zh = "域名"
 
     LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
@@ -601,7 +706,9 @@ class Domain:
         return not ext.domain and bool(ext.suffix)
 
 
-class URL:
+class URL(Identifier):
+    name = "url"
+    label_zh = "网址"
     PATTERN = re.compile(r"https?://[^\s\"'<>()\]]+", re.IGNORECASE)
 
     @staticmethod

@@ -10,14 +10,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from chainbreaker.core.config import read_yaml
 
 LABELS_FILE = Path(__file__).with_name("labels.yaml")
 
 
 @lru_cache(maxsize=1)
 def _labels() -> dict[str, Any]:
-    data = yaml.safe_load(LABELS_FILE.read_text("utf-8")) or {}
+    data = read_yaml(LABELS_FILE, "列标签文件", "column labels file")
     return {"columns": dict(data.get("columns") or {}), "tables": dict(data.get("tables") or {})}
 
 

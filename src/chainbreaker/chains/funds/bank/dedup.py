@@ -42,10 +42,6 @@ class DedupResult:
     merged: int  # legs that did not create a transfer of their own
 
 
-def _sql_str(value: object) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def assign_transfers(con: duckdb.DuckDBPyConnection, legs_sql: str, existing_sources: str | None,
                      workdir: Path) -> DedupResult:
     """Give every leg a ``txn_id``.

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from chainbreaker.core.config import read_yaml
 from chainbreaker.core.errors import ConfigError
 
 OUT, IN = "out", "in"
@@ -33,11 +34,7 @@ class DirectionTable:
         table = cls()
         table._merge(yaml.safe_load(text), "direction_codes.yaml")
         if override is not None and override.exists():
-            try:
-                table._merge(yaml.safe_load(override.read_text("utf-8")) or {}, str(override))
-            except yaml.YAMLError as exc:
-                raise ConfigError(f"借贷标志代码表无法读取：{override}（{exc}）",
-                                  f"Cannot read direction code table {override}: {exc}") from exc
+            table._merge(read_yaml(override, "借贷标志代码表", "direction code table"), str(override))
         return table
 
     def _merge(self, data: dict[str, Any], source: str) -> None:

@@ -26,6 +26,7 @@ from chainbreaker.chains.funds.bank.keys import account_keys, id_keys, ip_keys, 
 from chainbreaker.core.ingest.longlines import MAX_LINE_BYTES, LongLine
 from chainbreaker.core.ingest.mapping import Mapping
 from chainbreaker.core.model.schemas import MONEY, TS
+from chainbreaker.core.sql import ident, lit
 
 LEGS = pa.schema([
     ("serial_no", pa.string()),
@@ -116,16 +117,8 @@ class FileResult:
         self.rejected.sort(key=lambda r: r.row)
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _sql_str(value: str | None) -> str:
-    return "NULL" if value is None else "'" + value.replace("'", "''") + "'"
-
-
 def _in_list(tokens: tuple[str, ...]) -> str:
-    return "(" + ", ".join(_sql_str(t) for t in tokens) + ")"
+    return "(" + ", ".join(lit(t) for t in tokens) + ")"
 
 
 class Normaliser:
@@ -143,7 +136,7 @@ class Normaliser:
     # ------------------------------------------------------------------ helpers
     def col(self, fld: str) -> str:
         name = self.mapping.get(fld)
-        return f"b.{_q(name)}" if name else "NULL::VARCHAR"
+        return f"b.{ident(name)}" if name else "NULL::VARCHAR"
 
     def has(self, fld: str) -> bool:
         return self.mapping.get(fld) is not None
@@ -168,8 +161,8 @@ class Normaliser:
         return {f"__{alias}": self._clean_col(batch, fld, kinds[alias.split("_")[-1]]) for alias, fld in fields.items()}
 
     def _currency_sql(self, fld: str = "currency") -> str:
-        cases = " ".join(f"WHEN {_sql_str(k)} THEN {_sql_str(v)}" for k, v in CURRENCY.items())
-        default = _sql_str(self.ctx.default_currency)
+        cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in CURRENCY.items())
+        default = lit(self.ctx.default_currency)
         return f"coalesce(CASE upper(trim({self.col(fld)})) {cases} ELSE upper(trim({self.col(fld)})) END, {default})"
 
     def _direction_table(self, batch: pa.RecordBatch) -> pa.Table:
@@ -252,7 +245,7 @@ class Normaliser:
         return ts
 
     def _meta_sql(self) -> str:
-        return (f"{_sql_str(self.ctx.sha256)} AS src_sha256, {_sql_str(self.ctx.file_name)} AS src_file, "
+        return (f"{lit(self.ctx.sha256)} AS src_sha256, {lit(self.ctx.file_name)} AS src_file, "
                 "b._row AS src_row")
 
     # ----------------------------------------------------------------- statement
@@ -271,8 +264,8 @@ class Normaliser:
         try:
             amount_col = self.col("amount")
             out_c, in_c = self.col("out_amount"), self.col("in_amount")
-            out_name = _sql_str(self.mapping.get("out_amount"))
-            in_name = _sql_str(self.mapping.get("in_amount"))
+            out_name = lit(self.mapping.get("out_amount"))
+            in_name = lit(self.mapping.get("in_amount"))
             own_raw = f"coalesce({self.col('own_card')}, {self.col('own_acct')})"
             sql = f"""
             WITH s AS (
@@ -313,8 +306,8 @@ class Normaliser:
               CASE WHEN __direction = 'out' THEN {self.col('cp_name')} ELSE {self.col('own_name')} END AS to_name,
               CASE WHEN __direction = 'out' THEN __own_id ELSE __cp_id END AS from_id,
               CASE WHEN __direction = 'out' THEN __cp_id ELSE __own_id END AS to_id,
-              CASE WHEN __direction = 'out' THEN {_sql_str(self.ctx.bank)} ELSE {self.col('cp_bank')} END AS from_bank,
-              CASE WHEN __direction = 'out' THEN {self.col('cp_bank')} ELSE {_sql_str(self.ctx.bank)} END AS to_bank,
+              CASE WHEN __direction = 'out' THEN {lit(self.ctx.bank)} ELSE {self.col('cp_bank')} END AS from_bank,
+              CASE WHEN __direction = 'out' THEN {self.col('cp_bank')} ELSE {lit(self.ctx.bank)} END AS to_bank,
               CAST(abs(__value) AS DECIMAL(18, 2)) AS amount,
               {self._currency_sql()} AS currency,
               __ts AS ts,
@@ -342,7 +335,7 @@ class Normaliser:
                 CASE WHEN upper(trim({self.col('success')})) IN {_in_list(FAILED_TOKENS)} THEN 'txn_failed' END
               ) AS _reason,
               CASE WHEN __direction IS NULL AND __dir_raw IS NOT NULL
-                   THEN {_sql_str(self.ctx.bank or '（未知银行）')} || '：' || __dir_raw END AS _detail
+                   THEN {lit(self.ctx.bank or '（未知银行）')} || '：' || __dir_raw END AS _detail
             FROM v b ORDER BY b.__i
             """
             return self.con.sql(sql).to_arrow_table().cast(_with_reason(LEGS))
@@ -424,12 +417,12 @@ class Normaliser:
                    coalesce(a.__card, a.__acct) AS card_no,
                    coalesce(a.__acct, a.__card) AS acct_no,
                    {self.col('holder_name')} AS holder_name, a.__holder_id AS holder_id,
-                   coalesce({self.col('bank')}, {_sql_str(self.ctx.bank)}) AS bank,
+                   coalesce({self.col('bank')}, {lit(self.ctx.bank)}) AS bank,
                    {self.col('branch')} AS branch,
                    cb_date({self.col('open_date')}) AS open_date, cb_date({self.col('close_date')}) AS close_date,
                    {self.col('status')} AS status, cb_amt({self.col('balance')}) AS balance,
                    {self.col('last_login_ip')} AS last_login_ip,
-                   {_sql_str(self.ctx.sha256)} AS src_sha256, b._row AS src_row,
+                   {lit(self.ctx.sha256)} AS src_sha256, b._row AS src_row,
                    coalesce({self._row_reason()},
                             CASE WHEN coalesce(a.__card, a.__acct) IS NULL THEN 'account_missing' END) AS _reason,
                    NULL::VARCHAR AS _detail
@@ -450,7 +443,7 @@ class Normaliser:
             SELECT b.__id AS id_number, {self.col('name')} AS name,
                    b.__phone AS phone, {self.col('address')} AS address,
                    {self.col('workplace')} AS workplace,
-                   {_sql_str(self.ctx.sha256)} AS src_sha256, b._row AS src_row,
+                   {lit(self.ctx.sha256)} AS src_sha256, b._row AS src_row,
                    coalesce({self._row_reason()},
                             CASE WHEN b.__id IS NULL THEN 'key_missing' END) AS _reason,
                    NULL::VARCHAR AS _detail

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from chainbreaker.core.ingest.values import cast_offset_time_sql, offset_time_sql
+from chainbreaker.core.sql import lit
 
 NAIVE_FORMATS = [
     "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S",
@@ -29,12 +30,13 @@ AMOUNT_JUNK = r"[,，\s元¥￥圆RMBCNYrmbcny$]"
 
 
 def _list(items: list[str]) -> str:
-    return "[" + ", ".join("'" + f + "'" for f in items) + "]"
+    return "[" + ", ".join(lit(f) for f in items) + "]"
 
 
 def macros(zone: str) -> list[str]:
     """The parsing macros; naive times are wall-clock times of ``zone``."""
-    return [m.replace("__ZONE__", zone.replace("'", "''")) for m in _MACROS]
+    zone_sql = lit(zone)[1:-1]  # the macros hold the quotes: '__ZONE__'
+    return [m.replace("__ZONE__", zone_sql) for m in _MACROS]
 
 
 _MACROS = [

@@ -20,3 +20,15 @@ def test_stranded_persons_masked_for_a_viewer_and_audited(analysed) -> None:
     mine = [r for r in records if r["user"] in ("svc-test-1", "svc-test-2")]
     assert [(r["action"], r["role"], r["rows"]) for r in mine] == [
         ("people.stranded.list", "investigator", len(clear)), ("people.stranded.list", "viewer", len(clear))]
+
+
+def test_people_overview_masks_for_the_role(analysed) -> None:
+    from chainbreaker.chains.people.service import people_overview
+
+    ws = analysed[0]
+    clear = people_overview(ws, role="investigator")
+    viewer = people_overview(ws, role="viewer")
+    assert clear["stranded"] and [r["days"] for r in viewer["stranded"]] == [r["days"] for r in clear["stranded"]]
+    assert all(looks_masked(r["name"]) for r in viewer["stranded"])
+    assert not any(looks_masked(r["name"] or "") for r in clear["stranded"])
+    assert clear["findings"].get("travel.stranded", 0) > 0 and viewer["findings"] == clear["findings"]

@@ -7,7 +7,6 @@ import html
 from pathlib import Path
 from typing import Any
 
-from chainbreaker.core.model.finding import count_by_rule
 from chainbreaker.core.workspace import Workspace
 
 DEMO_PEOPLE = 1500
@@ -59,30 +58,6 @@ def run_demo(ws: Workspace, workdir: Path, lang: str = "zh", n_people: int = DEM
     return section
 
 
-def _latest_as_of(ws: Workspace) -> dt.date | None:
-    """The as-of date of the last ``people analyze`` run (its run record)."""
-    for run in reversed(ws.runs()):
-        if run.get("kind") == "people.analyze" and run.get("settings", {}).get("as_of"):
-            try:
-                return dt.date.fromisoformat(str(run["settings"]["as_of"]))
-            except ValueError:
-                return None
-    return None
-
-
-def _mask_keys(keys: list[str], names: list[str | None], role: str) -> tuple[list[str], list[str | None]]:
-    """Person keys (``ID:<resident id>`` or a hash) and names as the role may see them (``masked``)."""
-    import pyarrow as pa
-
-    from chainbreaker.core.exports import masked
-
-    ids = [k[3:] if k.startswith("ID:") else None for k in keys]
-    shown = masked(pa.table({"id_number": pa.array(ids, pa.string()), "name": pa.array(names, pa.string())}), role)
-    out_keys = [("ID:" + (m or "")) if k.startswith("ID:") else k[:6] + "…"
-                for k, m in zip(keys, shown.column("id_number").to_pylist(), strict=True)]
-    return out_keys, shown.column("name").to_pylist()
-
-
 def report_section(ws: Workspace, lang: str = "zh", role: str = "analyst", *, intro: str = "",
                    as_of: dt.date | None = None, findings: dict[str, int] | None = None) -> dict[str, Any] | None:
     """The people section from what the workspace holds (None when it has no travel data).
@@ -100,27 +75,18 @@ def report_section(ws: Workspace, lang: str = "zh", role: str = "analyst", *, in
         return None
     if not ws.has_table("travel_person_metrics"):
         return {**title, "html": f"<p>{html.escape(tr('出入境记录已导入，尚未分析：请运行 chainbreaker people analyze。', 'Travel records are ingested but not analysed yet: run chainbreaker people analyze.'))}</p>"}
-    as_of = as_of or _latest_as_of(ws)
-    con = ws.duck()
-    stranded = con.sql("""SELECT person_key, name, days_since_last, last_trip_dest, last_trip_town, last_trip_via_third
-                          FROM travel_person_metrics WHERE stranded ORDER BY days_since_last DESC LIMIT 15""").fetchall()
-    groups = con.sql("""SELECT group_id, size, trips, destinations, evidence_kinds FROM travel_groups WHERE listed
-                        ORDER BY trips DESC, size DESC LIMIT 10""").fetchall() if ws.has_table("travel_groups") else []
-    dests = []
-    if ws.has_table("travel_trips"):
-        ref = "CAST(? AS DATE)" if as_of else "(SELECT max(CAST(exit_ts AS DATE)) FROM travel_trips)"
-        dests = con.execute(f"""SELECT coalesce(onward_dest, dest_zh) AS d, count(*) AS n FROM travel_trips
-                               WHERE listed_trip AND exit_ts > {ref} - INTERVAL 365 DAY
-                               GROUP BY 1 ORDER BY n DESC, 1 LIMIT 10""", [as_of.isoformat()] if as_of else []).fetchall()
+    from chainbreaker.chains.people.service import people_overview
+
+    o = people_overview(ws, role=role, as_of=as_of)  # personal data masked for the role
+    as_of, stranded, groups, dests = o["as_of"], o["stranded"], o["groups"], o["destinations"]
     if findings is None:
-        findings = count_by_rule(con, "people")
-    con.close()
+        findings = o["findings"]
     e = html.escape
-    keys, names = _mask_keys([r[0] for r in stranded], [r[1] for r in stranded], role)
     rows_s = "".join(
-        f"<tr><td>{e(key)}</td><td>{e(name or '')}</td><td>{d:.0f}</td>"
-        f"<td>{e(dest or '')}{e('（' + town + '）') if town else ''}{e(tr('，经第三国', ' via third country')) if via else ''}</td></tr>"
-        for key, name, (_k, _n, d, dest, town, via) in zip(keys, names, stranded, strict=True))
+        f"<tr><td>{e(r['person_key'])}</td><td>{e(r['name'] or '')}</td><td>{r['days']:.0f}</td>"
+        f"<td>{e(r['destination'] or '')}{e('（' + r['town'] + '）') if r['town'] else ''}"
+        f"{e(tr('，经第三国', ' via third country')) if r['via_third'] else ''}</td></tr>"
+        for r in stranded)
     rows_g = "".join(
         f"<tr><td>{e(g)}</td><td>{s}</td><td>{t}</td><td>{e('、'.join(ds or []))}</td><td>{e(', '.join(ks or []))}</td></tr>"
         for g, s, t, ds, ks in groups)
@@ -142,6 +108,6 @@ def report_section(ws: Workspace, lang: str = "zh", role: str = "analyst", *, in
 <h4>{tr("团伙出行（前 10 个）", "Organised groups (top 10)")}</h4>
 <table><thead><tr><th>{tr("团伙", "group")}</th><th>{tr("人数", "size")}</th><th>{tr("同行次数", "trips")}</th>
 <th>{tr("目的地", "destinations")}</th><th>{tr("依据", "evidence")}</th></tr></thead><tbody>{rows_g}</tbody></table>
-{_bar_svg([(d or "", int(n)) for d, n in dests], tr("近 12 个月前往重点目的地的出境次数", "Exits to listed destinations, last 12 months"))}
+{_bar_svg(dests, tr("近 12 个月前往重点目的地的出境次数", "Exits to listed destinations, last 12 months"))}
 </div>"""
     return {**title, "html": body}

@@ -5,14 +5,14 @@ CB := $(VENV)/bin/chainbreaker
 WS ?= cb-workspace
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: demo setup system-deps test lint typecheck bench clean
+.PHONY: demo setup system-deps test lint typecheck contracts bench clean
 
 ## First command of the README: install everything, then run the demo on a generated province.
 demo: setup
 	$(CB) --workspace $(WS) demo --out $(WS)/report
 
 ## Second command of the README: the whole test suite (lint, types, tests).
-test: setup lint typecheck
+test: setup lint typecheck contracts
 	$(PY) -m pytest -n 2 --dist loadfile -q
 
 setup: $(VENV)/.installed system-deps
@@ -38,6 +38,10 @@ lint: setup
 
 typecheck: setup
 	$(VENV)/bin/mypy
+
+# The layers of docs/architecture.md as import-linter contracts (pyproject.toml [tool.importlinter]).
+contracts: setup
+	$(VENV)/bin/lint-imports
 
 bench: setup
 	$(PY) bench/run_all.py

@@ -111,6 +111,7 @@ def _register_chains() -> None:
         "promotion": ("chainbreaker.faces.cli.promotion", "推广链：代理层级、伞下统计、定罪量刑标准。"),
         "people": ("chainbreaker.faces.cli.people", "人员链：出入境分析、滞留人员、团伙出行、重点人员库。"),
         "tech": ("chainbreaker.faces.cli.tech", "技术链：网站扫描、暗链与劫持检测、封堵清单。"),
+        "intel": ("chainbreaker.faces.cli.intel_er", "情报研判：跨链人员同一认定、研判结论、导出。"),
         "synth": ("chainbreaker.synth.cli", "生成合成数据（模拟省份，带真值），用于演示、测试与基准。"),
     }
     for name, (module, help_text) in groups.items():

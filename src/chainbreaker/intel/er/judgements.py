@@ -29,7 +29,7 @@ ACTIONS = ("accept", "reject", "merge", "split", "undo")
 SCHEMA = pa.schema([
     ("judgement_id", pa.string()), ("action", pa.string()), ("record_l", pa.string()), ("record_r", pa.string()),
     ("target_id", pa.string()), ("user", pa.string()), ("role", pa.string()), ("reason", pa.string()),
-    ("at", TS),
+    ("judged_at", TS),
 ])
 
 
@@ -51,7 +51,7 @@ def effective(con: Any) -> Effective:
         SELECT action, record_l, record_r, judgement_id FROM {TABLE}
         WHERE action <> 'undo' AND judgement_id NOT IN
               (SELECT target_id FROM {TABLE} WHERE action = 'undo' AND target_id IS NOT NULL)
-        ORDER BY at, judgement_id
+        ORDER BY judged_at, judgement_id
     """).fetchall()
     acc = [(a, b, j) for act, a, b, j in rows if act in ("accept", "merge")]
     rej = [(a, b, j) for act, a, b, j in rows if act == "reject"]
@@ -111,7 +111,7 @@ def judge(ws: Workspace, action: str, a: str, b: str | None = None, *, user: str
     jid = "J" + uuid.uuid4().hex[:12]
     row = pa.table({"judgement_id": [jid], "action": [action], "record_l": [left], "record_r": [right],
                     "target_id": [target], "user": [user], "role": [str(role)], "reason": [reason],
-                    "at": [dt.datetime.now(dt.UTC)]}, schema=SCHEMA)
+                    "judged_at": [dt.datetime.now(dt.UTC)]}, schema=SCHEMA)
     with ws.transaction("intel.judge", settings={"action": action}) as tx:
         tx.write(TABLE, row, mode="append")
     ws.audit("intel.judge", user=user, role=role, judgement_id=jid, judgement=action, target=target)
@@ -124,6 +124,6 @@ def judgements(ws: Workspace) -> pa.Table:
         return SCHEMA.empty_table()
     con = ws.duck()
     out = con.sql(f"""SELECT j.*, j.judgement_id IN (SELECT target_id FROM {TABLE} WHERE action = 'undo'
-                       AND target_id IS NOT NULL) AS undone FROM {TABLE} j ORDER BY at, judgement_id""").to_arrow_table()
+                       AND target_id IS NOT NULL) AS undone FROM {TABLE} j ORDER BY judged_at, judgement_id""").to_arrow_table()
     con.close()
     return out

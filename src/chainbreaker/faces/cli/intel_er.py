@@ -103,3 +103,19 @@ def list_command() -> None:
         table.add_row(safe(r["judgement_id"]), safe(r["action"]), safe(recs), safe(r["user"]), safe(show_time(r["judged_at"])),
                       safe(r["reason"]), t("已撤销", "undone") if r["undone"] else t("有效", "in force"))
     console.print(table)
+
+
+@app.command("export")
+def export_command(
+    fmt: str = typer.Option(..., "--format", "-f", help="ftm（FollowTheMoney JSONL）、graphml、gexf、i2（Analyst's Notebook）。"),
+    out: str = typer.Option(..., "--out", "-o", help="输出文件或文件夹。"),
+    role: str = typer.Option(None, "--role", help="按此角色脱敏（默认取全局设置）。"),
+) -> None:
+    """导出人员、账户、资金往来关系图（脱敏、审计）。Export the entity/link graph."""
+    from chainbreaker.intel.exports.service import export_graph
+
+    r = export_graph(get_workspace(), fmt, out, role=claimed_role(role))
+    console.print(t(f"已导出 {r['nodes']:,} 个实体、{r['edges']:,} 条关系：", f"Exported {r['nodes']:,} entities and "
+                    f"{r['edges']:,} links:"))
+    for f in r["files"]:
+        console.print(f"  {safe(f)}")

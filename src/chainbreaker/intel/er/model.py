@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,6 +116,7 @@ class Scored:
 
     pairs: pa.Table  # record_l, record_r, match_weight, match_probability, levels (JSON)
     model: dict[str, Any]
+    timings: dict[str, float]
 
 
 def score(records: pa.Table, params: ModelParams) -> Scored:
@@ -127,9 +129,19 @@ def score(records: pa.Table, params: ModelParams) -> Scored:
     df = db.register(records.select(cols), table_name="person_records_in")
     linker = Linker(df, settings(params), log_level=None)
     tr = linker.training
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+
+    def lap(step: str) -> None:
+        nonlocal t0
+        timings[step] = round(time.perf_counter() - t0, 2)
+        t0 = time.perf_counter()
+
     tr.estimate_probability_two_random_records_match([block_on("id_number"), block_on("phone")],
                                                      recall=DETERMINISTIC_RECALL)
+    lap("prior")
     tr.estimate_u_using_random_sampling(max_pairs=params.u_max_pairs, seed=params.seed)
+    lap("u")
     trained = 0
     for rule in ("birth_date", "name_py"):
         try:
@@ -142,6 +154,7 @@ def score(records: pa.Table, params: ModelParams) -> Scored:
         raise InputError("人员比对模型无法训练：记录太少或缺少姓名、出生日期。请先导入更多含人员信息的数据。",
                          "The person matching model could not be trained: too few records, or no names and "
                          "birth dates. Ingest more data with persons first.")
+    lap("em")
     pred = linker.inference.predict(threshold_match_probability=params.review_probability)
     model = linker.misc.save_model_to_json()
     import duckdb
@@ -152,7 +165,8 @@ def score(records: pa.Table, params: ModelParams) -> Scored:
     pairs = local.sql(f"SELECT record_id_l AS record_l, record_id_r AS record_r, match_weight, match_probability, "
                       f"{_levels_sql(model)} AS levels FROM pred").to_arrow_table()
     local.close()
-    return Scored(pairs=pairs, model=model)
+    lap("predict")
+    return Scored(pairs=pairs, model=model, timings=timings)
 
 
 def level_labels(model: dict[str, Any]) -> dict[str, dict[int, str]]:

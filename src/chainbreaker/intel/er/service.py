@@ -57,51 +57,64 @@ def resolve(records: pa.Table, pivots: pa.Table, scored: pa.Table, eff: jm.Effec
     rejects = [(index[a], index[b]) for a, b, _ in eff.rejects if a in index and b in index]
     rejected_pairs = {(min(a, b), max(a, b)): j for a, b, j in eff.rejects}
     accepted_pairs = {(min(a, b), max(a, b)): j for a, b, j in eff.accepts}
-    split = {r for r, _ in eff.splits}
+    split = {index[r] for r, _ in eff.splits if r in index}
     uf = Clusterer(len(ids), rejects)
-    out: dict[str, list[Any]] = {f.name: [] for f in MATCHES}
-
-    def emit(left: str, right: str, method: str, value: Any, w: Any, p: Any, lv: Any, status: str) -> None:
-        key = (min(left, right), max(left, right))
-        jid = rejected_pairs.get(key) or accepted_pairs.get(key)
-        for col, v in zip(MATCHES.names, (key[0], key[1], method, value, w, p, lv, jid, status), strict=True):
-            out[col].append(v)
-
-    for a, b, _j in eff.accepts:
-        if a in index and b in index:
-            ok = uf.union(index[a], index[b]) or uf.find(index[a]) == uf.find(index[b])
-            emit(a, b, "judgement", None, None, 1.0, None, "linked" if ok else "rejected")
+    find, union = uf.find, uf.union
 
     def take(a: str, b: str) -> str:
-        key = (min(a, b), max(a, b))
-        if key in rejected_pairs:
-            return "rejected"
-        if a in split or b in split:
-            return "split_off"
         ia, ib = index[a], index[b]
-        if uf.union(ia, ib) or uf.find(ia) == uf.find(ib):
+        if rejected_pairs and (min(a, b), max(a, b)) in rejected_pairs:
+            return "rejected"
+        if split and (ia in split or ib in split):
+            return "split_off"
+        if union(ia, ib) or find(ia) == find(ib):
             return "linked"
         return "rejected"  # a rejection across the two groups (cannot-link)
 
+    acc = [(a, b, j) for a, b, j in eff.accepts if a in index and b in index]
+    acc_status = []
+    for a, b, _j in acc:
+        ok = union(index[a], index[b]) or find(index[a]) == find(index[b])
+        acc_status.append("linked" if ok else "rejected")
     pv = pivots.to_pydict()
-    for a, b, method, value, usable in zip(pv["record_l"], pv["record_r"], pv["method"], pv["pivot_value"],
-                                           pv["usable"], strict=True):
-        status = take(a, b) if usable else "shared_value"
-        emit(a, b, method, value, None, 1.0, json.dumps({"pivot": method}), status)
-    # model pairs, strongest first; pairs already one person through pivots add nothing
-    sc = scored.sort_by([("match_probability", "descending"), ("record_l", "ascending"),
-                         ("record_r", "ascending")]).to_pydict()
-    model_links = 0
-    for a, b, w, p, lv in zip(sc["record_l"], sc["record_r"], sc["match_weight"], sc["match_probability"],
-                              sc["levels"], strict=True):
+    pv_status = [take(a, b) if usable else "shared_value"
+                 for a, b, usable in zip(pv["record_l"], pv["record_r"], pv["usable"], strict=True)]
+    # model pairs, strongest first
+    sc = scored.sort_by([("match_probability", "descending"), ("record_l", "ascending"), ("record_r", "ascending")])
+    sc_status, model_links = [], 0
+    for a, b, p in zip(sc.column("record_l").to_pylist(), sc.column("record_r").to_pylist(),
+                       sc.column("match_probability").to_pylist(), strict=True):
         if p >= link_probability:
-            same_before = uf.find(index[a]) == uf.find(index[b])
+            same_before = find(index[a]) == find(index[b])
             status = take(a, b)
             model_links += status == "linked" and not same_before
         else:
             status = "below_threshold"
-        emit(a, b, "splink", None, w, p, lv, status)
-    return uf.roots(), pa.table(out, schema=MATCHES), model_links
+        sc_status.append(status)
+    judged = {**accepted_pairs, **rejected_pairs}
+
+    def part(left: list[str], right: list[str], method: Any, value: Any, w: Any, p: Any, lv: Any,
+             status: list[str]) -> pa.Table:
+        n = len(left)
+        lo = [min(a, b) for a, b in zip(left, right, strict=True)]
+        hi = [max(a, b) for a, b in zip(left, right, strict=True)]
+        jid = [judged.get((x, y)) for x, y in zip(lo, hi, strict=True)] if judged else [None] * n
+        def col(v: Any, t: pa.DataType) -> Any:
+            return v if isinstance(v, (pa.Array, pa.ChunkedArray)) else pa.array([v] * n if not isinstance(v, list)
+                                                                                  else v, t)
+        return pa.table([pa.array(lo, pa.string()), pa.array(hi, pa.string()), col(method, pa.string()),
+                         col(value, pa.string()), col(w, pa.float64()), col(p, pa.float64()), col(lv, pa.string()),
+                         pa.array(jid, pa.string()), pa.array(status, pa.string())], schema=MATCHES)
+
+    parts = [
+        part([a for a, _, _ in acc], [b for _, b, _ in acc], "judgement", None, None, 1.0, None, acc_status),
+        part(pv["record_l"], pv["record_r"], pv["method"], pv["pivot_value"], None, 1.0,
+             [f'{{"pivot": "{m}"}}' for m in pv["method"]], pv_status),
+        part(sc.column("record_l").to_pylist(), sc.column("record_r").to_pylist(), "splink", None,
+             sc.column("match_weight").cast(pa.float64()), sc.column("match_probability").cast(pa.float64()),
+             sc.column("levels").cast(pa.string()), sc_status),
+    ]
+    return uf.roots(), pa.concat_tables(parts), model_links
 
 
 def match(ws: Workspace, params: ModelParams | None = None, *, progress: Any = None) -> MatchResult:
@@ -138,22 +151,25 @@ def match(ws: Workspace, params: ModelParams | None = None, *, progress: Any = N
         scored = score(records, params)
         res.model_pairs = scored.pairs.num_rows
         res.timings["model"] = round(time.perf_counter() - t0, 2)
+        res.timings.update({f"model.{k}": v for k, v in scored.timings.items()})
         t0 = time.perf_counter()
         say("归并人员 clustering")
         eff = jm.effective(tx.con)
         res.judgements_applied = len(eff.accepts) + len(eff.rejects) + len(eff.splits)
         roots, matches, res.model_links = resolve(records, pivots, scored.pairs, eff, params.link_probability)
-        res.pivot_links = int(sum(1 for s, m in zip(matches.column("status").to_pylist(),
-                                                    matches.column("method").to_pylist(), strict=True)
-                                  if s == "linked" and m not in ("splink", "judgement")))
+        tx.con.register("_m", matches.select(["method", "status"]))
+        res.pivot_links = int(tx.con.sql("SELECT count(*) FROM _m WHERE status = 'linked' AND method NOT IN "
+                                         "('splink', 'judgement')").fetchall()[0][0])
+        tx.con.unregister("_m")
         tx.write("person_matches", matches)
         tx.con.register("_roots", pa.table({"record_id": records.column("record_id"),
                                             "root": pa.array(roots, pa.int64())}))
         clusters = tx.con.sql("""
-            WITH c AS (SELECT record_id, 'P' || min(record_id) OVER (PARTITION BY root) AS cluster_id FROM _roots)
-            SELECT c.record_id, c.cluster_id, count(*) OVER (PARTITION BY c.cluster_id) AS cluster_size,
-                   count(DISTINCT p.source_table) OVER (PARTITION BY c.cluster_id) AS cluster_sources
-            FROM c JOIN person_records p USING (record_id) ORDER BY c.cluster_id, c.record_id
+            WITH g AS (SELECT r.root, 'P' || min(r.record_id) AS cluster_id, count(*) AS cluster_size,
+                              count(DISTINCT p.source_table) AS cluster_sources
+                       FROM _roots r JOIN person_records p USING (record_id) GROUP BY r.root)
+            SELECT r.record_id, g.cluster_id, g.cluster_size, g.cluster_sources
+            FROM _roots r JOIN g USING (root) ORDER BY g.cluster_id, r.record_id
         """).to_arrow_table()
         tx.con.unregister("_roots")
         tx.write("person_clusters", clusters)

@@ -35,6 +35,9 @@ MODEL_COLUMNS = ("record_id", "source_table", "name", "name_py", "surname_py", "
 # only for the prior. The synthetic province (bench_intel_er) measures ~0.75; a lower value
 # raises the prior and so the probability of every fuzzy pair a little.
 DETERMINISTIC_RECALL = 0.7
+# Records sampled for each EM session when ``em_sample`` is not set: m converges on a sample, and
+# pairs within one common name grow with the square of the records (王伟 in a province).
+EM_RECORDS = 100_000
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class ModelParams:
     review_probability: float = 0.5  # pairs kept in person_matches for review
     link_probability: float = 0.99  # pairs that join clusters
     u_max_pairs: float = 2e6
-    em_sample: float = 0.2  # share of records sampled for each EM blocking
+    em_sample: float | None = None  # share of records sampled for each EM session; None: about EM_RECORDS
     seed: int = 42
 
 
@@ -99,13 +102,11 @@ def _db_api(engine: str) -> Any:
         con = duckdb.connect()
         return DuckDBAPI(connection=con)
     if engine == "spark":
-        try:
-            from pyspark.sql import SparkSession
-            from splink import SparkAPI
-        except ImportError as exc:
-            raise EngineError("Spark 引擎未安装：请安装 chainbreaker[spark]。",
-                              "The Spark engine is not installed: pip install 'chainbreaker[spark]'.") from exc
-        spark = SparkSession.builder.appName("chainbreaker-er").getOrCreate()
+        from chainbreaker.core.engine import spark_session  # raises EngineError when the extra is missing
+
+        spark = spark_session()
+        from splink import SparkAPI
+
         return SparkAPI(spark_session=spark)
     raise EngineError(f"未知引擎：{engine}（可选 duckdb、spark）", f"Unknown engine: {engine} (duckdb or spark)")
 
@@ -143,10 +144,11 @@ def score(records: pa.Table, params: ModelParams) -> Scored:
     tr.estimate_u_using_random_sampling(max_pairs=params.u_max_pairs, seed=params.seed)
     lap("u")
     trained = 0
+    sample = params.em_sample or min(1.0, EM_RECORDS / max(1, records.num_rows))
     for rule in ("birth_date", "name_py"):
         try:
             tr.estimate_parameters_using_expectation_maximisation(block_on(rule),
-                                                                  record_sample_proportion=params.em_sample)
+                                                                  record_sample_proportion=sample)
             trained += 1
         except ValueError as exc:  # a level never seen among matches drives its m to underflow
             logging.getLogger(__name__).warning("EM blocked on %s did not converge: %s", rule, exc)

@@ -64,3 +64,14 @@ def test_empty_workspace_says_what_to_do(tmp_path):
     with pytest.raises(InputError) as exc:
         match(Workspace(tmp_path / "empty"))
     assert "platform_members" in exc.value.zh
+
+
+def test_er_tables_masked_on_export(er_ws: Workspace, tmp_path):
+    from chainbreaker.core.exports import export_table
+
+    for table in ("person_records", "person_matches"):
+        export_table(er_ws, table, "csv", tmp_path / f"{table}.csv", role="viewer")
+        text = (tmp_path / f"{table}.csv").read_text("utf-8-sig")
+        assert WANG not in text and "13800138000" not in text
+    text = (tmp_path / "person_records.csv").read_text("utf-8-sig")
+    assert "王小明" not in text and "wangxiaoming" not in text

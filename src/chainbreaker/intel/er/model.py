@@ -37,7 +37,7 @@ MODEL_COLUMNS = ("record_id", "source_table", "name", "name_py", "surname_py", "
 DETERMINISTIC_RECALL = 0.7
 # Records sampled for each EM session when ``em_sample`` is not set: m converges on a sample, and
 # pairs within one common name grow with the square of the records (王伟 in a province).
-EM_RECORDS = 100_000
+EM_RECORDS = 50_000
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,11 @@ def _db_api(engine: str) -> Any:
         import duckdb
         from splink import DuckDBAPI
 
-        con = duckdb.connect()
+        from chainbreaker.core.settings import get_settings
+
+        s = get_settings()
+        # bounded like every other analysis: DuckDB spills to its temp folder instead of growing
+        con = duckdb.connect(config={"memory_limit": s.duckdb_memory_limit, "threads": s.duckdb_threads})
         return DuckDBAPI(connection=con)
     if engine == "spark":
         from chainbreaker.core.engine import spark_session  # raises EngineError when the extra is missing

@@ -15,19 +15,21 @@ demo: setup
 test: setup lint typecheck contracts
 	$(PY) -m pytest -n 2 --dist loadfile -q
 
-setup: $(VENV)/.installed system-deps
+setup: system-deps $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[dev,spark,mariadb,postgres]"
+	$(PY) -m pip install -q -e ".[dev,spark,mariadb,postgres,ftm]"
 	touch $@
 
-# Debian's chromium (headless browser for the tech chain and report screenshots) and CJK fonts.
+# Debian's chromium (headless browser for the tech chain and report screenshots), CJK fonts, and ICU
+# headers for pyicu (the FollowTheMoney export).
 system-deps:
-	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then \
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "noto sans cjk" \
+	    || ! pkg-config --exists icu-uc 2>/dev/null; then \
 	  if [ "$$(id -u)" = "0" ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk libicu-dev pkg-config g++ >/dev/null; \
 	  else \
 	    echo "chromium / fonts-noto-cjk missing: run as root or install them (apt-get install chromium fonts-noto-cjk)"; \
 	  fi; \

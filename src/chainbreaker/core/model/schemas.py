@@ -124,6 +124,11 @@ PERSONAL_COLUMNS: dict[str, str] = {
     "holder_name": "name",
     "name": "name",
     "kin_name": "name",
+    "name_raw": "name",  # intel/er person_records: the name as the source wrote it, and its pinyin
+    "name_py": "name",
+    "surname_py": "name",
+    "given_py": "name",
+    "given_py_sorted": "name",
     "from_name": "name",
     "to_name": "name",
     "phone": "phone",

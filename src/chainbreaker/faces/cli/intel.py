@@ -29,3 +29,14 @@ def link_command() -> None:
         console.print(t(f"  跨链发现 {safe(rule)}：{n:,}", f"  findings {safe(rule)}: {n:,}"))
     if not (res.accounts or res.links or any(res.findings.values())):
         console.print(t("  工作区中还没有可关联的链条结果。", "  Nothing to link yet: no chain outputs in the workspace."))
+
+
+def _attach_entity_resolution() -> None:
+    """``intel match``, ``intel judge ...`` and ``intel export`` live in ``faces/cli/intel_er.py``."""
+    from chainbreaker.faces.cli import intel_er
+
+    app.registered_commands.extend(intel_er.app.registered_commands)
+    app.registered_groups.extend(intel_er.app.registered_groups)
+
+
+_attach_entity_resolution()

@@ -80,3 +80,49 @@ def test_cli_intel_resolve(scenario: Scenario, tmp_path: Path) -> None:
     assert "Entities and links built" in out.output and "transferred_to" in out.output
     empty = runner.invoke(app, ["--workspace", str(tmp_path / "empty"), "intel", "resolve"])
     assert empty.exit_code == 0 and "还没有可建立实体" in empty.output
+
+
+def _path(sc: Scenario, tmp_path: Path, src: str, dst: str, *extra: str, role: str = "investigator") -> dict:
+    from typer.testing import CliRunner
+
+    from chainbreaker.faces.cli.main import app
+
+    out = tmp_path / "path.json"
+    res = CliRunner().invoke(app, ["--workspace", str(sc.ws.root), "--lang", "en", "intel", "path", src, dst,
+                                   "--out", str(out), "--role", role, *extra])
+    assert res.exit_code == 0, res.output
+    return json.loads(out.read_text("utf-8"))
+
+
+def test_path_from_the_site_to_the_person_passes_both_cards(scenario: Scenario, tmp_path: Path) -> None:
+    doc = _path(scenario, tmp_path, scenario.site_url, BOSS_ID)
+    ids = [n["id"] for n in doc["nodes"]]
+    assert ids[0].startswith("site:127.0.0.1") and ids[-1] == BOSS
+    assert f"account:{COLLECT}" in ids and f"account:{SETTLE}" in ids
+    assert [e["kind"] for e in doc["edges"]] == ["shows_card", "transferred_to", "holds"]
+    assert [e["chain"] for e in doc["edges"]] == ["tech", "funds", "funds"]
+    assert all(e["evidence"] for e in doc["edges"])
+    site = doc["nodes"][0]
+    assert any(f["chain"] == "tech" and f["rule_id"] == "gambling.site" for f in site["findings"])
+    person = doc["nodes"][-1]
+    assert {f["chain"] for f in person["findings"]} >= {"people"}
+    # money direction and time order: the same path holds; backwards (person → site) it cannot
+    money = _path(scenario, tmp_path, scenario.site_url, BOSS_ID, "--direction", "money")
+    assert [n["id"] for n in money["nodes"]] == ids
+    back = _path(scenario, tmp_path, f"account:{SETTLE}", f"account:{COLLECT}", "--direction", "money",
+                 "--max-hops", "1")
+    assert back["nodes"] == []
+
+
+def test_an_unrelated_person_has_no_path(scenario: Scenario, tmp_path: Path) -> None:
+    doc = _path(scenario, tmp_path, scenario.site_url, OTHER_ID)
+    assert doc["to_entities"] == [f"person:ID:{OTHER_ID}"] and doc["nodes"] == [] and doc["edges"] == []
+
+
+def test_path_output_is_masked_for_a_viewer_and_audited(scenario: Scenario, tmp_path: Path) -> None:
+    doc = _path(scenario, tmp_path, scenario.site_url, BOSS_ID, role="viewer")
+    text = json.dumps(doc, ensure_ascii=False)
+    assert BOSS_ID not in text and SETTLE not in text and COLLECT not in text
+    assert len(doc["nodes"]) == 4
+    audit = scenario.ws.audit_path.read_text("utf-8")
+    assert "intel.path" in audit

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
-from chainbreaker.faces.cli.context import console, get_workspace, safe, t
+from chainbreaker.faces.cli.context import claimed_role, console, get_workspace, safe, shown, t
+from chainbreaker.intel.present import ENTITY_KIND
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -56,3 +59,29 @@ def resolve_command() -> None:
                         f"  merged by person_clusters: {res.merged_by_er:,}"))
     if not res.entities:
         console.print(t("  工作区中还没有可建立实体的链条结果。", "  Nothing to resolve yet: no chain outputs in the workspace."))
+
+
+@app.command("path")
+def path_command(
+    source: str = typer.Argument(..., metavar="FROM", help="起点：网址/域名、卡号/账号、身份证号、手机号、平台:会员ID"),
+    target: str = typer.Argument(..., metavar="TO", help="终点（同上）"),
+    out: Path = typer.Option(..., "--out", help="输出 JSON 文件 / output JSON file"),
+    max_hops: int = typer.Option(6, "--max-hops", help="最多几跳 / at most this many hops"),
+    direction: str = typer.Option("any", "--direction", help="any：任意关系；money：按资金方向和时间先后"),
+    role: str | None = typer.Option(None, "--role", help="按角色脱敏 / mask for this role"),
+) -> None:
+    """两个标识之间的最短关系路径（JSON）。Shortest path between two identifiers."""
+    from chainbreaker.intel.path import find_path
+    from chainbreaker.intel.present import write_json
+
+    ws = get_workspace()
+    who = claimed_role(role)
+    doc = find_path(ws, source, target, max_hops=max_hops, direction=direction)
+    written = write_json(ws, doc, out, "intel.path", who, "path.json", hops=max(len(doc["nodes"]) - 1, 0),
+                         direction=direction)
+    if doc["nodes"]:
+        console.print(t(f"找到 {len(doc['edges'])} 跳的路径：", f"Path of {len(doc['edges'])} hops: ")
+                      + " → ".join(shown(n["id"], ENTITY_KIND.get(n["type"]), who) for n in doc["nodes"]))
+    else:
+        console.print(t("没有找到路径（nodes 为空）。", "No path found (nodes is empty)."))
+    console.print(t("已写出：", "Written: ") + safe(str(written)))

@@ -126,3 +126,56 @@ def test_path_output_is_masked_for_a_viewer_and_audited(scenario: Scenario, tmp_
     assert len(doc["nodes"]) == 4
     audit = scenario.ws.audit_path.read_text("utf-8")
     assert "intel.path" in audit
+
+
+def _dossier(sc: Scenario, tmp_path: Path, ident: str, fmt: str, role: str = "investigator") -> Path:
+    from typer.testing import CliRunner
+
+    from chainbreaker.faces.cli.main import app
+
+    out = tmp_path / f"dossier.{fmt}"
+    res = CliRunner().invoke(app, ["--workspace", str(sc.ws.root), "intel", "dossier", ident, "--format", fmt,
+                                   "--out", str(out), "--role", role])
+    assert res.exit_code == 0, res.output
+    return out
+
+
+def test_dossier_of_the_person_carries_findings_of_three_chains(scenario: Scenario, tmp_path: Path) -> None:
+    doc = json.loads(_dossier(scenario, tmp_path, BOSS_ID, "json").read_text("utf-8"))
+    assert doc["entity"]["id"] == BOSS
+    chains = {f["chain"] for f in doc["findings"] + doc["neighbour_findings"]}
+    assert {"funds", "promotion", "people"} <= chains  # three chains; the site is further away
+    assert all(f["rule_id"] and f["chain"] for f in doc["findings"])
+    assert {"promotion", "people"} <= set(doc["chains"])  # on the person and what the person holds
+    assert doc["money"]["in"]["count"] == 6 and doc["money"]["in"]["amount"] != "0"
+    top = doc["platform"][0]
+    assert top["member"] == "member:金沙:A001" and top["role"] == "agent" and top["upline"] == []
+    assert len(top["direct_downline"]) == 2 and top["agent"]["downline_accounts"] >= 14
+    assert doc["travel"][0]["stranded"] is True
+    assert any(s["source_table"] == "travel_crossings" for s in doc["sources"])
+    assert all(link["evidence"] for link in doc["links"])
+
+
+def test_dossier_html_and_docx_are_masked_for_a_viewer(scenario: Scenario, tmp_path: Path) -> None:
+    import docx
+
+    html = _dossier(scenario, tmp_path, BOSS_ID, "html", role="viewer").read_text("utf-8")
+    assert "金沙:A001" in html and BOSS_ID not in html and SETTLE not in html and "王老板" not in html
+    word = docx.Document(str(_dossier(scenario, tmp_path, f"account:{COLLECT}", "docx", role="viewer")))
+    text = "\n".join(c.text for t in word.tables for r in t.rows for c in r.cells)
+    assert "funds.paofen" in text and COLLECT not in text
+    bad = _cli_error(scenario, ["intel", "dossier", "nobody-here", "--out", str(tmp_path / "x.json")])
+    assert "没有与" in bad
+
+
+def _cli_error(sc: Scenario, args: list[str]) -> str:
+    from typer.testing import CliRunner
+
+    from chainbreaker.faces.cli.main import app
+
+    res = CliRunner().invoke(app, ["--workspace", str(sc.ws.root), *args])
+    from chainbreaker.core.errors import InputError
+
+    # the CLI entry point prints an InputError without a traceback; here it arrives as the exception
+    assert res.exit_code != 0 and isinstance(res.exception, InputError), res.output
+    return res.exception.message("zh") + res.exception.message("en")

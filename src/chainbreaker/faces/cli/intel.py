@@ -85,3 +85,19 @@ def path_command(
     else:
         console.print(t("没有找到路径（nodes 为空）。", "No path found (nodes is empty)."))
     console.print(t("已写出：", "Written: ") + safe(str(written)))
+
+
+@app.command("dossier")
+def dossier_command(
+    ident: str = typer.Argument(..., metavar="IDENT", help="身份证号、卡号、手机号、网址、平台:会员ID 或实体编号"),
+    out: Path = typer.Option(..., "--out", help="输出文件 / output file"),
+    fmt: str = typer.Option("html", "--format", help="html | json | docx"),
+    role: str | None = typer.Option(None, "--role", help="按角色脱敏 / mask for this role"),
+) -> None:
+    """一个实体及其近邻的档案：标识、各链发现、资金进出、平台角色、出入境、网站与证据。Dossier of one entity."""
+    from chainbreaker.faces.cli.context import STATE
+    from chainbreaker.intel.dossier import write_dossier
+
+    ws = get_workspace()
+    written = write_dossier(ws, ident, out, fmt, claimed_role(role), STATE.lang)
+    console.print(t("档案已写出：", "Dossier written: ") + safe(str(written)))

@@ -179,3 +179,28 @@ def _cli_error(sc: Scenario, args: list[str]) -> str:
     # the CLI entry point prints an InputError without a traceback; here it arrives as the exception
     assert res.exit_code != 0 and isinstance(res.exception, InputError), res.output
     return res.exception.message("zh") + res.exception.message("en")
+
+
+def test_operations_group_the_operation_and_rank_it_first(scenario: Scenario) -> None:
+    from typer.testing import CliRunner
+
+    from chainbreaker.faces.cli.main import app
+    from chainbreaker.intel.operations import operations
+
+    res = operations(scenario.ws)
+    assert res.operations >= 1 and res.modularity > 0
+    ops = scenario.ws.read_arrow("operations").to_pylist()
+    assert [o["rank"] for o in ops] == list(range(1, len(ops) + 1))
+    members = scenario.ws.read_arrow("operation_members").to_pylist()
+    where = {m["entity_id"]: m["operation_id"] for m in members}
+    # the collection card and the platform's boss are in ranked operations; the unrelated person in none
+    assert f"account:{COLLECT}" in where and BOSS in where
+    assert f"person:ID:{OTHER_ID}" not in where
+    top = ops[0]
+    assert top["score"] > 0.5 and json.loads(top["finding_chains"]) and top["total_flow"] > 0
+    again = operations(scenario.ws)
+    assert [(o["operation_id"], o["score"]) for o in again.top] == [(o["operation_id"], o["score"]) for o in res.top]
+    out = CliRunner().invoke(app, ["--workspace", str(scenario.ws.root), "--lang", "en", "intel", "operations",
+                                   "--role", "viewer"])
+    assert out.exit_code == 0, out.output
+    assert "anchored on findings" in out.output and BOSS_ID not in out.output

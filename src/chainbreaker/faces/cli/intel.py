@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
@@ -101,3 +102,25 @@ def dossier_command(
     ws = get_workspace()
     written = write_dossier(ws, ident, out, fmt, claimed_role(role), STATE.lang)
     console.print(t("档案已写出：", "Dossier written: ") + safe(str(written)))
+
+
+@app.command("operations")
+def operations_command(
+    resolution: float = typer.Option(1.0, "--resolution", help="模块度分辨率，小于 1 得到更少更大的团伙 / below 1: fewer, larger groups"),
+    role: str | None = typer.Option(None, "--role", help="按角色脱敏 / mask for this role"),
+) -> None:
+    """在关系图上划分团伙（Leiden 社区，以发现为锚），写入 operations 表并排名。Find and rank operations."""
+    from chainbreaker.intel.operations import operations
+
+    ws = get_workspace()
+    who = claimed_role(role)
+    res = operations(ws, resolution=resolution)
+    console.print(t(f"团伙划分完成（运行 {safe(res.run_id)}）：社区 {res.communities:,}，以发现为锚的团伙 {res.operations:,}，"
+                    f"模块度 {res.modularity:.3f}", f"Operations found (run {safe(res.run_id)}): {res.communities:,} "
+                    f"communities, {res.operations:,} anchored on findings, modularity {res.modularity:.3f}"))
+    for op in res.top:
+        persons = json.loads(op["key_persons"])[:3]
+        console.print(f"  #{op['rank']} {safe(op['operation_id'])} {t('得分', 'score')} {op['score']:.2f} "
+                      f"{t('实体', 'entities')} {op['n_entities']:,} {t('链', 'chains')} "
+                      f"{safe('、'.join(json.loads(op['finding_chains'])))} {t('资金', 'flow')} {op['total_flow']:,.2f} "
+                      + t("关键人员 ", "key persons ") + "、".join(shown(p, "person_key", who) for p in persons))

@@ -191,15 +191,19 @@ def _sources(con: Any, have: set[str], cols: dict[str, set[str]]) -> pa.Table:
         add("phone", "p.norm", "NULL", "funds", "persons", "p.norm", "true", "JOIN _pv_phone p ON p.raw = t.phone")
     if "platform_members" in have:
         m = cols["platform_members"]
-        add("member", "t.platform || ':' || t.member_id", "t.username", "promotion", "platform_members",
+
+        def o(name: str) -> str:  # optional columns of a seized database
+            return f"t.{name}" if name in m else "NULL"
+
+        add("member", "t.platform || ':' || t.member_id", o('username'), "promotion", "platform_members",
             "t.platform || ':' || t.member_id", "t.member_id IS NOT NULL")
         add("platform", "t.platform", "t.platform", "promotion", "platform_members", "t.platform", "true")
-        add("person", "'ID:' || i.norm", "t.real_name", "promotion", "platform_members", "'ID:' || i.norm", "true",
-            "JOIN _pv_id i ON i.raw = t.id_number")
+        add("person", "'ID:' || i.norm", o('real_name'), "promotion", "platform_members", "'ID:' || i.norm", "true",
+            f"JOIN _pv_id i ON i.raw = {o('id_number')}")
         add("phone", "p.norm", "NULL", "promotion", "platform_members", "p.norm", "true",
-            "JOIN _pv_phone p ON p.raw = t.phone")
+            f"JOIN _pv_phone p ON p.raw = {o('phone')}")
         add("account", "c.norm", "NULL", "promotion", "platform_members", "c.norm", "true",
-            "JOIN _pv_card c ON c.raw = t.bank_card")
+            f"JOIN _pv_card c ON c.raw = {o('bank_card')}")
         for ipcol in ("register_ip", "last_login_ip"):
             if ipcol in m:
                 add("ip", f"t.{ipcol}", "NULL", "promotion", "platform_members", f"t.{ipcol}", "true")
@@ -276,16 +280,20 @@ def _links(con: Any, have: set[str], cols: dict[str, set[str]]) -> pa.Table:
             "JOIN _pv_id i ON i.raw = t.id_number JOIN _pv_phone p ON p.raw = t.phone")
     if "platform_members" in have:
         m = cols["platform_members"]
+
+        def o(name: str) -> str:
+            return f"t.{name}" if name in m else "NULL"
+
         member = "'member:' || t.platform || ':' || t.member_id"
         add("member_of", "promotion", member, "'platform:' || t.platform", "platform_members")
-        add("agent_of", "promotion", "'member:' || t.platform || ':' || t.upline_id", member, "platform_members",
-            "t.upline_id IS NOT NULL AND t.upline_id <> '' AND t.upline_id <> t.member_id")
+        add("agent_of", "promotion", f"'member:' || t.platform || ':' || {o('upline_id')}", member, "platform_members",
+            f"{o('upline_id')} IS NOT NULL AND {o('upline_id')} <> '' AND {o('upline_id')} <> t.member_id")
         add("holds", "promotion", "'person:ID:' || i.norm", member, "platform_members", "true",
-            "JOIN _pv_id i ON i.raw = t.id_number")
+            f"JOIN _pv_id i ON i.raw = {o('id_number')}")
         add("has_phone", "promotion", member, "'phone:' || p.norm", "platform_members", "true",
-            "JOIN _pv_phone p ON p.raw = t.phone")
+            f"JOIN _pv_phone p ON p.raw = {o('phone')}")
         add("binds_card", "promotion", member, "'account:' || c.norm", "platform_members", "true",
-            "JOIN _pv_card c ON c.raw = t.bank_card")
+            f"JOIN _pv_card c ON c.raw = {o('bank_card')}")
         for ipcol in ("register_ip", "last_login_ip"):
             if ipcol in m:
                 add("used_device", "promotion", member, f"'ip:' || t.{ipcol}", "platform_members")

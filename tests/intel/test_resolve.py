@@ -1,0 +1,73 @@
+"""intel resolve on hand-made tables: person_clusters merge, company holders, bad values, empty workspace."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+
+from chainbreaker.core.model.schemas import ACCOUNTS
+from chainbreaker.core.workspace import Workspace
+from chainbreaker.intel.entities import resolve
+
+ID_A = "110105198001010016"  # on the bank's account file
+ID_B = "110105198001010024"  # the same man on the platform, one digit mistyped (valid by chance)
+SHA = "a" * 64
+
+
+def _tables(ws: Workspace, clusters: bool) -> None:
+    with ws.transaction("test.tables") as tx:
+        tx.write("accounts", pa.Table.from_pylist([
+            {"account": "6222021001112220001", "holder_name": "王老板", "holder_id": ID_A, "origin": "bank",
+             "requested": True, "src_sha256": SHA, "src_row": 2},
+            {"account": "6222021001112220002", "holder_name": "某某科技有限公司", "holder_id": "91440300MA5DXXXX1Y",
+             "origin": "bank", "requested": True, "src_sha256": SHA, "src_row": 3},
+            {"account": "6222021001112220003", "holder_name": "坏号", "holder_id": "12345", "origin": "bank",
+             "requested": True, "src_sha256": SHA, "src_row": 4}], schema=ACCOUNTS))
+        tx.write("platform_members", pa.Table.from_pylist([
+            {"platform": "金沙", "member_id": "A001", "upline_id": None, "real_name": "王老板", "id_number": ID_B,
+             "phone": "+86 138-0013-8000", "bank_card": "6222 0210 0111 2220 001", "src_sha256": "b" * 64,
+             "src_file": "members.csv", "src_row": 2}]))
+        if clusters:
+            tx.write("person_records", pa.Table.from_pylist([
+                {"record_id": "r1", "source_table": "accounts", "source_key": "6222021001112220001",
+                 "src_sha256": SHA, "src_row": 2},
+                {"record_id": "r2", "source_table": "platform_members", "source_key": "金沙:A001",
+                 "src_sha256": "b" * 64, "src_row": 2}]))
+            tx.write("person_clusters", pa.Table.from_pylist([
+                {"record_id": "r1", "cluster_id": "Pr1", "cluster_size": 2},
+                {"record_id": "r2", "cluster_id": "Pr1", "cluster_size": 2}]))
+
+
+def test_person_clusters_merge_person_entities(tmp_path) -> None:
+    plain, merged = Workspace(tmp_path / "plain"), Workspace(tmp_path / "merged")
+    _tables(plain, clusters=False)
+    _tables(merged, clusters=True)
+    assert resolve(plain).entities["person"] == 2
+    res = resolve(merged)
+    assert res.entities["person"] == 1 and res.merged_by_er == 1
+    person = next(r for r in merged.read_arrow("entities").to_pylist() if r["entity_type"] == "person")
+    assert person["entity_id"] == f"person:ID:{ID_A}"
+    assert set(json.loads(person["identifiers"])) == {f"ID:{ID_A}", f"ID:{ID_B}"}
+    holds = {(r["src_id"], r["dst_id"]) for r in merged.read_arrow("entity_links").to_pylist() if r["kind"] == "holds"}
+    assert (f"person:ID:{ID_A}", "account:6222021001112220001") in holds
+    assert (f"person:ID:{ID_A}", "member:金沙:A001") in holds
+
+
+def test_company_holders_bad_ids_and_normalised_pivots(tmp_path) -> None:
+    ws = Workspace(tmp_path / "ws")
+    _tables(ws, clusters=False)
+    resolve(ws)
+    ents = {r["entity_id"]: r for r in ws.read_arrow("entities").to_pylist()}
+    assert "org:91440300MA5DXXXX1Y" in ents  # a company holder is an organisation, not a person
+    assert not any("12345" in e for e in ents if e.startswith(("person:", "org:")))  # a broken ID is no pivot
+    assert "phone:+8613800138000" in ents
+    links = ws.read_arrow("entity_links").to_pylist()
+    # the platform's bound card, written with spaces, meets the bank's account
+    assert any(r["kind"] == "binds_card" and r["dst_id"] == "account:6222021001112220001" for r in links)
+
+
+def test_resolve_on_an_empty_workspace_writes_nothing(tmp_path) -> None:
+    ws = Workspace(tmp_path / "empty")
+    res = resolve(ws)
+    assert res.entities == {} and not ws.has_table("entities")

@@ -51,8 +51,9 @@ def test_resolve_is_idempotent(scenario: Scenario) -> None:
     ws = scenario.ws
 
     def snap() -> tuple[list, list]:
-        return (ws.read_arrow("entities").drop_columns(["run_id"]).to_pylist(),
-                ws.read_arrow("entity_links").drop_columns(["run_id"]).to_pylist())
+        return (sorted(ws.read_arrow("entities").drop_columns(["run_id"]).to_pylist(), key=lambda r: r["entity_id"]),
+                sorted(ws.read_arrow("entity_links").drop_columns(["run_id"]).to_pylist(),
+                       key=lambda r: (r["kind"], r["chain"], r["src_id"], r["dst_id"])))
 
     before = snap()
     resolve(ws)

@@ -235,7 +235,7 @@ def _sources(con: Any, have: set[str], cols: dict[str, set[str]]) -> pa.Table:
     if not parts:
         return SOURCES.empty_table()
     sql = " UNION ALL ".join(parts).replace("FROM (SELECT", "FROM (SELECT")
-    table = con.sql(f"SELECT * FROM ({sql}) ORDER BY entity_id, source_table, src_sha256, src_row").to_arrow_table()
+    table = con.sql(f"SELECT * FROM ({sql}) ORDER BY ALL").to_arrow_table()
     return table.cast(SOURCES)
 
 
@@ -305,8 +305,8 @@ def _links(con: Any, have: set[str], cols: dict[str, set[str]]) -> pa.Table:
         add("withdrawal_to", "promotion", "'member:' || t.platform || ':' || t.member_id", "'account:' || t.account",
             "platform_payments", "t.ok AND t.kind <> 'deposit'", amount="sum(t.amount)", ts="t.ts")
     if "tech_indicators" in have:
-        web = ("CAST(to_json(list(DISTINCT {'table': 'tech_indicators', 'capture': t.capture_sha256, 'url': t.url, "
-               f"'persona': t.persona}})[1:{MAX_EVIDENCE}]) AS VARCHAR)")
+        web = ("CAST(to_json(list_sort(list(DISTINCT {'table': 'tech_indicators', 'capture': t.capture_sha256, "
+               f"'url': t.url, 'persona': t.persona}}))[1:{MAX_EVIDENCE}]) AS VARCHAR)")
         add("shows_card", "tech", "'site:' || t.host", "'account:' || t.value", "tech_indicators",
             "t.kind IN ('bank_card', 'account')", ev=web)
         add("shows_wallet", "tech", "'site:' || t.host", "'wallet:' || t.value", "tech_indicators",
@@ -316,14 +316,15 @@ def _links(con: Any, have: set[str], cols: dict[str, set[str]]) -> pa.Table:
         add("on_domain", "tech", "'site:' || t.host", "'domain:' || h.norm", "tech_indicators", "true",
             "JOIN _pv_host h ON h.raw = t.host", ev=web)
     if "tech_captures" in have:
-        cap = ("CAST(to_json(list(DISTINCT {'table': 'tech_captures', 'capture': t.capture_sha256, 'url': t.url})"
-               f"[1:{MAX_EVIDENCE}]) AS VARCHAR)")
+        cap = ("CAST(to_json(list_sort(list(DISTINCT {'table': 'tech_captures', 'capture': t.capture_sha256, "
+               f"'url': t.url}}))[1:{MAX_EVIDENCE}]) AS VARCHAR)")
         add("on_domain", "tech", "'site:' || t.host", "'domain:' || h.norm", "tech_captures",
             "t.capture_sha256 IS NOT NULL", "JOIN _pv_host h ON h.raw = t.host", ev=cap)
     if "travel_pairs" in have:
         add("travelled_with", "people", "'person:' || t.a", "'person:' || t.b", "travel_pairs", "true",
             count="sum(t.trips_together)", ts="CAST(t.first_day AS TIMESTAMPTZ)",
-            ev="CAST(to_json(list({'table': 'travel_pairs', 'a': t.a, 'b': t.b, 'kinds': t.kinds})) AS VARCHAR)")
+            ev="CAST(to_json(list({'table': 'travel_pairs', 'a': t.a, 'b': t.b, 'kinds': t.kinds} ORDER BY t.a, t.b)) "
+               "AS VARCHAR)")
     if "travel_kin" in have:
         add("kin_of", "people", "'person:' || t.person_key", "'person:' || "
             "CASE WHEN t.kin_id_valid THEN 'ID:' || t.kin_id_number ELSE t.kin_key END", "travel_kin")
@@ -334,7 +335,7 @@ def _links(con: Any, have: set[str], cols: dict[str, set[str]]) -> pa.Table:
     merged = con.sql(f"""
         SELECT kind, chain, src_id, dst_id, sum(count) AS count, sum(amount) AS amount, min(first_ts) AS first_ts,
                max(last_ts) AS last_ts, min(evidence) AS evidence, NULL AS run_id
-        FROM ({sql}) GROUP BY kind, chain, src_id, dst_id ORDER BY kind, src_id, dst_id""").to_arrow_table()
+        FROM ({sql}) GROUP BY kind, chain, src_id, dst_id ORDER BY kind, chain, src_id, dst_id""").to_arrow_table()
     return merged.cast(ENTITY_LINKS)
 
 
@@ -394,7 +395,7 @@ def _entities(con: Any, sources: pa.Table, run_id: str) -> pa.Table:
         t = con.sql(f"""
             SELECT entity_id, any_value(entity_type) AS entity_type,
                    substr(entity_id, length(any_value(entity_type)) + 2) AS key,
-                   mode(label) AS label,
+                   min(label) AS label,
                    CAST(to_json(list_sort(list(DISTINCT key))) AS VARCHAR) AS identifiers,
                    CAST(to_json(list_sort(list(DISTINCT subject_key))) AS VARCHAR) AS subject_keys,
                    CAST(to_json(list_sort(list(DISTINCT chain))) AS VARCHAR) AS chains,

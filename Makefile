@@ -20,7 +20,7 @@ setup: $(VENV)/.installed system-deps
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[dev,spark,mariadb]"
+	$(PY) -m pip install -q -e ".[dev,spark,mariadb,postgres]"
 	touch $@
 
 # Debian's chromium (headless browser for the tech chain and report screenshots) and CJK fonts.

@@ -6,8 +6,16 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+
+# Property tests run on a shared 2-core machine next to other jobs: a slow example is load, not a
+# bug. No per-example deadline and no "too slow" health check, for every @given (a test's own
+# @settings inherits this profile and only changes what it names).
+settings.register_profile("chainbreaker", deadline=None, suppress_health_check=[HealthCheck.too_slow],
+                          print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "chainbreaker"))
 os.environ.setdefault("PYSPARK_PYTHON", os.sys.executable)  # type: ignore[attr-defined]
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

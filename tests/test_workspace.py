@@ -289,3 +289,16 @@ def test_report_and_demo_out_pointing_at_a_file_is_a_clear_error(tmp_path):
                              env=env)
         assert res.returncode == 2 and "--out 须为文件夹" in res.stderr and "Traceback" not in res.stderr, cmd
     assert afile.read_text("utf-8") == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["report.html", "ws"]
+
+
+def test_export_audit_lists_masked_columns_with_their_kinds(ws, tmp_path):
+    """The audit says what was masked and as what, also for columns whose NAME says nothing."""
+    with ws.transaction("t") as tx:
+        tx.write("people", pa.table({"证件": ["11010519491231002X"], "联系": ["13800138000"],
+                                     "备注": ["回电 13900139000"], "金额": ["12.50"]}))
+    export_table(ws, "people", "jsonl", tmp_path / "p.jsonl", role="viewer")
+    start, done = [json.loads(x) for x in (ws.root / "audit.jsonl").read_text("utf-8").splitlines()][-2:]
+    assert start["phase"] == "start" and done["phase"] == "done"
+    assert start["masked_kinds"] == {"证件": "id_number", "联系": "phone", "备注": "free_text"}
+    export_table(ws, "people", "jsonl", tmp_path / "q.jsonl", role="investigator")
+    assert json.loads((ws.root / "audit.jsonl").read_text("utf-8").splitlines()[-1])["masked_kinds"] == {}

@@ -39,6 +39,11 @@ def test_screen_trace_suggest_commands(tmp_path: Path, book: Book) -> None:
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
     assert rows and all(r["account"].startswith("G") for r in rows)
+    assert all(r["first_ts"].endswith("+08:00") and "T" in r["first_ts"] for r in rows)  # zoned, not naive UTC
+    trace_json = json.loads((tmp_path / "t.json").read_text("utf-8"))
+    assert trace_json["edges"] and all(e["ts"].endswith("+08:00") for e in trace_json["edges"])
+    result = run(ws_path, "runs", "--last", "1")
+    assert result.exit_code == 0 and '"started": "' in result.output and "+08:00" in result.output, result.output
 
 
 def test_user_errors_have_no_traceback(tmp_path: Path) -> None:

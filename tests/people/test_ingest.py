@@ -104,3 +104,24 @@ def test_failed_ingest_leaves_workspace_unchanged(ws, tmp_path):
         ingest_travel(ws, [bad])
     assert "z_bad.csv" in exc.value.zh and "z_bad.csv" in exc.value.en
     assert ws.tables() == {}
+
+
+def test_direction_codes_and_short_rows_get_their_own_reasons(ws, tmp_path):
+    """An unreadable 出入境 code is quarantined as such (with the code), an empty one as missing,
+    a row cut short as too_few_fields: never a generic reason, never an IndexError."""
+    rows = [
+        _row("张三", VALID_A, "E1", "2026-01-05 10:00:00", "出境", "柬埔寨"),
+        _row("李四", VALID_B, "E2", "2026-01-06 10:00:00", "9", "泰国"),  # a code nobody mapped
+        _row("王五", VALID_A, "E1", "2026-01-07 10:00:00", "出入境", "泰国"),  # says both
+        _row("赵六", VALID_B, "E2", "2026-01-08 10:00:00", "", "泰国"),
+        _row("钱七", VALID_A, "E1", "2026-01-09 10:00:00", "入境", "柬埔寨")[:9],  # cut short
+    ]
+    path = write_csv(tmp_path / "出入境记录.csv", CROSSING_HEADER, rows)
+    summary = ingest_travel(ws, [path])
+    assert summary.rows_kept == 1
+    assert summary.quarantined_by_reason == {"travel_direction_unknown": 2, "travel_direction_missing": 1,
+                                             "too_few_fields": 1}
+    q = {r["row"]: r for r in ws.read_arrow("quarantine").to_pylist()}
+    assert q[3]["reason_code"] == "travel_direction_unknown" and "“9”" in q[3]["reason"]
+    assert "“出入境”" in q[4]["reason"] and q[5]["reason"] == "出入境类别为空"
+    assert q[6]["reason_code"] == "too_few_fields" and "截断" in q[6]["reason"]

@@ -200,3 +200,23 @@ def test_progress_reports_every_byte_read(tmp_path: Path) -> None:
     ingest_platform(Workspace(tmp_path / "ws"), folder, "丁", mariadb="never", progress=rec)
     assert rec.total == sum(p.stat().st_size for p in folder.iterdir()) == rec.read
     assert sorted(rec.files) == ["dump.sql", "会员.csv", "注单.csv"]
+
+
+def test_mostly_utf8_member_file_keeps_names_and_quarantines_the_damaged_row(tmp_path: Path) -> None:
+    """A UTF-8 export with one damaged name is read as UTF-8 (no GB18030 mojibake for the others)."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    lines = ["会员ID,上级ID,真实姓名"] + [f"{i},{(i - 1) // 3 or ''},张伟{i}" for i in range(1, 60)]
+    data = bytearray(("\n".join(lines) + "\n").encode("utf-8"))
+    at = data.index("张伟17\n".encode())
+    del data[at + 1]  # one byte cut out of 张
+    (folder / "会员.csv").write_bytes(bytes(data))
+    (folder / "注单.csv").write_text("注单号,会员ID,投注金额\nA1,3,10\n", "utf-8")
+    ws = Workspace(tmp_path / "ws")
+    ingest_platform(ws, folder, "金沙")
+    con = ws.duck()
+    names = [r[0] for r in con.sql("SELECT real_name FROM platform_members ORDER BY member_id::INT").fetchall()]
+    q = con.sql("SELECT reason_code, row FROM quarantine WHERE source_kind = 'platform'").fetchall()
+    con.close()
+    assert len(names) == 58 and all(n.startswith("张伟") for n in names)
+    assert q == [("bad_bytes", 18)]

@@ -112,3 +112,28 @@ def test_unknown_format_and_missing_allowlist_are_clear_errors(scanned, tmp_path
         write_blocklist(scanned, "csv", tmp_path / "x")
     with pytest.raises(InputError):
         write_blocklist(scanned, "hosts", tmp_path / "x", allowlist=tmp_path / "nope.txt")
+
+
+def test_reasons_are_masked_for_the_role_and_the_export_audited(ws, tmp_path):
+    """A victim page's URL can carry a phone or an ID number; the reason that quotes it is masked."""
+    url = "http://www.county.gov.cn/ask.php?tel=13800138000&sfz=11010519491231002X"
+    findings = [Finding(run_id="r1", chain="tech", rule_id="inject.loader_script", subject_type="page",
+                        subject_key=url, score=0.9, explanation_zh="注入", explanation_en="injected",
+                        facts={"operator_domains": ["js.amjs-cdn.com"]})]
+    with ws.transaction("test.seed") as tx:
+        tx.write("findings", findings_table(findings))
+    for fmt in ("hosts", "stix"):
+        out = tmp_path / f"viewer.{fmt}"
+        result = write_blocklist(ws, fmt, out, role="viewer", user="张警官")
+        text = out.read_text("utf-8")
+        assert "amjs-cdn.com" in text  # host names are not personal data
+        assert "13800138000" not in text and "11010519491231002X" not in text
+        assert "138****8000" in text and "110105********002X" in text
+        assert result["masked_kinds"] == {"reasons": "free_text"}
+        audit = [json.loads(x) for x in (ws.root / "audit.jsonl").read_text("utf-8").splitlines()]
+        start, done = audit[-2:]
+        assert (start["phase"], done["phase"]) == ("start", "done") and start["action"] == "tech.blocklist"
+        assert start["role"] == "viewer" and start["user"] == "张警官" and start["masked_kinds"] == {"reasons": "free_text"}
+    out = tmp_path / "investigator.txt"
+    assert write_blocklist(ws, "hosts", out, role="investigator")["masked_kinds"] == {}
+    assert "13800138000" in out.read_text("utf-8")

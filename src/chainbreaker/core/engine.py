@@ -8,6 +8,7 @@ lazily with an error that says what to install.
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import ibis
@@ -27,8 +28,20 @@ CAPABILITIES: dict[str, frozenset[str]] = {
 _SPARK_SESSION: Any = None
 
 
+_MASTER = re.compile(r"local(\[(\d+|\*)\])?|spark://[A-Za-z0-9.\-]+:\d{1,5}")
+
+
+def check_spark_master(master: str) -> str:
+    """``master`` if it is ``local[N]`` or ``spark://host:port``; a clear error otherwise (hostile input)."""
+    if not _MASTER.fullmatch(master):
+        raise EngineError(
+            f"Spark 主节点地址无效：{master!r}。应为 local[N] 或 spark://主机:端口。",
+            f"Invalid Spark master {master!r}: use local[N] or spark://host:port.")
+    return master
+
+
 def spark_session(settings: Settings | None = None) -> Any:
-    """One local Spark session per process (start-up costs ~6 s)."""
+    """One Spark session per process (start-up costs ~6 s): local, or a standalone cluster's driver."""
     global _SPARK_SESSION
     if _SPARK_SESSION is not None:
         return _SPARK_SESSION
@@ -42,8 +55,15 @@ def spark_session(settings: Settings | None = None) -> Any:
         ) from exc
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     os.environ.setdefault("PYSPARK_PYTHON", os.sys.executable)  # type: ignore[attr-defined]
+    master = check_spark_master(settings.spark_master)
+    builder = SparkSession.builder.master(master)
+    if master.startswith("spark://"):
+        # a standalone cluster: executors run on the workers and read the lake by its path
+        builder = (builder.config("spark.executor.memory", settings.spark_executor_memory)
+                   .config("spark.driver.host", os.environ["SPARK_LOCAL_IP"])
+                   .config("spark.driver.bindAddress", os.environ["SPARK_LOCAL_IP"]))
     _SPARK_SESSION = (
-        SparkSession.builder.master(os.environ.get("CHAINBREAKER_SPARK_MASTER", "local[2]"))
+        builder
         .appName("chainbreaker")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", str(settings.spark_shuffle_partitions))

@@ -38,7 +38,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from chainbreaker.core.errors import ChainbreakerError, InputError, WorkspaceError
-from chainbreaker.core.model.masking import columns_to_mask, mask_table, personal_columns
+from chainbreaker.core.model.masking import columns_to_mask, mask_table, mask_table_report, personal_columns
 from chainbreaker.core.timefmt import iso_local, zone_name
 from chainbreaker.core.workspace import Workspace
 
@@ -193,10 +193,10 @@ def export_table(ws: Workspace, name: str, fmt: str, out: Path, *, role: str = "
         )
     zone = tz or zone_name()
     masked_cols = sorted(columns_to_mask(table.column_names, role))
-    table = masked(table, role)
+    table, masked_kinds = mask_table_report(table, role)
     with output_file(ws, out, "export", default_name=default_name(name, fmt), user=user, role=role, table=name,
                      format=fmt, rows=table.num_rows, personal_columns=personal_columns(table.column_names),
-                     masked=masked_cols, timezone=zone) as o:
+                     masked=masked_cols, masked_kinds=masked_kinds, timezone=zone) as o:
         if fmt == "parquet":
             pq.write_table(table, o.path)
         elif fmt == "csv":
@@ -220,6 +220,13 @@ def json_default(value: Any, tz: str) -> Any:
     if isinstance(value, bytes):
         return value.hex()
     return str(value)
+
+
+def dumps_local(value: Any, tz: str | None = None, **kwargs: Any) -> str:
+    """JSON for a user (``--json``, ``--out *.json``): times ISO 8601 in the configured zone with
+    its offset (``2024-03-01T08:00:00+08:00``), amounts as exact decimal strings."""
+    zone = tz or zone_name()
+    return json.dumps(value, ensure_ascii=False, default=lambda x: json_default(x, zone), **kwargs)
 
 
 def plain_json(value: Any) -> Any:
@@ -328,6 +335,6 @@ def _arrow_text(col: pa.ChunkedArray, tz: str) -> pa.ChunkedArray:
 
 
 __all__ = [
-    "FORMATS", "FORMULA_TRIGGERS", "ChainbreakerError", "OutputFile", "export_table", "masked", "neutralise",
+    "FORMATS", "FORMULA_TRIGGERS", "ChainbreakerError", "OutputFile", "dumps_local", "export_table", "masked", "neutralise",
     "neutralise_array", "output_file", "resolve_output", "resolve_output_dir", "write_csv", "write_jsonl",
 ]

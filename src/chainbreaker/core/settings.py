@@ -28,6 +28,10 @@ class Settings(BaseSettings):
         "mysql://root@127.0.0.1:3306", description="MariaDB/MySQL server (mysql://user:password@host:port) that "
         "`ingest platform --via-mariadb` restores irregular SQL dumps into, in a scratch database it drops afterwards.")
     spark_shuffle_partitions: int = Field(4, description="spark.sql.shuffle.partitions for local Spark.")
+    spark_master: str = Field(
+        "local[2]", description="Spark master: `local[N]` (in-process) or `spark://host:port` of a standalone "
+        "cluster whose workers can read the workspace folder (same path on every node).")
+    spark_executor_memory: str = Field("1g", description="spark.executor.memory on a standalone cluster.")
     tech_host_budget: float = Field(
         120.0, ge=0, description="`tech scan`: seconds of requests per host for the whole scan (0 = no limit); "
         "when spent, the host's remaining fetches are skipped and recorded (error host_budget).")

@@ -38,18 +38,25 @@ def _sqlite_pragmas(dbapi_con: Any, _record: Any) -> None:
 
 
 def get_engine(url: str) -> Engine:
-    """One engine per URL per process; tables are created on first use."""
+    """One engine per URL per process; the schema is migrated to the newest revision on first use."""
     engine = _ENGINES.get(url)
     if engine is None:
         engine = create_engine(url, future=True)
         if url.startswith("sqlite"):
             event.listen(engine, "connect", _sqlite_pragmas)
-        # import the models so that their tables are known before create_all
-        import chainbreaker.ops.register_models  # noqa: F401
+        # the packaged migrations create and upgrade every table (the models are not needed here)
+        from chainbreaker.ops.migrate import upgrade
 
-        Base.metadata.create_all(engine)
+        upgrade(engine)
         _ENGINES[url] = engine
     return engine
+
+
+def dispose_engine(url: str) -> None:
+    """Forget and close the engine of ``url`` (tests drop their databases afterwards)."""
+    engine = _ENGINES.pop(url, None)
+    if engine is not None:
+        engine.dispose()
 
 
 def engine_for(ws: Any) -> Engine:

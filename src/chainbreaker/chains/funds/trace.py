@@ -37,6 +37,8 @@ import pyarrow as pa
 
 from chainbreaker.core.errors import InputError
 from chainbreaker.core.model.identifiers import AccountNumber
+from chainbreaker.core.model.masking import hidden_kinds, mask_table_report, mask_text
+from chainbreaker.core.timefmt import iso_local, zone_name
 from chainbreaker.core.workspace import Workspace
 
 DIRECTIONS = ("down", "up")
@@ -54,13 +56,55 @@ class TraceResult:
     seconds: float = 0.0
     params: dict[str, Any] = field(default_factory=dict)
 
-    def to_json(self) -> str:
-        """Graph as JSON: {"seed", "direction", "params", "nodes": [...], "edges": [...]}."""
+    def to_json(self, tz: str | None = None) -> str:
+        """Graph as JSON: {"seed", "direction", "params", "timezone", "nodes": [...], "edges": [...]};
+        times ISO 8601 in the configured zone with its offset (``2024-03-01T08:00:00+08:00``)."""
+        zone = tz or zone_name()
         return json.dumps({
-            "seed": self.seed, "direction": self.direction, "params": self.params,
+            "seed": self.seed, "direction": self.direction, "params": self.params, "timezone": zone,
             "attribution_rule": "proportional to outflow amounts within the window, capped by inflow and amount",
             "nodes": self.nodes.to_pylist(), "edges": self.edges.to_pylist(),
-        }, ensure_ascii=False, default=_json_default, indent=1)
+        }, ensure_ascii=False, default=lambda v: _json_default(v, zone), indent=1)
+
+    def masked(self, role: str | None) -> tuple[TraceResult, dict[str, str]]:
+        """The trace as ``role`` may see it, and ``{column: kind}`` of what was masked.
+
+        Accounts are masked as cards (head and tail kept); two accounts that mask alike get ``#2``,
+        ``#3``... so that the graph keeps its shape. Other columns are masked by what they hold."""
+        if not hidden_kinds(role):
+            return self, {}
+        accounts = set(self.nodes.column("account").to_pylist()) | set(self.edges.column("from_account").to_pylist()) \
+            | set(self.edges.column("to_account").to_pylist()) | {self.seed}
+        label: dict[str, str] = {}
+        seen: dict[str, int] = {}
+        for a in sorted(a for a in accounts if a is not None):
+            m = mask_text(a, role, "card")
+            seen[m] = seen.get(m, 0) + 1
+            label[a] = m if seen[m] == 1 else f"{m}#{seen[m]}"
+        report: dict[str, str] = {}
+
+        def relabel(table: pa.Table, cols: tuple[str, ...], prefix: str) -> pa.Table:
+            rest, masked_rest = mask_table_report(table.drop_columns(list(cols)), role)
+            report.update({f"{prefix}.{k}": v for k, v in masked_rest.items()})
+            for c in cols:
+                values = [None if v is None else label[v] for v in table.column(c).to_pylist()]
+                if values != table.column(c).to_pylist():
+                    report[f"{prefix}.{c}"] = "card"
+            out = table
+            for c in rest.column_names:
+                out = out.set_column(out.column_names.index(c), rest.schema.field(c), rest.column(c))
+            for c in cols:
+                values = [None if v is None else label[v] for v in table.column(c).to_pylist()]
+                out = out.set_column(out.column_names.index(c), pa.field(c, pa.string()), pa.array(values, pa.string()))
+            return out
+
+        nodes = relabel(self.nodes, ("account",), "nodes")
+        edges = relabel(self.edges, ("from_account", "to_account"), "edges")
+        if label[self.seed] != self.seed:
+            report["seed"] = "card"
+        return TraceResult(seed=label[self.seed], direction=self.direction, hops=self.hops,
+                           window_hours=self.window_hours, min_amount=self.min_amount, edges=edges, nodes=nodes,
+                           seconds=self.seconds, params=self.params), report
 
     def to_graphml(self, path: Path | str) -> Path:
         """Write a GraphML file (opens in Gephi, yEd, Cytoscape, i2-style tools)."""
@@ -85,7 +129,7 @@ class TraceResult:
             lines.append(f'    <edge id="e{i}" source={quoteattr(e["from_account"])} target={quoteattr(e["to_account"])}>'
                          f'<data key="e_txn">{escape(str(e["txn_id"]))}</data><data key="e_hop">{e["hop"]}</data>'
                          f'<data key="e_amt">{float(e["amount"])}</data><data key="e_attr">{float(e["attributed"])}</data>'
-                         f'<data key="e_ts">{e["ts"].isoformat() if e["ts"] else ""}</data>'
+                         f'<data key="e_ts">{iso_local(e["ts"]) if e["ts"] else ""}</data>'
                          f'<data key="e_loop">{str(bool(e["loop"])).lower()}</data>'
                          f'<data key="e_sha">{escape(str(e["src_sha256"] or ""))}</data>'
                          f'<data key="e_row">{e["src_row"] if e["src_row"] is not None else -1}</data></edge>')
@@ -94,12 +138,31 @@ class TraceResult:
         return path
 
 
-def _json_default(value: Any) -> Any:
+def _json_default(value: Any, tz: str) -> Any:
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, dt.datetime | dt.date):
+    if isinstance(value, dt.datetime):
+        return iso_local(value, tz)
+    if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
+
+
+def export_trace(ws: Workspace, result: TraceResult, out: Path | str, *, role: str = "analyst",
+                 user: str = "local") -> dict[str, str]:
+    """Write the trace as GraphML (``.graphml``) or JSON, masked for ``role`` and audited
+    (intent → file → completion); returns ``{column: kind}`` of what was masked."""
+    from chainbreaker.core.exports import output_file
+
+    shown, masked_kinds = result.masked(role)
+    with output_file(ws, out, "funds.trace.export", user=user, role=role, account=shown.seed,
+                     direction=result.direction, masked_kinds=masked_kinds, timezone=zone_name()) as target:
+        if Path(out).suffix.lower() == ".graphml":
+            shown.to_graphml(target.path)
+        else:
+            target.path.write_text(shown.to_json(), "utf-8")
+        target.result.update(nodes=shown.nodes.num_rows, edges=shown.edges.num_rows)
+    return masked_kinds
 
 
 def trace(ws: Workspace, account: str, direction: str = "down", hops: int = 5,
@@ -204,5 +267,5 @@ def trace(ws: Workspace, account: str, direction: str = "down", hops: int = 5,
         min_amount=minimum if min_amount is not None else None, edges=src, nodes=nodes,
         seconds=round(time.perf_counter() - started, 3),
         params={"hops": hops, "window_hours": window_hours, "min_amount": str(minimum),
-                "start": start.isoformat() if start else None, "end": end.isoformat() if end else None},
+                "start": iso_local(start) if start else None, "end": iso_local(end) if end else None},
     )

@@ -37,7 +37,8 @@ from chainbreaker.core.model.schemas import INGESTED_FILES
 from chainbreaker.core.workspace import Workspace
 
 TRAVEL_REASONS = {
-    "travel_direction_unknown": "出入境类别无法识别（应为出境/入境）",
+    "travel_direction_unknown": "出入境类别代码无法识别（应为出境/入境，或在映射 values 中给出代码含义）",
+    "travel_direction_missing": "出入境类别为空",
     "travel_time_future": "时间晚于导入时间（未来时间）",
     "travel_flight_missing": "航班号或航班日期为空/无效",
     "travel_train_missing": "车次或发车日期为空/无效",

@@ -24,12 +24,14 @@ FUTURE_SLACK = dt.timedelta(days=1)
 
 
 def _direction(raw: str | None, values: dict[str, str]) -> str | None:
+    """``exit`` or ``entry`` from the 出入境 column (codes mapped by the profile's ``values``); None
+    when the code says neither or both (``出入境``, ``3``, ``过境``)."""
     if raw is None:
         return None
     mapped = values.get(raw, raw).strip().lower()
-    if mapped in EXIT_WORDS or mapped.startswith("出"):
+    if mapped in EXIT_WORDS or (mapped.startswith("出") and "入" not in mapped):
         return "exit"
-    if mapped in ENTRY_WORDS or mapped.startswith("入"):
+    if mapped in ENTRY_WORDS or (mapped.startswith("入") and "出" not in mapped):
         return "entry"
     return None
 
@@ -76,11 +78,16 @@ class FileParser:
             reason = "bad_bytes"
         elif len(row) > len(self.header) and any(v is not None for v in row[len(self.header):]):
             reason = "too_many_fields"
+        elif any(i >= len(row) for i in self.idx.values()):
+            reason = "too_few_fields"  # a row cut short: its missing cells are not empty values
         out = self.parse(vals) if reason is None else reason
         if isinstance(out, str):
             raw = {self.header[i] if i < len(self.header) else f"extra_{i}": _clip(v)
                    for i, v in enumerate(row) if v is not None}
-            self.q.add(self.file_name, self.sha, rownum, out, raw)
+            detail = None
+            if out == "travel_direction_unknown":
+                detail = f"“{_clip(vals.get('direction') or '')}”"
+            self.q.add(self.file_name, self.sha, rownum, out, raw, detail=detail)
             return None
         out.update(n_sources=1, src_sha256=self.sha, src_file=self.file_name, src_row=rownum)
         return out
@@ -110,6 +117,8 @@ class FileParser:
         ts, err = self._time(v.get("ts"))
         if ts is None:
             return err or "time_missing"
+        if v.get("direction") is None:
+            return "travel_direction_missing"
         direction = _direction(v.get("direction"), self.values.get("direction", {}))
         if direction is None:
             return "travel_direction_unknown"

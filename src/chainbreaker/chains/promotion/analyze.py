@@ -9,7 +9,6 @@ accounts were merged into one person and through which shared value) and finding
 
 from __future__ import annotations
 
-import shutil
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,9 +63,9 @@ def analyze(ws: Workspace, platform: str | None = None, *, basis: str | None = N
     settings = {"platform": platform, "basis": basis, "thresholds": used_values(rules),
                 "person_overrides": str(overrides_path) if Path(overrides_path).exists() else None,
                 "person_override_counts": {k: len(v) for k, v in overrides.items()}}
-    with ws.transaction("promotion.analyze", inputs=["platform_members"], settings=settings) as tx:
+    with ws.transaction("promotion.analyze", inputs=["platform_members"], settings=settings) as tx, \
+            ws.scratch("promotion-analyze") as spill:  # removed whatever happens
         con = tx.con
-        spill = ws.root / "tmp" / tx.run_id
         con.execute("SET enable_progress_bar = false")
         con.execute(f"SET memory_limit = '{get_settings().duckdb_memory_limit}'")
         con.execute("SET temp_directory = ?", [str(spill)])
@@ -110,7 +109,7 @@ def analyze(ws: Workspace, platform: str | None = None, *, basis: str | None = N
                         "cycles": len(issues.cycles), "roots": sum(issues.roots.values())}
         tx.counts.update({"members": members, "agents": n_agents, "levels": issues.levels,
                           "findings": by_rule, "tree_issues": issue_counts, "persons": person_counts})
-        shutil.rmtree(spill, ignore_errors=True)
+        con.execute("RESET temp_directory")
         return AnalyzeResult(tx.run_id, platforms, members, n_agents, issues.levels, basis, rules["version"],
                              by_rule, issue_counts, person_counts, tx.timings)
 

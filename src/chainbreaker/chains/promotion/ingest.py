@@ -16,13 +16,14 @@ clear message and the workspace is unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from chainbreaker.chains.promotion.classify import TableRole, classify
@@ -106,33 +107,32 @@ def ingest_platform(ws: Workspace, path: Path, platform: str, profile: Path | No
         done = {r[0] for r in con.sql(
             f"SELECT file_sha256 FROM ingested_files WHERE layout LIKE {lit('platform:' + platform + ':%')}").fetchall()}
         con.close()
+    # One scratch folder per run, removed with its parent when empty whatever happens (a killed run's
+    # folder is swept by the next writer: ``Workspace.scratch``).
     with ws.transaction("promotion.ingest", inputs=[str(p) for p in paths],
                         settings={"platform": platform, "profile": str(profile) if profile else None,
-                                  "mariadb": mariadb}) as tx:
-        scratch = ws.root / "tmp"
-        for stale in scratch.glob("platform-*"):  # left by a killed run; we hold the workspace lock
-            shutil.rmtree(stale, ignore_errors=True)
-        tmp = scratch / f"platform-{tx.run_id}"
+                                  "mariadb": mariadb}) as tx, ws.scratch("platform") as tmp:
+        store = RawStore(tmp / "raw")
+        with tx.timed("read"):
+            sources = read_sources(paths, tx.store_evidence, done, store, options)
+        summary.run_id = tx.run_id
+        summary.files = len(sources.files) + len(sources.failures)
+        summary.files_skipped_already_ingested = sum(1 for f in sources.files if f[1] in done)
+        summary.messages.extend(sources.notes)
+        summary.files_failed = [(f.path.name, f.zh, f.en) for f in sources.failures]
+        if not sources.tables:
+            if sources.failures and not summary.files_skipped_already_ingested:
+                raise _nothing_readable(sources.failures)
+            summary.notes.append("all_files_already_ingested")
+            tx.counts.update({"files": summary.files, "skipped": summary.files_skipped_already_ingested,
+                              "failed": len(sources.failures)})
+            return summary
+        options.progress.phase("类型转换与校验", "Casting and checking")
         try:
-            store = RawStore(tmp / "raw")
-            with tx.timed("read"):
-                sources = read_sources(paths, tx.store_evidence, done, store, options)
-            summary.run_id = tx.run_id
-            summary.files = len(sources.files) + len(sources.failures)
-            summary.files_skipped_already_ingested = sum(1 for f in sources.files if f[1] in done)
-            summary.messages.extend(sources.notes)
-            summary.files_failed = [(f.path.name, f.zh, f.en) for f in sources.failures]
-            if not sources.tables:
-                if sources.failures and not summary.files_skipped_already_ingested:
-                    raise _nothing_readable(sources.failures)
-                summary.notes.append("all_files_already_ingested")
-                tx.counts.update({"files": summary.files, "skipped": summary.files_skipped_already_ingested,
-                                  "failed": len(sources.failures)})
-                return summary
-            options.progress.phase("类型转换与校验", "Casting and checking")
             _stage_all(tx, tx.con, sources, store, prof, platform, summary, tmp, done)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        finally:  # DuckDB spills into the scratch folder: point it back before the folder goes
+            with contextlib.suppress(duckdb.Error):  # a failed statement may have closed the connection
+                tx.con.execute("RESET temp_directory")
     return summary
 
 

@@ -4,7 +4,9 @@ totals, the threshold sheet with sources, and the person merges. In Chinese.
 Seized strings are data, never formulas: cells go through ``exports_xlsx.write_cell`` (no
 formulas, no hyperlinks, formula-like text neutralised); times are Excel datetimes in the
 configured zone; the file is written through ``exports.output_file`` (audit first, temporary
-file, completion, rename)."""
+file, completion, rename). Personal values are masked by what they are for the caller's role
+(``model/masking.py``: names, ID and phone numbers, cards, addresses, in columns and in text) before
+anything is written, and the audit record lists the masked columns with their kinds."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from chainbreaker.core.errors import InputError
 from chainbreaker.core.exports import output_file
 from chainbreaker.core.exports_xlsx import CellFormats, safe_workbook, write_cell
 from chainbreaker.core.model.finding import query
+from chainbreaker.core.model.masking import mask_record, mask_table_report, mask_text
 from chainbreaker.core.timefmt import now_local, zone_label, zone_name
 from chainbreaker.core.workspace import Workspace
 
@@ -106,8 +109,20 @@ def write_workbook(ws: Workspace, member_id: str, out: Path, platform: str | Non
         if ws.has_table("promotion_person_merges") else None
     con.close()
 
+    # Mask before anything leaves (脱敏在先): what the role does not see never reaches the file.
+    masked_kinds: dict[str, str] = {}
+    member, report = mask_record(member, role)
+    masked_kinds.update({f"摘要.{k}": v for k, v in report.items()})
+    sheets = {"上线路径": uplines, "伞下会员": downline, "人员合并": merges}
+    for sheet, table in sheets.items():
+        if table is not None:
+            sheets[sheet], report = mask_table_report(table, role)
+            masked_kinds.update({f"{sheet}.{k}": v for k, v in report.items()})
+    uplines, downline, merges = sheets["上线路径"], sheets["伞下会员"], sheets["人员合并"]
+    findings = [{**f, "explanation_zh": mask_text(f["explanation_zh"], role)} for f in findings]
+
     with output_file(ws, out, "promotion.workbook", default_name=workbook_file_name(member_id), user=user,
-                     role=role, platform=plat, member_id=member_id) as target:
+                     role=role, platform=plat, member_id=member_id, masked_kinds=masked_kinds) as target:
         counts = _write_sheets(target.path, plat, member_id, member, me, am, path_ids, basis, rules, findings,
                                uplines, downline, merges)
         target.result["sheets"] = counts

@@ -248,19 +248,34 @@ def blocklist_file_name(fmt: str) -> str:
     return f"blocklist-{fmt}.json" if fmt in ("stix", "misp") else f"blocklist-{fmt}.txt"
 
 
-def write_blocklist(ws: Any, fmt: str, out: Path, *, allowlist: Path | None = None, min_score: float = 0.5) -> dict[str, Any]:
-    """Build and write the blocklist; returns counts (entries, skipped by reason)."""
+def mask_entries(entries: list[Entry], role: str) -> tuple[list[Entry], dict[str, str]]:
+    """Entries as ``role`` may see them. Host names are not personal data and stay; the reasons quote
+    the pages they came from (a victim's URL may carry a phone or an ID number in its query), so
+    identifiers of kinds the role does not see are masked inside them."""
+    from chainbreaker.core.model.masking import hidden_kinds, mask_text
+
+    if not hidden_kinds(role):
+        return entries, {}
+    out = [Entry(e.name, e.level, [mask_text(r, role) for r in e.reasons]) for e in entries]
+    changed = any(a.reasons != b.reasons for a, b in zip(entries, out, strict=True))
+    return out, ({"reasons": "free_text"} if changed else {})
+
+
+def write_blocklist(ws: Any, fmt: str, out: Path, *, allowlist: Path | None = None, min_score: float = 0.5,
+                    role: str = "analyst", user: str = "local") -> dict[str, Any]:
+    """Build and write the blocklist, masked for ``role`` and audited; returns counts (entries,
+    skipped by reason) and ``masked_kinds``."""
     from chainbreaker.core.errors import InputError
 
     if fmt not in FORMATS:
         raise InputError(f"不支持的格式 {fmt}（可选：{', '.join(FORMATS)}）", f"Unknown format {fmt} (choose {', '.join(FORMATS)})")
     builder = collect(ws, read_allowlist(allowlist), min_score=min_score)
-    entries = builder.result()
+    entries, masked_kinds = mask_entries(builder.result(), role)
     text = render(entries, fmt)
     from chainbreaker.core.exports import output_file  # audit first, temporary file, rename (one helper)
 
-    with output_file(ws, out, "tech.blocklist", default_name=blocklist_file_name(fmt), format=fmt,
-                     entries=len(entries)) as target:
+    with output_file(ws, out, "tech.blocklist", default_name=blocklist_file_name(fmt), user=user, role=role,
+                     format=fmt, entries=len(entries), masked_kinds=masked_kinds) as target:
         target.path.write_text(text, encoding="utf-8")
     return {"entries": len(entries), "domains": sum(e.level == "domain" for e in entries),
-            "skipped": {k: len(v) for k, v in builder.skipped.items()}}
+            "skipped": {k: len(v) for k, v in builder.skipped.items()}, "masked_kinds": masked_kinds}

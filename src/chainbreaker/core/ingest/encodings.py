@@ -9,6 +9,10 @@ GB18030/GBK. Decoding Big5 or UTF-16 as GB18030 does not fail: it silently yield
 2. UTF-16 without a BOM, told by the zero bytes of ASCII characters (digits, commas, line ends)
    falling on odd (LE) or even (BE) positions, and the text decoding cleanly;
 3. strict UTF-8 (a multi-byte character cut at the end of the sample is not evidence against it);
+   then *mostly* UTF-8: a file damaged in a few places (a truncated copy, a bad sector, one row
+   pasted from a GBK tool) is still UTF-8: its Chinese characters decode as UTF-8 and the invalid
+   sequences are few. It is read as UTF-8 with replacement characters, and the damaged rows are
+   flagged (quarantined as ``bad_bytes``) instead of the whole file turning into GB18030 mojibake;
 4. GB18030 only if it decodes *and* looks right: most non-ASCII characters are common simplified
    characters (GB2312 level 1, 一级汉字) or CJK punctuation;
 5. Big5 (cp950, then Big5-HKSCS) if it decodes and looks right the same way (Big5 常用字);
@@ -39,7 +43,7 @@ def sniff_encoding(sample: bytes) -> str:
     wide = _utf16_without_bom(sample)
     if wide:
         return wide
-    if _decode(sample, "utf-8") is not None:
+    if _decode(sample, "utf-8") is not None or mostly_utf8(sample):
         return "utf-8"
     gb = _decode(sample, "gb18030")
     gb_score = _score(gb, "gb") if gb is not None else 0.0
@@ -53,6 +57,24 @@ def sniff_encoding(sample: bytes) -> str:
     if guess:
         return guess
     return "gb18030"
+
+
+MOSTLY_UTF8_MIN_CJK = 8  # CJK characters a damaged sample must still decode to
+MOSTLY_UTF8_RATIO = 20  # ...for each invalid sequence
+
+
+def mostly_utf8(sample: bytes) -> bool:
+    """UTF-8 with a few invalid sequences: many CJK characters decode, few sequences do not.
+
+    GBK/GB18030 text decoded as UTF-8 gives about one invalid sequence per character and few CJK
+    characters (a GBK pair may form a valid 2-byte UTF-8 sequence, which is Latin or Cyrillic, not
+    CJK), so it never passes."""
+    text = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(sample, final=False)
+    bad = text.count("\ufffd")
+    if not bad:
+        return False
+    cjk = sum(1 for c in text if "\u3000" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef")
+    return cjk >= MOSTLY_UTF8_MIN_CJK and bad * MOSTLY_UTF8_RATIO <= cjk
 
 
 def is_utf16(encoding: str) -> bool:

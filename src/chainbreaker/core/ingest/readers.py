@@ -124,7 +124,7 @@ class TableFile:
             short.append(n < width and any(v is not None for v in values))
             if len(rownums) >= batch_rows:
                 yield flush()
-        if rownums or not cols[0] and width:
+        if rownums or (width and not cols[0]):  # an empty file still gives its (empty) columns
             yield flush()
 
 
@@ -238,9 +238,13 @@ def open_table(path: Path, expected: Callable[[str], bool] | None = None,
     if path.stat().st_size == 0:
         raise InputError(f"文件为空：{path.name}", f"File is empty: {path.name}")
     suffix = path.name.lower()
-    if suffix.endswith((".xlsx", ".xlsm")):
-        return _open_xlsx(path, expected)
-    return _open_csv(path, expected, max_line_bytes)
+    table = _open_xlsx(path, expected) if suffix.endswith((".xlsx", ".xlsm")) else _open_csv(path, expected, max_line_bytes)
+    if not any(table.header):
+        where = f"（工作表 {table.sheet}）" if table.sheet else ""
+        raise InputError(f"{path.name}{where} 没有表头：文件或工作表为空，或只有空行。",
+                         f"{path.name}{f' (sheet {table.sheet})' if table.sheet else ''} has no header: "
+                         "the file or sheet is empty or holds blank rows only.")
+    return table
 
 
 def _open_csv(path: Path, expected: Callable[[str], bool] | None, max_line_bytes: int | None = None) -> TableFile:

@@ -241,6 +241,7 @@ def _connection(source: Any) -> Any:
 
 def query(source: Any, *, subject: str | Sequence[str] | None = None, chain: str | Sequence[str] | None = None,
           rule_id: str | Sequence[str] | None = None, rule_prefix: str | Sequence[str] | None = None,
+          id: str | Sequence[str] | None = None, id_prefix: str | None = None,  # noqa: A002 - the column's name
           subject_type: str | None = None, min_score: float | None = None,
           facts: Mapping[str, Sequence[str]] | None = None, columns: Sequence[str] | None = None,
           limit: int | None = None) -> pa.Table:
@@ -248,7 +249,8 @@ def query(source: Any, *, subject: str | Sequence[str] | None = None, chain: str
 
     ``source`` is a workspace, an open transaction (sees its staged findings) or a DuckDB
     connection with the lake's views. ``subject``, ``chain``, ``rule_id`` and ``rule_prefix``
-    take one value or several.
+    take one value or several; ``id`` cites findings by id (stable across runs), ``id_prefix`` by
+    the first characters of one.
     """
     cols = list(columns or _COLUMNS)
     unknown = set(cols) - set(_COLUMNS)
@@ -265,7 +267,7 @@ def query(source: Any, *, subject: str | Sequence[str] | None = None, chain: str
 
     where: list[str] = ["true"]
     params: list[Any] = []
-    for column, value in (("subject_key", subject), ("chain", chain), ("rule_id", rule_id)):
+    for column, value in (("subject_key", subject), ("chain", chain), ("rule_id", rule_id), ("id", id)):
         if value is not None:
             where.append(f"list_contains(?, {column})")
             params.append(many(value))
@@ -273,6 +275,9 @@ def query(source: Any, *, subject: str | Sequence[str] | None = None, chain: str
         prefixes = many(rule_prefix)
         where.append("(" + " OR ".join(["starts_with(rule_id, ?)"] * len(prefixes)) + ")" if prefixes else "false")
         params += prefixes
+    if id_prefix is not None:
+        where.append("starts_with(id, ?)")
+        params.append(id_prefix)
     if subject_type is not None:
         where.append("subject_type = ?")
         params.append(subject_type)

@@ -37,6 +37,7 @@ from chainbreaker.core.model.personal import (
     kind_for_name,
     mask_free_text,
     sample_values,
+    value_kind,
 )
 from chainbreaker.core.model.schemas import PERSONAL_COLUMNS
 
@@ -123,7 +124,13 @@ def looks_masked(text: str) -> bool:
 # ------------------------------------------------------------------ a table
 def mask_table(table: pa.Table, role: str | None) -> pa.Table:
     """``table`` as ``role`` may see it: every column classified by name and values, masked per value."""
-    hidden = hidden_kinds(role)
+    return mask_table_except(table, ROLE_CLEAR.get(str(role or ""), frozenset()))
+
+
+def mask_table_except(table: pa.Table, clear: frozenset[str] | set[str]) -> pa.Table:
+    """``table`` with every kind of personal data masked except the kinds in ``clear`` (for a partner
+    agency's profile rather than a role)."""
+    hidden = frozenset(KINDS) - frozenset(clear)
     if not hidden:
         return table
     for i, name in enumerate(table.column_names):
@@ -132,6 +139,48 @@ def mask_table(table: pa.Table, role: str | None) -> pa.Table:
         if new is not col:
             table = table.set_column(i, pa.field(name, new.type), new)
     return table
+
+
+def mask_table_report(table: pa.Table, role: str | None) -> tuple[pa.Table, dict[str, str]]:
+    """:func:`mask_table` plus what was masked: ``{column: kind}`` for each column whose values changed
+    (the kind of the whole column, or ``free_text`` when identifiers were masked inside text). The
+    audit record of an export lists it."""
+    out = mask_table(table, role)
+    report: dict[str, str] = {}
+    if out is table:
+        return out, report
+    for i, name in enumerate(table.column_names):
+        before, after = table.column(i), out.column(i)
+        if before is after or before.equals(after):
+            continue
+        kind = kind_for_name(name)
+        if kind is None and (pa.types.is_string(before.type) or pa.types.is_large_string(before.type)
+                             or pa.types.is_integer(before.type)):
+            kind = column_kind(name, sample_values(_sample(before)))
+        report[name] = kind or "free_text"
+    return out, report
+
+
+def mask_record(record: dict[str, Any], role: str | None) -> tuple[dict[str, Any], dict[str, str]]:
+    """One record (a summary sheet, a JSON header) as ``role`` may see it, with ``{key: kind}`` masked.
+
+    A key that names a kind (姓名, 身份证号...) masks its whole value; any text has the identifiers of
+    hidden kinds masked inside it."""
+    hidden = hidden_kinds(role)
+    if not hidden:
+        return dict(record), {}
+    out: dict[str, Any] = {}
+    report: dict[str, str] = {}
+    for key, value in record.items():
+        if isinstance(value, str) and value:
+            kind = kind_for_name(key) or value_kind(value)
+            new = mask_text(value, role, kind)
+            if new != value:
+                report[key] = kind if kind in hidden else "free_text"
+            out[key] = new
+        else:
+            out[key] = value
+    return out, report
 
 
 def _sample(col: pa.ChunkedArray | pa.Array) -> list[Any]:
@@ -198,6 +247,9 @@ def _mask_strings(name: str, col: pa.ChunkedArray, hidden: frozenset[str], kind:
     if kind in hidden:
         col = _whole(col, kind)  # type: ignore[arg-type]
         return _free_text(col, hidden)  # e.g. cards written in groups of four
+    if kind in KINDS or (kind == "person_key" and not hidden & {"id_number", "passport"}):
+        # a column of one kind the reader sees in clear: an 18-digit ID must not be taken for a card
+        return col
     if sample and sum(1 for v in sample if v[:1] in "{[") >= 0.5 * len(sample):
         col = _mask_json(col, hidden)
     return _free_text(col, hidden)

@@ -27,6 +27,7 @@ class TraceNode:
     label: str  # short label (e.g. masked account)
     kind: str  # seed | flagged | clean | unrequested
     tooltip: str = ""
+    shown: str = ""  # the account as the reader may see it (masked by role); the picture never prints ``account``
 
 
 @dataclass
@@ -82,6 +83,7 @@ def render_trace_svg(nodes: list[TraceNode], edges: list[TraceEdge], title: str 
     for h, ci in zip(hops, range(len(hops)), strict=True):
         x = margin_x + ci * step_x
         parts.append(f'<text x="{x:.1f}" y="22" text-anchor="middle" class="hop">{escape(str(h))}</text>')
+    seen = {n.account: n.shown or n.label for n in nodes}
     for e in edges:
         if e.src not in pos or e.dst not in pos:
             continue
@@ -95,14 +97,14 @@ def render_trace_svg(nodes: list[TraceNode], edges: list[TraceEdge], title: str 
         parts.append(
             f'<path d="M{x1:.1f},{y1:.1f} C{mx:.1f},{y1 + bend:.1f} {mx:.1f},{y2 + bend:.1f} {x2:.1f},{y2:.1f}" '
             f'stroke="{color}" stroke-width="{w:.1f}" fill="none" opacity="0.7" marker-end="url(#arrow)">'
-            f'<title>{escape(e.src)} → {escape(e.dst)}: {e.amount:,.2f}</title></path>')
+            f'<title>{escape(seen[e.src])} → {escape(seen[e.dst])}: {e.amount:,.2f}</title></path>')
     for n in nodes:
         x, y = pos[n.account]
         r = 7 + 11 * math.sqrt(max(n.attributed, 0) / max_attr)
         fill = NODE_COLORS.get(n.kind, NODE_COLORS["clean"])
         parts.append(
             f'<g class="node node-{escape(n.kind)}"><circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{fill}" '
-            f'stroke="#fff" stroke-width="1.5"><title>{escape(n.tooltip or n.account)}</title></circle>'
+            f'stroke="#fff" stroke-width="1.5"><title>{escape(n.tooltip or n.shown or n.label)}</title></circle>'
             f'<text x="{x:.1f}" y="{y + r + 12:.1f}" text-anchor="middle" class="nlabel">{escape(n.label)}</text></g>')
     parts.append("</svg>")
     return "".join(parts)

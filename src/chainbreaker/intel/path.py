@@ -11,7 +11,6 @@ time. Every state is kept per hop so the path read back is exactly the one found
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -52,43 +51,57 @@ def match_entities(con: Any, text: str) -> list[str]:
     return found
 
 
-def _neighbours(con: Any, frontier: list[str]) -> list[dict[str, Any]]:
+def _neighbours(con: Any, frontier: list[str]) -> list[tuple[Any, ...]]:
+    """Links touching the frontier, without their evidence (read back only for the path found)."""
     con.register("_path_frontier", pa.table({"id": pa.array(frontier, pa.string())}))
     try:
         return con.sql("""
-            SELECT kind, chain, src_id, dst_id, count, amount, first_ts, last_ts, evidence FROM entity_links
-            WHERE src_id IN (SELECT id FROM _path_frontier) OR dst_id IN (SELECT id FROM _path_frontier)
-            ORDER BY kind, src_id, dst_id""").to_arrow_table().to_pylist()
+            SELECT l.kind, l.chain, l.src_id, l.dst_id, l.first_us, l.last_us FROM _path_links l
+            WHERE l.src_id IN (SELECT id FROM _path_frontier)
+            UNION ALL
+            SELECT l.kind, l.chain, l.src_id, l.dst_id, l.first_us, l.last_us FROM _path_links l
+            WHERE l.dst_id IN (SELECT id FROM _path_frontier) AND l.src_id NOT IN (SELECT id FROM _path_frontier)
+            ORDER BY 1, 3, 4, 2""").fetchall()
     finally:
         con.unregister("_path_frontier")
 
 
-_MIN = dt.datetime.min.replace(tzinfo=dt.UTC)
+def _full_link(con: Any, link: tuple[Any, ...]) -> dict[str, Any]:
+    row = con.sql("""SELECT kind, chain, src_id, dst_id, count, amount, first_ts, last_ts, evidence FROM entity_links
+                     WHERE kind = ? AND chain = ? AND src_id = ? AND dst_id = ?""",
+                  params=list(link[:4])).to_arrow_table().to_pylist()
+    return row[0]
+
+
+_MIN = -(2**62)  # before any time, in epoch microseconds
 
 
 def shortest_path(con: Any, sources: list[str], targets: list[str], max_hops: int = DEFAULT_MAX_HOPS,
-                  direction: str = "any") -> tuple[list[str], list[dict[str, Any]]]:
+                  direction: str = "any") -> tuple[list[str], list[tuple[Any, ...]]]:
     """Node ids and links of one shortest path from any of ``sources`` to any of ``targets``."""
     if direction not in ("any", "money"):
         raise InputError(f"方向“{direction}”无效，可选 any 或 money。", f"Unknown direction '{direction}'; use any or money.")
     goal = set(targets)
+    # the columns the search needs, once in memory (each hop is then a join, not a Parquet scan)
+    con.execute("CREATE OR REPLACE TEMP TABLE _path_links AS SELECT kind, chain, src_id, dst_id, "
+                "epoch_us(first_ts) AS first_us, epoch_us(last_ts) AS last_us FROM entity_links")
     # layer k: node -> (earliest money time, parent node, link)
-    layers: list[dict[str, tuple[dt.datetime, str | None, dict[str, Any] | None]]] = [
-        {s: (_MIN, None, None) for s in sources}]
-    best: dict[str, dt.datetime] = {s: _MIN for s in sources}
+    layers: list[dict[str, tuple[int, str | None, tuple[Any, ...] | None]]] = [{s: (_MIN, None, None) for s in sources}]
+    best: dict[str, int] = {s: _MIN for s in sources}
     hit = next((s for s in sources if s in goal), None)
     while hit is None and len(layers) <= max_hops and layers[-1]:
         cur = layers[-1]
-        nxt: dict[str, tuple[dt.datetime, str | None, dict[str, Any] | None]] = {}
+        nxt: dict[str, tuple[int, str | None, tuple[Any, ...] | None]] = {}
         for link in _neighbours(con, sorted(cur)):
-            for node, other, forward in ((link["src_id"], link["dst_id"], True), (link["dst_id"], link["src_id"], False)):
+            kind, _, src, dst, first_us, last_us = link
+            for node, other, forward in ((src, dst, True), (dst, src, False)):
                 if node not in cur:
                     continue
                 t = cur[node][0]
-                if direction == "money" and link["kind"] in MONEY_KINDS:
-                    if not forward or (link["last_ts"] is not None and link["last_ts"] < t):
+                if direction == "money" and kind in MONEY_KINDS:
+                    if not forward or (last_us is not None and last_us < t):
                         continue
-                    t = max(t, link["first_ts"] or t)
+                    t = max(t, first_us if first_us is not None else t)
                 if other in best and best[other] <= t:
                     continue  # reached before, as early or earlier
                 if other not in nxt or t < nxt[other][0]:
@@ -144,5 +157,5 @@ def find_path(ws: Any, source: str, target: str, max_hops: int = DEFAULT_MAX_HOP
         return result
     nodes, links = shortest_path(con, starts, ends, max_hops, direction)
     result["nodes"] = [_node(con, n) for n in nodes]
-    result["edges"] = [_edge(x) for x in links]
+    result["edges"] = [_edge(_full_link(con, x)) for x in links]
     return result

@@ -71,3 +71,31 @@ def test_resolve_on_an_empty_workspace_writes_nothing(tmp_path) -> None:
     ws = Workspace(tmp_path / "empty")
     res = resolve(ws)
     assert res.entities == {} and not ws.has_table("entities")
+
+
+def test_path_dossier_operations_say_what_to_do_on_bad_input(tmp_path) -> None:
+    import pytest
+
+    from chainbreaker.core.errors import InputError
+    from chainbreaker.intel.dossier import write_dossier
+    from chainbreaker.intel.operations import operations
+    from chainbreaker.intel.path import find_path
+
+    ws = Workspace(tmp_path / "ws")
+    with pytest.raises(InputError, match="intel resolve"):
+        find_path(ws, ID_A, "金沙:A001")
+    with pytest.raises(InputError, match="intel resolve"):
+        operations(ws)
+    _tables(ws, clusters=False)
+    resolve(ws)
+    with pytest.raises(InputError, match="--max-hops"):
+        find_path(ws, ID_A, "金沙:A001", max_hops=0)
+    with pytest.raises(InputError, match="money"):
+        find_path(ws, ID_A, "金沙:A001", direction="sideways")
+    with pytest.raises(InputError, match="docx"):
+        write_dossier(ws, ID_A, tmp_path / "d.pdf", "pdf", "investigator")
+    # the same person through a bound card: 王老板's bank account is bound on his platform account
+    doc = find_path(ws, ID_A, "金沙:A001")
+    assert [e["kind"] for e in doc["edges"]] == ["holds", "binds_card"]
+    nothing = find_path(ws, ID_A, "6217000000000000000")
+    assert nothing["to_entities"] == [] and nothing["nodes"] == []

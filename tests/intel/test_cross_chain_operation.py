@@ -92,6 +92,8 @@ def _path(sc: Scenario, tmp_path: Path, src: str, dst: str, *extra: str, role: s
     res = CliRunner().invoke(app, ["--workspace", str(sc.ws.root), "--lang", "en", "intel", "path", src, dst,
                                    "--out", str(out), "--role", role, *extra])
     assert res.exit_code == 0, res.output
+    if role == "viewer":
+        assert BOSS_ID not in res.output and SETTLE not in res.output  # the path printed on the terminal too
     return json.loads(out.read_text("utf-8"))
 
 

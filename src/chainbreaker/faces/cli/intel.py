@@ -8,7 +8,6 @@ from pathlib import Path
 import typer
 
 from chainbreaker.faces.cli.context import claimed_role, console, get_workspace, safe, shown, t
-from chainbreaker.intel.present import ENTITY_KIND
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -82,7 +81,7 @@ def path_command(
                          direction=direction)
     if doc["nodes"]:
         console.print(t(f"找到 {len(doc['edges'])} 跳的路径：", f"Path of {len(doc['edges'])} hops: ")
-                      + " → ".join(shown(n["id"], ENTITY_KIND.get(n["type"]), who) for n in doc["nodes"]))
+                      + " → ".join(shown(n["id"], None, who) for n in doc["nodes"]))
     else:
         console.print(t("没有找到路径（nodes 为空）。", "No path found (nodes is empty)."))
     console.print(t("已写出：", "Written: ") + safe(str(written)))

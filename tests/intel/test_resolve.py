@@ -99,3 +99,33 @@ def test_path_dossier_operations_say_what_to_do_on_bad_input(tmp_path) -> None:
     assert [e["kind"] for e in doc["edges"]] == ["holds", "binds_card"]
     nothing = find_path(ws, ID_A, "6217000000000000000")
     assert nothing["to_entities"] == [] and nothing["nodes"] == []
+
+
+def test_companions_of_the_people_chain_become_travelled_with_links(tmp_path) -> None:
+    import datetime as dt
+
+    from chainbreaker.chains.people.analyze import analyze
+    from chainbreaker.chains.people.ingest import ingest_travel
+    from chainbreaker.synth.travel import CROSSING_HEADER
+
+    from .scenario import _fix_id, _write
+
+    a, b = _fix_id("32010219900101011"), _fix_id("32010219900101012")
+
+    def row(name: str, idn: str, doc: str, when: str, direction: str, tour: str) -> list[str]:
+        return [name, "中国", "男", idn, "普通护照", doc, "", when, "昆明长水机场", "", "柬埔寨", direction, "航空", "",
+                tour, "云南省昆明市"]
+
+    rows = [row(n, idn, doc, day + " 08:00:00", direction, f"T{i}")
+            for i, (out, back) in enumerate([("2025-05-01", "2025-05-08"), ("2025-07-01", "2025-07-09")])
+            for n, idn, doc in (("甲", a, "E1"), ("乙", b, "E2"))
+            for day, direction in ((out, "出境"), (back, "入境"))]
+    _write(tmp_path / "crossings.csv", CROSSING_HEADER, rows)
+    ws = Workspace(tmp_path / "ws")
+    ingest_travel(ws, [tmp_path / "crossings.csv"])
+    analyze(ws, dt.date(2026, 1, 1))
+    res = resolve(ws)
+    assert res.entities == {"person": 2} and res.links == {"travelled_with": 1}
+    link = ws.read_arrow("entity_links").to_pylist()[0]
+    assert {link["src_id"], link["dst_id"]} == {f"person:ID:{a}", f"person:ID:{b}"} and link["count"] == 2
+    assert link["chain"] == "people" and json.loads(link["evidence"])[0]["kinds"] == ["tour"]

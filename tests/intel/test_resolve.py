@@ -129,3 +129,34 @@ def test_companions_of_the_people_chain_become_travelled_with_links(tmp_path) ->
     link = ws.read_arrow("entity_links").to_pylist()[0]
     assert {link["src_id"], link["dst_id"]} == {f"person:ID:{a}", f"person:ID:{b}"} and link["count"] == 2
     assert link["chain"] == "people" and json.loads(link["evidence"])[0]["kinds"] == ["tour"]
+
+
+def test_money_paths_respect_direction_and_time_order(tmp_path) -> None:
+    import datetime as dt
+    from decimal import Decimal
+
+    from chainbreaker.intel.entities import ENTITIES, ENTITY_LINKS
+    from chainbreaker.intel.path import find_path
+
+    def at(day: int) -> dt.datetime:
+        return dt.datetime(2026, 3, day, tzinfo=dt.UTC)
+
+    def money(src: str, dst: str, first: int, last: int) -> dict:
+        return {"kind": "transferred_to", "chain": "funds", "src_id": f"account:{src}", "dst_id": f"account:{dst}",
+                "count": 1, "amount": Decimal("100.00"), "first_ts": at(first), "last_ts": at(last), "evidence": "[]"}
+
+    ws = Workspace(tmp_path / "ws")
+    names = ["6222000000000001", "6222000000000002", "6222000000000003", "6222000000000004"]
+    a, b, c, d = names
+    with ws.transaction("test.graph") as tx:
+        tx.write("entities", pa.Table.from_pylist([
+            {"entity_id": f"account:{n}", "entity_type": "account", "key": n, "identifiers": json.dumps([n]),
+             "subject_keys": json.dumps([n]), "chains": '["funds"]', "tables": '["transactions"]', "n_sources": 1}
+            for n in names], schema=ENTITIES))
+        # a → b on the 10th; b → c only on the 5th (before the money arrived); b → d on the 12th
+        tx.write("entity_links", pa.Table.from_pylist([money(a, b, 10, 10), money(b, c, 5, 5), money(b, d, 12, 12)],
+                                                      schema=ENTITY_LINKS))
+    assert len(find_path(ws, a, c)["nodes"]) == 3  # any direction: linked
+    assert find_path(ws, a, c, direction="money")["nodes"] == []  # the money cannot have gone back in time
+    assert [n["id"] for n in find_path(ws, a, d, direction="money")["nodes"]] == [f"account:{x}" for x in (a, b, d)]
+    assert find_path(ws, d, a, direction="money")["nodes"] == []  # against the money's direction

@@ -160,3 +160,23 @@ def test_money_paths_respect_direction_and_time_order(tmp_path) -> None:
     assert find_path(ws, a, c, direction="money")["nodes"] == []  # the money cannot have gone back in time
     assert [n["id"] for n in find_path(ws, a, d, direction="money")["nodes"]] == [f"account:{x}" for x in (a, b, d)]
     assert find_path(ws, d, a, direction="money")["nodes"] == []  # against the money's direction
+
+
+def test_a_registrable_domain_names_every_site_on_it(tmp_path) -> None:
+    from chainbreaker.intel.path import find_path
+
+    ws = Workspace(tmp_path / "ws")
+    sha = "c" * 64
+    with ws.transaction("test.tech") as tx:
+        tx.write("tech_captures", pa.Table.from_pylist([
+            {"host": "pay.jinsha-pay.com", "url": "https://pay.jinsha-pay.com/", "capture_sha256": sha},
+            {"host": "www.jinsha-pay.com", "url": "https://www.jinsha-pay.com/", "capture_sha256": "d" * 64}]))
+        tx.write("tech_indicators", pa.Table.from_pylist([
+            {"host": "pay.jinsha-pay.com", "url": "https://pay.jinsha-pay.com/", "persona": "desktop",
+             "kind": "bank_card", "value": "6222021001112220001", "context": "收款卡号", "capture_sha256": sha}]))
+    res = resolve(ws)
+    assert res.entities == {"account": 1, "domain": 1, "site": 2}
+    doc = find_path(ws, "https://JINSHA-PAY.com/index.html", "6222 0210 0111 2220 001")
+    assert {"site:pay.jinsha-pay.com", "site:www.jinsha-pay.com", "domain:jinsha-pay.com"} <= set(doc["from_entities"])
+    assert [e["kind"] for e in doc["edges"]] == ["shows_card"]
+    assert doc["edges"][0]["evidence"][0]["capture"] == sha

@@ -207,3 +207,15 @@ def test_operations_group_the_operation_and_rank_it_first(scenario: Scenario) ->
                                    "--role", "viewer"])
     assert out.exit_code == 0, out.output
     assert "anchored on findings" in out.output and BOSS_ID not in out.output
+
+
+def test_exported_intel_tables_are_masked_for_a_viewer(scenario: Scenario, tmp_path: Path) -> None:
+    from chainbreaker.core.exports import export_table
+    from chainbreaker.intel.operations import operations
+
+    operations(scenario.ws)
+    for table in ("entities", "entity_sources", "entity_links", "operations", "operation_members"):
+        out = tmp_path / f"{table}.csv"
+        export_table(scenario.ws, table, "csv", out, role="viewer")
+        text = out.read_text("utf-8-sig")
+        assert BOSS_ID not in text and SETTLE not in text and "王老板" not in text, table

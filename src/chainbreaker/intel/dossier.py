@@ -95,7 +95,7 @@ def build_dossier(ws: Any, ident: str) -> dict[str, Any]:
 def _entity(row: dict[str, Any] | None, entity_id: str) -> dict[str, Any]:
     if row is None:
         return {"id": entity_id, "type": entity_id.split(":", 1)[0], "label": None, "identifiers": [], "chains": []}
-    return {"id": entity_id, "type": row["entity_type"], "label": row["label"],
+    return {"id": entity_id, "type": row["entity_type"], "label": row["name"] or row["label"],
             "identifiers": json.loads(row["identifiers"]), "chains": json.loads(row["chains"]),
             "n_sources": row["n_sources"]}
 

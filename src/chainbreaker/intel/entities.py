@@ -46,13 +46,17 @@ ENTITY_TYPES = ("person", "account", "phone", "ip", "mac", "device", "wallet", "
                 "platform", "org")
 MONEY_KINDS = ("transferred_to", "deposit_to", "withdrawal_to")
 
+# ``name`` holds a person's name (personal data, masked by role on every output); ``label`` what is
+# not personal (bank, username, host)
 SOURCES = pa.schema([
-    ("entity_id", pa.string()), ("entity_type", pa.string()), ("key", pa.string()), ("label", pa.string()),
+    ("entity_id", pa.string()), ("entity_type", pa.string()), ("key", pa.string()), ("name", pa.string()),
+    ("label", pa.string()),
     ("chain", pa.string()), ("source_table", pa.string()), ("subject_key", pa.string()),
     ("src_sha256", pa.string()), ("src_file", pa.string()), ("src_row", pa.int64()),
 ])
 ENTITIES = pa.schema([
-    ("entity_id", pa.string()), ("entity_type", pa.string()), ("key", pa.string()), ("label", pa.string()),
+    ("entity_id", pa.string()), ("entity_type", pa.string()), ("key", pa.string()), ("name", pa.string()),
+    ("label", pa.string()),
     ("identifiers", pa.string()),  # JSON list of the normalised identifiers merged into the entity
     ("subject_keys", pa.string()),  # JSON list of the keys chains use for it (to join findings)
     ("chains", pa.string()), ("tables", pa.string()), ("n_sources", pa.int64()), ("run_id", pa.string()),
@@ -166,7 +170,8 @@ def _sources(con: Any, have: set[str], cols: dict[str, set[str]]) -> pa.Table:
             join: str = "", file: str = "src_file") -> None:
         f = f"t.{file}" if table.startswith("(") or file in cols.get(table, set()) else "NULL"
         parts.append(f"""SELECT '{etype}:' || ({key}) AS entity_id, '{etype}' AS entity_type, ({key}) AS key,
-                         CAST({label} AS VARCHAR) AS label, '{chain}' AS chain, '{table}' AS source_table,
+                         CAST({label if etype == "person" else "NULL"} AS VARCHAR) AS name,
+                         CAST({"NULL" if etype == "person" else label} AS VARCHAR) AS label, '{chain}' AS chain, '{table}' AS source_table,
                          CAST({subject} AS VARCHAR) AS subject_key, t.src_sha256, CAST({f} AS VARCHAR) AS src_file,
                          CAST(t.src_row AS BIGINT) AS src_row
                          FROM {table} t {join} WHERE ({key}) IS NOT NULL AND {where}""")
@@ -395,7 +400,7 @@ def _entities(con: Any, sources: pa.Table, run_id: str) -> pa.Table:
         t = con.sql(f"""
             SELECT entity_id, any_value(entity_type) AS entity_type,
                    substr(entity_id, length(any_value(entity_type)) + 2) AS key,
-                   min(label) AS label,
+                   min(name) AS name, min(label) AS label,
                    CAST(to_json(list_sort(list(DISTINCT key))) AS VARCHAR) AS identifiers,
                    CAST(to_json(list_sort(list(DISTINCT subject_key))) AS VARCHAR) AS subject_keys,
                    CAST(to_json(list_sort(list(DISTINCT chain))) AS VARCHAR) AS chains,

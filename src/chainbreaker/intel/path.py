@@ -123,7 +123,8 @@ def shortest_path(con: Any, sources: list[str], targets: list[str], max_hops: in
 
 
 def _node(con: Any, entity_id: str) -> dict[str, Any]:
-    row = con.sql("SELECT entity_type, key, label, identifiers, subject_keys, chains FROM entities WHERE entity_id = ?",
+    row = con.sql("SELECT entity_type, key, coalesce(name, label), identifiers, subject_keys, chains FROM entities "
+                  "WHERE entity_id = ?",
                   params=[entity_id]).fetchall()
     etype, key, label, idents, subjects, chains = row[0] if row else (entity_id.split(":")[0], None, None, "[]",
                                                                        "[]", "[]")

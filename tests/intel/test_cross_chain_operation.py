@@ -94,6 +94,8 @@ def _path(sc: Scenario, tmp_path: Path, src: str, dst: str, *extra: str, role: s
     assert res.exit_code == 0, res.output
     if role == "viewer":
         assert BOSS_ID not in res.output and SETTLE not in res.output  # the path printed on the terminal too
+    if "→" in res.output:
+        assert "person:ID:" in res.output or "site:" in res.output  # ids printed as text, not as emoji
     return json.loads(out.read_text("utf-8"))
 
 

@@ -180,3 +180,18 @@ def test_a_registrable_domain_names_every_site_on_it(tmp_path) -> None:
     assert {"site:pay.jinsha-pay.com", "site:www.jinsha-pay.com", "domain:jinsha-pay.com"} <= set(doc["from_entities"])
     assert [e["kind"] for e in doc["edges"]] == ["shows_card"]
     assert doc["edges"][0]["evidence"][0]["capture"] == sha
+
+
+def test_entity_tables_of_an_older_shape_ask_for_a_new_resolve(tmp_path) -> None:
+    import pytest
+
+    from chainbreaker.core.errors import InputError
+    from chainbreaker.intel.path import find_path
+
+    ws = Workspace(tmp_path / "ws")
+    _tables(ws, clusters=False)
+    resolve(ws)
+    with ws.transaction("test.old") as tx:
+        tx.write("entities", ws.read_arrow("entities").drop_columns(["name"]))
+    with pytest.raises(InputError, match="intel resolve again"):
+        find_path(ws, ID_A, "金沙:A001")

@@ -20,7 +20,7 @@ from chainbreaker.core.errors import InputError
 from chainbreaker.core.exports import output_file
 from chainbreaker.core.model.finding import query
 from chainbreaker.core.timefmt import show_time
-from chainbreaker.intel.path import match_entities
+from chainbreaker.intel.path import match_entities, resolved_connection
 from chainbreaker.intel.present import mask_doc, write_json
 
 FORMATS = ("json", "html", "docx")
@@ -41,10 +41,7 @@ def _has(con: Any, table: str) -> bool:
 
 def build_dossier(ws: Any, ident: str) -> dict[str, Any]:
     """The dossier of the entity ``ident`` names, as a JSON-ready dict (not yet masked)."""
-    if not ws.has_table("entities"):
-        raise InputError("还没有实体与关系：请先运行 chainbreaker intel resolve。",
-                         "No entities yet: run chainbreaker intel resolve first.")
-    con = ws.duck()
+    con = resolved_connection(ws)
     found = match_entities(con, ident)
     if not found:
         raise InputError(f"工作区中没有与“{ident}”对应的实体。", f"No entity in the workspace matches '{ident}'.")

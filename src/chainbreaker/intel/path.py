@@ -31,6 +31,22 @@ class _Hop:
     forward: bool
 
 
+def resolved_connection(ws: Any) -> Any:
+    """A connection to the lake whose entity tables are there and of the current shape."""
+    from chainbreaker.intel.entities import ENTITIES, ENTITY_LINKS
+
+    if not ws.has_table("entities") or not ws.has_table("entity_links"):
+        raise InputError("还没有实体与关系：请先运行 chainbreaker intel resolve。",
+                         "No entities yet: run chainbreaker intel resolve first.")
+    con = ws.duck()
+    for table, schema in (("entities", ENTITIES), ("entity_links", ENTITY_LINKS)):
+        have = {r[0] for r in con.sql(f"DESCRIBE {table}").fetchall()}
+        if set(schema.names) - have:
+            raise InputError(f"表 {table} 由旧版本生成：请重新运行 chainbreaker intel resolve。",
+                             f"Table {table} was made by an older version: run chainbreaker intel resolve again.")
+    return con
+
+
 def match_entities(con: Any, text: str) -> list[str]:
     """Entity ids in the workspace that ``text`` names (normalised identifier, entity id, or a key
     a chain uses: ``金沙:A001``, ``ID:...``, a scanned host)."""
@@ -145,12 +161,11 @@ def _edge(link: dict[str, Any]) -> dict[str, Any]:
 def find_path(ws: Any, source: str, target: str, max_hops: int = DEFAULT_MAX_HOPS,
               direction: str = "any") -> dict[str, Any]:
     """``{"from", "to", "direction", "nodes": [...], "edges": [...]}``; empty lists when there is no path."""
-    if not ws.has_table("entities") or not ws.has_table("entity_links"):
-        raise InputError("还没有实体与关系：请先运行 chainbreaker intel resolve。",
-                         "No entities yet: run chainbreaker intel resolve first.")
+    if direction not in ("any", "money"):
+        raise InputError(f"方向“{direction}”无效，可选 any 或 money。", f"Unknown direction '{direction}'; use any or money.")
     if max_hops < 1 or max_hops > 12:
         raise InputError("--max-hops 必须在 1 到 12 之间。", "--max-hops must be between 1 and 12.")
-    con = ws.duck()
+    con = resolved_connection(ws)
     starts, ends = match_entities(con, source), match_entities(con, target)
     result: dict[str, Any] = {"from": source, "to": target, "direction": direction, "max_hops": max_hops,
                               "from_entities": starts, "to_entities": ends, "nodes": [], "edges": []}

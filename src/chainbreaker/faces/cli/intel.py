@@ -81,7 +81,7 @@ def path_command(
                          direction=direction)
     if doc["nodes"]:
         console.print(t(f"找到 {len(doc['edges'])} 跳的路径：", f"Path of {len(doc['edges'])} hops: ")
-                      + " → ".join(shown(n["id"], None, who) for n in doc["nodes"]),
+                      + " → ".join(shown(n["id"], None, who) for n in doc["nodes"]),  # rich-safe: shown() masks and escapes
                       emoji=False)  # entity ids such as person:ID:... are not emoji codes
     else:
         console.print(t("没有找到路径（nodes 为空）。", "No path found (nodes is empty)."))
@@ -120,8 +120,8 @@ def operations_command(
                     f"communities, {res.operations:,} anchored on findings, modularity {res.modularity:.3f}"))
     for op in res.top:
         persons = json.loads(op["key_persons"])[:3]
-        console.print(f"  #{op['rank']} {safe(op['operation_id'])} {t('得分', 'score')} {op['score']:.2f} "
+        console.print(f"  #{op['rank']:,} {safe(op['operation_id'])} {t('得分', 'score')} {op['score']:.2f} "
                       f"{t('实体', 'entities')} {op['n_entities']:,} {t('链', 'chains')} "
                       f"{safe('、'.join(json.loads(op['finding_chains'])))} {t('资金', 'flow')} {op['total_flow']:,.2f} "
-                      + t("关键人员 ", "key persons ") + "、".join(shown(p, "person_key", who) for p in persons),
+                      + t("关键人员 ", "key persons ") + "、".join(shown(p, "person_key", who) for p in persons),  # rich-safe: shown()
                       emoji=False)

@@ -165,3 +165,12 @@ def test_safe_strips_controls_and_escapes_markup():
     shown = buf.getvalue()
     assert f"a{CLOSE_TAG}{STYLE_TAG}b[31mcdefg h" in shown
     _clean(shown)
+
+
+def test_emoji_codes_in_data_stay_text() -> None:
+    """Rich turns ``:id:`` into an emoji unless told not to; data such as ``person:ID:110...`` must print as typed."""
+    from chainbreaker.faces.cli.context import console, safe
+
+    with console.capture() as cap:
+        console.print(safe("person:ID:110105194912310025 :smile: :id:"))
+    assert "person:ID:110105194912310025 :smile: :id:" in cap.get()

@@ -33,8 +33,8 @@ class CliState:
 
 
 STATE = CliState()
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+console = Console(highlight=False, emoji=False)  # data such as person:ID:... is never an emoji code
+err_console = Console(stderr=True, highlight=False, emoji=False)
 
 
 def get_workspace():  # type: ignore[no-untyped-def]

@@ -46,7 +46,7 @@ def test_arbitrary_ragged_rows_never_raise(header: list[str], rows: list[list[st
         for b in batches:
             d = b.to_pydict()
             for i in range(b.num_rows):
-                values = [d[c][i] for c in b.schema.names if not c.startswith("_")]
+                values = [d[c][i] for c in b.schema.names[:width]]  # the reader's own columns follow
                 assert len(values) == width
                 if d["_short"][i]:
                     assert values[-1] is None  # padded, flagged for the quarantine (too_few_fields)

@@ -343,6 +343,7 @@ def main() -> None:
                         help="ingest: chainbreaker's bank ingest (default when available); own: learn_public_aml loader")
     parser.add_argument("--all", action="store_true", help="also the time-ordered split and feature throughput vs pandas")
     parser.add_argument("--no-gfp", action="store_true", help="skip the GFP (snapml) peer")
+    parser.add_argument("--gfp-window", type=int, default=7, help="GFP pattern window in days (default 7)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -355,6 +356,7 @@ def main() -> None:
         elif kind == "aggregates":
             out = child_aggregates(rest[0], rest[1], int(rest[2]), int(rest[3]))
         elif kind == "gfp":
+            GFP_PARAMS_DAYS["window"] = int(rest[4])
             out = child_gfp(rest[0], rest[1], int(rest[2]), int(rest[3]))
         else:
             out = child_learn(rest[0], rest[1], rest[2], int(rest[3]), int(rest[4]))
@@ -380,21 +382,26 @@ def main() -> None:
     print(f"loaded AMLSim into {ws1} with loader '{loader}' in {time.perf_counter() - t0:.1f} s")
     labels = str(ws1 / "amlsim_labels.csv")
     # 1a. The three methods on the same split, each in its own process (peak memory = its VmHWM).
+    header = f"{'method':<44}{'features':>9}{'AP':>8}{'seconds':>9}{'CPU s':>8}{'peak MB':>9}"
+
+    def row(name: str, res: dict, nfeat: int) -> None:
+        print(f"{name:<44}{nfeat:>9}{res['ap']:>8.4f}{res['seconds']:>9.1f}{res['cpu_seconds']:>8.1f}"
+              f"{res['peak_mb']:>9.0f}", flush=True)
+
     r = run_child("learn", str(ws1), labels, "stratified", str(args.trees), str(args.seed))
-    agg = run_child("aggregates", str(ws1), labels, str(args.trees), str(args.seed))
-    gfp = run_child("gfp", str(ws1), labels, str(args.trees), str(args.seed)) if not args.no_gfp else None
     g = r["graph"]
     print(f"\n== AMLSim, split=stratified seed={args.seed}: {r['labels']:,} labelled accounts ({r['positives']:,} SAR); "
           f"held back {g['n_test']:,} ({g['n_test_positive']:,} SAR), trained on {g['n_train']:,} ==")
-    print(f"{'method':<44}{'features':>9}{'AP':>8}{'seconds':>9}{'CPU s':>8}{'peak MB':>9}")
-    rows = [("chainbreaker funds learn (whole run)", r, g["n_features"]),
-            ("LightGBM on plain aggregates", agg, agg["features"])]
-    if gfp is not None:
-        rows.append(("GFP (snapml) features + LightGBM", gfp, gfp["features"]))
-    for name, res, nfeat in rows:
-        print(f"{name:<44}{nfeat:>9}{res['ap']:>8.4f}{res['seconds']:>9.1f}{res['cpu_seconds']:>8.1f}"
-              f"{res['peak_mb']:>9.0f}")
-    print(f"funds learn: features {r['feature_seconds']:.1f} s, CV + calibration + 3 models {r['train_seconds']:.1f} s; "
+    print(header)
+    row("chainbreaker funds learn (whole run)", r, g["n_features"])
+    agg = run_child("aggregates", str(ws1), labels, str(args.trees), str(args.seed))
+    row("LightGBM on plain aggregates", agg, agg["features"])
+    GFP_PARAMS_DAYS["window"] = args.gfp_window
+    gfp = None
+    if not args.no_gfp:
+        gfp = run_child("gfp", str(ws1), labels, str(args.trees), str(args.seed), str(args.gfp_window))
+        row(f"GFP (snapml, {args.gfp_window}-day windows) + LightGBM", gfp, gfp["features"])
+    print(f"funds learn: features {r['feature_seconds']:.1f} s, training (CV, held-back, baseline, final models) {r['train_seconds']:.1f} s; "
           f"P@0.5 {g['precision']:.4f}, R@0.5 {g['recall']:.4f}, Brier {g['brier']}; baseline inside learn AP "
           f"{r['baseline']['average_precision']:.4f}; top features: " + ", ".join(n for n, _ in r["top_features"]))
     if gfp is not None:

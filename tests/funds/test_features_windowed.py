@@ -97,6 +97,9 @@ def test_fan_within_windows_and_bins(small_ws):
     assert f.loc["T", "w7_in_fan_max"] == 3 and f.loc["T", "w7_in_windows"] == 2
     assert f.loc["T", "w30_in_fan_max"] == 4
     assert f.loc["H", "w1_in_amt_max"] == pytest.approx(1050.0)
+    # counterparties' statistics weighted by transfer: H's six receipts, K1 (two transfers) twice
+    assert f.loc["H", "tw_in_mean_out_n"] == pytest.approx(8 / 6) and f.loc["H", "tw_in_max_out_n"] == 2
+    assert f.loc["S", "tw_out_max_in_n"] == 1 and f.loc["T", "tw_in_mean_out_cp"] == 1
     # M1 passes on 990 of 1000 within the same 7-day window
     assert f.loc["M1", "w7_pass_max"] == pytest.approx(990 / 1000, rel=1e-9)
 
@@ -106,7 +109,7 @@ def test_windowed_features_same_on_spark(small_ws):
     duck = _features(small_ws, "duckdb")
     spark = _features(small_ws, "spark")
     assert list(spark.index) == list(duck.index)
-    windowed = [c for c in duck.columns if c.startswith(("w1_", "w7_", "w30_", "sg_", "tcycle", "nbw_"))]
+    windowed = [c for c in duck.columns if c.startswith(("w1_", "w7_", "w30_", "sg_", "tcycle", "nbw_", "tw_"))]
     assert len(windowed) > 60
     for column in windowed:
         assert np.allclose(duck[column].astype(float), spark[column].astype(float), rtol=1e-9,

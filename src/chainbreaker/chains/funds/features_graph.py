@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from chainbreaker.chains.funds.features_windowed import (
+    counterparty_flow_expr,
     one_hop_expr,
     relationships_expr,
     windowed_feature_expr,
@@ -236,6 +237,7 @@ def account_feature_expr(engine: Engine, windowed: bool = True) -> ibis.Table:
         win = windowed_feature_expr(base, nodes, mat)
         out = out.left_join(win, "account").drop("account_right")
         out = out.left_join(one_hop_expr(pairs, win), "account").drop("account_right")
+        out = out.left_join(counterparty_flow_expr(base, nodes), "account").drop("account_right")
     return out.order_by("account")
 
 

@@ -20,7 +20,8 @@ The specification follows the pattern definitions of IBM's Graph Feature Preproc
   per account the number of such cycles it lies on (a cycle is its sequence of accounts up to
   rotation; hubs with more than :data:`CYCLE_HUB_EVENTS` events on a side are left out);
 * **counterparties one hop out** (对手方特征): mean and max over an account's counterparties of a
-  selection of the above (:data:`HOP_COLUMNS`).
+  selection of the above (:data:`HOP_COLUMNS`), and, weighted by transfer, of the counterparties'
+  flow statistics (:func:`counterparty_flow_expr`).
 
 Windows are tumbling (aligned to whole days since the epoch, UTC) rather than sliding: the same
 integer arithmetic on every engine, one group-by each. Transfers are first reduced to distinct
@@ -212,6 +213,27 @@ def one_hop_expr(pairs: ibis.Table, windowed: ibis.Table) -> ibis.Table:
         aggs[f"nbw_mean_{c}"] = j[f"h_{c}"].mean()
         aggs[f"nbw_max_{c}"] = j[f"h_{c}"].max()
     return j.group_by("account").aggregate(**aggs)
+
+
+COUNTERPARTY_FLOW_COLUMNS = ["out_n", "out_mean", "out_std", "out_cp", "in_n", "in_mean", "in_std", "in_cp"]
+
+
+def counterparty_flow_expr(base: ibis.Table, nodes: ibis.Table) -> ibis.Table:
+    """Counterparties' flow statistics weighted by transfer (GFP's per-edge vertex statistics, summed
+    up per account): over an account's outgoing transfers the mean and max of the payees' statistics
+    (``tw_out_*``), over its incoming transfers those of the payers (``tw_in_*``)."""
+    stats = nodes.select(cp=nodes.account, **{f"c_{c}": nodes[c].cast("float64") for c in COUNTERPARTY_FLOW_COLUMNS})
+    parts = []
+    for side in ("out", "in"):
+        e = base.select(account=base.src if side == "out" else base.dst, cp=base.dst if side == "out" else base.src)
+        j = e.join(stats, "cp")
+        aggs: dict[str, Any] = {}
+        for c in COUNTERPARTY_FLOW_COLUMNS:
+            aggs[f"tw_{side}_mean_{c}"] = j[f"c_{c}"].mean()
+            aggs[f"tw_{side}_max_{c}"] = j[f"c_{c}"].max()
+        parts.append(j.group_by("account").aggregate(**aggs))
+    out = parts[0].outer_join(parts[1], "account")
+    return out.mutate(account=out.account.coalesce(out.account_right)).drop("account_right")
 
 
 def relationships_expr(base: ibis.Table) -> ibis.Table:

@@ -97,6 +97,12 @@ def feature_label(name: str) -> tuple[str, str]:
         inner_zh, inner_en = feature_label(m.group(3))
         agg = AGG[m.group(2)]
         return f"对手方{agg[0]}{inner_zh}", f"counterparties' {agg[1]} {inner_en}"
+    m = re.fullmatch(r"tw_(in|out)_(mean|max)_(.+)", name)
+    if m:
+        inner_zh, inner_en = feature_label(m.group(3))
+        who = ("付款人", "payers'") if m.group(1) == "in" else ("收款人", "payees'")
+        agg = AGG[m.group(2)]
+        return f"按笔加权{who[0]}{agg[0]}{inner_zh}", f"{who[1]} {agg[1]} {inner_en} (per transfer)"
     m = re.fullmatch(r"(scr|risk)_(.+)", name)
     if m:
         return (f"筛查指标 {m.group(2)}" if m.group(1) == "scr" else f"风险评分 {m.group(2)}",

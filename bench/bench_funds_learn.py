@@ -1,21 +1,23 @@
 """Benchmark and evaluation of ``chainbreaker funds learn`` on IBM AMLSim (../shared/data/aml).
 
-    python bench/bench_funds_learn.py                   # AMLSim 10K (198k transfers), ~1-2 min
-    python bench/bench_funds_learn.py --scale 5         # feature throughput on 5 disjoint copies (~1M)
+    python bench/bench_funds_learn.py                   # funds learn vs aggregates vs GFP, AMLSim 10K
+    python bench/bench_funds_learn.py --all             # + time-ordered split and feature throughput
+    python bench/bench_funds_learn.py --all --scale 5   # throughput on 5 disjoint copies (~1M transfers)
 
-1. Evaluation (the issue's Must-show): AMLSim is loaded into a fresh workspace as canonical
-   ``transactions`` by ``chainbreaker ingest bank`` (``ingest_bank``, the edge-list layout; or
-   ``--loader own``: the small ``bench/public_aml.py`` loader); labels come from
-   ``sar_accounts.csv`` (SAR account → 1, every other account → 0). ``learn()`` holds back 30% of
-   the labelled accounts (stratified by label, fixed seed), trains the graph-feature LightGBM model
-   and, on the same split in the same run, a LightGBM model on plain per-account aggregates
-   (in/out count/sum/mean/max, distinct counterparties), and reports average precision (AP) and
-   precision/recall at 0.5 on the held-back accounts. A time-ordered split is reported too.
-2. Throughput: account features computed by chainbreaker (Ibis on DuckDB, plus igraph for cycles)
-   beside a plain pandas implementation of the same relational features on the same data, each in
-   its own subprocess (peak memory = the child's VmHWM); the run checks both give the same
-   values. ``--scale K`` makes K disjoint copies of the AMLSim graph (accounts suffixed) for this part
-   (loaded with the own loader, the copies are made in memory).
+1. The peer comparison (issue 16's Must-show), one command, each method in its own child process
+   (peak memory = that child's VmHWM; CPU seconds = its user + system time):
+   ``funds learn`` (``learn()``: features, CV, calibration, held-back evaluation, refit, scoring)
+   holds back 30% of the labelled accounts (stratified, fixed seed); on exactly that split (read
+   back from ``account_model_scores.split``) LightGBM on plain per-account aggregates and IBM's
+   Graph Feature Preprocessor (``snapml``; edge features averaged and maxed per account and
+   direction) + LightGBM are trained and scored. AP on the held-back accounts, seconds, CPU seconds
+   and peak memory are printed, with PASS when funds learn's AP ≥ GFP's at no more time.
+   AMLSim is loaded by ``chainbreaker ingest bank`` (edge-list layout; ``--loader own``: the small
+   ``bench/public_aml.py`` loader); labels come from ``sar_accounts.csv``.
+2. ``--all``: a time-ordered split, and account features computed by chainbreaker (Ibis on DuckDB,
+   plus igraph for cycles) beside a plain pandas implementation of the same relational features,
+   each in its own subprocess; the run checks both give the same values. ``--scale K`` makes K
+   disjoint copies of the AMLSim graph (accounts suffixed) for this part.
 """
 
 from __future__ import annotations
@@ -198,11 +200,114 @@ def child_learn(ws_path: str, labels: str, split: str, trees: int, seed: int) ->
 
     start = time.perf_counter()
     report = learn(Workspace(ws_path), labels, seed=seed, split=split, n_estimators=trees)
-    return {"seconds": time.perf_counter() - start, "graph": asdict(report.graph),
+    return {"seconds": time.perf_counter() - start, "graph": asdict(report.graph), "ap": report.graph.average_precision,
             "baseline": asdict(report.baseline) if report.baseline else None,
             "feature_seconds": report.feature_seconds, "train_seconds": report.train_seconds,
             "labels": report.labels, "positives": report.positives, "top_features": report.top_features[:8],
             "model_version": report.model_version}
+
+
+def _split_and_labels(ws_path: str, labels: str) -> tuple[list[str], list[str], dict[str, int]]:
+    """The train/test accounts ``funds learn`` used (from ``account_model_scores``) and the labels."""
+    import pandas as pd
+
+    from chainbreaker.core.workspace import Workspace
+
+    scores = Workspace(ws_path).read_arrow("account_model_scores", ["account", "split"]).to_pandas()
+    lab = pd.read_csv(labels, dtype={"account": str})
+    return (sorted(scores.account[scores.split == "train"]), sorted(scores.account[scores.split == "test"]),
+            dict(zip(lab.account, lab.label, strict=True)))
+
+
+def _fit_and_ap(feats, train: list[str], test: list[str], label_of: dict[str, int], seed: int,  # type: ignore[no-untyped-def]
+                trees: int) -> float:
+    """LightGBM with funds learn's default settings on the given split; AP on the test accounts."""
+    import lightgbm as lgb
+    import numpy as np
+    from sklearn.metrics import average_precision_score
+
+    from chainbreaker.chains.funds.learn import model_params
+
+    y_train = np.array([label_of[a] for a in train])
+    y_test = np.array([label_of[a] for a in test])
+    model = lgb.LGBMClassifier(**model_params(len(train), seed, trees)).fit(feats.loc[train], y_train)
+    return float(average_precision_score(y_test, model.predict_proba(feats.loc[test])[:, 1]))
+
+
+def child_aggregates(ws_path: str, labels: str, trees: int, seed: int) -> dict:
+    """Plain per-account aggregates (in/out count, sum, mean, max, distinct counterparties) + LightGBM."""
+    import duckdb
+
+    from chainbreaker.core.workspace import Workspace
+
+    train, test, label_of = _split_and_labels(ws_path, labels)
+    start = time.perf_counter()
+    glob = Workspace(ws_path).table_glob("transactions")
+    feats = duckdb.sql(f"""
+        WITH t AS (SELECT from_account AS s, to_account AS d, CAST(amount AS DOUBLE) AS a
+                   FROM read_parquet('{glob}') WHERE from_account <> to_account),
+             o AS (SELECT s AS account, count(*) out_n, sum(a) out_sum, avg(a) out_mean, max(a) out_max,
+                          count(DISTINCT d) out_cp FROM t GROUP BY 1),
+             i AS (SELECT d AS account, count(*) in_n, sum(a) in_sum, avg(a) in_mean, max(a) in_max,
+                          count(DISTINCT s) in_cp FROM t GROUP BY 1)
+        SELECT coalesce(o.account, i.account) AS account, o.* EXCLUDE (account), i.* EXCLUDE (account)
+        FROM o FULL JOIN i ON o.account = i.account""").df().set_index("account")
+    ap = _fit_and_ap(feats, train, test, label_of, seed, trees)
+    return {"seconds": time.perf_counter() - start, "ap": ap, "features": feats.shape[1]}
+
+
+GFP_PARAMS_DAYS = {"window": 7, "vertex_window": 30, "bins": [2, 3, 4, 5, 10]}
+
+
+def gfp_params(threads: int = 2) -> dict:
+    """GFP settings: every pattern GFP offers except length-constrained cycles (with a 10-hop limit over
+    30 days it ran for more than 10 minutes on AMLSim here), windows in seconds."""
+    day = 86400
+    w, bins = GFP_PARAMS_DAYS["window"] * day, GFP_PARAMS_DAYS["bins"]
+    return {
+        "num_threads": threads, "time_window": GFP_PARAMS_DAYS["vertex_window"] * day,
+        "vertex_stats": True, "vertex_stats_tw": GFP_PARAMS_DAYS["vertex_window"] * day, "vertex_stats_cols": [4],
+        "vertex_stats_feats": [0, 1, 2, 3, 4, 8, 9, 10],
+        "fan": True, "fan_tw": w, "fan_bins": bins, "degree": True, "degree_tw": w, "degree_bins": bins,
+        "scatter-gather": True, "scatter-gather_tw": w, "scatter-gather_bins": bins,
+        "temp-cycle": True, "temp-cycle_tw": w, "temp-cycle_bins": bins, "lc-cycle": False,
+    }
+
+
+def child_gfp(ws_path: str, labels: str, trees: int, seed: int) -> dict:
+    """IBM Graph Feature Preprocessor (snapml) edge features, averaged and maxed per account and
+    direction, + LightGBM: the peer practitioners reach for."""
+    import duckdb
+    import numpy as np
+    import pandas as pd
+    from snapml import GraphFeaturePreprocessor
+
+    from chainbreaker.core.workspace import Workspace
+
+    train, test, label_of = _split_and_labels(ws_path, labels)
+    start = time.perf_counter()
+    glob = Workspace(ws_path).table_glob("transactions")
+    tx = duckdb.sql(f"""SELECT from_account AS s, to_account AS d, CAST(epoch(ts) AS BIGINT) AS t,
+                               CAST(amount AS DOUBLE) AS a FROM read_parquet('{glob}')
+                        WHERE from_account <> to_account ORDER BY t, src_row""").df()
+    codes, names = pd.factorize(pd.concat([tx.s, tx.d], ignore_index=True))
+    n = len(tx)
+    edges = np.column_stack([np.arange(n), codes[:n], codes[n:], tx.t.to_numpy(), tx.a.to_numpy()]).astype("float64")
+    gfp = GraphFeaturePreprocessor()
+    gfp.set_params(gfp_params())
+    out = gfp.fit_transform(edges)
+    gfp_seconds = time.perf_counter() - start
+    extra = pd.DataFrame(out[:, edges.shape[1]:]).add_prefix("g")
+    parts = []
+    for side, col in (("out", 1), ("in", 2)):
+        grouped = extra.groupby(edges[:, col].astype(np.int64))
+        part = pd.concat([grouped.mean().add_prefix(f"{side}_mean_"), grouped.max().add_prefix(f"{side}_max_")], axis=1)
+        parts.append(part)
+    feats = pd.concat(parts, axis=1)
+    feats.index = names[feats.index.to_numpy()]
+    ap = _fit_and_ap(feats, train, test, label_of, seed, trees)
+    return {"seconds": time.perf_counter() - start, "gfp_seconds": gfp_seconds, "ap": ap, "features": feats.shape[1],
+            "edge_features": extra.shape[1]}
 
 
 def run_child(*args: str) -> dict:
@@ -236,6 +341,9 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--loader", choices=("ingest", "own"), default=None,
                         help="ingest: chainbreaker's bank ingest (default when available); own: bench/public_aml.py loader")
+    parser.add_argument("--all", action="store_true", help="also the time-ordered split and feature throughput vs pandas")
+    parser.add_argument("--no-gfp", action="store_true", help="skip the GFP (snapml) peer")
+    parser.add_argument("--gfp-window", type=int, default=7, help="GFP pattern window in days (default 7)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -245,9 +353,16 @@ def main() -> None:
             out = child_chainbreaker(rest[0], rest[1])
         elif kind == "pandas":
             out = child_pandas(rest[0])
+        elif kind == "aggregates":
+            out = child_aggregates(rest[0], rest[1], int(rest[2]), int(rest[3]))
+        elif kind == "gfp":
+            GFP_PARAMS_DAYS["window"] = int(rest[4])
+            out = child_gfp(rest[0], rest[1], int(rest[2]), int(rest[3]))
         else:
             out = child_learn(rest[0], rest[1], rest[2], int(rest[3]), int(rest[4]))
         out["peak_mb"] = round(_peak_mb(), 1)
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        out["cpu_seconds"] = round(usage.ru_utime + usage.ru_stime, 1)
         print(json.dumps(out, default=str))
         return
 
@@ -266,7 +381,38 @@ def main() -> None:
     ws1 = prepare(workdir, args.data_dir, 1, loader)
     print(f"loaded AMLSim into {ws1} with loader '{loader}' in {time.perf_counter() - t0:.1f} s")
     labels = str(ws1 / "amlsim_labels.csv")
-    for split in ("stratified", "time"):
+    # 1a. The three methods on the same split, each in its own process (peak memory = its VmHWM).
+    header = f"{'method':<44}{'features':>9}{'AP':>8}{'seconds':>9}{'CPU s':>8}{'peak MB':>9}"
+
+    def row(name: str, res: dict, nfeat: int) -> None:
+        print(f"{name:<44}{nfeat:>9}{res['ap']:>8.4f}{res['seconds']:>9.1f}{res['cpu_seconds']:>8.1f}"
+              f"{res['peak_mb']:>9.0f}", flush=True)
+
+    r = run_child("learn", str(ws1), labels, "stratified", str(args.trees), str(args.seed))
+    g = r["graph"]
+    print(f"\n== AMLSim, split=stratified seed={args.seed}: {r['labels']:,} labelled accounts ({r['positives']:,} SAR); "
+          f"held back {g['n_test']:,} ({g['n_test_positive']:,} SAR), trained on {g['n_train']:,} ==")
+    print(header)
+    row("chainbreaker funds learn (whole run)", r, g["n_features"])
+    agg = run_child("aggregates", str(ws1), labels, str(args.trees), str(args.seed))
+    row("LightGBM on plain aggregates", agg, agg["features"])
+    GFP_PARAMS_DAYS["window"] = args.gfp_window
+    gfp = None
+    if not args.no_gfp:
+        gfp = run_child("gfp", str(ws1), labels, str(args.trees), str(args.seed), str(args.gfp_window))
+        row(f"GFP (snapml, {args.gfp_window}-day windows) + LightGBM", gfp, gfp["features"])
+    print(f"funds learn: features {r['feature_seconds']:.1f} s, training (CV, held-back, baseline, final models) {r['train_seconds']:.1f} s; "
+          f"P@0.5 {g['precision']:.4f}, R@0.5 {g['recall']:.4f}, Brier {g['brier']}; baseline inside learn AP "
+          f"{r['baseline']['average_precision']:.4f}; top features: " + ", ".join(n for n, _ in r["top_features"]))
+    if gfp is not None:
+        print(f"GFP: {gfp['edge_features']} edge features in {gfp['gfp_seconds']:.1f} s (params {gfp_params()})")
+        verdict = r["ap"] >= gfp["ap"] and r["seconds"] <= gfp["seconds"]
+        print(f"funds learn AP {'>=' if r['ap'] >= gfp['ap'] else '<'} GFP AP; time "
+              f"{'<=' if r['seconds'] <= gfp['seconds'] else '>'} GFP time -> {'PASS' if verdict else 'FAIL'}")
+    if not args.all:
+        return
+    # 1b. The time-ordered split.
+    for split in ("time",):
         r = run_child("learn", str(ws1), labels, split, str(args.trees), str(args.seed))
         g, b = r["graph"], r["baseline"]
         print(f"\n== funds learn on AMLSim, split={split}, seed={args.seed}, trees={args.trees} ==")
@@ -277,11 +423,10 @@ def main() -> None:
               f"{g['precision']:>9.4f}{g['recall']:>9.4f}")
         print(f"{'plain aggregates + LightGBM (baseline)':<40}{b['n_features']:>9}{b['average_precision']:>9.4f}"
               f"{b['precision']:>9.4f}{b['recall']:>9.4f}")
-        print(f"features {r['feature_seconds']:.1f} s, training (3 models) {r['train_seconds']:.1f} s, "
-              f"whole run {r['seconds']:.1f} s, peak {r['peak_mb']:.0f} MB; top features: "
-              + ", ".join(name for name, _ in r["top_features"]))
+        print(f"features {r['feature_seconds']:.1f} s, training {r['train_seconds']:.1f} s, "
+              f"whole run {r['seconds']:.1f} s, peak {r['peak_mb']:.0f} MB")
 
-    # 2. Feature throughput beside pandas.
+    # 2. Feature throughput beside pandas (--all).
     ws_k = prepare(workdir, args.data_dir, args.scale, "own")
     cb = run_child("chainbreaker", str(ws_k), args.engine)
     pdr = run_child("pandas", str(ws_k))

@@ -33,6 +33,12 @@ import ibis
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from chainbreaker.chains.funds.features_windowed import (
+    counterparty_flow_expr,
+    one_hop_expr,
+    relationships_expr,
+    windowed_feature_expr,
+)
 from chainbreaker.core.engine import Engine
 
 # The comparison model's inputs: plain per-account aggregates (issue 2 item 8).
@@ -216,14 +222,23 @@ def _materialise(engine: Engine, expr: ibis.Table, name: str) -> ibis.Table:
     return engine.con.create_table(f"_learn_{name}_{uuid.uuid4().hex[:8]}", expr, temp=True)
 
 
-def account_feature_expr(engine: Engine) -> ibis.Table:
+def account_feature_expr(engine: Engine, windowed: bool = True) -> ibis.Table:
     """The Ibis expression of every relational feature, one row per account seen in a transfer."""
     base = _materialise(engine, _transfers(engine.table("transactions")), "transfers")
     times = _materialise(engine, _account_times(base), "times")
     pairs = _materialise(engine, _directed_pairs(base), "pairs")
     nodes = _materialise(engine, _node_table(base, times, pairs), "nodes")
     nbh = _neighbourhood(pairs, nodes)
-    return nodes.left_join(nbh, "account").drop("account_right").order_by("account")
+    out = nodes.left_join(nbh, "account").drop("account_right")
+    if windowed:
+        def mat(expr: ibis.Table, name: str) -> ibis.Table:
+            return _materialise(engine, expr, name)
+
+        win = windowed_feature_expr(base, nodes, mat)
+        out = out.left_join(win, "account").drop("account_right")
+        out = out.left_join(one_hop_expr(pairs, win), "account").drop("account_right")
+        out = out.left_join(counterparty_flow_expr(base, nodes), "account").drop("account_right")
+    return out.order_by("account")
 
 
 def one_off_pairs_expr(engine: Engine, max_transfers: int = 1) -> ibis.Table:
@@ -300,10 +315,13 @@ def screening_facts(ws: Any) -> pa.Table | None:
     return result
 
 
-def account_features(ws: Any, engine: str = "duckdb", use_screening: bool = True) -> pa.Table:
-    """Every feature per account seen in a transfer: relational (engine), cycles (igraph), screening facts."""
+def account_features(ws: Any, engine: str = "duckdb", use_screening: bool = True, windowed: bool = True) -> pa.Table:
+    """Every feature per account seen in a transfer: relational and windowed (engine), cycles (igraph),
+    screening facts."""
     eng = Engine(ws, engine)
-    feats = eng.to_arrow(account_feature_expr(eng))
+    if engine == "duckdb":
+        eng.con.raw_sql("SET enable_progress_bar = false")
+    feats = eng.to_arrow(account_feature_expr(eng, windowed))
     feats = feats.set_column(0, "account", pc.cast(feats.column("account"), pa.string()))
     pairs = eng.to_arrow(one_off_pairs_expr(eng))
     pairs = pa.table({c: pc.cast(pairs.column(c), pa.string()) for c in ("from_account", "to_account")})
@@ -335,3 +353,11 @@ def _stable_floats(table: pa.Table) -> pa.Table:
             rounded = np.ldexp(np.round(mantissa * 2.0**40) / 2.0**40, exponent)
             table = table.set_column(i, fld.name, pa.array(rounded, pa.float64(), from_pandas=True))
     return table
+
+
+def account_relationships(ws: Any, engine: str = "duckdb") -> pa.Table:
+    """Directed relationships (src, dst, transfers ``k``, total ``amount``) for label-aware features."""
+    eng = Engine(ws, engine)
+    rel = eng.to_arrow(relationships_expr(_transfers(eng.table("transactions"))).order_by(["src", "dst"]))
+    return pa.table({"src": pc.cast(rel.column("src"), pa.string()), "dst": pc.cast(rel.column("dst"), pa.string()),
+                     "k": pc.cast(rel.column("k"), pa.int64()), "amount": pc.cast(rel.column("amount"), pa.float64())})

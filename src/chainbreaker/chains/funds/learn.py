@@ -26,7 +26,19 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from chainbreaker.chains.funds.features_graph import BASELINE_FEATURES, META_COLUMNS, account_features
+from chainbreaker.chains.funds.features_graph import (
+    BASELINE_FEATURES,
+    META_COLUMNS,
+    account_features,
+    account_relationships,
+)
+from chainbreaker.chains.funds.learn_model import (
+    LABEL_FEATURES,
+    Selection,
+    fit_and_score,
+    reasons,
+    select_and_calibrate,
+)
 from chainbreaker.core.errors import InputError
 from chainbreaker.core.workspace import Workspace
 
@@ -47,6 +59,9 @@ SCORES_SCHEMA = pa.schema([
     ("rank", pa.int64()),
     ("label", pa.int8()),  # the analyst's label when the account was labelled
     ("split", pa.string()),  # train | test (held back) | null (unlabelled)
+    ("holdout_score", pa.float64()),  # held-back accounts: the score of the model that never saw them
+    ("reasons_zh", pa.string()),  # the features that raised the score most
+    ("reasons_en", pa.string()),
     ("model_version", pa.string()),
     ("run_id", pa.string()),
 ])
@@ -65,6 +80,7 @@ class ModelMetrics:
     n_train: int
     n_train_positive: int
     n_features: int
+    brier: float | None = None  # mean squared error of the calibrated scores (lower is better)
 
 
 @dataclass
@@ -85,6 +101,8 @@ class LearnReport:
     train_seconds: float
     params: dict[str, Any]
     top_features: list[tuple[str, float]] = field(default_factory=list)
+    cv_average_precision: list[tuple[int, float]] = field(default_factory=list)  # (grid index, mean AP)
+    calibration: dict[str, float] = field(default_factory=dict)  # Platt a, b
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -236,7 +254,7 @@ def _fit(x: pd.DataFrame, y: np.ndarray, params: dict[str, Any]) -> Any:
 
 
 def _metrics(y_true: np.ndarray, scores: np.ndarray, threshold: float, n_train: int, n_train_pos: int,
-             n_features: int) -> ModelMetrics:
+             n_features: int, calibrated: bool = False) -> ModelMetrics:
     from sklearn.metrics import average_precision_score
 
     predicted = scores >= threshold
@@ -251,6 +269,7 @@ def _metrics(y_true: np.ndarray, scores: np.ndarray, threshold: float, n_train: 
         n_train=n_train,
         n_train_positive=n_train_pos,
         n_features=n_features,
+        brier=round(float(np.mean((scores - y_true) ** 2)), 4) if calibrated else None,
     )
 
 
@@ -262,9 +281,24 @@ def _train_and_evaluate(x: pd.DataFrame, y: np.ndarray, test: np.ndarray, column
     return _metrics(y[test], scores, threshold, int((~test).sum()), int(y[~test].sum()), len(columns)), model
 
 
+def evaluate_holdout(x: pd.DataFrame, y: np.ndarray, test: np.ndarray, rel: pd.DataFrame, seed: int,
+                     n_estimators: int, use_labels: bool = True) -> tuple[Selection, np.ndarray]:
+    """Select settings and calibration by CV on the training part, fit there, score the held-back part.
+
+    Nothing about the held-back accounts' labels is used: settings, calibration, label-aware
+    features and the model see ``y[~test]`` only (a test shuffles ``y[test]`` and checks this).
+    """
+    train_x, train_y = x.loc[~test], y[~test]
+    selection = select_and_calibrate(train_x, train_y, rel, model_params(len(train_y), seed, n_estimators), seed,
+                                     use_labels)
+    _, _, scores = fit_and_score(train_x, train_y, x.loc[test], rel, selection, use_labels)
+    return selection, scores
+
+
 def learn(ws: Workspace, labels_path: Path | str, engine: str = "duckdb", seed: int = 0, *,
           test_size: float = 0.3, split: str = "stratified", threshold: float = 0.5,
-          n_estimators: int = 200, compare_baseline: bool = True, use_screening: bool = True) -> LearnReport:
+          n_estimators: int = 200, compare_baseline: bool = True, use_screening: bool = True,
+          use_label_features: bool = True) -> LearnReport:
     """Train on confirmed cases, report held-back quality, score every account (see module doc)."""
     labels_path = Path(labels_path)
     if not ws.has_table("transactions"):
@@ -284,33 +318,41 @@ def learn(ws: Workspace, labels_path: Path | str, engine: str = "duckdb", seed: 
 
     started = time.perf_counter()
     feats = account_features(ws, engine, use_screening=use_screening).to_pandas()
-    feature_seconds = time.perf_counter() - started
     _check_labels(labels, set(feats.account), labels_path)
 
     columns = [c for c in feats.columns if c not in META_COLUMNS]
     x_all = feats.set_index("account")[columns].astype("float64")
+    rel = account_relationships(ws, engine).to_pandas() if use_label_features else pd.DataFrame()
+    feature_seconds = time.perf_counter() - started
     labelled = feats[["account", "first_seen_epoch"]].merge(labels[["account", "label"]], on="account")
     labelled = labelled.sort_values("account").reset_index(drop=True)
-    x = x_all.loc[labelled.account].reset_index(drop=True)
+    x = x_all.loc[labelled.account]
     y = labelled.label.to_numpy(dtype=int)
     test = split_labels(labelled, test_size, seed, split)
 
     started = time.perf_counter()
-    graph_metrics, _ = _train_and_evaluate(x, y, test, columns, seed, threshold, n_estimators)
+    selection, holdout = evaluate_holdout(x, y, test, rel, seed, n_estimators, use_label_features)
+    graph_metrics = _metrics(y[test], holdout, threshold, int((~test).sum()), int(y[~test].sum()),
+                             len(columns) + (len(LABEL_FEATURES) if use_label_features else 0), calibrated=True)
     baseline_metrics = None
     if compare_baseline:
-        baseline_metrics, _ = _train_and_evaluate(x, y, test, BASELINE_FEATURES, seed, threshold, n_estimators)
-    # The deployed model learns from every confirmed case; the held-back figures above describe it.
-    params = model_params(len(y), seed, n_estimators)
-    final = _fit(x[columns], y, params)
+        baseline_metrics, _ = _train_and_evaluate(x.reset_index(drop=True), y, test, BASELINE_FEATURES, seed,
+                                                  threshold, n_estimators)
+    # The deployed model learns from every confirmed case with the settings and calibration chosen
+    # above (on the training part only); the held-back figures describe this recipe.
+    params = selection.params | {"min_child_samples": model_params(len(y), seed, n_estimators)["min_child_samples"]}
+    deployed = Selection(params, selection.calibrator, selection.cv_scores)
+    final, x_scored, scores = fit_and_score(x, y, x_all, rel, deployed, use_label_features)
     train_seconds = time.perf_counter() - started
+    why_zh, why_en = reasons(final, x_scored)
+    model_columns = list(x_scored.columns)
 
-    scores = final.predict_proba(x_all)[:, 1]
     booster_text = final.booster_.model_to_string()
     model_version = "lgbm-graph-" + hashlib.sha256(booster_text.encode()).hexdigest()[:12]
     gains = final.booster_.feature_importance(importance_type="gain")
-    top = sorted(((c, round(float(g), 1)) for c, g in zip(columns, gains, strict=True)),
+    top = sorted(((c, round(float(g), 1)) for c, g in zip(model_columns, gains, strict=True)),
                  key=lambda kv: -kv[1])[:15]
+    holdout_of = dict(zip(labelled.account[test], holdout, strict=True))
 
     label_of = dict(zip(labelled.account, labelled.label, strict=True))
     split_of = dict(zip(labelled.account, np.where(test, "test", "train"), strict=True))
@@ -319,7 +361,9 @@ def learn(ws: Workspace, labels_path: Path | str, engine: str = "duckdb", seed: 
     rank[order] = np.arange(1, len(scores) + 1)
 
     settings = {"engine": engine, "seed": seed, "test_size": test_size, "split": split, "threshold": threshold,
-                "model": "lightgbm", "params": params, "features": columns, "use_screening": use_screening}
+                "model": "lightgbm", "params": params, "features": model_columns, "use_screening": use_screening,
+                "use_label_features": use_label_features, "calibration": "platt",
+                "cv_average_precision": selection.cv_scores}
     labels_sha = ws.store_evidence(labels_path)
     with ws.transaction("funds.learn", inputs=[labels_sha], settings=settings) as tx:
         table = pa.table({
@@ -328,6 +372,9 @@ def learn(ws: Workspace, labels_path: Path | str, engine: str = "duckdb", seed: 
             "rank": pa.array(rank, pa.int64()),
             "label": pa.array([label_of.get(a) for a in feats.account], pa.int8()),
             "split": pa.array([split_of.get(a) for a in feats.account], pa.string()),
+            "holdout_score": pa.array([_round(holdout_of.get(a)) for a in feats.account], pa.float64()),
+            "reasons_zh": pa.array(why_zh, pa.string()),
+            "reasons_en": pa.array(why_en, pa.string()),
             "model_version": pa.array([model_version] * len(scores), pa.string()),
             "run_id": pa.array([tx.run_id] * len(scores), pa.string()),
         }, schema=SCORES_SCHEMA)
@@ -337,9 +384,11 @@ def learn(ws: Workspace, labels_path: Path | str, engine: str = "duckdb", seed: 
         model_path = models_dir / f"{tx.run_id}.txt"
         report = LearnReport(
             run_id=tx.run_id, engine=engine, split=split, seed=seed, labels=len(y), positives=int(y.sum()),
-            accounts_scored=len(scores), features=columns, graph=graph_metrics, baseline=baseline_metrics,
+            accounts_scored=len(scores), features=model_columns, graph=graph_metrics, baseline=baseline_metrics,
             model_version=model_version, model_path=model_path, feature_seconds=round(feature_seconds, 3),
             train_seconds=round(train_seconds, 3), params=params, top_features=top,
+            cv_average_precision=selection.cv_scores,
+            calibration={"a": round(selection.calibrator.a, 6), "b": round(selection.calibrator.b, 6)},
         )
         try:
             model_path.write_text(booster_text, "utf-8")
@@ -360,6 +409,10 @@ def learn(ws: Workspace, labels_path: Path | str, engine: str = "duckdb", seed: 
             model_path.with_suffix(".json").unlink(missing_ok=True)
             raise
     return report
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 6)
 
 
 def _json_default(value: Any) -> Any:

@@ -103,12 +103,13 @@ def learn_from_cases(ws: Workspace, labels: Path, *, engine: str = "duckdb", see
                    threshold=threshold, n_estimators=trees)
     con = ws.duck()
     try:
-        rows = con.execute("SELECT rank, account, score FROM account_model_scores WHERE label IS NULL "
-                           "ORDER BY rank LIMIT ?", [int(top)]).fetchall()
+        rows = con.execute("SELECT rank, account, score, reasons_zh, reasons_en FROM account_model_scores "
+                           "WHERE label IS NULL ORDER BY rank LIMIT ?", [int(top)]).fetchall()
     finally:
         con.close()
-    candidates = [{"rank": rank, "account": _shown(account, role, "card"), "score": score}
-                  for rank, account, score in rows]
+    candidates = [{"rank": rank, "account": _shown(account, role, "card"), "score": score,
+                   "reasons_zh": _shown(why_zh or "", role), "reasons_en": _shown(why_en or "", role)}
+                  for rank, account, score, why_zh, why_en in rows]
     ws.audit("funds.learn.candidates", user=user, role=role, rows=len(candidates), model=report.model_version)
     return LearnView(report=report, candidates=candidates)
 

@@ -172,6 +172,7 @@ def learn_command(
     """以案学习：用已确认的涉赌/正常账户训练图特征模型，为所有账户打分（account_model_scores）。Learn from confirmed cases."""
     from rich.table import Table
 
+    from chainbreaker.chains.funds.learn_names import feature_label
     from chainbreaker.chains.funds.service import learn_from_cases
 
     use_spark_master(spark_master)
@@ -198,16 +199,20 @@ def learn_command(
     imp.add_column(t("特征", "feature"))
     imp.add_column(t("增益", "gain"), justify="right")
     for name, gain in report.top_features[:10]:
-        imp.add_row(safe(name), f"{gain:,.0f}")
+        imp.add_row(safe(t(*feature_label(name))), f"{gain:,.0f}")
     console.print(imp)
+    if g.brier is not None:
+        console.print(t(f"得分已校准（Platt）：留出账户 Brier 分数 {g.brier:.4f}；得分 0.5 约为一半把握。参数由训练账户上的交叉验证选出。",
+                        f"Scores are calibrated (Platt): Brier score {g.brier:.4f} on held-back accounts; a score of "
+                        f"0.5 means about even odds. Settings were chosen by cross-validation on training accounts."))
 
     rows = view.candidates
     if rows:
         cand = Table(title=t(f"模型得分最高的未标注账户（前 {len(rows)} 个）", f"Top {len(rows)} unlabelled accounts"))
-        for col in (t("排名", "rank"), t("账户", "account"), t("得分", "score")):
+        for col in (t("排名", "rank"), t("账户", "account"), t("得分", "score"), t("主要依据", "main reasons")):
             cand.add_column(safe(col))
         for r in rows:
-            cand.add_row(f"{r['rank']:,}", safe(r["account"]), f"{r['score']:.3f}")
+            cand.add_row(f"{r['rank']:,}", safe(r["account"]), f"{r['score']:.3f}", safe(t(r["reasons_zh"], r["reasons_en"])))
         console.print(cand)
     console.print(t(
         f"已为 {report.accounts_scored:,} 个账户打分（表 account_model_scores，模型 {safe(report.model_version)}）；"

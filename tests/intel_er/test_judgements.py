@@ -56,8 +56,11 @@ def test_split_and_bad_input(er_ws: Workspace):
         judge(er_ws, "undo", "J000", user="a", reason="x")
 
 
-def test_cli_judge_and_list(er_ws: Workspace):
+def test_cli_judge_and_list(er_ws: Workspace, monkeypatch):
+    from chainbreaker.faces.cli.context import console
     from chainbreaker.faces.cli.main import app
+
+    monkeypatch.setattr(console, "width", 300)  # the console may have been made narrow by an earlier test
 
     a, b = _rid(er_ws, 900001), _rid(er_ws, 900002)
     runner = CliRunner()

@@ -145,6 +145,9 @@ def _register_chains() -> None:
             raise
         if fn is not None:
             ingest_app.command(name)(fn)
+    web = importlib.import_module("chainbreaker.faces.cli.web")
+    app.command("serve")(web.serve_command)
+    app.add_typer(web.users_app, name="users")
     try:
         demo = importlib.import_module("chainbreaker.faces.cli.demo")
     except ModuleNotFoundError as exc:

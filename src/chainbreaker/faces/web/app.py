@@ -8,21 +8,20 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from jinja2 import pass_context
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chainbreaker.core.errors import ChainbreakerError
 from chainbreaker.core.workspace import Workspace
 from chainbreaker.faces.web.access import ROLE_NAMES, Forbidden, NotLoggedIn
 from chainbreaker.faces.web.dossier import DossierSource, LakeDossierSource
+from chainbreaker.faces.web.render import _pick, render_error
 from chainbreaker.faces.web.security import RateLimited, RateLimiter, SecurityHeaders
 
 HERE = Path(__file__).parent
@@ -73,26 +72,6 @@ def create_app(workspace: Path | str | Workspace, *, lang: str = "zh", dossiers:
     return app
 
 
-@pass_context
-def _pick(ctx: Any, zh: str, en: str) -> str:
-    """``t(zh, en)`` in templates: the text in the page's language."""
-    return zh if ctx.get("lang", "zh") == "zh" else en
-
-
-def t(request: Request, zh: str, en: str) -> str:
-    return zh if request.app.state.lang == "zh" else en
-
-
-def render_error(request: Request, status: int, zh: str, en: str, *, headers: dict[str, str] | None = None) -> Response:
-    if _is_api(request):
-        return JSONResponse({"error": en if request.app.state.lang == "en" else zh, "error_zh": zh, "error_en": en},
-                            status_code=status, headers=headers)
-    return request.app.state.templates.TemplateResponse(
-        request, "error.html", {"lang": request.app.state.lang, "status": status, "message": t(request, zh, en),
-                                "principal": getattr(request.state, "principal", None)},
-        status_code=status, headers=headers)
-
-
 def _handlers(app: FastAPI) -> None:
     @app.exception_handler(NotLoggedIn)
     async def not_logged_in(request: Request, exc: NotLoggedIn) -> Response:
@@ -138,9 +117,3 @@ def _handlers(app: FastAPI) -> None:
         log.exception("internal error on %s", request.url.path)
         return render_error(request, 500, f"内部错误（{type(exc).__name__}），工作区未改变；请报告此问题。",
                             f"Internal error ({type(exc).__name__}); the workspace is unchanged. Please report it.")
-
-
-def page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
-    """Render a page with the common context (language, principal, missing assets)."""
-    base = {"lang": request.app.state.lang, "principal": getattr(request.state, "principal", None)}
-    return request.app.state.templates.TemplateResponse(request, template, {**base, **context}, status_code=status)

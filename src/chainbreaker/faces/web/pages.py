@@ -12,7 +12,7 @@ from starlette.background import BackgroundTask
 from chainbreaker.faces.web import views
 from chainbreaker.faces.web.access import ANALYSIS_ROLES, EXPORT_ROLES, ROLES, allow, mask_role, public
 from chainbreaker.faces.web.api import SEARCH_ROLES
-from chainbreaker.faces.web.app import page
+from chainbreaker.faces.web.render import page
 from chainbreaker.faces.web.services import NotFound, list_tables
 from chainbreaker.ops.accounts import Principal
 

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from chainbreaker.core.errors import InputError
 from chainbreaker.core.timefmt import show_time
 from chainbreaker.faces.web.access import public
-from chainbreaker.faces.web.app import page
+from chainbreaker.faces.web.render import page
 from chainbreaker.faces.web.security import client_address
 from chainbreaker.ops import attachments as att
 from chainbreaker.ops.tips import MAX_ATTACHMENTS, MAX_TEXT, submit_tip, tip_status

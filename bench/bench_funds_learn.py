@@ -5,7 +5,7 @@
 
 1. Evaluation (the issue's Must-show): AMLSim is loaded into a fresh workspace as canonical
    ``transactions`` by ``chainbreaker ingest bank`` (``ingest_bank``, the edge-list layout; or
-   ``--loader own``: the small ``chainbreaker.chains.funds.learn_public_aml`` loader); labels come from
+   ``--loader own``: the small ``bench/public_aml.py`` loader); labels come from
    ``sar_accounts.csv`` (SAR account → 1, every other account → 0). ``learn()`` holds back 30% of
    the labelled accounts (stratified by label, fixed seed), trains the graph-feature LightGBM model
    and, on the same split in the same run, a LightGBM model on plain per-account aggregates
@@ -50,8 +50,8 @@ def prepare(workdir: Path, data_dir: Path, scale: int, loader: str) -> Path:
     """A workspace holding AMLSim (``scale`` disjoint copies) as canonical transactions."""
     import pyarrow as pa
     import pyarrow.compute as pc
+    from public_aml import load_amlsim, write_amlsim_labels  # bench/public_aml.py (this folder)
 
-    from chainbreaker.chains.funds.learn_public_aml import load_amlsim, write_amlsim_labels
     from chainbreaker.core.workspace import Workspace
 
     ws = Workspace(workdir / f"amlsim-x{scale}")
@@ -60,7 +60,7 @@ def prepare(workdir: Path, data_dir: Path, scale: int, loader: str) -> Path:
     if loader == "ingest":
         from chainbreaker.chains.funds.bank.service import ingest_bank
 
-        summary = ingest_bank(ws, [data_dir / "transactions.csv.gz"], progress=False)
+        summary = ingest_bank(ws, [data_dir / "transactions.csv.gz"], progress=None)
         print(f"chainbreaker ingest bank: {summary.rows_kept:,} of {summary.rows_read:,} rows kept")
         write_amlsim_labels(ws, data_dir)
     else:
@@ -235,7 +235,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--loader", choices=("ingest", "own"), default=None,
-                        help="ingest: chainbreaker's bank ingest (default when available); own: learn_public_aml loader")
+                        help="ingest: chainbreaker's bank ingest (default when available); own: bench/public_aml.py loader")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
 

@@ -83,7 +83,7 @@ def run_chainbreaker(data: Path, ws_dir: Path, workers: int | None) -> dict[str,
 
     ws = Workspace(ws_dir)
     start = time.perf_counter()
-    s = ingest_bank(ws, [data], progress=False, workers=workers)
+    s = ingest_bank(ws, [data], progress=None, workers=workers)
     seconds = time.perf_counter() - start
     run = ws.runs()[-1]
     used = int(run["settings"]["workers"])

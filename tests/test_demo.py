@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
-from chainbreaker.faces.cli.demo import run_demo_pipeline
+from chainbreaker.faces.reports.demo.pipeline import run_demo_pipeline
 from chainbreaker.faces.reports.demo_report import collect_sections, evaluate, render_demo_report
 
 SECTION_IDS = ("summary", "ingest", "coverage", "top", "trace", "evaluation", "suggest", "timings")
@@ -28,7 +28,7 @@ def demo(tmp_path_factory):
     stub.run_demo = lambda ws, workdir, lang="zh": {"title_zh": "示例链", "title_en": "Stub chain", "html": "<p>stub</p>"}
     sys.modules["cb_test_stub_demo"] = stub
     result = run_demo_pipeline(ws, root / "report", transactions=8_000, seed=7, lang="zh",
-                               section_modules={"stub": "cb_test_stub_demo"})
+                               sections={"stub": "cb_test_stub_demo:run_demo"})
     return ws, root / "report", result
 
 
@@ -93,25 +93,26 @@ def test_failing_section_is_shown_not_fatal(demo, tmp_path, monkeypatch):
     bad.run_demo = boom
     monkeypatch.setitem(sys.modules, "cb_test_good_demo", good)
     monkeypatch.setitem(sys.modules, "cb_test_bad_demo", bad)
-    sections = collect_sections(ws, tmp_path, "zh", {"good": "cb_test_good_demo", "bad": "cb_test_bad_demo",
-                                                     "missing": "cb_test_no_such_module"})
+    sections = collect_sections(ws, tmp_path, "zh", {"good": "cb_test_good_demo:run_demo", "bad": "cb_test_bad_demo:run_demo",
+                                                     "missing": "cb_test_no_such_module:run_demo"})
     by = {s["chain"]: s for s in sections}
     assert by["good"]["error"] is None and by["good"]["html"] == "<p>ok-fragment</p>"
     assert "section exploded" in by["bad"]["error"]
-    assert by["missing"]["error"]
+    assert "cb_test_no_such_module" in by["missing"]["error"] and "ChainRegistryError" in by["missing"]["error"]
     html = render_demo_report(dict(result["context"], sections=sections), ws)
     assert "ok-fragment" in html and "section exploded" in html and "本节生成失败" in html
 
 
-def test_sections_are_included_and_discovered(demo):
-    from chainbreaker.faces.reports.demo_report import demo_modules
+def test_sections_are_included_and_come_from_the_registry(demo):
+    from chainbreaker.core.chain import resolve
+    from chainbreaker.faces.reports.demo_report import demo_sections
 
     assert [s["chain"] for s in demo[2]["sections"]] == ["stub"]
     html = (demo[1] / "index.html").read_text(encoding="utf-8")
     assert 'id="section-stub"' in html and "<p>stub</p>" in html and "示例链" in html
-    found = demo_modules()
-    assert all(name == f"chainbreaker.{chain}.demo" for chain, name in found.items())
-    assert "demo" not in found  # the demo itself is not a chain
+    found = demo_sections()
+    assert sorted(found) == ["people", "promotion", "tech"]  # funds is the demo's frame, not a section
+    assert all(callable(resolve(ref, chain)) for chain, ref in found.items())
 
 
 def test_evaluate_counts():

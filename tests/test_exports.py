@@ -34,15 +34,15 @@ def demo_ws(tmp_path_factory):
     from chainbreaker.chains.tech.clusters import run_clusters
     from chainbreaker.chains.tech.domain_model import classify_file
     from chainbreaker.core.workspace import Workspace
-    from chainbreaker.faces.cli.demo import run_demo_pipeline
     from chainbreaker.faces.reports.demo.people import run_demo as people_demo
+    from chainbreaker.faces.reports.demo.pipeline import run_demo_pipeline
     from chainbreaker.faces.reports.demo.promotion import run_demo as promotion_demo
     from chainbreaker.faces.reports.demo.tech import run_demo as tech_demo
 
     root = tmp_path_factory.mktemp("matrix")
     ws = Workspace(root / "ws")
     # the demo's own steps, with the other chains' sections at a smaller size than `chainbreaker demo`
-    run_demo_pipeline(ws, root / "report", transactions=5000, seed=7, section_modules={})
+    run_demo_pipeline(ws, root / "report", transactions=5000, seed=7, sections={})
     people_demo(ws, root / "people", n_people=300)
     promotion_demo(ws, root / "promotion", n_members=300, n_bets=3000)
     tech_demo(ws, root / "tech")

@@ -45,7 +45,7 @@ def hostile_ws(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("hostile")
     ws = Workspace(root / "ws")
-    ingest_bank(ws, [hostile_statement(root / "调单" / "任务流水号202403010001").parent], progress=False, workers=1)
+    ingest_bank(ws, [hostile_statement(root / "调单" / "任务流水号202403010001").parent], progress=None, workers=1)
     screen(ws)
     ingest_platform(ws, hostile_platform(root / "platform"), "扣押平台")
     promotion_analyze(ws)

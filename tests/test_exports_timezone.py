@@ -96,7 +96,7 @@ def test_bank_platform_and_travel_ingest_read_naive_times_in_the_zone(zone, tmp_
     ws = Workspace(tmp_path / "ws")
     folder = hostile_statement(tmp_path / "调单" / "任务流水号1", time_text="2024-03-01 09:00:00",
                                offset_time_text="2024-03-01T09:00:00+08:00").parent
-    ingest_bank(ws, [folder], progress=False, workers=2)  # worker processes read the zone too
+    ingest_bank(ws, [folder], progress=None, workers=2)  # worker processes read the zone too
     con = ws.duck()
     got = {r[0]: r[1] for r in con.sql("SELECT serial_no, ts FROM transactions").fetchall()}
     assert got["ICBC20240301000123"] == _utc(2024, 3, 1, 9 - hours)  # naive: wall clock of the zone

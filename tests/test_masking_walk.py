@@ -58,9 +58,9 @@ def _notes_table() -> pa.Table:
 @pytest.fixture(scope="module")
 def demo_ws(tmp_path_factory):
     from chainbreaker.core.workspace import Workspace
-    from chainbreaker.faces.cli.demo import run_demo_pipeline
     from chainbreaker.faces.reports.demo import people as people_demo
     from chainbreaker.faces.reports.demo import promotion as promotion_demo
+    from chainbreaker.faces.reports.demo.pipeline import run_demo_pipeline
     from chainbreaker.ops.register import propose
 
     root = tmp_path_factory.mktemp("walk")
@@ -71,8 +71,9 @@ def demo_ws(tmp_path_factory):
     promotion.run_demo = lambda ws, workdir, lang="zh": promotion_demo.run_demo(ws, workdir, lang, n_members=300,
                                                                               n_bets=3000)
     sys.modules.update({"cb_walk_people": people, "cb_walk_promotion": promotion})
-    result = run_demo_pipeline(ws, root / "report", transactions=5000, seed=7, section_modules={
-        "people": "cb_walk_people", "promotion": "cb_walk_promotion", "tech": "chainbreaker.faces.reports.demo.tech"})
+    result = run_demo_pipeline(ws, root / "report", transactions=5000, seed=7, sections={
+        "people": "cb_walk_people:run_demo", "promotion": "cb_walk_promotion:run_demo",
+        "tech": "chainbreaker.faces.reports.demo.tech:run_demo"})
     assert not [s for s in result["sections"] if s.get("error")], result["sections"]
     with ws.transaction("test.notes") as tx:
         tx.write("analyst_notes", _notes_table())

@@ -40,7 +40,7 @@ def bank_only(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("bank-only")
     ws = Workspace(root / "ws")
-    ingest_bank(ws, [request_folder(root / "调单")], progress=False, workers=1)
+    ingest_bank(ws, [request_folder(root / "调单")], progress=None, workers=1)
     screen(ws)
     suggest(ws)
     return ws
@@ -63,7 +63,7 @@ def all_chains(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("all-chains")
     ws = Workspace(root / "ws")
-    ingest_bank(ws, [request_folder(root / "调单")], progress=False, workers=1)
+    ingest_bank(ws, [request_folder(root / "调单")], progress=None, workers=1)
     screen(ws)
     suggest(ws)
     travel = write_travel_files(root / "province", 300, seed=5)
@@ -72,7 +72,7 @@ def all_chains(tmp_path_factory):
     platform = generate_platform("pyramid", 300, 2000, seed=5, name="扣押平台")
     ingest_platform(ws, export_platform(platform, root / "platform", formats=("csv",))["csv"], platform.name)
     promotion_analyze(ws)
-    with running_test_sites(["title_spider", "gambling", "news_crackdown"], hostile=False) as sites:
+    with running_test_sites(["title_spider", "gambling", "news_crackdown"]) as sites:
         scan(ws, [sites.url(n) for n in ("title_spider", "gambling", "news_crackdown")], own_sites=True,
              limits=FetchLimits(delay=0, total_timeout=5))
     return ws, travel
@@ -101,7 +101,7 @@ def test_statements_ingested_but_not_screened_say_what_to_run(tmp_path):
     from chainbreaker.chains.funds.bank.service import ingest_bank
 
     ws = Workspace(tmp_path / "ws")
-    ingest_bank(ws, [request_folder(tmp_path / "调单")], progress=False, workers=1)
+    ingest_bank(ws, [request_folder(tmp_path / "调单")], progress=None, workers=1)
     result = write_report(ws, tmp_path / "report")
     page = result["report"].read_text("utf-8")
     assert result["chains"] == ["funds"] and "chainbreaker funds screen" in page
@@ -155,8 +155,8 @@ def test_a_failing_chain_section_is_shown_not_fatal(bank_only, monkeypatch):
 
     bad.report_section = boom
     monkeypatch.setitem(sys.modules, "cb_test_bad_report_section", bad)
-    sections = chain_sections(bank_only, "zh", "analyst", {"bad": "cb_test_bad_report_section",
-                                                           "people": "chainbreaker.faces.reports.demo.people"})
+    sections = chain_sections(bank_only, "zh", "analyst", {"bad": "cb_test_bad_report_section:report_section",
+                                                           "people": "chainbreaker.faces.reports.demo.people:report_section"})
     by = {s["chain"]: s for s in sections}
     assert "section exploded" in by["bad"]["error"] and by["people"]["empty"]
 

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
 from chainbreaker.chains.funds.learn import learn
-from chainbreaker.chains.funds.learn_public_aml import load_amlsim
+
+BENCH = str(Path(__file__).resolve().parents[2] / "bench")
+if BENCH not in sys.path:
+    sys.path.insert(0, BENCH)
+from public_aml import load_amlsim  # noqa: E402  (bench/public_aml.py: a benchmark helper, not the product)
 
 
 def test_graph_model_beats_aggregates_on_amlsim_sample(ws, shared_data):

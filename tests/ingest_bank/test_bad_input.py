@@ -43,7 +43,7 @@ def test_dirty_statement_rows_are_quarantined_with_reasons(ws, tmp_path: Path) -
     truncated = ",".join(_base()[:5]).encode("gb18030")
     path.write_bytes(data + garbage.replace(b"\xff", b"\xff\xfe\xff") + b"\r\n" + truncated)
 
-    s = ingest_bank(ws, [path], progress=False)
+    s = ingest_bank(ws, [path], progress=None)
     assert s.rows_kept == 2
     assert s.quarantined_by_reason == {
         "amount_invalid": 1, "time_impossible": 1, "time_invalid": 1, "account_missing": 1,
@@ -64,7 +64,7 @@ def test_unreadable_files_do_not_stop_the_run(ws, tmp_path: Path) -> None:
     folder = request_folder(tmp_path)
     (folder / "中国银行交易明细信息.xlsx").write_bytes(b"PK\x03\x04 truncated zip")
     (folder / "空文件.csv").write_bytes(b"")
-    s = ingest_bank(ws, [folder], progress=False)
+    s = ingest_bank(ws, [folder], progress=None)
     assert s.files == 5 and {f for f, _ in s.files_failed} == {"中国银行交易明细信息.xlsx", "空文件.csv"}
     q = [r for r in ws.read_arrow("quarantine").to_pylist() if r["row"] == 0]
     assert len(q) == 2 and all(r["reason_code"] == "file_unusable" for r in q)
@@ -74,14 +74,14 @@ def test_wrong_encoding_header_is_a_clear_error(ws, tmp_path: Path) -> None:
     path = tmp_path / "中国工商银行交易明细信息.csv"
     path.write_bytes(",".join(HEADER_34).encode("big5", "replace") + b"\r\n1,2,3\r\n")
     with pytest.raises(InputError) as info:
-        ingest_bank(ws, [path], progress=False)
+        ingest_bank(ws, [path], progress=None)
     assert "中国工商银行交易明细信息.csv" in info.value.zh and "现有列" in info.value.zh
     assert ws.tables() == {}
 
 
 def test_missing_path_is_a_clear_error(ws, tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
-        ingest_bank(ws, [tmp_path / "不存在"], progress=False)
+        ingest_bank(ws, [tmp_path / "不存在"], progress=None)
     assert "不存在" in info.value.zh
 
 

@@ -32,11 +32,11 @@ def test_two_runs_keep_the_payers_row_like_one_run(tmp_path: Path, order: str) -
     payer, payee = icbc_statement(folder), abc_statement(folder)  # 张伟 pays 李娜 5,000
     infos = account_files(folder)  # (李娜's bank names 张伟 by his account number: 账户信息 links it to his card)
     one = Workspace(tmp_path / "one")
-    ingest_bank(one, [folder], progress=False, workers=1)
+    ingest_bank(one, [folder], progress=None, workers=1)
     two = Workspace(tmp_path / "two")
     first, second = (payee, payer) if order == "payee first" else (payer, payee)
-    ingest_bank(two, [first, *infos], progress=False, workers=1)
-    ingest_bank(two, [second], progress=False, workers=1)
+    ingest_bank(two, [first, *infos], progress=None, workers=1)
+    ingest_bank(two, [second], progress=None, workers=1)
     a, b = _lake(one), _lake(two)
     shared = [r for r in a["transactions"] if r["requested_side"] == "both"]
     assert len(shared) == 1 and shared[0]["src_file"] == payer.name  # the payer's row is the provenance
@@ -50,10 +50,10 @@ def test_a_province_ingested_in_batches_matches_one_run(tmp_path: Path) -> None:
     statements = generate_province(tmp_path / "p", n_transactions=5000, seed=3).statements_dir
     files = _files(statements)
     one = Workspace(tmp_path / "one")
-    ingest_bank(one, [statements], progress=False, workers=1)
+    ingest_bank(one, [statements], progress=None, workers=1)
     many = Workspace(tmp_path / "many")
     for part in (files[1::3], files[2::3], files[0::3]):  # an order unrelated to payer/payee
-        ingest_bank(many, part, progress=False, workers=1)
+        ingest_bank(many, part, progress=None, workers=1)
     a, b = _lake(one), _lake(many)
     both = sum(r["requested_side"] == "both" for r in a["transactions"])
     assert both > 100

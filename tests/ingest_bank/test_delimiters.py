@@ -44,7 +44,7 @@ def test_tab_separated_statement_with_thousands_separators_is_split_on_tabs(ws, 
     path = _write(tmp_path / "中国建设银行交易明细信息.txt", HEADER_34, _statement_rows(12), "\t", "gb18030")
     table = open_table(path)
     assert table.delimiter == "\t" and table.header == HEADER_34
-    s = ingest_bank(ws, [path], progress=False, workers=1)
+    s = ingest_bank(ws, [path], progress=None, workers=1)
     assert s.rows_kept == 12 and s.rows_quarantined == 0
     amounts = sorted(r["amount"] for r in ws.read_arrow("transactions").to_pylist())
     assert amounts[0] == Decimal("10234.50") and amounts[-1] == Decimal("121234.50")

@@ -60,7 +60,7 @@ def test_holder_files_are_recognised_and_joined_to_accounts(ws, tmp_path: Path, 
     # the account file names nobody: the names come from 人员信息 through the ID number
     _write(folder / "银行账户信息.csv", account_header,
            [_account_row(account_header, h, t, with_name=False) for h, t in zip(HOLDERS, TYPES, strict=True)], how)
-    s = ingest_bank(ws, [folder], progress=False, workers=1)
+    s = ingest_bank(ws, [folder], progress=None, workers=1)
     assert s.layouts == {"persons": 1, "accounts": 1} and not s.files_failed, (s.layouts, s.files_failed)
     persons = {p["id_number"]: p["name"] for p in ws.read_arrow("persons").to_pylist()}
     assert persons == {h[2]: h[0] for h in HOLDERS}
@@ -75,7 +75,7 @@ def test_a_passport_number_is_not_read_as_a_first_generation_id(ws, tmp_path: Pa
     folder = tmp_path / "调单"
     write_csv(folder / "人员信息.csv", ["姓名", "证件类型", "证件号码"],
               [["Ana", "护照", "440524800101001"], ["李娜", "居民身份证", "440524800101001"]])
-    ingest_bank(ws, [folder], progress=False, workers=1)
+    ingest_bank(ws, [folder], progress=None, workers=1)
     assert sorted(p["id_number"] for p in ws.read_arrow("persons").to_pylist()) == [
         "440524198001010013", "440524800101001"]
 
@@ -83,8 +83,8 @@ def test_a_passport_number_is_not_read_as_a_first_generation_id(ws, tmp_path: Pa
 def test_persons_of_a_later_run_name_the_accounts_of_an_earlier_one(ws, tmp_path: Path) -> None:
     holder = HOLDERS[0]
     write_csv(tmp_path / "第一批" / "账户信息.csv", ["证件号码", "卡号", "开户行"], [[holder[1], holder[3], "工商银行"]])
-    ingest_bank(ws, [tmp_path / "第一批"], progress=False, workers=1)
+    ingest_bank(ws, [tmp_path / "第一批"], progress=None, workers=1)
     assert ws.read_arrow("accounts").to_pylist()[0]["holder_name"] is None
     write_csv(tmp_path / "第二批" / "人员信息.csv", ["姓名", "身份证号"], [[holder[0], holder[2]]])
-    ingest_bank(ws, [tmp_path / "第二批"], progress=False, workers=1)
+    ingest_bank(ws, [tmp_path / "第二批"], progress=None, workers=1)
     assert ws.read_arrow("accounts").to_pylist()[0]["holder_name"] == holder[0]

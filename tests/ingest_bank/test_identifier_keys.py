@@ -37,7 +37,7 @@ def test_counterparty_spelling_does_not_split_the_account(ws, tmp_path: Path, ho
         row34(交易卡号=LI["card"], 账户开户名称=LI["name"], 交易时间="2023-03-01 10:15:30", 交易金额="5000.00",
               收付标志="进", 交易对手账卡号=SPELLINGS[how], 对手户名=ZHANG["name"], 交易流水号="ABC1"),
     ], encoding=encoding)
-    s = ingest_bank(ws, [folder], progress=False, workers=1)
+    s = ingest_bank(ws, [folder], progress=None, workers=1)
     assert s.rows_kept == 2 and s.transfers_new == 1 and s.duplicates_merged == 1
     accounts = {r["account"] for r in ws.read_arrow("accounts").to_pylist()}
     assert accounts == {ZHANG["card"], LI["card"]}
@@ -51,7 +51,7 @@ def test_id_numbers_and_accounts_in_account_and_person_files_are_normalised(ws, 
         "0200001", "福田支行", "正常", "钞", "\\N", "个人结算账户", "中国工商银行", "183.14.22.101"]]])
     write_csv(folder / "人员信息.csv", PERSON_HEADER, [[f"{v}\t" for v in [
         ZHANG["name"], "居民身份证", "110105-19491231-002X", "-", "深圳", "-", "-", "+86 138-0013-8000", "-"]]])
-    ingest_bank(ws, [folder], progress=False, workers=1)
+    ingest_bank(ws, [folder], progress=None, workers=1)
     acc = ws.read_arrow("accounts").to_pylist()
     assert [(a["account"], a["holder_id"]) for a in acc] == [(ZHANG["card"], ZHANG["id"])]
     persons = ws.read_arrow("persons").to_pylist()

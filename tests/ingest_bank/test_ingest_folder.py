@@ -33,7 +33,7 @@ def _rows(ws, table: str) -> list[dict]:
 
 def test_request_folder_is_ingested_and_the_shared_transfer_stored_once(ws, tmp_path: Path) -> None:
     folder = request_folder(tmp_path)
-    s = ingest_bank(ws, [folder], progress=False)
+    s = ingest_bank(ws, [folder], progress=None)
     assert s.files == 5 and s.layouts == {"statement": 2, "accounts": 2, "persons": 1}
     assert s.rows_read == 9 and s.rows_kept == 9 and s.rows_quarantined == 0
     assert s.duplicates_merged == 1 and s.transfers_new == 4
@@ -76,10 +76,10 @@ def test_request_folder_is_ingested_and_the_shared_transfer_stored_once(ws, tmp_
 
 def test_reingesting_changes_nothing(ws, tmp_path: Path) -> None:
     folder = request_folder(tmp_path)
-    ingest_bank(ws, [folder], progress=False)
+    ingest_bank(ws, [folder], progress=None)
     manifest = (ws.lake / "_manifest.json").read_text("utf-8")
     runs = len(ws.runs())
-    again = ingest_bank(ws, [folder, folder / "中国工商银行交易明细信息.csv"], progress=False)
+    again = ingest_bank(ws, [folder, folder / "中国工商银行交易明细信息.csv"], progress=None)
     assert again.files == 0 and again.files_skipped_already_ingested == 6
     assert (ws.lake / "_manifest.json").read_text("utf-8") == manifest
     assert len(ws.runs()) == runs
@@ -90,9 +90,9 @@ def test_counterparty_statement_in_a_later_run_merges_into_stored_transfer(ws, t
     icbc_statement(first)
     account_files(first)
     abc_statement(second)
-    ingest_bank(ws, [first], progress=False)
+    ingest_bank(ws, [first], progress=None)
     before = {r["txn_id"]: r for r in _rows(ws, "transactions")}
-    s = ingest_bank(ws, [second], progress=False)
+    s = ingest_bank(ws, [second], progress=None)
     assert s.duplicates_merged == 1 and s.transfers_new == 1
     after = {r["txn_id"]: r for r in _rows(ws, "transactions")}
     assert len(after) == 4 and set(before) <= set(after)
@@ -115,7 +115,7 @@ def test_identical_transfers_in_one_second_are_not_merged(ws, tmp_path: Path) ->
 
     stmt("中国工商银行交易明细信息.csv", ZHANG, LI, "出")
     stmt("中国农业银行交易明细信息.csv", LI, ZHANG, "进")
-    s = ingest_bank(ws, [tmp_path / "请求"], progress=False)
+    s = ingest_bank(ws, [tmp_path / "请求"], progress=None)
     assert s.transfers_new == 2 and s.duplicates_merged == 2
     assert {r["requested_side"] for r in _rows(ws, "transactions")} == {"both"}
 
@@ -123,7 +123,7 @@ def test_identical_transfers_in_one_second_are_not_merged(ws, tmp_path: Path) ->
 def test_unrecognised_file_is_skipped_with_a_quarantine_row(ws, tmp_path: Path) -> None:
     folder = request_folder(tmp_path)
     write_csv(folder / "任务说明.csv", ["任务编号", "承办人", "备注说明"], [["2023001", "刘警官", "无"]])
-    s = ingest_bank(ws, [folder], progress=False)
+    s = ingest_bank(ws, [folder], progress=None)
     assert s.files == 5 and s.files_failed[0][0] == "任务说明.csv"
     assert "任务编号" in s.files_failed[0][1]
     q = [r for r in _rows(ws, "quarantine") if r["row"] == 0]
@@ -135,7 +135,7 @@ def test_unrecognised_file_is_skipped_with_a_quarantine_row(ws, tmp_path: Path) 
 def test_a_run_with_no_usable_file_fails_clearly_and_writes_nothing(ws, tmp_path: Path) -> None:
     bad = write_csv(tmp_path / "导出.csv", ["编号", "内容"], [["1", "x"]])
     with pytest.raises(MappingError) as info:
-        ingest_bank(ws, [bad], progress=False)
+        ingest_bank(ws, [bad], progress=None)
     assert "导出.csv" in info.value.zh and "编号、内容" in info.value.zh
     assert ws.tables() == {}
 
@@ -145,7 +145,7 @@ def test_crash_mid_ingest_leaves_workspace_as_before(ws, tmp_path: Path, monkeyp
     icbc_statement(first)
     abc_statement(second)
     account_files(second)
-    ingest_bank(ws, [first], progress=False)
+    ingest_bank(ws, [first], progress=None)
     manifest = json.loads((ws.lake / "_manifest.json").read_text("utf-8"))
     listing = sorted(p.relative_to(ws.lake) for p in ws.lake.rglob("*"))
 
@@ -155,11 +155,11 @@ def test_crash_mid_ingest_leaves_workspace_as_before(ws, tmp_path: Path, monkeyp
     # Transactions and transaction_sources are already staged when accounts fail.
     monkeypatch.setattr(service, "write_accounts", boom)
     with pytest.raises(RuntimeError):
-        ingest_bank(ws, [second], progress=False)
+        ingest_bank(ws, [second], progress=None)
     assert json.loads((ws.lake / "_manifest.json").read_text("utf-8")) == manifest
     assert sorted(p.relative_to(ws.lake) for p in ws.lake.rglob("*")) == listing
     monkeypatch.undo()
-    s = ingest_bank(ws, [second], progress=False)  # nothing was recorded as ingested by the crash
+    s = ingest_bank(ws, [second], progress=None)  # nothing was recorded as ingested by the crash
     assert s.files == 4 and s.duplicates_merged == 1
 
 
@@ -172,6 +172,6 @@ def test_accounts_of_other_origins_are_kept(ws, tmp_path: Path) -> None:
         tx.write("accounts", pa.Table.from_pylist([{"account": "TQn9Y2khEsLJW1ChVWFMSMeRDow5KcbLSE",
                                                     "origin": "web_indicator", "requested": False}],
                                                   schema=ACCOUNTS))
-    ingest_bank(ws, [request_folder(tmp_path)], progress=False)
+    ingest_bank(ws, [request_folder(tmp_path)], progress=None)
     origins = sorted(r["origin"] for r in _rows(ws, "accounts"))
     assert origins == ["bank", "bank", "bank", "web_indicator"]

@@ -65,9 +65,9 @@ def test_workers_do_not_change_the_lake(tmp_path: Path, package: Path) -> None:
     lakes, summaries = [], []
     for workers in (1, 2):
         ws = Workspace(tmp_path / f"ws{workers}")
-        first = ingest_bank(ws, [package / "province" / "statements", package / "请求1"], progress=False,
+        first = ingest_bank(ws, [package / "province" / "statements", package / "请求1"], progress=None,
                             workers=workers)
-        second = ingest_bank(ws, [package / "requests"], progress=False, workers=workers)
+        second = ingest_bank(ws, [package / "requests"], progress=None, workers=workers)
         assert ws.runs()[-1]["settings"]["workers"] == workers
         lakes.append(_lake(ws))
         summaries.append([{**vars(s), "run_id": None} for s in (first, second)])
@@ -83,7 +83,7 @@ def test_workers_do_not_change_the_lake(tmp_path: Path, package: Path) -> None:
 def test_unusable_file_in_a_worker_keeps_its_message(ws: Workspace, tmp_path: Path) -> None:
     folder = request_folder(tmp_path)
     write_csv(folder / "任务说明.csv", ["任务编号", "承办人", "备注说明"], [["2023001", "刘警官", "无"]])
-    s = ingest_bank(ws, [folder], progress=False, workers=2)
+    s = ingest_bank(ws, [folder], progress=None, workers=2)
     assert s.files == 5 and s.files_failed[0][0] == "任务说明.csv"
     assert "任务编号、承办人、备注说明" in s.files_failed[0][1]  # the Chinese message survived the process boundary
 
@@ -93,7 +93,7 @@ def _seeded(ws: Workspace, tmp_path: Path) -> tuple[Path, dict[str, Any], list[P
     icbc_statement(first)
     abc_statement(second)
     account_files(second)
-    ingest_bank(ws, [first], progress=False)
+    ingest_bank(ws, [first], progress=None)
     manifest = json.loads((ws.lake / "_manifest.json").read_text("utf-8"))
     listing = sorted(p.relative_to(ws.lake) for p in ws.lake.rglob("*"))
     return second, manifest, listing, len(ws.runs())
@@ -127,10 +127,10 @@ def test_a_failing_worker_leaves_the_workspace_unchanged(ws: Workspace, tmp_path
 
     forked_workers.setattr(files, "normalise_file", fails_on_accounts)
     with pytest.raises(RuntimeError, match="disk pulled out"):
-        ingest_bank(ws, [second], progress=False, workers=2)
+        ingest_bank(ws, [second], progress=None, workers=2)
     _unchanged(ws, manifest, listing, runs)
     forked_workers.undo()
-    s = ingest_bank(ws, [second], progress=False, workers=2)  # nothing was recorded as ingested
+    s = ingest_bank(ws, [second], progress=None, workers=2)  # nothing was recorded as ingested
     assert s.files == 4 and s.duplicates_merged == 1
 
 
@@ -143,7 +143,7 @@ def test_a_worker_that_dies_fails_clearly_and_changes_nothing(ws: Workspace, tmp
 
     forked_workers.setattr(files, "normalise_file", dies)
     with pytest.raises(ChainbreakerError) as info:
-        ingest_bank(ws, [second], progress=False, workers=2)
+        ingest_bank(ws, [second], progress=None, workers=2)
     assert "--workers 1" in info.value.zh and "unchanged" in info.value.en
     _unchanged(ws, manifest, listing, runs)
 
@@ -158,7 +158,7 @@ def test_a_full_scratch_disk_stops_the_run_instead_of_skipping_files(
 
     forked_workers.setattr(files.ipc, "new_file", no_space)
     with pytest.raises(files.ScratchError) as info:
-        ingest_bank(ws, [second], progress=False, workers=workers)
+        ingest_bank(ws, [second], progress=None, workers=workers)
     assert "磁盘已满" in info.value.zh and "No space left" in info.value.en
     _unchanged(ws, manifest, listing, runs)
 
@@ -183,10 +183,10 @@ def test_setting_and_cli_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
     folder = request_folder(tmp_path)
     ws = Workspace(tmp_path / "ws")
-    ingest_bank(ws, [folder / "中国工商银行交易明细信息.csv"], progress=False)
+    ingest_bank(ws, [folder / "中国工商银行交易明细信息.csv"], progress=None)
     assert ws.runs()[-1]["settings"]["workers"] == 1  # a small run stays in the ingest process
     monkeypatch.setenv("CHAINBREAKER_INGEST_WORKERS", "2")
-    ingest_bank(ws, [folder / "中国农业银行交易明细信息.csv", folder / "人员信息.csv"], progress=False)
+    ingest_bank(ws, [folder / "中国农业银行交易明细信息.csv", folder / "人员信息.csv"], progress=None)
     assert ws.runs()[-1]["settings"]["workers"] == 2
     monkeypatch.setenv("CHAINBREAKER_INGEST_WORKERS", "1")
     result = CliRunner().invoke(app, ["--workspace", str(ws.root), "ingest", "bank", "--workers", "2", str(folder)])

@@ -23,7 +23,7 @@ def province(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_generated_province_matches_its_ground_truth(ws, province: Path) -> None:
-    s = ingest_bank(ws, [province / "statements"], progress=False)
+    s = ingest_bank(ws, [province / "statements"], progress=None)
     assert not s.files_failed and s.unknown_direction_codes == {}
     con = ws.duck()
     con.execute(f"CREATE VIEW truth AS SELECT * FROM read_parquet('{province / 'truth' / 'transactions.parquet'}')")
@@ -57,7 +57,7 @@ def test_generated_province_matches_its_ground_truth(ws, province: Path) -> None
     acc = {r[0]: r[1] for r in con.execute("SELECT account, requested FROM accounts").fetchall()}
     wrong = [a for a, req in acc.items() if a in truth_acc and bool(int(truth_acc[a]["requested"])) != req]
     assert not wrong
-    assert ingest_bank(ws, [province / "statements"], progress=False).files == 0
+    assert ingest_bank(ws, [province / "statements"], progress=None).files == 0
 
 
 def test_cli_prints_chinese_summary(tmp_path: Path) -> None:

@@ -43,7 +43,7 @@ def _dc_rows(codes: tuple[str, str], signed: bool = False) -> list[list[str]]:
 def test_debit_credit_variant(ws, tmp_path: Path, bank: str, codes: tuple[str, str], encoding: str) -> None:
     path = write_csv(tmp_path / f"{bank}交易明细信息.csv", DC_HEADER, _dc_rows(codes), encoding=encoding,
                      tab_header=False)
-    s = ingest_bank(ws, [path], progress=False)
+    s = ingest_bank(ws, [path], progress=None)
     assert s.rows_kept == 2 and s.rows_quarantined == 0
     out, inn = _txns(ws)
     assert (out["from_account"], out["to_account"], out["amount"]) == (LI["card"], WANG["card"], Decimal("3000.00"))
@@ -57,7 +57,7 @@ def test_numeric_code_of_an_unlisted_bank_is_quarantined_and_reported(ws, tmp_pa
     rows.append(list(rows[0]))
     rows[2][7], rows[2][16] = "借", "SN3"
     path = write_csv(tmp_path / "某某村镇银行交易明细信息.csv", DC_HEADER, rows, encoding="gb18030")
-    s = ingest_bank(ws, [path], progress=False)
+    s = ingest_bank(ws, [path], progress=None)
     assert s.rows_kept == 1 and s.quarantined_by_reason == {"direction_unknown": 2}
     assert s.unknown_direction_codes == {"某某村镇银行：0": 1, "某某村镇银行：1": 1}
     q = ws.read_arrow("quarantine").to_pylist()
@@ -68,11 +68,11 @@ def test_workspace_code_table_and_profile_values_map_codes(ws, tmp_path: Path) -
     (ws.config_dir / "bank_direction_codes.yaml").write_text(
         "banks:\n  某某村镇银行: {out: ['0'], in: ['1']}\n", "utf-8")
     path = write_csv(tmp_path / "某某村镇银行交易明细信息.csv", DC_HEADER, _dc_rows(("0", "1")))
-    assert ingest_bank(ws, [path], progress=False).rows_kept == 2
+    assert ingest_bank(ws, [path], progress=None).rows_kept == 2
     other = write_csv(tmp_path / "x" / "另一家银行交易明细信息.csv", DC_HEADER, _dc_rows(("1", "2")))
     profile = tmp_path / "codes.yaml"
     profile.write_text("values:\n  direction: {'1': out, '2': in}\n", "utf-8")
-    s = ingest_bank(ws, [other], profile=profile, progress=False)
+    s = ingest_bank(ws, [other], profile=profile, progress=None)
     assert s.rows_kept == 2 and s.rows_quarantined == 0
 
 
@@ -80,7 +80,7 @@ def test_signed_amounts_without_direction_column(ws, tmp_path: Path) -> None:
     header = [h for h in DC_HEADER if h != "借贷标志"]
     rows = [[v for i, v in enumerate(r) if i != 7] for r in _dc_rows(("x", "x"), signed=True)]
     path = write_csv(tmp_path / "中国邮政储蓄银行交易明细信息.csv", header, rows)
-    ingest_bank(ws, [path], progress=False)
+    ingest_bank(ws, [path], progress=None)
     out, inn = _txns(ws)
     assert out["from_account"] == LI["card"] and out["amount"] == Decimal("3000.00") and out["direction_raw"] == "-"
     assert inn["to_account"] == LI["card"]
@@ -94,7 +94,7 @@ def test_split_debit_credit_columns_in_xlsx_with_title_rows(ws, tmp_path: Path) 
          ZHANG["name"], "中国工商银行", "红包", "JT2"],
     ]
     path = write_xlsx(tmp_path / "交通银行交易明细信息.xlsx", SPLIT_HEADER, rows, title="交通银行账户交易明细查询结果")
-    s = ingest_bank(ws, [path], progress=False)
+    s = ingest_bank(ws, [path], progress=None)
     assert s.rows_kept == 2
     out, inn = _txns(ws)
     assert out["direction_raw"] == "支出" and out["amount"] == Decimal("1000.00") and out["to_account"] == WANG["card"]
@@ -110,7 +110,7 @@ def test_english_statement(ws, tmp_path: Path) -> None:
             ["GB29NWBK60161331926819", "FR1420041010050500013M02606", "credit", "99.99", "2023-06-02 08:00:00",
              "eur", "refund"]]
     path = write_csv(tmp_path / "statement.csv", header, rows, encoding="utf-8", tab_header=False)
-    s = ingest_bank(ws, [path], progress=False)
+    s = ingest_bank(ws, [path], progress=None)
     assert s.layouts == {"statement": 1} and s.rows_kept == 2
     out, inn = _txns(ws)
     assert out["ts"] == dt.datetime(2023, 6, 1, 11, 0, tzinfo=dt.UTC) and out["currency"] == "EUR"
@@ -129,7 +129,7 @@ def test_aml_edge_list_and_amlsim_gzip(ws, tmp_path: Path) -> None:
     w.writerow(["2", "4300", "23", "TRANSFER", "630.41", "2017-01-01T00:00:00Z", "False", "-1"])
     amlsim = tmp_path / "transactions.csv.gz"
     amlsim.write_bytes(gzip.compress(buf.getvalue().encode()))
-    s = ingest_bank(ws, [edges, amlsim], progress=False)
+    s = ingest_bank(ws, [edges, amlsim], progress=None)
     assert s.layouts == {"edges": 2} and s.rows_kept == 4 and s.rows_quarantined == 0
     txns = {r["serial_no"]: r for r in ws.read_arrow("transactions").to_pylist()}
     assert txns["1"]["from_account"] == "4376" and txns["1"]["amount"] == Decimal("885.30")
@@ -147,7 +147,7 @@ def test_third_party_payment_feedback(ws, tmp_path: Path) -> None:
             ["2088102146225135", "2088777766665555", "2088102146225135", "2023070222001425130598765432",
              "2023-07-02 01:02:03", "贷", "5000", "5020.00", "-", "-", "转账", "-", "充值"]]
     path = write_csv(tmp_path / "支付宝（中国）网络技术有限公司第三方支付交易明细.csv", header, rows)
-    s = ingest_bank(ws, [path], progress=False)
+    s = ingest_bank(ws, [path], progress=None)
     assert s.layouts == {"edges": 1} and s.rows_kept == 2
     by_serial = {r["serial_no"]: r for r in ws.read_arrow("transactions").to_pylist()}
     pay = by_serial["2023070122001425130512345678"]
@@ -165,12 +165,12 @@ def test_mapping_profile_for_unusual_headers(ws, tmp_path: Path) -> None:
     from chainbreaker.core.errors import MappingError
 
     with pytest.raises(MappingError):
-        ingest_bank(ws, [path], progress=False)
+        ingest_bank(ws, [path], progress=None)
     profile = tmp_path / "profile.yaml"
     profile.write_text(
         "layout: statement\ncolumns:\n  own_acct: 户口号\n  cp_account: 对方户口\n  amount: 发生额\n"
         "  ts: 记账日期时间\n  direction: 方向\n  summary: 附言\nvalues:\n  direction: {'1': out, '2': in}\n", "utf-8")
-    s = ingest_bank(ws, [path], profile=profile, progress=False)
+    s = ingest_bank(ws, [path], profile=profile, progress=None)
     assert s.rows_kept == 2
     out, inn = _txns(ws)
     assert out["from_account"] == "6214830012345678" and inn["to_account"] == "6214830012345678"

@@ -157,7 +157,7 @@ def test_ingest_round_trip(province, tmp_path):
     from chainbreaker.core.workspace import Workspace
 
     ws = Workspace(tmp_path / "ws")
-    summary = ingest_bank(ws, [province.statements_dir], progress=False)
+    summary = ingest_bank(ws, [province.statements_dir], progress=None)
     assert summary.rows_quarantined == len(province.dirty_rows)
     assert summary.quarantined_by_reason == dict(Counter(d["reason_code"] for d in province.dirty_rows))
     con = duckdb.connect()

@@ -13,7 +13,7 @@ from chainbreaker.synth.websites import TestSites
 
 @pytest.fixture(scope="module")
 def sites():
-    s = TestSites(["gambling", "news_crackdown"], hostile=False)
+    s = TestSites(["gambling", "news_crackdown"])
     yield s
     s.close()
 

@@ -11,11 +11,12 @@ import pytest
 from chainbreaker.chains.tech.fetch import Fetcher, FetchLimits, decode_body
 from chainbreaker.chains.tech.personas import default_personas, persona_by_name
 from chainbreaker.synth.websites import REDIRECT_HOST, TestSites
+from support.hostile import hostile_sites
 
 
 @pytest.fixture(scope="module")
 def sites():
-    s = TestSites(["redirect_http", "gambling", "parasite"])
+    s = hostile_sites(["redirect_http", "gambling", "parasite"])
     yield s
     s.close()
 

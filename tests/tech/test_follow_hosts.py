@@ -10,7 +10,7 @@ from chainbreaker.synth.websites import LOADER_HOST_2, TestSites
 
 
 def test_external_loader_only_with_follow_host(tmp_path) -> None:
-    sites = TestSites([], hostile=False, external=True)
+    sites = TestSites([], external=True)
     personas = [p for p in default_personas() if p.name in ("desktop", "baiduspider")]
     limits = FetchLimits(delay=0, total_timeout=5)
     try:

@@ -11,13 +11,14 @@ from chainbreaker.chains.tech.fetch import FetchLimits
 from chainbreaker.chains.tech.scan import scan
 from chainbreaker.core.workspace import Workspace
 from chainbreaker.synth.websites import LOADER_HOST, REDIRECT_HOST, TestSites
+from support.hostile import hostile_sites
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
-    sites = TestSites(["redirect_js", "loader_packed", "title_restore", "hidden_links"])
+    sites = hostile_sites(["redirect_js", "loader_packed", "title_restore", "hidden_links"])
     ws = Workspace(tmp_path_factory.mktemp("render") / "ws")
     targets = [sites.url(n) for n in ("redirect_js", "loader_packed", "title_restore")] + [sites.url("hostile", "/spin")]
     start = time.perf_counter()
@@ -59,7 +60,7 @@ def test_referrer_redirect_seen_by_the_browser(rendered) -> None:
 def test_layout_finds_links_hidden_by_an_external_stylesheet(tmp_path) -> None:
     from chainbreaker.chains.tech.personas import default_personas
 
-    sites = TestSites(["news_crackdown", "marquee_notice"], hostile=False, external=True)
+    sites = TestSites(["news_crackdown", "marquee_notice"], external=True)
     desktop = [p for p in default_personas() if p.name == "desktop"]
     try:
         targets = [sites.url(n) for n in ("hidden_css_file", "news_crackdown", "marquee_notice")]

@@ -21,13 +21,14 @@ from chainbreaker.synth.websites import (
     REDIRECT_HOST,
     TestSites,
 )
+from support.hostile import hostile_sites
 
 TECHNIQUE_SITES = [n for n in EXPECTED if EXPECTED[n]]
 
 
 @pytest.fixture(scope="module")
 def sites():
-    s = TestSites()
+    s = hostile_sites()
     yield s
     s.close()
 

@@ -14,7 +14,7 @@ def test_scan_classifies_indicators_reach_accounts(ws):
     from chainbreaker.synth.websites import running_test_sites
 
     personas = [p for p in default_personas() if p.name in ("desktop", "baiduspider", "desktop+ref")]
-    with running_test_sites(["gambling", "news_crackdown", "lottery"], hostile=False) as sites:
+    with running_test_sites(["gambling", "news_crackdown", "lottery"]) as sites:
         urls = {name: sites.url(name) for name in ("gambling", "news_crackdown", "lottery")}
         scan(ws, list(urls.values()), personas=personas, own_sites=True)
     con = ws.duck()

@@ -32,7 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from chainbreaker.chains.people.schemas import CROSSINGS, FLIGHTS, HOTELS, KIN, TRAINS
+from chainbreaker.core.model.travel import CROSSINGS, FLIGHTS, HOTELS, KIN, TRAINS
 
 DAY_US = 86_400_000_000
 HORIZON_DAYS = 3 * 365
@@ -608,7 +608,7 @@ def stable_hash(text: str) -> int:
 
 def load_travel_tables(ws: object, data: TravelData, mode: str = "replace") -> None:
     """Fast path for benchmarks: write the canonical tables straight into a workspace's lake."""
-    from chainbreaker.chains.people.schemas import TABLES
+    from chainbreaker.core.model.travel import TABLES
 
     with ws.transaction("synth.travel", settings={"rows": data.crossings.num_rows}) as tx:  # type: ignore[attr-defined]
         for kind, (name, _schema) in TABLES.items():

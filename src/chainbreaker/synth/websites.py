@@ -1,5 +1,7 @@
-"""Loopback test websites (测试网站) that reproduce each injection technique, honest look-alikes
-and hostile endpoints.
+"""Loopback test websites (测试网站) that reproduce each injection technique, and honest look-alikes.
+
+Hostile endpoints (a zip bomb, endless pages, redirect loops) are test fixtures and live in
+``tests/support/hostile.py``; they join these sites through ``TestSites(extra=...)``.
 
 Every site is its own ``ThreadingHTTPServer`` on 127.0.0.1 with an ephemeral port, so each is a
 separate host for the scanner. Responses depend on the persona the way injection kits decide:
@@ -17,16 +19,14 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-import time
-import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from chainbreaker.chains.tech.personas import SPIDER_UA_PATTERN
-
-_SPIDER = re.compile(SPIDER_UA_PATTERN, re.I)
+# The kits' own test for "is this a search-engine spider" (what injected sites check), written here
+# rather than taken from the scanner's personas: the test sites must not change when the scanner does.
+_SPIDER = re.compile(r"baiduspider|sogou|360spider|googlebot|bingbot|yisouspider|bytespider", re.I)
 _SEARCH = re.compile(r"baidu\.com|sogou\.com|so\.com|sm\.cn|google\.", re.I)
 
 # Operator infrastructure named by the injected pages (reserved .test TLD: never resolvable).
@@ -352,62 +352,6 @@ def site_light_bot(req: Request) -> Response:
     return html_page(title, body)
 
 
-# ----------------------------------------------------------------------------------- hostile
-_BOMB: bytes | None = None
-_BOMB_LOCK = threading.Lock()
-
-
-def _zip_bomb() -> bytes:
-    """128 MB of zeros gzip-compressed to ~130 KB, built once per process."""
-    global _BOMB
-    with _BOMB_LOCK:
-        if _BOMB is None:
-            comp = zlib.compressobj(6, zlib.DEFLATED, 31)
-            zero = bytes(1 << 20)
-            parts = [comp.compress(zero) for _ in range(128)]
-            parts.append(comp.flush())
-            _BOMB = b"".join(parts)
-    return _BOMB
-
-
-def _big(total: int) -> Iterator[bytes]:
-    yield b"<html><head><title>big</title></head><body>"
-    chunk = ("<p>" + "填充文字" * 4000 + "</p>").encode()
-    sent = 0
-    while sent < total:
-        yield chunk
-        sent += len(chunk)
-    yield b"</body></html>"
-
-
-def _drip(stop: threading.Event) -> Iterator[bytes]:
-    yield b"<html><head><title>slow</title></head><body>"
-    while not stop.is_set():
-        time.sleep(0.2)
-        yield b"."
-
-
-def make_site_hostile(stop: threading.Event) -> Handler:
-    def site_hostile(req: Request) -> Response:
-        p = req.path
-        if p == "/big":
-            return Response(body=_big(50 * 1024 * 1024))
-        if p in ("/loop", "/loop2"):
-            return Response(status=302, headers={"Location": "/loop2" if p == "/loop" else "/loop"})
-        if p == "/drip":
-            return Response(body=_drip(stop))
-        if p == "/badutf8":
-            return Response(body=b"<html><head><title>\xff\xfe bad \xc3\x28 bytes</title></head><body>\xe8\xb5"
-                                 b"\x8c\xe5 \x80\x81 ok</body></html>")
-        if p == "/spin":
-            return html_page("spin", "<p>busy</p><script>while(true){}</script>")
-        if p == "/bomb":
-            return Response(body=_zip_bomb(), headers={"Content-Encoding": "gzip"})
-        return html_page("hostile", "<a href='/big'>big</a>")
-
-    return site_hostile
-
-
 def site_stat_cdn(req: Request) -> Response:
     """A "statistics" script host (e.g. a compromised CDN) serving a packed loader."""
     js = pack_js(f"document.write('<script src=\"http://{LOADER_HOST_2}/t.js\"></scr'+'ipt>');")
@@ -532,7 +476,9 @@ class TestSites:
 
     __test__ = False  # not a pytest class
 
-    def __init__(self, names: Iterable[str] | None = None, *, hostile: bool = True, external: bool = False) -> None:
+    def __init__(self, names: Iterable[str] | None = None, *, external: bool = False,
+                 extra: Mapping[str, Callable[[threading.Event], Handler]] | None = None) -> None:
+        """Serve ``names`` (default every site); ``extra`` adds sites made from the stop event."""
         self.stop = threading.Event()
         handlers = {n: SITES[n] for n in (SITES if names is None else names)}
         self.hits: dict[str, int] = {}
@@ -540,9 +486,8 @@ class TestSites:
             handlers["stat_cdn"] = site_stat_cdn
             handlers["external_loader"] = make_site_external_loader(self)
             handlers["hidden_css_file"] = site_hidden_css_file
-        if hostile:
-            handlers["hostile"] = make_site_hostile(self.stop)
-            threading.Thread(target=_zip_bomb, daemon=True).start()  # build it before it is asked for
+        for name, make in (extra or {}).items():
+            handlers[name] = make(self.stop)
         self.servers: dict[str, _Server] = {}
         self.threads: list[threading.Thread] = []
         for name, handler in handlers.items():
@@ -576,8 +521,9 @@ class TestSites:
 
 
 @contextlib.contextmanager
-def running_test_sites(names: Iterable[str] | None = None, *, hostile: bool = True) -> Iterator[TestSites]:
-    sites = TestSites(names, hostile=hostile)
+def running_test_sites(names: Iterable[str] | None = None, *, external: bool = False,
+                       extra: Mapping[str, Callable[[threading.Event], Handler]] | None = None) -> Iterator[TestSites]:
+    sites = TestSites(names, external=external, extra=extra)
     try:
         yield sites
     finally:

@@ -1,6 +1,8 @@
 """``chainbreaker funds ...`` and ``chainbreaker ingest bank``: the funds chain's face.
 
-Heavy imports stay inside the command bodies so that ``chainbreaker --help`` stays fast.
+Each command parses its arguments, calls one service (chains/funds/service.py, which masks and
+audits) and renders the result. Heavy imports stay inside the command bodies so that
+``chainbreaker --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from chainbreaker.faces.cli.context import (
     err_console,
     get_workspace,
     safe,
-    shown,
     t,
 )
 
@@ -47,27 +48,29 @@ def screen_command(
     from rich.table import Table
 
     from chainbreaker.chains.funds.scoring import FLOW_CLASS_ZH
-    from chainbreaker.chains.funds.screen import screen
+    from chainbreaker.chains.funds.service import screen_accounts
 
     use_spark_master(spark_master)
     ws = get_workspace()
     with console.status(t("正在筛查账户……", "Screening accounts...")):
-        result = screen(ws, engine=engine, rules_path=rules)
+        view = screen_accounts(ws, engine=engine, rules_path=rules, top=top, role=claimed_role(),
+                               user=STATE.settings.user)
+    result = view.result
     version = safe(result.rules_version)
     table = Table(title=t(f"风险最高的 {top:,} 个账户（规则版本 {version}）", f"Top {top:,} accounts (rules {version})"))
     for col, justify in ((t("排名", "rank"), "right"), (t("账户", "account"), "left"), (t("得分", "score"), "right"),
                          (t("资金性质", "class"), "left"), (t("命中规则", "rules"), "left")):
         table.add_column(safe(col), justify=justify)  # type: ignore[arg-type]
-    for row in result.top[:top]:
+    for row in view.top:  # masked for the role by the service
         cls = row["flow_class"] or ""
-        table.add_row(f"{row['rank']:,}", shown(row["account"], "card"), f"{row['score']:.3f}",
-                      safe(t(FLOW_CLASS_ZH.get(cls, cls), cls)), shown(t(row["summary_zh"], row["summary_en"])))
+        table.add_row(f"{row['rank']:,}", safe(row["account"]), f"{row['score']:.3f}",
+                      safe(t(FLOW_CLASS_ZH.get(cls, cls), cls)), safe(t(row["summary_zh"], row["summary_en"])))
     console.print(table)
     cov = Table(title=t("覆盖情况", "Coverage"))
     for col in (t("项目", "item"), t("现有", "present"), t("已筛查", "screened"), t("比例", "share")):
         cov.add_column(safe(col))
-    if result.coverage is not None:
-        for row in result.coverage.to_pylist():
+    if view.coverage:
+        for row in view.coverage:
             cov.add_row(safe(t(row["item_zh"], row["item"])), f"{row['present']:,}", f"{row['screened']:,}", f"{row['share']:.1%}")
     console.print(cov)
     console.print(t(
@@ -89,7 +92,7 @@ def trace_command(
     """资金穿透：按时间顺序、按金额归属逐层追踪资金去向或来源。Trace money down/up stream."""
     from rich.table import Table
 
-    from chainbreaker.chains.funds.trace import trace
+    from chainbreaker.chains.funds.service import trace_money, write_trace
 
     if out is not None:  # a folder gets trace-ACCOUNT-DIRECTION.json inside it
         from chainbreaker.core.exports import resolve_output
@@ -98,16 +101,19 @@ def trace_command(
     if out is not None and out.suffix.lower() not in (".graphml", ".json"):
         raise InputError(f"输出文件须以 .graphml 或 .json 结尾：{out}", f"--out must end in .graphml or .json: {out}")
     ws = get_workspace()
-    result = trace(ws, account, direction=direction, hops=hops, min_amount=min_amount, window_hours=window_hours)
-    start = shown(result.seed, "card")  # as the lake keys it (spaces, dashes, invisible characters removed)
+    role, user = claimed_role(), STATE.settings.user
+    view = trace_money(ws, account, direction=direction, hops=hops, min_amount=min_amount, window_hours=window_hours,
+                       top=top, role=role, user=user)
+    result = view.result
+    start = safe(view.seed)  # as the lake keys it (spaces, dashes, invisible characters removed), masked
     table = Table(title=t(f"{start} 的资金{'去向' if direction == 'down' else '来源'}（{hops:d} 层，窗口 {window_hours:g} 小时）",
                           f"Money {'from' if direction == 'down' else 'into'} {start} ({hops:d} hops, window {window_hours:g} h)"))
     for col, justify in ((t("层", "hop"), "right"), (t("账户", "account"), "left"),
                          (t("归属金额", "attributed"), "right"), (t("交易笔数", "transfers"), "right"),
                          (t("交易总额", "amount"), "right"), (t("回路", "loop"), "left")):
         table.add_column(safe(col), justify=justify)  # type: ignore[arg-type]
-    for row in result.nodes.slice(0, top).to_pylist():
-        table.add_row(f"{row['hop']:d}", shown(row["account"], "card"), f"{row['attributed']:,}", f"{row['n_edges']:,}",
+    for row in view.nodes:
+        table.add_row(f"{row['hop']:d}", safe(row["account"]), f"{row['attributed']:,}", f"{row['n_edges']:,}",
                       f"{row['amount_total']:,}", t("是", "yes") if row["loop"] else "")
     console.print(table)
     console.print(t(f"共 {result.nodes.num_rows - 1:,} 个账户、{result.edges.num_rows:,} 笔交易，用时 {result.seconds:.2f} 秒。"
@@ -115,9 +121,7 @@ def trace_command(
                     f"{result.nodes.num_rows - 1:,} accounts, {result.edges.num_rows:,} transfers, {result.seconds:.2f} s. "
                     "Attributed = proportional share of outflows within the window, capped by the inflow."))
     if out is not None:
-        from chainbreaker.chains.funds.trace import export_trace
-
-        export_trace(ws, result, out, role=claimed_role(), user=STATE.settings.user)
+        write_trace(ws, view, out, role=role, user=user)
         console.print(t(f"已写出 {safe(out)}", f"Wrote {safe(out)}"))
 
 
@@ -129,12 +133,9 @@ def suggest_command(
     """建议调单：与可疑账户往来但尚未调取流水的账户，按关联可疑账户数和金额排序。Suggest next requests."""
     from rich.table import Table
 
-    from chainbreaker.chains.funds.suggest import suggest
+    from chainbreaker.chains.funds.service import suggest_requests
 
-    ws = get_workspace()
-    from chainbreaker.core.model.masking import mask_table
-
-    table = mask_table(suggest(ws, limit=limit), claimed_role())
+    table = suggest_requests(get_workspace(), limit=limit, role=claimed_role(), user=STATE.settings.user)
     if as_json:
         from chainbreaker.core.exports import dumps_local
 
@@ -145,9 +146,9 @@ def suggest_command(
                 t("关联可疑账户", "flagged linked"), t("金额", "amount"), t("理由", "reason")):
         out.add_column(safe(col))
     for row in table.to_pylist():
-        out.add_row(f"{row['rank']:,}", shown(row["account"], "card"), safe(row["bank"] or "-"),
-                    shown(row["holder_name"] or "-", "name"), f"{row['n_flagged_linked']:,}",
-                    f"{row['amount_total']:,}", shown(t(row["reason_zh"], row["reason_en"])))
+        out.add_row(f"{row['rank']:,}", safe(row["account"]), safe(row["bank"] or "-"),  # masked by the service
+                    safe(row["holder_name"] or "-"), f"{row['n_flagged_linked']:,}",
+                    f"{row['amount_total']:,}", safe(t(row["reason_zh"], row["reason_en"])))
     console.print(out)
     if table.num_rows == 0:
         console.print(t("没有需要补充调单的账户（可疑账户的对手方均已调单）。",
@@ -171,13 +172,15 @@ def learn_command(
     """以案学习：用已确认的涉赌/正常账户训练图特征模型，为所有账户打分（account_model_scores）。Learn from confirmed cases."""
     from rich.table import Table
 
-    from chainbreaker.chains.funds.learn import learn
+    from chainbreaker.chains.funds.service import learn_from_cases
 
     use_spark_master(spark_master)
     ws = get_workspace()
     with console.status(t("正在计算账户特征并训练模型……", "Computing account features and training...")):
-        report = learn(ws, labels, engine=engine, seed=seed, test_size=test_size, split=split,
-                       threshold=threshold, n_estimators=trees)
+        view = learn_from_cases(ws, labels, engine=engine, seed=seed, test_size=test_size, split=split,
+                                threshold=threshold, trees=trees, top=top, role=claimed_role(),
+                                user=STATE.settings.user)
+    report = view.report
     g, b = report.graph, report.baseline
     table = Table(title=t(f"留出账户上的效果（{g.n_test:,} 个账户，其中涉赌 {g.n_test_positive:,} 个；切分：{safe(report.split)}）",
                           f"Quality on held-back accounts ({g.n_test:,}, {g.n_test_positive:,} positive; split: "
@@ -198,16 +201,13 @@ def learn_command(
         imp.add_row(safe(name), f"{gain:,.0f}")
     console.print(imp)
 
-    con = ws.duck()
-    rows = con.sql(
-        f"SELECT rank, account, score FROM account_model_scores WHERE label IS NULL ORDER BY rank LIMIT {int(top)}"
-    ).fetchall()
+    rows = view.candidates
     if rows:
         cand = Table(title=t(f"模型得分最高的未标注账户（前 {len(rows)} 个）", f"Top {len(rows)} unlabelled accounts"))
         for col in (t("排名", "rank"), t("账户", "account"), t("得分", "score")):
             cand.add_column(safe(col))
-        for rank, account, score in rows:
-            cand.add_row(f"{rank:,}", shown(account, "card"), f"{score:.3f}")
+        for r in rows:
+            cand.add_row(f"{r['rank']:,}", safe(r["account"]), f"{r['score']:.3f}")
         console.print(cand)
     console.print(t(
         f"已为 {report.accounts_scored:,} 个账户打分（表 account_model_scores，模型 {safe(report.model_version)}）；"
@@ -231,9 +231,11 @@ def ingest_bank_command(
 
     from chainbreaker.chains.funds.bank.service import ingest_bank
     from chainbreaker.core.ingest.values import reason_zh
+    from chainbreaker.faces.cli.progress import bank_progress
 
     ws = get_workspace()
-    summary = ingest_bank(ws, list(paths), profile=profile, progress=not no_progress, workers=workers)
+    summary = ingest_bank(ws, list(paths), profile=profile, progress=None if no_progress else bank_progress,
+                          workers=workers)
     for name, message in summary.files_failed:
         err_console.print(f"[yellow]{t('已跳过文件', 'Skipped file')} {safe(name)}：[/]{safe(message, newlines=True)}")
     lines = [

@@ -1,7 +1,7 @@
 """The ``chainbreaker`` command.
 
-Each chain contributes its own Typer app or commands from ``<chain>/cli.py``; those modules import
-heavy libraries inside the command bodies so that ``chainbreaker --help`` stays fast.
+Each chain in ``chains/registry.py`` names its Typer app and ingest commands (``faces/cli/<chain>.py``);
+those modules import heavy libraries inside the command bodies so that ``chainbreaker --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -110,51 +110,25 @@ def runs_command(last: int = typer.Option(10, help="显示最近几次运行。"
 
 
 def _register_chains() -> None:
-    """Attach each chain's commands; a chain whose module is missing is simply not offered."""
-    import importlib
+    """Attach each registered chain's commands (chains/registry.py); a chain that cannot load is an error."""
+    from chainbreaker.chains.registry import CHAINS
+    from chainbreaker.core.chain import resolve
+    from chainbreaker.faces.cli.demo import demo_command
+    from chainbreaker.faces.cli.ops import app as ops_app
+    from chainbreaker.faces.cli.synth import app as synth_app
+    from chainbreaker.faces.cli.web import serve_command, users_app
 
-    groups = {
-        "funds": ("chainbreaker.faces.cli.funds", "资金链：筛查、穿透、建议调单、模型学习。"),
-        "promotion": ("chainbreaker.faces.cli.promotion", "推广链：代理层级、伞下统计、定罪量刑标准。"),
-        "people": ("chainbreaker.faces.cli.people", "人员链：出入境分析、滞留人员、团伙出行、重点人员库。"),
-        "tech": ("chainbreaker.faces.cli.tech", "技术链：网站扫描、暗链与劫持检测、封堵清单。"),
-        "ops": ("chainbreaker.faces.cli.ops", "案件办理：月报导入、立案、每月考核与通报。"),
-        "synth": ("chainbreaker.synth.cli", "生成合成数据（模拟省份，带真值），用于演示、测试与基准。"),
-    }
-    for name, (module, help_text) in groups.items():
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name and exc.name.startswith("chainbreaker"):
-                continue
-            raise
-        sub = getattr(mod, "app", None)
-        if sub is not None:
-            app.add_typer(sub, name=name, help=help_text)
-    ingest_commands = {
-        "bank": ("chainbreaker.faces.cli.funds", "ingest_bank_command"),
-        "platform": ("chainbreaker.faces.cli.promotion", "ingest_platform_command"),
-        "travel": ("chainbreaker.faces.cli.people", "ingest_travel_command"),
-    }
-    for name, (module, attr) in ingest_commands.items():
-        try:
-            fn = getattr(importlib.import_module(module), attr, None)
-        except ModuleNotFoundError as exc:
-            if exc.name and exc.name.startswith("chainbreaker"):
-                continue
-            raise
-        if fn is not None:
-            ingest_app.command(name)(fn)
-    web = importlib.import_module("chainbreaker.faces.cli.web")
-    app.command("serve")(web.serve_command)
-    app.add_typer(web.users_app, name="users")
-    try:
-        demo = importlib.import_module("chainbreaker.faces.cli.demo")
-    except ModuleNotFoundError as exc:
-        if not (exc.name and exc.name.startswith("chainbreaker")):
-            raise
-    else:
-        app.command("demo")(demo.demo_command)
+    for spec in CHAINS:
+        if spec.cli:
+            app.add_typer(resolve(spec.cli, spec.name), name=spec.name, help=spec.help_zh)
+        for kind in spec.ingest:
+            ingest_app.command(kind.kind)(resolve(kind.command, spec.name))
+    # faces over the layers above the chains
+    app.add_typer(ops_app, name="ops", help="案件办理：月报导入、立案、每月考核与通报、举报奖励、成员单位共享。")
+    app.add_typer(synth_app, name="synth", help="生成合成数据（模拟省份，带真值），用于演示、测试与基准。")
+    app.command("demo")(demo_command)
+    app.command("serve")(serve_command)
+    app.add_typer(users_app, name="users", help="网页用户：创建用户、设置角色与密码。")
 
 
 _register_chains()

@@ -1,32 +1,23 @@
 """CLI of the people chain: ``chainbreaker people ...`` and ``chainbreaker ingest travel``.
 
-Heavy libraries are imported inside the command bodies so that ``chainbreaker --help`` stays fast.
-Personal data (names, ID numbers, person keys) is masked unless the role needs it in clear.
+Each command parses its arguments, calls one service (chains/people/service.py, ops/register_views.py;
+they mask personal data for the role and write the audit log) and renders the result. Heavy
+libraries are imported inside the command bodies so that ``chainbreaker --help`` stays fast.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
 
 import typer
 
 from chainbreaker.core.timefmt import show_time
-from chainbreaker.faces.cli.context import STATE, claimed_role, console, get_workspace, safe, shown, t
+from chainbreaker.faces.cli.context import STATE, claimed_role, console, get_workspace, safe, t
 
 app = typer.Typer(no_args_is_help=True)
 register_app = typer.Typer(no_args_is_help=True, help="重点人员库：列表、详情、状态变更、录入、自动建议。")
 app.add_typer(register_app, name="register")
-
-
-def _masker(role: str):  # type: ignore[no-untyped-def]
-    """Values as ``role`` may see them, escaped for rich (personal data masked by what it is)."""
-
-    def mask(kind: str | None, value: Any) -> str:
-        return shown(value, kind, role)
-
-    return mask
 
 
 def ingest_travel_command(
@@ -98,19 +89,17 @@ def stranded_command(
     """滞留境外人员名单（按滞留天数排序，个人信息按角色脱敏）。List stranded persons."""
     from rich.table import Table
 
-    ws = get_workspace()
-    user_role = claimed_role(role)
-    mask = _masker(user_role)
-    rows = ws.duck().sql(f"""SELECT person_key, name, days_since_last, last_trip_dest, last_trip_town, last_ts
-                            FROM travel_person_metrics WHERE stranded ORDER BY days_since_last DESC LIMIT {int(limit)}""").fetchall()
-    ws.audit("people.stranded.list", user=STATE.settings.user, role=user_role, rows=len(rows))
+    from chainbreaker.chains.people.service import stranded_persons
+
+    rows = stranded_persons(get_workspace(), limit=limit, role=claimed_role(role), user=STATE.settings.user)
     table = Table(title=t("滞留境外人员", "Persons stranded abroad"))
     table.add_column(t("人员", "person"), no_wrap=True, min_width=21)
     for col in (t("姓名", "name"), t("滞留天数", "days"), t("目的地", "destination"), t("出境时间", "exit")):
         table.add_column(safe(col), overflow="fold")
-    for key, name, days, dest, town, ts in rows:
-        table.add_row(mask("person_key", key), mask("name", name), f"{days:.0f}",
-                      safe(dest) + (f"（{safe(town)}）" if town else ""), safe(show_time(ts, seconds=False)))
+    for r in rows:  # masked for the role by the service
+        table.add_row(safe(r["person_key"]), safe(r["name"]), f"{r['days']:.0f}",
+                      safe(r["destination"]) + (f"（{safe(r['town'])}）" if r["town"] else ""),
+                      safe(show_time(r["last_ts"], seconds=False)))
     console.print(table)
 
 
@@ -141,31 +130,26 @@ def register_list(
     """重点人员列表（或待确认建议）。List the register."""
     from rich.table import Table
 
-    from chainbreaker.ops import register
+    from chainbreaker.ops.register_views import register_listing
 
-    ws = get_workspace()
-    user_role = claimed_role(role)
-    mask = _masker(user_role)
+    rows, total = register_listing(get_workspace(), status=status, person_role=role_filter, pending=pending,
+                                   limit=limit, role=claimed_role(role), user=STATE.settings.user)
     table = Table()
     if pending:
-        rows = register.list_proposals(ws)
         for col in ("#", t("人员", "person"), t("姓名", "name"), t("建议角色", "role"), t("依据", "rule"), t("分值", "score")):
             table.add_column(safe(col), overflow="fold")
-        for r in rows[:limit]:
-            table.add_row(safe(r["id"]), mask("person_key", r["person_key"]), mask("name", r["name"]), safe(r["role"]),
+        for r in rows:  # masked for the role by the service
+            table.add_row(safe(r["id"]), safe(r["person_key"]), safe(r["name"]), safe(r["role"]),
                           safe(f"{r['chain']}:{r['rule_id']}"), f"{(r['score'] or 0):.2f}")
     else:
-        rows = register.list_persons(ws, status=status, role=role_filter)
         for col in (t("人员", "person"), t("姓名", "name"), t("角色", "roles"), t("状态", "status"), t("更新", "updated")):
             table.add_column(safe(col), overflow="fold")
-        for r in rows[:limit]:
-            table.add_row(mask("person_key", r["person_key"]), mask("name", r["name"]), safe("、".join(r["roles"])),
+        for r in rows:
+            table.add_row(safe(r["person_key"]), safe(r["name"]), safe("、".join(r["roles"])),
                           safe(r["status"] + (f"/{r['disposal']}" if r["disposal"] else "")),
                           safe(show_time(r["updated_at"], seconds=False)))
-    ws.audit("people.register.list", user=STATE.settings.user, role=user_role, rows=min(len(rows), limit),
-             pending=pending)
     console.print(table)
-    console.print(t(f"共 {len(rows):,} 条。", f"{len(rows):,} row(s)."))
+    console.print(t(f"共 {total:,} 条。", f"{total:,} row(s)."))
 
 
 @register_app.command("show")
@@ -174,34 +158,30 @@ def register_show(
     role: str = typer.Option(None, "--role", help="按用户角色脱敏。"),
 ) -> None:
     """人员详情：角色、状态、变更历史、建议与发现（查看记入审计日志）。Show one person."""
-    from chainbreaker.ops import register
+    from chainbreaker.ops.register_views import register_detail
 
-    ws = get_workspace()
-    user_role = claimed_role(role)
-    mask = _masker(user_role)
-    d = register.show_person(ws, person, STATE.settings.user, user_role)
-    console.print(f"[bold]{mask('person_key', d['person_key'])}[/]  {mask('name', d.get('name'))}  "
-                  f"{mask('id_number', d.get('id_number'))}")
+    d = register_detail(get_workspace(), person, role=claimed_role(role), user=STATE.settings.user)  # masked
+    console.print(f"[bold]{safe(d['person_key'])}[/]  {safe(d.get('name'))}  {safe(d.get('id_number'))}")
     if d["on_register"]:
         status = d["status"] + (f"/{d['disposal']}" if d["disposal"] else "")
         console.print(t(f"状态：{safe(status)}", f"Status: {safe(status)}"))
         for r in d["roles"]:
-            at, why = safe(show_time(r["at"], seconds=False)), mask(None, r["why"])
+            at, why = safe(show_time(r["at"], seconds=False)), safe(r["why"])
             console.print(t(f"  角色 {safe(r['role'])}（{safe(r['by'])} 于 {at} 确认：{why}）",
                             f"  role {safe(r['role'])} (confirmed by {safe(r['by'])} at {at}: {why})"))
         console.print(t("变更记录：", "History:"))
         for h in d["history"]:
             console.print(f"  {safe(show_time(h['at']))} {safe(h['who'])} {safe(h['kind'])}: {safe(h['from'] or '')} → "
-                          f"{safe(h['to'] or '')}  ({mask(None, h['why'])})")
+                          f"{safe(h['to'] or '')}  ({safe(h['why'])})")
     else:
         console.print(t("尚未录入重点人员库。", "Not on the register yet."))
     for p in d["proposals"]:
         head = f"#{p['id']:d} {safe(p['role'])}"
-        console.print(t(f"  建议 {head}（{safe(p['rule_id'])}，{safe(p['state'])}）：{mask(None, p['reason'])}",
-                        f"  proposal {head} ({safe(p['rule_id'])}, {safe(p['state'])}): {mask(None, p['reason'])}"))
+        console.print(t(f"  建议 {head}（{safe(p['rule_id'])}，{safe(p['state'])}）：{safe(p['reason'])}",
+                        f"  proposal {head} ({safe(p['rule_id'])}, {safe(p['state'])}): {safe(p['reason'])}"))
     for f in d.get("findings", []):
         text = t(f["explanation_zh"], f["explanation_en"])
-        console.print(f"  {safe('[' + str(f['rule_id']))} {f['score']:.2f}] {mask(None, text)}")
+        console.print(f"  {safe('[' + str(f['rule_id']))} {f['score']:.2f}] {safe(text)}")
 
 
 @register_app.command("add")

@@ -1,4 +1,8 @@
-"""A rich progress bar over the rows of all files of a run (shown only for large inputs)."""
+"""A rich progress bar over the rows of all files of a run (shown only for large inputs).
+
+The CLI's implementation of ``core.progress.ProgressSink``: chains are handed ``bank_progress``
+(a ``ProgressFactory``) and never import this module.
+"""
 
 from __future__ import annotations
 
@@ -61,3 +65,8 @@ class Progress:
     def advance(self, rows: int) -> None:
         if self._progress is not None:
             self._progress.advance(self._task, rows)
+
+
+def bank_progress(files: list[Path]) -> Progress:
+    """The ``ProgressFactory`` of ``chainbreaker ingest bank`` (a bar for large inputs)."""
+    return Progress(enabled=True, files=files)

@@ -17,7 +17,6 @@ from chainbreaker.faces.cli.context import (
     err_console,
     get_workspace,
     safe,
-    shown,
     t,
 )
 
@@ -163,25 +162,17 @@ def top_command(
     """按伞下指标列出代理。List agents ranked by a downline metric."""
     from rich.table import Table
 
-    from chainbreaker.chains.promotion.metrics import AGENT_METRICS_COLUMNS
-    from chainbreaker.core.errors import InputError
+    from chainbreaker.chains.promotion.service import top_agents
 
-    if by not in AGENT_METRICS_COLUMNS:
-        raise InputError(f"无效的排序列 {by}，可选：{'、'.join(AGENT_METRICS_COLUMNS)}", f"Unknown column {by}")
-    ws = get_workspace()
-    con = ws.duck()
-    where = "WHERE platform = $1" if platform else ""
-    rows = con.sql(f'SELECT platform, member_id, level, downline_accounts, downline_persons, downline_stake, '
-                   f'own_commission FROM agent_metrics {where} ORDER BY "{by}" DESC LIMIT {int(limit)}',
-                   params=[platform] if platform else None).fetchall()
+    rows = top_agents(get_workspace(), platform=platform, by=by, limit=limit, role=claimed_role(),
+                      user=STATE.settings.user)
     table = Table()
     for col in (t("平台", "platform"), t("会员ID", "member"), t("层级", "level"), t("伞下账号", "accounts"),
                 t("伞下人数", "persons"), t("伞下投注", "stake"), t("佣金", "commission")):
         table.add_column(safe(col))
-    role = claimed_role()
-    for r in rows:  # member ids are often phone numbers: shown as the role may see them
-        table.add_row(*[f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else shown(v, role=role)  # rich-safe
-                        for v in r])
+    for r in rows:  # member ids are often phone numbers: masked for the role by the service
+        table.add_row(*[f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else safe(v)  # rich-safe
+                        for v in r.values()])
     console.print(table)
 
 

@@ -10,22 +10,11 @@ from pathlib import Path
 
 import typer
 
+from chainbreaker.chains.tech.rule_names import RULE_NAMES
 from chainbreaker.core.errors import InputError
 from chainbreaker.faces.cli.context import STATE, claimed_role, console, get_workspace, safe, t
 
 app = typer.Typer(no_args_is_help=True)
-
-
-RULE_NAMES = {
-    "inject.title_spider": ("标题劫持（蜘蛛专属或注入的标题）", "title hijack (for spiders, or injected)"),
-    "inject.loader_script": ("混淆加载脚本", "obfuscated loader script"),
-    "inject.referrer_redirect": ("搜索来源跳转劫持", "search-referrer redirect"),
-    "inject.hidden_links": ("隐藏暗链", "hidden links"),
-    "cloak.ua": ("按访问身份伪装（Cloaking）", "cloaking by user agent"),
-    "inject.parasite": ("寄生页面（泛目录）", "parasite doorway pages"),
-    "cloak.fake_error": ("伪造浏览器错误页", "fake browser error page"),
-    "gambling.site": ("赌博网站", "gambling site"),
-}
 
 
 @app.command("scan")
@@ -48,7 +37,7 @@ def scan_command(
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     from chainbreaker.chains.tech.fetch import FetchLimits
-    from chainbreaker.chains.tech.scan import scan
+    from chainbreaker.chains.tech.service import scan_sites
 
     ws = get_workspace()
     budget = STATE.settings.tech_host_budget if host_budget is None else host_budget
@@ -63,17 +52,17 @@ def scan_command(
             count[0] += 1
             bar.update(task, description=t(f"已抓取 {count[0]:,} 个网址：{safe(url)}", f"{count[0]:,} URLs fetched: {safe(url)}"))
 
-        result = scan(ws, list(targets or []), render=render, depth=depth, own_sites=own_sites, from_file=from_file,
+        result, findings = scan_sites(ws, list(targets or []), role=claimed_role(), render=render, depth=depth, own_sites=own_sites, from_file=from_file,
                       limits=limits, follow_hosts=list(follow_host or []), max_pages_per_host=max_pages,
                       on_page=on_page)
     console.print(t(f"扫描完成：{len(result.urls)} 个网址，{result.captures:,} 次抓取，{len(result.findings)} 条发现，"
                     f"{result.indicators:,} 条线索，用时 {result.seconds:.1f} 秒（运行 {safe(result.run_id)}）。",
                     f"Scan done: {len(result.urls)} URLs, {result.captures:,} captures, {len(result.findings)} findings, "
                     f"{result.indicators:,} indicators in {result.seconds:.1f} s (run {safe(result.run_id)})."))
-    for f in result.findings:
-        zh, en = RULE_NAMES.get(f.rule_id, (f.rule_id, f.rule_id))
-        console.print(f"[bold]{safe(t(zh, en))}[/] [dim]{safe(f.rule_id)}[/] {safe(f.subject_key)}\n"
-                      f"  {safe(t(f.explanation_zh, f.explanation_en), newlines=True)}")
+    for f in findings:  # masked for the role by the service
+        zh, en = RULE_NAMES.get(f["rule_id"], (f["rule_id"], f["rule_id"]))
+        console.print(f"[bold]{safe(t(zh, en))}[/] [dim]{safe(f['rule_id'])}[/] {safe(f['subject_key'])}\n"
+                      f"  {safe(t(f['explanation_zh'], f['explanation_en']), newlines=True)}")
     if result.skipped:
         console.print(t(f"因 robots.txt 跳过 {len(result.skipped)} 个网址（本单位网站可加 --own-sites）。",
                         f"{len(result.skipped)} URLs skipped by robots.txt (use --own-sites for your own sites)."))
@@ -98,20 +87,19 @@ def captures_command(
     """列出抓取记录（身份、状态码、最终网址、证据哈希）。List captures."""
     from rich.table import Table
 
-    ws = get_workspace()
-    if not ws.has_table("tech_captures"):
+    from chainbreaker.chains.tech.service import list_captures
+
+    rows = list_captures(get_workspace(), host=host, limit=limit)
+    if rows is None:
         console.print(t("还没有抓取记录，请先运行 chainbreaker tech scan。", "No captures yet; run chainbreaker tech scan."))
         return
-    con = ws.duck()
-    where = "WHERE host = ?" if host else ""
-    rows = con.execute(f"SELECT url, persona, status, final_url, error, capture_sha256 FROM tech_captures {where} "
-                       "ORDER BY scanned_at DESC, url, persona LIMIT ?", ([host] if host else []) + [limit]).fetchall()
     table = Table()
     for col in (t("网址", "url"), t("身份", "persona"), t("状态", "status"), t("最终网址", "final url"),
                 t("错误", "error"), t("证据", "evidence")):
         table.add_column(safe(col))
-    for url, persona, status, final, error, sha in rows:
-        table.add_row(safe(url), safe(persona), safe(status or ""), safe(final or ""), safe(error or ""), safe((sha or "")[:12]))
+    for r in rows:
+        table.add_row(safe(r["url"]), safe(r["persona"]), safe(r["status"] or ""), safe(r["final_url"] or ""),
+                      safe(r["error"] or ""), safe((r["capture_sha256"] or "")[:12]))
     console.print(table)
 
 
@@ -122,23 +110,22 @@ def findings_command(
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出（含事实与证据）。"),
 ) -> None:
     """列出技术链发现（规则、对象、说明）。List tech-chain findings."""
-    ws = get_workspace()
-    if not ws.has_table("findings"):
+    from chainbreaker.chains.tech.service import list_findings
+
+    rows = list_findings(get_workspace(), rule=rule, limit=limit, role=claimed_role(), user=STATE.settings.user)
+    if rows is None:
         console.print(t("还没有发现。", "No findings yet."))
         return
-    con = ws.duck()
-    where = "WHERE chain = 'tech'" + (" AND rule_id = ?" if rule else "")
-    rows = con.execute(f"SELECT rule_id, subject_key, score, explanation_zh, explanation_en, facts, evidence "
-                       f"FROM findings {where} ORDER BY score DESC, rule_id, subject_key LIMIT ?",
-                       ([rule] if rule else []) + [limit]).fetchall()
-    if as_json:
-        console.print_json(json.dumps([{"rule_id": r[0], "subject": r[1], "score": r[2], "explanation": t(r[3], r[4]),
-                                        "facts": json.loads(r[5]), "evidence": json.loads(r[6])} for r in rows],
+    if as_json:  # masked for the role by the service
+        console.print_json(json.dumps([{"rule_id": r["rule_id"], "subject": r["subject_key"], "score": r["score"],
+                                        "explanation": t(r["explanation_zh"], r["explanation_en"]),
+                                        "facts": r["facts"], "evidence": r["evidence"]} for r in rows],
                                       ensure_ascii=False))
         return
-    for rule_id, subject, score, zh, en, _facts, _ev in rows:
-        name = RULE_NAMES.get(rule_id, (rule_id, rule_id))
-        console.print(f"[bold]{safe(t(*name))}[/] [dim]{safe(rule_id)} {score:.2f}[/] {safe(subject)}\n  {safe(t(zh, en), newlines=True)}")
+    for r in rows:
+        name = RULE_NAMES.get(r["rule_id"], (r["rule_id"], r["rule_id"]))
+        console.print(f"[bold]{safe(t(*name))}[/] [dim]{safe(r['rule_id'])} {r['score']:.2f}[/] {safe(r['subject_key'])}\n"
+                      f"  {safe(t(r['explanation_zh'], r['explanation_en']), newlines=True)}")
     if not rows:
         console.print(t("没有符合条件的发现。", "No matching findings."))
 
@@ -158,20 +145,10 @@ def classify_command(
     """判定网页是否为赌博页面并给出理由。Classify saved pages as gambling or not, with reasons."""
     import json
 
-    from chainbreaker.chains.tech import page_model
-    from chainbreaker.chains.tech.classify import classify_page, load_lexicon
-    from chainbreaker.core.errors import InputError
+    from chainbreaker.chains.tech.service import classify_files
 
-    lex = load_lexicon(str(lexicon)) if lexicon else None
-    if model:  # without creating a workspace folder just to look for a model
-        root = Path(STATE.workspace or STATE.settings.workspace)
-        trained = root / "config" / "models" / page_model.MODEL_FILE
-        page_model.use_page_model(trained if trained.exists() else None)
-    for file in files:
-        if not file.is_file():
-            raise InputError(f"文件不存在：{file}", f"File not found: {file}")
-        html = file.read_bytes()[:20_000_000].decode("utf-8", errors="replace")
-        verdict = classify_page(html, "", url or file.name, lexicon=lex)
+    root = Path(STATE.workspace or STATE.settings.workspace)  # not created just to look for a model
+    for file, verdict in classify_files(list(files), workspace_root=root, url=url, lexicon=lexicon, model=model):
         if as_json:
             console.print_json(json.dumps({"file": str(file), "score": verdict.score, "is_gambling": verdict.is_gambling,
                                            "rule_score": verdict.rule_score, "model_score": verdict.model_score,
@@ -190,19 +167,12 @@ def train_pages_command(
     c: float = typer.Option(1.0, "--c", min=1e-4, help="逻辑回归正则化强度 C（越小越保守）。"),
 ) -> None:
     """用分析员标注的页面训练页面模型（存入工作区 config/models）。Train the page model on labelled pages."""
-    from chainbreaker.chains.tech.page_model import read_labels, train_page_model, workspace_model_path
+    from chainbreaker.chains.tech.service import train_pages
 
-    ws = get_workspace()
-    pages = read_labels(labels, ws)
-    model = train_page_model(pages, blend=blend, c=c)
-    path = workspace_model_path(ws)
-    model.meta["labels_file"] = str(labels)
-    model.save(path)
-    ws.audit("tech.train_pages", labels=str(labels), pages=len(pages), path=str(path))
-    cv = model.meta.get("cv_accuracy")
-    n_gambling, acc, saved = safe(model.meta["gambling"]), safe(cv), safe(path)
-    console.print(t(f"已训练页面模型：{len(pages)} 个页面（赌博 {n_gambling}），交叉验证准确率 {acc}，保存到 {saved}",
-                    f"Trained page model on {len(pages)} pages ({n_gambling} gambling), CV accuracy {acc}; saved to {saved}"))
+    r = train_pages(get_workspace(), labels, blend=blend, c=c, role=claimed_role(), user=STATE.settings.user)
+    n_gambling, acc, saved, n_pages = safe(r["gambling"]), safe(r["cv_accuracy"]), safe(r["path"]), safe(r["pages"])
+    console.print(t(f"已训练页面模型：{n_pages} 个页面（赌博 {n_gambling}），交叉验证准确率 {acc}，保存到 {saved}",
+                    f"Trained page model on {n_pages} pages ({n_gambling} gambling), CV accuracy {acc}; saved to {saved}"))
 
 
 @domains_app.command("train")

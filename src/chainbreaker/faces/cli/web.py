@@ -28,8 +28,8 @@ def serve_command(
         console.print(t(f"[yellow]前端库未安装（{safe(', '.join(missing))}）：请先运行 make setup（npm ci）。页面可用，图表不可用。[/]",
                         f"[yellow]Front-end libraries missing ({safe(', '.join(missing))}): run make setup (npm ci) "
                         "first. Pages work; charts do not.[/]"))
-    console.print(t(f"网页界面：http://{safe(host)}:{port}/ （群众举报：/public）工作区 {safe(ws.root)}",
-                    f"Web UI: http://{safe(host)}:{port}/ (public tips: /public), workspace {safe(ws.root)}"))
+    console.print(t(f"网页界面：http://{safe(host)}:{safe(port)}/ （群众举报：/public）工作区 {safe(ws.root)}",
+                    f"Web UI: http://{safe(host)}:{safe(port)}/ (public tips: /public), workspace {safe(ws.root)}"))
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
 
 

@@ -11,7 +11,6 @@ configured zone. The page is one self-contained file, written through ``exports.
 
 from __future__ import annotations
 
-import importlib
 import time
 import traceback
 from collections.abc import Callable
@@ -24,17 +23,20 @@ from chainbreaker.core.exports import masked, output_file, resolve_output_dir
 from chainbreaker.core.timefmt import now_local, show_time, zone_label, zone_name
 
 TOP_N = 15
-CHAIN_MODULES = {
-    "people": "chainbreaker.faces.reports.demo.people",
-    "promotion": "chainbreaker.faces.reports.demo.promotion",
-    "tech": "chainbreaker.faces.reports.demo.tech",
-}
-CHAIN_TITLES = {
-    "funds": ("资金链：调单筛查、穿透、建议调单", "Funds chain: screening, tracing, next requests"),
-    "people": ("人员链：滞留境外与团伙出行", "People chain: stranded persons and organised groups"),
-    "promotion": ("推广链：代理层级与定罪量刑标准", "Promotion chain: agent tree and legal thresholds"),
-    "tech": ("技术链：网站扫描（暗链、劫持、伪装检测）", "Tech chain: website scan (hidden links, hijacking, cloaking)"),
-}
+def report_sections() -> dict[str, str]:
+    """chain -> reference of its report section (``module:report_section``), from the chain registry."""
+    from chainbreaker.chains.registry import CHAINS
+
+    return {spec.name: spec.report_section for spec in CHAINS if spec.report_section}
+
+
+def _titles(chain: str) -> tuple[str, str]:
+    from chainbreaker.chains.registry import CHAINS
+
+    for spec in CHAINS:
+        if spec.name == chain:
+            return spec.title_zh, spec.title_en
+    return chain, chain
 
 
 def _shown(role: str, column: str, values: list[Any]) -> list[Any]:
@@ -43,34 +45,6 @@ def _shown(role: str, column: str, values: list[Any]) -> list[Any]:
         return values
     table = masked(pa.table({column: pa.array([None if v is None else str(v) for v in values], pa.string())}), role)
     return table.column(column).to_pylist()
-
-
-def _ingest_figures(ws: Any) -> dict[str, Any]:
-    """Bank files and rows ingested, and quarantined rows by reason (from the lake, all runs)."""
-    out: dict[str, Any] = {"files": 0, "rows_read": 0, "rows_kept": 0, "rows_quarantined": 0, "by_reason": {}}
-    con = ws.duck()
-    if ws.has_table("ingested_files"):
-        files, read, kept, quarantined = con.sql(
-            "SELECT count(*), sum(rows_read), sum(rows_kept), sum(rows_quarantined) FROM ingested_files "
-            "WHERE source_kind = 'bank'").fetchall()[0]
-        out.update(files=int(files or 0), rows_read=int(read or 0), rows_kept=int(kept or 0),
-                   rows_quarantined=int(quarantined or 0))
-    if ws.has_table("quarantine"):
-        out["by_reason"] = dict(con.sql("SELECT reason_code, count(*) FROM quarantine WHERE source_kind = 'bank' "
-                                        "GROUP BY 1 ORDER BY 1").fetchall())
-    con.close()
-    return out
-
-
-def _coverage(ws: Any) -> dict[str, Any] | None:
-    if not ws.has_table("funds_coverage"):
-        return None
-    cov = ws.read_arrow("funds_coverage").to_pydict()
-    by = {item: (present, screened) for item, present, screened in
-          zip(cov["item"], cov["present"], cov["screened"], strict=True)}
-    acc, txn = by.get("accounts", (0, 0)), by.get("transactions", (0, 0))
-    return {"accounts_present": acc[0] or 0, "accounts_screened": acc[1] or 0,
-            "transactions_present": txn[0] or 0, "transactions_screened": txn[1] or 0}
 
 
 def _trace_top(ws: Any, risk: pa.Table, lang: str, show: Callable[[str], str]) -> dict[str, Any]:
@@ -99,8 +73,11 @@ def funds_context(ws: Any, lang: str, role: str) -> dict[str, Any] | None:
     def show(account: str) -> str:
         return str(_shown(role, "account", [account])[0])
 
-    ctx: dict[str, Any] = {"ingest": _ingest_figures(ws), "coverage": _coverage(ws), "screened": False,
-                           "top": [], "trace": {}, "suggestions": [], "findings": {}}
+    from chainbreaker.chains.funds.service import funds_figures, saved_suggestions
+
+    figures = funds_figures(ws)
+    ctx: dict[str, Any] = {"ingest": figures["ingest"], "coverage": figures["coverage"], "screened": False,
+                           "top": [], "trace": {}, "suggestions": [], "findings": figures["findings"]}
     ctx["transactions"] = ws.tables()["transactions"]["rows"]
     if ws.has_table("account_risk"):
         risk = ws.read_arrow("account_risk")
@@ -111,27 +88,23 @@ def funds_context(ws: Any, lang: str, role: str) -> dict[str, Any] | None:
             r["account"] = shown
         ctx["top"] = top
         ctx["trace"] = _trace_top(ws, risk, lang, show)
-    if ws.has_table("funds_suggestions"):
-        sugg = masked(ws.read_arrow("funds_suggestions").sort_by("rank").slice(0, TOP_N), role)
-        ctx["suggestions"] = sugg.to_pylist()
-    if ws.has_table("findings"):
-        con = ws.duck()
-        ctx["findings"] = dict(con.sql("SELECT rule_id, count(*) FROM findings WHERE chain = 'funds' "
-                                       "GROUP BY 1 ORDER BY 1").fetchall())
-        con.close()
+    ctx["suggestions"] = saved_suggestions(ws, limit=TOP_N, role=role)
     return ctx
 
 
-def chain_sections(ws: Any, lang: str, role: str, modules: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    """Each chain's ``report_section`` (None → "no data"); a failing one becomes an error entry."""
-    sections = []
-    for chain, name in (modules if modules is not None else CHAIN_MODULES).items():
-        zh, en = CHAIN_TITLES.get(chain, (chain, chain))
+def chain_sections(ws: Any, lang: str, role: str, sections: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Each chain's ``report_section`` (``sections``: chain -> ``module:function``, default the registry;
+    None → "no data"); a failing one, or one whose module cannot be loaded, becomes an error entry."""
+    from chainbreaker.core.chain import resolve
+
+    out = []
+    for chain, ref in (sections if sections is not None else report_sections()).items():
+        zh, en = _titles(chain)
         entry: dict[str, Any] = {"chain": chain, "title_zh": zh, "title_en": en, "html": "", "error": None,
                                  "empty": False}
         started = time.perf_counter()
         try:
-            result = importlib.import_module(name).report_section(ws, lang, role)
+            result = resolve(ref, chain)(ws, lang, role)
             if result is None:
                 entry.update(empty=True, empty_zh="本工作区没有该链的数据。", empty_en="No data for this chain in the workspace.")
             else:
@@ -140,8 +113,8 @@ def chain_sections(ws: Any, lang: str, role: str, modules: dict[str, str] | None
             entry["error"] = f"{type(exc).__name__}: {exc}"
             entry["traceback"] = "".join(traceback.format_exception(exc)[-4:])
         entry["seconds"] = round(time.perf_counter() - started, 2)
-        sections.append(entry)
-    return sections
+        out.append(entry)
+    return out
 
 
 def _overview(ws: Any, tz: str) -> dict[str, Any]:
@@ -159,15 +132,15 @@ def render_case_report(ctx: dict[str, Any]) -> str:
 
 
 def write_report(ws: Any, out: Path | str, *, lang: str = "zh", role: str = "analyst", user: str = "local",
-                 modules: dict[str, str] | None = None) -> dict[str, Any]:
+                 sections: dict[str, str] | None = None) -> dict[str, Any]:
     """Write ``out/index.html`` for the workspace; returns the path and which chains had data."""
     started = time.perf_counter()
     out_dir = resolve_output_dir(out)
     tz = zone_name()
     funds = funds_context(ws, lang, role)
-    sections = chain_sections(ws, lang, role, modules)
-    with_data = (["funds"] if funds else []) + [s["chain"] for s in sections if not s["empty"]]
-    ctx: dict[str, Any] = {"lang": lang, "role": role, "workspace": str(ws.root), "funds": funds, "sections": sections,
+    parts = chain_sections(ws, lang, role, sections)
+    with_data = (["funds"] if funds else []) + [s["chain"] for s in parts if not s["empty"]]
+    ctx: dict[str, Any] = {"lang": lang, "role": role, "workspace": str(ws.root), "funds": funds, "sections": parts,
            "overview": _overview(ws, tz), "generated_at": now_local(tz).strftime("%Y-%m-%d %H:%M:%S"),
            "zone": zone_label(tz, lang), "tz": tz, "chains_with_data": with_data}
     ctx["seconds"] = round(time.perf_counter() - started, 1)
@@ -175,6 +148,6 @@ def write_report(ws: Any, out: Path | str, *, lang: str = "zh", role: str = "ana
     with output_file(ws, out_dir / "index.html", "report", user=user, role=role, chains=with_data,
                      timezone=tz) as target:
         target.path.write_text(page, encoding="utf-8")
-    return {"report": out_dir / "index.html", "chains": with_data, "sections": sections, "funds": funds,
+    return {"report": out_dir / "index.html", "chains": with_data, "sections": parts, "funds": funds,
             "seconds": time.perf_counter() - started}
 

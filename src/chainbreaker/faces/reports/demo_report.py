@@ -6,10 +6,7 @@ The page is self-contained: inline CSS and SVG, no scripts, no external resource
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
-import pkgutil
 import time
 import traceback
 from collections.abc import Callable
@@ -174,35 +171,27 @@ def trace_picture(tr: Any, risk: pa.Table, truth: pa.Table | None, ws: Any, lang
 TOP_TRACE_ROWS = 15
 
 
-def demo_modules() -> dict[str, str]:
-    """chain -> module name of every ``chainbreaker.<chain>.demo`` present in the package."""
-    import chainbreaker
+def demo_sections() -> dict[str, str]:
+    """chain -> reference of its demo section (``module:run_demo``), from the chain registry."""
+    from chainbreaker.chains.registry import CHAINS
 
-    found = {}
-    for info in sorted(pkgutil.iter_modules(chainbreaker.__path__), key=lambda m: m.name):
-        if not info.ispkg:
-            continue
-        name = f"chainbreaker.{info.name}.demo"
-        try:
-            if importlib.util.find_spec(name) is not None:
-                found[info.name] = name
-        except (ImportError, ValueError):
-            continue
-    return found
+    return {spec.name: spec.demo_section for spec in CHAINS if spec.demo_section}
 
 
 def collect_sections(ws: Any, workdir: Path, lang: str = "zh",
-                     modules: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    """Every ``chainbreaker.<chain>.demo.run_demo`` found; a failing one becomes an error entry."""
-    sections = []
-    for chain, name in (modules if modules is not None else demo_modules()).items():
+                     sections: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Run every chain's demo section (``sections``: chain -> ``module:function``, default the registry).
+
+    A section that fails, or whose module cannot be loaded, becomes an error entry shown in the report.
+    """
+    from chainbreaker.core.chain import resolve
+
+    out = []
+    for chain, ref in (sections if sections is not None else demo_sections()).items():
         started = time.perf_counter()
         entry: dict[str, Any] = {"chain": chain, "title_zh": chain, "title_en": chain, "html": "", "error": None}
         try:
-            module = importlib.import_module(name)
-            run = getattr(module, "run_demo", None)
-            if run is None:
-                continue
+            run = resolve(ref, chain)
             section_dir = Path(workdir) / "sections" / chain
             section_dir.mkdir(parents=True, exist_ok=True)
             result = run(ws, section_dir, lang=lang)
@@ -211,8 +200,8 @@ def collect_sections(ws: Any, workdir: Path, lang: str = "zh",
             entry["error"] = f"{type(exc).__name__}: {exc}"
             entry["traceback"] = "".join(traceback.format_exception(exc)[-4:])
         entry["seconds"] = round(time.perf_counter() - started, 2)
-        sections.append(entry)
-    return sections
+        out.append(entry)
+    return out
 
 
 def _top_rows(risk: pa.Table, truth: pa.Table | None, ws: Any, n: int = 15) -> list[dict[str, Any]]:
@@ -239,10 +228,7 @@ def _top_rows(risk: pa.Table, truth: pa.Table | None, ws: Any, n: int = 15) -> l
 
 def _relevant_facts(facts: dict[str, Any], fired: list[str], limit: int = 8) -> dict[str, Any]:
     """The facts behind the rules that fired (screening's own list), in rule order; no empties."""
-    try:
-        from chainbreaker.chains.funds.scoring import RULE_FACTS
-    except ImportError:  # pragma: no cover - screening without a fact list
-        RULE_FACTS = {}
+    from chainbreaker.chains.funds.scoring import RULE_FACTS
     keys: list[str] = []
     for rule in fired:
         keys += [k for k in RULE_FACTS.get(rule, ()) if k not in keys]

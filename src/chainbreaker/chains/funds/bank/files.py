@@ -47,9 +47,9 @@ from chainbreaker.chains.funds.bank.sqlparse import connect
 from chainbreaker.core.errors import ChainbreakerError, InputError, WorkspaceError
 from chainbreaker.core.ingest.longlines import MAX_LINE_BYTES
 from chainbreaker.core.ingest.readers import open_table
+from chainbreaker.core.progress import ProgressSink
 from chainbreaker.core.timefmt import zone_name
 from chainbreaker.core.workspace import Workspace
-from chainbreaker.faces.cli.progress import Progress
 
 MAX_DEFAULT_WORKERS = 2  # the reference machine has 2 cores; more processes only contend
 # Starting workers costs about 1–2 s (forkserver, imports, DuckDB macros per worker), so by
@@ -204,14 +204,14 @@ def _chinese(header: list[str]) -> bool:
 
 
 # ------------------------------------------------------------------------------------ driving
-def normalise_files(jobs: list[FileJob], run: RunSpec, workers: int, bar: Progress) -> list[FileOutcome]:
+def normalise_files(jobs: list[FileJob], run: RunSpec, workers: int, bar: ProgressSink) -> list[FileOutcome]:
     """Outcomes of ``jobs`` in job order; ``workers`` > 1 uses that many worker processes."""
     if workers <= 1 or len(jobs) <= 1:
         return _in_process(jobs, run, bar)
     return _in_workers(jobs, run, workers, bar)
 
 
-def _in_process(jobs: list[FileJob], run: RunSpec, bar: Progress) -> list[FileOutcome]:
+def _in_process(jobs: list[FileJob], run: RunSpec, bar: ProgressSink) -> list[FileOutcome]:
     con = connect(run.scratch / "duckdb", zone=run.zone)
     try:
         out = []
@@ -232,7 +232,7 @@ def mp_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-def _in_workers(jobs: list[FileJob], run: RunSpec, workers: int, bar: Progress) -> list[FileOutcome]:
+def _in_workers(jobs: list[FileJob], run: RunSpec, workers: int, bar: ProgressSink) -> list[FileOutcome]:
     ctx = mp_context()
     rows: Any = ctx.Queue() if bar.enabled else None
     outcomes: dict[int, FileOutcome] = {}
@@ -271,7 +271,7 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
             proc.terminate()
 
 
-def _drain(rows: Any, jobs: list[FileJob], bar: Progress) -> None:
+def _drain(rows: Any, jobs: list[FileJob], bar: ProgressSink) -> None:
     while rows is not None:
         try:
             index, n = rows.get_nowait()

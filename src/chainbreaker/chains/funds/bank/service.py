@@ -40,9 +40,9 @@ from chainbreaker.core.ingest.mapping import load_profile
 from chainbreaker.core.ingest.quarantine import Quarantine
 from chainbreaker.core.ingest.readers import expand_paths
 from chainbreaker.core.model.schemas import INGESTED_FILES
+from chainbreaker.core.progress import ProgressFactory, no_progress
 from chainbreaker.core.settings import get_settings
 from chainbreaker.core.workspace import Workspace, sha256_file
-from chainbreaker.faces.cli.progress import Progress
 
 SOURCE_KIND = "bank"
 DIRECTION_OVERRIDE = "bank_direction_codes.yaml"
@@ -131,9 +131,11 @@ def _concat(parts: list[pa.Table], schema: pa.Schema) -> pa.Table:
 
 
 def ingest_bank(ws: Workspace, paths: list[Path], profile: Path | None = None,
-                progress: bool = True, workers: int | None = None) -> IngestSummary:
+                progress: ProgressFactory | None = None, workers: int | None = None) -> IngestSummary:
     """Ingest bank statements, account and person files under ``paths`` (files or folders).
 
+    ``progress``: makes the sink that is told about files and rows read (the CLI passes a rich bar;
+    None shows nothing).
     ``workers``: processes that read and normalise files in parallel (1 = in this process; None =
     the ``ingest_workers`` setting, else min(2, files, CPU cores) for runs big enough to gain from
     it). The result does not depend on it.
@@ -175,7 +177,7 @@ def ingest_bank(ws: Workspace, paths: list[Path], profile: Path | None = None,
 
 
 def _run(ws: Workspace, todo: list[tuple[Path, str]], run: RunSpec, workers: int,
-         settings: dict[str, Any], summary: IngestSummary, progress: bool) -> IngestSummary:
+         settings: dict[str, Any], summary: IngestSummary, progress: ProgressFactory | None) -> IngestSummary:
     workdir = run.scratch
     with ws.transaction("ingest.bank", inputs=[str(p) for p, _ in todo], settings=settings) as tx:
         tx.con.execute("SET temp_directory = ?", [str(workdir / "duckdb")])
@@ -191,7 +193,7 @@ def _run(ws: Workspace, todo: list[tuple[Path, str]], run: RunSpec, workers: int
         layouts: Counter[str] = Counter()
         unknown: Counter[str] = Counter()
         jobs = [FileJob(i, path, sha) for i, (path, sha) in enumerate(todo)]
-        with Progress(enabled=progress, files=[p for p, _ in todo]) as bar, tx.timed("normalise"):
+        with (progress or no_progress)([p for p, _ in todo]) as bar, tx.timed("normalise"):
             outcomes = normalise_files(jobs, run, workers, bar)
         # CPU spent on the files (in worker processes it is not in this process's own CPU time)
         tx.timings["normalise_cpu"] = round(sum(o.cpu_seconds for o in outcomes), 3)

@@ -41,7 +41,7 @@ def run_demo(ws: Any, workdir: Path, lang: str = "zh") -> dict[str, str]:
     from chainbreaker.synth.websites import running_test_sites
 
     zh = lang != "en"
-    with running_test_sites(hostile=False) as sites:
+    with running_test_sites() as sites:
         names = [n for n in sites.servers]
         limits = FetchLimits(delay=0, total_timeout=5)
         result = scan(ws, [sites.url(n) for n in names if n != "parasite"], own_sites=True, limits=limits)
@@ -99,7 +99,7 @@ def report_section(ws: Any, lang: str = "zh", role: str = "analyst", *, limit: i
     clusters when ``tech clusters`` has run. Used by ``chainbreaker report`` (the demo shows its
     expected-vs-found table instead, which needs the test sites' ground truth).
     """
-    from chainbreaker.faces.cli.tech import RULE_NAMES
+    from chainbreaker.chains.tech.rule_names import RULE_NAMES
 
     zh = lang != "en"
     esc = html.escape

@@ -1,5 +1,8 @@
 """Load the IBM AMLSim sample (``../shared/data/aml/``) into a workspace, for evaluating ``funds learn``.
 
+A benchmark helper, not part of the product (it knows where the shared evaluation data lie);
+``bench/bench_funds_learn.py`` and ``tests/funds/test_learn_public_aml.py`` use it.
+
 AMLSim's ``transactions.csv.gz`` is an edge list (tran_id, orig_acct, bene_acct, tx_type, base_amt,
 tran_timestamp, is_sar, alert_id). This small loader maps it to the canonical ``transactions``
 table (exact DECIMAL(18,2) amounts, UTC times, source file hash and line number as evidence) and
@@ -19,7 +22,8 @@ from chainbreaker.core.errors import InputError
 from chainbreaker.core.model.schemas import TRANSACTIONS
 from chainbreaker.core.workspace import Workspace
 
-AMLSIM_DIR = Path(__file__).resolve().parents[4] / "shared" / "data" / "aml" / "amlsim_10k_stock"
+# The shared data sit beside the repository (../shared/data); pass ``data_dir`` to read them elsewhere.
+AMLSIM_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "aml" / "amlsim_10k_stock"
 
 
 @dataclass

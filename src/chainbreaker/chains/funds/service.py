@@ -1,0 +1,161 @@
+"""Services of the funds chain (资金链服务): what every face (CLI, report, web) calls.
+
+Each function runs one analysis or query and returns its result as the caller's role may see it:
+account numbers and names masked by what they are (core/model/masking.py), every read of personal
+data recorded in the workspace's audit log with the user and role the caller gives. Faces parse
+their arguments, call one of these and render the result; they hold no queries, masking or audit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from chainbreaker.core.model.masking import mask_table, mask_text
+from chainbreaker.core.workspace import Workspace
+
+
+def _shown(value: Any, role: str, kind: str | None = None) -> str | None:
+    return None if value is None else mask_text(value, role, kind)
+
+
+@dataclass
+class ScreenView:
+    """A screening run: its figures (``result``) and the top accounts as the role may see them."""
+
+    result: Any  # chainbreaker.chains.funds.screen.ScreenResult
+    top: list[dict[str, Any]] = field(default_factory=list)
+    coverage: list[dict[str, Any]] = field(default_factory=list)
+
+
+def screen_accounts(ws: Workspace, *, engine: str = "duckdb", rules_path: Path | None = None, top: int = 20,
+                    role: str = "analyst", user: str = "local") -> ScreenView:
+    """资金筛查: score every account, write ``account_risk`` and findings; the ``top`` accounts, masked."""
+    from chainbreaker.chains.funds.screen import screen
+
+    result = screen(ws, engine=engine, rules_path=rules_path)
+    rows = []
+    for row in result.top[:top]:
+        rows.append({**row, "account": _shown(row["account"], role, "card"),
+                     "summary_zh": _shown(row.get("summary_zh"), role), "summary_en": _shown(row.get("summary_en"), role)})
+    ws.audit("funds.screen.top", user=user, role=role, rows=len(rows), run_id=result.run_id)
+    coverage = result.coverage.to_pylist() if result.coverage is not None else []
+    return ScreenView(result=result, top=rows, coverage=coverage)
+
+
+@dataclass
+class TraceView:
+    """A money trace (资金穿透): the result (for writing the graph) and its accounts as the role may see them."""
+
+    result: Any  # chainbreaker.chains.funds.trace.TraceResult
+    seed: str
+    nodes: list[dict[str, Any]]
+
+
+def trace_money(ws: Workspace, account: str, *, direction: str = "down", hops: int = 5,
+                min_amount: float | None = None, window_hours: float = 72, top: int = 30,
+                role: str = "analyst", user: str = "local") -> TraceView:
+    """资金穿透: follow money down- or upstream from ``account``; the first ``top`` accounts, masked."""
+    from chainbreaker.chains.funds.trace import trace
+
+    result = trace(ws, account, direction=direction, hops=hops, min_amount=min_amount, window_hours=window_hours)
+    nodes = [{**row, "account": _shown(row["account"], role, "card")} for row in result.nodes.slice(0, top).to_pylist()]
+    ws.audit("funds.trace", user=user, role=role, account=result.seed, direction=direction, rows=len(nodes))
+    return TraceView(result=result, seed=_shown(result.seed, role, "card") or "", nodes=nodes)
+
+
+def write_trace(ws: Workspace, view: TraceView, out: Path, *, role: str = "analyst", user: str = "local") -> Path:
+    """Write the traced graph to ``out`` (.graphml or .json), masked for ``role`` and audited."""
+    from chainbreaker.chains.funds.trace import export_trace
+
+    export_trace(ws, view.result, out, role=role, user=user)
+    return out
+
+
+def suggest_requests(ws: Workspace, *, limit: int = 50, role: str = "analyst", user: str = "local") -> pa.Table:
+    """建议调单: accounts to request next, as the role may see them (writes ``funds_suggestions``)."""
+    from chainbreaker.chains.funds.suggest import suggest
+
+    table = mask_table(suggest(ws, limit=limit), role)
+    ws.audit("funds.suggest", user=user, role=role, rows=table.num_rows)
+    return table
+
+
+@dataclass
+class LearnView:
+    """A model learnt from confirmed cases (以案学习) and the best-scored unlabelled accounts, masked."""
+
+    report: Any  # chainbreaker.chains.funds.learn.LearnReport
+    candidates: list[dict[str, Any]]
+
+
+def learn_from_cases(ws: Workspace, labels: Path, *, engine: str = "duckdb", seed: int = 0, test_size: float = 0.3,
+                     split: str = "stratified", threshold: float = 0.5, trees: int = 200, top: int = 20,
+                     role: str = "analyst", user: str = "local") -> LearnView:
+    """Train the graph-feature model on ``labels``, score every account; the ``top`` unlabelled ones, masked."""
+    from chainbreaker.chains.funds.learn import learn
+
+    report = learn(ws, labels, engine=engine, seed=seed, test_size=test_size, split=split,
+                   threshold=threshold, n_estimators=trees)
+    con = ws.duck()
+    try:
+        rows = con.execute("SELECT rank, account, score FROM account_model_scores WHERE label IS NULL "
+                           "ORDER BY rank LIMIT ?", [int(top)]).fetchall()
+    finally:
+        con.close()
+    candidates = [{"rank": rank, "account": _shown(account, role, "card"), "score": score}
+                  for rank, account, score in rows]
+    ws.audit("funds.learn.candidates", user=user, role=role, rows=len(candidates), model=report.model_version)
+    return LearnView(report=report, candidates=candidates)
+
+
+# ------------------------------------------------------------------ figures for reports
+def funds_figures(ws: Workspace) -> dict[str, Any]:
+    """What the funds part of a report counts (no personal data): ingest figures, coverage, findings per rule."""
+    findings: dict[str, int] = {}
+    if ws.has_table("findings"):
+        con = ws.duck()
+        try:
+            findings = dict(con.sql("SELECT rule_id, count(*) FROM findings WHERE chain = 'funds' "
+                                    "GROUP BY 1 ORDER BY 1").fetchall())
+        finally:
+            con.close()
+    return {"ingest": _ingest_figures(ws), "coverage": _coverage(ws), "findings": findings}
+
+
+def saved_suggestions(ws: Workspace, *, limit: int = 15, role: str = "analyst") -> list[dict[str, Any]]:
+    """The last saved 建议调单 (``funds_suggestions``), best first, as ``role`` may see them."""
+    if not ws.has_table("funds_suggestions"):
+        return []
+    return mask_table(ws.read_arrow("funds_suggestions").sort_by("rank").slice(0, limit), role).to_pylist()
+
+
+def _ingest_figures(ws: Workspace) -> dict[str, Any]:
+    """Bank files and rows ingested, and quarantined rows by reason (from the lake, all runs)."""
+    out: dict[str, Any] = {"files": 0, "rows_read": 0, "rows_kept": 0, "rows_quarantined": 0, "by_reason": {}}
+    con = ws.duck()
+    if ws.has_table("ingested_files"):
+        files, read, kept, quarantined = con.sql(
+            "SELECT count(*), sum(rows_read), sum(rows_kept), sum(rows_quarantined) FROM ingested_files "
+            "WHERE source_kind = 'bank'").fetchall()[0]
+        out.update(files=int(files or 0), rows_read=int(read or 0), rows_kept=int(kept or 0),
+                   rows_quarantined=int(quarantined or 0))
+    if ws.has_table("quarantine"):
+        out["by_reason"] = dict(con.sql("SELECT reason_code, count(*) FROM quarantine WHERE source_kind = 'bank' "
+                                        "GROUP BY 1 ORDER BY 1").fetchall())
+    con.close()
+    return out
+
+
+def _coverage(ws: Workspace) -> dict[str, Any] | None:
+    if not ws.has_table("funds_coverage"):
+        return None
+    cov = ws.read_arrow("funds_coverage").to_pydict()
+    by = {item: (present, screened) for item, present, screened in
+          zip(cov["item"], cov["present"], cov["screened"], strict=True)}
+    acc, txn = by.get("accounts", (0, 0)), by.get("transactions", (0, 0))
+    return {"accounts_present": acc[0] or 0, "accounts_screened": acc[1] or 0,
+            "transactions_present": txn[0] or 0, "transactions_screened": txn[1] or 0}

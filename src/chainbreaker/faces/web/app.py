@@ -21,7 +21,7 @@ from chainbreaker.core.errors import ChainbreakerError
 from chainbreaker.core.workspace import Workspace
 from chainbreaker.faces.web.access import ROLE_NAMES, Forbidden, NotLoggedIn
 from chainbreaker.faces.web.dossier import DossierSource, LakeDossierSource
-from chainbreaker.faces.web.render import _pick, render_error
+from chainbreaker.faces.web.render import _is_api, _pick, render_error
 from chainbreaker.faces.web.security import RateLimited, RateLimiter, SecurityHeaders
 
 HERE = Path(__file__).parent
@@ -29,10 +29,6 @@ STATIC_DIR = HERE / "static"  # built by `npm ci` + scripts/copy (gitignored): v
 UI_DIR = HERE / "ui"  # our own JavaScript and CSS, in git
 VENDOR_FILES = ("vendor/htmx.min.js", "vendor/echarts.min.js", "vendor/cytoscape.min.js")
 log = logging.getLogger("chainbreaker.web")
-
-
-def _is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
 
 
 def missing_assets() -> list[str]:

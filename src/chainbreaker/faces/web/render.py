@@ -10,7 +10,9 @@ from jinja2 import pass_context
 
 
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    """JSON errors for the API and for the public page's script calls (its writes); HTML elsewhere."""
+    path = request.url.path
+    return path.startswith("/api/") or (path.startswith("/public/") and request.method not in ("GET", "HEAD"))
 
 
 @pass_context

@@ -5,13 +5,14 @@ from __future__ import annotations
 import shutil
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
 from chainbreaker.faces.web.access import ANALYSIS_ROLES, EXPORT_ROLES, ROLES, allow, mask_role, public
+from chainbreaker.faces.web.dossier import MAX_QUERY, QUERY_PATTERN
 from chainbreaker.faces.web.security import clear_session_cookies, client_address, set_session_cookies
 from chainbreaker.faces.web.services import NotFound, export_download, list_tables
 from chainbreaker.ops import accounts
@@ -103,14 +104,15 @@ def api_me(principal: Principal = allow(*ROLES)) -> Me:
 
 
 @router.get("/search", response_model=list[SearchHit], responses=_errors(400, 401, 403, 422))
-def api_search(request: Request, q: str = Query(..., max_length=100), limit: int = Query(20, ge=1, le=100),
+def api_search(request: Request, q: str = Query(..., min_length=1, max_length=MAX_QUERY, pattern=QUERY_PATTERN), limit: int = Query(20, ge=1, le=100),
                principal: Principal = allow(*SEARCH_ROLES)) -> list[dict[str, Any]]:
     """检索（身份证号、手机号、卡号、姓名、域名、会员ID），按角色脱敏。Search, masked per role."""
     return request.app.state.dossiers.search(q, role=mask_role(principal), user=principal.username, limit=limit)
 
 
 @router.get("/entities/{ident}", response_model=Dossier, responses=_errors(400, 401, 403, 404))
-def api_entity(request: Request, ident: str, principal: Principal = allow(*SEARCH_ROLES)) -> dict[str, Any]:
+def api_entity(request: Request, ident: str = Path(..., min_length=1, max_length=MAX_QUERY, pattern=QUERY_PATTERN),
+               principal: Principal = allow(*SEARCH_ROLES)) -> dict[str, Any]:
     """对象档案（研判结论、记录、流水、关系图）。The dossier of one identifier."""
     found = request.app.state.dossiers.dossier(ident, role=mask_role(principal), user=principal.username)
     if found is None:

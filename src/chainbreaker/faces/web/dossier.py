@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import threading
 from dataclasses import dataclass
@@ -21,12 +22,15 @@ import duckdb
 import pyarrow as pa
 
 from chainbreaker.core.errors import InputError
-from chainbreaker.core.model.masking import looks_masked, mask_table, mask_text
+from chainbreaker.core.model.masking import mask_table, mask_text
 from chainbreaker.core.model.personal import kind_for_name
 from chainbreaker.core.timefmt import show_time
 from chainbreaker.core.workspace import Workspace
 
 MAX_QUERY = 100
+# what the API schema promises: some visible character, none of the characters masking writes
+QUERY_PATTERN = r"^[^*＊•●]*[^\s*＊•●][^*＊•●]*$"
+MASK_CHARS = re.compile(r"[*＊•●]")
 MIN_PREFIX = 3
 RECORDS_PER_TABLE = 50
 STATEMENT_ROWS = 200
@@ -71,7 +75,7 @@ def clean_query(q: str) -> str:
         raise InputError("请输入要检索的号码、姓名或域名。", "Type a number, name or domain to search for.")
     if len(q) > MAX_QUERY:
         raise InputError(f"检索内容过长（上限 {MAX_QUERY} 字）。", f"The search text is too long (limit {MAX_QUERY}).")
-    if looks_masked(q):
+    if MASK_CHARS.search(q):
         raise InputError("检索内容是脱敏后的值（含 *），无法据此检索；请输入完整号码。",
                          "The search text is a masked value (it has *); type the full number.")
     return q
@@ -273,7 +277,9 @@ class RefBook:
         if ident.startswith("r-"):
             value = self._book.get(ident)
             if value is None:
-                raise InputError("该引用已失效，请重新检索。", "This reference has expired; search again.")
+                from chainbreaker.faces.web.services import NotFound
+
+                raise NotFound("该引用已失效，请重新检索。", "This reference has expired; search again.")
             return value
         return ident
 

@@ -1,6 +1,6 @@
 """Security plumbing of the web face: response headers, the CSRF cookie, cookie flags, rate limits.
 
-* Headers on every response: a CSP without inline scripts or styles (``script-src 'self'``), no
+* Headers on every response: a CSP without inline scripts (``script-src 'self'``), no
   framing (``frame-ancestors 'none'``), ``nosniff``, ``Referrer-Policy: no-referrer``; API and page
   responses are not cached.
 * The CSRF cookie (``cb_csrf``) is set on the first response; pages' JavaScript copies it into the
@@ -22,7 +22,9 @@ from starlette.middleware.base import BaseHTTPMiddleware
 
 from chainbreaker.faces.web.access import CSRF_COOKIE, SESSION_COOKIE
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+# Scripts: our own files only (no inline script, no eval). Styles may be inline: Cytoscape.js inserts a
+# <style> element for its container and ECharts writes style attributes into its tooltips.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 HEADERS = {
     "Content-Security-Policy": CSP,

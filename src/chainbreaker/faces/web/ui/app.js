@@ -125,6 +125,7 @@
       });
     }
     document.querySelectorAll(".edge-filter, #min-amount").forEach((c) => c.addEventListener("change", refilter));
+    window.cbGraph = cy; // for the end-to-end test and the browser console
     el.dataset.ready = "1";
   }
 

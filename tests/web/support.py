@@ -66,4 +66,5 @@ def build_workspace(root: Path) -> Workspace:
 
 
 def audit_lines(ws: Workspace) -> list[dict[str, object]]:
-    return [json.loads(line) for line in ws.audit_path.read_text("utf-8").splitlines() if line.strip()]
+    # split on \n only: a logged user name may hold U+2028 or U+0085, which splitlines() treats as breaks
+    return [json.loads(line) for line in ws.audit_path.read_text("utf-8").split("\n") if line.strip()]

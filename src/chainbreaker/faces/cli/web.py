@@ -22,7 +22,9 @@ def serve_command(
     from chainbreaker.faces.web.app import create_app, missing_assets
 
     ws = get_workspace()
-    app = create_app(ws, lang=STATE.lang)
+    settings = STATE.settings
+    app = create_app(ws, lang=STATE.lang, login_limit=(settings.web_login_limit, 300.0),
+                     tip_limit=(settings.web_tip_limit, 600.0))
     missing = missing_assets()
     if missing:
         console.print(t(f"[yellow]前端库未安装（{safe(', '.join(missing))}）：请先运行 make setup（npm ci）。页面可用，图表不可用。[/]",

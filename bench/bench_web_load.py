@@ -38,7 +38,7 @@ def _free_port() -> int:
 
 def _demo_workspace(root: Path, transactions: int) -> Path:
     from chainbreaker.core.workspace import Workspace
-    from chainbreaker.faces.cli.demo import run_demo_pipeline
+    from chainbreaker.faces.reports.demo.pipeline import run_demo_pipeline
 
     ws = Workspace(root / "ws")
     run_demo_pipeline(ws, root / "report", transactions=transactions, seed=7)

@@ -53,7 +53,10 @@ def build_workspace(root: Path) -> Workspace:
                         period_start=start, period_end=start + dt.timedelta(days=1)).as_row(),
                 Finding(run_id="r1", chain="funds", rule_id="fan_in", subject_type="account", subject_key=OTHERS[0],
                         score=0.55, explanation_zh="多对一汇入。", explanation_en="Fan-in.").as_row()]
+    members = [{"platform": "澳门金沙", "member_id": m, "username": f"u{m}", "real_name": n, "upline_id": up}
+               for m, n, up in (("A1", "赵总代", None), ("A2", "钱代理", "A1"), ("A3", "孙代理", "A1"), ("M9", "李会员", "A2"))]
     with ws.transaction("web.test") as tx:
+        tx.write("platform_members", pa.Table.from_pylist(members))
         tx.write("accounts", pa.Table.from_pylist(accounts, schema=ACCOUNTS))
         tx.write("persons", pa.Table.from_pylist(persons, schema=PERSONS))
         tx.write("transactions", pa.Table.from_pylist(txns, schema=TRANSACTIONS))

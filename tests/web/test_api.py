@@ -68,3 +68,13 @@ def test_roles_that_may_not_export_get_403(client_for) -> None:  # type: ignore[
         r = client_for(role).get("/api/tables/persons/export", params={"format": "csv"})
         assert r.status_code == 403 and "error" in r.json()
     assert client_for("admin").get("/api/tables/persons/export").text.count(ZHANG_ID) == 1
+
+
+def test_agent_tree_loads_one_level_at_a_time(client_for) -> None:  # type: ignore[no-untyped-def]
+    client = client_for("analyst")
+    roots = client.get("/promotion").text
+    assert "A1" in roots and "A2" not in roots and 'hx-get="/promotion/children?member=A1' in roots
+    kids = client.get("/promotion/children", params={"member": "A1"}).text
+    assert "A2" in kids and "A3" in kids and "M9" not in kids
+    assert "直属 1" in kids  # A2 has one direct member
+    assert "无下级" in client.get("/promotion/children", params={"member": "M9"}).text

@@ -93,6 +93,14 @@ def test_analyst_searches_opens_dossier_and_exports(server: str, browser, tmp_pa
     evidence = page.locator("#edge-evidence")
     evidence.wait_for(state="visible")
     assert "src_row" in evidence.inner_text() and "transactions" in evidence.inner_text()
+    shown = "window.cbGraph.edges('[kind = \"money\"]').filter(e => e.visible()).length"
+    everything = page.evaluate(shown)
+    page.fill("#time-slider", "0")  # back to the first transfer: later counterparties disappear
+    page.dispatch_event("#time-slider", "input")
+    assert 0 < page.evaluate(shown) < everything
+    page.fill("#time-slider", "100")
+    page.dispatch_event("#time-slider", "input")
+    assert page.evaluate(shown) == everything
     page.fill("#min-amount", "1000000")
     page.dispatch_event("#min-amount", "change")
     assert page.evaluate("window.cbGraph.edges('[kind = \"money\"]').filter(e => e.visible()).length") == 0

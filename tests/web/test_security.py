@@ -136,3 +136,11 @@ def test_unknown_api_path_is_json_404_and_bad_input_is_a_clear_400(client_for) -
     assert r.status_code == 400 and "脱敏" in r.text
     r = client.get("/api/tables/accounts/export", params={"format": "exe"})
     assert r.status_code == 422 and "error" in r.json()
+
+
+def test_login_page_only_returns_to_paths_on_this_site(client_for) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(None)
+    for evil in ("//evil.example/x", "/\\evil.example", "https://evil.example/"):
+        page = client.get("/login", params={"next": evil}).text
+        assert 'data-next="/"' in page, evil
+    assert 'data-next="/funds?x=1"' in client.get("/login", params={"next": "/funds?x=1"}).text

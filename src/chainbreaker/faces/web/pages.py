@@ -29,7 +29,8 @@ def _ctx(request: Request, principal: Principal) -> dict[str, Any]:
 
 @router.get("/login")
 def login_page(request: Request, next: str = "/", _: Any = public()) -> Response:
-    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    # only a path on this site: "//host" and "/\\host" would send the user elsewhere after logging in
+    target = next if next.startswith("/") and not next.startswith("//") and "\\" not in next else "/"
     return page(request, "login.html", {"next": target})
 
 

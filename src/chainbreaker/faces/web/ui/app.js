@@ -116,15 +116,33 @@
         window.location.assign("/entities/" + encodeURIComponent(key));
       }
     });
+    // the time slider: money edges whose first transfer is after the chosen moment are hidden
+    const firsts = g.edges.filter((e) => e.first).map((e) => Date.parse(e.first.replace(" ", "T")));
+    const tMin = Math.min(...firsts), tMax = Math.max(...firsts);
+    const slider = document.getElementById("time-slider");
+    const label = document.getElementById("time-label");
+    function until() {
+      if (!firsts.length || !slider) { return Infinity; }
+      return tMin + (tMax - tMin) * parseInt(slider.value, 10) / 100;
+    }
     function refilter() {
       const kinds = Array.from(document.querySelectorAll(".edge-filter")).filter((c) => c.checked).map((c) => c.value);
       const min = parseFloat(document.getElementById("min-amount").value || "0");
+      const limit = until();
+      if (label && firsts.length) { label.textContent = new Date(limit).toLocaleString(); }
       cy.edges().forEach((e) => {
-        const visible = kinds.includes(e.data("kind")) && (e.data("kind") !== "money" || e.data("amount") >= min);
+        const raw = e.data("raw");
+        const first = raw.first ? Date.parse(raw.first.replace(" ", "T")) : -Infinity;
+        const visible = kinds.includes(e.data("kind")) &&
+          (e.data("kind") !== "money" || (e.data("amount") >= min && first <= limit));
         e.style("display", visible ? "element" : "none");
       });
     }
-    document.querySelectorAll(".edge-filter, #min-amount").forEach((c) => c.addEventListener("change", refilter));
+    document.querySelectorAll(".edge-filter, #min-amount, #time-slider").forEach((c) => {
+      c.addEventListener("change", refilter);
+      c.addEventListener("input", refilter);
+    });
+    refilter();
     window.cbGraph = cy; // for the end-to-end test and the browser console
     el.dataset.ready = "1";
   }

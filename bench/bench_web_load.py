@@ -61,46 +61,61 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
 
 
-async def _user(base: str, password: str, idents: list[str], until: float, times: dict[str, list[float]],
-                errors: dict[str, int], rng: random.Random) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=30, transport=httpx.AsyncHTTPTransport(retries=2)) as client:
+async def _login(base: str, password: str, gate: asyncio.Semaphore) -> httpx.AsyncClient:
+    """One logged-in user; logins run a few at a time (argon2 is deliberately slow) before the clock starts."""
+    client = httpx.AsyncClient(base_url=base, timeout=60, transport=httpx.AsyncHTTPTransport(retries=2))
+    async with gate:
         await client.get("/login")
         r = await client.post("/api/login", json={"username": USER, "password": password},
                               headers={"X-CSRF-Token": client.cookies.get("cb_csrf") or ""})
-        if r.status_code != 200:
-            errors[f"login {r.status_code}"] = errors.get(f"login {r.status_code}", 0) + 1
-            return
-        while time.monotonic() < until:
-            for name, call in (("me", lambda: client.get("/api/me")),
-                               ("search", lambda: client.get("/api/search", params={"q": rng.choice(idents)}))):
-                t0 = time.perf_counter()
-                try:
-                    r = await call()
-                except httpx.HTTPError as exc:
-                    errors[f"{name} {type(exc).__name__}"] = errors.get(f"{name} {type(exc).__name__}", 0) + 1
-                    continue
-                times[name].append((time.perf_counter() - t0) * 1000)
-                if r.status_code != 200:
-                    errors[f"{name} {r.status_code}"] = errors.get(f"{name} {r.status_code}", 0) + 1
-            hits = r.json() if r.status_code == 200 else []
-            if hits:
-                t0 = time.perf_counter()
-                try:
-                    d = await client.get(f"/api/entities/{hits[0]['ident']}")
-                except httpx.HTTPError as exc:
-                    errors[f"dossier {type(exc).__name__}"] = errors.get(f"dossier {type(exc).__name__}", 0) + 1
-                    continue
-                times["dossier"].append((time.perf_counter() - t0) * 1000)
-                if d.status_code != 200:
-                    errors[f"dossier {d.status_code}"] = errors.get(f"dossier {d.status_code}", 0) + 1
+    r.raise_for_status()
+    return client
+
+
+async def _user(client: httpx.AsyncClient, idents: list[str], until: float, times: dict[str, list[float]],
+                errors: dict[str, int], rng: random.Random) -> None:
+    def fail(what: str) -> None:
+        errors[what] = errors.get(what, 0) + 1
+
+    while time.monotonic() < until:
+        r = None
+        for name, call in (("me", lambda: client.get("/api/me")),
+                           ("search", lambda: client.get("/api/search", params={"q": rng.choice(idents)}))):
+            t0 = time.perf_counter()
+            try:
+                r = await call()
+            except httpx.HTTPError as exc:
+                fail(f"{name} {type(exc).__name__}")
+                r = None
+                continue
+            times[name].append((time.perf_counter() - t0) * 1000)
+            if r.status_code != 200:
+                fail(f"{name} {r.status_code}")
+        hits = r.json() if r is not None and r.status_code == 200 else []
+        if hits:
+            t0 = time.perf_counter()
+            try:
+                d = await client.get(f"/api/entities/{hits[0]['ident']}")
+            except httpx.HTTPError as exc:
+                fail(f"dossier {type(exc).__name__}")
+                continue
+            times["dossier"].append((time.perf_counter() - t0) * 1000)
+            if d.status_code != 200:
+                fail(f"dossier {d.status_code}")
 
 
 async def _run(base: str, password: str, idents: list[str], users: int, seconds: float) -> tuple[dict, dict, float]:
     times: dict[str, list[float]] = {"me": [], "search": [], "dossier": []}
     errors: dict[str, int] = {}
+    gate = asyncio.Semaphore(4)
+    clients = await asyncio.gather(*(_login(base, password, gate) for _ in range(users)))
     start = time.monotonic()
-    await asyncio.gather(*(_user(base, password, idents, start + seconds, times, errors, random.Random(i))
-                           for i in range(users)))
+    try:
+        await asyncio.gather(*(_user(c, idents, start + seconds, times, errors, random.Random(i))
+                               for i, c in enumerate(clients)))
+    finally:
+        for c in clients:
+            await c.aclose()
     return times, errors, time.monotonic() - start
 
 

@@ -34,6 +34,8 @@ def test_seed_figures_come_back_exactly_in_the_bulletin(ops_ws, tmp_path: Path) 
         "2025年1月至10月，全省公安机关共侦办跨境赌博案件336起（其中公安部督办案件14起、省厅督办案件29起），"
         "打掉犯罪团伙261个，对1578名犯罪嫌疑人采取强制措施，捣毁赌博平台55个，扣押冻结涉案资金27.00亿元。")
     assert sum(m["cases"] for m in got["months"]) == 336
+    assert sum(u["cases"] for u in got["units"]) == 336 and len(got["units"]) == 8
+    assert sum(Decimal(u["funds_seized_frozen"]) for u in got["units"]) == Decimal("2700000000.00")
     assert sum(Decimal(m["funds_seized_frozen"]) for m in got["months"]) == Decimal("2700000000.00")
     assert [f.name for f in files] == ["bulletin.json", "bulletin.docx", "bulletin.html", "ranking.xlsx"]
 

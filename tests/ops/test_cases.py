@@ -48,3 +48,19 @@ def test_unknown_finding_is_a_clear_error(ops_ws) -> None:  # type: ignore[no-un
         open_case_from_finding(ops_ws, "ffffffffffff")
     with pytest.raises(InputError, match="too short"):
         open_case_from_finding(ops_ws, "ab")
+
+
+def test_more_findings_and_entities_link_to_a_case(ops_ws) -> None:  # type: ignore[no-untyped-def]
+    from chainbreaker.ops.cases import link_to_case
+
+    f = _finding(ops_ws)
+    opened = open_case_from_finding(ops_ws, f.id, number="L-1")
+    assert not link_to_case(ops_ws, "L-1", finding=f.id)  # already linked by case open
+    assert link_to_case(ops_ws, "L-1", entity="operation:OP-2025-07")
+    assert not link_to_case(ops_ws, "L-1", entity="operation:OP-2025-07")
+    with pytest.raises(InputError, match="kind:key"):
+        link_to_case(ops_ws, "L-1", entity="OP-2025-07")
+    with pytest.raises(InputError, match="exactly one"):
+        link_to_case(ops_ws, "L-1")
+    kinds = [(x["kind"], x["ref"]) for x in case_links(ops_ws, opened.number)]
+    assert kinds == [("finding", f.id), ("operation", "operation:OP-2025-07")]

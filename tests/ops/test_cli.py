@@ -82,3 +82,28 @@ def test_every_ops_command_is_documented() -> None:
         assert f"`{metric}`" in doc, metric
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
     assert "chainbreaker ops" in readme
+
+
+def test_ops_tables_export_masked_and_audited(ops_ws, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import csv
+
+    from chainbreaker.ops.export import export_ops_table
+    from chainbreaker.ops.importer import import_returns
+    from chainbreaker.ops.tips import submit_tip
+
+    from .seed_workbook import resident_id
+
+    import_returns(ops_ws, build(tmp_path / "r.xlsx"))
+    submit_tip(ops_ws, "线索", name="张三", phone="13800138000")
+    n = export_ops_table(ops_ws, "ops_suspect", "csv", tmp_path / "s.csv", role="viewer")
+    text = (tmp_path / "s.csv").read_text("utf-8-sig")
+    assert n == 1578 and resident_id(5) not in text
+    assert resident_id(5) in (export_ops_table(ops_ws, "ops_suspect", "csv", tmp_path / "s2.csv", role="investigator")
+                              and (tmp_path / "s2.csv").read_text("utf-8-sig"))
+    export_ops_table(ops_ws, "ops_tip", "csv", tmp_path / "t.csv", role="investigator")
+    with open(tmp_path / "t.csv", encoding="utf-8-sig") as fh:
+        header = next(csv.reader(fh))
+    assert not any("passphrase" in h or "tipster" in h for h in header)
+    export_ops_table(ops_ws, "ops_tip", "xlsx", tmp_path / "t.xlsx", role="admin")
+    assert export_ops_table(ops_ws, "ops_seizure", "jsonl", tmp_path / "z.jsonl") == 420
+    assert '"ops.export"' in (ops_ws.root / "audit.jsonl").read_text("utf-8")

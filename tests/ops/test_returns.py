@@ -93,6 +93,10 @@ def test_not_a_workbook_is_a_clear_error(ops_ws, tmp_path: Path) -> None:  # typ
     (tmp_path / "x.xlsx").write_bytes(b"not a zip at all")
     with pytest.raises(InputError, match="not a readable XLSX"):
         import_returns(ops_ws, tmp_path / "x.xlsx")
+    for name in ("old.xls", "returns.csv"):
+        (tmp_path / name).write_text("a,b\n1,2\n", "utf-8")
+        with pytest.raises(InputError, match="save .xls or CSV as .xlsx"):
+            import_returns(ops_ws, tmp_path / name)
 
 
 def test_gang_members_from_the_measures_sheet(ops_ws, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -119,3 +123,16 @@ def test_gang_members_from_the_measures_sheet(ops_ws, tmp_path: Path) -> None:  
     import_returns(ops_ws, tmp_path / "g.xlsx")
     with session_scope(engine_for(ops_ws)) as s:
         assert s.scalar(select(func.count()).select_from(GangMember)) == 1
+
+
+def test_oversized_sheet_is_refused(ops_ws, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from chainbreaker.ops import returns
+
+    monkeypatch.setattr(returns, "MAX_ROWS", 5)
+    wb = Workbook()
+    wb.active.title = "案件"
+    for i in range(10):
+        wb["案件"].append([f"A-{i}", "案", "无", "2025-10-02", "单位"])
+    wb.save(tmp_path / "big.xlsx")
+    with pytest.raises(InputError, match="more than 5 rows"):
+        import_returns(ops_ws, tmp_path / "big.xlsx")

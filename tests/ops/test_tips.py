@@ -122,3 +122,35 @@ def test_receipt_code_indicators_grouping_and_tipster_privacy(ops_ws) -> None:  
     assert "李四" in payer[first.receipt_code].tipster
     with pytest.raises(InputError):
         submit_tip(ops_ws, "   ")
+
+
+def test_tips_handled_on_time_feed_the_assessment(ops_ws) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+    from decimal import Decimal
+
+    from chainbreaker.ops.assess import assess_month
+    from chainbreaker.ops.tips import assign_tip, set_tip_status
+    from chainbreaker.ops.tips_models import Tip
+
+    codes = [submit_tip(ops_ws, f"线索 {i}").receipt_code for i in range(3)]
+    with session_scope(engine_for(ops_ws)) as s:  # received 2025-10-10 10:00 Beijing time
+        for tip in s.scalars(select(Tip)):
+            tip.received_at = dt.datetime(2025, 10, 10, 2, tzinfo=dt.UTC)
+    due = assign_tip(ops_ws, codes[0], "甲市公安局")
+    assert due == dt.date(2025, 10, 17)
+    assign_tip(ops_ws, codes[1], "甲市公安局")
+    assign_tip(ops_ws, codes[2], "甲市公安局", days=3)
+    set_tip_status(ops_ws, codes[0], "已分拣")  # handled now: on time
+    set_tip_status(ops_ws, codes[2], "不予受理")
+    with session_scope(engine_for(ops_ws)) as s:  # handled, but after its due date
+        late = s.scalars(select(Tip).where(Tip.receipt_code == codes[2])).one()
+        late.handled_at = dt.datetime.combine(late.due_on + dt.timedelta(days=2), dt.time(12), dt.UTC)
+    with pytest.raises(InputError):
+        set_tip_status(ops_ws, codes[1], "办完了")
+    with session_scope(engine_for(ops_ws)) as s:  # the first was handled the day after it came in
+        first = s.scalars(select(Tip).where(Tip.receipt_code == codes[0])).one()
+        first.handled_at = dt.datetime(2025, 10, 11, 1, tzinfo=dt.UTC)
+    _, scores = assess_month(ops_ws, "2025-10")
+    unit = next(r for r in scores if r.unit == "甲市公安局")
+    assert (unit.metrics["tips_due"], unit.metrics["tips_on_time"]) == (3, 1)  # one open, one late
+    assert unit.metrics["tips_on_time_rate"] == Decimal("0.3333")

@@ -11,9 +11,10 @@ import pyarrow as pa
 
 from chainbreaker.chains.promotion.analyze import analyze
 from chainbreaker.chains.promotion.ingest import ingest_platform
-from chainbreaker.core.model.finding import Finding, findings_table, replace_chain_findings
+from chainbreaker.core.model.finding import Finding, publish
 from chainbreaker.core.model.schemas import ACCOUNTS, TRANSACTIONS
 from chainbreaker.core.workspace import Workspace
+from chainbreaker.intel.link import link
 from chainbreaker.intel.platform_accounts import funds_flagged_payments
 
 
@@ -38,6 +39,10 @@ def test_payee_cards_become_accounts_and_funds_flags_show_on_both_sides(tmp_path
     _bank_side(ws, card)
     ingest_platform(ws, exports["pyramid"]["csv"], pyramid.name)
     con = ws.duck()
+    # the promotion chain writes only its own tables; intel links its payee cards to the accounts
+    assert dict(con.sql("SELECT origin, count(*) FROM accounts GROUP BY 1").fetchall()) == {"bank": 1}
+    link(ws)
+    con = ws.duck()
     origins = dict(con.sql("SELECT origin, count(*) FROM accounts GROUP BY 1").fetchall())
     assert origins["bank"] == 1  # the bank's own row is kept
     assert origins["platform_deposit"] == len(pyramid.payees)
@@ -49,20 +54,23 @@ def test_payee_cards_become_accounts_and_funds_flags_show_on_both_sides(tmp_path
     # Funds screening flags the card (a finding of chain "funds", as funds.screen writes them) ...
     with ws.transaction("test.funds") as tx:
         f = Finding(tx.run_id, "funds", "FUNDS-PAOFEN", "account", card, 0.85, "疑似跑分卡", "suspected 跑分 card")
-        replace_chain_findings(tx, "funds", findings_table([f]))
+        publish(tx, "funds", [f])
     analyze(ws)
-    # ... and the promotion chain shows the platform payments into it, with the source rows.
     con = ws.duck()
-    link = con.sql(f"SELECT facts, evidence, explanation_zh FROM findings WHERE chain='promotion' AND rule_id='LINK-FUNDS' "
-                   f"AND subject_key = '{card}'").fetchall()
-    assert len(link) == 1
-    facts, evidence, zh = json.loads(link[0][0]), json.loads(link[0][1]), link[0][2]
+    assert not con.sql("SELECT count(*) FROM findings WHERE rule_id = 'LINK-FUNDS'").fetchall()[0][0]
+    # ... and intel shows the platform payments into it, with the source rows.
+    link(ws)
+    con = ws.duck()
+    found = con.sql(f"SELECT facts, evidence, explanation_zh FROM findings WHERE chain='intel' AND rule_id='LINK-FUNDS' "
+                    f"AND subject_key = '{card}'").fetchall()
+    assert len(found) == 1
+    facts, evidence, zh = json.loads(found[0][0]), json.loads(found[0][1]), found[0][2]
     expected = con.sql(f"SELECT sum(amount), count(*) FROM platform_payments WHERE account='{card}' AND ok AND kind='deposit'").fetchall()[0]
     assert Decimal(facts["value"]) == expected[0] and facts["payments"] == expected[1]
     assert facts["funds_rules"] == "FUNDS-PAOFEN" and "资金链" in zh
     assert evidence[0] == {"table": "findings", "chain": "funds", "subject_key": card}
     assert all(e["table"] == "platform_payments" for e in evidence[1:]) and len(evidence) > 1
-    # The funds finding itself is untouched by the promotion run.
+    # The funds finding itself is untouched by the promotion run and by intel.
     assert con.sql("SELECT count(*) FROM findings WHERE chain='funds'").fetchall()[0][0] == 1
     assert funds_flagged_payments(con).num_rows == 1
 

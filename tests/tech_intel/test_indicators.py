@@ -7,9 +7,10 @@ from decimal import Decimal
 
 import pyarrow as pa
 
-from chainbreaker.chains.tech.indicators import extract_indicators, link_indicators_to_accounts
+from chainbreaker.chains.tech.indicators import extract_indicators
 from chainbreaker.core.model.identifiers import BankCard
 from chainbreaker.core.model.schemas import ACCOUNTS, TRANSACTIONS
+from chainbreaker.intel.link import link_in
 
 CARD = "6222021234567890128"  # Luhn-valid ICBC-style number written for this test
 TRON = "TJCnKsPa7y5okkXvQAidZBzqx3QyQ6sxMW"
@@ -92,7 +93,7 @@ def test_bank_card_on_gambling_page_is_visible_to_the_funds_chain(ws):
                                                      "requested": True, "origin": "bank"}], schema=ACCOUNTS))
     with ws.transaction("test.scan") as tx:
         tx.write("tech_indicators", _scan_rows(url, sha))
-        assert link_indicators_to_accounts(tx) == 2  # the card and the TRON address
+        assert link_in(tx).accounts == {"web_indicator": 2}  # the card and the TRON address
     # A funds-side query: money sent to accounts that were found on gambling pages.
     con = ws.duck()
     rows = con.sql("""SELECT t.from_account, t.to_account, t.amount, a.holder_name, a.requested, a.src_sha256
@@ -104,9 +105,11 @@ def test_bank_card_on_gambling_page_is_visible_to_the_funds_chain(ws):
     bank_of_card = con.sql(f"SELECT bank FROM accounts WHERE account = '{CARD}'").fetchall()[0][0]
     assert bank_of_card == BankCard.issuer(CARD)
     con.close()
-    # Linking again adds nothing.
+    # Linking again changes nothing.
+    before = ws.read_arrow("accounts")
     with ws.transaction("test.scan2") as tx:
-        assert link_indicators_to_accounts(tx) == 0
+        assert link_in(tx).accounts == {"web_indicator": 2}
+    assert ws.read_arrow("accounts").equals(before)
 
 
 def test_card_on_an_honest_page_does_not_become_an_account(ws):
@@ -122,14 +125,14 @@ def test_card_on_an_honest_page_does_not_become_an_account(ws):
         tx.write("tech_pages", pages)
         rows = pa.concat_tables([_scan_rows(gambling_url, gambling_sha), _scan_rows(honest_url, honest_sha)])
         tx.write("tech_indicators", rows)
-        assert link_indicators_to_accounts(tx) == 2
+        assert link_in(tx).accounts == {"web_indicator": 2}
     linked = ws.duck().sql("SELECT DISTINCT src_sha256 FROM accounts WHERE origin = 'web_indicator'").fetchall()
     assert linked == [(gambling_sha,)]
 
 
 def test_link_without_indicators_is_a_no_op(ws):
     with ws.transaction("test.none") as tx:
-        assert link_indicators_to_accounts(tx) == 0
+        assert link_in(tx).accounts == {}
     assert not ws.has_table("accounts")
 
 

@@ -17,6 +17,9 @@ def test_scan_classifies_indicators_reach_accounts(ws):
     with running_test_sites(["gambling", "news_crackdown", "lottery"]) as sites:
         urls = {name: sites.url(name) for name in ("gambling", "news_crackdown", "lottery")}
         scan(ws, list(urls.values()), personas=personas, own_sites=True)
+    from chainbreaker.intel.link import link
+
+    link(ws)  # the cards found on pages reach the funds chain's accounts through intel
     con = ws.duck()
     verdicts = con.sql("SELECT url, persona, score, is_gambling FROM tech_pages").fetchall()
     by_url: dict[str, list[bool]] = {}

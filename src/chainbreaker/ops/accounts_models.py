@@ -1,4 +1,4 @@
-"""Server-side sessions of the web face (网页会话); created by migration ``0006_web_accounts``.
+"""Server-side sessions of the web face (网页会话); created by migration ``0007_web_accounts``.
 
 The browser holds a random token; the database holds only its SHA-256, so a copy of the database
 does not let anyone take over a session.

@@ -20,7 +20,7 @@ from chainbreaker.ops.assess import UnitScore, compute_scores, load_scheme, metr
 from chainbreaker.ops.bulletin_model import KEYS, Bulletin, headline
 from chainbreaker.ops.casework_models import AssessmentScore, Unit
 from chainbreaker.ops.db import engine_for, session_scope
-from chainbreaker.ops.figures import figures, month_period, parse_period
+from chainbreaker.ops.figures import figures, metric_value, month_period, parse_period
 
 
 def build_bulletin(ws: Workspace, period_text: str, *, scheme_path: Path | None = None) -> Bulletin:
@@ -28,7 +28,11 @@ def build_bulletin(ws: Workspace, period_text: str, *, scheme_path: Path | None 
     scheme = load_scheme(ws, scheme_path)
     last = period.months[-1]
     with session_scope(engine_for(ws)) as s:
-        totals, _ = figures(s, period)
+        totals, per_unit = figures(s, period)
+        names = {u.id: u.name for u in s.scalars(select(Unit))}
+        units = sorted(({"unit": names.get(uid, "（未注明单位）") if uid is not None else "（未注明单位）",
+                         **{k: f.values[k] for k in KEYS}} for uid, f in per_unit.items()),
+                       key=lambda r: (-int(r["cases"]), str(r["unit"])))
         months = []
         for m in period.months:
             fig, _ = figures(s, month_period(m))
@@ -37,11 +41,10 @@ def build_bulletin(ws: Workspace, period_text: str, *, scheme_path: Path | None 
                            .where(AssessmentScore.month == last).order_by(AssessmentScore.rank, Unit.name)).all()
         if stored:
             ranking = [UnitScore(name, Decimal(a.score), a.rank, None if a.trend is None else Decimal(a.trend),
-                                 {k: Decimal(v) if k == "funds_seized_frozen" else int(v)
-                                  for k, v in json.loads(a.metrics).items()}) for a, name in stored]
+                                 {k: metric_value(k, v) for k, v in json.loads(a.metrics).items()}) for a, name in stored]
         else:  # not assessed yet: the same computation, not stored (a bulletin only reads)
             ranking = compute_scores(s, last, scheme)
-    return Bulletin(period, totals.values, months, last, ranking, scheme, headline(period, totals.values))
+    return Bulletin(period, totals.values, months, last, ranking, scheme, headline(period, totals.values), units)
 
 
 def _write_ranking_xlsx(b: Bulletin, path: Path) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -23,6 +23,7 @@ class Bulletin:
     ranking: list[UnitScore]
     scheme: Scheme
     headline: str
+    units: list[dict[str, Any]] = field(default_factory=list)  # the period's figures per lead unit
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {k: (str(self.totals[k]) if k == "funds_seized_frozen" else self.totals[k]) for k in KEYS}
@@ -30,6 +31,7 @@ class Bulletin:
         out["period"] = self.period.label
         out["measures"] = self.totals["measures"]
         out["months"] = [{**m, "funds_seized_frozen": str(m["funds_seized_frozen"])} for m in self.months]
+        out["units"] = [{**u, "funds_seized_frozen": str(u["funds_seized_frozen"])} for u in self.units]
         out["ranking_month"] = self.ranking_month
         out["ranking"] = [{"rank": r.rank, "unit": r.unit, "score": str(r.score),
                            "trend": None if r.trend is None else str(r.trend)} for r in self.ranking]

@@ -40,7 +40,11 @@ def bar_chart(title: str, labels: list[str], values: list[float], *, unit: str =
 
 
 def _figure_value(b: Bulletin, key: str) -> str:
-    value = b.totals[key]
+    return _cell(b.totals, key)
+
+
+def _cell(values: dict, key: str) -> str:  # type: ignore[type-arg]
+    value = values[key]
     return f"{Decimal(value):,.2f}" if key == "funds_seized_frozen" else f"{value:,}"
 
 
@@ -50,8 +54,12 @@ def render_html(b: Bulletin) -> str:
     funds_chart = bar_chart("每月扣押冻结资金（万元）", months,
                             [float(Decimal(m["funds_seized_frozen"]) / 10000) for m in b.months], unit="万元")
     rank_chart = bar_chart(f"{b.ranking_month} 各单位考核得分", [r.unit for r in b.ranking],
-                           [float(r.score) for r in b.ranking], width=max(720, 90 * len(b.ranking)))
+                           [float(r.score) for r in b.ranking], width=max(720, 130 * len(b.ranking)))
     rows = "".join(f"<tr><th>{escape(metric_label(k))}</th><td>{_figure_value(b, k)}</td></tr>" for k in FIGURE_KEYS)
+    unit_rows = "".join(
+        "<tr><td>" + escape(str(u["unit"])) + "</td>"
+        + "".join(f"<td>{_cell(u, k)}</td>" for k in FIGURE_KEYS) + "</tr>" for u in b.units)
+    unit_head = "".join(f"<th>{escape(metric_label(k))}</th>" for k in FIGURE_KEYS)
     ranking = "".join(
         f"<tr><td>{r.rank}</td><td>{escape(r.unit)}</td><td>{r.score}</td>"
         f"<td>{'—' if r.trend is None else f'{r.trend:+}'}</td></tr>" for r in b.ranking)
@@ -67,7 +75,9 @@ table{{border-collapse:collapse;margin:1em 0}} td,th{{border:1px solid #ccc;padd
 <p class="headline">{escape(b.headline)}</p>
 <h2>一、主要战果</h2><table>{rows}</table>
 <figure>{cases_chart}</figure><figure>{funds_chart}</figure>
-<h2>二、{escape(b.ranking_month)} 考核排名</h2>
+<h2>二、各单位战果</h2>
+<table><tr><th>单位</th>{unit_head}</tr>{unit_rows}</table>
+<h2>三、{escape(b.ranking_month)} 考核排名</h2>
 <table><tr><th>排名</th><th>单位</th><th>得分</th><th>环比</th></tr>{ranking}</table>
 <figure>{rank_chart}</figure>
 <p><small>考核方案版本 {escape(b.scheme.version)}；金额单位：元。</small></p>
@@ -110,7 +120,16 @@ def render_docx(b: Bulletin, path: Path) -> None:
         cells = table.add_row().cells
         _cjk(cells[0].paragraphs[0].add_run(metric_label(key)))
         _cjk(cells[1].paragraphs[0].add_run(_figure_value(b, key)))
-    _cjk(doc.add_paragraph().add_run(f"二、{b.ranking_month} 考核排名"))
+    _cjk(doc.add_paragraph().add_run("二、各单位战果"))
+    per_unit = doc.add_table(rows=1, cols=1 + len(FIGURE_KEYS))
+    per_unit.style = "Table Grid"
+    for cell, text in zip(per_unit.rows[0].cells, ["单位", *(metric_label(k) for k in FIGURE_KEYS)], strict=True):
+        _cjk(cell.paragraphs[0].add_run(text))
+    for u in b.units:
+        cells = per_unit.add_row().cells
+        for cell, text in zip(cells, [str(u["unit"]), *(_cell(u, k) for k in FIGURE_KEYS)], strict=True):
+            _cjk(cell.paragraphs[0].add_run(text))
+    _cjk(doc.add_paragraph().add_run(f"三、{b.ranking_month} 考核排名"))
     rank = doc.add_table(rows=1, cols=4)
     rank.style = "Table Grid"
     for cell, text in zip(rank.rows[0].cells, ("排名", "单位", "得分", "环比"), strict=True):

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from chainbreaker.core.errors import InputError
+from chainbreaker.core.model.finding import query
 from chainbreaker.core.timefmt import now_local
 from chainbreaker.core.workspace import Workspace
 from chainbreaker.ops.casework_models import SUPERVISION_LEVELS, Case, CaseLink, History, Unit
@@ -41,11 +42,8 @@ def find_finding(ws: Workspace, ref: str) -> dict[str, Any]:
     if len(ref) < MIN_PREFIX:
         raise InputError(f"线索编号“{ref}”过短：至少输入 {MIN_PREFIX} 位。",
                          f"Finding id '{ref}' is too short: type at least {MIN_PREFIX} characters.")
-    cur = ws.duck().execute(
-        "SELECT id, chain, rule_id, subject_type, score, explanation_zh, explanation_en, evidence, period_start "
-        "FROM findings WHERE id = ? OR starts_with(id, ?) LIMIT 3", [ref, ref])
-    names = [d[0] for d in cur.description]
-    rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    rows = query(ws, id_prefix=ref, limit=3, columns=["id", "chain", "rule_id", "subject_type", "score", "explanation_zh",
+                                                      "explanation_en", "evidence", "period_start"]).to_pylist()
     exact = [r for r in rows if r["id"] == ref]
     if exact:
         return exact[0]
@@ -111,3 +109,36 @@ def case_links(ws: Workspace, number: str) -> list[dict[str, Any]]:
                  "evidence": json.loads(x.evidence or "[]"), "linked_at": x.linked_at} for x in links]
 
 
+
+
+def link_to_case(ws: Workspace, number: str, *, finding: str | None = None, entity: str | None = None,
+                 user: str = "local", role: str = "analyst") -> bool:
+    """Link one more finding (with its evidence) or an intel entity/operation reference to a case.
+
+    ``entity`` is ``kind:key`` as intel names it (``account:6222…``, ``operation:OP-2025-07``).
+    Returns False when the link already exists.
+    """
+    if bool(finding) == bool(entity):
+        raise InputError("请给出 --finding 或 --entity 之一。", "Give exactly one of --finding or --entity.")
+    if entity is not None:
+        kind_text, _, key = entity.partition(":")
+        if not kind_text or not key:
+            raise InputError(f"实体引用“{entity}”应写成 类型:键（如 account:6222…）。",
+                             f"Entity reference '{entity}' must be kind:key (e.g. account:6222…).")
+    f = find_finding(ws, finding) if finding else None
+    ws.audit("ops.case_link", user=user, role=role, case=number, finding=f["id"] if f else None)
+    with session_scope(engine_for(ws)) as s:
+        case = s.scalars(select(Case).where(Case.number == number)).first()
+        if case is None:
+            raise InputError(f"找不到案件“{number}”。", f"No case '{number}'.")
+        kind = "finding" if f else ("operation" if entity and entity.startswith("operation:") else "entity")
+        ref = f["id"] if f else str(entity)
+        if s.scalars(select(CaseLink).where(CaseLink.case_id == case.id, CaseLink.kind == kind, CaseLink.ref == ref)).first():
+            return False
+        evidence = (json.loads(f["evidence"] or "[]") if isinstance(f["evidence"], str) else list(f["evidence"] or [])) if f else []
+        s.add(CaseLink(case_id=case.id, kind=kind, ref=ref, chain=f["chain"] if f else None,
+                       rule_id=f["rule_id"] if f else None, summary=f["explanation_zh"] if f else None,
+                       evidence=json.dumps(evidence, ensure_ascii=False, default=str), linked_by=user))
+        s.add(History(entity="case", key=number, action="updated", who=user,
+                      changes=json.dumps({"links": [None, f"+{kind}:{ref}"]}, ensure_ascii=False)))
+        return True

@@ -49,7 +49,7 @@ class User(Base):
     display_name: Mapped[str | None] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(20), default="analyst")
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("ops_unit.id"))
-    # web login (0006_web_accounts): argon2 hash; consecutive failures lock the account for a while
+    # web login (0007_web_accounts): argon2 hash; consecutive failures lock the account for a while
     password_hash: Mapped[str | None] = mapped_column(String(200))
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

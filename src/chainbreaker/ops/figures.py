@@ -21,7 +21,8 @@ from chainbreaker.core.errors import InputError
 from chainbreaker.ops.casework_models import Case, Gang, Measure, Platform, Seizure
 
 METRICS = ("cases", "cases_ministry", "cases_province", "gangs", "persons_measures", "measures", "platforms",
-           "funds_seized_frozen", "freezes")
+           "funds_seized_frozen", "freezes", "tips_due", "tips_on_time", "tips_on_time_rate")
+DECIMAL_METRICS = ("funds_seized_frozen", "tips_on_time_rate")
 METRIC_NAMES = {
     "cases": ("侦办案件", "cases"), "cases_ministry": ("公安部督办案件", "cases supervised by the Ministry"),
     "cases_province": ("省厅督办案件", "cases supervised by the province"), "gangs": ("打掉团伙", "gangs broken"),
@@ -29,7 +30,14 @@ METRIC_NAMES = {
     "measures": ("强制措施人次", "coercive measures"), "platforms": ("捣毁平台", "platforms taken down"),
     "funds_seized_frozen": ("扣押冻结资金（元）", "funds seized or frozen (yuan)"),
     "freezes": ("冻结笔数", "freezes"),
+    "tips_due": ("到期举报", "tips due"), "tips_on_time": ("按时办理举报", "tips handled on time"),
+    "tips_on_time_rate": ("举报按时办理率", "share of tips handled on time"),
 }
+
+
+def metric_value(metric: str, text: str) -> int | Decimal:
+    """A stored metric value (kept as text) back as a number of the metric's kind."""
+    return Decimal(text) if metric in DECIMAL_METRICS else int(text)
 
 
 @dataclass(frozen=True)
@@ -84,7 +92,7 @@ def previous_month(month: str) -> str:
 @dataclass
 class Figures:
     values: dict[str, int | Decimal] = field(default_factory=lambda: {m: (Decimal("0.00") if m == "funds_seized_frozen" else 0)
-                                                                       for m in METRICS})
+                                                                       for m in METRICS} | {"tips_on_time_rate": Decimal(1)})
 
 
 def figures(s: Session, period: Period) -> tuple[Figures, dict[int | None, Figures]]:
@@ -128,4 +136,23 @@ def figures(s: Session, period: Period) -> tuple[Figures, dict[int | None, Figur
             fig.values["funds_seized_frozen"] += exact
             if kind == "冻结":
                 fig.values["freezes"] += 1
+    _tips(s, period, total, by_unit)
     return total, dict(by_unit)
+
+
+def _tips(s: Session, period: Period, total: Figures, by_unit: defaultdict[int | None, Figures]) -> None:
+    """Tips whose due date falls in the period; on time when handled (Beijing date) by that date.
+    With no tip due the rate is 1: nothing was late."""
+    from chainbreaker.core.timefmt import to_local
+    from chainbreaker.ops.tips_models import Tip
+
+    rows = s.execute(select(Tip.unit_id, Tip.due_on, Tip.handled_at).where(Tip.due_on.between(period.start, period.end)))
+    for unit_id, due, handled in rows:
+        on_time = handled is not None and due is not None and to_local(handled).date() <= due
+        for fig in (total, by_unit[unit_id]):
+            fig.values["tips_due"] += 1
+            fig.values["tips_on_time"] += int(on_time)
+    for fig in (total, *by_unit.values()):
+        due_n = int(fig.values["tips_due"])
+        if due_n:
+            fig.values["tips_on_time_rate"] = (Decimal(fig.values["tips_on_time"]) / due_n).quantize(Decimal("0.0001"))

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chainbreaker.core.errors import InputError
+from chainbreaker.core.model.finding import query
 from chainbreaker.core.model.identifiers import ResidentID
 from chainbreaker.core.model.masking import looks_masked
 from chainbreaker.core.workspace import Workspace
@@ -236,11 +237,13 @@ def show_person(ws: Workspace, person: str, user: str, role: str) -> dict[str, A
             out.update(name=proposals[0].name, id_number=proposals[0].id_number)
         out["proposals"] = [{"id": r.id, "role": r.role, "rule_id": r.rule_id, "score": r.score, "state": r.state,
                              "reason": r.reason} for r in proposals]
+    cols = ["rule_id", "score", "explanation_zh", "explanation_en"]
+    about = query(ws, subject=key, columns=cols).to_pylist()
+    # a group finding names its members in its facts
+    groups = query(ws, subject_type="group", columns=[*cols, "facts"]).to_pylist()
+    about += [{c: g[c] for c in cols} for g in groups if f'"{key}"' in (g["facts"] or "")]
     if ws.has_table("findings"):
-        rows = ws.duck().execute(
-            "SELECT rule_id, score, explanation_zh, explanation_en FROM findings WHERE subject_key = ? "
-            "OR (subject_type = 'group' AND facts LIKE ?) ORDER BY score DESC", [key, f'%"{key}"%']).fetchall()
-        out["findings"] = [{"rule_id": r[0], "score": r[1], "explanation_zh": r[2], "explanation_en": r[3]} for r in rows]
+        out["findings"] = sorted(about, key=lambda r: -(r["score"] or 0))
     return out
 
 
@@ -251,17 +254,15 @@ def _candidates(ws: Workspace) -> list[dict[str, Any]]:
         return []
     con = ws.duck()
     out: list[dict[str, Any]] = []
-    rules = ", ".join(f"'{r}'" for r in PEOPLE_RULE_ROLES)
-    for fid, rule, stype, skey, score, facts, zh in con.sql(
-            f"SELECT id, rule_id, subject_type, subject_key, score, facts, explanation_zh FROM findings "
-            f"WHERE chain = 'people' AND rule_id IN ({rules})").fetchall():
+    cols = ["id", "rule_id", "subject_type", "subject_key", "score", "facts", "explanation_zh"]
+    for fid, rule, stype, skey, score, facts, zh in _tuples(
+            query(con, chain="people", rule_id=list(PEOPLE_RULE_ROLES), columns=cols)):
         keys = [skey] if stype == "person" else list(json.loads(facts or "{}").get("members") or [])
         for k in keys:
             out.append({"person_key": k, "role": PEOPLE_RULE_ROLES[rule], "chain": "people", "rule_id": rule,
                         "finding_id": fid, "score": score, "reason": zh})
-    for fid, rule, stype, _skey, score, facts, zh in con.sql(
-            "SELECT id, rule_id, subject_type, subject_key, score, facts, explanation_zh FROM findings "
-            "WHERE chain = 'promotion'").fetchall():
+    promotion = query(con, chain="promotion", columns=cols)
+    for fid, rule, stype, _skey, score, facts, zh in _tuples(promotion):
         data = json.loads(facts or "{}")
         id_raw = next((data[k] for k in ID_FACT_KEYS if data.get(k)), None)
         if id_raw is None:
@@ -269,18 +270,24 @@ def _candidates(ws: Workspace) -> list[dict[str, Any]]:
         agent = "agent" in (rule or "").lower() or "agent" in (stype or "").lower() or bool(data.get("is_agent"))
         out.append({"person_key": None, "id_raw": str(id_raw), "role": "招赌人员" if agent else "涉赌重点人员",
                     "chain": "promotion", "rule_id": rule, "finding_id": fid, "score": score, "reason": zh})
+    con.register("_promotion_findings", promotion)
     out.extend(_promotion_member_candidates(con, ws))
     if ws.has_table("accounts"):
-        for fid, rule, account, score, holder, zh in con.sql(f"""
+        con.register("_funds_findings", query(con, chain="funds", subject_type="account", min_score=FUNDS_MIN_SCORE,
+                                              columns=["id", "rule_id", "subject_key", "score", "explanation_zh"]))
+        for fid, rule, account, score, holder, zh in con.sql("""
                 SELECT f.id, f.rule_id, f.subject_key, f.score, any_value(a.holder_id), any_value(f.explanation_zh)
-                FROM findings f JOIN accounts a ON a.account = f.subject_key
-                WHERE f.chain = 'funds' AND f.subject_type = 'account' AND f.score >= {FUNDS_MIN_SCORE}
-                      AND a.holder_id IS NOT NULL
-                GROUP BY 1, 2, 3, 4""").fetchall():
+                FROM _funds_findings f JOIN accounts a ON a.account = f.subject_key
+                WHERE a.holder_id IS NOT NULL
+                GROUP BY 1, 2, 3, 4 ORDER BY 1""").fetchall():
             out.append({"person_key": None, "id_raw": holder, "role": "涉赌重点人员", "chain": "funds", "rule_id": rule,
                         "finding_id": fid, "score": score,
                         "reason": f"资金链：账户 {account} 被标记（{rule}）。{zh or ''}".strip()})
     return out
+
+
+def _tuples(table: Any) -> list[tuple[Any, ...]]:
+    return list(zip(*(table.column(c).to_pylist() for c in table.column_names), strict=True))
 
 
 def _promotion_member_candidates(con: Any, ws: Workspace) -> list[dict[str, Any]]:
@@ -295,15 +302,15 @@ def _promotion_member_candidates(con: Any, ws: Workspace) -> list[dict[str, Any]
     rows = con.sql(f"""
         SELECT f.id, f.rule_id, f.score, f.explanation_zh, any_value(m.id_number),
                bool_or(am.member_id IS NOT NULL)
-        FROM findings f
+        FROM _promotion_findings f
         JOIN platform_members m
           ON m.platform = json_extract_string(f.facts, '$.platform')
          AND m.member_id = json_extract_string(f.facts, '$.member_id')
         LEFT JOIN agent_metrics am ON am.platform = m.platform AND am.member_id = m.member_id
-        WHERE f.chain = 'promotion' AND f.subject_type = 'member' AND f.rule_id NOT LIKE 'TREE-%'
+        WHERE f.subject_type = 'member' AND f.rule_id NOT LIKE 'TREE-%'
           AND m.id_number IS NOT NULL
           AND NOT regexp_matches(f.facts, '"({id_keys})"')
-        GROUP BY 1, 2, 3, 4""").fetchall()
+        GROUP BY 1, 2, 3, 4 ORDER BY 1""").fetchall()
     return [{"person_key": None, "id_raw": str(id_raw), "role": "招赌人员" if agent else "涉赌重点人员",
              "chain": "promotion", "rule_id": rule, "finding_id": fid, "score": score, "reason": zh}
             for fid, rule, score, zh, id_raw, agent in rows]

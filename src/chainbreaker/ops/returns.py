@@ -39,6 +39,8 @@ from chainbreaker.ops.returns_spec import (
 )
 
 HEADER_SCAN_ROWS = 10  # units often put a title row or two above the headers
+MAX_ROWS = 200_000  # per sheet: a monthly return is thousands of rows; more is a damaged or hostile file
+MAX_FILE_BYTES = 100 * 1024 * 1024
 
 
 @dataclass
@@ -69,6 +71,8 @@ def reason_text(code: str, lang: str = "zh") -> str:
 # ------------------------------------------------------------------------------------------ template
 def write_template(path: Path) -> Path:
     """The blank return workbook: the five sheets with their headers, drop-down lists and a 说明 sheet."""
+    if path.suffix.lower() != ".xlsx":
+        raise InputError(f"模板须写成 .xlsx 文件：{path.name}", f"The template must be an .xlsx file: {path.name}")
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = safe_workbook(path)
     fmts = CellFormats.add(wb)
@@ -132,12 +136,19 @@ def read_workbook(path: Path) -> tuple[dict[str, list[tuple[int, dict[str, Any]]
     import zipfile
 
     from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
 
     if not path.is_file():
         raise InputError(f"找不到文件：{path}", f"File not found: {path}")
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise InputError(f"{path.name} 不是 XLSX 工作簿：月报须为 .xlsx（旧版 .xls 或 CSV 请在 Excel/WPS 中另存为 .xlsx）。",
+                         f"{path.name} is not an XLSX workbook: returns must be .xlsx (save .xls or CSV as .xlsx first).")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise InputError(f"{path.name} 超过 {MAX_FILE_BYTES // 2**20} MB，不像一份月报；请拆分后导入。",
+                         f"{path.name} is over {MAX_FILE_BYTES // 2**20} MB, too large for a monthly return; split it.")
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+    except (zipfile.BadZipFile, InvalidFileException, OSError, KeyError, ValueError) as exc:
         raise InputError(f"{path.name} 不是可读取的 XLSX 工作簿（{type(exc).__name__}）。",
                          f"{path.name} is not a readable XLSX workbook ({type(exc).__name__}).") from exc
     try:
@@ -148,7 +159,13 @@ def read_workbook(path: Path) -> tuple[dict[str, list[tuple[int, dict[str, Any]]
             if sheet is None:
                 continue
             used.add(sheet)
-            rows = [tuple(r) for r in wb[sheet].iter_rows(values_only=True)]
+            rows = []
+            for r in wb[sheet].iter_rows(values_only=True):
+                rows.append(tuple(r))
+                if len(rows) > MAX_ROWS:
+                    raise InputError(
+                        f"{path.name} 的“{sheet}”页超过 {MAX_ROWS:,} 行（文件可能已损坏）；请拆分后导入。",
+                        f"Sheet '{sheet}' of {path.name} has more than {MAX_ROWS:,} rows (damaged?); split it.")
             if not any(any(cell_text(c) for c in r) for r in rows):
                 continue
             header_row, cols = _header_map(rows, spec, sheet, path.name)

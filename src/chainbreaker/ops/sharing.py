@@ -27,6 +27,7 @@ from chainbreaker.chains.tech.blocklist import FORMATS, Builder, render
 from chainbreaker.core.errors import InputError
 from chainbreaker.core.exports import neutralise, output_file, resolve_output_dir
 from chainbreaker.core.exports_xlsx import CellFormats, safe_workbook, write_cell
+from chainbreaker.core.model.finding import query
 from chainbreaker.core.model.masking import mask_text
 from chainbreaker.core.workspace import Workspace
 from chainbreaker.ops.casework_models import Case, CaseLink, Measure, Suspect
@@ -56,10 +57,9 @@ def _case(s: Any, number: str) -> Case:
 def _linked_findings(ws: Workspace, ids: list[str]) -> list[dict[str, Any]]:
     if not ids or not ws.has_table("findings"):
         return []
-    cur = ws.duck().execute("SELECT id, chain, rule_id, subject_type, subject_key, score, explanation_zh, evidence "
-                            "FROM findings WHERE list_contains(?, id) ORDER BY subject_key", [ids])
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    found = query(ws, id=ids, columns=["id", "chain", "rule_id", "subject_type", "subject_key", "score",
+                                       "explanation_zh", "evidence"]).to_pylist()
+    return sorted(found, key=lambda r: (r["subject_key"] or ""))
 
 
 def _freeze_rows(ws: Workspace, s: Any, case: Case) -> tuple[list[str], list[list[Any]]]:

@@ -8,6 +8,7 @@ every other role gets them masked, and reading the triage list is audited.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -18,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 
 from chainbreaker.core.errors import InputError
+from chainbreaker.core.model.finding import query
 from chainbreaker.core.model.identifiers import (
     URL,
     BankCard,
@@ -30,15 +32,17 @@ from chainbreaker.core.model.identifiers import (
     WeChat,
 )
 from chainbreaker.core.model.masking import mask_text
+from chainbreaker.core.timefmt import to_local
 from chainbreaker.core.workspace import Workspace
 from chainbreaker.ops.attachments import AttachmentCheck, check_attachment
-from chainbreaker.ops.casework_models import Case
+from chainbreaker.ops.casework_models import Case, Unit
 from chainbreaker.ops.db import engine_for, session_scope
-from chainbreaker.ops.tips_models import CHANNELS, Tip, TipAttachment, TipIndicator
+from chainbreaker.ops.tips_models import CHANNELS, TIP_STATUSES, Tip, TipAttachment, TipIndicator
 
 PAYER_ROLE = "admin"
 MAX_TEXT = 20_000
 MAX_ATTACHMENTS = 10
+TIP_DUE_DAYS = 7  # default handling period (办理时限) once a tip is assigned to a unit
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read over the phone
 EXTRACTORS: tuple[tuple[str, Any], ...] = (
     ("url", URL), ("id_number", ResidentID), ("card", BankCard), ("mobile", Mobile), ("wallet", CryptoAddress),
@@ -152,7 +156,46 @@ def link_tip(ws: Workspace, code: str, case_number: str, *, user: str = "local")
             raise InputError(f"找不到{'举报' if tip is None else '案件'}：{code if tip is None else case_number}",
                              f"No {'tip' if tip is None else 'case'}: {code if tip is None else case_number}")
         tip.case_id, tip.status = case.id, "已立案"
+        tip.handled_at = tip.handled_at or dt.datetime.now(dt.UTC)
     ws.audit("ops.tip.link", user=user, receipt=code, case=case_number)
+
+
+def _tip_by_code(s: Any, code: str) -> Tip:
+    tip = s.scalars(select(Tip).where(Tip.receipt_code == code.strip().upper())).first()
+    if tip is None:
+        raise InputError(f"找不到举报：{code}", f"No tip: {code}")
+    return tip
+
+
+def assign_tip(ws: Workspace, code: str, unit: str, *, days: int = TIP_DUE_DAYS, user: str = "local") -> dt.date:
+    """Assign a tip to a unit, due ``days`` calendar days after it was received (Beijing date)."""
+    if not 1 <= days <= 365:
+        raise InputError("办理时限应为 1 至 365 天。", "The handling period must be 1 to 365 days.")
+    with session_scope(engine_for(ws)) as s:
+        tip = _tip_by_code(s, code)
+        unit_row = s.scalars(select(Unit).where(Unit.name == unit)).first()
+        if unit_row is None:
+            unit_row = Unit(name=unit)
+            s.add(unit_row)
+            s.flush()
+        tip.unit_id = unit_row.id
+        tip.due_on = to_local(tip.received_at).date() + dt.timedelta(days=days)
+        due = tip.due_on
+    ws.audit("ops.tip.assign", user=user, receipt=code, unit=unit)
+    return due
+
+
+def set_tip_status(ws: Workspace, code: str, status: str, *, user: str = "local") -> None:
+    """Triage decision (已分拣, 不予受理 …); leaving 待分拣 marks the tip handled."""
+    if status not in TIP_STATUSES:
+        raise InputError(f"状态“{status}”无效，可选：{'、'.join(TIP_STATUSES)}。",
+                         f"Invalid status '{status}'; choose one of: {', '.join(TIP_STATUSES)}.")
+    with session_scope(engine_for(ws)) as s:
+        tip = _tip_by_code(s, code)
+        tip.status = status
+        if status != "待分拣":
+            tip.handled_at = tip.handled_at or dt.datetime.now(dt.UTC)
+    ws.audit("ops.tip.status", user=user, receipt=code, status=status)
 
 
 @dataclass
@@ -190,9 +233,9 @@ def triage(ws: Workspace, *, role: str = "analyst", user: str = "local", limit: 
                                   [(k, mask_text(v, role, KIND_OF_MASK.get(k))) for k, v in inds], atts))
             known.update(v for _, v in inds)
     if known and ws.has_table("findings"):
-        con = ws.duck()
-        hits = dict(con.execute("SELECT subject_key, count(*) FROM findings WHERE list_contains(?, subject_key) "
-                                "GROUP BY subject_key", [sorted(known)]).fetchall())
+        hits: dict[str, int] = {}
+        for key in query(ws, subject=sorted(known), columns=["subject_key"]).column("subject_key").to_pylist():
+            hits[key] = hits.get(key, 0) + 1
         with session_scope(engine_for(ws)) as s:
             for r in rows:
                 values = s.scalars(select(TipIndicator.value).join(Tip, Tip.id == TipIndicator.tip_id)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chainbreaker.ops.db import Base
@@ -36,6 +36,10 @@ class Tip(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("ops_case.id"))
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     entered_by: Mapped[str] = mapped_column(String(100))
+    # handling (0006): the unit it is assigned to, the date it must be handled by, when it was handled
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("ops_unit.id", name="fk_ops_tip_unit_id_ops_unit"), index=True)
+    due_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    handled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class TipAttachment(Base):

@@ -13,7 +13,7 @@ from typing import Any
 import pyarrow as pa
 
 from chainbreaker.chains.funds.rules import RULE_NAMES
-from chainbreaker.core.model.finding import Finding, severity_for
+from chainbreaker.core.model.finding import SEVERITY_BOUNDS, Finding, severity_for
 
 SIGNALS = ("paofen", "fast_in_out", "fan_in", "fan_out", "card_pool", "dormant", "network", "upstream",
            "night", "round_amount", "loop", "transit")
@@ -189,8 +189,7 @@ def rank_and_risk(scored: pa.Table, p: dict[str, Any], run_id: str, rules_versio
     en = ", ".join(f"CASE WHEN coalesce(s_{n}, 0) >= {m} THEN '{RULE_NAMES[n][1]}' END" for n in SIGNALS)
     signals = ", ".join(f"'{n}', round(coalesce(s_{n}, 0), 4)" for n in SIGNALS)
     facts = ", ".join(f"'{c}', {('round(' + c + ', 4)') if c in _FLOAT_FACTS else c}" for c in _RISK_FACTS)
-    sev = " ".join(f"WHEN round(score, 6) >= {lim} THEN '{name}'" for lim, name in
-                   ((0.9, "critical"), (0.7, "high"), (0.5, "medium"), (0.3, "low")))
+    sev = " ".join(f"WHEN round(score, 6) >= {lim} THEN '{name}'" for lim, name in SEVERITY_BOUNDS)
     con = duckdb.connect()
     con.register("scored", scored)
     con.sql("""

@@ -25,7 +25,7 @@ from chainbreaker.chains.funds import events, scoring, typologies
 from chainbreaker.chains.funds.rules import Rules, load_rules
 from chainbreaker.core.engine import Engine
 from chainbreaker.core.errors import InputError
-from chainbreaker.core.model.finding import findings_table, replace_chain_findings
+from chainbreaker.core.model.finding import Scope, publish
 from chainbreaker.core.workspace import Workspace
 
 COVERAGE = pa.schema([("item", pa.string()), ("item_zh", pa.string()), ("present", pa.int64()),
@@ -246,7 +246,7 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
         ], schema=COVERAGE)
         wtx.write("funds_features", scored.sort_by("account"))
         wtx.write("account_risk", risk)
-        replace_chain_findings(wtx, "funds", findings_table(findings), rule_prefix="funds.")
+        publish(wtx, "funds", findings, Scope(rule_prefix="funds."))
         wtx.write("funds_coverage", coverage)
         flagged = len(ranked)
         wtx.counts.update({"accounts_screened": cov["acc_screened"], "accounts_present": cov["acc_present"],

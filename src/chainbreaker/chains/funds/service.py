@@ -14,6 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from chainbreaker.core.model.finding import count_by_rule
 from chainbreaker.core.model.masking import mask_table, mask_text
 from chainbreaker.core.workspace import Workspace
 
@@ -115,14 +116,7 @@ def learn_from_cases(ws: Workspace, labels: Path, *, engine: str = "duckdb", see
 # ------------------------------------------------------------------ figures for reports
 def funds_figures(ws: Workspace) -> dict[str, Any]:
     """What the funds part of a report counts (no personal data): ingest figures, coverage, findings per rule."""
-    findings: dict[str, int] = {}
-    if ws.has_table("findings"):
-        con = ws.duck()
-        try:
-            findings = dict(con.sql("SELECT rule_id, count(*) FROM findings WHERE chain = 'funds' "
-                                    "GROUP BY 1 ORDER BY 1").fetchall())
-        finally:
-            con.close()
+    findings = dict(sorted(count_by_rule(ws, "funds").items()))
     return {"ingest": _ingest_figures(ws), "coverage": _coverage(ws), "findings": findings}
 
 

@@ -23,7 +23,7 @@ import pyarrow as pa
 from chainbreaker.chains.people.destinations import load_destinations
 from chainbreaker.chains.people.params import load_params
 from chainbreaker.core.errors import InputError
-from chainbreaker.core.model.finding import FINDINGS_SCHEMA, replace_chain_findings
+from chainbreaker.core.model.finding import FINDINGS_SCHEMA, Scope, publish
 from chainbreaker.core.settings import get_settings
 from chainbreaker.core.workspace import Workspace
 
@@ -51,11 +51,9 @@ def _lit(value: object) -> str:
 def _finding_sql(run_id: str, rule: str, subject_type: str, body: str) -> str:
     """Wrap a SELECT of (subject_key, score, facts, zh, en, evidence, period_start, period_end) as findings rows."""
     return f"""
-        SELECT substr(sha1({_lit(run_id)} || '|people|{rule}|{subject_type}|' || subject_key), 1, 16) AS id,
-               {_lit(run_id)} AS run_id, 'people' AS chain, '{rule}' AS rule_id, '{RULE_VERSION}' AS rule_version,
+        SELECT NULL::VARCHAR AS id, {_lit(run_id)} AS run_id, 'people' AS chain, '{rule}' AS rule_id, '{RULE_VERSION}' AS rule_version,
                '{subject_type}' AS subject_type, subject_key, CAST(score AS DOUBLE) AS score,
-               CASE WHEN score >= 0.9 THEN 'critical' WHEN score >= 0.7 THEN 'high' WHEN score >= 0.5 THEN 'medium'
-                    WHEN score >= 0.3 THEN 'low' ELSE 'info' END AS severity,
+               NULL::VARCHAR AS severity,  -- id and severity: the Finding store fills them
                CAST(period_start AS TIMESTAMPTZ) AS period_start, CAST(period_end AS TIMESTAMPTZ) AS period_end,
                CAST(facts AS VARCHAR) AS facts, explanation_zh, explanation_en, CAST(evidence AS VARCHAR) AS evidence
         FROM ({body})
@@ -101,7 +99,7 @@ def analyze(ws: Workspace, as_of: dt.date | None = None, **overrides: Any) -> An
             tx.write("travel_trips", "SELECT pk.person_key, t.* EXCLUDE (pid) FROM trips t JOIN pk USING (pid) "
                                      "ORDER BY pk.person_key, t.exit_ts")
             tx.write("travel_person_metrics", "SELECT * EXCLUDE (pid) FROM metrics ORDER BY person_key")
-            replace_chain_findings(tx, "people", findings, rule_prefix="travel.")
+            publish(tx, "people", findings, Scope(rule_prefix="travel."))
         res.persons = int(con.sql("SELECT count(*) FROM metrics").fetchall()[0][0])
         res.trips = int(con.sql("SELECT count(*) FROM trips").fetchall()[0][0])
         res.groups = n_groups

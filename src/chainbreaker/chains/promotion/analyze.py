@@ -9,11 +9,9 @@ accounts were merged into one person and through which shared value) and finding
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import pyarrow as pa
 
 from chainbreaker.chains.promotion.findings import build_findings
 from chainbreaker.chains.promotion.metrics import (
@@ -26,7 +24,7 @@ from chainbreaker.chains.promotion.persons import OVERRIDE_FILE, dedupe_persons,
 from chainbreaker.chains.promotion.thresholds import BASES, load_rules, used_values
 from chainbreaker.chains.promotion.tree import build_tree
 from chainbreaker.core.errors import InputError
-from chainbreaker.core.model.finding import FINDINGS_SCHEMA
+from chainbreaker.core.model.finding import Scope, publish
 from chainbreaker.core.settings import get_settings
 from chainbreaker.core.workspace import Workspace
 
@@ -103,11 +101,10 @@ def analyze(ws: Workspace, platform: str | None = None, *, basis: str | None = N
             tx.write("promotion_person_merges", merged("promotion_person_merges", "SELECT * FROM person_merges"))
         with tx.timed("findings"):
             table = build_findings(con, tx.run_id, rules, basis, issues)
-            _replace_findings(tx, table, platforms)
+            # this chain's findings for the analysed platforms are replaced; everything else is kept
+            publish(tx, "promotion", table, Scope(facts={"platform": platforms}))
         members = int(con.sql("SELECT count(*) FROM nodes").fetchall()[0][0])
-        by_rule = {r: int(n) for r, n in con.sql(
-            "SELECT rule_id, count(*) FROM _new_promo GROUP BY 1 ORDER BY 1").fetchall()}
-        con.unregister("_new_promo")
+        by_rule = dict(sorted(Counter(table.column("rule_id").to_pylist()).items()))
         issue_counts = {"self_references": len(issues.self_refs), "orphans": len(issues.orphans),
                         "cycles": len(issues.cycles), "roots": sum(issues.roots.values())}
         tx.counts.update({"members": members, "agents": n_agents, "levels": issues.levels,
@@ -116,12 +113,3 @@ def analyze(ws: Workspace, platform: str | None = None, *, basis: str | None = N
         return AnalyzeResult(tx.run_id, platforms, members, n_agents, issues.levels, basis, rules["version"],
                              by_rule, issue_counts, person_counts, tx.timings)
 
-
-def _replace_findings(tx: Any, table: pa.Table, platforms: list[str]) -> None:
-    """Replace this chain's findings for the analysed platforms; keep everything else."""
-    tx.con.register("_new_promo", table.cast(FINDINGS_SCHEMA))
-    mine = (f"chain = 'promotion' AND json_extract_string(facts, '$.platform') IN "
-            f"({', '.join(_lit(p) for p in platforms)})")
-    sql = (f"SELECT * FROM findings WHERE NOT ({mine}) UNION ALL SELECT * FROM _new_promo"
-           if tx.has_table("findings") else "SELECT * FROM _new_promo")
-    tx.write("findings", tx.con.sql(sql).to_arrow_table().cast(FINDINGS_SCHEMA))

@@ -14,7 +14,6 @@ import pyarrow as pa
 
 from chainbreaker.chains.promotion.tree import TreeIssues
 from chainbreaker.core.model.finding import Finding, findings_table
-from chainbreaker.intel.platform_accounts import funds_flagged_payments
 
 CHAIN = "promotion"
 AGGRAVATION_NOTE_ZH = "此为开设赌场罪“情节严重”的加重处罚情节；开设赌场罪立案不设金额门槛，不以此数额为立案条件。"
@@ -60,7 +59,6 @@ def build_findings(con: duckdb.DuckDBPyConnection, run_id: str, rules: dict[str,
     for a in rows:
         out += _agent_findings(a, run_id, version, r, basis, basis_zh, basis_en)
     out += _helper_findings(con, run_id, version, r)
-    out += _funds_link_findings(con, run_id, version)
     return findings_table(out)
 
 
@@ -181,7 +179,7 @@ def _helper_findings(con: duckdb.DuckDBPyConnection, run_id: str, version: str, 
             run_id, CHAIN, "N10-H", "account", x["payee_account"], 0.8 if severe else 0.7,
             f"收款账户 {x['payee_account']} 为平台“{x['platform']}”收取 {x['members']} 名会员的充值 {x['deposits']} 笔，"
             f"合计 {_money(x['amount'])} 元，达到{h['law_zh']}规定的收取赌资20万元以上的帮助情形{tail}{unverified}。"
-            f"该账户已加入资金链账户表（origin=platform_deposit），可申请调单。",
+            f"运行 chainbreaker intel link 后该账户进入资金链账户表（origin=platform_deposit），可申请调单。",
             f"Collection account {x['payee_account']} received {_money(x['amount'])} yuan in {x['deposits']} deposits "
             f"from {x['members']} members of '{x['platform']}': payment settlement for a gambling site ({h['source']})"
             + (", 5x the threshold (serious)" if severe else "") + ".",
@@ -190,28 +188,6 @@ def _helper_findings(con: duckdb.DuckDBPyConnection, run_id: str, version: str, 
                    "severe": severe, "deposits": x["deposits"], "members": x["members"], "source": h["source"],
                    "unverified": bool(h.get("unverified"))},
             evidence=[{"table": "platform_deposits", **s} for s in x["sample"]], period_start=x["f"], period_end=x["l"]))
-    return out
-
-
-def _funds_link_findings(con: duckdb.DuckDBPyConnection, run_id: str, version: str) -> list[Finding]:
-    out = []
-    for x in funds_flagged_payments(con).to_pylist():
-        if "platform" not in x:
-            break
-        kind_zh = "收取充值" if x["kind"] == "deposit" else "接收提现"
-        out.append(Finding(
-            run_id, CHAIN, "LINK-FUNDS", "account", x["account"], max(0.5, float(x["funds_score"] or 0)),
-            f"资金链已标记的账户 {x['account']}（规则 {x['funds_rules']}）在平台“{x['platform']}”数据库中{kind_zh} "
-            f"{x['payments']} 笔，涉及会员 {x['members']} 名，合计 {_money(x['amount'])} 元：资金链与推广链相互印证。",
-            f"Account {x['account']} flagged by the funds chain ({x['funds_rules']}) appears in {x['payments']} "
-            f"{x['kind']} payments of platform '{x['platform']}' ({x['members']} members, {_money(x['amount'])} yuan).",
-            rule_version=version,
-            facts={"platform": x["platform"], "metric": f"platform_{x['kind']}_amount", "threshold": None,
-                   "value": str(x["amount"]), "payments": x["payments"], "members": x["members"],
-                   "funds_rules": x["funds_rules"]},
-            evidence=[{"table": "findings", "chain": "funds", "subject_key": x["account"]}]
-            + [{"table": "platform_payments", **s} for s in x["sample_rows"]],
-            period_start=x["first_ts"], period_end=x["last_ts"]))
     return out
 
 

@@ -5,8 +5,9 @@ their comments and its name (:mod:`chainbreaker.chains.promotion.classify`), cas
 (:mod:`chainbreaker.chains.promotion.stage`), and split into kept rows and quarantined rows with a reason.
 Lake tables written: ``platform_members``, ``platform_bets``, ``platform_deposits``,
 ``platform_withdrawals``, ``platform_rebates`` (each with a ``platform`` column and
-``src_sha256``/``src_file``/``src_row``), ``platform_payments`` and the platform rows of ``accounts``
-(see :mod:`chainbreaker.intel.platform_accounts`), ``quarantine`` and ``ingested_files``. Re-ingesting the
+``src_sha256``/``src_file``/``src_row``), ``platform_payments``
+(:mod:`chainbreaker.chains.promotion.payments`), ``quarantine`` and ``ingested_files``. The payee and
+withdrawal cards reach the shared ``accounts`` table through ``chainbreaker intel link``. Re-ingesting the
 same files is a no-op; ingesting a platform again replaces that platform's rows of the table kinds
 supplied and leaves other platforms alone. A file that cannot be read is skipped with a row-0
 quarantine record and the others are ingested; when no file could be read the run fails with a
@@ -27,6 +28,7 @@ import pyarrow as pa
 
 from chainbreaker.chains.promotion.classify import TableRole, classify
 from chainbreaker.chains.promotion.mariadb import Server
+from chainbreaker.chains.promotion.payments import write_platform_payments
 from chainbreaker.chains.promotion.rawstore import RawStore
 from chainbreaker.chains.promotion.sources import (
     FileFailure,
@@ -216,10 +218,8 @@ def _stage_all(tx: Any, con: Any, sources: SourceSet, store: RawStore, prof: dic
         "rows_quarantined": per_file.get(sha, {}).get("quarantined", 0), "run_id": tx.run_id, "ingested_at": now,
     } for p, sha, fmt, encoding in sources.files if sha not in done]
     tx.write("ingested_files", pa.Table.from_pylist(files_rows, schema=INGESTED_FILES), mode="append")
-    from chainbreaker.intel.platform_accounts import write_platform_accounts
-
-    with tx.timed("links"):
-        tx.counts["platform_accounts"] = write_platform_accounts(tx)
+    with tx.timed("payments"):
+        tx.counts["platform_payments"] = write_platform_payments(tx)
     tx.counts.update({"rows_read": summary.rows_read, "rows_kept": summary.rows_kept,
                       "quarantined": summary.quarantined_by_reason, "tables": summary.tables,
                       "files_failed": [f[0] for f in summary.files_failed]})

@@ -20,6 +20,7 @@ from chainbreaker.chains.promotion.thresholds import load_rules
 from chainbreaker.core.errors import InputError
 from chainbreaker.core.exports import output_file
 from chainbreaker.core.exports_xlsx import CellFormats, safe_workbook, write_cell
+from chainbreaker.core.model.finding import query
 from chainbreaker.core.model.masking import mask_record, mask_table_report, mask_text
 from chainbreaker.core.timefmt import now_local, zone_label, zone_name
 from chainbreaker.core.workspace import Workspace
@@ -99,9 +100,9 @@ def write_workbook(ws: Workspace, member_id: str, out: Path, platform: str | Non
         FROM platform_members m JOIN promotion_member_totals t USING (platform, member_id)
         WHERE m.platform = {_lit(plat)} AND list_contains($1, m.member_id) ORDER BY t.level
     """, params=[path_ids]).to_arrow_table() if path_ids else None
-    findings = con.sql(f"""SELECT rule_id, severity, explanation_zh, facts, evidence FROM findings
-                           WHERE chain = 'promotion' AND subject_key = {_lit(plat + ':' + member_id)} ORDER BY rule_id
-                        """).to_arrow_table().to_pylist() if ws.has_table("findings") else []
+    findings = sorted(query(con, chain="promotion", subject=f"{plat}:{member_id}",
+                            columns=["rule_id", "severity", "explanation_zh", "facts", "evidence"]).to_pylist(),
+                      key=lambda f: f["rule_id"])
     merges = con.sql(f"""SELECT g.person_id AS 人员编号, g.member_id AS 会员ID, g.via_kind AS 关联依据, g.via_value AS 共用值
                          FROM promotion_person_merges g JOIN down d ON d.member_id = g.member_id AND d.depth > 0
                          WHERE g.platform = {_lit(plat)} ORDER BY 1, 2""").to_arrow_table() \

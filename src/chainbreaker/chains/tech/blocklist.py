@@ -28,6 +28,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from chainbreaker.core.model.finding import query
+
 FORMATS = ("hosts", "domains", "dnsmasq", "rpz", "adguard", "stix", "misp")
 
 
@@ -123,9 +125,10 @@ def collect(ws: Any, allow: set[str], *, min_score: float = 0.5) -> Builder:
         if ws.has_table("tech_pages"):
             # Only what a visitor arriving directly sees counts: a victim of injection shows gambling
             # content to spiders or search-referred visitors, and a victim is never listed.
-            victims = ("""SELECT DISTINCT lower(regexp_extract(subject_key, '^(?:https?://)?([^/:?#]+)', 1)) AS host
-                          FROM findings WHERE chain = 'tech' AND (rule_id LIKE 'inject.%' OR rule_id LIKE 'cloak.%')"""
-                       if ws.has_table("findings") else "SELECT NULL::VARCHAR AS host WHERE false")
+            con.register("_victim_findings", query(con, chain="tech", rule_prefix=["inject.", "cloak."],
+                                                   columns=["subject_key"]))
+            victims = """SELECT DISTINCT lower(regexp_extract(subject_key, '^(?:https?://)?([^/:?#]+)', 1)) AS host
+                         FROM _victim_findings"""
             for host, score in con.sql(f"""SELECT host, max(score) FROM tech_pages
                                            WHERE persona IN ('desktop', 'wechat') AND score IS NOT NULL
                                            GROUP BY host HAVING bool_and(is_gambling)
@@ -133,9 +136,10 @@ def collect(ws: Any, allow: set[str], *, min_score: float = 0.5) -> Builder:
                                            ORDER BY host""").fetchall():
                 b.add(host, f"gambling page (score {score:.2f}) / 赌博页面", domain_level=True)
         if ws.has_table("findings"):
-            rows = con.sql("""SELECT rule_id, subject_key, score, facts FROM findings WHERE chain = 'tech'
-                              AND (rule_id = 'gambling.site' OR rule_id LIKE 'inject.%' OR rule_id LIKE 'cloak.%')
-                              ORDER BY rule_id, subject_key""").fetchall()
+            found = query(con, chain="tech", rule_prefix=["gambling.site", "inject.", "cloak."],
+                          columns=["rule_id", "subject_key", "score", "facts"])
+            rows = sorted((r["rule_id"], r["subject_key"], r["score"], r["facts"]) for r in found.to_pylist()
+                          if r["rule_id"] == "gambling.site" or r["rule_id"].startswith(("inject.", "cloak.")))
             for rule_id, subject, score, facts in rows:
                 if rule_id == "gambling.site":
                     b.add(subject, f"gambling.site finding (score {score:.2f}) / 赌博网站", domain_level=True)

@@ -165,7 +165,7 @@ def run_clusters(ws: Any, *, max_hosts: int = 50, template_threshold: float = 0.
     import pyarrow as pa
 
     from chainbreaker.core.errors import InputError
-    from chainbreaker.core.model.finding import Finding, findings_table, replace_chain_findings
+    from chainbreaker.core.model.finding import Finding, Scope, publish
 
     if not ws.has_table("tech_indicators") and not ws.has_table("tech_pages"):
         raise InputError("工作区中没有扫描结果（tech_indicators / tech_pages），请先运行 chainbreaker tech scan",
@@ -215,6 +215,6 @@ def run_clusters(ws: Any, *, max_hosts: int = 50, template_threshold: float = 0.
                                f"{' and a page template' if c.templates else ''}; {what_en}: {', '.join(c.hosts[:8])}",
                 facts={"hosts": c.hosts, "shared": c.shared[:50], "template_links": c.templates[:50]},
                 evidence=[{"table": "tech_indicators", "kind": e["kind"], "value": e["value"]} for e in c.shared[:20]]))
-        replace_chain_findings(tx, "tech", findings_table(findings), rule_prefix="cluster.")
+        publish(tx, "tech", findings, Scope(rule_prefix="cluster."))
         tx.counts.update({"clusters": len(clusters), "hosts": len(rows_out)})
     return clusters

@@ -8,15 +8,14 @@ CNZZ, 51.la, Google Analytics/gtag/GTM), push-service keys, hosts of external sc
 :mod:`chainbreaker.core.model.identifiers`, the same classes the bank ingest uses, so a card on a page
 and the same card in a 调单 statement get the same key.
 
-``link_indicators_to_accounts(tx)`` turns bank cards and crypto addresses found on pages into
-``accounts`` rows (origin ``web_indicator``) so the funds chain sees them.
+The bank cards and crypto addresses (:data:`ACCOUNT_KINDS`) reach the funds chain's ``accounts``
+through :mod:`chainbreaker.intel.web_accounts` (``chainbreaker intel link``), never from here.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from chainbreaker.core.model.identifiers import (
@@ -149,64 +148,3 @@ def _looks_like_version(source: str, start: int, end: int) -> bool:
     """``jquery-1.12.4.1.js`` or ``v2.3.4.5`` are versions, not IP addresses."""
     before, after = source[max(0, start - 2):start], source[end:end + 3]
     return bool(re.search(r"[vV\-_@]$", before) or re.match(r"\.(?:js|css|min)", after))
-
-
-# ------------------------------------------------------------------ accounts
-def link_indicators_to_accounts(tx: Any) -> int:
-    """Append bank cards / crypto addresses from ``tech_indicators`` to ``accounts``.
-
-    Rows get ``origin="web_indicator"`` and ``requested=False`` (no statement was returned for
-    them); the holder name is the page's payee name when the page names exactly one. Accounts
-    already present with that origin are not added again. Returns the number of rows appended.
-    """
-    import pyarrow as pa
-
-    from chainbreaker.core.model.schemas import ACCOUNTS
-
-    if not tx.has_table("tech_indicators"):
-        return 0
-    kinds = ", ".join(f"'{k}'" for k in ACCOUNT_KINDS)
-    existing = "SELECT account FROM accounts WHERE origin = 'web_indicator'" if tx.has_table("accounts") else \
-        "SELECT NULL::VARCHAR AS account WHERE false"
-    # Only payment indicators seen on pages classified as gambling become accounts: a bank card
-    # quoted on an honest page (a police notice listing frozen cards, say) is not an operator's.
-    gambling_only = (
-        "AND i.capture_sha256 IN (SELECT capture_sha256 FROM tech_pages WHERE is_gambling)"
-        if tx.has_table("tech_pages") else ""
-    )
-    rows = tx.con.sql(f"""
-        WITH payees AS (
-            SELECT url, min(value) AS payee FROM tech_indicators WHERE kind = 'payee_name'
-            GROUP BY url HAVING count(DISTINCT value) = 1
-        ), found AS (
-            SELECT i.kind, i.value, min(p.payee) AS payee, min(i.capture_sha256) AS sha
-            FROM tech_indicators i LEFT JOIN payees p USING (url)
-            WHERE i.kind IN ({kinds}) AND i.value IS NOT NULL {gambling_only}
-            GROUP BY i.kind, i.value
-        )
-        SELECT kind, value, payee, sha FROM found
-        WHERE value NOT IN ({existing}) ORDER BY kind, value
-    """).fetchall()
-    if not rows:
-        return 0
-    table = pa.table({
-        "account": [r[1] for r in rows],
-        "account_raw": [r[1] for r in rows],
-        "card_no": [r[1] if r[0] == "bank_card" else None for r in rows],
-        "holder_name": [r[2] for r in rows],
-        "holder_id": [None] * len(rows),
-        "bank": [BankCard.issuer(r[1]) if r[0] == "bank_card" else r[0].removeprefix("crypto_") for r in rows],
-        "branch": [None] * len(rows),
-        "open_date": [None] * len(rows),
-        "close_date": [None] * len(rows),
-        "status": [None] * len(rows),
-        "balance": [None] * len(rows),
-        "last_login_ip": [None] * len(rows),
-        "requested": [False] * len(rows),
-        "origin": ["web_indicator"] * len(rows),
-        "src_sha256": [r[3] for r in rows],
-        "src_row": [None] * len(rows),
-    }, schema=ACCOUNTS)
-    tx.write("accounts", table, mode="append")
-    tx.counts["web_indicator_accounts"] = len(rows)
-    return len(rows)

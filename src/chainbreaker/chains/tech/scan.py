@@ -8,7 +8,8 @@ analyses each capture, runs the detectors and writes, in one workspace transacti
 * lake tables ``tech_captures`` (one row per persona fetch), ``tech_pages`` (analysis of each
   capture), ``tech_indicators`` (payment/contact/infrastructure indicators per capture);
 * findings of chain ``tech`` (this scan's subjects replace earlier findings on the same subjects);
-* bank cards and crypto addresses found on pages into ``accounts`` (origin ``web_indicator``).
+* nothing outside this chain: ``chainbreaker intel link`` turns the bank cards and crypto addresses
+  found on pages into ``accounts`` rows (origin ``web_indicator``).
 
 Each host has a total time budget (``FetchLimits.host_budget``, setting ``tech_host_budget``);
 hosts that spent it are listed in the result and the run counts, their skipped fetches in
@@ -43,7 +44,7 @@ from chainbreaker.chains.tech.detectors import (
 from chainbreaker.chains.tech.fetch import Capture, FetchLimits, host_of
 from chainbreaker.chains.tech.personas import Persona, default_personas
 from chainbreaker.core.errors import InputError
-from chainbreaker.core.model.finding import FINDINGS_SCHEMA, Finding, findings_table
+from chainbreaker.core.model.finding import Finding, Scope, publish
 
 TS = pa.timestamp("us", tz="UTC")
 TECH_CAPTURES = pa.schema([
@@ -78,7 +79,6 @@ class ScanResult:
     errors: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
     indicators: int = 0
-    accounts_linked: int = 0
     seconds: float = 0.0
     over_budget: dict[str, int] = field(default_factory=dict)  # host -> fetches not made (time budget spent)
 
@@ -264,20 +264,16 @@ def scan(ws: Any, targets: list[str], render: bool = False, depth: int = 0, *, o
                                                     schema=TECH_PAGES), mode="append")
         tx.write("tech_indicators", pa.Table.from_pylist(indicator_rows, schema=TECH_INDICATORS), mode="append")
         subjects = sorted(set(views) | {host_of(u) for u in views})
-        _replace_findings(tx, findings_table(findings), subjects)
-        linked = 0
-        if indicator_rows:
-            from chainbreaker.chains.tech.indicators import link_indicators_to_accounts
-
-            linked = int(link_indicators_to_accounts(tx) or 0)
+        # earlier scan findings on the same subjects are replaced; other findings are kept
+        publish(tx, "tech", findings, Scope(rule_ids=sorted(RULES), subjects=subjects))
         tx.counts.update({"targets": len(urls), "urls": len(views), "captures": len(capture_rows),
                           "findings": len(findings), "errors": len(errors), "skipped": len(skipped),
-                          "indicators": len(indicator_rows), "accounts_linked": linked,
+                          "indicators": len(indicator_rows),
                           "hosts_over_budget": len(over_budget),
                           "fetches_skipped_budget": sum(over_budget.values())})
         run_id = tx.run_id
     return ScanResult(run_id=run_id, targets=urls, urls=list(views), captures=len(capture_rows), findings=findings,
-                      errors=errors, skipped=skipped, indicators=len(indicator_rows), accounts_linked=linked,
+                      errors=errors, skipped=skipped, indicators=len(indicator_rows),
                       seconds=round(time.perf_counter() - started, 3), over_budget=over_budget)
 
 
@@ -303,23 +299,6 @@ def _page_row(run_id: str, v: PageView) -> dict[str, Any]:
             "script_srcs": dumps(v.script_srcs[:50]), "iframes": dumps(v.iframes[:50]), "scripts": dumps(scripts[:20]),
             "hidden_blocks": dumps([{k: b[k] for k in ("technique", "offsite", "hosts")} for b in v.hidden_blocks]),
             "offsite_hosts": dumps(offsite[:100]), "error_signatures": dumps(v.error_signatures)}
-
-
-def _replace_findings(tx: Any, new: pa.Table, subjects: list[str]) -> int:
-    """findings = other findings + this scan's; earlier scan findings on the same subjects are replaced."""
-    new = new.cast(FINDINGS_SCHEMA)
-    tx.con.register("_scan_findings", new)
-    tx.con.register("_scan_subjects", pa.table({"key": pa.array(subjects, pa.string())}))
-    rules = ", ".join(f"'{r}'" for r in RULES)
-    if tx.has_table("findings"):
-        sql = ("SELECT * FROM findings WHERE NOT (chain = 'tech' AND rule_id IN (" + rules + ") AND subject_key IN "
-               "(SELECT key FROM _scan_subjects)) UNION ALL SELECT * FROM _scan_findings")
-    else:
-        sql = "SELECT * FROM _scan_findings"
-    rows = tx.write("findings", tx.con.sql(sql).to_arrow_table())
-    tx.con.unregister("_scan_findings")
-    tx.con.unregister("_scan_subjects")
-    return rows
 
 
 def draft_rules(drafts: list[Draft]) -> set[str]:

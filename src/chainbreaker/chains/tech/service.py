@@ -13,6 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from chainbreaker.core.model.finding import query
 from chainbreaker.core.model.masking import mask_table, mask_text
 from chainbreaker.core.workspace import Workspace
 
@@ -38,14 +39,9 @@ def list_findings(ws: Workspace, *, rule: str | None = None, limit: int = 100, r
     None when there are none. ``facts`` and ``evidence`` come back decoded from their JSON."""
     if not ws.has_table("findings"):
         return None
-    con = ws.duck()
-    try:
-        where = "WHERE chain = 'tech'" + (" AND rule_id = ?" if rule else "")
-        table: pa.Table = con.execute(f"SELECT rule_id, subject_key, score, explanation_zh, explanation_en, facts, evidence "
-                            f"FROM findings {where} ORDER BY score DESC, rule_id, subject_key LIMIT ?",
-                            ([rule] if rule else []) + [limit]).to_arrow_table()
-    finally:
-        con.close()
+    table: pa.Table = query(ws, chain="tech", rule_id=rule, limit=limit,
+                            columns=["rule_id", "subject_key", "score", "explanation_zh", "explanation_en", "facts",
+                                     "evidence"])
     ws.audit("tech.findings.list", user=user, role=role, rows=table.num_rows, rule=rule)
     rows = mask_table(table, role).to_pylist()
     for r in rows:

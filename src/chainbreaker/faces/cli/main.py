@@ -114,6 +114,7 @@ def _register_chains() -> None:
     from chainbreaker.chains.registry import CHAINS
     from chainbreaker.core.chain import resolve
     from chainbreaker.faces.cli.demo import demo_command
+    from chainbreaker.faces.cli.intel import app as intel_app
     from chainbreaker.faces.cli.ops import app as ops_app
     from chainbreaker.faces.cli.synth import app as synth_app
     from chainbreaker.faces.cli.web import serve_command, users_app
@@ -124,6 +125,7 @@ def _register_chains() -> None:
         for kind in spec.ingest:
             ingest_app.command(kind.kind)(resolve(kind.command, spec.name))
     # faces over the layers above the chains
+    app.add_typer(intel_app, name="intel", help="情报：各链结果之间的关联（账户线索、links 表、跨链发现）。")
     app.add_typer(ops_app, name="ops", help="案件办理：月报导入、立案、每月考核与通报、举报奖励、成员单位共享。")
     app.add_typer(synth_app, name="synth", help="生成合成数据（模拟省份，带真值），用于演示、测试与基准。")
     app.command("demo")(demo_command)

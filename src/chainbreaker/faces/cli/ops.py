@@ -314,3 +314,48 @@ def quarantine_command(limit: int = typer.Option(200, "--limit", help="最多显
         console.print(f"{safe(show_time(q['at']))} {safe(q['file'])} {safe(q['sheet'])} {t('第', 'row ')}{safe(q['row'])}"
                       f"{t('行', '')}: {safe(reason)}")
         console.print("  " + safe("；".join(f"{k}={v}" for k, v in q["cells"].items())))
+
+
+@tip_app.command("assign")
+def tip_assign_command(code: str = typer.Argument(..., help="查询码。"),
+                       unit: str = typer.Option(..., "--unit", help="承办单位。"),
+                       days: int = typer.Option(7, "--days", help="办理时限（天，自受理日起）。")) -> None:
+    """把举报交办给单位并设定办理时限。Assign a tip to a unit with a due date."""
+    from chainbreaker.ops.tips import assign_tip
+
+    due = assign_tip(get_workspace(), code, unit, days=days, user=STATE.settings.user)
+    console.print(t(f"已交办 {safe(unit)}，办理期限 {safe(due)}", f"Assigned to {safe(unit)}, due {safe(due)}"))
+
+
+@tip_app.command("set-status")
+def tip_set_status_command(code: str = typer.Argument(..., help="查询码。"),
+                           status: str = typer.Argument(..., help="待分拣 | 已分拣 | 已立案 | 不予受理。")) -> None:
+    """分拣结论（离开“待分拣”即记为已办理）。Record the triage decision."""
+    from chainbreaker.ops.tips import set_tip_status
+
+    set_tip_status(get_workspace(), code, status, user=STATE.settings.user)
+    console.print(t(f"{safe(code)}：{safe(status)}", f"{safe(code)}: {safe(status)}"))
+
+
+@case_app.command("link")
+def case_link_command(number: str = typer.Argument(..., help="案件编号。"),
+                      finding: str = typer.Option(None, "--finding", help="线索编号（带上其证据引用）。"),
+                      entity: str = typer.Option(None, "--entity", help="情报实体或行动，写成 类型:键（如 operation:OP-2025-07）。")) -> None:
+    """把更多线索或情报实体/行动关联到已有案件。Link a finding or an intel entity/operation to a case."""
+    from chainbreaker.ops.cases import link_to_case
+
+    added = link_to_case(get_workspace(), number, finding=finding, entity=entity, user=STATE.settings.user,
+                         role=claimed_role())
+    console.print(t("已关联。" if added else "已关联过，未重复添加。", "Linked." if added else "Already linked; nothing added."))
+
+
+@app.command("export")
+def export_command(table: str = typer.Argument(..., help="案件库表名（如 ops_case、ops_measure、ops_assessment）。"),
+                   fmt: str = typer.Option("csv", "--format", "-f", help="csv | jsonl | parquet | xlsx"),
+                   out: Path = typer.Option(..., "--out", "-o", help="输出文件（或文件夹）。")) -> None:
+    """导出案件库的表（个人信息按角色脱敏，导出记入审计）。Export an ops table."""
+    from chainbreaker.ops.export import export_ops_table
+
+    rows = export_ops_table(get_workspace(), table, fmt, out, role=claimed_role(), user=STATE.settings.user,
+                            lang=STATE.lang)
+    console.print(t(f"已导出 {rows:,} 行。", f"Exported {rows:,} rows."))

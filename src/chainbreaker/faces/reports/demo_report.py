@@ -241,7 +241,9 @@ def _relevant_facts(facts: dict[str, Any], fired: list[str], limit: int = 8) -> 
 def _evidence_by_account(ws: Any, accounts: list[str]) -> dict[str, dict[str, Any]]:
     if not ws.has_table("findings") or not accounts:
         return {}
-    f = ws.read_arrow("findings", columns=["chain", "subject_key", "evidence"]).to_pydict()
+    from chainbreaker.core.model.finding import query
+
+    f = query(ws, chain="funds", subject=accounts, columns=["chain", "subject_key", "evidence"]).to_pydict()
     wanted = set(accounts)
     out: dict[str, dict[str, Any]] = {}
     names = _file_names(ws)

@@ -7,6 +7,7 @@ import html
 from pathlib import Path
 from typing import Any
 
+from chainbreaker.core.model.finding import count_by_rule
 from chainbreaker.core.workspace import Workspace
 
 DEMO_PEOPLE = 1500
@@ -112,8 +113,7 @@ def report_section(ws: Workspace, lang: str = "zh", role: str = "analyst", *, in
                                WHERE listed_trip AND exit_ts > {ref} - INTERVAL 365 DAY
                                GROUP BY 1 ORDER BY n DESC, 1 LIMIT 10""", [as_of.isoformat()] if as_of else []).fetchall()
     if findings is None:
-        findings = dict(con.sql("SELECT rule_id, count(*) FROM findings WHERE chain = 'people' GROUP BY 1").fetchall()) \
-            if ws.has_table("findings") else {}
+        findings = count_by_rule(con, "people")
     con.close()
     e = html.escape
     keys, names = _mask_keys([r[0] for r in stranded], [r[1] for r in stranded], role)

@@ -106,16 +106,24 @@ def run_demo_pipeline(ws: Any, out: Path, transactions: int = DEFAULT_TRANSACTIO
     parts = collect_sections(ws, out, lang, sections)
     timed("sections", t0)
 
+    from chainbreaker.intel.link import link
+
+    t0 = time.perf_counter()
+    _step("跨链关联……", "Linking the chains...")
+    linked = link(ws)  # after every chain ran: the result does not depend on their order
+    timed("link", t0)
+
     report = out / "index.html"
     seconds = time.perf_counter() - started
     context = {
         "lang": lang, "seed": seed, "transactions": transactions, "province": province, "ingest": ingest,
         "screen": screened, "risk": risk, "metrics": metrics, "trace": trace_info, "suggestions": suggestions,
-        "suggest_error": suggest_error, "sections": parts, "timings": timings, "seconds": seconds,
+        "suggest_error": suggest_error, "sections": parts, "links": linked, "timings": timings,
+        "seconds": seconds,
         "workspace": str(ws.root),
     }
     page = render_demo_report(context, ws)
     with output_file(ws, report, "demo.report", transactions=transactions, seed=seed) as target:
         target.path.write_text(page, encoding="utf-8")
     return {"report": report, "metrics": metrics, "seconds": seconds, "sections": parts, "timings": timings,
-            "trace": trace_info, "suggestions": suggestions, "context": context}
+            "trace": trace_info, "suggestions": suggestions, "links": linked, "context": context}

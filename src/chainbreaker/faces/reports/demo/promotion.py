@@ -7,6 +7,7 @@ import html
 from pathlib import Path
 from typing import Any
 
+from chainbreaker.core.model.finding import count_by_rule, query
 from chainbreaker.core.workspace import Workspace
 
 DEMO_PLATFORM = "演示平台"
@@ -111,8 +112,7 @@ def report_section(ws: Workspace, lang: str = "zh", role: str = "analyst", *, pl
                                            f"LIMIT {MAX_PLATFORMS}").fetchall()]
     has_findings = ws.has_table("findings")
     if findings is None:
-        findings = dict(con.sql("SELECT rule_id, count(*) FROM findings WHERE chain = 'promotion' GROUP BY 1").fetchall()) \
-            if has_findings else {}
+        findings = count_by_rule(con, "promotion")
     fired = {k: v for k, v in findings.items() if k.startswith(("N10", "G05", "CNT", "TREE", "LINK"))}
     h = ["<section class='promotion-demo'>", intro]
     h.append("<table><tr>" + "".join(f"<th>{_e(c)}</th>" for c in (
@@ -120,6 +120,9 @@ def report_section(ws: Workspace, lang: str = "zh", role: str = "analyst", *, pl
     for k, v in sorted(fired.items()):
         h.append(f"<tr><td>{_e(k)}</td><td>{v:,}</td></tr>")
     h.append("</table>")
+    if has_findings:
+        con.register("_promotion_findings", query(con, chain="promotion", rule_prefix="N10-S",
+                                                  columns=["rule_id", "subject_key"]))
     for plat in platforms:
         h.extend(_platform_part(con, plat, lang, has_findings))
     con.close()
@@ -132,7 +135,7 @@ def _platform_part(con: Any, platform: str, lang: str, has_findings: bool) -> li
     zh = lang == "zh"
     fired_sql = ("coalesce(string_agg(f.rule_id, ' ' ORDER BY f.rule_id) FILTER (WHERE f.rule_id LIKE 'N10-S%'), '')"
                  if has_findings else "''")
-    join = ("LEFT JOIN findings f ON f.chain = 'promotion' AND f.subject_key = a.platform || ':' || a.member_id"
+    join = ("LEFT JOIN _promotion_findings f ON f.subject_key = a.platform || ':' || a.member_id"
             if has_findings else "")
     top = con.execute(f"""
         SELECT a.member_id, a.level, a.downline_accounts, a.downline_persons, a.downline_stake, a.own_commission,
@@ -140,7 +143,7 @@ def _platform_part(con: Any, platform: str, lang: str, has_findings: bool) -> li
         FROM agent_metrics a {join}
         WHERE a.platform = ? GROUP BY ALL ORDER BY a.downline_stake DESC, a.member_id LIMIT 10
     """, [platform]).fetchall()
-    exists = ("EXISTS (SELECT 1 FROM findings f WHERE f.chain = 'promotion' AND f.rule_id LIKE 'N10-S%' "
+    exists = ("EXISTS (SELECT 1 FROM _promotion_findings f WHERE f.rule_id LIKE 'N10-S%' "
               "AND f.subject_key = t.platform || ':' || t.member_id)" if has_findings else "false")
     nodes = [dict(member_id=m, upline=u, accounts=int(n or 0), fired=bool(f)) for m, u, n, f in con.execute(f"""
         SELECT t.member_id, t.upline_effective, a.downline_accounts, {exists}

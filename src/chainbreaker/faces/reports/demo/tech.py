@@ -12,6 +12,8 @@ import html
 from pathlib import Path
 from typing import Any
 
+from chainbreaker.core.model.finding import count_by_rule, query
+
 SITE_NAMES: dict[str, tuple[str, str]] = {
     "title_spider": ("县政府网站：只对搜索引擎蜘蛛替换标题", "County site: title swapped for spiders only"),
     "title_restore": ("中学网站：赌博标题（实体编码），脚本对访客还原", "School site: entity-encoded gambling title, script restores it"),
@@ -116,9 +118,10 @@ def report_section(ws: Any, lang: str = "zh", role: str = "analyst", *, limit: i
     by_rule: list[tuple[str, int]] = []
     top: list[tuple[str, str, float, str, str]] = []
     if ws.has_table("findings"):
-        by_rule = con.sql("SELECT rule_id, count(*) FROM findings WHERE chain = 'tech' GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
-        top = con.execute("""SELECT rule_id, subject_key, score, explanation_zh, explanation_en FROM findings
-                             WHERE chain = 'tech' ORDER BY score DESC, rule_id, subject_key LIMIT ?""", [limit]).fetchall()
+        by_rule = list(count_by_rule(con, "tech").items())
+        found = query(con, chain="tech", limit=limit,
+                      columns=["rule_id", "subject_key", "score", "explanation_zh", "explanation_en"])
+        top = list(zip(*(found.column(c).to_pylist() for c in found.column_names), strict=True))
     clusters = con.sql("""SELECT cluster_id, any_value(cluster_size), string_agg(host, ', ' ORDER BY host)
                           FROM tech_clusters GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10""").fetchall() \
         if ws.has_table("tech_clusters") else []

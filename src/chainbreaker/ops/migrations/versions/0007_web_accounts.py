@@ -1,7 +1,7 @@
 """Web accounts (网页登录): password hashes and lockout on users, server-side sessions.
 
-Revision ID: 0006_web_accounts
-Revises: 0005_sharing
+Revision ID: 0007_web_accounts
+Revises: 0006_tip_handling
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_web_accounts"
-down_revision = "0005_sharing"
+revision = "0007_web_accounts"
+down_revision = "0006_tip_handling"
 branch_labels = None
 depends_on = None
 

@@ -13,6 +13,7 @@ import pyarrow as pa
 from chainbreaker.core.model.finding import FINDINGS_SCHEMA, Finding
 from chainbreaker.core.model.schemas import ACCOUNTS, PERSONS, TRANSACTIONS
 from chainbreaker.core.workspace import Workspace
+from chainbreaker.intel.link import LINKS
 
 PASSWORD = "correct horse battery staple"
 ROLES = ("admin", "analyst", "investigator", "commander", "partner", "tip_reviewer")
@@ -57,6 +58,10 @@ def build_workspace(root: Path) -> Workspace:
                for m, n, up in (("A1", "赵总代", None), ("A2", "钱代理", "A1"), ("A3", "孙代理", "A1"), ("M9", "李会员", "A2"))]
     with ws.transaction("web.test") as tx:
         tx.write("platform_members", pa.Table.from_pylist(members))
+        tx.write("links", pa.Table.from_pylist([{
+            "kind": "shows_card", "chain": "tech", "src_type": "site", "src_key": "bet-example.com", "dst_type": "account",
+            "dst_key": HUB, "count": 2, "amount": None, "first_ts": start, "last_ts": start,
+            "evidence": json.dumps([{"table": "tech_indicators", "row": 3}]), "run_id": "r1"}], schema=LINKS))
         tx.write("accounts", pa.Table.from_pylist(accounts, schema=ACCOUNTS))
         tx.write("persons", pa.Table.from_pylist(persons, schema=PERSONS))
         tx.write("transactions", pa.Table.from_pylist(txns, schema=TRANSACTIONS))

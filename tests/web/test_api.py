@@ -42,6 +42,8 @@ def test_dossier_has_findings_records_statements_and_a_money_graph(client_for) -
     money = [e for e in d["graph"]["edges"] if e["kind"] == "money"]
     assert {e["source"] for e in money} | {e["target"] for e in money} >= {f"account:{o}" for o in OTHERS}
     assert all(e["evidence"]["src_row"] for e in money)
+    site = [e for e in d["graph"]["edges"] if e["kind"] == "shows_card"]  # a cross-chain link from intel
+    assert site and site[0]["source"] == "site:bet-example.com" and site[0]["target"] == f"account:{HUB}"
     assert client_for("analyst").get("/api/entities/0000000000000").status_code == 404
 
 

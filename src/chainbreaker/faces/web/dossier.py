@@ -113,12 +113,13 @@ class LakeDossierSource:
     def _load(self, tables: dict[str, Any]) -> tuple[duckdb.DuckDBPyConnection, dict[str, list[str]]]:
         db = duckdb.connect(":memory:")
         db.execute("SET threads = 2")
-        wanted = {"findings", "transactions"} | {k.table for k in SEARCHABLE}
+        wanted = {"findings", "transactions", "links"} | {k.table for k in SEARCHABLE}
         cols: dict[str, list[str]] = {}
         for name in sorted(wanted & set(tables)):
             db.execute(f'CREATE TABLE "{name}" AS SELECT * FROM read_parquet($1)', [self.ws.table_glob(name)])
             cols[name] = [r[0] for r in db.execute(f'DESCRIBE "{name}"').fetchall()]
-        indexed = [("findings", "subject_key"), ("transactions", "from_account"), ("transactions", "to_account")]
+        indexed = [("findings", "subject_key"), ("transactions", "from_account"), ("transactions", "to_account"),
+                   ("links", "src_key"), ("links", "dst_key")]
         indexed += [(k.table, c) for k in SEARCHABLE for c, _ in k.keys]
         for table, column in indexed:
             if column in cols.get(table, []):
@@ -275,6 +276,18 @@ class LakeDossierSource:
                     a = node(str(account), "account")
                     h = node(str(holder), "id_number", name)
                     edges.append({"source": h, "target": a, "kind": "holds", "evidence": {"table": "accounts"}})
+        have = cols.get("links", [])
+        if {"kind", "src_type", "src_key", "dst_type", "dst_key"} <= set(have):
+            # cross-chain links made by intel (a site showing a card, a member paying into an account...)
+            for kind, st, sk, dt_, dk, n, amount, first, evidence in con.execute(
+                    "SELECT kind, src_type, src_key, dst_type, dst_key, count, amount, first_ts, evidence FROM "
+                    "(SELECT * FROM links WHERE src_key = $1 UNION ALL SELECT * FROM links WHERE dst_key = $1 "
+                    f"AND src_key IS DISTINCT FROM $1) LIMIT {EDGES}", [ident]).fetchall():
+                a, b = node(str(sk), st or "subject"), node(str(dk), dt_ or "account")
+                edges.append({"source": a, "target": b, "kind": kind, "count": n,
+                              "amount": None if amount is None else str(amount),
+                              "first": show_time(first) if first else None,
+                              "evidence": {"table": "links", "refs": mask_text(evidence, role)}})
         return {"nodes": list(nodes.values()), "edges": edges}
 
 

@@ -80,3 +80,13 @@ def test_agent_tree_loads_one_level_at_a_time(client_for) -> None:  # type: igno
     assert "A2" in kids and "A3" in kids and "M9" not in kids
     assert "直属 1" in kids  # A2 has one direct member
     assert "无下级" in client.get("/promotion/children", params={"member": "M9"}).text
+
+
+def test_english_ui_and_errors(web_ws) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from chainbreaker.faces.web.app import create_app
+
+    client = TestClient(create_app(web_ws, lang="en"))
+    assert "Log in" in client.get("/login").text and 'lang="en"' in client.get("/login").text
+    assert client.get("/api/me").json()["error"] == "Not logged in, or the session has expired."

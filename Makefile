@@ -5,17 +5,31 @@ CB := $(VENV)/bin/chainbreaker
 WS ?= cb-workspace
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: demo setup system-deps test lint typecheck contracts bench clean
+.PHONY: demo setup system-deps web-assets test lint typecheck contracts bench clean
+WEB_ASSETS := src/chainbreaker/faces/web/assets
 
 ## First command of the README: install everything, then run the demo on a generated province.
 demo: setup
 	$(CB) --workspace $(WS) demo --out $(WS)/report
+	@echo "网页界面 / web UI: 先建用户 (create a user):  $(CB) --workspace $(WS) users add admin --role admin --password-stdin"
+	@echo "  再启动 (then serve):  $(CB) --workspace $(WS) serve   → 浏览器打开 http://127.0.0.1:8000/ （群众举报 /public）"
 
 ## Second command of the README: the whole test suite (lint, types, tests).
 test: setup lint typecheck contracts
 	$(PY) -m pytest -n 2 --dist loadfile -q
 
-setup: system-deps $(VENV)/.installed
+setup: system-deps $(VENV)/.installed web-assets
+
+# The web UI's libraries (htmx, ECharts, Cytoscape.js) from npm, pinned by package-lock.json and copied
+# into faces/web/static/vendor (gitignored). Without npm the UI still runs and says charts are off.
+web-assets: $(WEB_ASSETS)/node_modules/.installed
+
+$(WEB_ASSETS)/node_modules/.installed: $(WEB_ASSETS)/package-lock.json $(WEB_ASSETS)/copy-assets.mjs
+	@if command -v npm >/dev/null 2>&1; then \
+	  cd $(WEB_ASSETS) && npm ci --no-audit --no-fund --loglevel=error && node copy-assets.mjs && touch node_modules/.installed; \
+	else \
+	  echo "npm missing: the web UI runs without its charts (apt-get install npm, then make setup)"; \
+	fi
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)

@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, inspect, text
 from chainbreaker.ops import migrate
 from chainbreaker.ops.db import Base
 
-HEAD = "0006_tip_handling"
+HEAD = "0007_web_accounts"
 
 
 def _tables(engine) -> set[str]:  # type: ignore[no-untyped-def]
@@ -16,6 +16,7 @@ def _tables(engine) -> set[str]:  # type: ignore[no-untyped-def]
 
 
 def _model_tables() -> set[str]:
+    import chainbreaker.ops.accounts_models  # noqa: F401
     import chainbreaker.ops.casework_models  # noqa: F401
     import chainbreaker.ops.register_models  # noqa: F401
     import chainbreaker.ops.rewards_models  # noqa: F401

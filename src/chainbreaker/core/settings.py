@@ -39,6 +39,10 @@ class Settings(BaseSettings):
         "analyst", description="Role of the user: personal data is masked unless the role needs it."
     )
     user: str = Field("local", description="User name written to the audit log.")
+    web_login_limit: int = Field(
+        10, ge=1, description="`serve`: login attempts allowed per client address per 5 minutes (then 429).")
+    web_tip_limit: int = Field(
+        5, ge=1, description="`serve`: public tips allowed per client address per 10 minutes (then 429).")
 
 
 def get_settings(**overrides: object) -> Settings:

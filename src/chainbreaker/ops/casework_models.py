@@ -19,7 +19,9 @@ from chainbreaker.ops.db import Base
 SUPERVISION_LEVELS = ("部督", "省督", "市督", "无")
 MEASURES = ("刑事拘留", "逮捕", "取保候审", "监视居住", "指定居所监视居住", "拘传")
 SEIZURE_KINDS = ("扣押", "冻结")
-USER_ROLES = ("viewer", "analyst", "investigator", "admin")
+# viewer/analyst/investigator/admin mask like the CLI roles; the web face adds the unit commander (指挥员),
+# the partner agency (合作单位, read-only) and the tip reviewer (线索审核员), masked as viewers.
+USER_ROLES = ("viewer", "analyst", "investigator", "admin", "commander", "partner", "tip_reviewer")
 CASE_STATUSES = ("初查", "立案侦查", "移送起诉", "结案", "撤案")
 
 
@@ -47,6 +49,11 @@ class User(Base):
     display_name: Mapped[str | None] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(20), default="analyst")
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("ops_unit.id"))
+    # web login (0007_web_accounts): argon2 hash; consecutive failures lock the account for a while
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    partner: Mapped[str | None] = mapped_column(String(100))  # recipient name of a partner agency's packages
 
 
 class Case(Base):

@@ -117,6 +117,7 @@ def _register_chains() -> None:
     from chainbreaker.faces.cli.intel import app as intel_app
     from chainbreaker.faces.cli.ops import app as ops_app
     from chainbreaker.faces.cli.synth import app as synth_app
+    from chainbreaker.faces.cli.web import serve_command, users_app
 
     for spec in CHAINS:
         if spec.cli:
@@ -128,6 +129,8 @@ def _register_chains() -> None:
     app.add_typer(ops_app, name="ops", help="案件办理：月报导入、立案、每月考核与通报、举报奖励、成员单位共享。")
     app.add_typer(synth_app, name="synth", help="生成合成数据（模拟省份，带真值），用于演示、测试与基准。")
     app.command("demo")(demo_command)
+    app.command("serve")(serve_command)
+    app.add_typer(users_app, name="users", help="网页用户：创建用户、设置角色与密码。")
 
 
 _register_chains()

@@ -1,0 +1,103 @@
+"""Security plumbing of the web face: response headers, the CSRF cookie, cookie flags, rate limits.
+
+* Headers on every response: a CSP without inline scripts (``script-src 'self'``), no
+  framing (``frame-ancestors 'none'``), ``nosniff``, ``Referrer-Policy: no-referrer``; API and page
+  responses are not cached.
+* The CSRF cookie (``cb_csrf``) is set on the first response; pages' JavaScript copies it into the
+  ``X-CSRF-Token`` header of every write (see :mod:`access`). A login replaces it with the session's.
+* Cookies: HttpOnly (but the CSRF one, which scripts must read), SameSite=Strict, Secure on https.
+* :class:`RateLimiter`: a sliding window per client address and purpose (login, public tips).
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
+
+from fastapi import Request, Response
+from starlette.middleware.base import BaseHTTPMiddleware
+
+from chainbreaker.faces.web.access import CSRF_COOKIE, SESSION_COOKIE
+
+# Scripts: our own files only (no inline script, no eval). Styles may be inline: Cytoscape.js inserts a
+# <style> element for its container and ECharts writes style attributes into its tooltips.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; "
+       "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+def is_https(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def set_session_cookies(request: Request, response: Response, token: str, csrf: str, max_age: int) -> None:
+    secure = is_https(request)
+    response.set_cookie(SESSION_COOKIE, token, max_age=max_age, httponly=True, samesite="strict",
+                        secure=secure, path="/")
+    response.set_cookie(CSRF_COOKIE, csrf, max_age=max_age, httponly=False, samesite="strict", secure=secure,
+                        path="/")
+
+
+def clear_session_cookies(request: Request, response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict", secure=is_https(request))
+    response.set_cookie(CSRF_COOKIE, secrets.token_urlsafe(32), httponly=False, samesite="strict",
+                        secure=is_https(request), path="/")
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    """Security headers on every response and a CSRF cookie for a browser that has none yet."""
+
+    async def dispatch(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        for key, value in HEADERS.items():
+            response.headers.setdefault(key, value)
+        if not request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        if CSRF_COOKIE not in request.cookies and CSRF_COOKIE.encode() not in b"".join(
+                v for k, v in response.raw_headers if k == b"set-cookie"):
+            response.set_cookie(CSRF_COOKIE, secrets.token_urlsafe(32), httponly=False, samesite="strict",
+                                secure=is_https(request), path="/")
+        return response
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+class RateLimiter:
+    """At most ``limit`` events per ``window`` seconds per key (client address); thread-safe."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit, self.window = limit, window
+        self._events: defaultdict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def hit(self, key: str) -> None:
+        """Count one event for ``key``; raises :class:`RateLimited` when over the limit."""
+        now = time.monotonic()
+        with self._lock:
+            events = self._events[key]
+            while events and events[0] <= now - self.window:
+                events.popleft()
+            if len(events) >= self.limit:
+                raise RateLimited(int(events[0] + self.window - now) + 1)
+            events.append(now)
+            if len(self._events) > 10_000:  # forget quiet clients
+                for k in [k for k, v in self._events.items() if not v]:
+                    del self._events[k]

@@ -151,11 +151,23 @@ def default_name(table: str, fmt: str) -> str:
 def export_table(ws: Workspace, name: str, fmt: str, out: Path, *, role: str = "analyst",
                  user: str = "local", tz: str | None = None, lang: str = "zh") -> int:
     """Export lake table ``name``; returns the rows written. ``out`` may be an existing folder."""
+    check_format(fmt)
+    return write_export(ws, ws.read_arrow(name), name, fmt, out, role=role, user=user, tz=tz, lang=lang)
+
+
+def check_format(fmt: str) -> str:
     fmt = fmt.lower()
     if fmt not in FORMATS:
         raise InputError(f"不支持的导出格式 {fmt}，可选：{'、'.join(FORMATS)}",
                          f"Unsupported export format {fmt}; use one of {', '.join(FORMATS)}")
-    table = ws.read_arrow(name)
+    return fmt
+
+
+def write_export(ws: Workspace, table: pa.Table, name: str, fmt: str, out: Path, *, role: str = "analyst",
+                 user: str = "local", tz: str | None = None, lang: str = "zh", action: str = "export") -> int:
+    """Write ``table`` (called ``name``) as ``fmt``: masked for ``role``, audited as ``action`` before the
+    file exists, formula-safe, times in the zone. The one export writer of lake and ops tables."""
+    fmt = check_format(fmt)
     if fmt == "xlsx" and table.num_rows > XLSX_MAX_ROWS:
         raise InputError(
             f"表 {name} 有 {table.num_rows:,} 行，超过 Excel 上限 {XLSX_MAX_ROWS:,} 行；请导出为 csv 或 parquet。",
@@ -164,7 +176,7 @@ def export_table(ws: Workspace, name: str, fmt: str, out: Path, *, role: str = "
     zone = tz or zone_name()
     masked_cols = sorted(columns_to_mask(table.column_names, role))
     table, masked_kinds = mask_table_report(table, role)
-    with output_file(ws, out, "export", default_name=default_name(name, fmt), user=user, role=role, table=name,
+    with output_file(ws, out, action, default_name=default_name(name, fmt), user=user, role=role, table=name,
                      format=fmt, rows=table.num_rows, personal_columns=personal_columns(table.column_names),
                      masked=masked_cols, masked_kinds=masked_kinds, timezone=zone) as o:
         if fmt == "parquet":

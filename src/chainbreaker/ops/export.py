@@ -10,13 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 from sqlalchemy import Table, select
 
 from chainbreaker.core.errors import InputError
-from chainbreaker.core.exports import FORMATS, default_name, masked, output_file, write_csv, write_jsonl
-from chainbreaker.core.model.masking import columns_to_mask, personal_columns
-from chainbreaker.core.timefmt import zone_name
+from chainbreaker.core.exports import check_format, write_export
 from chainbreaker.core.workspace import Workspace
 from chainbreaker.ops.db import Base, engine_for
 
@@ -58,24 +55,6 @@ def read_ops_table(ws: Workspace, name: str, role: str) -> pa.Table:
 
 def export_ops_table(ws: Workspace, name: str, fmt: str, out: Path, *, role: str = "analyst", user: str = "local",
                      lang: str = "zh") -> int:
-    fmt = fmt.lower()
-    if fmt not in FORMATS:
-        raise InputError(f"不支持的导出格式 {fmt}，可选：{'、'.join(FORMATS)}", f"Unsupported format {fmt}; use {', '.join(FORMATS)}")
-    table = read_ops_table(ws, name, role)
-    zone = zone_name()
-    masked_cols = sorted(columns_to_mask(table.column_names, role))
-    table = masked(table, role)
-    with output_file(ws, out, "ops.export", default_name=default_name(name, fmt), user=user, role=role, table=name,
-                     format=fmt, rows=table.num_rows, personal_columns=personal_columns(table.column_names),
-                     masked=masked_cols, timezone=zone) as o:
-        if fmt == "parquet":
-            pq.write_table(table, o.path)
-        elif fmt == "csv":
-            write_csv(table, o.path, tz=zone)
-        elif fmt == "jsonl":
-            write_jsonl(table, o.path, tz=zone)
-        else:
-            from chainbreaker.core.exports_xlsx import write_table_xlsx
-
-            write_table_xlsx(table, o.path, name, tz=zone, lang=lang, note={"角色": role, "脱敏列": masked_cols})
-    return table.num_rows
+    check_format(fmt)
+    return write_export(ws, read_ops_table(ws, name, role), name, fmt, out, role=role, user=user, lang=lang,
+                        action="ops.export")

@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import codecs
 import functools
+import re
 import unicodedata
+from collections import Counter
 
 BIG5_CODECS = ("cp950", "big5hkscs")
 UTF16_NO_BOM = ("utf-16-le", "utf-16-be")
@@ -73,7 +75,7 @@ def mostly_utf8(sample: bytes) -> bool:
     bad = text.count("\ufffd")
     if not bad:
         return False
-    cjk = sum(1 for c in text if "\u3000" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef")
+    cjk = len(_CJK.findall(text))
     return cjk >= MOSTLY_UTF8_MIN_CJK and bad * MOSTLY_UTF8_RATIO <= cjk
 
 
@@ -107,9 +109,14 @@ def _utf16_without_bom(sample: bytes) -> str | None:
     return min(candidates)[2] if candidates else None
 
 
+# Counted with regular expressions, not a Python loop per character: a sample is up to a MiB.
+_CJK = re.compile("[\u3000-\u9fff\uff00-\uffef]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_NON_ASCII = re.compile("[^\x00-\x7f]")
+
+
 def _control_share(text: str) -> float:
-    bad = sum(1 for c in text if (c < " " and c not in "\t\r\n") or c == "\x7f")
-    return bad / max(1, len(text))
+    return len(_CONTROL.findall(text)) / max(1, len(text))
 
 
 def _score(text: str, family: str) -> float:
@@ -119,16 +126,14 @@ def _score(text: str, family: str) -> float:
     if _control_share(text) > 0.01:
         return 0.0
     common, rarer = _levels(family)
-    total = 0
+    counts = Counter(_NON_ASCII.findall(text))  # each distinct character weighed once
+    total = sum(counts.values())
     weight = 0.0
-    for c in text:
-        if c < "\x80":
-            continue
-        total += 1
+    for c, n in counts.items():
         if c in common or _is_punctuation(c):
-            weight += 1.0
+            weight += n
         elif c in rarer:
-            weight += 0.5
+            weight += 0.5 * n
     return weight / total if total else 1.0
 
 

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from chainbreaker.chains.tech.jsnorm import literal_spans, normalise_js
-from chainbreaker.chains.tech.strarray import js_string_value, resolve_string_arrays
+from chainbreaker.chains.tech.strarray import closing_index, js_string_value, resolve_string_arrays
 from chainbreaker.chains.tech.strarray import quote as _quote
 
 MAX_ROUNDS = 8
@@ -128,29 +128,10 @@ def _unbase(word: str, radix: int) -> int:
 
 
 def _end_of_call(text: str, start: int) -> int:
-    """Index just past the ``eval(...)`` call that starts at ``start`` (string-aware)."""
-    depth = 0
-    i = start
-    n = len(text)
-    quote: str | None = None
-    while i < n:
-        ch = text[i]
-        if quote:
-            if ch == "\\":
-                i += 2
-                continue
-            if ch == quote:
-                quote = None
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
-    return n
+    """Index just past the ``eval(...)`` call that starts at ``start`` (string-aware); the text's end if
+    the call is not closed."""
+    end = closing_index(text, start, "(", ")", limit=None)
+    return len(text) if end < 0 else end
 
 
 def unpack_packer(text: str) -> str | None:

@@ -94,12 +94,14 @@ def js_parse_int(text: str) -> float:
     return float(-value if m.group(1) == "-" else value)
 
 
-def block_end(text: str, open_brace: int, limit: int = 20_000) -> int:
-    """Index just past the ``}`` matching the ``{`` at ``open_brace`` (string-aware, bounded); -1 if none."""
+def closing_index(text: str, start: int, opening: str = "{", closing: str = "}", limit: int | None = 20_000) -> int:
+    """Index just past the ``closing`` that balances the first ``opening`` at or after ``start``
+    (string-aware: brackets inside quoted strings do not count; bounded by ``limit`` characters, or
+    the whole text for ``None``); -1 if there is none."""
     depth = 0
     quote_ch: str | None = None
-    i = open_brace
-    end = min(len(text), open_brace + limit)
+    i = start
+    end = len(text) if limit is None else min(len(text), start + limit)
     while i < end:
         ch = text[i]
         if quote_ch:
@@ -110,14 +112,19 @@ def block_end(text: str, open_brace: int, limit: int = 20_000) -> int:
                 quote_ch = None
         elif ch in "'\"":
             quote_ch = ch
-        elif ch == "{":
+        elif ch == opening:
             depth += 1
-        elif ch == "}":
+        elif ch == closing:
             depth -= 1
             if depth == 0:
                 return i + 1
         i += 1
     return -1
+
+
+def block_end(text: str, open_brace: int, limit: int = 20_000) -> int:
+    """Index just past the ``}`` matching the ``{`` at ``open_brace`` (string-aware, bounded); -1 if none."""
+    return closing_index(text, open_brace, "{", "}", limit)
 
 
 # ------------------------------------------------------------------ checksum arithmetic

@@ -154,3 +154,105 @@ def _coverage(ws: Workspace) -> dict[str, Any] | None:
     acc, txn = by.get("accounts", (0, 0)), by.get("transactions", (0, 0))
     return {"accounts_present": acc[0] or 0, "accounts_screened": acc[1] or 0,
             "transactions_present": txn[0] or 0, "transactions_screened": txn[1] or 0}
+
+
+# ------------------------------------------------------------------ views for the web face
+def risk_account(ws: Workspace, rank: int) -> str:
+    """The account at ``rank`` of the last screening (``account_risk``): lets a face link an account it
+    shows masked without putting the number in the page (the service resolves it, never the browser)."""
+    from chainbreaker.core.errors import InputError
+
+    if not ws.has_table("account_risk"):
+        raise InputError("尚未进行资金筛查（chainbreaker funds screen）。", "No screening yet (chainbreaker funds screen).")
+    con = ws.duck()
+    try:
+        hit = con.execute("SELECT account FROM account_risk WHERE rank = ? LIMIT 1", [int(rank)]).fetchall()
+    finally:
+        con.close()
+    if not hit:
+        raise InputError(f"筛查结果中没有第 {rank} 名。", f"No account at rank {rank} in the screening results.")
+    return str(hit[0][0])
+
+
+def screening_results(ws: Workspace, *, limit: int = 100, role: str = "analyst", user: str = "local") -> list[dict[str, Any]]:
+    """筛查结果: the best-ranked accounts of the last screening, masked for ``role`` (audited)."""
+    if not ws.has_table("account_risk"):
+        return []
+    con = ws.duck()
+    try:
+        table = con.sql(f"SELECT * FROM account_risk ORDER BY rank LIMIT {int(limit)}").to_arrow_table()
+    finally:
+        con.close()
+    ws.audit("funds.screening.list", user=user, role=role, rows=table.num_rows)
+    return mask_table(table, role).to_pylist()
+
+
+def account_statement(ws: Workspace, account: str, *, limit: int = 200, offset: int = 0, role: str = "analyst",
+                      user: str = "local") -> dict[str, Any]:
+    """账户详情: the account's own row(s), its screening row and its statement rows (流水, newest first,
+    ``limit`` from ``offset``), all masked for ``role``; the read is audited."""
+    from chainbreaker.core.errors import InputError
+    from chainbreaker.core.model.identifiers import AccountNumber
+
+    key = AccountNumber.split(account)[0] or account.strip()
+    if not ws.has_table("transactions"):
+        raise InputError("工作区中还没有交易数据，请先导入银行调单。", "No transactions in the workspace; ingest first.")
+    con = ws.duck()
+    try:
+        info = con.sql("SELECT * FROM accounts WHERE account = ?", params=[key]).to_arrow_table() \
+            if ws.has_table("accounts") else pa.table({})
+        risk = con.sql("SELECT * FROM account_risk WHERE account = ?", params=[key]).to_arrow_table() \
+            if ws.has_table("account_risk") else pa.table({})
+        total, inflow, outflow = con.execute(
+            "SELECT count(*), coalesce(sum(amount) FILTER (WHERE to_account = $1), 0), "
+            "coalesce(sum(amount) FILTER (WHERE from_account = $1), 0) FROM transactions "
+            "WHERE from_account = $1 OR to_account = $1", [key]).fetchall()[0]
+        rows = con.sql("SELECT ts, CASE WHEN from_account = $1 THEN '出' ELSE '进' END AS direction, amount, "
+                       "CASE WHEN from_account = $1 THEN to_account ELSE from_account END AS counterparty, "
+                       "from_name, channel, summary, src_file, src_row, txn_id FROM transactions "
+                       "WHERE from_account = $1 OR to_account = $1 ORDER BY ts DESC, txn_id LIMIT $2 OFFSET $3",
+                       params=[key, int(limit), int(offset)]).to_arrow_table()
+    finally:
+        con.close()
+    if not total and not info.num_rows:
+        raise InputError(f"账户 {_shown(key, role, 'card')} 不在交易数据中。",
+                         f"Account {_shown(key, role, 'card')} is not in the transactions.")
+    ws.audit("funds.account.detail", user=user, role=role, account=_shown(key, role, "card"), rows=rows.num_rows)
+    return {"account": _shown(key, role, "card"), "info": mask_table(info, role).to_pylist() if info.num_rows else [],
+            "risk": mask_table(risk, role).to_pylist() if risk.num_rows else [], "total": int(total),
+            "inflow": inflow, "outflow": outflow, "offset": int(offset), "limit": int(limit),
+            "rows": mask_table(rows, role).to_pylist()}
+
+
+def trace_graph(ws: Workspace, account: str, *, direction: str = "down", hops: int = 5, min_amount: float | None = None,
+                window_hours: float = 72, max_nodes: int = 3000, role: str = "analyst", user: str = "local") -> dict[str, Any]:
+    """资金穿透图 for a browser: every reached account (masked as the role may see it, two alike kept
+    apart with ``#2``) by hop, with the attributed amounts, and the edges with their evidence row
+    (file hash and row). At most ``max_nodes`` accounts (the best attributed per hop first); the read
+    is audited."""
+    from chainbreaker.chains.funds.trace import trace
+
+    result = trace(ws, account, direction=direction, hops=hops, min_amount=min_amount, window_hours=window_hours)
+    shown, masked = result.masked(role)
+    nodes = shown.nodes.to_pylist()
+    cut = len(nodes) > max_nodes
+    if cut:
+        nodes = nodes[:max_nodes]  # ordered by hop, then attributed amount
+    kept = {n["account"] for n in nodes}
+    edges = [e for e in shown.edges.to_pylist() if e["from_account"] in kept and e["to_account"] in kept]
+    ws.audit("funds.trace.view", user=user, role=role, account=shown.seed, direction=direction, nodes=len(nodes),
+             edges=len(edges), masked_kinds=masked)
+    return {"seed": shown.seed, "direction": direction, "params": result.params, "seconds": result.seconds,
+            "truncated": cut, "nodes": [_plain(n) for n in nodes], "edges": [_plain(e) for e in edges],
+            "hops": sorted({int(n["hop"]) for n in nodes})}
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    """A row a browser can take as JSON: amounts as numbers, times in the configured zone."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from chainbreaker.core.timefmt import show_time
+
+    return {k: float(v) if isinstance(v, Decimal) else show_time(v) if isinstance(v, dt.datetime) else v
+            for k, v in row.items()}

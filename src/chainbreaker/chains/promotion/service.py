@@ -15,6 +15,8 @@ from chainbreaker.core.workspace import Workspace
 TOP_COLUMNS = ("platform", "member_id", "level", "downline_accounts", "downline_persons", "downline_stake",
                "own_commission")
 
+MEMBER_COLUMNS = ("member_id", "username", "real_name", "phone", "level", "register_time", "status")
+
 
 def top_agents(ws: Workspace, *, platform: str | None = None, by: str = "downline_persons", limit: int = 20,
                role: str = "analyst", user: str = "local") -> list[dict[str, Any]]:
@@ -33,3 +35,68 @@ def top_agents(ws: Workspace, *, platform: str | None = None, by: str = "downlin
     ws.audit("promotion.top", user=user, role=role, rows=len(rows), by=by, platform=platform)
     return [{c: v if isinstance(v, int) and not isinstance(v, bool) or v is None else mask_text(v, role)
              for c, v in zip(TOP_COLUMNS, r, strict=True)} for r in rows]
+
+
+def agent_card(ws: Workspace, member_id: str, *, platform: str | None = None, role: str = "analyst",
+               user: str = "local") -> dict[str, Any]:
+    """代理卡片: one agent's (or member's) tree position, downline figures (伞下), the legal assessment
+    against the threshold rules (定罪量刑标准, with the value of this case and whether it is met) and the
+    findings with their facts and evidence — the summary and threshold sheets of the evidence workbook,
+    as ``role`` may see them (the read is audited)."""
+    import json
+
+    from chainbreaker.chains.promotion.thresholds import load_rules
+    from chainbreaker.chains.promotion.workbook import threshold_rows
+    from chainbreaker.core.model.finding import query
+    from chainbreaker.core.model.masking import mask_record
+
+    member_id = (member_id or "").strip()
+    if not member_id:
+        raise InputError("请给出会员ID。", "Give a member id.")
+    if not ws.has_table("agent_metrics") or not ws.has_table("promotion_member_totals"):
+        raise InputError("尚未进行代理层级分析。请先运行 chainbreaker promotion analyze。",
+                         "No agent analysis yet. Run 'chainbreaker promotion analyze' first.")
+    con = ws.duck()
+    try:
+        where = "member_id = ?" + (" AND platform = ?" if platform else "")
+        args = [member_id] + ([platform] if platform else [])
+        totals = con.sql(f"SELECT * FROM promotion_member_totals WHERE {where}", params=args).to_arrow_table().to_pylist()
+        if not totals:
+            raise InputError(f"找不到会员 {mask_text(member_id, role)}" + (f"（平台 {platform}）" if platform else "") + "。",
+                             f"No member {mask_text(member_id, role)}" + (f" on platform {platform}" if platform else "") + ".")
+        if len(totals) > 1:
+            plats = "、".join(t["platform"] for t in totals)
+            raise InputError(f"该会员ID在多个平台出现（{plats}），请指定平台。",
+                             f"The member id exists on several platforms ({plats}); choose one.")
+        me = totals[0]
+        plat = me["platform"]
+        am_rows = con.sql("SELECT * FROM agent_metrics WHERE platform = ? AND member_id = ?",
+                          params=[plat, member_id]).to_arrow_table().to_pylist()
+        member = [{k: v for k, v in r.items() if k in MEMBER_COLUMNS}
+                  for r in con.sql("SELECT * FROM platform_members WHERE platform = ? AND member_id = ?",
+                                   params=[plat, member_id]).to_arrow_table().to_pylist()]
+        findings = query(con, chain="promotion", subject=f"{plat}:{member_id}",
+                         columns=["id", "rule_id", "severity", "score", "explanation_zh", "explanation_en", "facts",
+                                  "evidence"]).to_pylist()
+    finally:
+        con.close()
+    rules = load_rules(ws.config_dir)
+    basis = rules["rules"]["AMT"].get("default_basis", "stake")
+    am = am_rows[0] if am_rows else None
+    findings.sort(key=lambda f: f["rule_id"])
+    thresholds = threshold_rows(rules, findings, am, basis)
+    shown_member, masked = mask_record(member[0] if member else {"member_id": member_id}, role)
+    path = [mask_text(p, role) for p in (am["upline_path"].split(">") if am and am.get("upline_path") else [])]
+    for f in findings:
+        f["explanation_zh"] = mask_text(f["explanation_zh"], role)
+        f["explanation_en"] = mask_text(f["explanation_en"], role)
+        for key in ("facts", "evidence"):
+            if isinstance(f[key], str):
+                f[key] = json.loads(f[key])
+    ws.audit("promotion.agent_card", user=user, role=role, platform=plat, member=mask_text(member_id, role),
+             findings=len(findings), masked_kinds=masked)
+    metrics = {k: v for k, v in (am or {}).items() if k not in ("platform", "member_id", "upline_path")}
+    return {"platform": plat, "member_id": mask_text(member_id, role), "member": shown_member, "metrics": metrics,
+            "totals": {k: me.get(k) for k in ("level", "tree_status", "bets", "stake", "deposit", "withdrawal", "active")},
+            "upline_path": path, "findings": findings, "thresholds": thresholds, "basis": basis,
+            "rules_version": rules["version"], "met": [r["rule_id"] for r in thresholds if r["status"] == "达到"]}

@@ -29,6 +29,34 @@ from chainbreaker.core.workspace import Workspace
 KIND_ZH = {"offence": "入罪条件", "aggravation": "情节严重（加重处罚情节，非立案门槛）", "counting": "认定规则"}
 
 
+THRESHOLD_HEAD = {"rule_id": "规则编号", "name": "名称", "kind": "性质", "metric": "指标", "threshold": "阈值",
+                  "value": "本案数值", "status": "是否达到", "law": "法律依据", "source": "出处", "effective": "生效日期",
+                  "note": "备注"}
+
+
+def threshold_rows(rules: dict[str, Any], findings: list[dict[str, Any]], am: dict[str, Any] | None,
+                   basis: str) -> list[dict[str, Any]]:
+    """定罪量刑标准 for one suspect: every threshold rule with this suspect's value and whether it is met
+    (a rule is met when its finding fired); the workbook's sheet and the web's agent card show these."""
+    fired = {f["rule_id"]: json.loads(f["facts"]) if isinstance(f["facts"], str) else (f["facts"] or {})
+             for f in findings}
+    out = []
+    for rid, rule in rules["rules"].items():
+        facts = fired.get(rid, {})
+        value = facts.get("value", "")
+        status = "达到" if rid in fired else ("未设定" if rid == "OG" else ("未评估" if rid in ("N10-S4", "N10-H") else "未达到"))
+        if rid == "N10-S2" and not facts and am:
+            value = str(am[rules["rules"]["AMT"]["bases"][basis]["column"]])
+        elif rid == "N10-S3" and not facts and am:
+            value = am["downline_persons"]
+        out.append({"rule_id": rid, "name": rule.get("name_zh", ""), "kind": KIND_ZH.get(rule.get("kind", ""), rule.get("kind", "")),
+                    "metric": rule.get("metric", ""), "threshold": "" if rule.get("value") is None else rule.get("value"),
+                    "value": value, "status": status, "law": rule.get("law_zh", ""), "source": rule.get("source", ""),
+                    "effective": rule.get("effective", ""),
+                    "note": rule.get("note_zh", "") + ("（依据待核实）" if rule.get("unverified") else "")})
+    return out
+
+
 def workbook_file_name(member_id: str) -> str:
     """The file written when ``--out`` is a folder."""
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in member_id)[:80] or "member"
@@ -186,24 +214,12 @@ def _write_sheets(path: Path, plat: str, member_id: str, member: dict[str, Any],
     table_sheet("伞下会员", downline)
 
     th = wb.add_worksheet("定罪量刑标准")
-    head = ["规则编号", "名称", "性质", "指标", "阈值", "本案数值", "是否达到", "法律依据", "出处", "生效日期", "备注"]
+    head = list(THRESHOLD_HEAD.values())
     for j, h in enumerate(head):
         write_cell(th, 0, j, h, fmts, zone, bold)
-    fired = {f["rule_id"]: json.loads(f["facts"]) for f in findings}
-    for i, (rid, rule) in enumerate(rules["rules"].items(), start=1):
-        facts = fired.get(rid, {})
-        value = facts.get("value", "")
-        status = "达到" if rid in fired else ("未设定" if rid == "OG" else ("未评估" if rid in ("N10-S4", "N10-H") else "未达到"))
-        if rid == "N10-S2" and not facts and am:
-            value = str(am[rules["rules"]["AMT"]["bases"][basis]["column"]])
-        elif rid == "N10-S3" and not facts and am:
-            value = am["downline_persons"]
-        cells = [rid, rule.get("name_zh", ""), KIND_ZH.get(rule.get("kind", ""), rule.get("kind", "")),
-                 rule.get("metric", ""), "" if rule.get("value") is None else rule.get("value"), value, status,
-                 rule.get("law_zh", ""), rule.get("source", ""), rule.get("effective", ""),
-                 rule.get("note_zh", "") + ("（依据待核实）" if rule.get("unverified") else "")]
-        for j, v in enumerate(cells):
-            write_cell(th, i, j, v, fmts, zone)
+    for i, r in enumerate(threshold_rows(rules, findings, am, basis), start=1):
+        for j, key in enumerate(THRESHOLD_HEAD):
+            write_cell(th, i, j, r[key], fmts, zone)
     th.set_column(0, 10, 18)
     th.set_column(7, 7, 60)
     counts["定罪量刑标准"] = len(rules["rules"])

@@ -52,3 +52,32 @@ def client_for(web_app) -> Callable[[str | None], TestClient]:  # type: ignore[n
         return cache[role]
 
     return make
+
+
+@pytest.fixture(scope="session")
+def pages_ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Workspace, str]]:
+    """The web workspace plus an analysed platform, a screening, a wide fan-out and a case (chain pages);
+    with the member id of the platform's biggest agent."""
+    from chainbreaker.ops.db import database_url, dispose_engine
+
+    from .pages_support import build_pages_workspace
+
+    root = tmp_path_factory.mktemp("web-pages")
+    ws, agent = build_pages_workspace(root / "ws", root)
+    yield ws, agent
+    dispose_engine(database_url(ws))
+
+
+@pytest.fixture(scope="session")
+def pages_client_for(pages_ws) -> Callable[[str | None], TestClient]:  # type: ignore[no-untyped-def]
+    """Like ``client_for`` on the chain pages' workspace."""
+    app = create_app(pages_ws[0], login_limit=(100_000, 60.0), tip_limit=(100_000, 60.0))
+    cache: dict[str | None, TestClient] = {}
+
+    def make(role: str | None) -> TestClient:
+        if role not in cache:
+            client = TestClient(app, follow_redirects=False)
+            cache[role] = login(client, role) if role else client
+        return cache[role]
+
+    return make

@@ -34,13 +34,24 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/entities/{ident}"): SEARCH,
     ("GET", "/tables"): ANALYSIS,
     ("GET", "/funds"): ANALYSIS,
+    ("GET", "/funds/account"): ANALYSIS,
+    ("GET", "/funds/trace"): ANALYSIS,
     ("GET", "/promotion"): ANALYSIS,
     ("GET", "/promotion/children"): ANALYSIS,
+    ("GET", "/promotion/agent"): ANALYSIS,
+    ("GET", "/promotion/workbook"): EXPORT,
     ("GET", "/people"): ANALYSIS,
     ("GET", "/people/register"): ANALYSIS,
     ("GET", "/tech"): ANALYSIS,
     ("GET", "/tech/blocklist"): EXPORT,
     ("GET", "/cases"): ANALYSIS,
+    ("GET", "/cases/new"): ANALYSIS,
+    ("POST", "/cases/new"): ANALYSIS,
+    ("GET", "/cases/{number}"): ANALYSIS,
+    ("POST", "/cases/{number}"): ANALYSIS,
+    ("POST", "/cases/{number}/tasks"): ANALYSIS,
+    ("POST", "/cases/{number}/tasks/{task_id}/status"): ANALYSIS,
+    ("POST", "/cases/{number}/measures"): EXPORT,
     ("GET", "/tasks"): ANALYSIS,
     ("GET", "/tips"): TIPS,
     ("GET", "/tips/{code}/attachments/{number}"): TIPS,
@@ -54,8 +65,10 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/public/follow"): PUBLIC,
     ("POST", "/public/follow"): PUBLIC,
 }
-PARAMS = {"{ident}": HUB, "{name}": "accounts", "{code}": "JBNOSUCHCODE", "{number}": "1"}
-QUERY = {"/api/search": "?q=6222", "/api/tables/{name}/export": "?format=csv", "/promotion/children": "?member=1"}
+PARAMS = {"{ident}": HUB, "{name}": "accounts", "{code}": "JBNOSUCHCODE", "{number}": "1", "{task_id}": "1"}
+QUERY = {"/api/search": "?q=6222", "/api/tables/{name}/export": "?format=csv", "/promotion/children": "?member=1",
+         "/promotion/agent": "?member=A1", "/promotion/workbook": "?member=A1", "/funds/account": "?rank=1",
+         "/funds/trace": "?rank=1"}
 WRITE_BODIES = {"/api/login": {"json": {"username": "nobody", "password": "x"}},
                 "/public/follow": {"json": {"code": "JBX", "passphrase": "y"}},
                 "/public/tips": {"data": {"text": "matrix test"}}}

@@ -66,14 +66,6 @@ def tables_page(request: Request, principal: Principal = allow(*ANALYSIS_ROLES))
                                          "may_export": principal.role in EXPORT_ROLES})
 
 
-@router.get("/funds")
-def funds_page(request: Request, principal: Principal = allow(*ANALYSIS_ROLES)) -> Response:
-    c = _ctx(request, principal)
-    return page(request, "rows.html", {"title": ("资金链：筛查结果", "Funds: screening results"),
-                                       "rows": views.funds_screening(c["ws"], c["role"], c["user"]),
-                                       "link": ("account", "/entities/"), "export": "account_risk"})
-
-
 @router.get("/promotion")
 def promotion_page(request: Request, platform: str = Query("", max_length=100),
                    principal: Principal = allow(*ANALYSIS_ROLES)) -> Response:
@@ -124,7 +116,8 @@ def tech_blocklist(request: Request, format: str = Query("domains", max_length=2
 
 @router.get("/cases")
 def cases_page(request: Request, principal: Principal = allow(*ANALYSIS_ROLES)) -> Response:
-    return page(request, "rows.html", {"title": ("案件", "Cases"), "rows": views.cases(request.app.state.ws)})
+    return page(request, "rows.html", {"title": ("案件", "Cases"), "rows": views.cases(request.app.state.ws),
+                                       "link": ("number", "/cases/"), "new_case": True})
 
 
 @router.get("/tasks")

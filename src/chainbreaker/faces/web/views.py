@@ -59,14 +59,6 @@ def trend_series(bulletin: dict[str, Any]) -> dict[str, Any]:
                        for k in ("cases", "gangs", "persons_measures", "platforms", "funds_seized_frozen")}}
 
 
-def funds_screening(ws: Workspace, role: str, user: str) -> list[dict[str, Any]]:
-    if not ws.has_table("account_risk"):
-        return []
-    rows = _rows(ws, f"SELECT * FROM account_risk ORDER BY rank LIMIT {TOP}", [], role)
-    ws.audit("web.funds.screening", user=user, role=role, rows=len(rows))
-    return rows
-
-
 def table_rows(ws: Workspace, table: str, role: str, user: str, order: str = "", limit: int = TOP) -> list[dict[str, Any]]:
     """The first rows of a result table, masked (pages of chains without their own view model)."""
     if not ws.has_table(table):

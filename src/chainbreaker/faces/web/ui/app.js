@@ -72,6 +72,134 @@
     });
   }
 
+  // casework edit forms (and any form.cb-form): posted with the CSRF header; on success the server
+  // answers 303 to the page to show, on an error its message is shown beside the form
+  async function messageOf(resp) {
+    const type = resp.headers.get("content-type") || "";
+    if (type.includes("json")) { return errorText(resp); }
+    const doc = new DOMParser().parseFromString(await resp.text(), "text/html");
+    const err = doc.querySelector("main .error");
+    return err ? err.textContent : resp.status + " " + resp.statusText;
+  }
+  function onEditForm(form) {
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const out = form.querySelector(".form-error");
+      const button = form.querySelector("button[type=submit]");
+      if (button) { button.disabled = true; }
+      try {
+        const resp = await fetch(form.getAttribute("action"), { method: "POST", credentials: "same-origin",
+          headers: csrfHeaders(), body: new URLSearchParams(new FormData(form)) });
+        if (resp.ok) { window.location.assign(resp.url); return; }
+        show(out, await messageOf(resp));
+      } finally {
+        if (button) { button.disabled = false; }
+      }
+    });
+  }
+
+  // the trace view (资金穿透): accounts in columns by hop; a hop with more accounts than the limit shows
+  // its best attributed ones and folds the rest into one node (tap it to unfold); edges and accounts
+  // under the minimum attributed amount are hidden; tapping an edge shows its evidence row
+  function traceChart(el) {
+    if (!window.cytoscape) { return; }
+    const g = JSON.parse(document.getElementById("trace-data").textContent);
+    const zh = document.body.dataset.lang === "zh";
+    const expanded = new Set();
+    const limitInput = document.getElementById("hop-limit");
+    const minInput = document.getElementById("trace-min");
+    const shownLabel = document.getElementById("trace-shown");
+    const evidence = document.getElementById("trace-evidence");
+    const side = g.direction === "up" ? -1 : 1;
+    const cy = window.cytoscape({
+      container: el,
+      style: [
+        { selector: "node", style: { label: "data(label)", "font-size": 9, "text-valign": "center", "text-halign": "right",
+          "background-color": "#5b8def", width: "data(size)", height: "data(size)", "text-wrap": "wrap" } },
+        { selector: "node[seed = 1]", style: { "background-color": "#d9480f" } },
+        { selector: "node[loop = 1]", style: { "border-width": 2, "border-color": "#c92a2a" } },
+        { selector: "node[group = 1]", style: { shape: "round-rectangle", "background-color": "#868e96" } },
+        { selector: "edge", style: { width: "data(w)", "curve-style": "bezier", "target-arrow-shape": "triangle",
+          "line-color": "#adb5bd", "target-arrow-color": "#adb5bd", opacity: 0.8 } },
+      ],
+      layout: { name: "preset" },
+    });
+    function money(x) { return (Math.round(x * 100) / 100).toLocaleString(); }
+    function build() {
+      const limit = Math.max(1, parseInt(limitInput.value || "12", 10));
+      const min = parseFloat(minInput.value || "0") || 0;
+      const where = new Map();  // account -> node id shown for it
+      const nodes = [];
+      const byHop = new Map();
+      g.nodes.forEach((n) => {
+        if (!n.is_seed && (n.attributed || 0) < min) { return; }
+        if (!byHop.has(n.hop)) { byHop.set(n.hop, []); }
+        byHop.get(n.hop).push(n);
+      });
+      let hidden = 0;
+      Array.from(byHop.keys()).sort((a, b) => a - b).forEach((hop) => {
+        const list = byHop.get(hop).slice().sort((a, b) => (b.attributed || 0) - (a.attributed || 0));
+        const open = expanded.has(hop) || list.length <= limit;
+        const shown = open ? list : list.slice(0, limit);
+        const rest = open ? [] : list.slice(limit);
+        const rows = shown.length + (rest.length ? 1 : 0);
+        shown.forEach((n, i) => {
+          const id = "a:" + n.account;
+          where.set(n.account, id);
+          nodes.push({ data: { id, label: n.account + "\n" + money(n.attributed || 0), seed: n.is_seed ? 1 : 0,
+            loop: n.loop ? 1 : 0, group: 0, hop, size: 10 + Math.min(20, Math.log10(1 + (n.attributed || 0)) * 3) },
+          position: { x: side * hop * 260, y: (i - rows / 2) * 34 } });
+        });
+        if (rest.length) {
+          const id = "more:" + hop;
+          const sum = rest.reduce((t, n) => t + (n.attributed || 0), 0);
+          rest.forEach((n) => where.set(n.account, id));
+          hidden += rest.length;
+          nodes.push({ data: { id, label: (zh ? "另 " + rest.length + " 个账户（点击展开）\n合计 " : rest.length + " more (tap to unfold)\n") + money(sum),
+            seed: 0, loop: 0, group: 1, hop, size: 26 }, position: { x: side * hop * 260, y: (rows / 2) * 34 } });
+        }
+      });
+      const merged = new Map();
+      g.edges.forEach((e) => {
+        if ((e.attributed || 0) < min) { return; }
+        const s = where.get(e.from_account), t = where.get(e.to_account);
+        if (!s || !t || s === t) { return; }
+        const key = s + ">" + t;
+        const m = merged.get(key) || { source: s, target: t, attributed: 0, count: 0, rows: [] };
+        m.attributed += e.attributed || 0;
+        m.count += 1;
+        if (m.rows.length < 20) { m.rows.push(e); }
+        merged.set(key, m);
+      });
+      const maxAtt = Math.max(1, ...Array.from(merged.values()).map((m) => m.attributed));
+      const edges = Array.from(merged.values()).map((m, i) => ({ data: { id: "e" + i, source: m.source, target: m.target,
+        attributed: m.attributed, count: m.count, w: 1 + 6 * m.attributed / maxAtt, rows: m.rows } }));
+      cy.elements().remove();
+      cy.add(nodes);
+      cy.add(edges);
+      cy.layout({ name: "preset" }).run();
+      cy.fit(undefined, 20);
+      if (shownLabel) {
+        shownLabel.textContent = zh ? "显示 " + (nodes.length) + " 个节点，折叠 " + hidden + " 个账户"
+          : nodes.length + " nodes shown, " + hidden + " accounts folded";
+      }
+      el.dataset.folded = String(hidden);
+    }
+    cy.on("tap", "node[group = 1]", (ev) => { expanded.add(ev.target.data("hop")); build(); });
+    cy.on("tap", "edge", (ev) => {
+      const d = ev.target.data();
+      show(evidence, (zh ? "转账 " + d.count + " 笔，归属金额 " : d.count + " transfers, attributed ") + money(d.attributed) + "\n" +
+        JSON.stringify(d.rows.map((r) => ({ txn_id: r.txn_id, ts: r.ts, amount: r.amount, attributed: r.attributed,
+          src_sha256: r.src_sha256, src_row: r.src_row })), null, 1));
+    });
+    document.getElementById("trace-expand").addEventListener("click", () => { g.hops.forEach((h) => expanded.add(h)); build(); });
+    document.getElementById("trace-collapse").addEventListener("click", () => { expanded.clear(); build(); });
+    [limitInput, minInput].forEach((c) => { c.addEventListener("change", build); });
+    build();
+    window.cbTrace = cy;
+    el.dataset.ready = "1";
+  }
+
   function trendChart(el) {
     if (!window.echarts) { return; }
     const data = JSON.parse(document.getElementById("trend-data").textContent);
@@ -155,5 +283,7 @@
     if (by("follow-form")) { onFollow(by("follow-form")); }
     if (by("trend-chart")) { trendChart(by("trend-chart")); }
     if (by("graph")) { linkChart(by("graph")); }
+    if (by("trace-graph")) { traceChart(by("trace-graph")); }
+    document.querySelectorAll("form.cb-form").forEach(onEditForm);
   });
 })();

@@ -1,0 +1,105 @@
+"""The chain pages over an ASGI client: funds screening list, account statement, trace view; the agent
+card with its legal assessment and the workbook download; masking per role and audit of every read."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import openpyxl
+
+from .pages_support import FAN_SEED, FAN_WIDTH, PLATFORM, fan_account
+from .support import HUB, audit_lines
+
+
+def _json_block(html: str, element_id: str) -> dict:  # type: ignore[type-arg]
+    m = re.search(rf'<script type="application/json" id="{element_id}">(.*?)</script>', html, re.S)
+    assert m, f"no #{element_id} in the page"
+    import html as htmllib
+
+    return json.loads(htmllib.unescape(m.group(1)))
+
+
+def _no_inline_script(html: str) -> None:
+    for tag in re.findall(r"<script\b[^>]*>", html):
+        assert "src=" in tag or 'type="application/json"' in tag, tag
+    assert " on" + "click=" not in html and "javascript:" not in html
+
+
+def test_screening_list_links_by_rank_and_masks_for_a_commander(pages_client_for) -> None:  # type: ignore[no-untyped-def]
+    html = pages_client_for("analyst").get("/funds").text
+    assert "资金链：筛查结果" in html and 'href="/funds/trace?rank=1"' in html and HUB in html  # analysts see cards
+    _no_inline_script(html)
+    masked = pages_client_for("commander").get("/funds").text
+    assert 'href="/funds/account?rank=1"' in masked
+    assert HUB not in masked and FAN_SEED not in masked  # no number in the text, nor in a link
+
+
+def test_account_page_shows_statement_rows_paged_and_audits(pages_client_for, pages_ws) -> None:  # type: ignore[no-untyped-def]
+    ws, _ = pages_ws
+    r = pages_client_for("investigator").get("/funds/account", params={"account": HUB})
+    assert r.status_code == 200
+    assert "交易流水" in r.text and "中国工商银行交易明细信息.csv:10" in r.text and r.text.count("<tr>") >= 30
+    by_rank = pages_client_for("commander").get("/funds/account", params={"rank": 1})
+    assert by_rank.status_code == 200 and HUB not in by_rank.text and "6222" in by_rank.text
+    assert "/funds/trace?rank=1" in by_rank.text  # the links keep the rank, never the number
+    assert any(a["action"] == "funds.account.detail" and a["user"] == "commander" for a in audit_lines(ws))
+    missing = pages_client_for("analyst").get("/funds/account", params={"account": "6200000000000000000"})
+    assert missing.status_code == 400 and "不在交易数据中" in missing.text and "Traceback" not in missing.text
+
+
+def test_trace_view_carries_every_hop_for_folding_masked_per_role(pages_client_for, pages_ws) -> None:  # type: ignore[no-untyped-def]
+    ws, _ = pages_ws
+    html = pages_client_for("analyst").get("/funds/trace", params={"account": FAN_SEED}).text
+    _no_inline_script(html)
+    g = _json_block(html, "trace-data")
+    hop1 = [n for n in g["nodes"] if n["hop"] == 1]
+    assert g["seed"] == FAN_SEED and len(hop1) == FAN_WIDTH and fan_account(0) in {n["account"] for n in hop1}
+    assert {n["hop"] for n in g["nodes"]} == {0, 1, 2}
+    edge = next(e for e in g["edges"] if e["hop"] == 1)
+    assert edge["src_sha256"] == "c" * 64 and edge["src_row"] >= 100  # the evidence row behind the edge
+    assert 'id="hop-limit"' in html and 'id="trace-min"' in html  # folding and the amount filter
+    masked = pages_client_for("commander").get("/funds/trace", params={"account": FAN_SEED}).text
+    mg = _json_block(masked, "trace-data")
+    # the number the commander typed stays in the form; the graph shows every account masked
+    assert FAN_SEED not in json.dumps(mg) and fan_account(0) not in masked
+    assert len({n["account"] for n in mg["nodes"]}) == len(mg["nodes"])  # masked alike, still told apart
+    assert any(a["action"] == "funds.trace.view" and a["role"] == "viewer" and a["masked_kinds"] for a in audit_lines(ws))
+    up = pages_client_for("analyst").get("/funds/trace", params={"account": fan_account(3), "direction": "up"})
+    assert up.status_code == 200 and FAN_SEED in up.text
+    bad = pages_client_for("analyst").get("/funds/trace", params={"account": FAN_SEED, "hops": 99})
+    assert bad.status_code == 422 and "请求参数无效" in bad.text
+
+
+def test_agent_card_shows_the_legal_assessment_and_evidence(pages_client_for, pages_ws) -> None:  # type: ignore[no-untyped-def]
+    ws, agent = pages_ws
+    r = pages_client_for("analyst").get("/promotion/agent", params={"member": agent, "platform": PLATFORM})
+    assert r.status_code == 200
+    html = r.text
+    _no_inline_script(html)
+    assert "定罪量刑标准评估" in html and 'data-rule="N10-S3"' in html and 'data-rule="N10-A"' in html
+    assert "公通字〔2010〕40号" in html  # the legal basis next to each threshold
+    assert 'id="workbook-download"' in html and "研判结论与证据" in html and "platform_members" in html
+    assert 'class="met"' in html  # this agent meets at least one rule (the agent rule)
+    viewer = pages_client_for("commander").get("/promotion/agent", params={"member": agent}).text
+    assert 'id="workbook-download"' not in viewer  # a commander may not take the workbook away
+    assert any(a["action"] == "promotion.agent_card" and a["user"] == "commander" for a in audit_lines(ws))
+    nobody = pages_client_for("analyst").get("/promotion/agent", params={"member": "no-such-member"})
+    assert nobody.status_code == 400 and "找不到会员" in nobody.text
+
+
+def test_workbook_download_is_the_masked_audited_workbook(pages_client_for, pages_ws) -> None:  # type: ignore[no-untyped-def]
+    ws, agent = pages_ws
+    r = pages_client_for("analyst").get("/promotion/workbook", params={"member": agent, "platform": PLATFORM})
+    assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
+    wb = openpyxl.load_workbook(io.BytesIO(r.content), read_only=True)
+    assert {"摘要", "伞下会员", "定罪量刑标准"} <= set(wb.sheetnames)
+    rows = list(wb["伞下会员"].iter_rows(values_only=True))
+    assert len(rows) > 10
+    phones = [str(c) for row in rows[1:] for c in row if c is not None and re.fullmatch(r"1\d{10}", str(c))]
+    assert not phones  # analysts do not see phone numbers
+    start, done = [a for a in audit_lines(ws) if a["action"] == "promotion.workbook"][-2:]
+    assert start["phase"] == "start" and done["phase"] == "done" and start["user"] == "analyst"
+    assert start["role_source"] == "login"
+    assert pages_client_for("commander").get("/promotion/workbook", params={"member": agent}).status_code == 403

@@ -1,5 +1,6 @@
 """The web tests' workspace (support.build_workspace) with what the chain pages show: a small synthetic
-platform ingested and analysed (agent cards, workbooks), a screening run, a fan-out of 45 accounts
+platform ingested and analysed (agent cards, workbooks), 300 travellers ingested and analysed
+(stranded persons, groups, timelines), a screening run, a fan-out of 45 accounts
 from one seed with onward transfers (the trace view's folding), and one case with a task."""
 
 from __future__ import annotations
@@ -72,6 +73,13 @@ def build_pages_workspace(root: Path, scratch: Path) -> tuple[Workspace, str]:
                             "ORDER BY downline_accounts DESC, member_id LIMIT 1", [PLATFORM]).fetchall()[0][0]
     finally:
         con.close()
+    from chainbreaker.chains.people.analyze import analyze as analyze_travel
+    from chainbreaker.chains.people.ingest import ingest_travel
+    from chainbreaker.synth.travel import write_travel_files
+
+    travel = write_travel_files(scratch / "province", 300, seed=11)
+    ingest_travel(ws, [scratch / "province" / "travel"])
+    analyze_travel(ws, travel.as_of)
     create_case(ws, CASE, "网络赌博平台案", supervision="省督", status="立案侦查", opened_on=dt.date(2025, 10, 2),
                 unit="昆明市公安局", who="test")
     add_case_task(ws, CASE, "调取银行流水", who="test")

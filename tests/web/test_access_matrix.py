@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 from chainbreaker.faces.web.access import declared_access, iter_routes
 
 from .conftest import csrf
-from .support import HUB, ROLES
+from .support import HUB, ROLES, ZHANG_ID
 
 ALL = set(ROLES)
 ANALYSIS = {"admin", "analyst", "investigator", "commander"}
@@ -42,6 +42,11 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/promotion/workbook"): EXPORT,
     ("GET", "/people"): ANALYSIS,
     ("GET", "/people/register"): ANALYSIS,
+    ("GET", "/people/person"): ANALYSIS,
+    ("GET", "/people/group"): ANALYSIS,
+    ("GET", "/people/register/person"): ANALYSIS,
+    ("POST", "/people/register/status"): ANALYSIS,
+    ("POST", "/people/register/add"): ANALYSIS,
     ("GET", "/tech"): ANALYSIS,
     ("GET", "/tech/blocklist"): EXPORT,
     ("GET", "/cases"): ANALYSIS,
@@ -68,7 +73,8 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
 PARAMS = {"{ident}": HUB, "{name}": "accounts", "{code}": "JBNOSUCHCODE", "{number}": "1", "{task_id}": "1"}
 QUERY = {"/api/search": "?q=6222", "/api/tables/{name}/export": "?format=csv", "/promotion/children": "?member=1",
          "/promotion/agent": "?member=A1", "/promotion/workbook": "?member=A1", "/funds/account": "?rank=1",
-         "/funds/trace": "?rank=1"}
+         "/funds/trace": "?rank=1", "/people/person": f"?ref=ID:{ZHANG_ID}", "/people/group": "?id=TG-1",
+         "/people/register/person": f"?ref=ID:{ZHANG_ID}"}
 WRITE_BODIES = {"/api/login": {"json": {"username": "nobody", "password": "x"}},
                 "/public/follow": {"json": {"code": "JBX", "passphrase": "y"}},
                 "/public/tips": {"data": {"text": "matrix test"}}}

@@ -42,3 +42,32 @@ def register_detail(ws: Workspace, person: str, *, role: str = "analyst", user: 
     out["findings"] = [{**f, "explanation_zh": _shown(f["explanation_zh"], role),
                         "explanation_en": _shown(f["explanation_en"], role)} for f in d.get("findings", [])]
     return out
+
+
+def register_rows(ws: Workspace, *, status: str | None = None, role: str = "analyst",
+                  user: str = "local") -> list[dict[str, Any]]:
+    """The register for a page: each row with ``key`` (the clear person key, for a link reference the
+    face resolves; never shown) and the person, name and ID number as ``role`` may see them (audited)."""
+    from chainbreaker.core.timefmt import show_time
+    from chainbreaker.ops import register
+
+    rows = register.list_persons(ws, status=status or None)
+    ws.audit("people.register.list", user=user, role=role, rows=len(rows), pending=False)
+    return [{"key": r["person_key"], "person": _shown(r["person_key"], role, "person_key"),
+             "name": _shown(r.get("name"), role, "name"), "id_number": _shown(r.get("id_number"), role, "id_number"),
+             "status": r["status"], "disposal": r["disposal"], "roles": r["roles"], "updated_at": show_time(r["updated_at"])}
+            for r in rows]
+
+
+def register_entry(ws: Workspace, person: str, *, role: str = "analyst", user: str = "local") -> dict[str, Any]:
+    """:func:`register_detail`, or for a person neither on the register nor proposed, the masked key
+    with ``on_register`` False (a page then offers to add the person). The read is audited either way."""
+    from chainbreaker.core.errors import InputError
+    from chainbreaker.ops import register
+
+    key = register.person_key_of(person)
+    try:
+        return register_detail(ws, key, role=role, user=user)
+    except InputError:
+        ws.audit("people.register.show", user=user, role=role, person_key=_shown(key, role, "person_key"), found=False)
+        return {"person_key": _shown(key, role, "person_key"), "on_register": False, "proposals": [], "findings": []}

@@ -43,12 +43,14 @@ def agent_card(ws: Workspace, member_id: str, *, platform: str | None = None, ro
     against the threshold rules (定罪量刑标准, with the value of this case and whether it is met) and the
     findings with their facts and evidence — the summary and threshold sheets of the evidence workbook,
     as ``role`` may see them (the read is audited)."""
+    import datetime as dt
     import json
 
     from chainbreaker.chains.promotion.thresholds import load_rules
     from chainbreaker.chains.promotion.workbook import threshold_rows
     from chainbreaker.core.model.finding import query
     from chainbreaker.core.model.masking import mask_record
+    from chainbreaker.core.timefmt import show_time
 
     member_id = (member_id or "").strip()
     if not member_id:
@@ -85,7 +87,8 @@ def agent_card(ws: Workspace, member_id: str, *, platform: str | None = None, ro
     am = am_rows[0] if am_rows else None
     findings.sort(key=lambda f: f["rule_id"])
     thresholds = threshold_rows(rules, findings, am, basis)
-    shown_member, masked = mask_record(member[0] if member else {"member_id": member_id}, role)
+    shown_member, masked = mask_record({k: show_time(v) if isinstance(v, dt.datetime) else v
+                                        for k, v in (member[0] if member else {"member_id": member_id}).items()}, role)
     path = [mask_text(p, role) for p in (am["upline_path"].split(">") if am and am.get("upline_path") else [])]
     for f in findings:
         f["explanation_zh"] = mask_text(f["explanation_zh"], role)
@@ -95,7 +98,8 @@ def agent_card(ws: Workspace, member_id: str, *, platform: str | None = None, ro
                 f[key] = json.loads(f[key])
     ws.audit("promotion.agent_card", user=user, role=role, platform=plat, member=mask_text(member_id, role),
              findings=len(findings), masked_kinds=masked)
-    metrics = {k: v for k, v in (am or {}).items() if k not in ("platform", "member_id", "upline_path")}
+    metrics = {k: show_time(v) if isinstance(v, dt.datetime) else v for k, v in (am or {}).items()
+               if k not in ("platform", "member_id", "upline_path")}
     return {"platform": plat, "member_id": mask_text(member_id, role), "member": shown_member, "metrics": metrics,
             "totals": {k: me.get(k) for k in ("level", "tree_status", "bets", "stake", "deposit", "withdrawal", "active")},
             "upline_path": path, "findings": findings, "thresholds": thresholds, "basis": basis,

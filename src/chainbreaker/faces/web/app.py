@@ -59,11 +59,12 @@ def create_app(workspace: Path | str | Workspace, *, lang: str = "zh", dossiers:
     app.mount("/static/app", StaticFiles(directory=str(UI_DIR)), name="ui")
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR), check_dir=False), name="static")
 
-    from chainbreaker.faces.web import api, pages, pages_cases, pages_funds, pages_promotion, public
+    from chainbreaker.faces.web import api, pages, public
+    from chainbreaker.faces.web.page_routers import ROUTERS as CHAIN_PAGES
 
     app.include_router(api.router)
-    for pages_router in (pages_funds.router, pages_promotion.router, pages_cases.router):  # chain and casework pages (issue 14)
-        app.include_router(pages_router)
+    for chain_pages in CHAIN_PAGES:  # funds, promotion, people, tech and casework pages
+        app.include_router(chain_pages)
     app.include_router(pages.router)
     app.include_router(public.router)
     _handlers(app)

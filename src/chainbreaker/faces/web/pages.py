@@ -83,21 +83,6 @@ def promotion_children(request: Request, member: str = Query(..., max_length=100
     return page(request, "tree_children.html", {"kids": kids})
 
 
-@router.get("/people")
-def people_page(request: Request, principal: Principal = allow(*ANALYSIS_ROLES)) -> Response:
-    c = _ctx(request, principal)
-    rows = views.table_rows(c["ws"], "travel_person_metrics", c["role"], c["user"])
-    return page(request, "rows.html", {"title": ("人员链：出入境与滞留", "People: travel and stranded persons"),
-                                       "rows": rows, "export": "travel_person_metrics"})
-
-
-@router.get("/people/register")
-def register_page(request: Request, principal: Principal = allow(*ANALYSIS_ROLES)) -> Response:
-    c = _ctx(request, principal)
-    rows = views.register(c["ws"], c["role"], c["user"])
-    return page(request, "rows.html", {"title": ("重点人员库", "Key-person register"), "rows": rows})
-
-
 @router.get("/tech")
 def tech_page(request: Request, principal: Principal = allow(*ANALYSIS_ROLES)) -> Response:
     c = _ctx(request, principal)

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
 
+from chainbreaker.core.model.labels import column_label
 from chainbreaker.faces.web import views
 from chainbreaker.faces.web.access import ANALYSIS_ROLES, EXPORT_ROLES, allow, mask_role
 from chainbreaker.faces.web.render import page
@@ -31,7 +32,8 @@ def agent_page(request: Request, member: str = Query(..., min_length=1, max_leng
     card = agent_card(ws, member, platform=platform or None, role=role, user=principal.username)
     kids = views.agent_children(ws, card["platform"], member, role, principal.username)
     return page(request, "agent_card.html", {"a": card, "member": member, "kids": kids,
-                                             "may_download": principal.role in EXPORT_ROLES})
+                                             "may_download": principal.role in EXPORT_ROLES,
+                                             "label": lambda column: column_label("platform_members", column)})
 
 
 @router.get("/promotion/workbook")

@@ -154,17 +154,6 @@ def shares(ws: Workspace, partner: str | None) -> list[dict[str, Any]]:
                  "shared_by": p.shared_by, "shared_at": show_time(p.shared_at)} for p, n in s.execute(q.limit(500))]
 
 
-def register(ws: Workspace, role: str, user: str) -> list[dict[str, Any]]:
-    """The key-person register (重点人员库) with identities masked for the role; audited."""
-    from chainbreaker.core.model.masking import mask_record
-    from chainbreaker.ops.register import list_persons
-
-    rows = [mask_record({k: (show_time(v) if isinstance(v, dt.datetime) else v) for k, v in r.items()}, role)[0]
-            for r in list_persons(ws)]
-    ws.audit("web.register.list", user=user, role=role, rows=len(rows))
-    return rows
-
-
 def blocklist_download(ws: Workspace, fmt: str, role: str, user: str) -> tuple[Any, str]:
     """The tech chain's blocklist written (masked, audited) into a temporary folder."""
     import tempfile

@@ -49,6 +49,9 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/people/register/add"): ANALYSIS,
     ("GET", "/tech"): ANALYSIS,
     ("GET", "/tech/blocklist"): EXPORT,
+    ("GET", "/tech/site"): ANALYSIS,
+    ("GET", "/tech/clusters"): ANALYSIS,
+    ("GET", "/tech/screenshots/{sha256}"): ANALYSIS,
     ("GET", "/cases"): ANALYSIS,
     ("GET", "/cases/new"): ANALYSIS,
     ("POST", "/cases/new"): ANALYSIS,
@@ -70,11 +73,12 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/public/follow"): PUBLIC,
     ("POST", "/public/follow"): PUBLIC,
 }
-PARAMS = {"{ident}": HUB, "{name}": "accounts", "{code}": "JBNOSUCHCODE", "{number}": "1", "{task_id}": "1"}
+PARAMS = {"{ident}": HUB, "{name}": "accounts", "{code}": "JBNOSUCHCODE", "{number}": "1", "{task_id}": "1",
+          "{sha256}": "0" * 64}
 QUERY = {"/api/search": "?q=6222", "/api/tables/{name}/export": "?format=csv", "/promotion/children": "?member=1",
          "/promotion/agent": "?member=A1", "/promotion/workbook": "?member=A1", "/funds/account": "?rank=1",
          "/funds/trace": "?rank=1", "/people/person": f"?ref=ID:{ZHANG_ID}", "/people/group": "?id=TG-1",
-         "/people/register/person": f"?ref=ID:{ZHANG_ID}"}
+         "/people/register/person": f"?ref=ID:{ZHANG_ID}", "/tech/site": "?host=bet-example.com"}
 WRITE_BODIES = {"/api/login": {"json": {"username": "nobody", "password": "x"}},
                 "/public/follow": {"json": {"code": "JBX", "passphrase": "y"}},
                 "/public/tips": {"data": {"text": "matrix test"}}}

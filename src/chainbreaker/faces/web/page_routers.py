@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from chainbreaker.faces.web import pages_cases, pages_funds, pages_people, pages_promotion
+from chainbreaker.faces.web import pages_cases, pages_funds, pages_people, pages_promotion, pages_tech
 
-ROUTERS: tuple[APIRouter, ...] = (pages_funds.router, pages_promotion.router, pages_people.router, pages_cases.router)
+ROUTERS: tuple[APIRouter, ...] = (pages_funds.router, pages_promotion.router, pages_people.router, pages_tech.router,
+                                  pages_cases.router)

@@ -83,14 +83,6 @@ def promotion_children(request: Request, member: str = Query(..., max_length=100
     return page(request, "tree_children.html", {"kids": kids})
 
 
-@router.get("/tech")
-def tech_page(request: Request, principal: Principal = allow(*ANALYSIS_ROLES)) -> Response:
-    c = _ctx(request, principal)
-    rows = views.table_rows(c["ws"], "tech_domains", c["role"], c["user"])
-    return page(request, "rows.html", {"title": ("技术链：网站", "Tech: sites"), "rows": rows, "export": "tech_domains",
-                                       "blocklist": principal.role in EXPORT_ROLES})
-
-
 @router.get("/tech/blocklist")
 def tech_blocklist(request: Request, format: str = Query("domains", max_length=20),
                    principal: Principal = allow(*EXPORT_ROLES)) -> FileResponse:

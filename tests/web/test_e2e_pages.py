@@ -180,3 +180,34 @@ def test_casework_edit_forms(pages_server: str, browser, tmp_path: Path) -> None
     assert not problems, problems
     ctx.close()
     print(f"screenshots: {tmp_path}")
+
+
+def test_people_timelines_and_tech_site_screenshots(pages_server: str, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from .pages_support import SITE, SITE_PHONE
+
+    problems: list[str] = []
+    ctx, page = _login(browser, pages_server, "commander", problems)
+    page.goto(f"{pages_server}/people")
+    page.click("#stranded a.timeline-link >> nth=0")
+    page.wait_for_selector("#timeline li")
+    assert "/people/person?ref=r-" in page.url  # no ID number in the address for a commander
+    assert page.locator("#timeline li.exit").count() >= 1
+    page.screenshot(path=str(tmp_path / "8-person-timeline.png"), full_page=True)
+    page.goto(f"{pages_server}/people")
+    page.click("#groups a.group-link >> nth=0")
+    page.wait_for_selector("#group-timeline li")
+    assert page.locator("#group-members li").count() >= 2
+    page.screenshot(path=str(tmp_path / "9-group-timeline.png"), full_page=True)
+    page.goto(f"{pages_server}/tech")
+    page.click(f"a.site-link >> text={SITE}")
+    page.wait_for_selector("#persona-shots figure")
+    imgs = page.locator("#persona-shots img")
+    deadline = time.monotonic() + 10
+    while not all(imgs.nth(i).evaluate("i => i.complete && i.naturalWidth > 0") for i in range(imgs.count())):
+        assert time.monotonic() < deadline, "the screenshots did not load"
+        time.sleep(0.1)
+    assert page.locator("#persona-shots img").count() == 2 and SITE_PHONE not in page.content()
+    page.screenshot(path=str(tmp_path / "10-tech-site.png"), full_page=True)
+    assert not problems, problems
+    ctx.close()
+    print(f"screenshots: {tmp_path}")

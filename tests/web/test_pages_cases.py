@@ -3,6 +3,8 @@ CSRF required, roles enforced, bad input a clear message, every change in the hi
 
 from __future__ import annotations
 
+import re
+
 from .conftest import csrf
 from .pages_support import CASE
 from .support import ZHANG_ID, audit_lines
@@ -40,14 +42,13 @@ def test_task_added_and_moved_through_its_statuses(pages_client_for) -> None:  #
     client = pages_client_for("commander")
     page = client.get(f"/cases/{CASE}").text
     assert "调取银行流水" in page and "task-status-form" in page
+    before = len(re.findall(r'<tr data-task="(\d+)">', page))
     r = _post(client, f"/cases/{CASE}/tasks", {"title": "冻结涉案账户", "owner": "", "due": "2025-12-31"})
     assert r.status_code == 303
     page = client.get(f"/cases/{CASE}").text
-    import re
-
     task_ids = re.findall(r'<tr data-task="(\d+)">', page)
-    assert len(task_ids) == 2
-    r = _post(client, f"/cases/{CASE}/tasks/{task_ids[1]}/status", {"status": "进行中"})
+    assert len(task_ids) == before + 1
+    r = _post(client, f"/cases/{CASE}/tasks/{task_ids[-1]}/status", {"status": "进行中"})
     assert r.status_code == 303
     page = client.get(f"/cases/{CASE}").text
     assert "status：待办 → 进行中" in page and "<td>commander</td>" in page

@@ -244,7 +244,10 @@ def trace_graph(ws: Workspace, account: str, *, direction: str = "down", hops: i
              edges=len(edges), masked_kinds=masked)
     return {"seed": shown.seed, "direction": direction, "params": result.params, "seconds": result.seconds,
             "truncated": cut, "nodes": [_plain(n) for n in nodes], "edges": [_plain(e) for e in edges],
-            "hops": sorted({int(n["hop"]) for n in nodes})}
+            "hops": sorted({int(n["hop"]) for n in nodes}),
+            "per_hop": [{"hop": h, "accounts": sum(1 for n in nodes if n["hop"] == h),
+                         "attributed": float(sum((n["attributed"] or 0) for n in nodes if n["hop"] == h))}
+                        for h in sorted({int(n["hop"]) for n in nodes})]}
 
 
 def _plain(row: dict[str, Any]) -> dict[str, Any]:

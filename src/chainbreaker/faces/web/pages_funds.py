@@ -68,7 +68,4 @@ def trace_page(request: Request, account: str = Query("", max_length=64), rank: 
     key = _account(request, account, rank)
     graph = trace_graph(request.app.state.ws, key, direction=direction, hops=hops, min_amount=min_amount,
                         window_hours=window_hours, role=mask_role(principal), user=principal.username)
-    per_hop = [{"hop": h, "accounts": sum(1 for n in graph["nodes"] if n["hop"] == h),
-                "attributed": sum((n["attributed"] or 0) for n in graph["nodes"] if n["hop"] == h)}
-               for h in graph["hops"]]
-    return page(request, "funds_trace.html", {"form": form, "g": graph, "per_hop": per_hop})
+    return page(request, "funds_trace.html", {"form": form, "g": graph, "per_hop": graph["per_hop"]})

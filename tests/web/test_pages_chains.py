@@ -60,6 +60,7 @@ def test_trace_view_carries_every_hop_for_folding_masked_per_role(pages_client_f
     edge = next(e for e in g["edges"] if e["hop"] == 1)
     assert edge["src_sha256"] == "c" * 64 and edge["src_row"] >= 100  # the evidence row behind the edge
     assert 'id="hop-limit"' in html and 'id="trace-min"' in html  # folding and the amount filter
+    assert [h["accounts"] for h in g["per_hop"]] == [1, FAN_WIDTH, FAN_WIDTH + FAN_WIDTH // 2] and not g["truncated"]
     masked = pages_client_for("commander").get("/funds/trace", params={"account": FAN_SEED}).text
     mg = _json_block(masked, "trace-data")
     # the number the commander typed stays in the form; the graph shows every account masked
@@ -103,3 +104,37 @@ def test_workbook_download_is_the_masked_audited_workbook(pages_client_for, page
     assert start["phase"] == "start" and done["phase"] == "done" and start["user"] == "analyst"
     assert start["role_source"] == "login"
     assert pages_client_for("commander").get("/promotion/workbook", params={"member": agent}).status_code == 403
+
+
+def test_every_new_page_renders_in_chinese_without_inline_script(pages_client_for, pages_ws) -> None:  # type: ignore[no-untyped-def]
+    from .pages_support import CASE, SITE
+
+    _, agent = pages_ws
+    client = pages_client_for("admin")
+    people = client.get("/people").text
+    person = re.findall(r'href="(/people/person\?ref=[^"]+)"', people)[0]
+    group = re.findall(r'href="(/people/group\?id=[^"]+)"', people)[0]
+    pages = {"/funds": "筛查结果", "/funds/account?rank=1": "交易流水", f"/funds/trace?account={FAN_SEED}": "资金穿透",
+             "/funds/trace": "资金穿透", f"/promotion/agent?member={agent}": "定罪量刑标准评估", "/people": "滞留境外人员",
+             person.replace("&amp;", "&"): "出行时间线", group: "团伙出行时间线", "/people/register": "重点人员库",
+             "/tech": "扫描过的网站", f"/tech/site?host={SITE}": "解码后的脚本载荷", "/tech/clusters": "网站集群",
+             "/cases/new": "新建案件", f"/cases/{CASE}": "修改记录"}
+    for path, heading in pages.items():
+        r = client.get(path)
+        assert r.status_code == 200, (path, r.status_code, r.text[:300])
+        assert heading in r.text and '<html lang="zh-CN">' in r.text, path
+        _no_inline_script(r.text)
+        assert r.headers["content-security-policy"].startswith("default-src 'self'")
+
+
+def test_a_trace_too_wide_is_trimmed_hop_by_hop_but_counted_whole(pages_ws) -> None:  # type: ignore[no-untyped-def]
+    from chainbreaker.chains.funds.service import trace_graph
+
+    ws, _ = pages_ws
+    g = trace_graph(ws, FAN_SEED, max_nodes=20, role="viewer", user="test")
+    assert g["truncated"] and len(g["nodes"]) == 20 and {n["hop"] for n in g["nodes"]} == {0, 1}
+    hop1 = [n["attributed"] for n in g["nodes"] if n["hop"] == 1]
+    assert hop1 == sorted(hop1, reverse=True)  # the best attributed kept
+    assert [h["accounts"] for h in g["per_hop"]] == [1, FAN_WIDTH, FAN_WIDTH + FAN_WIDTH // 2]
+    kept = {n["account"] for n in g["nodes"]}
+    assert g["edges"] and all(e["from_account"] in kept and e["to_account"] in kept for e in g["edges"])

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -36,6 +37,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from chainbreaker import __version__
+from chainbreaker.core.appendlog import append_durably
 from chainbreaker.core.errors import InputError, WorkspaceError
 
 MANIFEST = "_manifest.json"
@@ -206,10 +208,7 @@ class Workspace:
         }
         line = json.dumps(record, ensure_ascii=False, default=str) + "\n"
         try:
-            with open(self.audit_path, "a", encoding="utf-8") as fh:
-                fh.write(line)
-                fh.flush()
-                os.fsync(fh.fileno())
+            append_durably(self.audit_path, line)  # on disk when it returns; concurrent lines share one fsync
         except OSError as exc:
             raise WorkspaceError(
                 f"无法写入审计日志 {self.audit_path}（{exc.strerror or exc}）；没有审计记录就不能导出或读取个人信息。"
@@ -472,6 +471,7 @@ class Transaction:
         )
 
 
+@functools.cache
 def _os_user() -> str:
     """The operating-system account that ran the command (recorded beside the claimed role)."""
     import getpass

@@ -9,12 +9,10 @@ caller's masking role, never in the routes.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
-import secrets
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -25,7 +23,8 @@ from chainbreaker.core.errors import InputError
 from chainbreaker.core.model.masking import mask_table, mask_text
 from chainbreaker.core.model.personal import kind_for_name
 from chainbreaker.core.timefmt import show_time
-from chainbreaker.core.workspace import Workspace
+from chainbreaker.core.workspace import MANIFEST, Workspace
+from chainbreaker.faces.web.refs import RefBook
 
 MAX_QUERY = 100
 # what the API schema promises: some visible character, none of the characters masking writes
@@ -84,94 +83,107 @@ def clean_query(q: str) -> str:
 class LakeDossierSource:
     """Search and dossiers from ``findings`` and the identifier-carrying lake tables."""
 
-    def __init__(self, ws: Workspace) -> None:
+    DOSSIER_CACHE = 1024  # masked dossiers kept per process (per snapshot, identifier and role)
+
+    def __init__(self, ws: Workspace, refs: RefBook | None = None) -> None:
         self.ws = ws
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._snapshot: tuple[str, duckdb.DuckDBPyConnection, dict[str, list[str]]] | None = None
-        self._refs = RefBook()
+        self._snapshot: tuple[str, duckdb.DuckDBPyConnection, dict[str, dict[str, str]]] | None = None
+        self._manifest_seen: tuple[tuple[int, int, int], str] | None = None
+        self._refs = refs or RefBook.for_workspace(ws)
+        self._cache: OrderedDict[tuple[str, str, str], tuple[dict[str, Any] | None, dict[str, Any]]] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     # The tables search and dossiers read are loaded once into an in-memory DuckDB database (with
-    # indexes on the looked-up columns) and reloaded when the manifest changes (a new analysis run);
-    # each request thread reads it through its own cursor. Parquet scans per request were ~10x slower.
-    def _con(self) -> tuple[duckdb.DuckDBPyConnection, dict[str, list[str]]]:
-        tables = self.ws.tables()
-        stamp = json.dumps({k: v.get("version") for k, v in tables.items()}, sort_keys=True)
+    # indexes on the looked-up columns and a sorted search index) and reloaded when the manifest
+    # changes (a new analysis run); each request thread reads it through its own cursor. Parquet
+    # scans per request were ~10x slower.
+    def _stamp(self) -> str:
+        """The current table versions; the manifest is parsed again only when its file changed."""
+        path = self.ws.lake / MANIFEST
+        try:
+            st = path.stat()
+            sig = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except OSError:
+            sig = (0, 0, 0)
+        seen = self._manifest_seen
+        if seen is not None and seen[0] == sig:
+            return seen[1]
+        stamp = json.dumps({k: v.get("version") for k, v in self.ws.tables().items()}, sort_keys=True)
+        self._manifest_seen = (sig, stamp)
+        return stamp
+
+    def _con(self) -> tuple[duckdb.DuckDBPyConnection, dict[str, dict[str, str]], str]:
+        stamp = self._stamp()
         snap = self._snapshot
         if snap is None or snap[0] != stamp:
             with self._lock:
                 snap = self._snapshot
                 if snap is None or snap[0] != stamp:
-                    snap = (stamp, *self._load(tables))
+                    snap = (stamp, *self._load(self.ws.tables()))
                     self._snapshot = snap
+                    with self._cache_lock:
+                        self._cache.clear()
         local = getattr(self._local, "cursor", None)
-        if local is None or local[0] != stamp:
-            local = (stamp, snap[1].cursor())
+        if local is None or local[0] != snap[0]:
+            local = (snap[0], snap[1].cursor())
             self._local.cursor = local
-        return local[1], snap[2]
+        return local[1], snap[2], snap[0]
 
-    def _load(self, tables: dict[str, Any]) -> tuple[duckdb.DuckDBPyConnection, dict[str, list[str]]]:
+    def warm(self) -> None:
+        """Load the snapshot now (the server calls this at start, before it takes requests)."""
+        self._con()
+
+    def _load(self, tables: dict[str, Any]) -> tuple[duckdb.DuckDBPyConnection, dict[str, dict[str, str]]]:
         db = duckdb.connect(":memory:")
         db.execute("SET threads = 2")
         wanted = {"findings", "transactions", "links"} | {k.table for k in SEARCHABLE}
-        cols: dict[str, list[str]] = {}
+        cols: dict[str, dict[str, str]] = {}
         for name in sorted(wanted & set(tables)):
             db.execute(f'CREATE TABLE "{name}" AS SELECT * FROM read_parquet($1)', [self.ws.table_glob(name)])
-            cols[name] = [r[0] for r in db.execute(f'DESCRIBE "{name}"').fetchall()]
+            cols[name] = {r[0]: str(r[1]) for r in db.execute(f'DESCRIBE "{name}"').fetchall()}
         indexed = [("findings", "subject_key"), ("transactions", "from_account"), ("transactions", "to_account"),
-                   ("links", "src_key"), ("links", "dst_key")]
+                   ("links", "src_key"), ("links", "dst_key"), ("accounts", "holder_id")]
         indexed += [(k.table, c) for k in SEARCHABLE for c, _ in k.keys]
-        for table, column in indexed:
-            if column in cols.get(table, []):
+        for table, column in dict.fromkeys(indexed):
+            if column in cols.get(table, {}):
                 db.execute(f'CREATE INDEX "ix_{table}_{column}" ON "{table}" ("{column}")')
+        _build_search_index(db, cols)
         return db, cols
 
     def search(self, q: str, *, role: str, user: str, limit: int = 20) -> list[dict[str, Any]]:
         q = clean_query(q)
         limit = max(1, min(int(limit), 100))
-        con, cols = self._con()
+        con, cols, _ = self._con()
         hits: dict[str, dict[str, Any]] = {}
 
-        def add(ident: str, kind: str, table: str, label: str | None) -> None:
+        def add(ident: str, kind: str, table: str, label: str | None, findings: int) -> None:
             hit = hits.setdefault(ident, {"ident": ident, "kind": kind, "label": label, "sources": [], "findings": 0})
             if table not in hit["sources"]:
                 hit["sources"].append(table)
             hit["label"] = hit["label"] or label
+            hit["findings"] = max(hit["findings"], findings)
 
-        prefix = len(q) >= MIN_PREFIX
-        if "findings" in cols:
-            for key, stype in con.execute(
-                    "SELECT DISTINCT subject_key, subject_type FROM findings WHERE subject_key = $1 "
-                    "OR ($2 AND starts_with(subject_key, $1)) LIMIT $3", [q, prefix, limit]).fetchall():
-                add(key, stype or "subject", "findings", None)
-        for spec in SEARCHABLE:
-            have = cols.get(spec.table, [])
-            label = spec.label if spec.label in have else None
-            for column, kind in spec.keys:
-                if column not in have or len(hits) >= limit:
-                    continue
-                shown = f'any_value("{label}")' if label else "NULL"
-                sql = (f'SELECT CAST("{column}" AS VARCHAR), {shown} '
-                       f'FROM "{spec.table}" WHERE CAST("{column}" AS VARCHAR) = $1 '
-                       f'OR ($2 AND starts_with(CAST("{column}" AS VARCHAR), $1)) GROUP BY 1 LIMIT $3')
-                for ident, name in con.execute(sql, [q, prefix, limit]).fetchall():
-                    if ident:
-                        add(ident, kind, spec.table, name)
-        for table, name_col, key_col in NAME_COLUMNS:
-            have = cols.get(table, [])
-            if name_col in have and key_col in have and len(hits) < limit and not q.isascii():
-                for ident, name in con.execute(
-                        f'SELECT DISTINCT CAST("{key_col}" AS VARCHAR), "{name_col}" FROM "{table}" '
-                        f'WHERE "{name_col}" = $1 OR contains("{name_col}", $1) LIMIT $2', [q, limit]).fetchall():
-                    if ident:
-                        add(ident, "id_number" if key_col.endswith("id_number") or key_col == "holder_id" else "member",
-                            table, name)
+        # identifiers: one range scan of the sorted search index (exact hits first, then those with findings)
+        if len(q) >= MIN_PREFIX:  # the range lets DuckDB skip the row groups of other identifiers
+            where, params = "key >= $1 AND key < $3 AND starts_with(key, $1)", [q, limit, q + "\U0010ffff"]
+        else:
+            where, params = "key = $1", [q, limit]
+        for key, kind, table, label, n in con.execute(
+                f"WITH m AS (SELECT * FROM search_index WHERE {where}), "
+                "top AS (SELECT key FROM m GROUP BY key ORDER BY bool_or(key = $1) DESC, max(n) DESC, key LIMIT $2) "
+                "SELECT key, kind, tab, label, n FROM m SEMI JOIN top USING (key) ORDER BY key, ord", params).fetchall():
+            add(key, kind, table, label, int(n))
+        # names (Chinese text): a substring match over the name index, exact names first
+        if len(hits) < limit and not q.isascii() and "name_index" in cols:
+            for key, name, table, kind, n in con.execute(
+                    "SELECT key, name, tab, kind, n FROM name_index WHERE contains(name, $1) "
+                    "QUALIFY row_number() OVER (PARTITION BY tab ORDER BY name <> $1, key) <= $2 "
+                    "ORDER BY ord, name <> $1, key", [q, limit]).fetchall():
+                if len(hits) < limit or key in hits:
+                    add(key, kind, table, name, int(n))
         results = list(hits.values())[:limit]
-        if results and "findings" in cols:
-            counts = dict(con.execute("SELECT subject_key, count(*) FROM findings WHERE list_contains($1, subject_key) "
-                                      "GROUP BY 1", [[r["ident"] for r in results]]).fetchall())
-            for r in results:
-                r["findings"] = int(counts.get(r["ident"], 0))
         results.sort(key=lambda r: (-r["findings"], r["ident"] != q, r["ident"]))
         self.ws.audit("web.search", user=user, role=role, query=q, results=len(results))
         return [self._mask_hit(r, role) for r in results]
@@ -182,8 +194,30 @@ class LakeDossierSource:
                 "label": mask_text(hit["label"], role, "name") if hit["label"] else None}
 
     def dossier(self, ident: str, *, role: str, user: str) -> dict[str, Any] | None:
+        """The masked dossier of ``ident`` (or its reference), audited on every call, cached or not.
+
+        The answer is kept per snapshot, identifier and role (the cache empties when an analysis run
+        changes the manifest); callers must not modify it.
+        """
         ident = self._refs.resolve(clean_query(ident))
-        con, cols = self._con()
+        con, cols, stamp = self._con()
+        key = (stamp, ident, str(role))
+        with self._cache_lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+        if cached is None:
+            cached = self._assemble(con, cols, ident, role)
+            with self._cache_lock:
+                self._cache[key] = cached
+                while len(self._cache) > self.DOSSIER_CACHE:
+                    self._cache.popitem(last=False)
+        found, detail = cached
+        self.ws.audit("web.dossier", user=user, role=role, ident=ident, **detail)  # before the data leaves
+        return found
+
+    def _assemble(self, con: duckdb.DuckDBPyConnection, cols: dict[str, dict[str, str]], ident: str,
+                  role: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:
         findings: list[dict[str, Any]] = []
         if "findings" in cols:
             rel = con.sql("SELECT id, chain, rule_id, subject_type, subject_key, score, severity, period_start, "
@@ -197,32 +231,43 @@ class LakeDossierSource:
                 f["period_end"] = show_time(f["period_end"]) if f["period_end"] else None
         records: dict[str, list[dict[str, Any]]] = {}
         kinds: set[str] = set()
+        # the search index says which columns of which tables hold the identifier: only those are read,
+        # each through its own index (an OR over casted columns scanned whole tables)
+        where: dict[str, list[str]] = {}
+        for table, column, kind in con.execute(
+                "SELECT tab, col, kind FROM search_index WHERE key = $1 AND col IS NOT NULL ORDER BY ord",
+                [ident]).fetchall():
+            where.setdefault(table, []).append(column)
+            kinds.add(kind)
         for spec in SEARCHABLE:
-            have = cols.get(spec.table, [])
-            where = [f'CAST("{c}" AS VARCHAR) = $1' for c, _ in spec.keys if c in have]
-            if not where:
+            if spec.table not in where:
                 continue
-            table = con.sql(f'SELECT * FROM "{spec.table}" WHERE {" OR ".join(where)} LIMIT {RECORDS_PER_TABLE}',
-                            params=[ident]).to_arrow_table()
-            if table.num_rows:
-                records[spec.table] = _plain_rows(mask_table(table, role))
-                kinds.update(k for c, k in spec.keys if c in have and ident in table.column(c).cast(pa.string()).to_pylist())
+            have = cols[spec.table]
+            parts = [pa_table for column in where[spec.table]
+                     if (pa_table := con.sql(
+                         f'SELECT rowid AS "__rowid", * FROM "{spec.table}" WHERE {_equals(column, have)} '
+                         f'ORDER BY rowid LIMIT {RECORDS_PER_TABLE}', params=[ident]).to_arrow_table()).num_rows]
+            if not parts:
+                continue
+            table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+            if len(parts) > 1:  # one row may hold the identifier in two columns (account and card_no)
+                order = sorted({rid: i for i, rid in enumerate(table.column("__rowid").to_pylist())}.items())
+                table = table.take([i for _, i in order[:RECORDS_PER_TABLE]])
+            records[spec.table] = _plain_rows(mask_table(table.drop_columns(["__rowid"]), role))
         statements = self._statements(con, cols, ident, role)
         graph = self._graph(con, cols, ident, role, findings)
         if not findings and not records and not statements:
-            self.ws.audit("web.dossier", user=user, role=role, ident=ident, found=False)
-            return None
+            return None, {"found": False}
         kind = (findings[0]["subject_type"] if findings else None) or (sorted(kinds)[0] if kinds else "subject")
-        self.ws.audit("web.dossier", user=user, role=role, ident=ident, found=True, findings=len(findings),
-                      tables=sorted(records))
-        return {"ident": self._refs.ref(ident, role, MASK_KIND.get(kind)),
-                "display": mask_text(ident, role, MASK_KIND.get(kind)), "kind": kind,
-                "findings": findings, "records": records, "statements": statements, "graph": graph,
-                "source": "lake"}
+        return ({"ident": self._refs.ref(ident, role, MASK_KIND.get(kind)),
+                 "display": mask_text(ident, role, MASK_KIND.get(kind)), "kind": kind,
+                 "findings": findings, "records": records, "statements": statements, "graph": graph,
+                 "source": "lake"},
+                {"found": True, "findings": len(findings), "tables": sorted(records)})
 
-    def _statements(self, con: duckdb.DuckDBPyConnection, cols: dict[str, list[str]], ident: str,
+    def _statements(self, con: duckdb.DuckDBPyConnection, cols: dict[str, dict[str, str]], ident: str,
                     role: str) -> list[dict[str, Any]]:
-        have = cols.get("transactions", [])
+        have = cols.get("transactions", {})
         if not {"from_account", "to_account", "ts", "amount"} <= set(have):
             return []
         table = con.sql(
@@ -232,7 +277,7 @@ class LakeDossierSource:
             f"{STATEMENT_ROWS}", params=[ident]).to_arrow_table()
         return _plain_rows(mask_table(table, role))
 
-    def _graph(self, con: duckdb.DuckDBPyConnection, cols: dict[str, list[str]], ident: str, role: str,
+    def _graph(self, con: duckdb.DuckDBPyConnection, cols: dict[str, dict[str, str]], ident: str, role: str,
                findings: list[dict[str, Any]]) -> dict[str, Any]:
         """Link chart: the subject, its money counterparties (weighted by amount) and accounts of a holder."""
         nodes: dict[str, dict[str, Any]] = {}
@@ -249,7 +294,7 @@ class LakeDossierSource:
         root = node(ident, findings[0]["subject_type"] if findings else "account")
         nodes[root]["root"] = True
         nodes[root]["findings"] = len(findings)
-        have = cols.get("transactions", [])
+        have = cols.get("transactions", {})
         if {"from_account", "to_account", "amount"} <= set(have):
             rows = con.execute(
                 "SELECT CASE WHEN from_account = $1 THEN to_account ELSE from_account END AS other, "
@@ -267,16 +312,16 @@ class LakeDossierSource:
                               "first": show_time(first) if first else None, "last": show_time(last) if last else None,
                               "evidence": {"table": "transactions", "src_file": mask_text(src_file, role),
                                            "src_row": src_row}})
-        have = cols.get("accounts", [])
+        have = cols.get("accounts", {})
         if {"account", "holder_id"} <= set(have):
             for account, holder, name in con.execute(
-                    "SELECT DISTINCT account, holder_id, holder_name FROM accounts WHERE account = $1 OR holder_id = $1 "
-                    f"LIMIT {EDGES}", [ident]).fetchall():
+                    "SELECT DISTINCT account, holder_id, holder_name FROM (SELECT * FROM accounts WHERE account = $1 "
+                    f"UNION ALL SELECT * FROM accounts WHERE holder_id = $1) LIMIT {EDGES}", [ident]).fetchall():
                 if account and holder:
                     a = node(str(account), "account")
                     h = node(str(holder), "id_number", name)
                     edges.append({"source": h, "target": a, "kind": "holds", "evidence": {"table": "accounts"}})
-        have = cols.get("links", [])
+        have = cols.get("links", {})
         if {"kind", "src_type", "src_key", "dst_type", "dst_key"} <= set(have):
             # cross-chain links made by intel (a site showing a card, a member paying into an account...)
             for kind, st, sk, dt_, dk, n, amount, first, evidence in con.execute(
@@ -289,38 +334,6 @@ class LakeDossierSource:
                               "first": show_time(first) if first else None,
                               "evidence": {"table": "links", "refs": mask_text(evidence, role)}})
         return {"nodes": list(nodes.values()), "edges": edges}
-
-
-class RefBook:
-    """Opaque references for values a role may not see in clear: search results and link-chart nodes
-    point at ``r-<token>`` instead of the clear number, and the dossier resolves it (per process)."""
-
-    LIMIT = 200_000
-
-    def __init__(self) -> None:
-        self._secret = secrets.token_bytes(32)
-        self._book: dict[str, str] = {}
-        self._lock = threading.Lock()
-
-    def ref(self, value: str, role: str, kind: str | None) -> str:
-        if mask_text(value, role, kind) == value:
-            return value
-        token = "r-" + hmac.new(self._secret, value.encode("utf-8"), hashlib.sha256).hexdigest()[:24]
-        with self._lock:
-            if len(self._book) >= self.LIMIT:
-                self._book.clear()
-            self._book[token] = value
-        return token
-
-    def resolve(self, ident: str) -> str:
-        if ident.startswith("r-"):
-            value = self._book.get(ident)
-            if value is None:
-                from chainbreaker.faces.web.services import NotFound
-
-                raise NotFound("该引用已失效，请重新检索。", "This reference has expired; search again.")
-            return value
-        return ident
 
 
 def _json(text: Any, default: Any) -> Any:
@@ -345,6 +358,49 @@ def _plain_rows(table: pa.Table) -> list[dict[str, Any]]:
             clean[k] = v
         out.append(clean)
     return out
+
+
+def _equals(column: str, types: dict[str, str]) -> str:
+    """``column = $1`` so that DuckDB uses the column's index; a cast only for a non-text column."""
+    return f'"{column}" = $1' if types.get(column) == "VARCHAR" else f'CAST("{column}" AS VARCHAR) = $1'
+
+
+def _build_search_index(db: duckdb.DuckDBPyConnection, cols: dict[str, dict[str, str]]) -> None:
+    """``search_index`` (identifier → kind, table, column, label, number of findings), sorted by identifier
+    so a prefix search reads a few row groups; ``name_index`` (name → identifier) for Chinese names.
+
+    Built once per snapshot (at server start and after an analysis run), in every worker process.
+    """
+    parts = []
+    if "subject_key" in cols.get("findings", {}):
+        parts.append("SELECT CAST(subject_key AS VARCHAR) AS key, coalesce(subject_type, 'subject') AS kind, "
+                     "'findings' AS tab, CAST(NULL AS VARCHAR) AS col, CAST(NULL AS VARCHAR) AS label, 0 AS ord "
+                     "FROM findings")
+    for i, spec in enumerate(SEARCHABLE, start=1):
+        have = cols.get(spec.table, {})
+        label = f'CAST("{spec.label}" AS VARCHAR)' if spec.label in have else "CAST(NULL AS VARCHAR)"
+        parts += [f"SELECT CAST(\"{column}\" AS VARCHAR), '{kind}', '{spec.table}', '{column}', {label}, {i * 10 + j} "
+                  f'FROM "{spec.table}"' for j, (column, kind) in enumerate(spec.keys) if column in have]
+    counts = ("(SELECT CAST(subject_key AS VARCHAR) AS key, count(*) AS n FROM findings GROUP BY 1)"
+              if "subject_key" in cols.get("findings", {}) else "(SELECT NULL::VARCHAR AS key, 0 AS n WHERE false)")
+    body = " UNION ALL ".join(parts) or ("SELECT NULL::VARCHAR AS key, NULL::VARCHAR AS kind, NULL::VARCHAR AS tab, "
+                                         "NULL::VARCHAR AS col, NULL::VARCHAR AS label, 0 AS ord WHERE false")
+    db.execute(f"CREATE TABLE search_index AS SELECT m.key, m.kind, m.tab, m.col, m.label, m.ord, "
+               f"coalesce(c.n, 0) AS n FROM (SELECT key, kind, tab, col, any_value(label) AS label, min(ord) AS ord "
+               f"FROM ({body}) WHERE key IS NOT NULL AND key <> '' GROUP BY ALL) m LEFT JOIN {counts} c USING (key) "
+               "ORDER BY m.key, m.ord")
+    names = []
+    for i, (table, name_col, key_col) in enumerate(NAME_COLUMNS):
+        have = cols.get(table, {})
+        if name_col in have and key_col in have:
+            kind = "id_number" if key_col.endswith("id_number") or key_col == "holder_id" else "member"
+            names.append(f"SELECT DISTINCT CAST(\"{key_col}\" AS VARCHAR) AS key, CAST(\"{name_col}\" AS VARCHAR) AS name, "
+                         f"'{table}' AS tab, '{kind}' AS kind, {i} AS ord FROM \"{table}\" "
+                         f'WHERE "{name_col}" IS NOT NULL AND "{key_col}" IS NOT NULL')
+    if names:
+        db.execute(f"CREATE TABLE name_index AS SELECT x.*, coalesce(c.n, 0) AS n FROM ({' UNION ALL '.join(names)}) x "
+                   f"LEFT JOIN {counts} c USING (key) WHERE x.key <> ''")
+        cols["name_index"] = {"key": "VARCHAR", "name": "VARCHAR"}
 
 
 def kind_label(column: str) -> str | None:

@@ -15,10 +15,10 @@ import secrets
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
-from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chainbreaker.faces.web.access import CSRF_COOKIE, SESSION_COOKIE
 
@@ -58,20 +58,46 @@ def clear_session_cookies(request: Request, response: Response) -> None:
                         secure=is_https(request), path="/")
 
 
-class SecurityHeaders(BaseHTTPMiddleware):
-    """Security headers on every response and a CSRF cookie for a browser that has none yet."""
+class SecurityHeaders:
+    """Security headers on every response and a CSRF cookie for a browser that has none yet.
 
-    async def dispatch(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        for key, value in HEADERS.items():
-            response.headers.setdefault(key, value)
-        if not request.url.path.startswith("/static/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        if CSRF_COOKIE not in request.cookies and CSRF_COOKIE.encode() not in b"".join(
-                v for k, v in response.raw_headers if k == b"set-cookie"):
-            response.set_cookie(CSRF_COOKIE, secrets.token_urlsafe(32), httponly=False, samesite="strict",
-                                secure=is_https(request), path="/")
-        return response
+    A plain ASGI middleware: it edits the response's start message in passing. Starlette's
+    ``BaseHTTPMiddleware`` ran every response through an extra task and a memory stream, about a
+    tenth of the server's CPU under load.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        static = request.url.path.startswith("/static/")
+        needs_csrf = CSRF_COOKIE not in request.cookies
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for key, value in HEADERS.items():
+                    if key not in headers:
+                        headers[key] = value
+                if not static and "cache-control" not in headers:
+                    headers["Cache-Control"] = "no-store"
+                if needs_csrf and not any(v.startswith(f"{CSRF_COOKIE}=") for v in headers.getlist("set-cookie")):
+                    headers.append("set-cookie", _csrf_cookie(request))
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _csrf_cookie(request: Request) -> str:
+    """A fresh ``cb_csrf`` Set-Cookie value, written by Starlette's own cookie code."""
+    carrier = Response()
+    carrier.set_cookie(CSRF_COOKIE, secrets.token_urlsafe(32), httponly=False, samesite="strict",
+                       secure=is_https(request), path="/")
+    return carrier.headers["set-cookie"]
 
 
 class RateLimited(Exception):

@@ -1,7 +1,12 @@
-"""Benchmark: funds screening throughput (chainbreaker on DuckDB) beside plain pandas, same data, same run.
+"""Benchmark: funds screening throughput (chainbreaker on DuckDB) beside its SQL floor and plain pandas.
 
     python bench/bench_funds_screen.py                       # default: 300k transactions (~1-2 min)
-    python bench/bench_funds_screen.py --scale 1000000,3000000,10000000 --pandas-max 3000000
+    python bench/bench_funds_screen.py --scale 1000000,10000000 --pandas-max 0   # product vs floor
+
+Each size runs, one after the other in the same command: the product (``funds screen``: facts,
+scoring, ranking, evidence, findings, lake writes), the floor of ``floor_funds_screen.py`` (the same
+facts as hand-written DuckDB SQL, nothing else) and, up to ``--pandas-max``, plain pandas. The
+product/floor ratio is printed per size (target: at most 1.5x); ``--no-floor`` skips the floor.
 
 Data: H2's synthetic province fast path (``chainbreaker.synth.bank.write_transactions_parquet``),
 written straight into a workspace lake (cached under --workdir). Each side runs in its own
@@ -262,6 +267,20 @@ def run_child(kind: str, ws_path: Path, engine: str = "duckdb") -> dict:
     return res
 
 
+def run_floor(ws_path: Path) -> dict:
+    """``floor_funds_screen.py``'s SQL floor in a fresh process; its facts checked against the product's."""
+    from floor_funds_screen import product_checksums
+
+    out = ws_path.parent / "result-floor.json"
+    proc = subprocess.run([sys.executable, str(HERE.parent / "floor_funds_screen.py"), "--child", "--ws", str(ws_path),
+                           "--result", str(out)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"floor failed:\n{proc.stderr[-3000:]}")
+    res = json.loads(out.read_text())
+    res["same_facts"] = product_checksums(ws_path) == res["check"]
+    return res
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scale", default="300000", help="comma-separated transaction counts")
@@ -269,6 +288,7 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "cb-bench-funds")
     ap.add_argument("--pandas-max", type=int, default=3_000_000, help="skip pandas above this size")
     ap.add_argument("--engine", default="duckdb")
+    ap.add_argument("--no-floor", action="store_true", help="skip the hand-written SQL floor")
     ap.add_argument("--child", choices=["chainbreaker", "pandas"])
     ap.add_argument("--ws")
     ap.add_argument("--result")
@@ -288,6 +308,12 @@ def main() -> None:
                 "flagged": len(cb["flagged"])}
         print(f"[{n:,}] chainbreaker ({args.engine}): {cb['seconds']:.1f} s, {line['cb_tx_s']:,.0f} tx/s, "
               f"peak {cb['peak_mb']:,.0f} MB, {len(cb['flagged'])} flagged, {cb['findings']} findings", flush=True)
+        if not args.no_floor:
+            fl = run_floor(ws_path)
+            line.update(fl_s=fl["seconds"], fl_mb=fl["peak_mb"], ratio=cb["seconds"] / fl["seconds"],
+                        same_facts=fl["same_facts"])
+            print(f"[{n:,}] floor (hand-written DuckDB SQL, facts only): {fl['seconds']:.1f} s, peak {fl['peak_mb']:,.0f} MB; "
+                  f"product/floor {line['ratio']:.2f}x; same facts: {fl['same_facts']}", flush=True)
         if n <= args.pandas_max:
             pd_ = run_child("pandas", ws_path)
             line.update(pd_s=pd_["seconds"], pd_tx_s=pd_["transactions"] / pd_["seconds"], pd_mb=pd_["peak_mb"],
@@ -295,12 +321,16 @@ def main() -> None:
             print(f"[{n:,}] pandas: {pd_['seconds']:.1f} s, {line['pd_tx_s']:,.0f} tx/s, peak {pd_['peak_mb']:,.0f} MB; "
                   f"speed-up {line['speedup']:.1f}x; same flagged accounts: {line['same_flagged']}", flush=True)
         rows.append(line)
-    print("\n| transactions | chainbreaker s | tx/s | peak MB | pandas s | tx/s | peak MB | speed-up | same flagged |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
+    print("\n| transactions | chainbreaker s | tx/s | peak MB | floor s | peak MB | product/floor | same facts "
+          "| pandas s | tx/s | peak MB | speed-up | same flagged |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|")
     for r in rows:
+        flp = (f"{r['fl_s']:.1f} | {r['fl_mb']:,.0f} | {r['ratio']:.2f}x | {r['same_facts']}"
+               if "fl_s" in r else "skipped | | |")
         pdp = (f"{r['pd_s']:.1f} | {r['pd_tx_s']:,.0f} | {r['pd_mb']:,.0f} | {r['speedup']:.1f}x | {r['same_flagged']}"
                if "pd_s" in r else "skipped | | | |")
-        print(f"| {r['n']:,} | {r['cb_s']:.1f} | {r['cb_tx_s']:,.0f} | {r['cb_mb']:,.0f} | {pdp} |")
+        print(f"| {r['n']:,} | {r['cb_s']:.1f} | {r['cb_tx_s']:,.0f} | {r['cb_mb']:,.0f} | {flp} | {pdp} |")
 
 
 if __name__ == "__main__":

@@ -62,9 +62,11 @@ def _coverage(eng: Engine, ws: Workspace, tx: ibis.Table, codes: ibis.Table, cod
         extra = ibis.union(extra, acc.select(account=acc.account))
     extra = extra.filter(extra.account.notnull() & (extra.account != ""))
     extra = extra.anti_join(codes, extra.account == codes.account)
-    counts = {"tx_present": tx.count(), "tx_screened": coded.count(), "acc_screened": codes.count(),
-              "acc_extra": extra.account.nunique()}
-    out = {name: int(eng.con.execute(expr)) for name, expr in counts.items()}
+    # one statement: four scalar subqueries
+    counts = ibis.memtable({"one": [1]}).select(
+        tx_present=tx.count().as_scalar(), tx_screened=coded.count().as_scalar(),
+        acc_screened=codes.count().as_scalar(), acc_extra=extra.account.nunique().as_scalar())
+    out = {name: int(value) for name, value in eng.to_arrow(counts).to_pylist()[0].items()}
     return {"tx_present": out["tx_present"], "tx_screened": out["tx_screened"],
             "acc_present": out["acc_screened"] + out["acc_extra"], "acc_screened": out["acc_screened"]}
 
@@ -89,7 +91,8 @@ def _evidence(eng: Engine, tx: ibis.Table, flagged: pa.Table, p: dict[str, Any],
         return {}
     flagged_t = stage.arrow(flagged, "flagged")
     sub = stage(typologies.touching(tx, flagged_t), "touching")
-    expr = typologies.evidence_rows(sub, flagged_t, p, eng.supports("asof_join"), stage)
+    expr = typologies.evidence_rows(sub, flagged_t, p, eng.supports("asof_join"), stage,
+                                    events_of=lambda tr, keep: events.events_for(eng, tr, keep))
     rows = eng.to_arrow(expr).to_pylist()
     rows.sort(key=lambda r: (r["account"], r["rule"], r["rn"]))
     out: dict[tuple[str, str], tuple[list[dict[str, Any]], int]] = {}
@@ -174,12 +177,13 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
             with wtx.timed("events"):
                 codes = stage(events.account_codes(v), "codes")
                 coded = stage(events.transfers(v, codes), "transfers")
-                evs = stage(events.account_events(coded, eng.supports("asof_join")).select(*events.EVENT_COLUMNS),
-                            "events")
+                # the 2xN events are read once, grouped by (account, day): not staged
+                evs = events.events_for(eng, coded).select(*events.EVENT_COLUMNS)
+                days = stage(typologies.daily_facts(events.event_flags(evs, p), p), "days")
                 pairs = stage(events.pair_flows(coded), "pairs")
             with wtx.timed("features"):
                 # staged before the signals: the population baselines read the features a second time
-                features = stage(typologies.account_features(v, codes, accounts, p, evs, pairs), "features")
+                features = stage(typologies.account_features(v, codes, accounts, p, None, pairs, days=days), "features")
                 signals = stage(typologies.core_signals(features, p), "signals")
             with wtx.timed("score"):
                 kept: dict[str, ibis.Table] = {}

@@ -139,12 +139,25 @@ def _concentration(pairs: ibis.Table) -> ibis.Table:
         top_payee_amt_fen=payees.top_payee_amt_fen)
 
 
-def card_pools(v: ibis.Table, accounts: ibis.Table | None, p: dict[str, Any]) -> ibis.Table:
-    """Per account: the most distinct holders seen on any IP or MAC it used (卡池)."""
+def device_rows(v: ibis.Table) -> ibis.Table:
+    """One row per (payer account, raw ip, raw mac) of the valid transfers ``v``: the payer name (max).
+
+    What :func:`card_pools` reads. Mergeable: rows of more transfers regroup by the same key with
+    ``max(name)``, which the incremental screening uses.
+    """
+    return v.filter(v.ip.notnull() | v.mac.notnull()).group_by(
+        account=v.from_account, ip=v.ip, mac=v.mac).aggregate(name=v.from_name.max())
+
+
+def card_pools(v: ibis.Table, accounts: ibis.Table | None, p: dict[str, Any],
+               raw: ibis.Table | None = None) -> ibis.Table:
+    """Per account: the most distinct holders seen on any IP or MAC it used (卡池).
+
+    ``raw`` is :func:`device_rows` of ``v`` when the caller has it already (then ``v`` is not read).
+    """
     # one scan, grouped by the raw (account, ip, mac) first: an account uses few devices, so the
     # string clean-up and the holder lookup run on far fewer rows than the transfers
-    raw = v.filter(v.ip.notnull() | v.mac.notnull()).group_by(
-        account=v.from_account, ip=v.ip, mac=v.mac).aggregate(name=v.from_name.max())
+    raw = device_rows(v) if raw is None else raw
     parts = []
     for col, prefix in (("ip", "ip:"), ("mac", "mac:")):
         value = raw[col].strip().upper() if col == "mac" else raw[col].strip()
@@ -196,19 +209,21 @@ def loops(pairs: ibis.Table, p: dict[str, Any]) -> ibis.Table:
 
 
 def account_features(v: ibis.Table, codes: ibis.Table, accounts: ibis.Table | None, p: dict[str, Any],
-                     events: ibis.Table | None, pairs: ibis.Table, days: ibis.Table | None = None) -> ibis.Table:
+                     events: ibis.Table | None, pairs: ibis.Table, days: ibis.Table | None = None,
+                     devices: ibis.Table | None = None) -> ibis.Table:
     """Behaviour facts per account code (one row per account seen in a valid transfer).
 
     ``v`` is :func:`valid_transactions`; ``codes``, ``events`` and ``pairs`` come from
     :mod:`chainbreaker.chains.funds.events` (materialised by the caller: each is read several times).
     ``days`` is :func:`daily_facts` of the events when the caller has staged it (then ``events`` is
     not read): the events are grouped once, by account and day, and everything else reads that.
+    ``devices`` is :func:`device_rows` of ``v`` when staged by the caller.
     """
     if days is None:
         if events is None:
             raise ValueError("account_features needs events or days")
         days = daily_facts(event_flags(events, p), p)
-    pools = card_pools(v, accounts, p)
+    pools = card_pools(v, accounts, p, raw=devices)
     pools = pools.join(codes, pools.account == codes.account).select(
         account=codes.aid, pool_holders=pools.pool_holders, pool_device=pools.pool_device)
     base = per_account(days)

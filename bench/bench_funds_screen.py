@@ -1,7 +1,20 @@
-"""Benchmark: funds screening throughput (chainbreaker on DuckDB) beside plain pandas, same data, same run.
+"""Benchmark: funds screening throughput (chainbreaker on DuckDB) beside its SQL floor and plain pandas.
 
     python bench/bench_funds_screen.py                       # default: 300k transactions (~1-2 min)
-    python bench/bench_funds_screen.py --scale 1000000,3000000,10000000 --pandas-max 3000000
+    python bench/bench_funds_screen.py --scale 1000000,10000000 --pandas-max 0   # product vs floor
+
+Each size runs, one after the other in the same command: the product (``funds screen``: facts,
+scoring, ranking, evidence, findings, lake writes), the floor of ``floor_funds_screen.py`` (the same
+facts as hand-written DuckDB SQL, nothing else) and, up to ``--pandas-max``, plain pandas. The
+product/floor ratio is printed per size (target: at most 1.5x); ``--no-floor`` skips the floor.
+
+    python bench/bench_funds_screen.py --scale 10000000 --incremental 1   # incremental screening
+
+``--incremental PCT`` measures incremental screening instead: the lake without its latest PCT % of
+transfers (whole local days, from the last day back) is screened with ``incremental=True`` (a full
+run that writes the screen state), those transfers are appended as a later ingest would, and the
+same lake is screened incrementally and then in full (no state), each in its own process. It
+prints the three times, the speed-up full/incremental and whether both gave identical results.
 
 Data: H2's synthetic province fast path (``chainbreaker.synth.bank.write_transactions_parquet``),
 written straight into a workspace lake (cached under --workdir). Each side runs in its own
@@ -15,6 +28,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -46,7 +60,7 @@ def prepare(workdir: Path, n: int, seed: int) -> Path:
 
 
 # ------------------------------------------------------------------------ children
-def child_chainbreaker(ws_path: str, engine: str) -> dict:
+def child_chainbreaker(ws_path: str, engine: str, incremental: bool | None = False) -> dict:
     import ibis.backends.duckdb.converter  # noqa: F401  (imports pandas; imported before the timer, as on the pandas side)
 
     from chainbreaker.chains.funds.screen import screen
@@ -54,12 +68,13 @@ def child_chainbreaker(ws_path: str, engine: str) -> dict:
 
     ws = Workspace(ws_path)
     start = time.perf_counter()
-    result = screen(ws, engine=engine)
+    result = screen(ws, engine=engine, incremental=incremental)
     seconds = time.perf_counter() - start
     flagged = sorted(r["account"] for r in ws.read_arrow("account_risk", ["account", "flagged"]).to_pylist()
                      if r["flagged"])
     return {"seconds": seconds, "flagged": flagged, "transactions": result.transactions_screened,
-            "accounts": result.accounts_screened, "findings": result.findings}
+            "accounts": result.accounts_screened, "findings": result.findings, "mode": result.mode,
+            "new_transactions": result.new_transactions}
 
 
 def child_pandas(ws_path: str) -> dict:
@@ -249,16 +264,96 @@ def child_pandas(ws_path: str) -> dict:
             "accounts": int(len(f)), "phases": phases}
 
 
-def run_child(kind: str, ws_path: Path, engine: str = "duckdb") -> dict:
+def run_child(kind: str, ws_path: Path, engine: str = "duckdb", incremental: str = "no") -> dict:
     """Run one side in a fresh process; return its result plus peak RSS (MB)."""
     out = ws_path.parent / f"result-{kind}-{engine}.json"
     proc = subprocess.run([sys.executable, str(HERE), "--child", kind, "--ws", str(ws_path), "--engine", engine,
-                           "--result", str(out)], capture_output=True, text=True)
+                           "--result", str(out), "--child-incremental", incremental], capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"{kind} failed:\n{proc.stderr[-3000:]}")
     res = json.loads(out.read_text())
     # RUSAGE_CHILDREN is a max over every child so far, so each child reports its own ru_maxrss.
     res["peak_mb"] = res["self_peak_mb"]
+    return res
+
+
+def prepare_incremental(workdir: Path, n: int, seed: int, pct: float) -> tuple[Path, Path]:
+    """The lake of ``prepare`` split: (workspace without its latest ``pct`` % of transfers, those transfers)."""
+    import duckdb
+
+    from chainbreaker.core.workspace import Workspace
+
+    src = prepare(workdir, n, seed)
+    root = workdir / f"tx{n}-s{seed}-inc{pct:g}"
+    late = root / "late.parquet"
+    if not (root / "READY").exists():
+        if root.exists():
+            shutil.rmtree(root)
+        root.mkdir(parents=True)
+        ws_src = Workspace(src)
+        glob = ws_src.table_glob("transactions")
+        con = duckdb.connect()
+        con.execute("SET enable_progress_bar = false")
+        day = "(CAST(floor(epoch(ts)) AS BIGINT) + 8 * 3600) // 86400"
+        per_day = con.execute(f"SELECT {day} AS d, count(*) FROM '{glob}' GROUP BY 1 ORDER BY 1 DESC").fetchall()
+        total, cut, acc = sum(c for _, c in per_day), None, 0
+        for d, c in per_day:  # whole days from the last one back, until pct % of the rows
+            acc += c
+            cut = d
+            if acc >= total * pct / 100:
+                break
+        con.execute(f"COPY (SELECT * FROM '{glob}' WHERE {day} >= {cut}) TO '{late}' (FORMAT parquet)")
+        ws = Workspace(root / "ws")
+        with ws.transaction("bench.lake") as tx:
+            tx.write("transactions", con.sql(f"SELECT * FROM '{glob}' WHERE {day} < {cut} OR ts IS NULL"))
+            tx.write("accounts", con.sql(f"SELECT * FROM '{ws_src.table_glob('accounts')}'"))
+        (root / "READY").write_text("ok")
+    return root / "ws", late
+
+
+def run_incremental(workdir: Path, n: int, seed: int, pct: float, engine: str) -> dict:
+    """Full screen with state, append the late transfers, incremental screen, full screen; compared."""
+    import duckdb
+    import pyarrow.parquet as pq
+
+    from chainbreaker.core.workspace import Workspace
+
+    base, late = prepare_incremental(workdir, n, seed, pct)
+    ws_path = base.parent / "run" / "ws"
+    if ws_path.parent.exists():
+        shutil.rmtree(ws_path.parent)
+    ws_path.parent.mkdir(parents=True)
+    subprocess.run(["cp", "-al", str(base), str(ws_path)], check=True)  # lake files are never modified in place
+    first = run_child("chainbreaker", ws_path, engine, incremental="yes")
+    ws = Workspace(ws_path)
+    with ws.transaction("bench.append") as tx:
+        tx.write("transactions", pq.read_table(late), mode="append")
+    inc = run_child("chainbreaker", ws_path, engine, incremental="auto")
+    snap = ws_path.parent / "incremental"
+    snap.mkdir()
+    con = duckdb.connect()
+    for name in ("funds_features", "account_risk", "findings"):
+        con.execute(f"COPY (SELECT * FROM '{ws.table_glob(name)}') TO '{snap / name}.parquet' (FORMAT parquet)")
+    full = run_child("chainbreaker", ws_path, engine, incremental="no")
+    same = True
+    for name, drop in (("funds_features", ""), ("account_risk", "EXCLUDE (run_id)"), ("findings", "EXCLUDE (id, run_id)")):
+        a, b = f"SELECT * {drop} FROM '{snap / name}.parquet'", f"SELECT * {drop} FROM '{ws.table_glob(name)}'"
+        diff = con.execute(f"SELECT (SELECT count(*) FROM ({a} EXCEPT ALL {b})) + (SELECT count(*) FROM ({b} EXCEPT ALL {a}))")
+        same = same and diff.fetchone()[0] == 0
+    return {"first": first, "inc": inc, "full": full, "same": same}
+
+
+def run_floor(ws_path: Path) -> dict:
+    """``floor_funds_screen.py``'s SQL floor in a fresh process; its facts checked against the product's."""
+    from floor_funds_screen import product_checksums
+
+    out = ws_path.parent / "result-floor.json"
+    proc = subprocess.run([sys.executable, str(HERE.parent / "floor_funds_screen.py"), "--child", "--ws", str(ws_path),
+                           "--result", str(out)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"floor failed:\n{proc.stderr[-3000:]}")
+    res = json.loads(out.read_text())
+    res["same_facts"] = product_checksums(ws_path) == res["check"]
     return res
 
 
@@ -269,14 +364,34 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "cb-bench-funds")
     ap.add_argument("--pandas-max", type=int, default=3_000_000, help="skip pandas above this size")
     ap.add_argument("--engine", default="duckdb")
+    ap.add_argument("--no-floor", action="store_true", help="skip the hand-written SQL floor")
+    ap.add_argument("--incremental", type=float, default=None, metavar="PCT",
+                    help="measure incremental screening with the latest PCT %% of transfers arriving later")
     ap.add_argument("--child", choices=["chainbreaker", "pandas"])
+    ap.add_argument("--child-incremental", choices=["no", "yes", "auto"], default="no")
     ap.add_argument("--ws")
     ap.add_argument("--result")
     args = ap.parse_args()
     if args.child:
-        res = child_chainbreaker(args.ws, args.engine) if args.child == "chainbreaker" else child_pandas(args.ws)
-        res["self_peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        mode = {"no": False, "yes": True, "auto": None}[args.child_incremental]
+        res = child_chainbreaker(args.ws, args.engine, mode) if args.child == "chainbreaker" else child_pandas(args.ws)
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        res["self_peak_mb"] = usage.ru_maxrss / 1024
+        res["cpu_s"] = usage.ru_utime + usage.ru_stime
         Path(args.result).write_text(json.dumps(res))
+        return
+    if args.incremental is not None:
+        print("| transactions | new | full + state s | incremental s | full s | speed-up | peak MB (inc / full) "
+              "| identical |")
+        print("|---:|---:|---:|---:|---:|---:|---|---|")
+        for n in [int(x) for x in args.scale.split(",")]:
+            r = run_incremental(args.workdir, n, args.seed, args.incremental, args.engine)
+            inc, full = r["inc"], r["full"]
+            assert inc["mode"] == "incremental", inc
+            print(f"| {n:,} | {inc['new_transactions']:,} | {r['first']['seconds']:.1f} | {inc['seconds']:.1f} | "
+                  f"{full['seconds']:.1f} | {full['seconds'] / inc['seconds']:.1f}x | "
+                  f"{inc['peak_mb']:,.0f} / {full['peak_mb']:,.0f} | {r['same']} |", flush=True)
+        print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
         return
     rows = []
     for n in [int(x) for x in args.scale.split(",")]:
@@ -288,6 +403,14 @@ def main() -> None:
                 "flagged": len(cb["flagged"])}
         print(f"[{n:,}] chainbreaker ({args.engine}): {cb['seconds']:.1f} s, {line['cb_tx_s']:,.0f} tx/s, "
               f"peak {cb['peak_mb']:,.0f} MB, {len(cb['flagged'])} flagged, {cb['findings']} findings", flush=True)
+        if not args.no_floor:
+            fl = run_floor(ws_path)
+            line.update(fl_s=fl["seconds"], fl_mb=fl["peak_mb"], ratio=cb["seconds"] / fl["seconds"],
+                        same_facts=fl["same_facts"])
+            print(f"[{n:,}] floor (hand-written DuckDB SQL, facts only): {fl['seconds']:.1f} s, peak {fl['peak_mb']:,.0f} MB; "
+                  f"product/floor {line['ratio']:.2f}x; same facts: {fl['same_facts']}; process CPU "
+                  f"{cb['cpu_s']:.1f} s vs {fl['cpu_s']:.1f} s ({cb['cpu_s'] / fl['cpu_s']:.2f}x, "
+                  "includes start-up and imports)", flush=True)
         if n <= args.pandas_max:
             pd_ = run_child("pandas", ws_path)
             line.update(pd_s=pd_["seconds"], pd_tx_s=pd_["transactions"] / pd_["seconds"], pd_mb=pd_["peak_mb"],
@@ -295,12 +418,16 @@ def main() -> None:
             print(f"[{n:,}] pandas: {pd_['seconds']:.1f} s, {line['pd_tx_s']:,.0f} tx/s, peak {pd_['peak_mb']:,.0f} MB; "
                   f"speed-up {line['speedup']:.1f}x; same flagged accounts: {line['same_flagged']}", flush=True)
         rows.append(line)
-    print("\n| transactions | chainbreaker s | tx/s | peak MB | pandas s | tx/s | peak MB | speed-up | same flagged |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
+    print("\n| transactions | chainbreaker s | tx/s | peak MB | floor s | peak MB | product/floor | same facts "
+          "| pandas s | tx/s | peak MB | speed-up | same flagged |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|")
     for r in rows:
+        flp = (f"{r['fl_s']:.1f} | {r['fl_mb']:,.0f} | {r['ratio']:.2f}x | {r['same_facts']}"
+               if "fl_s" in r else "skipped | | |")
         pdp = (f"{r['pd_s']:.1f} | {r['pd_tx_s']:,.0f} | {r['pd_mb']:,.0f} | {r['speedup']:.1f}x | {r['same_flagged']}"
                if "pd_s" in r else "skipped | | | |")
-        print(f"| {r['n']:,} | {r['cb_s']:.1f} | {r['cb_tx_s']:,.0f} | {r['cb_mb']:,.0f} | {pdp} |")
+        print(f"| {r['n']:,} | {r['cb_s']:.1f} | {r['cb_tx_s']:,.0f} | {r['cb_mb']:,.0f} | {flp} | {pdp} |")
 
 
 if __name__ == "__main__":

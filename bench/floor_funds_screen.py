@@ -178,7 +178,9 @@ def main() -> None:
     args = ap.parse_args()
     if args.child:
         res = child_floor(args.ws)
-        res["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        res["peak_mb"] = usage.ru_maxrss / 1024
+        res["cpu_s"] = usage.ru_utime + usage.ru_stime
         Path(args.result).write_text(json.dumps(res))
         return
 

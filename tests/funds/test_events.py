@@ -25,17 +25,23 @@ def _random_transfers(seed: int, n: int = 3000) -> pa.Table:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_asof_and_range_window_formulations_agree(seed: int) -> None:
-    """DuckDB's ASOF path and the RANGE-window path Spark uses give the same next_out/prev_in."""
+def test_asof_window_and_ignore_nulls_formulations_agree(seed: int) -> None:
+    """DuckDB's IGNORE NULLS path, the ASOF path and the RANGE-window path Spark uses give the same
+    next_out/prev_in."""
     con = ibis.duckdb.connect()
-    tr = ibis.memtable(_random_transfers(seed))
+    con.con.register("tr_arrow", _random_transfers(seed))
+    con.raw_sql("CREATE TABLE tr AS SELECT * FROM tr_arrow")
+    tr = con.table("tr")
     cols = list(events.EVENT_COLUMNS)
     got = {}
-    for asof in (True, False):
-        out = con.to_pyarrow(events.account_events(tr, asof).select(*cols)).to_pylist()
-        got[asof] = sorted(tuple(-1 if row[c] is None else row[c] for c in cols) for row in out)
-    assert got[True] == got[False]
-    assert any(row[cols.index("next_out")] == row[cols.index("ep")] for row in got[True])  # ties were exercised
+    for name, expr in (("asof", events.account_events(tr, True)), ("range", events.account_events(tr, False)),
+                       ("ignore_nulls", events.account_events_sql(con, tr))):
+        out = con.to_pyarrow(expr.select(*cols)).to_pylist()
+        got[name] = sorted(tuple(-1 if row[c] is None else row[c] for c in cols) for row in out)
+    assert got["asof"] == got["range"] == got["ignore_nulls"]
+    assert len(got["asof"]) == 6000
+    assert any(row[cols.index("next_out")] == row[cols.index("ep")] for row in got["asof"])  # ties were exercised
+    assert any(row[cols.index("prev_in")] == row[cols.index("ep")] for row in got["asof"])
 
 
 def test_outbound_in_the_same_second_counts_as_fast(tmp_path) -> None:

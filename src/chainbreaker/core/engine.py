@@ -25,7 +25,9 @@ ENGINES = ("duckdb", "spark")
 # choose the cheaper formulation when the engine has it and an equivalent portable one otherwise;
 # tests check both give the same result.
 CAPABILITIES: dict[str, frozenset[str]] = {
-    "duckdb": frozenset({"asof_join"}),  # sort-merge ASOF join: ~2x cheaper than a framed window
+    # sort-merge ASOF join: ~2x cheaper than a framed min/max window; FIRST_VALUE/LAST_VALUE IGNORE NULLS
+    # over one sort per account: ~1.8x cheaper again (Ibis cannot say IGNORE NULLS on DuckDB: raw SQL)
+    "duckdb": frozenset({"asof_join", "ignore_nulls_window"}),
     "spark": frozenset(),                # Ibis's PySpark backend rejects asof_join
 }
 _SPARK_SESSION: Any = None

@@ -15,12 +15,16 @@ second, so they do not depend on tie-breaking (which differs between engines):
 
 Dormancy is measured on active days (see ``typologies.dormancy``), not per event.
 
-On DuckDB ``next_out``/``prev_in`` are ASOF joins (a sort-merge); elsewhere they are RANGE
-windows with the same meaning (see :data:`chainbreaker.core.engine.CAPABILITIES`).
+On DuckDB ``next_out``/``prev_in`` come from one sort of the events per account, read by
+``FIRST_VALUE``/``LAST_VALUE ... IGNORE NULLS`` windows (:func:`account_events_sql`; about 1.8x
+cheaper than the two ASOF joins used before, which remain as :func:`account_events` with
+``asof=True``); elsewhere they are RANGE windows with the same meaning (see
+:data:`chainbreaker.core.engine.CAPABILITIES`).
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import ibis
@@ -85,6 +89,39 @@ def account_events(tr: ibis.Table, asof: bool, keep: tuple[str, ...] = ()) -> ib
             prev_in=ibis.ifelse(ev.dir == -1, ibis.ifelse(ev.dir == 1, ev.ep, null).max().over(before), null),
         )
     return ev
+
+
+def account_events_sql(con: Any, tr: ibis.Table, keep: tuple[str, ...] = ()) -> ibis.Table:
+    """:func:`account_events` in one sort: DuckDB SQL with ``IGNORE NULLS`` windows (same columns, same values).
+
+    Events are ordered per account by time, inbound before outbound within a second; ``next_out``
+    of an inbound event is the first outbound time from it on, ``prev_in`` of an outbound event the
+    last inbound time up to it. Ties inside (account, second, direction) do not matter: only times
+    are read. Written as SQL because Ibis compiles ``first(include_null=False)`` over a window to a
+    DuckDB ``FIRST_VALUE`` that keeps nulls. ``con`` is the Ibis DuckDB backend ``tr`` lives in; the
+    query becomes a temporary view of that connection (gone with it).
+    """
+    src = con.compile(tr)
+    extra = "".join(f', "{k}"' for k in keep)
+    order = "PARTITION BY account ORDER BY ep, dir DESC"
+    name = f"funds_events_{uuid.uuid4().hex[:12]}"
+    con.raw_sql(f"""CREATE TEMP VIEW {name} AS
+        SELECT account, cp, fen, ep, dir{extra},
+               CASE WHEN dir = 1 THEN first_value(CASE WHEN dir = -1 THEN ep END IGNORE NULLS)
+                    OVER ({order} ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) END AS next_out,
+               CASE WHEN dir = -1 THEN last_value(CASE WHEN dir = 1 THEN ep END IGNORE NULLS)
+                    OVER ({order} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) END AS prev_in
+        FROM (SELECT ta AS account, fa AS cp, fen, ep, CAST(1 AS TINYINT) AS dir{extra} FROM ({src}) AS i
+              UNION ALL
+              SELECT fa AS account, ta AS cp, fen, ep, CAST(-1 AS TINYINT) AS dir{extra} FROM ({src}) AS o) AS e""")
+    return con.table(name)
+
+
+def events_for(eng: Any, tr: ibis.Table, keep: tuple[str, ...] = ()) -> ibis.Table:
+    """The events of ``tr`` in the cheapest formulation ``eng`` (a :class:`~chainbreaker.core.engine.Engine`) has."""
+    if eng.supports("ignore_nulls_window"):
+        return account_events_sql(eng.con, tr, keep)
+    return account_events(tr, eng.supports("asof_join"), keep)
 
 
 def event_flags(ev: ibis.Table, p: dict[str, Any]) -> ibis.Table:

@@ -33,11 +33,15 @@ class ScreenView:
 
 
 def screen_accounts(ws: Workspace, *, engine: str = "duckdb", rules_path: Path | None = None, top: int = 20,
-                    role: str = "analyst", user: str = "local") -> ScreenView:
-    """资金筛查: score every account, write ``account_risk`` and findings; the ``top`` accounts, masked."""
+                    role: str = "analyst", user: str = "local", incremental: bool | None = None) -> ScreenView:
+    """资金筛查: score every account, write ``account_risk`` and findings; the ``top`` accounts, masked.
+
+    ``incremental``: see :func:`chainbreaker.chains.funds.screen.screen` (None: incremental when the
+    lake holds a screen state).
+    """
     from chainbreaker.chains.funds.screen import screen
 
-    result = screen(ws, engine=engine, rules_path=rules_path)
+    result = screen(ws, engine=engine, rules_path=rules_path, incremental=incremental)
     rows = []
     for row in result.top[:top]:
         rows.append({**row, "account": _shown(row["account"], role, "card"),

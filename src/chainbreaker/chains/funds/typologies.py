@@ -58,14 +58,18 @@ def valid_transactions(tx: ibis.Table) -> ibis.Table:
     return tx.filter(is_valid(tx))
 
 
-def _per_account(ev: ibis.Table, p: dict[str, Any]) -> ibis.Table:
-    """Counts, money (fen), fast forwarding and night/round counts per account."""
+def daily_facts(ev: ibis.Table, p: dict[str, Any]) -> ibis.Table:
+    """One row per (account, local day with transfers): every per-account count and sum, that day.
+
+    The one pass over the 2xN events (``ev`` is :func:`~chainbreaker.chains.funds.events.event_flags`):
+    the per-account totals (:func:`per_account`) and dormancy (:func:`dormancy`) read this far
+    smaller table. ``day_n``/``day_in`` are the transfers and inbound money (fen) of the day.
+    """
     small_fen = int(p["paofen"]["small_max_amount"] * 100)
-    return ev.group_by("account").aggregate(
-        n_all=_.count(),
+    return ev.group_by(["account", "day"]).aggregate(
+        day_n=_.count(),
         n_in=_.count(where=_.is_in),
-        n_out=_.count(where=~_.is_in),
-        amt_in_fen=_.fen.sum(where=_.is_in),
+        day_in=_.fen.sum(where=_.is_in),
         amt_out_fen=_.fen.sum(where=~_.is_in),
         fast_in_amt_fen=_.fen.sum(where=_.fast_in),
         fast_in_n=_.count(where=_.fast_in),
@@ -80,13 +84,34 @@ def _per_account(ev: ibis.Table, p: dict[str, Any]) -> ibis.Table:
     )
 
 
+def per_account(days: ibis.Table) -> ibis.Table:
+    """Counts, money (fen), fast forwarding and night/round counts per account, from :func:`daily_facts`."""
+    return days.group_by("account").aggregate(
+        n_all=_.day_n.sum(),
+        n_in=_.n_in.sum(),
+        n_out=(_.day_n - _.n_in).sum(),
+        amt_in_fen=_.day_in.sum(),
+        amt_out_fen=_.amt_out_fen.sum(),
+        fast_in_amt_fen=_.fast_in_amt_fen.sum(),
+        fast_in_n=_.fast_in_n.sum(),
+        fast_out_amt_fen=_.fast_out_amt_fen.sum(),
+        fast_gap_s=_.fast_gap_s.sum(),
+        small_in_n=_.small_in_n.sum(),
+        night_n=_.night_n.sum(),
+        round_n=_.round_n.sum(),
+        first_epoch=_.first_epoch.min(),
+        last_epoch=_.last_epoch.max(),
+    )
+
+
 def active_days(ev: ibis.Table) -> ibis.Table:
     """One row per (account, local day with transfers): transfers and inbound money (fen) that day."""
     return ev.group_by(["account", "day"]).aggregate(day_n=_.count(), day_in=_.fen.sum(where=_.is_in))
 
 
 def dormancy(days: ibis.Table, p: dict[str, Any]) -> ibis.Table:
-    """Days active, peak inbound day, and dormancy (休眠后激活) per account, from :func:`active_days`.
+    """Days active, peak inbound day, and dormancy (休眠后激活) per account, from :func:`daily_facts`
+    (or :func:`active_days`: columns account, day, day_n, day_in).
 
     A gap is the number of days between two consecutive active days; the account woke up on the
     latest day that follows a gap of at least ``dormant.gap_days``. ``wake_rn`` counts transfers
@@ -114,12 +139,25 @@ def _concentration(pairs: ibis.Table) -> ibis.Table:
         top_payee_amt_fen=payees.top_payee_amt_fen)
 
 
-def card_pools(v: ibis.Table, accounts: ibis.Table | None, p: dict[str, Any]) -> ibis.Table:
-    """Per account: the most distinct holders seen on any IP or MAC it used (卡池)."""
+def device_rows(v: ibis.Table) -> ibis.Table:
+    """One row per (payer account, raw ip, raw mac) of the valid transfers ``v``: the payer name (max).
+
+    What :func:`card_pools` reads. Mergeable: rows of more transfers regroup by the same key with
+    ``max(name)``, which the incremental screening uses.
+    """
+    return v.filter(v.ip.notnull() | v.mac.notnull()).group_by(
+        account=v.from_account, ip=v.ip, mac=v.mac).aggregate(name=v.from_name.max())
+
+
+def card_pools(v: ibis.Table, accounts: ibis.Table | None, p: dict[str, Any],
+               raw: ibis.Table | None = None) -> ibis.Table:
+    """Per account: the most distinct holders seen on any IP or MAC it used (卡池).
+
+    ``raw`` is :func:`device_rows` of ``v`` when the caller has it already (then ``v`` is not read).
+    """
     # one scan, grouped by the raw (account, ip, mac) first: an account uses few devices, so the
     # string clean-up and the holder lookup run on far fewer rows than the transfers
-    raw = v.filter(v.ip.notnull() | v.mac.notnull()).group_by(
-        account=v.from_account, ip=v.ip, mac=v.mac).aggregate(name=v.from_name.max())
+    raw = device_rows(v) if raw is None else raw
     parts = []
     for col, prefix in (("ip", "ip:"), ("mac", "mac:")):
         value = raw[col].strip().upper() if col == "mac" else raw[col].strip()
@@ -171,18 +209,25 @@ def loops(pairs: ibis.Table, p: dict[str, Any]) -> ibis.Table:
 
 
 def account_features(v: ibis.Table, codes: ibis.Table, accounts: ibis.Table | None, p: dict[str, Any],
-                     events: ibis.Table, pairs: ibis.Table) -> ibis.Table:
+                     events: ibis.Table | None, pairs: ibis.Table, days: ibis.Table | None = None,
+                     devices: ibis.Table | None = None) -> ibis.Table:
     """Behaviour facts per account code (one row per account seen in a valid transfer).
 
     ``v`` is :func:`valid_transactions`; ``codes``, ``events`` and ``pairs`` come from
     :mod:`chainbreaker.chains.funds.events` (materialised by the caller: each is read several times).
+    ``days`` is :func:`daily_facts` of the events when the caller has staged it (then ``events`` is
+    not read): the events are grouped once, by account and day, and everything else reads that.
+    ``devices`` is :func:`device_rows` of ``v`` when staged by the caller.
     """
-    ev = event_flags(events, p)
-    pools = card_pools(v, accounts, p)
+    if days is None:
+        if events is None:
+            raise ValueError("account_features needs events or days")
+        days = daily_facts(event_flags(events, p), p)
+    pools = card_pools(v, accounts, p, raw=devices)
     pools = pools.join(codes, pools.account == codes.account).select(
         account=codes.aid, pool_holders=pools.pool_holders, pool_device=pools.pool_device)
-    base = _per_account(ev, p)
-    for extra in (dormancy(active_days(ev), p), _concentration(pairs), pools, loops(pairs, p)):
+    base = per_account(days)
+    for extra in (dormancy(days, p), _concentration(pairs), pools, loops(pairs, p)):
         base = base.left_join(extra, base.account == extra.account).drop("account_right")
     base = base.mutate(
         n_before=base.n_all - base.wake_rn.fill_null(0),
@@ -384,7 +429,8 @@ def touching(tx: ibis.Table, flagged: ibis.Table) -> ibis.Table:
 
 
 def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof: bool,
-                  stage: Callable[[ibis.Table, str], ibis.Table] | None = None) -> ibis.Table:
+                  stage: Callable[[ibis.Table, str], ibis.Table] | None = None,
+                  events_of: Callable[[ibis.Table, tuple[str, ...]], ibis.Table] | None = None) -> ibis.Table:
     """Source rows behind each (flagged account, rule), capped per pair, with the full count.
 
     ``sub`` is :func:`touching` (best materialised: it is read several times); ``flagged`` has
@@ -392,9 +438,14 @@ def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof:
     these transfers are recomputed on the account numbers with the same expressions as the
     screening, so this stays cheap on large lakes. ``stage(expr, name)`` may materialise these
     events: each rule below reads them (unmaterialised, an engine may recompute them per rule).
+    ``events_of(transfers, keep)`` computes the events (default :func:`account_events` with ``asof``;
+    the screening passes the engine's cheapest formulation, :func:`~chainbreaker.chains.funds.events.events_for`).
     """
     stage = stage or (lambda expr, name: expr)
-    ev = event_flags(account_events(transfers(sub, keep=("txn_id",)), asof, keep=("txn_id",)), p)
+    if events_of is None:
+        def events_of(tr: ibis.Table, keep: tuple[str, ...]) -> ibis.Table:
+            return account_events(tr, asof, keep=keep)
+    ev = event_flags(events_of(transfers(sub, keep=("txn_id",)), ("txn_id",)), p)
     ev = stage(ev.join(flagged, "account"), "evidence_events")
     conditions = {
         "paofen": ev.fast_in | ev.fast_out,

@@ -37,12 +37,25 @@ def use_spark_master(master: str | None) -> None:
         os.environ["CHAINBREAKER_SPARK_MASTER"] = check_spark_master(master)
 
 
+_MODE_REASON_ZH = {
+    "no screen state yet": "尚无筛查状态，本次写入",
+    "screen state of another format": "筛查状态格式不同，已重建",
+    "rules changed since the state was written": "规则参数已变更，已重建筛查状态",
+    "transaction files were rewritten or removed since the state was written": "交易表已被改写（导入更新了已有交易），已重建筛查状态",
+    "fast-forward window longer than a day": "快进快出时间窗超过一天，无法增量",
+}
+
+
 @app.command("screen")
 def screen_command(
     engine: str = typer.Option("duckdb", "--engine", "-e", help="分析引擎：duckdb（默认）或 spark。"),
     spark_master: str = typer.Option(None, "--spark-master", help=SPARK_MASTER_HELP),
     rules: Path = typer.Option(None, "--rules", help="规则参数 YAML（覆盖默认值，可只写需要改的参数）。"),
     top: int = typer.Option(20, "--top", help="显示得分最高的账户数。"),
+    incremental: bool = typer.Option(
+        None, "--incremental/--full",
+        help="增量筛查：只重算新导入调单影响的账户-日期，结果与全量相同（首次运行写入筛查状态）；--full 全量筛查且不写状态。"
+             "默认：工作区已有筛查状态时增量。"),
 ) -> None:
     """资金筛查：按赌博资金类型特征为每个账户打分，写入 account_risk、findings。Screen accounts."""
     from rich.table import Table
@@ -54,7 +67,7 @@ def screen_command(
     ws = get_workspace()
     with console.status(t("正在筛查账户……", "Screening accounts...")):
         view = screen_accounts(ws, engine=engine, rules_path=rules, top=top, role=claimed_role(),
-                               user=STATE.settings.user)
+                               user=STATE.settings.user, incremental=incremental)
     result = view.result
     version = safe(result.rules_version)
     table = Table(title=t(f"风险最高的 {top:,} 个账户（规则版本 {version}）", f"Top {top:,} accounts (rules {version})"))
@@ -73,6 +86,12 @@ def screen_command(
         for row in view.coverage:
             cov.add_row(safe(t(row["item_zh"], row["item"])), f"{row['present']:,}", f"{row['screened']:,}", f"{row['share']:.1%}")
     console.print(cov)
+    if result.mode == "incremental":
+        console.print(t(f"增量筛查：新增有效交易 {result.new_transactions:,} 笔。",
+                        f"Incremental screening: {result.new_transactions:,} new valid transfers."))
+    elif incremental is not False and result.mode_reason:
+        console.print(t(f"全量筛查（{_MODE_REASON_ZH.get(result.mode_reason, result.mode_reason)}）。",
+                        f"Full screening ({result.mode_reason})."))
     console.print(t(
         f"引擎 {safe(result.engine)}，用时 {result.seconds:.1f} 秒；可疑账户（得分 ≥ 0.5）{result.flagged:,} 个，线索 {result.findings:,} 条。",
         f"Engine {safe(result.engine)}, {result.seconds:.1f} s; {result.flagged:,} flagged accounts (score ≥ 0.5), "

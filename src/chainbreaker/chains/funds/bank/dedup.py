@@ -23,101 +23,159 @@ report the same second (banks that stamp posting time instead of transaction tim
 matched; their transfers stay as two rows with requested_side from/to), and an account must be
 written the same way on both sides (card vs. account number is resolved through 账户信息 and
 statements that carry both 交易卡号 and 交易账号).
+
+How: the keys are computed in DuckDB on a narrow projection of the legs (no leg column is copied);
+the connected components are computed on the key strings' dictionary indices (Arrow) with
+``scipy.sparse.csgraph`` in linear time, whatever the length of a chain; only the narrow result
+(``lid``, keys, ``txn_id``, ``n_legs``) goes back to DuckDB, where a view joins it to the legs.
+Memory in Python is about 100 bytes per leg (the two 32-character keys).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 
 @dataclass
 class DedupResult:
-    legs: str  # name of a view on the connection: legs with txn_id, k_serial, k_time
+    legs: str  # name of a view on the connection: legs with k_serial, k_time, txn_id, n_legs
     absorbed: dict[str, str]  # existing txn_id -> surviving txn_id (a new leg bridged two old transfers)
     touched_existing: set[str]  # existing txn_ids that received new legs
     new_transfers: int
     merged: int  # legs that did not create a transfer of their own
 
 
-def assign_transfers(con: duckdb.DuckDBPyConnection, legs_sql: str, existing_sources: str | None,
-                     workdir: Path) -> DedupResult:
-    """Give every leg a ``txn_id``.
+def keys_sql(legs: str) -> str:
+    """``lid`` (the leg's rowid in table ``legs``), ``k_serial`` and ``k_time`` of every leg."""
+    return f"""
+        SELECT rowid AS lid,
+          CASE WHEN serial_no IS NOT NULL THEN md5(concat_ws('|', 'sn', serial_no,
+               coalesce(from_account, ''), coalesce(to_account, ''), CAST(amount AS VARCHAR),
+               CAST(CAST(timezone('Asia/Shanghai', ts) AS DATE) AS VARCHAR))) END AS k_serial,
+          md5(concat_ws('|', 'tm', coalesce(from_account, ''), coalesce(to_account, ''),
+              CAST(amount AS VARCHAR), CAST(epoch_us(ts) AS VARCHAR),
+              CAST(row_number() OVER (PARTITION BY src_sha256, from_account, to_account, amount, ts
+                                      ORDER BY src_row) AS VARCHAR))) AS k_time
+        FROM {legs}"""
 
-    ``legs_sql`` is a query over the normalised legs; ``existing_sources`` a query over the stored
-    keyed sources. The keyed legs are staged as Parquet in ``workdir`` (DuckDB spills to disk
-    rather than holding every leg in Python memory); the result names a view on ``con``.
+
+def assign_transfers(con: duckdb.DuckDBPyConnection, legs: str, existing_sources: str | None) -> DedupResult:
+    """Give every leg of the table ``legs`` a ``txn_id``.
+
+    ``existing_sources`` is a query over the stored keyed sources (``txn_id, k_serial, k_time``),
+    or None. The result names a view on ``con``: the legs with ``k_serial, k_time, txn_id, n_legs``.
     """
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE cb_keyed AS
-          SELECT l.*,
-            CASE WHEN serial_no IS NOT NULL THEN md5(concat_ws('|', 'sn', serial_no,
-                 coalesce(from_account, ''), coalesce(to_account, ''), CAST(amount AS VARCHAR),
-                 CAST(CAST(timezone('Asia/Shanghai', ts) AS DATE) AS VARCHAR))) END AS k_serial,
-            md5(concat_ws('|', 'tm', coalesce(from_account, ''), coalesce(to_account, ''),
-                CAST(amount AS VARCHAR), CAST(epoch_us(ts) AS VARCHAR),
-                CAST(row_number() OVER (PARTITION BY src_sha256, from_account, to_account, amount, ts
-                                        ORDER BY src_row) AS VARCHAR))) AS k_time
-          FROM ({legs_sql}) l
-    """)
-    keyed = "cb_keyed"
-    if existing_sources:
-        ex_sql = f"""
-          SELECT k_serial, min(txn_id) AS txn_id FROM ({existing_sources}) WHERE k_serial IS NOT NULL GROUP BY 1"""
-        ex_time = f"SELECT k_time, min(txn_id) AS txn_id FROM ({existing_sources}) GROUP BY 1"
-    else:
-        ex_sql = "SELECT NULL::VARCHAR AS k_serial, NULL::VARCHAR AS txn_id WHERE false"
-        ex_time = "SELECT NULL::VARCHAR AS k_time, NULL::VARCHAR AS txn_id WHERE false"
-    # Only legs that share a key with another leg or with a stored transfer need components.
-    # Label propagation: every involved leg starts with its own label (the stored txn_id it
-    # matches, prefixed "0" so that it wins, else "1" + k_time) and takes the smallest label of
-    # any leg sharing a key, until nothing changes (components are pairs, rarely chains).
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE cb_lab AS
-        WITH c AS (
-          SELECT src_sha256, src_row, k_serial, k_time,
-                 CASE WHEN k_serial IS NULL THEN 1 ELSE count(*) OVER (PARTITION BY k_serial) END AS n_serial,
-                 count(*) OVER (PARTITION BY k_time) AS n_time
-          FROM {keyed}
-        )
-        SELECT c.src_sha256, c.src_row, c.k_serial, c.k_time, es.txn_id AS ex_serial, et.txn_id AS ex_time,
-               least(coalesce('0' || es.txn_id, '2'), coalesce('0' || et.txn_id, '2'), '1' || c.k_time) AS label
-        FROM c
-        LEFT JOIN ({ex_sql}) es ON es.k_serial = c.k_serial
-        LEFT JOIN ({ex_time}) et ON et.k_time = c.k_time
-        WHERE c.n_serial > 1 OR c.n_time > 1 OR es.txn_id IS NOT NULL OR et.txn_id IS NOT NULL
-    """)
-    for _ in range(64):
-        con.execute("""CREATE OR REPLACE TEMP TABLE cb_next AS SELECT src_sha256, src_row, k_serial, k_time, ex_serial, ex_time,
-              least(min(label) OVER (PARTITION BY k_time),
-                    CASE WHEN k_serial IS NULL THEN label ELSE min(label) OVER (PARTITION BY k_serial) END,
-                    CASE WHEN ex_serial IS NULL THEN label ELSE min(label) OVER (PARTITION BY ex_serial) END,
-                    CASE WHEN ex_time IS NULL THEN label ELSE min(label) OVER (PARTITION BY ex_time) END) AS label,
-              label AS old_label
-            FROM cb_lab""")
-        changed = con.execute("SELECT count(*) FROM cb_next WHERE label <> old_label").fetchall()[0][0]
-        con.execute("CREATE OR REPLACE TEMP TABLE cb_lab AS SELECT * EXCLUDE (old_label) FROM cb_next")
-        if not changed:
-            break
-    con.execute("DROP TABLE IF EXISTS cb_next")
+    keys = con.sql(keys_sql(legs)).to_arrow_table()
+    stored = _stored_matches(con, keys, existing_sources) if existing_sources else None
+    txn_id, n_legs, absorbed, touched = components(keys.column("k_time"), keys.column("k_serial"), stored)
+    out = keys.append_column("txn_id", txn_id).append_column("n_legs", pa.array(n_legs, pa.int64()))
+    con.register("cb_keys_arrow", out)
+    try:
+        con.execute("CREATE OR REPLACE TEMP TABLE cb_keys AS SELECT * FROM cb_keys_arrow")
+    finally:
+        con.unregister("cb_keys_arrow")
+    con.execute(f"""CREATE OR REPLACE TEMP VIEW cb_new_legs AS
+        SELECT l.*, k.k_serial, k.k_time, k.txn_id, k.n_legs FROM {legs} l JOIN cb_keys k ON k.lid = l.rowid""")
+    new_transfers = pc.count_distinct(txn_id).as_py() - len(touched)
+    return DedupResult("cb_new_legs", absorbed, touched, new_transfers, len(keys) - new_transfers)
+
+
+def _stored_matches(con: duckdb.DuckDBPyConnection, keys: pa.Table, existing_sources: str) -> pa.Table:
+    """``pos, ex_serial, ex_time``: the stored transfer the keys of the leg at position ``pos`` of
+    ``keys`` already belong to (legs that match none are left out)."""
+    con.register("cb_keys_new", keys.select(["k_serial", "k_time"]).append_column(
+        "pos", pa.array(np.arange(keys.num_rows, dtype=np.int64))))
+    try:
+        return con.sql(f"""
+          SELECT k.pos, es.txn_id AS ex_serial, et.txn_id AS ex_time FROM cb_keys_new k
+          LEFT JOIN (SELECT k_serial, min(txn_id) AS txn_id FROM ({existing_sources})
+                     WHERE k_serial IS NOT NULL GROUP BY 1) es ON es.k_serial = k.k_serial
+          LEFT JOIN (SELECT k_time, min(txn_id) AS txn_id FROM ({existing_sources}) GROUP BY 1) et
+                 ON et.k_time = k.k_time
+          WHERE es.txn_id IS NOT NULL OR et.txn_id IS NOT NULL""").to_arrow_table()
+    finally:
+        con.unregister("cb_keys_new")
+
+
+def _codes(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """Dictionary indices (-1 for null) and the dictionary of a string column."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    enc = pc.dictionary_encode(arr)
+    return pc.fill_null(enc.indices, -1).to_numpy().astype(np.int64), enc.dictionary
+
+
+def _ranks(dictionary: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(order, rank): ``dictionary[order]`` is sorted (bytewise, as DuckDB compares VARCHAR)."""
+    order = pc.sort_indices(dictionary).to_numpy().astype(np.int64)
+    rank = np.empty(len(order), np.int64)
+    rank[order] = np.arange(len(order))
+    return order, rank
+
+
+def components(k_time: pa.Array | pa.ChunkedArray, k_serial: pa.Array | pa.ChunkedArray,
+               stored: pa.Table | None = None) -> tuple[pa.Array, np.ndarray, dict[str, str], set[str]]:
+    """``(txn_id, n_legs, absorbed, touched)`` of legs given their keys (see the module docstring).
+
+    Legs sharing a ``k_time``, a ``k_serial`` or a stored transfer are one transfer (connected
+    components of the graph leg — key). Its ``txn_id`` is the smallest stored ``txn_id`` it
+    reaches, else the smallest ``k_time`` of its legs. ``stored`` (``pos, ex_serial, ex_time``)
+    says which legs (by position) match stored transfers.
+    """
+    n = len(k_time)
+    if n == 0:
+        return pa.array([], pa.string()), np.zeros(0, np.int64), {}, set()
+    t_idx, t_dict = _codes(k_time)
+    s_idx, s_dict = _codes(k_serial)
+    n_t, n_s = len(t_dict), len(s_dict)
+    rows = [np.arange(n, dtype=np.int64)]
+    cols = [n + t_idx]
+    has_serial = s_idx >= 0
+    rows.append(np.nonzero(has_serial)[0])
+    cols.append(n + n_t + s_idx[has_serial])
+    e_dict = pa.array([], pa.string())
+    e_idx = np.empty(0, np.int64)
+    if stored is not None and stored.num_rows:
+        pos = stored.column("pos").to_numpy().astype(np.int64)
+        ex = pa.chunked_array([stored.column("ex_serial"), stored.column("ex_time")]).combine_chunks()
+        ex_legs = np.concatenate([pos, pos])
+        e_idx, e_dict = _codes(ex)
+        keep = e_idx >= 0
+        rows.append(ex_legs[keep])
+        cols.append(n + n_t + n_s + e_idx[keep])
+    n_nodes = n + n_t + n_s + len(e_dict)
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    graph = coo_matrix((np.ones(len(r), np.int8), (r, c)), shape=(n_nodes, n_nodes)).tocsr()
+    n_comp, label = connected_components(graph, directed=False)
+    leg_comp = label[:n]
+    # the smallest k_time of each component
+    t_order, t_rank = _ranks(t_dict)
+    comp_t = np.full(n_comp, n_t, np.int64)
+    np.minimum.at(comp_t, leg_comp, t_rank[t_idx])
+    txn_id = pc.take(t_dict, pa.array(t_order[comp_t[leg_comp]]))
     absorbed: dict[str, str] = {}
     touched: set[str] = set()
-    for ex, label in con.execute("""
-            SELECT DISTINCT ex, label FROM (
-              SELECT ex_serial AS ex, label FROM cb_lab WHERE ex_serial IS NOT NULL
-              UNION ALL SELECT ex_time, label FROM cb_lab WHERE ex_time IS NOT NULL)""").fetchall():
-        name = label[1:]
-        touched.add(name)
-        if name != ex:
-            absorbed[ex] = name
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE cb_new_legs AS
-        SELECT *, count(*) OVER (PARTITION BY txn_id) AS n_legs FROM (
-          SELECT k.*, coalesce(substr(l.label, 2), k.k_time) AS txn_id
-          FROM {keyed} k LEFT JOIN cb_lab l USING (src_sha256, src_row))""")
-    con.execute("DROP TABLE IF EXISTS cb_lab")
-    con.execute("DROP TABLE IF EXISTS cb_keyed")
-    n_legs, n_ids = con.execute("SELECT count(*), count(DISTINCT txn_id) FROM cb_new_legs").fetchall()[0]
-    new_transfers = int(n_ids) - len(touched)
-    return DedupResult("cb_new_legs", absorbed, touched, new_transfers, int(n_legs) - new_transfers)
+    if len(e_dict):
+        # a stored txn_id wins over any k_time (the old label '0' || txn_id < '1' || k_time)
+        e_order, e_rank = _ranks(e_dict)
+        e_comp = label[n + n_t + n_s:]
+        comp_e = np.full(n_comp, len(e_dict), np.int64)
+        np.minimum.at(comp_e, e_comp, e_rank)
+        has_e = comp_e[leg_comp] < len(e_dict)
+        from_e = pc.take(e_dict, pa.array(e_order[np.minimum(comp_e[leg_comp], len(e_dict) - 1)]))
+        txn_id = pc.if_else(pa.array(has_e), from_e, txn_id)
+        names = e_dict.to_pylist()
+        for i, name in enumerate(names):
+            winner = names[e_order[comp_e[e_comp[i]]]]
+            touched.add(winner)
+            if winner != name:
+                absorbed[name] = winner
+    n_legs = np.bincount(leg_comp, minlength=n_comp)[leg_comp]
+    return txn_id, n_legs, absorbed, touched

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
 from chainbreaker.chains.funds.bank.dedup import assign_transfers
@@ -89,37 +90,53 @@ def _stored_sources(tx: Any) -> str | None:
     return None
 
 
-def _aliases(con: Any, legs_sql: str | None, accounts: pa.Table, stored: pa.Table | None) -> pa.Table:
+def _aliases(con: Any, leg_pairs: pa.Table, accounts: pa.Table, stored: pa.Table | None) -> pa.Table:
     """Account number → card number, learnt from rows that carry both (交易卡号 and 交易账号).
 
-    Aliases of earlier runs are kept in the lake table ``bank_account_aliases`` so that a statement
+    ``leg_pairs`` holds the statements' ``own_acct, own_card`` pairs (:func:`_leg_pairs`). Aliases
+    of earlier runs are kept in the lake table ``bank_account_aliases`` so that a statement
     ingested later that names the account by its number still meets the card.
     """
     con.register("al_accts", accounts.select(["card_no", "acct_no"]))
     con.register("al_stored", stored if stored is not None else ALIASES.empty_table())
-    from_legs = f"""UNION SELECT own_acct, own_card FROM ({legs_sql})
-                    WHERE own_acct IS NOT NULL AND own_card IS NOT NULL AND own_acct <> own_card""" if legs_sql else ""
+    con.register("al_legs", leg_pairs)
     try:
-        return con.sql(f"""
+        return con.sql("""
             SELECT alias, min(card) AS card FROM (
               SELECT acct_no AS alias, card_no AS card FROM al_accts
               WHERE acct_no IS NOT NULL AND card_no IS NOT NULL AND acct_no <> card_no
               UNION SELECT alias, card FROM al_stored
-              {from_legs}
+              UNION SELECT own_acct, own_card FROM al_legs
             ) GROUP BY alias ORDER BY alias
         """).to_arrow_table().cast(ALIASES)
     finally:
-        for name in ("al_accts", "al_stored"):
+        for name in ("al_accts", "al_stored", "al_legs"):
             con.unregister(name)
 
 
-def _aliased_legs_sql(legs_sql: str) -> str:
-    """The legs with account numbers replaced by the card they are an alias of (view ``cb_alias``)."""
+def _leg_pairs(paths: list[Path]) -> pa.Table:
+    """Distinct ``own_acct, own_card`` pairs of the staged legs that differ (two columns read, memory-mapped)."""
+    parts = []
+    for batch in _read_legs(paths):
+        acct, card = batch.column("own_acct"), batch.column("own_card")
+        mask = pc.fill_null(pc.not_equal(acct, card), False)
+        if pc.any(mask).as_py():
+            parts.append(pa.table({"own_acct": acct.filter(mask), "own_card": card.filter(mask)}))
+    if not parts:
+        return pa.table({"own_acct": pa.array([], pa.string()), "own_card": pa.array([], pa.string())})
+    return pa.concat_tables(parts).group_by(["own_acct", "own_card"]).aggregate([])
+
+
+def _load_legs_sql(aliased: bool) -> str:
+    """The staged legs (view ``cb_legs_files``), account numbers replaced by the card they are an
+    alias of (table ``cb_alias``) when there are aliases."""
+    if not aliased:
+        return "SELECT * FROM cb_legs_files"
     cols = ", ".join(
         'coalesce(fa.card, l.from_account) AS from_account' if f.name == "from_account" else
         'coalesce(ta.card, l.to_account) AS to_account' if f.name == "to_account" else f'l."{f.name}"'
         for f in LEGS)
-    return f"""SELECT {cols} FROM ({legs_sql}) l
+    return f"""SELECT {cols} FROM cb_legs_files l
                LEFT JOIN cb_alias fa ON fa.alias = l.from_account
                LEFT JOIN cb_alias ta ON ta.alias = l.to_account"""
 
@@ -226,23 +243,22 @@ def _run(ws: Workspace, todo: list[tuple[Path, str]], run: RunSpec, workers: int
         summary.layouts = dict(layouts)
         summary.unknown_direction_codes = dict(unknown)
 
-        legs_sql = None
-        if leg_files:
-            # One load of every file's legs into a DuckDB table (aliases and keys read them twice;
-            # DuckDB spills its own tables to the scratch folder under the memory limit).
-            with tx.timed("load_legs"):
-                tx.con.register("cb_legs_files", pa.RecordBatchReader.from_batches(LEGS, _read_legs(leg_files)))
-                tx.con.execute("CREATE OR REPLACE TEMP TABLE cb_legs AS SELECT * FROM cb_legs_files")
-                tx.con.unregister("cb_legs_files")
-            legs_sql = "SELECT * FROM cb_legs"
+        all_accounts = _concat(accounts, ACCOUNT_ROWS)
+        stored = ws.read_arrow("bank_account_aliases") if ws.has_table("bank_account_aliases") else None
         with tx.timed("dedup"):
-            all_accounts = _concat(accounts, ACCOUNT_ROWS)
-            stored = ws.read_arrow("bank_account_aliases") if ws.has_table("bank_account_aliases") else None
-            aliases = _aliases(tx.con, legs_sql, all_accounts, stored)
-            tx.con.register("cb_alias", aliases)
-            dd = None
-            if legs_sql is not None:
-                dd = assign_transfers(tx.con, _aliased_legs_sql(legs_sql), _stored_sources(tx), workdir)
+            aliases = _aliases(tx.con, _leg_pairs(leg_files), all_accounts, stored)
+        dd = None
+        if leg_files:
+            # One load of every file's legs into a DuckDB table, aliases applied (DuckDB spills its
+            # own tables to the scratch folder under the memory limit).
+            with tx.timed("load_legs"):
+                tx.con.register("cb_alias", aliases)
+                tx.con.register("cb_legs_files", pa.RecordBatchReader.from_batches(LEGS, _read_legs(leg_files)))
+                tx.con.execute(f"CREATE OR REPLACE TEMP TABLE cb_legs AS {_load_legs_sql(aliases.num_rows > 0)}")
+                tx.con.unregister("cb_legs_files")
+                tx.con.unregister("cb_alias")
+            with tx.timed("dedup"):
+                dd = assign_transfers(tx.con, "cb_legs", _stored_sources(tx))
         with tx.timed("write"):
             if dd is not None:
                 counts = write_transactions(tx, dd)

@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyarrow as pa
 
 from chainbreaker.chains.funds.bank.dedup import DedupResult
@@ -25,8 +27,28 @@ _TXN_VALUE_COLS = [f.name for f in TRANSACTIONS if f.name not in ("txn_id", "req
 
 
 def _first(col: str) -> str:
-    """The first non-null value by priority (arg_min skips nulls; much cheaper than ordered aggregates)."""
-    return f'arg_min("{col}", (prio, src_sha256, src_row)) AS "{col}"'
+    """The first non-null value by priority (arg_min skips nulls; much cheaper than ordered aggregates).
+
+    ``o`` is the row's :func:`_order_key`: the order of (prio, src_sha256, src_row) as one BIGINT
+    (arg_min over that struct cost ~2.5× as much)."""
+    return f'arg_min("{col}", o) AS "{col}"'
+
+
+def _sha_ranks(con: Any, sources: list[str]) -> None:
+    """Table ``cb_sha_rank(src_sha256, r)``: the rank of every src_sha256 of ``sources`` (queries)."""
+    union = " UNION ".join(f"SELECT DISTINCT src_sha256 FROM ({q})" for q in sources)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE cb_sha_rank AS
+        SELECT src_sha256, row_number() OVER (ORDER BY src_sha256) - 1 AS r
+        FROM ({union}) WHERE src_sha256 IS NOT NULL""")
+
+
+def _order_key(rel: str) -> str:
+    """SELECT over ``rel`` (with ``prio``, ``src_sha256``, ``src_row``) adding ``o``: ordered as the
+    struct (prio, src_sha256, src_row) with NULLs last (``cb_sha_rank`` must cover the shas).
+    Bits: prio 60+, file rank 32–59, row 0–31."""
+    return f"""SELECT c.*, c.prio * {1 << 60} + coalesce(k.r, {(1 << 28) - 1}) * {1 << 32}
+                      + coalesce(least(c.src_row, {(1 << 32) - 1}), {(1 << 32) - 1}) AS o
+               FROM ({rel}) c LEFT JOIN cb_sha_rank k ON k.src_sha256 = c.src_sha256"""
 
 
 def _cols(schema: pa.Schema) -> str:
@@ -64,7 +86,9 @@ def write_transactions(tx: Transaction, dd: DedupResult) -> dict[str, int]:
     con.register("remap", remap)
     has_old = tx.has_table("transactions")
     old_touched = ""
+    old_shas = "SELECT NULL::VARCHAR AS src_sha256 WHERE false"
     if has_old and touched.num_rows:
+        old_shas = "SELECT src_sha256 FROM transactions JOIN touched_ids USING (txn_id)"
         old_touched = f"""
           UNION ALL
           SELECT coalesce(r.new, t.txn_id) AS txn_id, {", ".join(f't."{c}"' for c in _TXN_VALUE_COLS)},
@@ -73,12 +97,12 @@ def write_transactions(tx: Transaction, dd: DedupResult) -> dict[str, int]:
     # Most transfers have one leg and nothing stored: they are copied through; only transfers with
     # several legs (or a stored row) are aggregated.
     agg = f"""
-      WITH n AS (SELECT * FROM new_legs), c AS (
+      WITH n AS (SELECT * FROM new_legs), c0 AS (
         SELECT txn_id, {", ".join(f'"{c}"' for c in _TXN_VALUE_COLS)},
                CASE side WHEN 'to' THEN 2 ELSE 1 END AS prio, side
         FROM n WHERE n_legs > 1 OR txn_id IN (SELECT txn_id FROM touched_ids)
         {old_touched}
-      )
+      ), c AS ({_order_key("SELECT * FROM c0")})
       SELECT txn_id, {", ".join(_first(c) for c in _TXN_VALUE_COLS)},
              CASE WHEN bool_or(side = 'both') OR (bool_or(side = 'from') AND bool_or(side = 'to')) THEN 'both'
                   WHEN bool_or(side = 'from') THEN 'from' ELSE 'to' END AS requested_side
@@ -87,6 +111,7 @@ def write_transactions(tx: Transaction, dd: DedupResult) -> dict[str, int]:
       SELECT txn_id, {", ".join(f'"{c}"' for c in _TXN_VALUE_COLS)}, side AS requested_side
       FROM n WHERE n_legs = 1 AND txn_id NOT IN (SELECT txn_id FROM touched_ids)
     """
+    _sha_ranks(con, ["SELECT src_sha256 FROM new_legs", old_shas])
     new_rows = _cast_select(TRANSACTIONS, agg)
     if has_old and touched.num_rows:
         keep = f"SELECT {_cols(TRANSACTIONS)} FROM transactions WHERE txn_id NOT IN (SELECT txn_id FROM touched_ids)"
@@ -126,11 +151,14 @@ def write_accounts(tx: Transaction, account_rows: pa.Table, legs: str | None, pe
     null_tail = ("NULL::VARCHAR AS branch, NULL::DATE AS open_date, NULL::DATE AS close_date, "
                  "NULL::VARCHAR AS status, NULL::DECIMAL(18,2) AS balance, NULL::VARCHAR AS last_login_ip")
     old = ""
+    shas = ["SELECT src_sha256 FROM acct_rows", "SELECT src_sha256 FROM acct_legs"]
     if tx.has_table("accounts"):
+        shas.append("SELECT src_sha256 FROM accounts WHERE origin = 'bank'")
         old = f"""UNION ALL SELECT account, {", ".join(fields)}, requested, 1 AS prio
                   FROM accounts WHERE origin = 'bank'"""
+    _sha_ranks(con, shas)
     sql = f"""
-      WITH c AS (
+      WITH c0 AS (
         SELECT account, {", ".join(fields)}, true AS requested, 0 AS prio FROM acct_rows
         {old}
         UNION ALL
@@ -143,7 +171,7 @@ def write_accounts(tx: Transaction, account_rows: pa.Table, legs: str | None, pe
                {null_tail}, src_sha256, src_row, side IN ('to', 'both'),
                CASE WHEN side IN ('to', 'both') THEN 2 ELSE 3 END
         FROM acct_legs WHERE to_account IS NOT NULL
-      )
+      ), c AS ({_order_key("SELECT * FROM c0")})
       SELECT account, {", ".join(_first(f) for f in fields)}, bool_or(requested) AS requested,
              'bank' AS origin
       FROM c GROUP BY account

@@ -1,0 +1,103 @@
+"""De-duplication components (``dedup.components``): legs sharing a key are one transfer, however
+long the chain, and a stored transfer's id wins (docs/ingest-bank.md, De-duplication)."""
+
+from __future__ import annotations
+
+import random
+
+import pyarrow as pa
+
+from chainbreaker.chains.funds.bank.dedup import components
+
+
+def _reference(k_time: list[str], k_serial: list[str | None],
+               stored: list[tuple[int, str | None, str | None]]) -> tuple[list[str], list[int], dict[str, str], set[str]]:
+    """Union-find over legs, keys and stored ids, written the plain way."""
+    parent: dict[object, object] = {}
+
+    def find(x: object) -> object:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(a: object, b: object) -> None:
+        parent[find(a)] = find(b)
+
+    for i, (t, s) in enumerate(zip(k_time, k_serial, strict=True)):
+        union(("leg", i), ("t", t))
+        if s is not None:
+            union(("leg", i), ("s", s))
+    for pos, ex_s, ex_t in stored:
+        for ex in (ex_s, ex_t):
+            if ex is not None:
+                union(("leg", pos), ("ex", ex))
+    groups: dict[object, list[int]] = {}
+    for i in range(len(k_time)):
+        groups.setdefault(find(("leg", i)), []).append(i)
+    ex_of: dict[object, set[str]] = {}
+    for pos, ex_s, ex_t in stored:
+        for ex in (ex_s, ex_t):
+            if ex is not None:
+                ex_of.setdefault(find(("leg", pos)), set()).add(ex)
+    txn = [""] * len(k_time)
+    n_legs = [0] * len(k_time)
+    absorbed: dict[str, str] = {}
+    touched: set[str] = set()
+    for root, legs in groups.items():
+        exs = ex_of.get(root)
+        name = min(exs) if exs else min(k_time[i] for i in legs)
+        if exs:
+            touched.add(name)
+            absorbed.update({e: name for e in exs if e != name})
+        for i in legs:
+            txn[i], n_legs[i] = name, len(legs)
+    return txn, n_legs, absorbed, touched
+
+
+def _run(k_time: list[str], k_serial: list[str | None], stored: list[tuple[int, str | None, str | None]] | None = None):
+    table = None
+    if stored:
+        table = pa.table({"pos": pa.array([p for p, _, _ in stored], pa.int64()),
+                          "ex_serial": pa.array([s for _, s, _ in stored], pa.string()),
+                          "ex_time": pa.array([t for _, _, t in stored], pa.string())})
+    txn, n_legs, absorbed, touched = components(pa.array(k_time, pa.string()), pa.array(k_serial, pa.string()), table)
+    return txn.to_pylist(), n_legs.tolist(), absorbed, touched
+
+
+def test_the_two_sides_of_a_transfer_are_one_and_identical_payments_stay_apart() -> None:
+    txn, n_legs, absorbed, touched = _run(["t2", "t2", "t1", "t3"], ["s1", None, None, "s9"])
+    assert txn == ["t2", "t2", "t1", "t3"]
+    assert n_legs == [2, 2, 1, 1]
+    assert absorbed == {} and touched == set()
+
+
+def test_a_chain_longer_than_any_iteration_limit_is_one_transfer() -> None:
+    # leg i shares k_time with leg i+1 when i is even and k_serial when i is odd: a path of 301 legs
+    n = 301
+    k_time = [f"t{(i + 1) // 2:05d}" for i in range(n)]
+    k_serial = [f"s{i // 2:05d}" for i in range(n)]
+    txn, n_legs, _, _ = _run(k_time, k_serial)
+    assert set(txn) == {"t00000"}
+    assert set(n_legs) == {n}
+
+
+def test_a_stored_transfer_keeps_its_id_and_absorbs_the_other_it_is_bridged_to() -> None:
+    # leg 0 matches stored "x9" by serial, leg 1 matches stored "x1" by time, and they share a k_time
+    txn, n_legs, absorbed, touched = _run(["t5", "t5", "t7"], [None, None, None], [(0, "x9", None), (1, None, "x1")])
+    assert txn == ["x1", "x1", "t7"]
+    assert n_legs == [2, 2, 1]
+    assert absorbed == {"x9": "x1"} and touched == {"x1"}
+
+
+def test_random_key_graphs_match_a_plain_union_find() -> None:
+    rng = random.Random(15)
+    for _ in range(200):
+        n = rng.randint(1, 60)
+        k_time = [f"t{rng.randint(0, n)}" for _ in range(n)]
+        k_serial = [None if rng.random() < 0.4 else f"s{rng.randint(0, n)}" for _ in range(n)]
+        stored = [(rng.randrange(n), None if rng.random() < 0.5 else f"x{rng.randint(0, 5)}",
+                   None if rng.random() < 0.5 else f"x{rng.randint(0, 5)}") for _ in range(rng.randint(0, 4))]
+        stored = [s for s in stored if s[1] is not None or s[2] is not None]
+        assert _run(k_time, k_serial, stored) == _reference(k_time, k_serial, stored)

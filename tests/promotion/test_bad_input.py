@@ -146,3 +146,26 @@ def test_gbk_export_with_padding_and_decorated_amounts(tmp_path: Path) -> None:
     assert con.sql("SELECT phone FROM platform_members WHERE member_id = '8001'").fetchall()[0][0] == "13900000001"
     stake, ts = con.sql("SELECT stake, ts FROM platform_bets").fetchall()[0]
     assert str(stake) == "1200.00" and ts.astimezone(__import__("datetime").UTC).hour == 4  # 12:00 Shanghai
+
+
+def test_tree_deeper_than_the_cap_is_refused_and_unknown_engine_too(tmp_path: Path, monkeypatch) -> None:
+    """A chain of uplines deeper than MAX_LEVELS is a clear error (one join per level would never end
+    on a mis-mapped upline column), and the workspace keeps no partial result."""
+    from chainbreaker.chains.promotion import tree
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    rows = "".join(f"{100 + i},m{i},{99 + i if i else ''}\n" for i in range(12))  # 100 <- 101 <- ... <- 111
+    (folder / "会员表.csv").write_text("会员ID,用户名,上级ID\n" + rows, "utf-8")
+    ws = Workspace(tmp_path / "ws")
+    ingest_platform(ws, folder, "深链")
+    assert analyze(ws).levels == 12
+    monkeypatch.setattr(tree, "MAX_LEVELS", 5)
+    with pytest.raises(InputError) as deep:
+        analyze(ws)
+    assert "代理层级超过 5 层" in deep.value.zh
+    with pytest.raises(InputError) as unknown:
+        analyze(ws, engine="flink")
+    assert "未知引擎 flink" in unknown.value.zh
+    assert ws.read_arrow("promotion_member_totals").num_rows == 12
+    assert max(ws.read_arrow("promotion_member_totals")["level"].to_pylist()) == 12

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import ibis
 import pyarrow as pa
 
@@ -84,13 +85,21 @@ def spark_session(settings: Settings | None = None) -> Any:
 class Engine:
     """Ibis backend with the workspace's lake tables registered by name."""
 
-    def __init__(self, ws: Workspace, name: str = "duckdb", settings: Settings | None = None) -> None:
+    def __init__(self, ws: Workspace, name: str = "duckdb", settings: Settings | None = None,
+                 duck: duckdb.DuckDBPyConnection | None = None) -> None:
+        """``duck``: run the DuckDB engine on this connection (a transaction's, whose views show the
+        lake with the run's staged tables), so what the engine materialises is visible to the run's
+        own SQL without a copy. Ignored by Spark."""
         if name not in ENGINES:
             raise EngineError(f"未知引擎 {name}，可选：{', '.join(ENGINES)}", f"Unknown engine {name}; use one of {ENGINES}")
         self.ws = ws
         self.name = name
         self.settings = settings or get_settings()
-        if name == "duckdb":
+        self._views = name == "duckdb" and duck is not None
+        if self._views:
+            # Ibis sets the session time zone to UTC on the connection it wraps: same as Spark's
+            self.con = ibis.duckdb.from_connection(duck)
+        elif name == "duckdb":
             self.con = ibis.duckdb.connect(
                 threads=self.settings.duckdb_threads, memory_limit=self.settings.duckdb_memory_limit
             )
@@ -101,6 +110,8 @@ class Engine:
         self._tables: dict[str, Any] = {}
 
     def table(self, name: str) -> ibis.Table:
+        if name not in self._tables and self._views:
+            self._tables[name] = self.con.table(name)
         if name not in self._tables:
             glob = self.ws.table_glob(name)
             self._tables[name] = self.con.read_parquet(glob, table_name=f"lake_{name}")
@@ -116,6 +127,10 @@ class Engine:
     def to_arrow(self, expr: ibis.Expr) -> Any:
         """Execute ``expr`` and return a pyarrow Table (same on every engine)."""
         return self.con.to_pyarrow(expr)
+
+    def count(self, expr: ibis.Table) -> int:
+        """Number of rows of ``expr``."""
+        return int(self.con.execute(expr.count()))
 
     # ------------------------------------------------------------------ staging (物化中间结果)
     def materialise(self, expr: ibis.Table, name: str, scratch: Path) -> ibis.Table:

@@ -13,16 +13,24 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
+import ibis
+import pyarrow as pa
+
 from chainbreaker.chains.promotion.findings import build_findings
 from chainbreaker.chains.promotion.metrics import (
+    _EMPTY,
     AGENT_METRICS_COLUMNS,
-    agent_metrics_sql,
+    agent_metrics,
+    closure,
+    ensure_activity_views,
     member_totals,
     minors_sql,
 )
 from chainbreaker.chains.promotion.persons import OVERRIDE_FILE, dedupe_persons, load_overrides
 from chainbreaker.chains.promotion.thresholds import BASES, load_rules, used_values
 from chainbreaker.chains.promotion.tree import build_tree
+from chainbreaker.core.engine import ENGINES, Engine
 from chainbreaker.core.errors import InputError
 from chainbreaker.core.model.finding import Scope, publish
 from chainbreaker.core.settings import get_settings
@@ -46,8 +54,14 @@ class AnalyzeResult:
 
 
 def analyze(ws: Workspace, platform: str | None = None, *, basis: str | None = None,
-            thresholds: Path | None = None, persons: Path | None = None) -> AnalyzeResult:
-    """Rebuild the agent tree and evaluate the threshold rules for one platform or all of them."""
+            thresholds: Path | None = None, persons: Path | None = None, engine: str = "duckdb") -> AnalyzeResult:
+    """Rebuild the agent tree and evaluate the threshold rules for one platform or all of them.
+
+    The tree and the downline metrics run on ``engine`` (Ibis: DuckDB or Spark); person
+    de-duplication (igraph components), the minors check and the findings run in DuckDB over the
+    engine's results (one row per member at most)."""
+    if engine not in ENGINES:
+        raise InputError(f"未知引擎 {engine}，可选：{'、'.join(ENGINES)}", f"Unknown engine {engine}; use one of {ENGINES}")
     if not ws.has_table("platform_members"):
         raise InputError("工作区中没有平台会员表。请先运行 chainbreaker ingest platform PATH --platform 名称。",
                          "No platform member table in the workspace. Run 'chainbreaker ingest platform' first.")
@@ -57,7 +71,7 @@ def analyze(ws: Workspace, platform: str | None = None, *, basis: str | None = N
         raise InputError(f"赌资认定口径“{basis}”无效，可选：{'、'.join(BASES)}", f"Unknown basis '{basis}'; use one of {BASES}")
     overrides_path = persons or (ws.config_dir / OVERRIDE_FILE)
     overrides = load_overrides(overrides_path)
-    settings = {"platform": platform, "basis": basis, "thresholds": used_values(rules),
+    settings = {"platform": platform, "basis": basis, "engine": engine, "thresholds": used_values(rules),
                 "person_overrides": str(overrides_path) if Path(overrides_path).exists() else None,
                 "person_override_counts": {k: len(v) for k, v in overrides.items()}}
     with ws.transaction("promotion.analyze", inputs=["platform_members"], settings=settings) as tx, \
@@ -71,14 +85,34 @@ def analyze(ws: Workspace, platform: str | None = None, *, basis: str | None = N
             raise InputError(f"工作区中没有平台“{platform}”。现有平台：{'、'.join(known) or '（无）'}",
                              f"No platform '{platform}' in the workspace. Platforms: {', '.join(known) or '(none)'}")
         platforms = [platform] if platform else known
-        where = f"WHERE platform = {lit(platform)}" if platform else ""
+        eng = Engine(ws, engine, duck=con)
+        rows = eng.table("platform_members")
+        if platform is not None:
+            rows = rows.filter(rows.platform == platform)
+        ensure_activity_views(con)
+        present = {t for t in _EMPTY if tx.has_table(t)}
         with tx.timed("tree"):
-            issues = build_tree(con, where)
+            built = build_tree(eng, rows, spill)
+            issues = built.issues
+            _to_duck(eng, con, built.nodes, "nodes")
+            _to_duck(eng, con, built.tree.drop("path"), "tree")
         with tx.timed("persons"):
             person_counts = dedupe_persons(con, overrides)
         with tx.timed("metrics"):
-            member_totals(con)
-            con.execute(agent_metrics_sql())
+            person_of = _from_duck(eng, con, "person_of")
+            mt = eng.materialise(member_totals(eng, built.nodes, present), "mt", spill)
+            clo = eng.materialise(closure(built.tree), "closure", spill)
+            am = agent_metrics(built.nodes, built.tree, mt, person_of, clo)
+            if eng.name == "duckdb":
+                eng.materialise(am, "am", spill)
+            else:
+                _to_duck(eng, con, mt, "mt")
+                _to_duck(eng, con, am, "am")
+                # the findings list merged accounts under an agent: only those persons' closure rows
+                multi = person_of.group_by("person_idx").aggregate(n=person_of.count()).filter(ibis._.n > 1)
+                mine = person_of.join(multi, "person_idx").select("idx")
+                _to_duck(eng, con, clo.semi_join(mine, clo.d == mine.idx), "closure")
+            eng.drop_staged(built.staged[:-2])  # keep nodes and tree
             con.execute(minors_sql())
         keep = f"WHERE platform NOT IN ({', '.join(lit(p) for p in platforms)})"
         cols = ", ".join(f'"{c}"' for c in AGENT_METRICS_COLUMNS)
@@ -110,3 +144,30 @@ def analyze(ws: Workspace, platform: str | None = None, *, basis: str | None = N
         return AnalyzeResult(tx.run_id, platforms, members, n_agents, issues.levels, basis, rules["version"],
                              by_rule, issue_counts, person_counts, tx.timings)
 
+
+def _to_duck(eng: Engine, con: duckdb.DuckDBPyConnection, table: ibis.Table, name: str) -> None:
+    """Make the engine table ``table`` the temp table ``name`` of the run's DuckDB connection. On
+    DuckDB it already is: the engine runs on that connection and staged ``table`` under ``name``."""
+    if eng.name == "duckdb":
+        return
+    arrow = _utc(eng.to_arrow(table))
+    con.register(f"_{name}_arrow", arrow)
+    try:
+        con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT * FROM "_{name}_arrow"')
+    finally:
+        con.unregister(f"_{name}_arrow")
+
+
+def _from_duck(eng: Engine, con: duckdb.DuckDBPyConnection, name: str) -> ibis.Table:
+    """The run's DuckDB temp table ``name`` as an engine table."""
+    if eng.name == "duckdb":
+        return eng.con.table(name)
+    return eng.materialise_arrow(con.sql(f'SELECT * FROM "{name}"').to_arrow_table(), name)
+
+
+def _utc(table: pa.Table) -> pa.Table:
+    """Spark hands timestamps back without their zone; the session's zone is UTC, as in the lake."""
+    for i, f in enumerate(table.schema):
+        if pa.types.is_timestamp(f.type) and f.type.tz is None:
+            table = table.set_column(i, f.name, table.column(i).cast(pa.timestamp(f.type.unit, tz="UTC")))
+    return table

@@ -1,4 +1,5 @@
-"""Per-member totals and per-agent downline metrics (伞下统计) over the closure table.
+"""Per-member totals and per-agent downline metrics (伞下统计) over the closure table, as Ibis
+expressions (DuckDB or Spark); only the minors check is DuckDB SQL (it parses ID numbers per member).
 
 Definitions (the synthetic ground truth uses the same):
 * ``downline_*`` cover the strict subtree (all descendants, not the member);
@@ -12,6 +13,10 @@ Definitions (the synthetic ground truth uses the same):
 from __future__ import annotations
 
 import duckdb
+import ibis
+import pyarrow as pa
+
+from chainbreaker.core.engine import Engine
 
 AGENT_METRICS_COLUMNS = [
     "platform", "member_id", "level", "upline_path", "direct_downline", "downline_accounts", "downline_persons",
@@ -19,92 +24,112 @@ AGENT_METRICS_COLUMNS = [
     "sub_agents_with_downline", "first_activity", "last_activity",
 ]
 
+DEC = "decimal(18,2)"
+_MONEY = pa.decimal128(18, 2)
+_TS = pa.timestamp("us", tz="UTC")
 _EMPTY = {
-    "platform_bets": "platform VARCHAR, member_id VARCHAR, stake DECIMAL(18,2), payout DECIMAL(18,2), ts TIMESTAMPTZ",
-    "platform_deposits": "platform VARCHAR, member_id VARCHAR, amount DECIMAL(18,2), ts TIMESTAMPTZ, ok BOOLEAN, "
-                         "payee_account VARCHAR, src_sha256 VARCHAR, src_file VARCHAR, src_row BIGINT",
-    "platform_withdrawals": "platform VARCHAR, member_id VARCHAR, amount DECIMAL(18,2), ts TIMESTAMPTZ, ok BOOLEAN",
-    "platform_rebates": "platform VARCHAR, member_id VARCHAR, amount DECIMAL(18,2), kind_class VARCHAR",
+    "platform_bets": pa.schema([("platform", pa.string()), ("member_id", pa.string()), ("stake", _MONEY),
+                                ("payout", _MONEY), ("ts", _TS)]),
+    "platform_deposits": pa.schema([("platform", pa.string()), ("member_id", pa.string()), ("amount", _MONEY),
+                                    ("ts", _TS), ("ok", pa.bool_()), ("payee_account", pa.string()),
+                                    ("src_sha256", pa.string()), ("src_file", pa.string()), ("src_row", pa.int64())]),
+    "platform_withdrawals": pa.schema([("platform", pa.string()), ("member_id", pa.string()), ("amount", _MONEY),
+                                       ("ts", _TS), ("ok", pa.bool_())]),
+    "platform_rebates": pa.schema([("platform", pa.string()), ("member_id", pa.string()), ("amount", _MONEY),
+                                   ("kind_class", pa.string())]),
 }
 
 
 def ensure_activity_views(con: duckdb.DuckDBPyConnection) -> None:
-    """Empty stand-ins for activity tables a platform export did not contain."""
+    """Empty stand-ins on ``con`` for activity tables a platform export did not contain."""
     present = {r[0] for r in con.sql("SELECT table_name FROM information_schema.tables").fetchall()}
-    for name, cols in _EMPTY.items():
+    for name, schema in _EMPTY.items():
         if name not in present:
-            con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" ({cols})')
+            con.register(f"_{name}_arrow", schema.empty_table())
+            con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT * FROM "_{name}_arrow"')
+            con.unregister(f"_{name}_arrow")
 
 
-def member_totals(con: duckdb.DuckDBPyConnection) -> None:
-    """Temp table ``mt``: one row per member (node) with its own activity."""
-    ensure_activity_views(con)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE mt AS
-        WITH b AS (SELECT platform, member_id, count(*) AS bets, sum(stake) AS stake, sum(payout) AS payout,
-                          min(ts) AS f, max(ts) AS l FROM platform_bets GROUP BY ALL),
-             d AS (SELECT platform, member_id, count(*) AS deposits, sum(amount) AS deposit, min(ts) AS f, max(ts) AS l
-                   FROM platform_deposits WHERE ok GROUP BY ALL),
-             w AS (SELECT platform, member_id, sum(amount) AS withdrawal FROM platform_withdrawals WHERE ok GROUP BY ALL),
-             r AS (SELECT platform, member_id,
-                          sum(amount) FILTER (WHERE kind_class = 'commission') AS rake,
-                          sum(amount) FILTER (WHERE kind_class = 'dividend') AS dividend,
-                          sum(amount) FILTER (WHERE kind_class = 'rebate') AS rebate
-                   FROM platform_rebates GROUP BY ALL)
-        SELECT n.idx, n.platform, n.member_id,
-               coalesce(b.bets, 0) AS bets,
-               coalesce(b.stake, 0)::DECIMAL(18,2) AS stake, coalesce(b.payout, 0)::DECIMAL(18,2) AS payout,
-               coalesce(d.deposit, 0)::DECIMAL(18,2) AS deposit, coalesce(w.withdrawal, 0)::DECIMAL(18,2) AS withdrawal,
-               coalesce(r.rake, 0)::DECIMAL(18,2) AS rake, coalesce(r.dividend, 0)::DECIMAL(18,2) AS dividend,
-               coalesce(r.rebate, 0)::DECIMAL(18,2) AS rebate_received,
-               least(b.f, d.f) AS first_own, greatest(b.l, d.l) AS last_own,
-               (coalesce(b.bets, 0) > 0 OR coalesce(d.deposits, 0) > 0) AS active
-        FROM nodes n
-        LEFT JOIN b ON b.platform = n.platform AND b.member_id = n.member_id
-        LEFT JOIN d ON d.platform = n.platform AND d.member_id = n.member_id
-        LEFT JOIN w ON w.platform = n.platform AND w.member_id = n.member_id
-        LEFT JOIN r ON r.platform = n.platform AND r.member_id = n.member_id
-    """)
+def activity(eng: Engine, name: str, present: bool) -> ibis.Table:
+    """An activity table, or an empty stand-in for one a platform export did not contain."""
+    if present:
+        return eng.table(name)
+    return eng.materialise_arrow(_EMPTY[name].empty_table(), f"_empty_{name}")
 
 
-def agent_metrics_sql() -> str:
-    """Create temp tables ``closure`` and ``am`` (agent metrics plus helper columns)."""
-    return """
-        CREATE OR REPLACE TEMP TABLE closure AS
-        SELECT idx AS d, unnest(list_slice(path, 1, len(path) - 1)) AS a FROM tree WHERE len(path) > 1;
+def member_totals(eng: Engine, nodes: ibis.Table, present: set[str]) -> ibis.Table:
+    """One row per member (node) with its own activity (``mt``)."""
+    keys = ["platform", "member_id"]
+    bets = activity(eng, "platform_bets", "platform_bets" in present)
+    dep = activity(eng, "platform_deposits", "platform_deposits" in present)
+    wd = activity(eng, "platform_withdrawals", "platform_withdrawals" in present)
+    reb = activity(eng, "platform_rebates", "platform_rebates" in present)
+    b = bets.group_by(keys).aggregate(b_n=bets.count(), b_stake=bets.stake.sum(), b_payout=bets.payout.sum(),
+                                      b_f=bets.ts.min(), b_l=bets.ts.max())
+    d0 = dep.filter(dep.ok)
+    d = d0.group_by(keys).aggregate(d_n=d0.count(), d_amount=d0.amount.sum(), d_f=d0.ts.min(), d_l=d0.ts.max())
+    w0 = wd.filter(wd.ok)
+    w = w0.group_by(keys).aggregate(w_amount=w0.amount.sum())
+    r = reb.group_by(keys).aggregate(r_rake=reb.amount.sum(where=reb.kind_class == "commission"),
+                                     r_dividend=reb.amount.sum(where=reb.kind_class == "dividend"),
+                                     r_rebate=reb.amount.sum(where=reb.kind_class == "rebate"))
+    n = nodes
+    j = (n.left_join(b, [n.platform == b.platform, n.member_id == b.member_id])
+         .left_join(d, [n.platform == d.platform, n.member_id == d.member_id])
+         .left_join(w, [n.platform == w.platform, n.member_id == w.member_id])
+         .left_join(r, [n.platform == r.platform, n.member_id == r.member_id]))
 
-        CREATE OR REPLACE TEMP TABLE kids AS
-        SELECT parent AS idx, count(*) AS direct FROM nodes WHERE parent IS NOT NULL GROUP BY 1;
+    def money(col: ibis.Value) -> ibis.Value:
+        return col.cast(DEC).fill_null(0)
 
-        CREATE OR REPLACE TEMP TABLE sub AS
-        SELECT c.a AS idx, count(*) AS accounts, count(DISTINCT p.person_idx) AS persons,
-               count(*) FILTER (WHERE m.active) AS active,
-               sum(m.stake) AS stake, sum(m.payout) AS payout, sum(m.deposit) AS deposit,
-               min(m.first_own) AS f, max(m.last_own) AS l
-        FROM closure c JOIN mt m ON m.idx = c.d JOIN person_of p ON p.idx = c.d
-        GROUP BY 1;
+    bets_n = b.b_n.fill_null(0)
+    return j.select(
+        idx=n.idx, platform=n.platform, member_id=n.member_id, bets=bets_n,
+        stake=money(b.b_stake), payout=money(b.b_payout), deposit=money(d.d_amount),
+        withdrawal=money(w.w_amount), rake=money(r.r_rake), dividend=money(r.r_dividend),
+        rebate_received=money(r.r_rebate),
+        first_own=ibis.least(b.b_f, d.d_f), last_own=ibis.greatest(b.b_l, d.d_l),
+        active=(bets_n > 0) | (d.d_n.fill_null(0) > 0),
+    )
 
-        CREATE OR REPLACE TEMP TABLE paths AS
-        SELECT c.d AS idx, string_agg(n.member_id, '>' ORDER BY t.level) AS upline_path
-        FROM closure c JOIN kids k ON k.idx = c.d JOIN tree t ON t.idx = c.a JOIN nodes n ON n.idx = c.a
-        GROUP BY 1;
 
-        CREATE OR REPLACE TEMP TABLE am AS
-        SELECT n.idx, n.platform, n.member_id, t.level::BIGINT AS level, coalesce(pa.upline_path, '') AS upline_path,
-               k.direct::BIGINT AS direct_downline, s.accounts::BIGINT AS downline_accounts,
-               s.persons::BIGINT AS downline_persons, s.active::BIGINT AS downline_active,
-               s.stake::DECIMAL(18,2) AS downline_stake, s.payout::DECIMAL(18,2) AS downline_payout,
-               s.deposit::DECIMAL(18,2) AS downline_deposit, (m.rake + m.dividend)::DECIMAL(18,2) AS own_commission,
-               coalesce(sa.n, 0)::BIGINT AS sub_agents_with_downline,
-               least(m.first_own, s.f) AS first_activity, greatest(m.last_own, s.l) AS last_activity,
-               coalesce(sa.taking_bets, 0)::BIGINT AS sub_agents_taking_bets
-        FROM kids k JOIN nodes n ON n.idx = k.idx JOIN tree t ON t.idx = k.idx JOIN sub s ON s.idx = k.idx
-        JOIN mt m ON m.idx = k.idx LEFT JOIN paths pa ON pa.idx = k.idx
-        LEFT JOIN (SELECT c.parent AS idx, count(*) AS n, count(*) FILTER (WHERE s2.active > 0) AS taking_bets
-                   FROM nodes c JOIN kids k2 ON k2.idx = c.idx JOIN sub s2 ON s2.idx = c.idx
-                   WHERE c.parent IS NOT NULL GROUP BY 1) sa ON sa.idx = k.idx
-        ORDER BY n.platform, n.member_id;
-    """
+def closure(tree: ibis.Table) -> ibis.Table:
+    """(d, a): every member ``d`` with each of its ancestors ``a`` (the path without the member)."""
+    c = tree.select(d=tree.idx, a=tree.path.unnest())
+    return c.filter(c.a != c.d)
+
+
+def agent_metrics(nodes: ibis.Table, tree: ibis.Table, mt: ibis.Table, person_of: ibis.Table,
+                  clo: ibis.Table) -> ibis.Table:
+    """Agent metrics (``am``): one row per member with a downline, plus helper columns."""
+    n0 = nodes.filter(nodes.parent.notnull())
+    kids = n0.group_by(idx=n0.parent).aggregate(direct=n0.count())
+    c, m, p = clo, mt, person_of
+    cj = c.join(m, c.d == m.idx).join(p, c.d == p.idx).select(
+        a=c.a, person_idx=p.person_idx, active=m.active, stake=m.stake, payout=m.payout, deposit=m.deposit,
+        first_own=m.first_own, last_own=m.last_own)
+    sub = cj.group_by(idx=cj.a).aggregate(
+        accounts=cj.count(), persons=cj.person_idx.nunique(), active=cj.count(where=cj.active),
+        stake=cj.stake.sum(), payout=cj.payout.sum(), deposit=cj.deposit.sum(),
+        f=cj.first_own.min(), l=cj.last_own.max())
+    s2 = sub.view()
+    k2 = kids.view()
+    sj = n0.join(k2, n0.idx == k2.idx).join(s2, n0.idx == s2.idx).select(parent=n0.parent, active=s2.active)
+    sa = sj.group_by(idx=sj.parent).aggregate(sa_n=sj.count(), sa_taking=sj.count(where=sj.active > 0))
+    n, t = nodes, tree
+    j = (kids.join(n, kids.idx == n.idx).join(t, kids.idx == t.idx).join(sub, kids.idx == sub.idx)
+         .join(m, kids.idx == m.idx).left_join(sa, kids.idx == sa.idx))
+    return j.select(
+        idx=kids.idx, platform=n.platform, member_id=n.member_id, level=t.level.cast("int64"),
+        upline_path=t.upline_path.fill_null(""), direct_downline=kids.direct.cast("int64"),
+        downline_accounts=sub.accounts.cast("int64"), downline_persons=sub.persons.cast("int64"),
+        downline_active=sub.active.cast("int64"), downline_stake=sub.stake.cast(DEC),
+        downline_payout=sub.payout.cast(DEC), downline_deposit=sub.deposit.cast(DEC),
+        own_commission=(m.rake + m.dividend).cast(DEC),
+        sub_agents_with_downline=sa.sa_n.fill_null(0).cast("int64"),
+        first_activity=ibis.least(m.first_own, sub.f), last_activity=ibis.greatest(m.last_own, sub.l),
+        sub_agents_taking_bets=sa.sa_taking.fill_null(0).cast("int64"),
+    ).order_by(["platform", "member_id"])
 
 
 def minors_sql() -> str:

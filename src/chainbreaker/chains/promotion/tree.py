@@ -1,4 +1,5 @@
-"""The agent tree (代理层级), built level by level in DuckDB, never by recursion in Python.
+"""The agent tree (代理层级), built level by level as Ibis expressions (DuckDB or Spark), never by
+recursion in Python.
 
 Conventions (documented in docs/promotion.md and shared with the synthetic ground truth):
 
@@ -6,15 +7,29 @@ Conventions (documented in docs/promotion.md and shared with the synthetic groun
   missing from the dump (孤儿) is treated as a root and reported;
 * members that never reach a root sit on or under a cycle of uplines; each cycle is cut at its
   smallest member id, which becomes a root, and the cycle is reported;
-* ``level`` is 1 at a root; ``path`` lists node indexes from the root down to the member.
+* ``level`` is 1 at a root; ``path`` lists node indexes from the root down to the member;
+  ``upline_path`` is the member ids of the ancestors from the root down, joined by ``>``.
+
+The descent is one join per level, from the roots down, until a level comes back empty. It cannot
+loop: a member on a cycle of uplines is never reached from a root (its upline is on the cycle too),
+so every level is new members only (the cycle guard), and the members left over are the cycles and
+what hangs under them, found afterwards on the driver. ``MAX_LEVELS`` caps the depth: a chain of
+uplines deeper than that is refused with a clear error instead of running one join per member.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
-import duckdb
+import ibis
 import numpy as np
+import pyarrow as pa
+
+from chainbreaker.core.engine import Engine
+from chainbreaker.core.errors import InputError
+
+MAX_LEVELS = 2000  # deepest real agent trees have tens of levels; each level is one engine join
 
 
 @dataclass
@@ -26,67 +41,104 @@ class TreeIssues:
     levels: int = 0
 
 
-def build_tree(con: duckdb.DuckDBPyConnection, where: str = "") -> TreeIssues:
-    """Create temp tables ``nodes`` (idx, platform, member_id, upline_id, parent, status) and
-    ``tree`` (idx, level, path) on ``con`` from the view ``platform_members``."""
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _m AS
-        SELECT (row_number() OVER (ORDER BY platform, member_id) - 1)::BIGINT AS idx, platform, member_id, upline_id
-        FROM platform_members {where}
-    """)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE nodes AS
-        SELECT n.idx, n.platform, n.member_id, n.upline_id,
-               CASE WHEN n.upline_id = n.member_id THEN NULL ELSE p.idx END AS parent,
-               CASE WHEN n.upline_id IS NULL THEN 'root' WHEN n.upline_id = n.member_id THEN 'self'
-                    WHEN p.idx IS NULL THEN 'orphan' ELSE 'child' END AS status
-        FROM _m n LEFT JOIN _m p ON p.platform = n.platform AND p.member_id = n.upline_id
-        ORDER BY n.idx
-    """)
+@dataclass
+class Tree:
+    """Engine tables of one tree build: ``nodes`` (idx, platform, member_id, upline_id, parent,
+    status) and ``tree`` (idx, level, path, upline_path); both are named so on the engine."""
+    nodes: ibis.Table
+    tree: ibis.Table
+    issues: TreeIssues
+    staged: list[str]
+
+
+def build_tree(eng: Engine, members: ibis.Table, scratch: Path) -> Tree:
+    """Tables ``nodes`` and ``tree`` on ``eng`` from ``members`` (platform_members rows)."""
+    staged: list[str] = []
+
+    def stage(expr: ibis.Table, name: str) -> ibis.Table:
+        if name in staged:  # a name is staged once (Spark will not overwrite a result)
+            name = f"{name}_{len(staged)}"
+        staged.append(name)
+        return eng.materialise(expr, name, scratch)
+
+    m = members.select("platform", "member_id", "upline_id")
+    m = m.mutate(idx=ibis.row_number().over(order_by=[m.platform, m.member_id]).cast("int64"))
+    m = stage(m, "_tree_m")
+    up = m.view()
+    j = m.left_join(up, [m.platform == up.platform, up.member_id == m.upline_id])
+    raw = j.select(
+        idx=m.idx, platform=m.platform, member_id=m.member_id, upline_id=m.upline_id,
+        parent=ibis.ifelse(m.upline_id == m.member_id, ibis.null("int64"), up.idx),
+        status=ibis.cases((m.upline_id.isnull(), "root"), (m.upline_id == m.member_id, "self"),
+                          (up.idx.isnull(), "orphan"), else_="child"),
+    )
+    nodes = stage(raw, "_tree_nodes0")
     issues = TreeIssues()
-    for plat, mid, idx in con.sql("SELECT platform, member_id, idx FROM nodes WHERE status='self' ORDER BY idx").fetchall():
-        issues.self_refs.append((plat, mid, int(idx)))
-    for plat, mid, up, idx in con.sql(
-            "SELECT platform, member_id, upline_id, idx FROM nodes WHERE status='orphan' ORDER BY idx").fetchall():
-        issues.orphans.append((plat, mid, up, int(idx)))
-    con.execute("CREATE OR REPLACE TEMP TABLE tree (idx BIGINT, level BIGINT, path BIGINT[])")
-    con.execute("CREATE OR REPLACE TEMP TABLE frontier AS SELECT idx, 1::BIGINT AS level, [idx] AS path "
-                "FROM nodes WHERE parent IS NULL")
-    issues.levels = _descend(con)
+    odd = eng.to_arrow(nodes.filter(nodes.status.isin(["self", "orphan"]))
+                       .select("idx", "platform", "member_id", "upline_id", "status").order_by("idx")).to_pylist()
+    issues.self_refs = [(r["platform"], r["member_id"], int(r["idx"])) for r in odd if r["status"] == "self"]
+    issues.orphans = [(r["platform"], r["member_id"], r["upline_id"], int(r["idx"])) for r in odd
+                      if r["status"] == "orphan"]
+    levels: list[ibis.Table] = []
+    issues.levels = _descend(eng, nodes, _roots(nodes.filter(nodes.parent.isnull())), levels, stage)
     # Whatever was not reached hangs on a cycle: find the cycles with vectorised pointer jumping.
-    left = con.sql("SELECT n.idx, n.parent FROM nodes n ANTI JOIN tree t USING (idx) ORDER BY n.idx").fetchnumpy()
-    if len(left["idx"]):
-        cycles = _find_cycles(np.asarray(left["idx"], dtype=np.int64), np.asarray(left["parent"], dtype=np.int64))
-        cut = [c[0] for c in cycles]
-        con.execute("UPDATE nodes SET status = 'cycle', parent = NULL WHERE idx IN (SELECT unnest($1::BIGINT[]))",
-                    [cut])
-        names = dict((int(i), (p, m)) for i, p, m in con.sql(
-            "SELECT idx, platform, member_id FROM nodes WHERE idx IN (SELECT unnest($1::BIGINT[]))",
-            params=[[i for c in cycles for i in c]]).fetchall())
+    reached = _union(levels).select("idx") if levels else None
+    left_expr = nodes if reached is None else nodes.anti_join(reached, "idx")
+    left = eng.to_arrow(left_expr.select("idx", "parent", "platform", "member_id").order_by("idx"))
+    if left.num_rows:
+        cycles = _find_cycles(np.asarray(left["idx"].to_numpy(), dtype=np.int64),
+                              np.asarray(left["parent"].to_numpy(), dtype=np.int64))
+        pos = {int(i): k for k, i in enumerate(left["idx"].to_pylist())}
+        plat, mid = left["platform"].to_pylist(), left["member_id"].to_pylist()
         for c in cycles:
-            issues.cycles.append((names[c[0]][0], [names[i][1] for i in c]))
-        con.execute("CREATE OR REPLACE TEMP TABLE frontier AS SELECT idx, 1::BIGINT AS level, [idx] AS path "
-                    "FROM nodes WHERE status = 'cycle'")
-        issues.levels = max(issues.levels, _descend(con))
-    issues.roots = {p: int(n) for p, n in con.sql(
-        "SELECT platform, count(*) FROM nodes WHERE parent IS NULL GROUP BY 1 ORDER BY 1").fetchall()}
-    return issues
+            issues.cycles.append((plat[pos[c[0]]], [mid[pos[i]] for i in c]))
+        cut = eng.materialise_arrow(pa.table({"idx": pa.array([c[0] for c in cycles], pa.int64()),
+                                              "cut": pa.array([True] * len(cycles))}), "_tree_cut")
+        staged.append("_tree_cut")
+        jc = nodes.left_join(cut, "idx")
+        nodes = stage(jc.select(
+            idx=nodes.idx, platform=nodes.platform, member_id=nodes.member_id, upline_id=nodes.upline_id,
+            parent=ibis.ifelse(cut.cut.notnull(), ibis.null("int64"), nodes.parent),
+            status=ibis.ifelse(cut.cut.notnull(), "cycle", nodes.status)), "_tree_nodes1")
+        issues.levels = max(issues.levels,
+                            _descend(eng, nodes, _roots(nodes.filter(nodes.status == "cycle")), levels, stage))
+    issues.roots = {r["platform"]: int(r["n"]) for r in eng.to_arrow(
+        nodes.filter(nodes.parent.isnull()).group_by("platform").aggregate(n=ibis._.count())
+        .order_by("platform")).to_pylist()}
+    nodes = stage(nodes.order_by("idx"), "nodes")
+    tree = stage(_union(levels).select("idx", "level", "path", "upline_path"), "tree")
+    return Tree(nodes, tree, issues, staged)
 
 
-def _descend(con: duckdb.DuckDBPyConnection) -> int:
-    """Append the frontier and its descendants to ``tree``, one join per level."""
+def _roots(roots: ibis.Table) -> ibis.Table:
+    return roots.select(idx=roots.idx, level=ibis.literal(1, "int64"), path=ibis.array([roots.idx]),
+                        upline_path=ibis.literal("", "string"), member_id=roots.member_id)
+
+
+def _union(levels: list[ibis.Table]) -> ibis.Table:
+    out = levels[0]
+    for t in levels[1:]:
+        out = out.union(t, distinct=False)
+    return out
+
+
+def _descend(eng: Engine, nodes: ibis.Table, frontier: ibis.Table, levels: list[ibis.Table], stage) -> int:  # type: ignore[no-untyped-def]
+    """Add the frontier and each level under it to ``levels``, one join per level; the depth reached."""
     depth = 0
-    while True:
-        n = int(con.sql("SELECT count(*) FROM frontier").fetchall()[0][0])
-        if n == 0:
-            return depth
+    frontier = stage(frontier, f"_tree_lvl{len(levels)}")
+    while eng.count(frontier):
         depth += 1
-        con.execute("INSERT INTO tree SELECT idx, level, path FROM frontier")
-        con.execute("""
-            CREATE OR REPLACE TEMP TABLE frontier AS
-            SELECT n.idx, f.level + 1 AS level, list_append(f.path, n.idx) AS path
-            FROM nodes n JOIN frontier f ON n.parent = f.idx
-        """)
+        if depth > MAX_LEVELS:
+            raise InputError(f"代理层级超过 {MAX_LEVELS} 层，无法分析（请检查上级字段是否错位）。",
+                             f"The agent tree is deeper than {MAX_LEVELS} levels (check the upline column).")
+        levels.append(frontier)
+        f = frontier
+        child = nodes.join(f, nodes.parent == f.idx).select(
+            idx=nodes.idx, level=f.level + 1, path=f.path.concat(ibis.array([nodes.idx])),
+            upline_path=ibis.ifelse(f.upline_path == "", f.member_id, f.upline_path.concat(">", f.member_id)),
+            member_id=nodes.member_id)
+        frontier = stage(child, f"_tree_lvl{len(levels)}")
+    return depth
 
 
 def _find_cycles(idx: np.ndarray, parent: np.ndarray) -> list[list[int]]:

@@ -19,6 +19,7 @@ from chainbreaker.faces.cli.context import (
     safe,
     t,
 )
+from chainbreaker.faces.cli.funds import SPARK_MASTER_HELP, use_spark_master
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -117,11 +118,14 @@ def analyze_command(
     basis: str = typer.Option(None, "--basis", help="赌资认定口径：stake 投注金额（默认）| payout 派彩 | deposit 充值。"),
     thresholds: Path = typer.Option(None, "--thresholds", help="额外的阈值覆盖 YAML（在工作区 config/promotion_thresholds.yaml 之后生效）。"),
     persons: Path = typer.Option(None, "--persons", help="人员合并覆盖 YAML（默认工作区 config/promotion_persons.yaml）。"),
+    engine: str = typer.Option("duckdb", "--engine", "-e", help="代理层级与伞下统计的计算引擎：duckdb（默认）或 spark。"),
+    spark_master: str = typer.Option(None, "--spark-master", help=SPARK_MASTER_HELP),
 ) -> None:
     """重建代理层级、伞下统计、人员去重并评估定罪量刑标准。Agent tree, downline metrics, thresholds."""
     from chainbreaker.chains.promotion.analyze import analyze
 
-    r = analyze(get_workspace(), platform, basis=basis, thresholds=thresholds, persons=persons)
+    use_spark_master(spark_master)
+    r = analyze(get_workspace(), platform, basis=basis, thresholds=thresholds, persons=persons, engine=engine)
     console.print(t(f"平台：{safe('、'.join(r.platforms))}；会员 {r.members:,} 个，代理 {r.agents:,} 个，最深 {r.levels:,} 层。",
                     f"Platforms: {safe(', '.join(r.platforms))}; {r.members:,} members, {r.agents:,} agents, {r.levels:,} levels."))
     console.print(t(f"赌资口径：{safe(r.basis)}；规则版本 {safe(r.rules_version)}；去重合并账号 {r.persons.get('accounts_merged_away', 0):,} 个。",

@@ -11,7 +11,9 @@
    back from ``account_model_scores.split``) LightGBM on plain per-account aggregates and IBM's
    Graph Feature Preprocessor (``snapml``; edge features averaged and maxed per account and
    direction) + LightGBM are trained and scored. AP on the held-back accounts, seconds, CPU seconds
-   and peak memory are printed, with PASS when funds learn's AP ≥ GFP's at no more time.
+   and peak memory are printed, with PASS when funds learn's AP ≥ GFP's at no more time. The GFP
+   child keeps its per-account features (``bench_features_gfp.parquet``) and edge features
+   (``bench_gfp_edges.npy``) in the workspace, outside its timed part.
    AMLSim is loaded by ``chainbreaker ingest bank`` (edge-list layout; ``--loader own``: the small
    ``bench/public_aml.py`` loader); labels come from ``sar_accounts.csv``.
 2. ``--all``: a time-ordered split, and account features computed by chainbreaker (Ibis on DuckDB,
@@ -306,7 +308,11 @@ def child_gfp(ws_path: str, labels: str, trees: int, seed: int) -> dict:
     feats = pd.concat(parts, axis=1)
     feats.index = names[feats.index.to_numpy()]
     ap = _fit_and_ap(feats, train, test, label_of, seed, trees)
-    return {"seconds": time.perf_counter() - start, "gfp_seconds": gfp_seconds, "ap": ap, "features": feats.shape[1],
+    # Kept for the ablation by pattern group (--ablate-gfp); outside the timed part.
+    seconds = time.perf_counter() - start
+    feats.to_parquet(Path(ws_path) / "bench_features_gfp.parquet")
+    np.save(Path(ws_path) / "bench_gfp_edges.npy", out)
+    return {"seconds": seconds, "gfp_seconds": gfp_seconds, "ap": ap, "features": feats.shape[1],
             "edge_features": extra.shape[1]}
 
 

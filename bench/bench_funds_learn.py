@@ -3,6 +3,7 @@
     python bench/bench_funds_learn.py                   # funds learn vs aggregates vs GFP, AMLSim 10K
     python bench/bench_funds_learn.py --all             # + time-ordered split and feature throughput
     python bench/bench_funds_learn.py --all --scale 5   # throughput on 5 disjoint copies (~1M transfers)
+    python bench/bench_funds_learn.py --ablate          # + AP by feature group (GFP's and chainbreaker's)
 
 1. The peer comparison (issue 16's Must-show), one command, each method in its own child process
    (peak memory = that child's VmHWM; CPU seconds = its user + system time):
@@ -11,7 +12,9 @@
    back from ``account_model_scores.split``) LightGBM on plain per-account aggregates and IBM's
    Graph Feature Preprocessor (``snapml``; edge features averaged and maxed per account and
    direction) + LightGBM are trained and scored. AP on the held-back accounts, seconds, CPU seconds
-   and peak memory are printed, with PASS when funds learn's AP ≥ GFP's at no more time.
+   and peak memory are printed, with PASS when funds learn's AP ≥ GFP's at no more time. The GFP
+   child keeps its per-account features (``bench_features_gfp.parquet``) and edge features
+   (``bench_gfp_edges.npy``) in the workspace, outside its timed part.
    AMLSim is loaded by ``chainbreaker ingest bank`` (edge-list layout; ``--loader own``: the small
    ``bench/public_aml.py`` loader); labels come from ``sar_accounts.csv``.
 2. ``--all``: a time-ordered split, and account features computed by chainbreaker (Ibis on DuckDB,
@@ -306,8 +309,64 @@ def child_gfp(ws_path: str, labels: str, trees: int, seed: int) -> dict:
     feats = pd.concat(parts, axis=1)
     feats.index = names[feats.index.to_numpy()]
     ap = _fit_and_ap(feats, train, test, label_of, seed, trees)
-    return {"seconds": time.perf_counter() - start, "gfp_seconds": gfp_seconds, "ap": ap, "features": feats.shape[1],
+    # Kept for the ablation by pattern group (--ablate-gfp); outside the timed part.
+    seconds = time.perf_counter() - start
+    feats.to_parquet(Path(ws_path) / "bench_features_gfp.parquet")
+    np.save(Path(ws_path) / "bench_gfp_edges.npy", out)
+    return {"seconds": seconds, "gfp_seconds": gfp_seconds, "ap": ap, "features": feats.shape[1],
             "edge_features": extra.shape[1]}
+
+
+# GFP's edge-feature columns (after the 5 input columns) in the order snapml appends them, for the
+# settings of gfp_params(): 5 bins per pattern; vertex statistics 8 per direction, source then sink.
+GFP_GROUPS = {
+    "fan (in/out, 7-day bins)": range(0, 10),
+    "degree (in/out, 7-day bins)": range(10, 20),
+    "scatter-gather (7-day bins)": range(20, 25),
+    "temporal cycles (7-day bins)": range(25, 30),
+    "vertex statistics of the payer (30 days)": range(30, 46),
+    "vertex statistics of the payee (30 days)": range(46, 62),
+}
+OWN_GROUPS = {
+    "counterparty activity at transfer time (ctx*)": ("ctx",),
+    "payment cadence (cad_*)": ("cad_",),
+    "both new groups": ("ctx", "cad_"),
+    "windowed (w*, sg_, tcycle, nbw_, tw_)": ("w1_", "w7_", "w30_", "sg_", "tcycle", "nbw_", "tw_"),
+}
+
+
+def ablate(ws_path: Path, labels: str, trees: int, seed: int) -> None:
+    """What carries the AP: LightGBM (funds learn's default settings, no label-aware features) on the
+    same split with one feature group only / without it, for GFP's per-account features (kept by the
+    GFP child) and for chainbreaker's features."""
+    import pandas as pd
+
+    from chainbreaker.chains.funds.features_graph import META_COLUMNS
+
+    train, test, label_of = _split_and_labels(str(ws_path), labels)
+
+    def ap(feats) -> float:  # type: ignore[no-untyped-def]
+        return _fit_and_ap(feats, train, test, label_of, seed, trees)
+
+    print("\n== ablation: LightGBM (default settings, no label-aware features) on the same split ==")
+    print(f"{'feature group':<50}{'columns':>8}{'only':>9}{'without':>9}")
+    gfp_path = ws_path / "bench_features_gfp.parquet"
+    if gfp_path.exists():
+        gfp = pd.read_parquet(gfp_path)
+        print(f"{'GFP: all':<50}{gfp.shape[1]:>8}{ap(gfp):>9.4f}{'':>9}", flush=True)
+        for name, idx in GFP_GROUPS.items():
+            cols = [c for c in gfp.columns if int(c.rsplit("_g", 1)[1]) in idx]
+            print(f"{'GFP: ' + name:<50}{len(cols):>8}{ap(gfp[cols]):>9.4f}{ap(gfp.drop(columns=cols)):>9.4f}",
+                  flush=True)
+    own_path = ws_path / "bench_features_chainbreaker.parquet"
+    if not own_path.exists():
+        run_child("chainbreaker", str(ws_path), "duckdb")
+    own = pd.read_parquet(own_path).drop(columns=[c for c in META_COLUMNS if c != "account"], errors="ignore")
+    print(f"{'chainbreaker: all':<50}{own.shape[1]:>8}{ap(own):>9.4f}{'':>9}", flush=True)
+    for name, prefixes in OWN_GROUPS.items():
+        cols = [c for c in own.columns if c.startswith(prefixes)]
+        print(f"{'chainbreaker: ' + name:<50}{len(cols):>8}{ap(own[cols]):>9.4f}{ap(own.drop(columns=cols)):>9.4f}",
+              flush=True)
 
 
 def run_child(*args: str) -> dict:
@@ -344,6 +403,9 @@ def main() -> None:
     parser.add_argument("--all", action="store_true", help="also the time-ordered split and feature throughput vs pandas")
     parser.add_argument("--no-gfp", action="store_true", help="skip the GFP (snapml) peer")
     parser.add_argument("--gfp-window", type=int, default=7, help="GFP pattern window in days (default 7)")
+    parser.add_argument("--ablate", action="store_true",
+                        help="after the comparison, AP of LightGBM on each feature group alone / without it "
+                             "(GFP's groups and chainbreaker's)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -409,6 +471,8 @@ def main() -> None:
         verdict = r["ap"] >= gfp["ap"] and r["seconds"] <= gfp["seconds"]
         print(f"funds learn AP {'>=' if r['ap'] >= gfp['ap'] else '<'} GFP AP; time "
               f"{'<=' if r['seconds'] <= gfp['seconds'] else '>'} GFP time -> {'PASS' if verdict else 'FAIL'}")
+    if args.ablate:
+        ablate(ws1, labels, args.trees, args.seed)
     if not args.all:
         return
     # 1b. The time-ordered split.

@@ -39,6 +39,9 @@ def small_graph() -> pa.Table:
     for k in range(5):
         rows.append((f"K{k}", "H", 200.0, 10.1 + k * 0.1))
     rows.append(("K1", "H", 50.0, 10.9))
+    # cadence: R pays R1 weekly (days 0-28) and R2 once on day 17, off its 7-day rhythm
+    rows += [("R", "R1", 150.0, d + 0.6) for d in (0, 7, 14, 21, 28)]
+    rows.append(("R", "R2", 400.0, 17.6))
     n = len(rows)
     table = pa.table({
         "txn_id": [f"w{i}" for i in range(n)],
@@ -104,13 +107,47 @@ def test_fan_within_windows_and_bins(small_ws):
     assert f.loc["M1", "w7_pass_max"] == pytest.approx(990 / 1000, rel=1e-9)
 
 
+def test_counterparty_activity_at_transfer_time(small_ws):
+    f = _features(small_ws, "duckdb")
+    # M1 received from S while S paid four accounts that day (S's usual: four per active day)
+    assert f.loc["M1", "ctx1_in_pdeg_max"] == 4 and f.loc["M1", "ctx1_in_pfan_max"] == 4
+    assert f.loc["M1", "ctx1_in_pexcess_max"] == pytest.approx(1.0)
+    # H's six receipts: K1 paid twice that day, the others once
+    assert (f.loc["H", "ctx1_in_pdeg_max"], f.loc["H", "ctx1_in_pdeg_min"]) == (2, 1)
+    assert f.loc["H", "ctx1_in_pdeg_mean"] == pytest.approx(8 / 6)
+    # K1 paid H on a day H received six transfers from five payers
+    assert f.loc["K1", "ctx1_out_pdeg_max"] == 6 and f.loc["K1", "ctx1_out_pfan_min"] == 5
+    # T receives three transfers in its first 7-day window and one in its third (usual: 2)
+    assert f.loc["M1", "ctx7_out_pdeg_max"] == 3 and f.loc["M1", "ctx7_out_pexcess_max"] == pytest.approx(1.5)
+    assert f.loc["M4", "ctx7_out_pdeg_min"] == 1 and f.loc["M4", "ctx7_out_pexcess_max"] == pytest.approx(0.5)
+    # R pays once a week except in days 14-20 (twice): R2 was paid in R's busy week
+    assert f.loc["R2", "ctx7_in_pdeg_max"] == 2 and f.loc["R2", "ctx7_in_pexcess_max"] == pytest.approx(2 / 1.2)
+    assert (f.loc["R1", "ctx7_in_pdeg_min"], f.loc["R1", "ctx7_in_pdeg_mean"]) == (1, pytest.approx(6 / 5))
+    assert np.isnan(f.loc["S", "ctx7_in_pdeg_max"])  # S received nothing
+
+
+def test_payment_cadence(small_ws):
+    f = _features(small_ws, "duckdb")
+    # R's gaps 7, 7, 3, 4, 7 days: cadence 7, regularity 3/5; only the day-17 payment is off it
+    assert f.loc["R", "cad_out_reg"] == pytest.approx(0.6)
+    assert f.loc["R", "cad_out_off"] == 1 and f.loc["R", "cad_out_off_share"] == pytest.approx(1 / 6)
+    assert f.loc["R2", "cad_in_off"] == 1 and f.loc["R2", "cad_in_off_share"] == 1.0
+    assert f.loc["R1", "cad_in_off"] == 0 and f.loc["R1", "cad_in_payer_reg_min"] == pytest.approx(0.6)
+    # S paid four accounts on one day: cadence 0 days, every payment on it
+    assert f.loc["S", "cad_out_reg"] == 1.0 and f.loc["S", "cad_out_off"] == 0
+    # a payer with a single transfer has no cadence: nothing is off it, regularity 0
+    assert f.loc["B", "cad_in_off"] == 0 and f.loc["B", "cad_in_payer_reg_mean"] == 0.0
+    assert np.isnan(f.loc["T", "cad_out_off"])  # T paid nothing
+
+
 @pytest.mark.spark
 def test_windowed_features_same_on_spark(small_ws):
     duck = _features(small_ws, "duckdb")
     spark = _features(small_ws, "spark")
     assert list(spark.index) == list(duck.index)
-    windowed = [c for c in duck.columns if c.startswith(("w1_", "w7_", "w30_", "sg_", "tcycle", "nbw_", "tw_"))]
-    assert len(windowed) > 60
+    windowed = [c for c in duck.columns
+                if c.startswith(("w1_", "w7_", "w30_", "sg_", "tcycle", "nbw_", "tw_", "ctx", "cad_"))]
+    assert len(windowed) > 100 and sum(c.startswith(("ctx", "cad_")) for c in windowed) == 43
     for column in windowed:
         assert np.allclose(duck[column].astype(float), spark[column].astype(float), rtol=1e-9,
                            equal_nan=True), column

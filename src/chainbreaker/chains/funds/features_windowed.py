@@ -43,6 +43,8 @@ CYCLE_WINDOW_DAYS = 30
 # An account with more distinct-day events than this in one direction is a hub (a shop, a platform
 # settlement account): cycles are not enumerated through it, as GFP bounds its search by window.
 CYCLE_HUB_EVENTS = 400
+# Windows for the counterparties' activity at the time of each transfer (_transfer_context).
+CONTEXT_WINDOW_DAYS = (1, 7, 30)
 
 HOP_COLUMNS = [
     "w7_in_fan_max", "w7_out_fan_max", "w1_in_fan_max", "w1_out_fan_max", "w7_pass_max",
@@ -178,6 +180,89 @@ def _canonical_rotation(cycles: ibis.Table, length: int) -> ibis.Table:
     return cycles.select(**rotated).distinct()
 
 
+def _side_windows(base: ibis.Table, days: int, side: int) -> ibis.Table:
+    """Per account and tumbling window on one side (1 = paying, 0 = receiving): transfers ``n``,
+    distinct counterparties ``fan`` and the account's usual (mean over its active windows) ``usual``."""
+    e = base.select(account=base.src if side == 1 else base.dst, cp=base.dst if side == 1 else base.src,
+                    win=(base.epoch // DAY) // days)
+    per = e.group_by(["account", "win"]).aggregate(n=e.count(), fan=e.cp.nunique())
+    usual = per.group_by(per.account.name("acct")).aggregate(usual=per.n.cast("float64").mean())
+    j = per.join(usual, per.account == usual.acct)
+    return j.select("account", "win", "n", "fan", "usual")
+
+
+def _transfer_context(base: ibis.Table, mat: Any) -> ibis.Table:
+    """Counterparties' activity at the time of each transfer (交易时点对手方活跃度).
+
+    For every transfer an account receives, the payer's outgoing transfers and distinct payees in
+    the same tumbling window of :data:`CONTEXT_WINDOW_DAYS` days, and that count over the payer's
+    usual count per active window (``pexcess``: a payer sending more than its routine); for every
+    transfer it makes, the same of the payee's incoming side. Per account the max, min and mean
+    over its transfers (GFP computes its window features per transfer; these are those features
+    summarised per account).
+    """
+    parts = []
+    for days in CONTEXT_WINDOW_DAYS:
+        for side, name in ((0, "in"), (1, "out")):
+            # The counterparty's windows on the other side: payers' outgoing for a receipt.
+            cpw = mat(_side_windows(base, days, 1 - side), f"ctx{days}_{name}")
+            cpw = cpw.select(cp=cpw.account, cwin=cpw.win, cn=cpw.n, cfan=cpw.fan, cusual=cpw.usual)
+            t = base.select(account=base.dst if side == 0 else base.src, cp=base.src if side == 0 else base.dst,
+                            win=(base.epoch // DAY) // days)
+            j = t.join(cpw, [t.cp == cpw.cp, t.win == cpw.cwin])
+            p = f"ctx{days}_{name}"
+            parts.append(j.group_by(j.account).aggregate(**{
+                f"{p}_pdeg_max": j.cn.max(),
+                f"{p}_pdeg_min": j.cn.min(),
+                f"{p}_pdeg_mean": j.cn.cast("float64").mean(),
+                f"{p}_pexcess_max": (j.cn.cast("float64") / j.cusual).max(),
+                f"{p}_pfan_max": j.cfan.max(),
+                f"{p}_pfan_min": j.cfan.min(),
+            }))
+    return _outer_all(parts)
+
+
+def _cadence(base: ibis.Table) -> ibis.Table:
+    """Payment cadence (付款节奏): transfers off the payer's routine rhythm.
+
+    Per payer, the gaps in whole days between consecutive outgoing transfers; the most common gap
+    (ties: the shorter) is its cadence and the share of gaps equal to it its regularity. A transfer
+    is off-cadence when neither the gap before it nor the gap after it equals the payer's cadence
+    (payers with a single transfer have no cadence). Per account: off-cadence transfers received
+    (count, share) and the lowest and mean regularity of its payers; off-cadence transfers made
+    (count, share) and its own regularity.
+    """
+    e = base.select(s=base.src, d=base.dst, day=base.epoch // DAY)
+    w = ibis.window(group_by=e.s, order_by=[e.day, e.d])
+    g = e.mutate(gp=e.day - e.day.lag().over(w), gn=e.day.lead().over(w) - e.day)
+    gaps = g.filter(g.gp.notnull())
+    counts = gaps.group_by(["s", "gp"]).aggregate(c=gaps.count())
+    ranked = counts.mutate(
+        r=ibis.row_number().over(group_by=counts.s, order_by=[counts.c.desc(), counts.gp]),
+        tot=counts.c.sum().over(group_by=counts.s),
+    )
+    modal = ranked.filter(ranked.r == 0)
+    modal = modal.select(s2=modal.s, mg=modal.gp, reg=modal.c.cast("float64") / modal.tot)
+    j = g.left_join(modal, g.s == modal.s2)
+    off = (j.mg.notnull() & (j.gp.isnull() | (j.gp != j.mg)) & (j.gn.isnull() | (j.gn != j.mg))).cast("int64")
+    f = j.select(s=j.s, d=j.d, off=off, reg=j.reg.coalesce(0.0))
+    received = f.group_by(f.d.name("account")).aggregate(
+        cad_in_off=f.off.sum(), cad_in_off_share=f.off.cast("float64").mean(),
+        cad_in_payer_reg_min=f.reg.min(), cad_in_payer_reg_mean=f.reg.mean())
+    made = f.group_by(f.s.name("account")).aggregate(
+        cad_out_off=f.off.sum(), cad_out_off_share=f.off.cast("float64").mean(), cad_out_reg=f.reg.max())
+    return _outer_all([received, made])
+
+
+def _outer_all(parts: list[ibis.Table]) -> ibis.Table:
+    """Full outer join of per-account tables on ``account``."""
+    j = parts[0]
+    for part in parts[1:]:
+        j = j.outer_join(part, "account")
+        j = j.mutate(account=j.account.coalesce(j.account_right)).drop("account_right")
+    return j
+
+
 ZERO_FILLED_PREFIXES = ("sg_", "tcycle")
 
 
@@ -192,7 +277,7 @@ def windowed_feature_expr(base: ibis.Table, accounts: ibis.Table, materialise: A
     parts = []
     for days in WINDOW_DAYS:
         parts += [_window_side(ev, days, 1), _window_side(ev, days, 0), _window_pass_through(ev, days)]
-    parts += [_scatter_gather(ev), _cycles(ev)]
+    parts += [_scatter_gather(ev), _cycles(ev), mat(_transfer_context(base, mat), "context"), _cadence(base)]
     j = accounts.select("account")
     for part in parts:
         j = j.left_join(part, "account").drop("account_right")

@@ -45,6 +45,13 @@ BASE: dict[str, tuple[str, str]] = {
     "tcycle3": ("时序回流环(3户)数", "time-respecting 3-cycles"),
     "tcycle4": ("时序回流环(4户)数", "time-respecting 4-cycles"),
     "tcycle_any": ("时序回流环数", "time-respecting cycles"),
+    "cad_in_off": ("收到偏离付款人节奏的转账笔数", "receipts off the payer's cadence"),
+    "cad_in_off_share": ("收到偏离付款人节奏的转账占比", "share of receipts off the payer's cadence"),
+    "cad_in_payer_reg_min": ("付款人付款规律性(最低)", "payers' regularity (lowest)"),
+    "cad_in_payer_reg_mean": ("付款人付款规律性(平均)", "payers' regularity (mean)"),
+    "cad_out_off": ("偏离自身节奏的转出笔数", "payments off the own cadence"),
+    "cad_out_off_share": ("偏离自身节奏的转出占比", "share of payments off the own cadence"),
+    "cad_out_reg": ("自身付款规律性", "own payment regularity"),
     "lbl_in_pos_share": ("来自已确认涉案账户的转入金额占比", "share of inflow from confirmed accounts"),
     "lbl_out_pos_share": ("转给已确认涉案账户的金额占比", "share of outflow to confirmed accounts"),
     "lbl_pos_cp": ("已确认涉案对手方数", "confirmed positive counterparties"),
@@ -67,6 +74,7 @@ WINDOW = {
     "windows": ("活跃窗口数", "active windows"),
 }
 AGG = {"mean": ("平均", "mean"), "max": ("最大", "max")}
+CTX_AGG = {"max": ("最大", "max"), "min": ("最小", "min"), "mean": ("平均", "mean")}
 
 
 def feature_label(name: str) -> tuple[str, str]:
@@ -86,6 +94,9 @@ def feature_label(name: str) -> tuple[str, str]:
                     f"{days}-day windows with {side[1]} fan ≥ {ge.group(1)}")
         if rest in WINDOW:
             return f"{days}天窗口{side[0]}{WINDOW[rest][0]}", f"{days}-day window {side[1]} {WINDOW[rest][1]}"
+    m = re.fullmatch(r"ctx(\d+)_(in|out)_p(deg|excess|fan)_(max|min|mean)", name)
+    if m:
+        return _context_label(*m.groups())
     m = re.fullmatch(r"w(\d+)_pass_(max|windows)", name)
     if m:
         days = m.group(1)
@@ -108,3 +119,18 @@ def feature_label(name: str) -> tuple[str, str]:
         return (f"筛查指标 {m.group(2)}" if m.group(1) == "scr" else f"风险评分 {m.group(2)}",
                 f"screening {m.group(2)}" if m.group(1) == "scr" else f"risk {m.group(2)}")
     return name, name
+
+
+def _context_label(days: str, side: str, kind: str, agg: str) -> tuple[str, str]:
+    """Names of the counterparty-activity-at-transfer-time features (``ctx{days}_{side}_p{kind}_{agg}``)."""
+    if side == "in":
+        when_zh, who_zh, deg_zh, fan_zh = "转入时", "付款人", "转出笔数", "收款人数"
+        who_en, deg_en, fan_en = "payer's", "outgoing transfers", "payees"
+    else:
+        when_zh, who_zh, deg_zh, fan_zh = "转出时", "收款人", "转入笔数", "付款人数"
+        who_en, deg_en, fan_en = "payee's", "incoming transfers", "payers"
+    what_zh = {"deg": deg_zh, "excess": f"{deg_zh}/其常态", "fan": fan_zh}[kind]
+    what_en = {"deg": deg_en, "excess": f"{deg_en} over its usual", "fan": fan_en}[kind]
+    agg_zh, agg_en = CTX_AGG[agg]
+    return (f"{when_zh}{who_zh}同{days}天窗口{what_zh}({agg_zh})",
+            f"{who_en} {what_en} in the same {days}-day window ({agg_en})")

@@ -10,7 +10,8 @@ matching miss them:
 * ID numbers: missing (often on platforms), one digit mistyped (check digit then fails), the old
   15-digit form, full-width digits;
 * phones: missing, another number of the same person (a new SIM), ``+86``/dashes;
-* cards: the person's second card, missing.
+* cards: the person's second card, missing;
+* addresses: missing, or an earlier address of the person (people move: 户籍地址 vs 现住址).
 
 Common names repeat (surnames by rough frequency, a small pool of given-name characters), so
 different people share names and birth dates as they do in a province. ``truth`` maps every
@@ -86,6 +87,7 @@ class Noise:
     phone_other: float = 0.10
     card_other: float = 0.30
     card_missing: float = 0.15
+    address_other: float = 0.10
 
 
 # share of persons appearing in each source, and how often that source lacks the ID number
@@ -151,6 +153,8 @@ def generate_persons(n_records: int, seed: int = 7, noise: Noise | None = None) 
     banks = rng.integers(0, len(BANKS), n_persons * 2)
     roads = rng.integers(0, len(ROADS), n_persons)
     nums = rng.integers(1, 400, n_persons)
+    roads2 = rng.integers(0, len(ROADS), n_persons)
+    nums2 = rng.integers(1, 400, n_persons)
     cols: dict[str, dict[str, list]] = {t: {} for t in SOURCES}
     truth: dict[str, list] = {"table": [], "src_row": [], "person": []}
     for t in SOURCES:
@@ -167,6 +171,7 @@ def generate_persons(n_records: int, seed: int = 7, noise: Noise | None = None) 
         card = [f"6222{cards[2 * p]:012d}"[:16] + "000", f"6217{cards[2 * p + 1]:012d}"[:16] + "111"]
         bank = [BANKS[banks[2 * p]], BANKS[banks[2 * p + 1]]]
         address = f"{CITY.get(region[:2], '云南省昆明市')}{ROADS[roads[p]]}{nums[p]}号"
+        earlier = f"{CITY.get(region[:2], '云南省昆明市')}{ROADS[roads2[p]]}{nums2[p]}号"
         chosen = [t for t, (pr, _) in SOURCES.items() if rng.random() < pr]
         if not chosen:
             chosen = [list(SOURCES)[int(rng.integers(len(SOURCES)))]]
@@ -184,7 +189,8 @@ def generate_persons(n_records: int, seed: int = 7, noise: Noise | None = None) 
             c["card"].append(None if k is None else card[k])
             c["bank"].append(None if k is None else bank[k])
             c["birth"].append(birth)
-            c["address"].append(address if rng.random() < 0.7 else None)
+            r = rng.random()
+            c["address"].append(None if r < 0.3 else earlier if r < 0.3 + nz.address_other else address)
             c["key"].append(p)
             truth["table"].append(t)
             truth["src_row"].append(len(c["name"]))

@@ -1,8 +1,9 @@
 """The Splink model for persons without a shared identifier (模糊人员比对).
 
 One settings object serves both backends: DuckDB (default, embedded) and Spark (``engine=spark``,
-the optional extra, imported lazily). Parameters are estimated from the data on every run, none
-is set by hand:
+the optional extra, imported lazily). The comparisons use only functions both engines have
+(equality, ``levenshtein``, ``substr``), so the same trained model gives the same scores on either.
+Parameters are estimated from the data on every run, none is set by hand:
 
 * the prior (probability that two random records match) from the exact pivots used as
   deterministic rules (ID number, mobile), with an assumed recall of those rules;
@@ -10,17 +11,36 @@ is set by hand:
 * ``m`` (agreement among matches) by expectation maximisation on two blockings (same birth date,
   same name pinyin), each training the comparisons it does not block on.
 
-Comparisons: name (characters, pinyin with term frequencies, swapped given name, Jaro-Winkler on
-pinyin), birth date (from the ID), ID number (exact, a typo or two), mobile, region of the ID,
-address and bank. Each predicted pair keeps the level of every comparison, so an
-analyst sees why two records were linked.
+The ID number is compared in its three parts, each its own comparison, because a typo damages
+only one of them and the parts are independent among strangers (Splink adds the weights of the
+comparisons as if they were): the region code (digits 1-6), the birth date (digits 7-14, read as
+written even when it is no valid date; from the source's own birth date when there is no ID) and
+the rest (sequence code with the sex digit, and the check digit). Comparing the whole number with a
+Levenshtein distance instead counted birth date and region twice and let namesakes born the same
+day in the same county through.
+
+One rule is not learnt but follows from the standard: the check digit of GB 11643 (ISO 7064
+MOD 11-2) catches every single mistyped digit and every swap of two neighbouring digits, so two
+numbers that both pass the check and differ are not one number with a typo: such pairs are two
+people and are never scored (they are left out of every blocking, for training and prediction;
+an analyst can still ``judge accept`` them).
+
+Comparisons: name (same characters, same pinyin, both with term frequencies so 王伟 counts for less
+than a rare name; swapped given name; one pinyin letter off), birth date (exact, one digit off),
+region (exact, one digit off), ID rest (same, one digit off), mobile, address (not the bank: see
+``settings``). Each predicted pair keeps the level of every comparison, so an analyst sees why two
+records were linked.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,16 +48,25 @@ import pyarrow as pa
 
 from chainbreaker.core.errors import EngineError, InputError
 
-MODEL_COLUMNS = ("record_id", "source_table", "name", "name_py", "surname_py", "given_py_sorted", "id_number",
-                 "birth_date", "region", "phone", "address", "bank_card", "bank")
+MODEL_COLUMNS = ("record_id", "name", "name_py", "surname_py", "given_py_sorted", "id_number", "id_valid",
+                 "birth_date", "region", "phone", "address")
 
 # Share of true pairs the deterministic rules (same ID, same mobile) are assumed to find; used
 # only for the prior. The synthetic province (bench_intel_er) measures ~0.75; a lower value
 # raises the prior and so the probability of every fuzzy pair a little.
 DETERMINISTIC_RECALL = 0.7
-# Records sampled for each EM session when ``em_sample`` is not set: m converges on a sample, and
-# pairs within one common name grow with the square of the records (王伟 in a province).
-EM_RECORDS = 50_000
+
+# The model's input, derived once from person_records on the local DuckDB (so both engines score
+# exactly the same values): the ID's parts as written, the ID's validity only for 18-character IDs.
+_INPUT_SQL = """
+    SELECT record_id, name, name_py, surname_py, given_py_sorted, id_number,
+           CASE WHEN is18 THEN id_valid END AS id_valid,
+           CASE WHEN is18 THEN substr(id_number, 7, 8) ELSE strftime(birth_date, '%Y%m%d') END AS birth,
+           CASE WHEN is18 THEN substr(id_number, 1, 6) END AS region,
+           CASE WHEN is18 THEN substr(id_number, 15, 4) END AS id_rest,
+           phone, address
+    FROM (SELECT *, coalesce(regexp_full_match(id_number, '[0-9]{17}[0-9X]'), false) AS is18 FROM _records_in)
+"""
 
 
 @dataclass(frozen=True)
@@ -46,28 +75,77 @@ class ModelParams:
 
     engine: str = "duckdb"
     review_probability: float = 0.5  # pairs kept in person_matches for review
-    link_probability: float = 0.99  # pairs that join clusters
-    u_max_pairs: float = 2e6
-    em_sample: float | None = None  # share of records sampled for each EM session; None: about EM_RECORDS
+    link_probability: float = 0.99  # pairs that join clusters (see docs/intel.md: expected false links ≤ 1 %)
+    u_max_pairs: float = 5e6
+    em_max_pairs: float = 1e6  # blocked pairs each EM session trains on (records sampled to reach it)
     seed: int = 42
+
+
+# Two numbers that both pass the check digit and differ: two people (see the module docstring).
+_TWO_VALID_IDS = "coalesce(l.id_valid AND r.id_valid AND l.id_number <> r.id_number, false)"
+
+
+def blocking(*cols: str) -> Any:
+    """Records agreeing on ``cols``, except pairs of two different valid ID numbers."""
+    from splink.blocking_rule_library import CustomRule
+
+    same = " AND ".join(f"l.{c} = r.{c}" for c in cols)
+    return CustomRule(f"{same} AND NOT {_TWO_VALID_IDS}", sql_dialect="duckdb")
 
 
 def settings(params: ModelParams) -> Any:
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
-    from splink import SettingsCreator, block_on
+    from splink import SettingsCreator
+
+    def custom(sql: str, label: str) -> Any:
+        return cll.CustomLevel(sql, label_for_charts=label, base_dialect_str="duckdb")
+
+    def one_off(col: str, label: str) -> Any:
+        return custom(f"levenshtein({col}_l, {col}_r) = 1", label)
 
     name = cl.CustomComparison(
         output_column_name="name",
         comparison_description="姓名（汉字、拼音）name in characters and pinyin",
         comparison_levels=[
             cll.NullLevel("name_py"),
-            cll.ExactMatchLevel("name").configure(label_for_charts="汉字相同 same characters"),
+            cll.ExactMatchLevel("name", term_frequency_adjustments=True).configure(
+                label_for_charts="汉字相同 same characters"),
             cll.ExactMatchLevel("name_py", term_frequency_adjustments=True).configure(
                 label_for_charts="拼音相同（同音字/繁体） same pinyin"),
-            cll.CustomLevel("surname_py_l = surname_py_r AND given_py_sorted_l = given_py_sorted_r",
-                            label_for_charts="名字颠倒 given name swapped"),
-            cll.JaroWinklerLevel("name_py", 0.9).configure(label_for_charts="拼音相近 pinyin similar"),
+            custom("surname_py_l = surname_py_r AND given_py_sorted_l = given_py_sorted_r",
+                   "名字颠倒 given name swapped"),
+            one_off("name_py", "拼音差一个字母 pinyin one letter off"),
+            cll.ElseLevel(),
+        ],
+    )
+    birth = cl.CustomComparison(
+        output_column_name="birth_date",
+        comparison_description="出生日期（取自身份证号，或来源自带）birth date from the ID or the source",
+        comparison_levels=[
+            cll.NullLevel("birth"),
+            cll.ExactMatchLevel("birth").configure(label_for_charts="出生日期相同 same birth date"),
+            one_off("birth", "出生日期差一位（笔误） birth date one digit off"),
+            cll.ElseLevel(),
+        ],
+    )
+    region = cl.CustomComparison(
+        output_column_name="region",
+        comparison_description="身份证地区码 region code of the ID",
+        comparison_levels=[
+            cll.NullLevel("region"),
+            cll.ExactMatchLevel("region").configure(label_for_charts="地区码相同 same region code"),
+            one_off("region", "地区码差一位（笔误） region code one digit off"),
+            cll.ElseLevel(),
+        ],
+    )
+    id_rest = cl.CustomComparison(
+        output_column_name="id_number",
+        comparison_description="身份证顺序码、性别位与校验码 ID sequence, sex digit and check digit",
+        comparison_levels=[
+            cll.NullLevel("id_rest"),
+            cll.ExactMatchLevel("id_rest").configure(label_for_charts="顺序码与校验码相同 same sequence and check digit"),
+            one_off("id_rest", "顺序码差一位（校验不通过） sequence one digit off (check digit fails)"),
             cll.ElseLevel(),
         ],
     )
@@ -76,17 +154,22 @@ def settings(params: ModelParams) -> Any:
         unique_id_column_name="record_id",
         comparisons=[
             name,
-            cl.DateOfBirthComparison("birth_date", input_is_string=False),
-            cl.LevenshteinAtThresholds("id_number", [2]),
+            birth,
+            region,
+            id_rest,
             cl.ExactMatch("phone"),
-            cl.ExactMatch("region"),  # from the ID: fixed at birth, so a near region is only a typo
-            cl.JaroWinklerAtThresholds("address", [0.9]),
-            cl.ExactMatch("bank"),
+            cl.ExactMatch("address"),
+            # no bank: a person banks with several banks, and in the sources only account holders
+            # carry one, so two records of one person hardly ever both name a bank: EM has nothing
+            # to estimate its m from (the session collapsed on it) and the evidence is weak anyway
         ],
         blocking_rules_to_generate_predictions=[
-            block_on("surname_py", "birth_date"),
-            block_on("given_py_sorted", "birth_date"),
-            block_on("name_py", "region"),
+            blocking("surname_py", "birth"),
+            blocking("given_py_sorted", "birth"),
+            # same name pinyin up to swapped given names (same pinyin implies it), when the birth
+            # date carries a typo: with the region, or with the rest of the ID
+            blocking("surname_py", "given_py_sorted", "region"),
+            blocking("surname_py", "given_py_sorted", "id_rest"),
         ],
         retain_intermediate_calculation_columns=True,
         retain_matching_columns=True,  # gamma_* (the level of each comparison) comes with it
@@ -111,7 +194,10 @@ def _db_api(engine: str) -> Any:
         spark = spark_session()
         from splink import SparkAPI
 
-        return SparkAPI(spark_session=spark)
+        # no Scala UDF jar: the comparisons use only functions Spark SQL has (levenshtein, substr)
+        # persist, not checkpoint: a checkpoint needs a checkpoint folder the shared session does not set
+        return SparkAPI(spark_session=spark, register_udfs_automatically=False, break_lineage_method="persist",
+                        num_partitions_on_repartition=max(2, spark.sparkContext.defaultParallelism))
     raise EngineError(f"未知引擎：{engine}（可选 duckdb、spark）", f"Unknown engine: {engine} (duckdb or spark)")
 
 
@@ -124,15 +210,91 @@ class Scored:
     timings: dict[str, float]
 
 
-def score(records: pa.Table, params: ModelParams) -> Scored:
-    """Train on ``records`` and score the blocked pairs at or above ``review_probability``."""
+def _with_parameters(params: ModelParams, model: dict[str, Any], dialect: str) -> dict[str, Any]:
+    """The settings written for ``dialect`` carrying the prior, m and u of a trained ``model``.
+
+    A saved model holds its SQL in the dialect it was trained on (DuckDB quotes names with ``"``,
+    which Spark reads as a string), so the settings are generated again for the engine that scores
+    and only the estimated parameters are taken over, level by level.
+    """
+    out = settings(params).get_settings(dialect).as_dict()
+    if [c["output_column_name"] for c in out["comparisons"]] != [c["output_column_name"] for c in model["comparisons"]]:
+        raise InputError("模型与当前比对设置不一致，请重新训练（不带已保存模型运行 intel match）。",
+                         "The saved model does not fit the current comparisons; train again.")
+    out["probability_two_random_records_match"] = model["probability_two_random_records_match"]
+    for comp, trained in zip(out["comparisons"], model["comparisons"], strict=True):
+        for level, tl in zip(comp["comparison_levels"], trained["comparison_levels"], strict=True):
+            for key in ("m_probability", "u_probability", "tf_minimum_u_value"):
+                if key in tl:
+                    level[key] = tl[key]
+    return out
+
+
+@contextmanager
+def _em_estimates_at_float_limit() -> Iterator[None]:
+    """Let EM estimate a probability of (numerically) zero.
+
+    EM's maximum-likelihood m of a level that matches never take is 0 (on the synthetic province a
+    birth date differing in more than one digit, in a small sample an address never differing);
+    after a few iterations it underflows, and Splink 5 then refuses the value and drops the whole
+    training session. The estimate is passed on as the smallest value Splink accepts (1e-300), the
+    same estimate at the limit of float64; nothing else changes.
+    """
+    from splink.internals import expectation_maximisation as em
+    from splink.internals.comparison_level import M_U_CLAMP_MIN
+
+    original = em.compute_proportions_for_new_parameters
+
+    def clamped(df_params: Any) -> Any:
+        records = original(df_params)
+        for r in records:
+            if r.get("output_column_name") == "_probability_two_random_records_match":
+                continue
+            for key in ("m_probability", "u_probability"):
+                v = r.get(key)
+                if v is not None and math.isnan(v):  # no match mass left at all: the session collapsed
+                    raise ValueError(f"EM collapsed: {key} of {r.get('output_column_name')} is not a number")
+                if v is not None and v < M_U_CLAMP_MIN:
+                    r[key] = M_U_CLAMP_MIN
+        return records
+
+    em.compute_proportions_for_new_parameters = clamped
+    try:
+        yield
+    finally:
+        em.compute_proportions_for_new_parameters = original
+
+
+def model_input(records: pa.Table) -> pa.Table:
+    """The columns the model compares, derived from ``person_records`` (see ``_INPUT_SQL``)."""
+    import duckdb
+
+    cols = [c for c in MODEL_COLUMNS if c in records.column_names]
+    missing = [c for c in MODEL_COLUMNS if c not in cols]
+    if missing:
+        raise EngineError(f"人员记录缺少列：{'、'.join(missing)}", f"person records lack columns: {', '.join(missing)}")
+    local = duckdb.connect()
+    try:
+        local.register("_records_in", records.select(cols))
+        return local.sql(_INPUT_SQL).to_arrow_table()
+    finally:
+        local.close()
+
+
+def score(records: pa.Table, params: ModelParams, model: dict[str, Any] | None = None) -> Scored:
+    """Train on ``records`` and score the blocked pairs at or above ``review_probability``.
+
+    With ``model`` (a trained model as saved in ``Scored.model``) nothing is trained: the pairs are
+    scored with those parameters, e.g. to score on Spark exactly what was trained on DuckDB.
+    """
     from splink import Linker, block_on
 
     logging.getLogger("splink").setLevel(logging.WARNING)
     db = _db_api(params.engine)
-    cols = [c for c in MODEL_COLUMNS if c in records.column_names]
-    df = db.register(records.select(cols), table_name="person_records_in")
-    linker = Linker(df, settings(params), log_level=None)
+    # a fresh name per run: a Spark session (shared by the process) keeps the tables of earlier runs
+    df = db.register(model_input(records), table_name=f"person_records_in_{uuid.uuid4().hex[:8]}")
+    linker = Linker(df, settings(params) if model is None else _with_parameters(params, model, db.sql_dialect.sql_dialect_str),
+                    log_level=None)
     tr = linker.training
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -142,37 +304,45 @@ def score(records: pa.Table, params: ModelParams) -> Scored:
         timings[step] = round(time.perf_counter() - t0, 2)
         t0 = time.perf_counter()
 
-    tr.estimate_probability_two_random_records_match([block_on("id_number"), block_on("phone")],
-                                                     recall=DETERMINISTIC_RECALL)
-    lap("prior")
-    tr.estimate_u_using_random_sampling(max_pairs=params.u_max_pairs, seed=params.seed)
-    lap("u")
-    trained = 0
-    sample = params.em_sample or min(1.0, EM_RECORDS / max(1, records.num_rows))
-    for rule in ("birth_date", "name_py"):
-        try:
-            tr.estimate_parameters_using_expectation_maximisation(block_on(rule),
-                                                                  record_sample_proportion=sample)
-            trained += 1
-        except ValueError as exc:  # a level never seen among matches drives its m to underflow
-            logging.getLogger(__name__).warning("EM blocked on %s did not converge: %s", rule, exc)
-    if not trained:
-        raise InputError("人员比对模型无法训练：记录太少或缺少姓名、出生日期。请先导入更多含人员信息的数据。",
-                         "The person matching model could not be trained: too few records, or no names and "
-                         "birth dates. Ingest more data with persons first.")
-    lap("em")
+    if model is None:
+        tr.estimate_probability_two_random_records_match([block_on("id_number"), block_on("phone")],
+                                                         recall=DETERMINISTIC_RECALL)
+        lap("prior")
+        tr.estimate_u_using_random_sampling(max_pairs=params.u_max_pairs, seed=params.seed)
+        lap("u")
+        trained = 0
+        for rule in ("birth", "name_py"):
+            # a session drops the comparisons its blocking uses from the linker's settings and only
+            # puts them back when it succeeds (Splink 5): keep a copy to restore after a failure
+            before = linker._settings_obj.core_model_settings.copy()
+            try:
+                # max_pairs samples records (hash-based) so that about that many blocked pairs are
+                # trained on: without it EM runs on every pair of the blocking (30M+ at 1M records)
+                with _em_estimates_at_float_limit():
+                    tr.estimate_parameters_using_expectation_maximisation(blocking(rule),
+                                                                          max_pairs=params.em_max_pairs)
+                trained += 1
+            except ValueError as exc:  # the session collapsed (too few matches in the blocking)
+                linker._settings_obj.core_model_settings = before
+                logging.getLogger(__name__).warning("EM blocked on %s failed: %s", rule, exc)
+        if not trained:
+            raise InputError("人员比对模型无法训练：记录太少或缺少姓名、出生日期。请先导入更多含人员信息的数据。",
+                             "The person matching model could not be trained: too few records, or no names and "
+                             "birth dates. Ingest more data with persons first.")
+        lap("em")
     pred = linker.inference.predict(threshold_match_probability=params.review_probability)
-    model = linker.misc.save_model_to_json()
+    trained_model = linker.misc.save_model_to_json()
     import duckdb
 
     out = pred.as_pyarrow_table()  # scored pairs leave the engine once; labels are added locally
     local = duckdb.connect()
     local.register("pred", out)
-    pairs = local.sql(f"SELECT record_id_l AS record_l, record_id_r AS record_r, match_weight, match_probability, "
-                      f"{_levels_sql(model)} AS levels FROM pred").to_arrow_table()
+    pairs = local.sql(f"SELECT least(record_id_l, record_id_r) AS record_l, greatest(record_id_l, record_id_r) "
+                      f"AS record_r, match_weight, match_probability, {_levels_sql(trained_model)} AS levels "
+                      f"FROM pred ORDER BY record_l, record_r").to_arrow_table()
     local.close()
     lap("predict")
-    return Scored(pairs=pairs, model=model, timings=timings)
+    return Scored(pairs=pairs, model=trained_model, timings=timings)
 
 
 def level_labels(model: dict[str, Any]) -> dict[str, dict[int, str]]:

@@ -138,3 +138,13 @@ def test_a_trace_too_wide_is_trimmed_hop_by_hop_but_counted_whole(pages_ws) -> N
     assert [h["accounts"] for h in g["per_hop"]] == [1, FAN_WIDTH, FAN_WIDTH + FAN_WIDTH // 2]
     kept = {n["account"] for n in g["nodes"]}
     assert g["edges"] and all(e["from_account"] in kept and e["to_account"] in kept for e in g["edges"])
+
+
+def test_account_dossier_and_task_lists_link_to_the_new_pages(pages_client_for) -> None:  # type: ignore[no-untyped-def]
+    from .pages_support import CASE
+
+    dossier = pages_client_for("analyst").get(f"/entities/{HUB}").text
+    assert f'href="/funds/trace?account={HUB}"' in dossier and f'href="/funds/account?account={HUB}"' in dossier
+    assert "account-trace-link" not in pages_client_for("tip_reviewer").get(f"/entities/{HUB}").text
+    assert f'href="/cases/{CASE}"' in pages_client_for("analyst").get("/tasks").text
+    assert f'href="/cases/{CASE}"' in pages_client_for("analyst").get("/").text

@@ -99,7 +99,8 @@ def cases_page(request: Request, principal: Principal = allow(*ANALYSIS_ROLES)) 
 
 @router.get("/tasks")
 def tasks_page(request: Request, principal: Principal = allow(*ANALYSIS_ROLES)) -> Response:
-    return page(request, "rows.html", {"title": ("任务", "Tasks"), "rows": views.tasks(request.app.state.ws)})
+    return page(request, "rows.html", {"title": ("任务", "Tasks"), "rows": views.tasks(request.app.state.ws),
+                                       "link": ("case", "/cases/")})
 
 
 @router.get("/tips")

@@ -126,7 +126,7 @@
     });
     function money(x) { return (Math.round(x * 100) / 100).toLocaleString(); }
     function build() {
-      const limit = Math.max(1, parseInt(limitInput.value || "12", 10));
+      const limit = Math.max(1, parseInt(limitInput.value, 10) || 12);
       const min = parseFloat(minInput.value || "0") || 0;
       const where = new Map();  // account -> node id shown for it
       const nodes = [];

@@ -42,7 +42,7 @@ def test_person_timeline_in_time_order_masked(pages_client_for, pages_ws) -> Non
     assert len(times) >= 2 and times == sorted(times)
     assert any(a["action"] == "people.timeline" and a["user"] == "commander" for a in audit_lines(ws))
     gone = client.get("/people/person", params={"ref": "r-000000000000000000000000"})
-    assert gone.status_code == 404 and "引用已失效" in gone.text
+    assert gone.status_code == 404 and "引用无效或已失效" in gone.text
 
 
 def test_group_timeline_names_who_travelled_together(pages_client_for, pages_ws) -> None:  # type: ignore[no-untyped-def]

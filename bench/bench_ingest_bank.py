@@ -90,9 +90,10 @@ def run_chainbreaker(data: Path, ws_dir: Path, workers: int | None) -> dict[str,
     # Worker processes are not children of this process (forkserver): take their CPU from the run.
     worker_cpu = float(run["timings"].get("normalise_cpu", 0.0)) if used > 1 else 0.0
     worker_rss = float(run["counts"].get("worker_peak_rss_mb", 0.0)) if used > 1 else 0.0
+    steps = {k: float(v) for k, v in run["timings"].items() if isinstance(v, int | float)}
     return {"seconds": seconds, "rows": s.rows_read, "kept": s.rows_kept, "transfers": s.transfers_new,
             "merged": s.duplicates_merged, "workers": used, "worker_cpu_seconds": worker_cpu,
-            "worker_peak_rss_mb": worker_rss}
+            "worker_peak_rss_mb": worker_rss, "steps": steps}
 
 
 def run_pandas(data: Path) -> dict[str, float]:
@@ -172,6 +173,10 @@ def main() -> None:
               f"{r['rows'] / r['cpu_seconds']:>12,.0f}{r['peak_rss_mb']:>10,.0f}"
               f"{r.get('worker_peak_rss_mb', 0):>12,.0f}"
               f"{int(r['transfers']):>11,}{int(r['merged']):>9,}")
+    for side, r in results.items():
+        if r.get("steps"):
+            print(f"{side} steps (wall s; normalise_cpu = CPU s of all files): "
+                  + ", ".join(f"{k} {v:.2f}" for k, v in r["steps"].items()))
     base = results["pandas"]
     for side, r in results.items():
         if side == "pandas":

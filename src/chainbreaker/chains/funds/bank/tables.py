@@ -97,10 +97,10 @@ def write_transactions(tx: Transaction, dd: DedupResult) -> dict[str, int]:
     # Most transfers have one leg and nothing stored: they are copied through; only transfers with
     # several legs (or a stored row) are aggregated.
     agg = f"""
-      WITH n AS (SELECT * FROM new_legs), c0 AS (
+      WITH c0 AS (
         SELECT txn_id, {", ".join(f'"{c}"' for c in _TXN_VALUE_COLS)},
                CASE side WHEN 'to' THEN 2 ELSE 1 END AS prio, side
-        FROM n WHERE n_legs > 1 OR txn_id IN (SELECT txn_id FROM touched_ids)
+        FROM new_legs WHERE n_legs > 1 OR txn_id IN (SELECT txn_id FROM touched_ids)
         {old_touched}
       ), c AS ({_order_key("SELECT * FROM c0")})
       SELECT txn_id, {", ".join(_first(c) for c in _TXN_VALUE_COLS)},
@@ -109,7 +109,7 @@ def write_transactions(tx: Transaction, dd: DedupResult) -> dict[str, int]:
       FROM c GROUP BY txn_id
       UNION ALL
       SELECT txn_id, {", ".join(f'"{c}"' for c in _TXN_VALUE_COLS)}, side AS requested_side
-      FROM n WHERE n_legs = 1 AND txn_id NOT IN (SELECT txn_id FROM touched_ids)
+      FROM new_legs WHERE n_legs = 1 AND txn_id NOT IN (SELECT txn_id FROM touched_ids)
     """
     _sha_ranks(con, ["SELECT src_sha256 FROM new_legs", old_shas])
     new_rows = _cast_select(TRANSACTIONS, agg)

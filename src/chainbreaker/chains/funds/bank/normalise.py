@@ -333,10 +333,11 @@ class Normaliser:
                 CASE WHEN upper(trim({self.col('success')})) IN {_in_list(FAILED_TOKENS)} THEN 'txn_failed' END
               ) AS _reason,
               CASE WHEN __direction IS NULL AND __dir_raw IS NOT NULL
-                   THEN {lit(self.ctx.bank or '（未知银行）')} || '：' || __dir_raw END AS _detail
-            FROM v b ORDER BY b.__i
+                   THEN {lit(self.ctx.bank or '（未知银行）')} || '：' || __dir_raw END AS _detail,
+              b.__i
+            FROM v b
             """
-            return self.con.sql(sql).to_arrow_table().cast(_with_reason(LEGS))
+            return _in_input_order(self.con.sql(sql).to_arrow_table()).cast(_with_reason(LEGS))
         finally:
             for name in ("b_raw", "dm"):
                 self.con.unregister(name)
@@ -388,10 +389,11 @@ class Normaliser:
                 cb_amt_why({self.col('amount')}, __value),
                 CASE WHEN __value = 0 THEN 'amount_zero' END
               ) AS _reason,
-              NULL::VARCHAR AS _detail
-            FROM s b ORDER BY b.__i
+              NULL::VARCHAR AS _detail,
+              b.__i
+            FROM s b
             """
-            return self.con.sql(sql).to_arrow_table().cast(_with_reason(LEGS))
+            return _in_input_order(self.con.sql(sql).to_arrow_table()).cast(_with_reason(LEGS))
         finally:
             self.con.unregister("b_raw")
 
@@ -454,6 +456,17 @@ def _with_columns(batch: pa.RecordBatch, aux: dict[str, pa.Array]) -> pa.Table:
     for name, column in aux.items():
         b = b.append_column(name, column)
     return b.append_column("__i", pa.array(np.arange(batch.num_rows, dtype=np.int64)))
+
+
+def _in_input_order(out: pa.Table) -> pa.Table:
+    """``out`` in the order of its ``__i`` (the batch's row positions), without it.
+
+    DuckDB keeps the input order here (one thread, no operator that reorders), so the sort that an
+    ORDER BY would always pay (~25% of the query) is only done when the order is not kept."""
+    i = out.column("__i").to_numpy()
+    if len(i) > 1 and not bool(np.all(i[1:] > i[:-1])):
+        out = out.take(pa.array(np.argsort(i, kind="stable")))
+    return out.drop_columns(["__i"])
 
 
 def _with_reason(schema: pa.Schema) -> pa.Schema:

@@ -40,8 +40,6 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 
 @dataclass
@@ -51,6 +49,7 @@ class DedupResult:
     touched_existing: set[str]  # existing txn_ids that received new legs
     new_transfers: int
     merged: int  # legs that did not create a transfer of their own
+    table: pa.Table | None = None  # the relation ``legs`` as an Arrow table (what DuckDB scans)
 
 
 def keys_sql(legs: str) -> str:
@@ -95,9 +94,10 @@ def assign_transfers(con: duckdb.DuckDBPyConnection, open_legs: Callable[[], Ite
     full = schema
     for f in extra.schema:
         full = full.append(f)
-    con.register("cb_legs", pa.Table.from_batches(list(_with_columns(open_legs(), extra)), schema=full))
+    table = pa.Table.from_batches(list(_with_columns(open_legs(), extra)), schema=full)
+    con.register("cb_legs", table)
     new_transfers = pc.count_distinct(txn_id).as_py() - len(touched)
-    return DedupResult("cb_legs", absorbed, touched, new_transfers, len(keys) - new_transfers)
+    return DedupResult("cb_legs", absorbed, touched, new_transfers, len(keys) - new_transfers, table)
 
 
 def _with_positions(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -165,6 +165,9 @@ def components(k_time: pa.Array | pa.ChunkedArray, k_serial: pa.Array | pa.Chunk
     reaches, else the smallest ``k_time`` of its legs. ``stored`` (``pos, ex_serial, ex_time``)
     says which legs (by position) match stored transfers.
     """
+    from scipy.sparse import coo_matrix  # imported here: ~0.2 s that only an ingest with legs needs
+    from scipy.sparse.csgraph import connected_components
+
     n = len(k_time)
     if n == 0:
         return pa.array([], pa.string()), np.zeros(0, np.int64), {}, set()

@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -162,7 +163,9 @@ def main() -> None:
     results = {"pandas": _child("pandas", data, root / "unused")}
     counts: list[int | None] = [int(w) for w in args.workers.split(",")] if args.workers else [None]
     for w in counts:
-        result = _child("chainbreaker", data, root / f"ws-{w or 'default'}", w)
+        ws_dir = root / f"ws-{w or 'default'}"
+        shutil.rmtree(ws_dir, ignore_errors=True)  # with --keep, an old workspace would skip every file
+        result = _child("chainbreaker", data, ws_dir, w)
         results[f"chainbreaker w={int(result['workers'])}"] = result
     load = os.getloadavg()[0]
     print(f"(1-minute load average at the end: {load:.1f} on {os.cpu_count()} cores; wall times stretch under load)")

@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -90,9 +91,10 @@ def run_chainbreaker(data: Path, ws_dir: Path, workers: int | None) -> dict[str,
     # Worker processes are not children of this process (forkserver): take their CPU from the run.
     worker_cpu = float(run["timings"].get("normalise_cpu", 0.0)) if used > 1 else 0.0
     worker_rss = float(run["counts"].get("worker_peak_rss_mb", 0.0)) if used > 1 else 0.0
+    steps = {k: float(v) for k, v in run["timings"].items() if isinstance(v, int | float)}
     return {"seconds": seconds, "rows": s.rows_read, "kept": s.rows_kept, "transfers": s.transfers_new,
             "merged": s.duplicates_merged, "workers": used, "worker_cpu_seconds": worker_cpu,
-            "worker_peak_rss_mb": worker_rss}
+            "worker_peak_rss_mb": worker_rss, "steps": steps}
 
 
 def run_pandas(data: Path) -> dict[str, float]:
@@ -161,7 +163,9 @@ def main() -> None:
     results = {"pandas": _child("pandas", data, root / "unused")}
     counts: list[int | None] = [int(w) for w in args.workers.split(",")] if args.workers else [None]
     for w in counts:
-        result = _child("chainbreaker", data, root / f"ws-{w or 'default'}", w)
+        ws_dir = root / f"ws-{w or 'default'}"
+        shutil.rmtree(ws_dir, ignore_errors=True)  # with --keep, an old workspace would skip every file
+        result = _child("chainbreaker", data, ws_dir, w)
         results[f"chainbreaker w={int(result['workers'])}"] = result
     load = os.getloadavg()[0]
     print(f"(1-minute load average at the end: {load:.1f} on {os.cpu_count()} cores; wall times stretch under load)")
@@ -172,6 +176,10 @@ def main() -> None:
               f"{r['rows'] / r['cpu_seconds']:>12,.0f}{r['peak_rss_mb']:>10,.0f}"
               f"{r.get('worker_peak_rss_mb', 0):>12,.0f}"
               f"{int(r['transfers']):>11,}{int(r['merged']):>9,}")
+    for side, r in results.items():
+        if r.get("steps"):
+            print(f"{side} steps (wall s; normalise_cpu = CPU s of all files): "
+                  + ", ".join(f"{k} {v:.2f}" for k, v in r["steps"].items()))
     base = results["pandas"]
     for side, r in results.items():
         if side == "pandas":

@@ -24,38 +24,38 @@ matched; their transfers stay as two rows with requested_side from/to), and an a
 written the same way on both sides (card vs. account number is resolved through 账户信息 and
 statements that carry both 交易卡号 and 交易账号).
 
-How: the keys are computed in DuckDB on a narrow projection of the legs (no leg column is copied);
-the connected components are computed on the key strings' dictionary indices (Arrow) with
-``scipy.sparse.csgraph`` in linear time, whatever the length of a chain; only the narrow result
-(``lid``, keys, ``txn_id``, ``n_legs``) goes back to DuckDB, where a view joins it to the legs.
-Memory in Python is about 100 bytes per leg (the two 32-character keys).
+How: the keys are computed in DuckDB on a narrow projection of the staged legs; the connected
+components are computed on the key strings' dictionary indices (Arrow) with ``scipy.sparse.csgraph``
+in linear time, whatever the length of a chain; DuckDB then reads the legs from the memory-mapped
+staging files with their keys, ``txn_id`` and ``n_legs`` attached batch by batch (no join or copy of
+the wide legs). Memory in Python is about 130 bytes per leg (the two keys and the ``txn_id``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 
 @dataclass
 class DedupResult:
-    legs: str  # name of a view on the connection: legs with k_serial, k_time, txn_id, n_legs
+    legs: str  # name of a relation on the connection: legs with k_serial, k_time, txn_id, n_legs
     absorbed: dict[str, str]  # existing txn_id -> surviving txn_id (a new leg bridged two old transfers)
     touched_existing: set[str]  # existing txn_ids that received new legs
     new_transfers: int
     merged: int  # legs that did not create a transfer of their own
+    table: pa.Table | None = None  # the relation ``legs`` as an Arrow table (what DuckDB scans)
 
 
 def keys_sql(legs: str) -> str:
-    """``lid`` (the leg's rowid in table ``legs``), ``k_serial`` and ``k_time`` of every leg."""
+    """``lid`` (the leg's ``__pos`` in relation ``legs``), ``k_serial`` and ``k_time`` of every leg."""
     return f"""
-        SELECT rowid AS lid,
+        SELECT __pos AS lid,
           CASE WHEN serial_no IS NOT NULL THEN md5(concat_ws('|', 'sn', serial_no,
                coalesce(from_account, ''), coalesce(to_account, ''), CAST(amount AS VARCHAR),
                CAST(CAST(timezone('Asia/Shanghai', ts) AS DATE) AS VARCHAR))) END AS k_serial,
@@ -66,25 +66,61 @@ def keys_sql(legs: str) -> str:
         FROM {legs}"""
 
 
-def assign_transfers(con: duckdb.DuckDBPyConnection, legs: str, existing_sources: str | None) -> DedupResult:
-    """Give every leg of the table ``legs`` a ``txn_id``.
+KEY_COLUMNS = ("k_serial", "k_time", "txn_id", "n_legs")
 
+
+def assign_transfers(con: duckdb.DuckDBPyConnection, open_legs: Callable[[], Iterator[pa.RecordBatch]],
+                     schema: pa.Schema, existing_sources: str | None) -> DedupResult:
+    """Give every leg a ``txn_id``; the legs with their keys become the relation ``cb_legs`` on ``con``.
+
+    ``open_legs()`` yields the legs' batches (account aliases applied), the same ones in the same
+    order each time it is called: Arrow IPC files of the scratch folder, memory-mapped.
     ``existing_sources`` is a query over the stored keyed sources (``txn_id, k_serial, k_time``),
-    or None. The result names a view on ``con``: the legs with ``k_serial, k_time, txn_id, n_legs``.
+    or None. The legs are read twice: once for their keys (a narrow projection in DuckDB), once
+    into an Arrow table of the mapped batches with ``k_serial, k_time, txn_id, n_legs`` attached,
+    registered as ``cb_legs``: nothing joins or copies the wide legs.
     """
-    keys = con.sql(keys_sql(legs)).to_arrow_table()
+    positioned = schema.append(pa.field("__pos", pa.int64()))
+    con.register("cb_legs_files", pa.RecordBatchReader.from_batches(positioned, _with_positions(open_legs())))
+    try:
+        keys = con.sql(keys_sql("cb_legs_files")).to_arrow_table()
+    finally:
+        con.unregister("cb_legs_files")
+    keys = keys.take(pc.sort_indices(keys.column("lid")))  # stream order
     stored = _stored_matches(con, keys, existing_sources) if existing_sources else None
     txn_id, n_legs, absorbed, touched = components(keys.column("k_time"), keys.column("k_serial"), stored)
-    out = keys.append_column("txn_id", txn_id).append_column("n_legs", pa.array(n_legs, pa.int64()))
-    con.register("cb_keys_arrow", out)
-    try:
-        con.execute("CREATE OR REPLACE TEMP TABLE cb_keys AS SELECT * FROM cb_keys_arrow")
-    finally:
-        con.unregister("cb_keys_arrow")
-    con.execute(f"""CREATE OR REPLACE TEMP VIEW cb_new_legs AS
-        SELECT l.*, k.k_serial, k.k_time, k.txn_id, k.n_legs FROM {legs} l JOIN cb_keys k ON k.lid = l.rowid""")
+    extra = pa.table({"k_serial": keys.column("k_serial"), "k_time": keys.column("k_time"), "txn_id": txn_id,
+                      "n_legs": pa.array(n_legs, pa.int64())})
+    full = schema
+    for f in extra.schema:
+        full = full.append(f)
+    table = pa.Table.from_batches(list(_with_columns(open_legs(), extra)), schema=full)
+    con.register("cb_legs", table)
     new_transfers = pc.count_distinct(txn_id).as_py() - len(touched)
-    return DedupResult("cb_new_legs", absorbed, touched, new_transfers, len(keys) - new_transfers)
+    return DedupResult("cb_legs", absorbed, touched, new_transfers, len(keys) - new_transfers, table)
+
+
+def _with_positions(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    start = 0
+    for batch in batches:
+        n = batch.num_rows
+        yield pa.RecordBatch.from_arrays([*batch.columns, pa.array(np.arange(start, start + n, dtype=np.int64))],
+                                         names=[*batch.schema.names, "__pos"])
+        start += n
+
+
+def _with_columns(batches: Iterator[pa.RecordBatch], extra: pa.Table) -> Iterator[pa.RecordBatch]:
+    start = 0
+    for batch in batches:
+        n = batch.num_rows
+        part = extra.slice(start, n)
+        if part.num_rows != n:
+            raise RuntimeError("the staged legs changed between two reads")
+        yield pa.RecordBatch.from_arrays([*batch.columns, *(c.combine_chunks() for c in part.columns)],
+                                         names=[*batch.schema.names, *extra.schema.names])
+        start += n
+    if start != extra.num_rows:
+        raise RuntimeError("the staged legs changed between two reads")
 
 
 def _stored_matches(con: duckdb.DuckDBPyConnection, keys: pa.Table, existing_sources: str) -> pa.Table:
@@ -129,6 +165,9 @@ def components(k_time: pa.Array | pa.ChunkedArray, k_serial: pa.Array | pa.Chunk
     reaches, else the smallest ``k_time`` of its legs. ``stored`` (``pos, ex_serial, ex_time``)
     says which legs (by position) match stored transfers.
     """
+    from scipy.sparse import coo_matrix  # imported here: ~0.2 s that only an ingest with legs needs
+    from scipy.sparse.csgraph import connected_components
+
     n = len(k_time)
     if n == 0:
         return pa.array([], pa.string()), np.zeros(0, np.int64), {}, set()

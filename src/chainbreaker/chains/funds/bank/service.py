@@ -127,18 +127,18 @@ def _leg_pairs(paths: list[Path]) -> pa.Table:
     return pa.concat_tables(parts).group_by(["own_acct", "own_card"]).aggregate([])
 
 
-def _load_legs_sql(aliased: bool) -> str:
-    """The staged legs (view ``cb_legs_files``), account numbers replaced by the card they are an
-    alias of (table ``cb_alias``) when there are aliases."""
-    if not aliased:
-        return "SELECT * FROM cb_legs_files"
-    cols = ", ".join(
-        'coalesce(fa.card, l.from_account) AS from_account' if f.name == "from_account" else
-        'coalesce(ta.card, l.to_account) AS to_account' if f.name == "to_account" else f'l."{f.name}"'
-        for f in LEGS)
-    return f"""SELECT {cols} FROM cb_legs_files l
-               LEFT JOIN cb_alias fa ON fa.alias = l.from_account
-               LEFT JOIN cb_alias ta ON ta.alias = l.to_account"""
+def _aliased(batches: Iterator[pa.RecordBatch], aliases: pa.Table) -> Iterator[pa.RecordBatch]:
+    """The legs with account numbers replaced by the card they are an alias of (``aliases``)."""
+    if aliases.num_rows == 0:
+        yield from batches
+        return
+    alias, card = aliases.column("alias").combine_chunks(), aliases.column("card").combine_chunks()
+    for batch in batches:
+        cols = list(batch.columns)
+        for name in ("from_account", "to_account"):
+            i = batch.schema.get_field_index(name)
+            cols[i] = pc.coalesce(pc.take(card, pc.index_in(cols[i], value_set=alias)), cols[i])
+        yield pa.RecordBatch.from_arrays(cols, schema=batch.schema)
 
 
 def _concat(parts: list[pa.Table], schema: pa.Schema) -> pa.Table:
@@ -249,16 +249,10 @@ def _run(ws: Workspace, todo: list[tuple[Path, str]], run: RunSpec, workers: int
             aliases = _aliases(tx.con, _leg_pairs(leg_files), all_accounts, stored)
         dd = None
         if leg_files:
-            # One load of every file's legs into a DuckDB table, aliases applied (DuckDB spills its
-            # own tables to the scratch folder under the memory limit).
-            with tx.timed("load_legs"):
-                tx.con.register("cb_alias", aliases)
-                tx.con.register("cb_legs_files", pa.RecordBatchReader.from_batches(LEGS, _read_legs(leg_files)))
-                tx.con.execute(f"CREATE OR REPLACE TEMP TABLE cb_legs AS {_load_legs_sql(aliases.num_rows > 0)}")
-                tx.con.unregister("cb_legs_files")
-                tx.con.unregister("cb_alias")
+            # The staged legs are read twice (memory-mapped): their keys, then with the keys attached.
             with tx.timed("dedup"):
-                dd = assign_transfers(tx.con, "cb_legs", _stored_sources(tx))
+                dd = assign_transfers(tx.con, lambda: _aliased(_read_legs(leg_files), aliases), LEGS,
+                                      _stored_sources(tx))
         with tx.timed("write"):
             if dd is not None:
                 counts = write_transactions(tx, dd)

@@ -27,6 +27,8 @@ NAIVE_FORMATS = [
 ]
 MEMORY_LIMIT = "2GB"  # per DuckDB connection of an ingest run; DuckDB spills to the run's scratch folder
 AMOUNT_JUNK = r"[,，\s元¥￥圆RMBCNYrmbcny$]"
+# text that cb_amt_text and cb_amt_clean leave as it is (no junk, no full-width form, no trailing '-')
+PLAIN_AMOUNT = r"[-+]?[0-9]+(\.[0-9]*)?"
 
 
 def _list(items: list[str]) -> str:
@@ -46,12 +48,19 @@ _MACROS = [
         regexp_replace(translate(s, '０１２３４５６７８９．－＋，', '0123456789.-+,'), '{AMOUNT_JUNK}', '', 'g')""",
     # '(12.50)' and '12.50-' are negative
     r"""CREATE OR REPLACE MACRO cb_amt_clean(s) AS regexp_replace(s, '^\(([^()]*)\)$|^([^-].*)-$', '-\1\2')""",
-    # DECIMAL(18, 2): values beyond 16 integer digits fail the cast (NULL); fen are rounded
-    """CREATE OR REPLACE MACRO cb_amt(s) AS TRY_CAST(cb_amt_clean(cb_amt_text(s)) AS DECIMAL(18, 2))""",
-    # 'amount_missing' | 'amount_invalid' | NULL (parsed), given the text and cb_amt(text)
+    # DECIMAL(18, 2): values beyond 16 integer digits fail the cast (NULL); fen are rounded.
+    # Plain numbers (digits, a sign, a decimal point: what banks export) skip the two regular
+    # expressions, which leave such text unchanged anyway: ~10× cheaper per amount.
+    f"""CREATE OR REPLACE MACRO cb_amt(s) AS CASE
+        WHEN regexp_full_match(s, '{PLAIN_AMOUNT}') THEN TRY_CAST(s AS DECIMAL(18, 2))
+        ELSE TRY_CAST(cb_amt_clean(cb_amt_text(s)) AS DECIMAL(18, 2)) END""",
+    # 'amount_missing' | 'amount_invalid' | NULL (parsed), given the text and cb_amt(text); a parsed
+    # amount never has empty text, so the junk is stripped only from amounts that did not parse
     """CREATE OR REPLACE MACRO cb_amt_why(s, v) AS (
-        CASE WHEN s IS NULL OR cb_amt_text(s) = '' THEN 'amount_missing'
-             WHEN v IS NULL THEN 'amount_invalid' END)""",
+        CASE WHEN s IS NULL THEN 'amount_missing'
+             WHEN v IS NOT NULL THEN NULL
+             WHEN cb_amt_text(s) = '' THEN 'amount_missing'
+             ELSE 'amount_invalid' END)""",
     """CREATE OR REPLACE MACRO cb_amt_reason(s) AS cb_amt_why(s, cb_amt(s))""",
     # explicit offsets (…Z, …+08:00, …+0800) keep them; everything else is wall time of the zone
     f"""CREATE OR REPLACE MACRO cb_ts(s) AS CASE

@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 
@@ -130,7 +131,7 @@ async def _user(client: httpx.AsyncClient, idents: list[str], until: float, thin
         r = await timed("search", "/api/search", q=rng.choice(idents))
         hits = r.json() if r is not None and r.status_code == 200 else []
         if hits:
-            await timed("dossier", f"/api/entities/{hits[0]['ident']}")
+            await timed("dossier", f"/api/entities/{quote(hits[0]['ident'], safe='')}")  # URLs are subjects too
         else:
             fail("search found nothing")
 

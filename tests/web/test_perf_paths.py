@@ -107,3 +107,26 @@ def test_an_audit_line_that_cannot_be_written_raises_for_its_caller(tmp_path: Pa
     target.mkdir()  # appending to a directory fails for everyone, root included
     with pytest.raises(OSError):
         append_durably(target, "{}\n")
+
+
+def test_a_url_subject_opens_through_the_api(tmp_path: Path) -> None:
+    from urllib.parse import quote
+
+    from fastapi.testclient import TestClient
+
+    from chainbreaker.faces.web.app import create_app
+
+    from .conftest import login
+
+    ws = build_workspace(tmp_path / "ws")
+    url = "http://bet-example.com/search.php?kw=baijiale#top"
+    finding = Finding(run_id="r3", chain="tech", rule_id="doorway", subject_type="url", subject_key=url, score=0.8,
+                      explanation_zh="寄生页面。", explanation_en="Doorway page.").as_row()
+    with ws.transaction("web.test") as tx:
+        tx.write("findings", pa.Table.from_pylist([finding], schema=FINDINGS_SCHEMA), mode="append")
+    client = login(TestClient(create_app(ws)), "analyst")
+    hits = client.get("/api/search", params={"q": "http://bet-example.com/sea"}).json()
+    assert [h["ident"] for h in hits] == [url]
+    dossier = client.get(f"/api/entities/{quote(url, safe='')}")
+    assert dossier.status_code == 200, dossier.text
+    assert dossier.json()["findings"][0]["rule_id"] == "doorway"

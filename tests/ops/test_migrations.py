@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, inspect, text
 from chainbreaker.ops import migrate
 from chainbreaker.ops.db import Base
 
-HEAD = "0007_web_accounts"
+HEAD = "0008_web_rate_limit"
 
 
 def _tables(engine) -> set[str]:  # type: ignore[no-untyped-def]

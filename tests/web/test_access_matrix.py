@@ -25,7 +25,7 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/api/logout"): ALL,
     ("GET", "/api/me"): ALL,
     ("GET", "/api/search"): SEARCH,
-    ("GET", "/api/entities/{ident}"): SEARCH,
+    ("GET", "/api/entities/{ident:path}"): SEARCH,
     ("GET", "/api/tables"): ANALYSIS,
     ("GET", "/api/tables/{name}/export"): EXPORT,
     ("GET", "/login"): PUBLIC,

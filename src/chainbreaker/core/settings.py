@@ -43,6 +43,9 @@ class Settings(BaseSettings):
         10, ge=1, description="`serve`: login attempts allowed per client address per 5 minutes (then 429).")
     web_tip_limit: int = Field(
         5, ge=1, description="`serve`: public tips allowed per client address per 10 minutes (then 429).")
+    web_redis_url: str = Field(
+        "redis://127.0.0.1:6379/0", description="`serve`: Redis where every worker process counts rate limits; "
+        "when it does not answer at start (or an empty value), they count in the ops database.")
 
 
 def get_settings(**overrides: object) -> Settings:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chainbreaker.ops.db import Base
@@ -29,3 +29,15 @@ class WebSession(Base):
     last_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     client: Mapped[str | None] = mapped_column(String(100))
+
+
+class WebRateCount(Base):
+    """Events counted by the web face's rate limits (登录、举报频率限制), per key and time bucket, so
+    that every worker process and server counts together (migration ``0008_web_rate_limit``)."""
+
+    __tablename__ = "ops_web_rate"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)  # epoch seconds: purged after

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -15,16 +16,24 @@ WEB_ROLES = "admin | analyst | investigator | commander | partner | tip_reviewer
 def serve_command(
     host: str = typer.Option("127.0.0.1", "--host", help="监听地址（默认只在本机；对外服务请放在 HTTPS 反向代理之后）。"),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="监听端口。"),
+    workers: int = typer.Option(1, "--workers", min=1, max=32,
+                                help="工作进程数（每个进程各自载入检索快照；会话、CSRF、锁定、频率限制与引用在各进程间共享）。"),
 ) -> None:
     """启动网页界面与 API（当前工作区与案件数据库）。Serve the web UI and API."""
     import uvicorn
 
-    from chainbreaker.faces.web.app import create_app, missing_assets
+    from chainbreaker.faces.web.app import app_from_env, missing_assets
+    from chainbreaker.faces.web.limits import shared_limits
+    from chainbreaker.faces.web.refs import workspace_key
+    from chainbreaker.ops.db import engine_for
 
     ws = get_workspace()
-    settings = STATE.settings
-    app = create_app(ws, lang=STATE.lang, login_limit=(settings.web_login_limit, 300.0),
-                     tip_limit=(settings.web_tip_limit, 600.0))
+    # every worker process builds the application from the CHAINBREAKER_* settings: hand them this command's
+    os.environ["CHAINBREAKER_WORKSPACE"] = str(ws.root.resolve())
+    os.environ["CHAINBREAKER_LANG"] = STATE.lang
+    engine_for(ws)  # migrate the ops database once, here, rather than in N workers at the same moment
+    workspace_key(ws)  # the references' key, created once before the workers read it
+    store = shared_limits(ws, STATE.settings.web_redis_url).name
     missing = missing_assets()
     if missing:
         console.print(t(f"[yellow]前端库未安装（{safe(', '.join(missing))}）：请先运行 make setup（npm ci）。页面可用，图表不可用。[/]",
@@ -32,7 +41,13 @@ def serve_command(
                         "first. Pages work; charts do not.[/]"))
     console.print(t(f"网页界面：http://{safe(host)}:{safe(port)}/ （群众举报：/public）工作区 {safe(ws.root)}",
                     f"Web UI: http://{safe(host)}:{safe(port)}/ (public tips: /public), workspace {safe(ws.root)}"))
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+    console.print(t(f"工作进程 {workers} 个；频率限制计数：{'Redis' if store == 'redis' else '案件数据库'}。",
+                    f"{workers} worker process(es); rate limits count in {'Redis' if store == 'redis' else 'the ops database'}."))
+    if workers == 1:
+        uvicorn.run(app_from_env(), host=host, port=port, log_level="warning", proxy_headers=False)
+    else:
+        uvicorn.run("chainbreaker.faces.web.app:app_from_env", factory=True, workers=workers, host=host, port=port,
+                    log_level="warning", proxy_headers=False)
 
 
 @users_app.command("add")

@@ -110,7 +110,7 @@ def api_search(request: Request, q: str = Query(..., min_length=1, max_length=MA
     return request.app.state.dossiers.search(q, role=mask_role(principal), user=principal.username, limit=limit)
 
 
-@router.get("/entities/{ident}", response_model=Dossier, responses=_errors(400, 401, 403, 404))
+@router.get("/entities/{ident:path}", response_model=Dossier, responses=_errors(400, 401, 403, 404))
 def api_entity(request: Request, ident: str = Path(..., min_length=1, max_length=MAX_QUERY, pattern=QUERY_PATTERN),
                principal: Principal = allow(*SEARCH_ROLES)) -> dict[str, Any]:
     """对象档案（研判结论、记录、流水、关系图）。The dossier of one identifier."""

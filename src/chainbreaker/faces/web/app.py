@@ -6,11 +6,14 @@ elsewhere; unauthenticated API calls get 401 JSON (never a redirect), pages redi
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -21,6 +24,7 @@ from chainbreaker.core.errors import ChainbreakerError
 from chainbreaker.core.workspace import Workspace
 from chainbreaker.faces.web.access import ROLE_NAMES, Forbidden, NotLoggedIn
 from chainbreaker.faces.web.dossier import DossierSource, LakeDossierSource
+from chainbreaker.faces.web.limits import LimitStore, MemoryLimits, shared_limits
 from chainbreaker.faces.web.render import _is_api, _pick, render_error
 from chainbreaker.faces.web.security import RateLimited, RateLimiter, SecurityHeaders
 
@@ -37,20 +41,36 @@ def missing_assets() -> list[str]:
 
 
 def create_app(workspace: Path | str | Workspace, *, lang: str = "zh", dossiers: DossierSource | None = None,
-               login_limit: tuple[int, float] = (10, 300.0), tip_limit: tuple[int, float] = (5, 600.0)) -> FastAPI:
-    """The web application on ``workspace`` (its ops database by ``CHAINBREAKER_DATABASE_URL`` or SQLite)."""
+               login_limit: tuple[int, float] = (10, 300.0), tip_limit: tuple[int, float] = (5, 600.0),
+               limits: LimitStore | None = None) -> FastAPI:
+    """The web application on ``workspace`` (its ops database by ``CHAINBREAKER_DATABASE_URL`` or SQLite).
+
+    ``limits``: where rate limits count (default: this process's memory; ``serve`` passes the shared
+    store of :func:`limits.shared_limits` so that its worker processes count together).
+    """
     from chainbreaker.ops.db import engine_for
 
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     engine_for(ws)  # migrate the ops database before the first request
+    source = dossiers or LakeDossierSource(ws)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        warm = getattr(source, "warm", None)
+        if warm is not None:  # load the search snapshot before the first request waits for it
+            await run_in_threadpool(warm)
+        yield
+
     app = FastAPI(title="chainbreaker", version="1", openapi_url="/api/openapi.json", docs_url=None,
-                  redoc_url=None, description="打击跨境赌博研判平台 API（chainbreaker）。")
+                  redoc_url=None, description="打击跨境赌博研判平台 API（chainbreaker）。", lifespan=lifespan)
     app.state.ws = ws
     app.state.lang = "en" if lang.lower().startswith("en") else "zh"
-    app.state.dossiers = dossiers or LakeDossierSource(ws)
-    app.state.login_limiter = RateLimiter(*login_limit)
-    app.state.tip_limiter = RateLimiter(*tip_limit)
-    app.state.followup_limiter = RateLimiter(tip_limit[0] * 4, tip_limit[1])
+    app.state.dossiers = source
+    store = limits or MemoryLimits()
+    app.state.limits = store
+    app.state.login_limiter = RateLimiter(*login_limit, store=store, purpose="login")
+    app.state.tip_limiter = RateLimiter(*tip_limit, store=store, purpose="tip")
+    app.state.followup_limiter = RateLimiter(tip_limit[0] * 4, tip_limit[1], store=store, purpose="followup")
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals.update(role_names=ROLE_NAMES, missing_assets=missing_assets, t=_pick)
     app.state.templates = templates
@@ -69,6 +89,19 @@ def create_app(workspace: Path | str | Workspace, *, lang: str = "zh", dossiers:
     app.include_router(public.router)
     _handlers(app)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The application as ``chainbreaker serve`` runs it, built from ``CHAINBREAKER_*`` settings: the
+    factory each uvicorn worker process calls (``serve --workers N``). Rate limits count in Redis or
+    the ops database; sessions, CSRF tokens and lockouts are in the ops database; references decrypt
+    with the workspace's key: a request may land on any worker."""
+    from chainbreaker.core.settings import get_settings
+
+    settings = get_settings()
+    ws = Workspace(settings.workspace)
+    return create_app(ws, lang=settings.lang, login_limit=(settings.web_login_limit, 300.0),
+                      tip_limit=(settings.web_tip_limit, 600.0), limits=shared_limits(ws, settings.web_redis_url))
 
 
 def _handlers(app: FastAPI) -> None:

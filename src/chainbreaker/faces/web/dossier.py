@@ -57,6 +57,7 @@ SEARCHABLE: tuple[Keyed, ...] = (
 )
 NAME_COLUMNS = (("accounts", "holder_name", "holder_id"), ("persons", "name", "id_number"),
                 ("platform_members", "real_name", "member_id"))
+SORTED_BY = {"findings": ("subject_key",), "links": ("src_key",), "transactions": ("from_account",)}
 MASK_KIND = {"id_number": "id_number", "phone": "phone", "account": "card", "name": "name", "person_key": "person_key"}
 
 
@@ -141,14 +142,13 @@ class LakeDossierSource:
         wanted = {"findings", "transactions", "links"} | {k.table for k in SEARCHABLE}
         cols: dict[str, dict[str, str]] = {}
         for name in sorted(wanted & set(tables)):
-            db.execute(f'CREATE TABLE "{name}" AS SELECT * FROM read_parquet($1)', [self.ws.table_glob(name)])
+            # sorted by the column looked up most, so DuckDB's zone maps skip the other row groups (DuckDB
+            # did not use ART indexes for these lookups: they cost ~8 s per column at 1M rows for nothing)
+            have = {r[0] for r in db.sql("SELECT * FROM read_parquet($1)", params=[self.ws.table_glob(name)]).description}
+            order = next((c for c in SORTED_BY.get(name, ()) if c in have), None)
+            db.execute(f'CREATE TABLE "{name}" AS SELECT * FROM read_parquet($1)'
+                       + (f' ORDER BY "{order}"' if order else ""), [self.ws.table_glob(name)])
             cols[name] = {r[0]: str(r[1]) for r in db.execute(f'DESCRIBE "{name}"').fetchall()}
-        indexed = [("findings", "subject_key"), ("transactions", "from_account"), ("transactions", "to_account"),
-                   ("links", "src_key"), ("links", "dst_key"), ("accounts", "holder_id")]
-        indexed += [(k.table, c) for k in SEARCHABLE for c, _ in k.keys]
-        for table, column in dict.fromkeys(indexed):
-            if column in cols.get(table, {}):
-                db.execute(f'CREATE INDEX "ix_{table}_{column}" ON "{table}" ("{column}")')
         _build_search_index(db, cols)
         return db, cols
 
@@ -173,7 +173,8 @@ class LakeDossierSource:
         for key, kind, table, label, n in con.execute(
                 f"WITH m AS (SELECT * FROM search_index WHERE {where}), "
                 "top AS (SELECT key FROM m GROUP BY key ORDER BY bool_or(key = $1) DESC, max(n) DESC, key LIMIT $2) "
-                "SELECT key, kind, tab, label, n FROM m SEMI JOIN top USING (key) ORDER BY key, ord", params).fetchall():
+                "SELECT key, kind, tab, any_value(label) FILTER (label IS NOT NULL), max(n) FROM m SEMI JOIN top "
+                "USING (key) GROUP BY key, kind, tab ORDER BY key, min(ord)", params).fetchall():
             add(key, kind, table, label, int(n))
         # names (Chinese text): a substring match over the name index, exact names first
         if len(hits) < limit and not q.isascii() and "name_index" in cols:
@@ -231,29 +232,18 @@ class LakeDossierSource:
                 f["period_end"] = show_time(f["period_end"]) if f["period_end"] else None
         records: dict[str, list[dict[str, Any]]] = {}
         kinds: set[str] = set()
-        # the search index says which columns of which tables hold the identifier: only those are read,
-        # each through its own index (an OR over casted columns scanned whole tables)
-        where: dict[str, list[str]] = {}
-        for table, column, kind in con.execute(
-                "SELECT tab, col, kind FROM search_index WHERE key = $1 AND col IS NOT NULL ORDER BY ord",
-                [ident]).fetchall():
-            where.setdefault(table, []).append(column)
+        # the search index holds the row ids of the rows that carry the identifier: only those rows are read
+        for table, kind in con.execute("SELECT DISTINCT tab, kind FROM search_index WHERE key = $1 AND rid IS NOT NULL",
+                                       [ident]).fetchall():
             kinds.add(kind)
+            records.setdefault(table, [])
         for spec in SEARCHABLE:
-            if spec.table not in where:
+            if spec.table not in records:
                 continue
-            have = cols[spec.table]
-            parts = [pa_table for column in where[spec.table]
-                     if (pa_table := con.sql(
-                         f'SELECT rowid AS "__rowid", * FROM "{spec.table}" WHERE {_equals(column, have)} '
-                         f'ORDER BY rowid LIMIT {RECORDS_PER_TABLE}', params=[ident]).to_arrow_table()).num_rows]
-            if not parts:
-                continue
-            table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
-            if len(parts) > 1:  # one row may hold the identifier in two columns (account and card_no)
-                order = sorted({rid: i for i, rid in enumerate(table.column("__rowid").to_pylist())}.items())
-                table = table.take([i for _, i in order[:RECORDS_PER_TABLE]])
-            records[spec.table] = _plain_rows(mask_table(table.drop_columns(["__rowid"]), role))
+            table = con.sql(f'SELECT * FROM "{spec.table}" WHERE rowid IN (SELECT rid FROM search_index WHERE key = $1 '
+                            f"AND tab = '{spec.table}') LIMIT {RECORDS_PER_TABLE}", params=[ident]).to_arrow_table()
+            records[spec.table] = _plain_rows(mask_table(table, role))
+        records = {k: v for k, v in records.items() if v}
         statements = self._statements(con, cols, ident, role)
         graph = self._graph(con, cols, ident, role, findings)
         if not findings and not records and not statements:
@@ -272,9 +262,7 @@ class LakeDossierSource:
             return []
         table = con.sql(
             "SELECT ts, from_account, from_name, to_account, to_name, amount, currency, channel, summary, src_file, "
-            "src_row, txn_id FROM (SELECT * FROM transactions WHERE from_account = $1 UNION ALL "
-            "SELECT * FROM transactions WHERE to_account = $1 AND from_account IS DISTINCT FROM $1) ORDER BY ts LIMIT "
-            f"{STATEMENT_ROWS}", params=[ident]).to_arrow_table()
+            f"src_row, txn_id FROM ({_TXNS_OF}) ORDER BY ts LIMIT {STATEMENT_ROWS}", params=[ident]).to_arrow_table()
         return _plain_rows(mask_table(table, role))
 
     def _graph(self, con: duckdb.DuckDBPyConnection, cols: dict[str, dict[str, str]], ident: str, role: str,
@@ -300,8 +288,7 @@ class LakeDossierSource:
                 "SELECT CASE WHEN from_account = $1 THEN to_account ELSE from_account END AS other, "
                 "from_account = $1 AS outgoing, sum(amount) AS total, count(*) AS n, min(ts) AS first_ts, "
                 "max(ts) AS last_ts, arg_min(src_file, ts) AS src_file, arg_min(src_row, ts) AS src_row "
-                "FROM (SELECT * FROM transactions WHERE from_account = $1 UNION ALL SELECT * FROM transactions "
-                "WHERE to_account = $1 AND from_account IS DISTINCT FROM $1) WHERE from_account <> to_account "
+                f"FROM ({_TXNS_OF}) WHERE from_account <> to_account "
                 f"GROUP BY 1, 2 ORDER BY total DESC LIMIT {EDGES}", [ident]).fetchall()
             for other, outgoing, total, n, first, last, src_file, src_row in rows:
                 if other is None:
@@ -360,35 +347,41 @@ def _plain_rows(table: pa.Table) -> list[dict[str, Any]]:
     return out
 
 
-def _equals(column: str, types: dict[str, str]) -> str:
-    """``column = $1`` so that DuckDB uses the column's index; a cast only for a non-text column."""
-    return f'"{column}" = $1' if types.get(column) == "VARCHAR" else f'CAST("{column}" AS VARCHAR) = $1'
+# the statement rows of account $1 (paid or received, each row once), found through txn_index
+_TXNS_OF = "SELECT * FROM transactions WHERE rowid IN (SELECT rid FROM txn_index WHERE account = $1)"
 
 
 def _build_search_index(db: duckdb.DuckDBPyConnection, cols: dict[str, dict[str, str]]) -> None:
-    """``search_index`` (identifier → kind, table, column, label, number of findings), sorted by identifier
-    so a prefix search reads a few row groups; ``name_index`` (name → identifier) for Chinese names.
+    """Lookup tables built once per snapshot (at server start and after an analysis run), in every worker:
 
-    Built once per snapshot (at server start and after an analysis run), in every worker process.
+    * ``search_index``: identifier → kind, table, column, label, number of findings and the row id of
+      the row that carries it (findings: one row per subject, no row id), sorted by identifier so
+      that a lookup or a prefix search reads a few row groups;
+    * ``txn_index``: account → row ids of its statement rows (paid or received), sorted by account;
+    * ``name_index``: name → identifier, for Chinese names (a substring scan of names only).
     """
+    has_findings = "subject_key" in cols.get("findings", {})
+    counts = ("(SELECT CAST(subject_key AS VARCHAR) AS key, count(*) AS n FROM findings GROUP BY 1)"
+              if has_findings else "(SELECT NULL::VARCHAR AS key, 0 AS n WHERE false)")
     parts = []
-    if "subject_key" in cols.get("findings", {}):
-        parts.append("SELECT CAST(subject_key AS VARCHAR) AS key, coalesce(subject_type, 'subject') AS kind, "
-                     "'findings' AS tab, CAST(NULL AS VARCHAR) AS col, CAST(NULL AS VARCHAR) AS label, 0 AS ord "
-                     "FROM findings")
+    if has_findings:
+        parts.append("SELECT CAST(subject_key AS VARCHAR) AS key, coalesce(any_value(subject_type), 'subject') AS kind, "
+                     "'findings' AS tab, CAST(NULL AS VARCHAR) AS col, CAST(NULL AS VARCHAR) AS label, 0 AS ord, "
+                     "CAST(NULL AS BIGINT) AS rid FROM findings GROUP BY 1")
     for i, spec in enumerate(SEARCHABLE, start=1):
         have = cols.get(spec.table, {})
         label = f'CAST("{spec.label}" AS VARCHAR)' if spec.label in have else "CAST(NULL AS VARCHAR)"
-        parts += [f"SELECT CAST(\"{column}\" AS VARCHAR), '{kind}', '{spec.table}', '{column}', {label}, {i * 10 + j} "
-                  f'FROM "{spec.table}"' for j, (column, kind) in enumerate(spec.keys) if column in have]
-    counts = ("(SELECT CAST(subject_key AS VARCHAR) AS key, count(*) AS n FROM findings GROUP BY 1)"
-              if "subject_key" in cols.get("findings", {}) else "(SELECT NULL::VARCHAR AS key, 0 AS n WHERE false)")
+        parts += [f"SELECT CAST(\"{column}\" AS VARCHAR), '{kind}', '{spec.table}', '{column}', {label}, {i * 10 + j}, "
+                  f'rowid FROM "{spec.table}"' for j, (column, kind) in enumerate(spec.keys) if column in have]
     body = " UNION ALL ".join(parts) or ("SELECT NULL::VARCHAR AS key, NULL::VARCHAR AS kind, NULL::VARCHAR AS tab, "
-                                         "NULL::VARCHAR AS col, NULL::VARCHAR AS label, 0 AS ord WHERE false")
-    db.execute(f"CREATE TABLE search_index AS SELECT m.key, m.kind, m.tab, m.col, m.label, m.ord, "
-               f"coalesce(c.n, 0) AS n FROM (SELECT key, kind, tab, col, any_value(label) AS label, min(ord) AS ord "
-               f"FROM ({body}) WHERE key IS NOT NULL AND key <> '' GROUP BY ALL) m LEFT JOIN {counts} c USING (key) "
-               "ORDER BY m.key, m.ord")
+                                         "NULL::VARCHAR AS col, NULL::VARCHAR AS label, 0 AS ord, NULL::BIGINT AS rid "
+                                         "WHERE false")
+    db.execute(f"CREATE TABLE search_index AS SELECT m.*, coalesce(c.n, 0) AS n FROM ({body}) m "
+               f"LEFT JOIN {counts} c USING (key) WHERE m.key IS NOT NULL AND m.key <> '' ORDER BY m.key, m.ord")
+    if {"from_account", "to_account"} <= set(cols.get("transactions", {})):
+        db.execute("CREATE TABLE txn_index AS SELECT * FROM (SELECT CAST(from_account AS VARCHAR) AS account, rowid AS rid "
+                   "FROM transactions UNION ALL SELECT CAST(to_account AS VARCHAR), rowid FROM transactions) "
+                   "WHERE account IS NOT NULL ORDER BY account")
     names = []
     for i, (table, name_col, key_col) in enumerate(NAME_COLUMNS):
         have = cols.get(table, {})

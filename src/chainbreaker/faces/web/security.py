@@ -6,21 +6,20 @@
 * The CSRF cookie (``cb_csrf``) is set on the first response; pages' JavaScript copies it into the
   ``X-CSRF-Token`` header of every write (see :mod:`access`). A login replaces it with the session's.
 * Cookies: HttpOnly (but the CSRF one, which scripts must read), SameSite=Strict, Secure on https.
-* :class:`RateLimiter`: a sliding window per client address and purpose (login, public tips).
+* :class:`RateLimiter`: a window per client address and purpose (login, public tips), counted where
+  :mod:`limits` says (shared by every worker process under ``chainbreaker serve``).
 """
 
 from __future__ import annotations
 
 import secrets
-import threading
-import time
-from collections import defaultdict, deque
 
 from fastapi import Request, Response
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chainbreaker.faces.web.access import CSRF_COOKIE, SESSION_COOKIE
+from chainbreaker.faces.web.limits import LimitStore, MemoryLimits
 
 # Scripts: our own files only (no inline script, no eval). Styles may be inline: Cytoscape.js inserts a
 # <style> element for its container and ECharts writes style attributes into its tooltips.
@@ -107,23 +106,17 @@ class RateLimited(Exception):
 
 
 class RateLimiter:
-    """At most ``limit`` events per ``window`` seconds per key (client address); thread-safe."""
+    """At most ``limit`` events per ``window`` seconds per key (client address) and purpose, counted in
+    ``store`` (:mod:`limits`: this process's memory by default; Redis or the ops database under
+    ``chainbreaker serve``, shared by its worker processes)."""
 
-    def __init__(self, limit: int, window: float) -> None:
+    def __init__(self, limit: int, window: float, store: LimitStore | None = None, purpose: str = "") -> None:
         self.limit, self.window = limit, window
-        self._events: defaultdict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
+        self.store: LimitStore = store or MemoryLimits()
+        self.purpose = purpose
 
     def hit(self, key: str) -> None:
         """Count one event for ``key``; raises :class:`RateLimited` when over the limit."""
-        now = time.monotonic()
-        with self._lock:
-            events = self._events[key]
-            while events and events[0] <= now - self.window:
-                events.popleft()
-            if len(events) >= self.limit:
-                raise RateLimited(int(events[0] + self.window - now) + 1)
-            events.append(now)
-            if len(self._events) > 10_000:  # forget quiet clients
-                for k in [k for k, v in self._events.items() if not v]:
-                    del self._events[k]
+        wait = self.store.hit(f"{self.purpose}:{key}", self.limit, self.window)
+        if wait is not None:
+            raise RateLimited(wait)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -248,7 +249,10 @@ def _incremental_facts(eng: Engine, v: ibis.Table, inc: _Increment, p: dict[str,
     new_link = stage.scratch / "new-transactions"
     new_link.mkdir(parents=True, exist_ok=True)
     for i, f in enumerate(inc.new_files):  # one folder both engines read by glob (hard links, no copy)
-        os.link(f, new_link / f"part-{i:05d}.parquet")
+        try:
+            os.link(f, new_link / f"part-{i:05d}.parquet")
+        except OSError:  # a file system without hard links
+            shutil.copyfile(f, new_link / f"part-{i:05d}.parquet")
     if inc.new_files:
         d = typologies.valid_transactions(eng.con.read_parquet(str(new_link / "*.parquet"),
                                                                table_name=f"funds_new_{stage.tag}"))
@@ -258,15 +262,16 @@ def _incremental_facts(eng: Engine, v: ibis.Table, inc: _Increment, p: dict[str,
         d = None
         accounts = inc.codes.select("account")
     codes = stage(accounts.mutate(aid=ibis.row_number().over(order_by=accounts.account).cast("int64")), "codes")
-    remap = inc.codes.join(codes, inc.codes.account == codes.account).select(old=inc.codes.aid, new=codes.aid)
+    remap = inc.codes.join(codes, inc.codes.account == codes.account).select(
+        old=inc.codes.aid.cast("int64"), new=codes.aid.cast("int64"))
     ra, rb = remap.view(), remap.view()
     old_days = inc.days.join(ra, inc.days.account == ra.old).mutate(account=ra.new).drop("old", "new")
     op = inc.pairs.join(ra, inc.pairs.fa == ra.old).mutate(fa=ra.new).drop("old", "new")
     old_pairs = op.join(rb, op.ta == rb.old).mutate(ta=rb.new).drop("old", "new")
-    if d is None:
+    coded_new = None if d is None else stage(events.transfers(d, codes), "new_transfers")
+    n_new = 0 if coded_new is None else int(eng.to_arrow(coded_new.count().as_table()).column(0)[0].as_py())
+    if coded_new is None or n_new == 0:  # nothing usable arrived: the state as it is
         return codes, stage(old_days, "days"), stage(old_pairs, "pairs"), stage(inc.devices, "devices"), 0
-    coded_new = stage(events.transfers(d, codes), "new_transfers")
-    n_new = int(eng.to_arrow(coded_new.count().as_table()).column(0)[0].as_py())
     touched = stage(_days_touched(coded_new, p), "touched")
     # every transfer of the touched accounts on the touched days and the days either side (the
     # fast-forward window is at most a day), from the whole lake: their events give the new daily facts
@@ -280,8 +285,10 @@ def _incremental_facts(eng: Engine, v: ibis.Table, inc: _Increment, p: dict[str,
     fresh = typologies.daily_facts(events.event_flags(events.events_for(eng, sub).select(*events.EVENT_COLUMNS), p), p)
     fresh = fresh.semi_join(touched, [fresh.account == touched.account, fresh.day == touched.day])
     kept = old_days.anti_join(touched, [old_days.account == touched.account, old_days.day == touched.day])
-    days = stage(ibis.union(kept, _int64(fresh).select(*kept.columns), distinct=False), "days")
-    both = ibis.union(old_pairs, _int64(events.pair_flows(coded_new)).select(*old_pairs.columns), distinct=False)
+    # both sides as int64 (engines differ: Spark reads some back narrower than written)
+    days = stage(ibis.union(_int64(kept), _int64(fresh).select(*kept.columns), distinct=False), "days")
+    both = ibis.union(_int64(old_pairs), _int64(events.pair_flows(coded_new)).select(*old_pairs.columns),
+                      distinct=False)
     pairs = stage(both.group_by(["fa", "ta"]).aggregate(amt=both.amt.sum(), n=both.n.sum(),
                                                        first=both.first.min(), last=both.last.max()), "pairs")
     dev = ibis.union(inc.devices, typologies.device_rows(d).select(*inc.devices.columns), distinct=False)

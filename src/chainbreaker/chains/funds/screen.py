@@ -66,11 +66,11 @@ class ScreenResult:
     new_transactions: int | None = None  # incremental: valid transfers in the files added since the state
 
 
-def _coverage(eng: Engine, ws: Workspace, tx: ibis.Table, codes: ibis.Table, coded: ibis.Table) -> dict[str, int]:
+def _coverage(eng: Engine, ws: Workspace, tx: ibis.Table, codes: ibis.Table, pairs: ibis.Table) -> dict[str, int]:
     """Transactions and accounts screened vs present.
 
-    Screened figures come from the staged ``codes`` and ``coded`` transfers (or the valid
-    transfers: the same count); only the (few)
+    Screened figures come from the staged ``codes`` and ``pairs`` (their transfer counts add up to
+    the valid transfers, in a full and an incremental run alike); only the (few)
     accounts that appear in unusable rows or only in the ``accounts`` table are looked up as
     text, so the 2xN account strings are not hashed a second time.
     """
@@ -83,7 +83,7 @@ def _coverage(eng: Engine, ws: Workspace, tx: ibis.Table, codes: ibis.Table, cod
     extra = extra.anti_join(codes, extra.account == codes.account)
     # one statement: four scalar subqueries
     counts = ibis.memtable({"one": [1]}).select(
-        tx_present=tx.count().as_scalar(), tx_screened=coded.count().as_scalar(),
+        tx_present=tx.count().as_scalar(), tx_screened=pairs.n.sum().fill_null(0).as_scalar(),
         acc_screened=codes.count().as_scalar(), acc_extra=extra.account.nunique().as_scalar())
     out = {name: int(value) for name, value in eng.to_arrow(counts).to_pylist()[0].items()}
     return {"tx_present": out["tx_present"], "tx_screened": out["tx_screened"],
@@ -340,7 +340,6 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
             with wtx.timed("events"):
                 if inc is not None:
                     codes, days, pairs, devices, n_new = _incremental_facts(eng, v, inc, p, stage)
-                    coded = v  # counted by the coverage only: as many rows as the coded transfers
                 else:
                     codes = stage(events.account_codes(v), "codes")
                     coded = stage(events.transfers(v, codes), "transfers")
@@ -365,7 +364,7 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
                 payers = _upstream_payers(eng, ranked, p, pairs, codes, kept["flagged_payers"], risk)
                 findings = scoring.build_findings(ranked, p, wtx.run_id, rules.version, evidence, payers)
             with wtx.timed("coverage"):
-                cov = _coverage(eng, ws, tx, codes, coded)
+                cov = _coverage(eng, ws, tx, codes, pairs)
             if keep_state:
                 with wtx.timed("state"):
                     _write_state(wtx, eng, rules, files, codes, days, pairs, devices)

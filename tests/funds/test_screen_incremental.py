@@ -124,3 +124,20 @@ def test_cli_incremental_and_full(tmp_path) -> None:
     assert "增量筛查：新增有效交易 0 笔" in run()
     out = run("--full")
     assert "增量" not in out and "全量" not in out
+
+
+def test_new_file_without_usable_transfers(tmp_path, province) -> None:
+    before, day, accounts = province
+    junk = day.slice(0, 5)
+    junk = junk.set_column(junk.schema.get_field_index("to_account"), "to_account",
+                           junk["from_account"])  # to itself: not usable
+    ws = _lake(tmp_path / "ws", [before], accounts)
+    screen(ws, incremental=True)
+    with ws.transaction("test.append") as tx:
+        tx.write("transactions", junk, mode="append")
+    res = screen(ws)
+    assert res.mode == "incremental" and res.new_transactions == 0
+    assert res.transactions_present == before.num_rows + 5
+    ref = _lake(tmp_path / "ref", [before, junk], accounts)
+    screen(ref)
+    assert _results(ws) == _results(ref)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -65,11 +66,11 @@ class ScreenResult:
     new_transactions: int | None = None  # incremental: valid transfers in the files added since the state
 
 
-def _coverage(eng: Engine, ws: Workspace, tx: ibis.Table, codes: ibis.Table, coded: ibis.Table) -> dict[str, int]:
+def _coverage(eng: Engine, ws: Workspace, tx: ibis.Table, codes: ibis.Table, pairs: ibis.Table) -> dict[str, int]:
     """Transactions and accounts screened vs present.
 
-    Screened figures come from the staged ``codes`` and ``coded`` transfers (or the valid
-    transfers: the same count); only the (few)
+    Screened figures come from the staged ``codes`` and ``pairs`` (their transfer counts add up to
+    the valid transfers, in a full and an incremental run alike); only the (few)
     accounts that appear in unusable rows or only in the ``accounts`` table are looked up as
     text, so the 2xN account strings are not hashed a second time.
     """
@@ -82,7 +83,7 @@ def _coverage(eng: Engine, ws: Workspace, tx: ibis.Table, codes: ibis.Table, cod
     extra = extra.anti_join(codes, extra.account == codes.account)
     # one statement: four scalar subqueries
     counts = ibis.memtable({"one": [1]}).select(
-        tx_present=tx.count().as_scalar(), tx_screened=coded.count().as_scalar(),
+        tx_present=tx.count().as_scalar(), tx_screened=pairs.n.sum().fill_null(0).as_scalar(),
         acc_screened=codes.count().as_scalar(), acc_extra=extra.account.nunique().as_scalar())
     out = {name: int(value) for name, value in eng.to_arrow(counts).to_pylist()[0].items()}
     return {"tx_present": out["tx_present"], "tx_screened": out["tx_screened"],
@@ -248,7 +249,10 @@ def _incremental_facts(eng: Engine, v: ibis.Table, inc: _Increment, p: dict[str,
     new_link = stage.scratch / "new-transactions"
     new_link.mkdir(parents=True, exist_ok=True)
     for i, f in enumerate(inc.new_files):  # one folder both engines read by glob (hard links, no copy)
-        os.link(f, new_link / f"part-{i:05d}.parquet")
+        try:
+            os.link(f, new_link / f"part-{i:05d}.parquet")
+        except OSError:  # a file system without hard links
+            shutil.copyfile(f, new_link / f"part-{i:05d}.parquet")
     if inc.new_files:
         d = typologies.valid_transactions(eng.con.read_parquet(str(new_link / "*.parquet"),
                                                                table_name=f"funds_new_{stage.tag}"))
@@ -258,15 +262,16 @@ def _incremental_facts(eng: Engine, v: ibis.Table, inc: _Increment, p: dict[str,
         d = None
         accounts = inc.codes.select("account")
     codes = stage(accounts.mutate(aid=ibis.row_number().over(order_by=accounts.account).cast("int64")), "codes")
-    remap = inc.codes.join(codes, inc.codes.account == codes.account).select(old=inc.codes.aid, new=codes.aid)
+    remap = inc.codes.join(codes, inc.codes.account == codes.account).select(
+        old=inc.codes.aid.cast("int64"), new=codes.aid.cast("int64"))
     ra, rb = remap.view(), remap.view()
     old_days = inc.days.join(ra, inc.days.account == ra.old).mutate(account=ra.new).drop("old", "new")
     op = inc.pairs.join(ra, inc.pairs.fa == ra.old).mutate(fa=ra.new).drop("old", "new")
     old_pairs = op.join(rb, op.ta == rb.old).mutate(ta=rb.new).drop("old", "new")
-    if d is None:
+    coded_new = None if d is None else stage(events.transfers(d, codes), "new_transfers")
+    n_new = 0 if coded_new is None else int(eng.to_arrow(coded_new.count().as_table()).column(0)[0].as_py())
+    if coded_new is None or n_new == 0:  # nothing usable arrived: the state as it is
         return codes, stage(old_days, "days"), stage(old_pairs, "pairs"), stage(inc.devices, "devices"), 0
-    coded_new = stage(events.transfers(d, codes), "new_transfers")
-    n_new = int(eng.to_arrow(coded_new.count().as_table()).column(0)[0].as_py())
     touched = stage(_days_touched(coded_new, p), "touched")
     # every transfer of the touched accounts on the touched days and the days either side (the
     # fast-forward window is at most a day), from the whole lake: their events give the new daily facts
@@ -280,8 +285,10 @@ def _incremental_facts(eng: Engine, v: ibis.Table, inc: _Increment, p: dict[str,
     fresh = typologies.daily_facts(events.event_flags(events.events_for(eng, sub).select(*events.EVENT_COLUMNS), p), p)
     fresh = fresh.semi_join(touched, [fresh.account == touched.account, fresh.day == touched.day])
     kept = old_days.anti_join(touched, [old_days.account == touched.account, old_days.day == touched.day])
-    days = stage(ibis.union(kept, _int64(fresh).select(*kept.columns), distinct=False), "days")
-    both = ibis.union(old_pairs, _int64(events.pair_flows(coded_new)).select(*old_pairs.columns), distinct=False)
+    # both sides as int64 (engines differ: Spark reads some back narrower than written)
+    days = stage(ibis.union(_int64(kept), _int64(fresh).select(*kept.columns), distinct=False), "days")
+    both = ibis.union(_int64(old_pairs), _int64(events.pair_flows(coded_new)).select(*old_pairs.columns),
+                      distinct=False)
     pairs = stage(both.group_by(["fa", "ta"]).aggregate(amt=both.amt.sum(), n=both.n.sum(),
                                                        first=both.first.min(), last=both.last.max()), "pairs")
     dev = ibis.union(inc.devices, typologies.device_rows(d).select(*inc.devices.columns), distinct=False)
@@ -333,7 +340,6 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
             with wtx.timed("events"):
                 if inc is not None:
                     codes, days, pairs, devices, n_new = _incremental_facts(eng, v, inc, p, stage)
-                    coded = v  # counted by the coverage only: as many rows as the coded transfers
                 else:
                     codes = stage(events.account_codes(v), "codes")
                     coded = stage(events.transfers(v, codes), "transfers")
@@ -358,7 +364,7 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
                 payers = _upstream_payers(eng, ranked, p, pairs, codes, kept["flagged_payers"], risk)
                 findings = scoring.build_findings(ranked, p, wtx.run_id, rules.version, evidence, payers)
             with wtx.timed("coverage"):
-                cov = _coverage(eng, ws, tx, codes, coded)
+                cov = _coverage(eng, ws, tx, codes, pairs)
             if keep_state:
                 with wtx.timed("state"):
                     _write_state(wtx, eng, rules, files, codes, days, pairs, devices)

@@ -11,6 +11,8 @@ time, CPU time and peak memory (the child's ``VmHWM``):
   sides), 2 worker processes; only up to ``--ingest-max`` (the package generator is a Python loop);
 * ``screen``: ``funds screen`` (DuckDB) over a lake of N synthetic transfers (the synthetic fast path
   of ``bench_funds_screen.prepare``);
+* ``spark``: the same screening on local Spark (``local[2]``), up to ``--spark-max``; the JVM's CPU
+  time and peak memory are reported beside the driver's (the ratio to DuckDB feeds docs/scale.md);
 * ``trace``: a 5-hop downstream 资金穿透 of the busiest account and of a typical one;
 * ``learn``: ``funds learn`` with labels drawn from the synthetic truth (every operation account and
   as many clean accounts), 100 trees, no baseline model;
@@ -72,6 +74,23 @@ t0 = time.perf_counter()
 r = screen(Workspace(sys.argv[1]))
 out = {"seconds": time.perf_counter() - t0, "transactions": r.transactions_screened, "accounts": r.accounts_screened,
        "flagged": r.flagged, "findings": r.findings}
+""",
+    "spark": """
+import json, sys, time
+import psutil
+from chainbreaker.chains.funds.screen import screen
+from chainbreaker.core.workspace import Workspace
+t0 = time.perf_counter()
+r = screen(Workspace(sys.argv[1]), engine="spark")
+seconds = time.perf_counter() - t0
+jvm_cpu, jvm_hwm = 0.0, 0
+for proc in psutil.Process().children(recursive=True):  # the JVM: its CPU is not this process's
+    times = proc.cpu_times()
+    jvm_cpu += times.user + times.system
+    hwm = [int(l.split()[1]) for l in open(f"/proc/{proc.pid}/status") if l.startswith("VmHWM:")]
+    jvm_hwm = max(jvm_hwm, hwm[0] if hwm else 0)
+out = {"seconds": seconds, "transactions": r.transactions_screened, "flagged": r.flagged,
+       "jvm_cpu_s": round(jvm_cpu, 2), "jvm_peak_mb": round(jvm_hwm / 1024, 1)}
 """,
     "trace": """
 import json, sys, time
@@ -151,7 +170,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scale", default="1000000,3000000,10000000", help="comma-separated transfer counts")
     ap.add_argument("--ingest-max", type=int, default=3_000_000, help="largest size for the ingest step")
-    ap.add_argument("--steps", default="scan,screen,trace,learn,ingest")
+    ap.add_argument("--spark-max", type=int, default=1_000_000, help="largest size for the Spark step")
+    ap.add_argument("--steps", default="scan,screen,spark,trace,learn,ingest")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds per step")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--workdir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "cb-bench-scale")
@@ -183,6 +203,9 @@ def main() -> None:
                     r = child("scan", str(ws_path), timeout=a.timeout)
                 elif step == "screen":
                     r = child("screen", str(ws_path), timeout=a.timeout)
+                elif step == "spark":
+                    r = child("spark", str(ws_path), timeout=a.timeout) if n <= a.spark_max else \
+                        {"error": f"skipped (above --spark-max {a.spark_max:,})"}
                 elif step == "trace":
                     s = trace_bench.seeds(ws_path)
                     r = child("trace", str(ws_path), s["busiest"], s["typical"], timeout=a.timeout)
@@ -208,6 +231,9 @@ def main() -> None:
                 if step == "ingest" and "error" not in r:
                     extra = f"  {r['rows'] / r['seconds']:,.0f} rows/s; workers cpu {r['worker_cpu_s']:.1f} s, " \
                             f"peak {r['worker_peak_mb'] / 1024:.2f} GB each"
+                elif step == "spark" and "error" not in r:
+                    extra = f"  {n / r['seconds']:,.0f} transfers/s; JVM cpu {r['jvm_cpu_s']:.1f} s, " \
+                            f"JVM peak {r['jvm_peak_mb'] / 1024:.2f} GB"
                 elif step in ("scan", "screen") and "error" not in r:
                     extra = f"  {n / r['seconds']:,.0f} transfers/s"
                 elif step == "trace" and "error" not in r:

@@ -21,6 +21,7 @@ from chainbreaker.chains.promotion.metrics import (
     AGENT_METRICS_COLUMNS,
     agent_metrics,
     closure,
+    downline,
     ensure_activity_views,
     member_totals,
     minors_sql,
@@ -100,7 +101,8 @@ def analyze(ws: Workspace, platform: str | None = None, *, basis: str | None = N
             person_of = eng.from_duck("person_of")
             mt = eng.materialise(member_totals(eng, built.nodes, present), "mt", spill)
             clo = eng.materialise(closure(built.tree), "closure", spill)
-            am = agent_metrics(built.nodes, built.tree, mt, person_of, clo)
+            sub = eng.materialise(downline(clo, mt, person_of), "sub", spill)
+            am = agent_metrics(built.nodes, built.tree, mt, sub)
             if eng.name == "duckdb":
                 eng.materialise(am, "am", spill)
             else:
@@ -110,7 +112,7 @@ def analyze(ws: Workspace, platform: str | None = None, *, basis: str | None = N
                 multi = person_of.group_by("person_idx").aggregate(n=person_of.count()).filter(ibis._.n > 1)
                 mine = person_of.join(multi, "person_idx").select("idx")
                 eng.into_duck(clo.semi_join(mine, clo.d == mine.idx), "closure")
-            eng.drop_staged(built.staged[:-2])  # keep nodes and tree
+            eng.drop_staged(built.staged)
             con.execute(minors_sql())
         keep = f"WHERE platform NOT IN ({', '.join(lit(p) for p in platforms)})"
         cols = ", ".join(f'"{c}"' for c in AGENT_METRICS_COLUMNS)

@@ -65,3 +65,17 @@ def test_every_people_command_and_parameter_is_documented():
         assert f"register {cmd.name}" in doc, cmd.name
     for name in yaml.safe_load(DEFAULT_PATH.read_text("utf-8"))["params"]:
         assert f"`{name}`" in doc, name
+
+
+def test_cli_unknown_engine_or_bad_spark_master_is_a_clear_error(tmp_path):
+    import subprocess
+    import sys
+
+    ws = tmp_path / "ws"
+    base = [sys.executable, "-m", "chainbreaker.faces.cli.main", "--workspace", str(ws)]
+    for chain in ("people", "promotion"):
+        r = subprocess.run([*base, chain, "analyze", "--engine", "flink"], capture_output=True, text=True)
+        assert r.returncode == 2 and "未知引擎 flink" in r.stderr and "Traceback" not in r.stderr, r.stderr
+        r = subprocess.run([*base, chain, "analyze", "--engine", "spark", "--spark-master", "http://x;rm"],
+                           capture_output=True, text=True)
+        assert r.returncode == 2 and "Spark 主节点地址无效" in r.stderr and "Traceback" not in r.stderr, r.stderr

@@ -96,6 +96,7 @@ class Engine:
         self.name = name
         self.settings = settings or get_settings()
         self._views = name == "duckdb" and duck is not None
+        self.duck = duck
         if self._views:
             # Ibis sets the session time zone to UTC on the connection it wraps: same as Spark's
             self.con = ibis.duckdb.from_connection(duck)
@@ -127,6 +128,31 @@ class Engine:
     def to_arrow(self, expr: ibis.Expr) -> Any:
         """Execute ``expr`` and return a pyarrow Table (same on every engine)."""
         return self.con.to_pyarrow(expr)
+
+    def into_duck(self, table: ibis.Table, name: str) -> None:
+        """Make ``table`` the temp table ``name`` of the DuckDB connection given as ``duck`` (for the
+        run's own SQL after the engine's part). DuckDB: nothing moves when ``table`` is already that
+        temp table (staged under ``name``); Spark: the rows come back as Arrow (zones restored)."""
+        if self.duck is None:
+            raise EngineError("内部错误：引擎没有 DuckDB 连接。", "Internal error: the engine has no DuckDB connection.")
+        if self._views:
+            if getattr(table.op(), "name", None) != name:
+                self.con.raw_sql(f"CREATE OR REPLACE TEMP TABLE {ident(name)} AS {self.con.compile(table)}")
+            return
+        arrow = utc_timestamps(self.to_arrow(table))
+        self.duck.register(f"_{name}_arrow", arrow)
+        try:
+            self.duck.execute(f"CREATE OR REPLACE TEMP TABLE {ident(name)} AS SELECT * FROM {ident('_' + name + '_arrow')}")
+        finally:
+            self.duck.unregister(f"_{name}_arrow")
+
+    def from_duck(self, name: str) -> ibis.Table:
+        """The temp table ``name`` of the ``duck`` connection as an engine table."""
+        if self.duck is None:
+            raise EngineError("内部错误：引擎没有 DuckDB 连接。", "Internal error: the engine has no DuckDB connection.")
+        if self._views:
+            return self.con.table(name)
+        return self.materialise_arrow(self.duck.sql(f"SELECT * FROM {ident(name)}").to_arrow_table(), name)
 
     def count(self, expr: ibis.Table) -> int:
         """Number of rows of ``expr``."""
@@ -169,6 +195,14 @@ class Engine:
     def staging(self, scratch: Path, prefix: str, tag: str) -> Staging:
         """A :class:`Staging` of this engine: named intermediate results, dropped on close."""
         return Staging(self, scratch, prefix, tag)
+
+
+def utc_timestamps(table: pa.Table) -> pa.Table:
+    """Spark hands timestamps back without their zone; its session zone is UTC, as in the lake."""
+    for i, f in enumerate(table.schema):
+        if pa.types.is_timestamp(f.type) and f.type.tz is None:
+            table = table.set_column(i, f.name, table.column(i).cast(pa.timestamp(f.type.unit, tz="UTC")))
+    return table
 
 
 class Staging:

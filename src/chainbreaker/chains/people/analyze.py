@@ -1,9 +1,10 @@
 """People analysis: ``chainbreaker people analyze [--as-of DATE]``.
 
-Everything runs as set-based DuckDB SQL over the lake (window functions to pair each exit with
-the next record, range joins for onward flights, window ``lead`` for seat neighbours); the only
-Python step is connected components of the co-travel graph (igraph, vectorised). 10M records fit
-in minutes on two cores.
+Trips and per-person metrics (window ``lead`` to pair each exit with the next record, a range join
+for onward flights, per-person aggregates) are Ibis expressions in ``trips.py`` that run on the
+engine (DuckDB or Spark); co-travel pairs (window ``lead`` for seat neighbours), groups and findings
+are set-based DuckDB SQL over the engine's results, and the only Python step is connected
+components of the co-travel graph (igraph, vectorised). 10M records fit in minutes on two cores.
 
 Tables written: ``travel_trips`` (one row per exit), ``travel_person_metrics`` (one row per
 person), ``travel_groups`` (organised groups), ``travel_pairs`` (repeated co-travel pairs), and
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,6 +24,16 @@ import pyarrow as pa
 
 from chainbreaker.chains.people.destinations import load_destinations
 from chainbreaker.chains.people.params import load_params
+from chainbreaker.chains.people.trips import (
+    crossings,
+    cutoff_instant,
+    metrics,
+    onward,
+    person_ids,
+    sequence,
+    trips,
+)
+from chainbreaker.core.engine import ENGINES, Engine
 from chainbreaker.core.errors import InputError
 from chainbreaker.core.model.finding import FINDINGS_SCHEMA, Scope, publish
 from chainbreaker.core.settings import get_settings
@@ -29,7 +41,6 @@ from chainbreaker.core.sql import lit
 from chainbreaker.core.workspace import Workspace
 
 RULE_VERSION = "1"
-LAND_TRANSPORT = ("陆路", "公路", "步行", "汽车", "徒步", "land", "road")
 
 
 @dataclass
@@ -57,8 +68,13 @@ def _finding_sql(run_id: str, rule: str, subject_type: str, body: str) -> str:
     """
 
 
-def analyze(ws: Workspace, as_of: dt.date | None = None, **overrides: Any) -> AnalyzeResult:
-    """Analyse the travel tables as of ``as_of`` (default: today) and write results and findings."""
+def analyze(ws: Workspace, as_of: dt.date | None = None, *, engine: str = "duckdb", **overrides: Any) -> AnalyzeResult:
+    """Analyse the travel tables as of ``as_of`` (default: today) and write results and findings.
+
+    Trips and per-person metrics (stranded, frequent) run on ``engine`` (Ibis: DuckDB or Spark); the
+    co-travel pairs, groups (igraph components) and findings run in DuckDB over its results."""
+    if engine not in ENGINES:
+        raise InputError(f"未知引擎 {engine}，可选：{'、'.join(ENGINES)}", f"Unknown engine {engine}; use one of {ENGINES}")
     if not ws.has_table("travel_crossings"):
         raise InputError("工作区中还没有出入境记录。请先运行 chainbreaker ingest travel。",
                          "No exit/entry records in the workspace yet. Run 'chainbreaker ingest travel' first.")
@@ -66,9 +82,10 @@ def analyze(ws: Workspace, as_of: dt.date | None = None, **overrides: Any) -> An
     params = load_params(ws.config_dir, **overrides)
     dest = load_destinations(ws.config_dir)
     as_of = as_of or dt.datetime.now(dt.UTC).date()
-    run_settings = {"as_of": as_of.isoformat(), **params, "destinations_version": dest.version,
+    run_settings = {"as_of": as_of.isoformat(), "engine": engine, **params, "destinations_version": dest.version,
                     "destinations_sha256": dest.sha256, "destinations_path": str(dest.path)}
-    with ws.transaction("people.analyze", inputs=["travel_crossings"], settings=run_settings) as tx:
+    with ws.transaction("people.analyze", inputs=["travel_crossings"], settings=run_settings) as tx, \
+            ws.scratch("people-analyze") as spill:  # removed whatever happens
         con = tx.con
         con.execute(f"SET memory_limit = {lit(settings.duckdb_memory_limit)}")
         con.execute(f"SET threads = {int(settings.duckdb_threads)}")
@@ -83,10 +100,10 @@ def analyze(ws: Workspace, as_of: dt.date | None = None, **overrides: Any) -> An
         ).fetchall()]
         con.register("_dest_arrow", dest.lookup_table(raw_values))
         con.execute("CREATE OR REPLACE TEMP TABLE dest AS SELECT * FROM _dest_arrow")
-        with tx.timed("trips"):
-            _trips(con, tx, params, cutoff)
-        with tx.timed("metrics"):
-            _metrics(con, params, cutoff)
+        # trips and per-person metrics on the engine (Ibis; the engine's session zone is UTC)
+        eng = Engine(ws, engine, duck=con)
+        _on_engine(eng, tx, params, as_of, spill)
+        con.execute("SET TimeZone = 'Asia/Shanghai'")  # the rest is DuckDB SQL in Beijing time
         with tx.timed("groups"):
             n_groups = _groups(con, tx, params, cutoff)
         with tx.timed("findings"):
@@ -112,123 +129,23 @@ def analyze(ws: Workspace, as_of: dt.date | None = None, **overrides: Any) -> An
     return res
 
 
-def _trips(con: Any, tx: Any, params: dict[str, Any], cutoff: str) -> None:
-    # Integer person ids: window partitions and joins on integers are several times faster than on
-    # the text keys. The dimension is exact (row_number over sorted distinct keys, so runs are
-    # reproducible), never a hash.
+def _on_engine(eng: Engine, tx: Any, params: dict[str, Any], as_of: dt.date, spill: Path) -> None:
+    """Temp tables ``pk``, ``cx``, ``trips`` and ``metrics`` of the run's DuckDB connection, computed
+    on the engine (on DuckDB they are made in place; on Spark they come back as Arrow)."""
+    cutoff = cutoff_instant(as_of)
     sources = [t for t in ("travel_crossings", "travel_flights", "travel_trains", "travel_hotels") if tx.has_table(t)]
-    con.execute("CREATE OR REPLACE TEMP TABLE pk AS SELECT person_key, CAST(row_number() OVER (ORDER BY person_key) AS INTEGER) AS pid "
-                "FROM (SELECT DISTINCT person_key FROM (" + " UNION ALL ".join(f"SELECT person_key FROM {t}" for t in sources)
-                + "))")
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE cx AS
-        SELECT p.pid, c.ts, c.direction, c.port, c.transport, c.tour_no, c.record_id, c.src_sha256, c.src_row,
-               coalesce(d.code, c.country_raw) AS country, coalesce(d.name_zh, c.country_raw) AS country_zh,
-               coalesce(d.listed, false) AS listed, d.town
-        FROM travel_crossings c JOIN pk p USING (person_key) LEFT JOIN dest d ON d.raw = c.country_raw
-        WHERE c.ts <= {cutoff}
-    """)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE seq AS
-        SELECT * EXCLUDE (nx), nx.d AS nd, nx.ts AS nts, nx.c AS ncountry, nx.cz AS ncountry_zh, nx.l AS nlisted,
-               nx.t AS ntown
-        FROM (
-            SELECT *, lead({'d': direction, 'ts': ts, 'c': country, 'cz': country_zh, 'l': listed, 't': town}) OVER w AS nx,
-                   lag(direction) OVER w AS pd
-            FROM cx WINDOW w AS (PARTITION BY pid ORDER BY ts, direction DESC, record_id)
-        )
-    """)
-    onward = "SELECT NULL::INTEGER AS pid, NULL::TIMESTAMPTZ AS exit_ts, NULL::VARCHAR AS onward_code, " \
-             "NULL::VARCHAR AS onward_zh, NULL::VARCHAR AS onward_town, NULL::VARCHAR AS onward_record, " \
-             "NULL::VARCHAR AS onward_sha, NULL::BIGINT AS onward_row WHERE false"
-    if tx.has_table("travel_flights"):
-        onward = f"""
-            SELECT e.pid, e.ts AS exit_ts, arg_min(d.code, f.flight_date) AS onward_code,
-                   arg_min(d.name_zh, f.flight_date) AS onward_zh, arg_min(d.town, f.flight_date) AS onward_town,
-                   arg_min(f.record_id, f.flight_date) AS onward_record, arg_min(f.src_sha256, f.flight_date) AS onward_sha,
-                   arg_min(f.src_row, f.flight_date) AS onward_row
-            FROM seq e
-            JOIN (SELECT p.pid, f.* EXCLUDE (person_key) FROM travel_flights f JOIN pk p USING (person_key)
-                  JOIN dest d0 ON d0.raw = f.arr_country_raw AND d0.listed) f ON f.pid = e.pid
-                 AND f.flight_date >= CAST(e.ts AS DATE)
-                 AND f.flight_date <= CAST(coalesce(CASE WHEN e.nd = 'entry' THEN e.nts END, {cutoff}) AS DATE)
-            JOIN dest d ON d.raw = f.arr_country_raw
-            WHERE e.direction = 'exit' AND NOT e.listed AND coalesce(e.nd, 'entry') = 'entry'
-            GROUP BY 1, 2
-        """
-    land = " OR ".join(f"coalesce(s.transport, '') ILIKE '%{w}%'" for w in LAND_TRANSPORT)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE trips AS
-        WITH ow AS ({onward})
-        SELECT s.pid, s.ts AS exit_ts, CASE WHEN s.nd = 'entry' THEN s.nts END AS entry_ts,
-               s.country AS dest, s.country_zh AS dest_zh, s.town AS dest_town, s.listed AS exit_listed,
-               CASE WHEN s.nd = 'entry' THEN s.ncountry_zh END AS return_from,
-               ow.onward_zh AS onward_dest, coalesce(ow.onward_town, CASE WHEN s.nd = 'entry' AND s.nlisted THEN s.ntown END)
-                   AS onward_town,
-               s.nd IS NULL AS is_open, coalesce(s.nd = 'exit', false) AS missing_entry,
-               (s.listed OR coalesce(s.nd = 'entry' AND s.nlisted, false) OR ow.onward_code IS NOT NULL) AS listed_trip,
-               (NOT s.listed AND (coalesce(s.nd = 'entry' AND s.nlisted, false) OR ow.onward_code IS NOT NULL))
-                   AS via_third_country,
-               CASE WHEN s.nd = 'exit' THEN NULL
-                    ELSE epoch(coalesce(CASE WHEN s.nd = 'entry' THEN s.nts END, {cutoff}) - s.ts) / 86400.0
-               END AS dwell_days,
-               ({land}) AS land, s.port, s.transport, s.tour_no,
-               s.record_id, s.src_sha256, s.src_row, ow.onward_record, ow.onward_sha, ow.onward_row
-        FROM seq s LEFT JOIN ow ON ow.pid = s.pid AND ow.exit_ts = s.ts
-        WHERE s.direction = 'exit'
-    """)
-
-
-def _metrics(con: Any, params: dict[str, Any], cutoff: str) -> None:
-    window = int(params["window_days"])
-    short = int(params["short_land_days"])
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE metrics AS
-        WITH last AS (
-            SELECT pid, arg_max(direction, ts) AS last_direction, max(ts) AS last_ts,
-                   arg_max(country_zh, ts) AS last_country, arg_max(town, ts) AS last_town,
-                   count(*) FILTER (WHERE direction = 'entry' AND coalesce(pd, 'entry') = 'entry') AS entries_without_exit,
-                   count(*) AS records
-            FROM seq GROUP BY 1
-        ), t AS (
-            SELECT pid,
-                   count(*) FILTER (WHERE listed_trip AND exit_ts > {cutoff} - INTERVAL {window} DAY) AS trips_listed_12m,
-                   count(*) FILTER (WHERE exit_ts > {cutoff} - INTERVAL {window} DAY) AS trips_12m,
-                   count(*) AS trips_total,
-                   round(sum(dwell_days), 2) AS total_dwell_days, round(max(dwell_days), 2) AS longest_dwell_days,
-                   count(*) FILTER (WHERE via_third_country) AS via_third_trips,
-                   count(*) FILTER (WHERE land AND NOT is_open AND dwell_days <= {short}
-                                    AND exit_ts > {cutoff} - INTERVAL {window} DAY) AS short_land_trips_12m,
-                   count(*) FILTER (WHERE missing_entry) AS exits_without_entry,
-                   arg_max(listed_trip, exit_ts) AS last_trip_listed,
-                   arg_max(coalesce(onward_dest, dest_zh), exit_ts) AS last_trip_dest,
-                   arg_max(coalesce(dest_town, onward_town), exit_ts) AS last_trip_town,
-                   arg_max(via_third_country, exit_ts) AS last_trip_via_third
-            FROM trips GROUP BY 1
-        ), ids AS (
-            SELECT person_key, any_value(name) AS name, any_value(id_number) AS id_number,
-                   bool_or(id_valid) AS id_valid, any_value(id_issue) AS id_issue,
-                   count(*) FILTER (WHERE ts > {cutoff}) AS future_records,
-                   count(*) FILTER (WHERE NOT id_valid AND id_number IS NOT NULL) AS invalid_id_records
-            FROM travel_crossings GROUP BY 1
-        )
-        SELECT pk.person_key, l.pid, ids.name, ids.id_number, coalesce(ids.id_valid, false) AS id_valid, ids.id_issue,
-               l.records, coalesce(t.trips_total, 0) AS trips_total, coalesce(t.trips_12m, 0) AS trips_12m,
-               coalesce(t.trips_listed_12m, 0) AS trips_listed_12m, coalesce(t.total_dwell_days, 0) AS total_dwell_days,
-               coalesce(t.longest_dwell_days, 0) AS longest_dwell_days, coalesce(t.via_third_trips, 0) AS via_third_trips,
-               coalesce(t.short_land_trips_12m, 0) AS short_land_trips_12m,
-               l.last_direction, l.last_ts, l.last_country, l.last_town,
-               round(epoch({cutoff} - l.last_ts) / 86400.0, 2) AS days_since_last,
-               l.entries_without_exit, coalesce(t.exits_without_entry, 0) AS exits_without_entry,
-               coalesce(ids.future_records, 0) AS future_records,
-               coalesce(ids.invalid_id_records, 0) AS invalid_id_records,
-               coalesce(t.last_trip_listed, false) AS last_trip_listed, t.last_trip_dest, t.last_trip_town,
-               coalesce(t.last_trip_via_third, false) AS last_trip_via_third,
-               (l.last_direction = 'exit' AND coalesce(t.last_trip_listed, false)
-                AND epoch({cutoff} - l.last_ts) / 86400.0 > {int(params['stranded_days'])}) AS stranded,
-               (coalesce(t.trips_listed_12m, 0) >= {int(params['frequent_trips'])}) AS frequent
-        FROM last l JOIN pk USING (pid) LEFT JOIN t USING (pid) LEFT JOIN ids ON ids.person_key = pk.person_key
-    """)
+    cross = eng.table("travel_crossings")
+    dest = eng.from_duck("dest")
+    with tx.timed("trips"):
+        pk = eng.materialise(person_ids([eng.table(t) for t in sources]), "pk", spill)
+        cx = eng.materialise(crossings(cross, pk, dest, cutoff), "cx", spill)
+        seq = eng.materialise(sequence(cx), "seq", spill)
+        ow = onward(seq, eng.table("travel_flights"), pk, dest, cutoff) if tx.has_table("travel_flights") else None
+        tr = eng.materialise(trips(seq, ow, cutoff), "trips", spill)
+    with tx.timed("metrics"):
+        me = eng.materialise(metrics(seq, tr, pk, cross, params, cutoff), "metrics", spill)
+    for name, table in (("pk", pk), ("cx", cx), ("trips", tr), ("metrics", me)):
+        eng.into_duck(table, name)
 
 
 def _groups(con: Any, tx: Any, params: dict[str, Any], cutoff: str) -> int:

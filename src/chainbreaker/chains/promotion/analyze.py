@@ -13,9 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import ibis
-import pyarrow as pa
 
 from chainbreaker.chains.promotion.findings import build_findings
 from chainbreaker.chains.promotion.metrics import (
@@ -23,6 +21,7 @@ from chainbreaker.chains.promotion.metrics import (
     AGENT_METRICS_COLUMNS,
     agent_metrics,
     closure,
+    downline,
     ensure_activity_views,
     member_totals,
     minors_sql,
@@ -94,25 +93,26 @@ def analyze(ws: Workspace, platform: str | None = None, *, basis: str | None = N
         with tx.timed("tree"):
             built = build_tree(eng, rows, spill)
             issues = built.issues
-            _to_duck(eng, con, built.nodes, "nodes")
-            _to_duck(eng, con, built.tree.drop("path"), "tree")
+            eng.into_duck(built.nodes, "nodes")
+            eng.into_duck(built.tree, "tree")
         with tx.timed("persons"):
             person_counts = dedupe_persons(con, overrides)
         with tx.timed("metrics"):
-            person_of = _from_duck(eng, con, "person_of")
+            person_of = eng.from_duck("person_of")
             mt = eng.materialise(member_totals(eng, built.nodes, present), "mt", spill)
             clo = eng.materialise(closure(built.tree), "closure", spill)
-            am = agent_metrics(built.nodes, built.tree, mt, person_of, clo)
+            sub = eng.materialise(downline(clo, mt, person_of), "sub", spill)
+            am = agent_metrics(built.nodes, built.tree, mt, sub)
             if eng.name == "duckdb":
                 eng.materialise(am, "am", spill)
             else:
-                _to_duck(eng, con, mt, "mt")
-                _to_duck(eng, con, am, "am")
+                eng.into_duck(mt, "mt")
+                eng.into_duck(am, "am")
                 # the findings list merged accounts under an agent: only those persons' closure rows
                 multi = person_of.group_by("person_idx").aggregate(n=person_of.count()).filter(ibis._.n > 1)
                 mine = person_of.join(multi, "person_idx").select("idx")
-                _to_duck(eng, con, clo.semi_join(mine, clo.d == mine.idx), "closure")
-            eng.drop_staged(built.staged[:-2])  # keep nodes and tree
+                eng.into_duck(clo.semi_join(mine, clo.d == mine.idx), "closure")
+            eng.drop_staged(built.staged)
             con.execute(minors_sql())
         keep = f"WHERE platform NOT IN ({', '.join(lit(p) for p in platforms)})"
         cols = ", ".join(f'"{c}"' for c in AGENT_METRICS_COLUMNS)
@@ -144,30 +144,3 @@ def analyze(ws: Workspace, platform: str | None = None, *, basis: str | None = N
         return AnalyzeResult(tx.run_id, platforms, members, n_agents, issues.levels, basis, rules["version"],
                              by_rule, issue_counts, person_counts, tx.timings)
 
-
-def _to_duck(eng: Engine, con: duckdb.DuckDBPyConnection, table: ibis.Table, name: str) -> None:
-    """Make the engine table ``table`` the temp table ``name`` of the run's DuckDB connection. On
-    DuckDB it already is: the engine runs on that connection and staged ``table`` under ``name``."""
-    if eng.name == "duckdb":
-        return
-    arrow = _utc(eng.to_arrow(table))
-    con.register(f"_{name}_arrow", arrow)
-    try:
-        con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT * FROM "_{name}_arrow"')
-    finally:
-        con.unregister(f"_{name}_arrow")
-
-
-def _from_duck(eng: Engine, con: duckdb.DuckDBPyConnection, name: str) -> ibis.Table:
-    """The run's DuckDB temp table ``name`` as an engine table."""
-    if eng.name == "duckdb":
-        return eng.con.table(name)
-    return eng.materialise_arrow(con.sql(f'SELECT * FROM "{name}"').to_arrow_table(), name)
-
-
-def _utc(table: pa.Table) -> pa.Table:
-    """Spark hands timestamps back without their zone; the session's zone is UTC, as in the lake."""
-    for i, f in enumerate(table.schema):
-        if pa.types.is_timestamp(f.type) and f.type.tz is None:
-            table = table.set_column(i, f.name, table.column(i).cast(pa.timestamp(f.type.unit, tz="UTC")))
-    return table

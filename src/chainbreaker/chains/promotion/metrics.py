@@ -99,19 +99,24 @@ def closure(tree: ibis.Table) -> ibis.Table:
     return c.filter(c.a != c.d)
 
 
-def agent_metrics(nodes: ibis.Table, tree: ibis.Table, mt: ibis.Table, person_of: ibis.Table,
-                  clo: ibis.Table) -> ibis.Table:
-    """Agent metrics (``am``): one row per member with a downline, plus helper columns."""
-    n0 = nodes.filter(nodes.parent.notnull())
-    kids = n0.group_by(idx=n0.parent).aggregate(direct=n0.count())
+def downline(clo: ibis.Table, mt: ibis.Table, person_of: ibis.Table) -> ibis.Table:
+    """``sub``: per agent, the accounts, persons, activity and money of its whole subtree."""
     c, m, p = clo, mt, person_of
     cj = c.join(m, c.d == m.idx).join(p, c.d == p.idx).select(
         a=c.a, person_idx=p.person_idx, active=m.active, stake=m.stake, payout=m.payout, deposit=m.deposit,
         first_own=m.first_own, last_own=m.last_own)
-    sub = cj.group_by(idx=cj.a).aggregate(
+    return cj.group_by(idx=cj.a).aggregate(
         accounts=cj.count(), persons=cj.person_idx.nunique(), active=cj.count(where=cj.active),
         stake=cj.stake.sum(), payout=cj.payout.sum(), deposit=cj.deposit.sum(),
         f=cj.first_own.min(), l=cj.last_own.max())
+
+
+def agent_metrics(nodes: ibis.Table, tree: ibis.Table, mt: ibis.Table, sub: ibis.Table) -> ibis.Table:
+    """Agent metrics (``am``): one row per member with a downline, plus helper columns. ``sub`` is
+    :func:`downline`, materialised (it is read twice)."""
+    n0 = nodes.filter(nodes.parent.notnull())
+    kids = n0.group_by(idx=n0.parent).aggregate(direct=n0.count())
+    m = mt
     s2 = sub.view()
     k2 = kids.view()
     sj = n0.join(k2, n0.idx == k2.idx).join(s2, n0.idx == s2.idx).select(parent=n0.parent, active=s2.active)

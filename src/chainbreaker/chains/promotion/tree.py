@@ -44,7 +44,7 @@ class TreeIssues:
 @dataclass
 class Tree:
     """Engine tables of one tree build: ``nodes`` (idx, platform, member_id, upline_id, parent,
-    status) and ``tree`` (idx, level, path, upline_path); both are named so on the engine."""
+    status) and ``tree`` (idx, level, path, upline_path); ``staged``: intermediate results to drop."""
     nodes: ibis.Table
     tree: ibis.Table
     issues: TreeIssues
@@ -72,7 +72,7 @@ def build_tree(eng: Engine, members: ibis.Table, scratch: Path) -> Tree:
         status=ibis.cases((m.upline_id.isnull(), "root"), (m.upline_id == m.member_id, "self"),
                           (up.idx.isnull(), "orphan"), else_="child"),
     )
-    nodes = stage(raw, "_tree_nodes0")
+    nodes = stage(raw, "nodes")
     issues = TreeIssues()
     odd = eng.to_arrow(nodes.filter(nodes.status.isin(["self", "orphan"]))
                        .select("idx", "platform", "member_id", "upline_id", "status").order_by("idx")).to_pylist()
@@ -100,14 +100,15 @@ def build_tree(eng: Engine, members: ibis.Table, scratch: Path) -> Tree:
             idx=nodes.idx, platform=nodes.platform, member_id=nodes.member_id, upline_id=nodes.upline_id,
             parent=ibis.ifelse(cut.cut.notnull(), ibis.null("int64"), nodes.parent),
             status=ibis.ifelse(cut.cut.notnull(), "cycle", nodes.status)), "_tree_nodes1")
+        nodes = stage(nodes, "nodes")  # under the name the run's SQL reads (Spark: nodes_<n>, copied by name)
         issues.levels = max(issues.levels,
                             _descend(eng, nodes, _roots(nodes.filter(nodes.status == "cycle")), levels, stage))
     issues.roots = {r["platform"]: int(r["n"]) for r in eng.to_arrow(
         nodes.filter(nodes.parent.isnull()).group_by("platform").aggregate(n=ibis._.count())
         .order_by("platform")).to_pylist()}
-    nodes = stage(nodes.order_by("idx"), "nodes")
     tree = stage(_union(levels).select("idx", "level", "path", "upline_path"), "tree")
-    return Tree(nodes, tree, issues, staged)
+    keep = {getattr(nodes.op(), "name", None), "nodes", "tree"}
+    return Tree(nodes, tree, issues, [n for n in staged if n not in keep])
 
 
 def _roots(roots: ibis.Table) -> ibis.Table:

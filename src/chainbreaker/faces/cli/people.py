@@ -14,6 +14,7 @@ import typer
 
 from chainbreaker.core.timefmt import show_time
 from chainbreaker.faces.cli.context import STATE, claimed_role, console, get_workspace, safe, t
+from chainbreaker.faces.cli.funds import SPARK_MASTER_HELP, use_spark_master
 
 app = typer.Typer(no_args_is_help=True)
 register_app = typer.Typer(no_args_is_help=True, help="重点人员库：列表、详情、状态变更、录入、自动建议。")
@@ -53,6 +54,8 @@ def analyze_command(
     stranded_days: int = typer.Option(None, "--stranded-days", help="滞留判定天数 N（默认 30，见 rules.yaml）。"),
     frequent_trips: int = typer.Option(None, "--frequent-trips", help="12 个月内前往重点地区次数阈值 K（默认 3）。"),
     group_min_size: int = typer.Option(None, "--group-min-size", help="团伙最少人数 M（默认 3）。"),
+    engine: str = typer.Option("duckdb", "--engine", "-e", help="行程与人员指标的计算引擎：duckdb（默认）或 spark。"),
+    spark_master: str = typer.Option(None, "--spark-master", help=SPARK_MASTER_HELP),
 ) -> None:
     """出入境分析：滞留、频繁出境、团伙出行、同行人、亲属。Analyse travel records."""
     from chainbreaker.chains.people.analyze import analyze
@@ -64,8 +67,10 @@ def analyze_command(
             day = dt.date.fromisoformat(as_of)
         except ValueError as exc:
             raise InputError(f"--as-of 日期格式应为 YYYY-MM-DD：{as_of}", f"--as-of must be YYYY-MM-DD: {as_of}") from exc
+    use_spark_master(spark_master)
     ws = get_workspace()
-    r = analyze(ws, day, stranded_days=stranded_days, frequent_trips=frequent_trips, group_min_size=group_min_size)
+    r = analyze(ws, day, engine=engine, stranded_days=stranded_days, frequent_trips=frequent_trips,
+                group_min_size=group_min_size)
     console.print(t(f"基准日 {safe(r.as_of)}：{r.persons:,} 人，{r.trips:,} 次出境，团伙 {r.groups:,} 个（目的地表版本 "
                     f"{safe(r.destinations_version)}）。", f"As of {safe(r.as_of)}: {r.persons:,} persons, {r.trips:,} exits, "
                     f"{r.groups:,} groups (destination table {safe(r.destinations_version)})."))

@@ -6,7 +6,7 @@ Writes, in one transaction (all or nothing):
 * ``person_matches``: every link considered: exact pivots (``method`` = id_number | phone |
   bank_card), model pairs (``splink``, with ``match_weight``, ``match_probability`` and the level
   of every comparison in ``levels``) and analysts' accepts (``judgement``); ``status`` says what
-  became of it (linked | below_threshold | rejected | split_off | shared_value);
+  became of it (linked | below_threshold | rejected | split_off | shared_value | different_ids);
 * ``person_clusters``: record → person (``cluster_id``), with the size of the person;
 * ``person_pivot_skipped``: identifier values too widely shared to prove one person.
 """
@@ -80,8 +80,9 @@ def resolve(records: pa.Table, pivots: pa.Table, scored: pa.Table, eff: jm.Effec
         ok = union(index[a], index[b]) or find(index[a]) == find(index[b])
         acc_status.append("linked" if ok else "rejected")
     pv = pivots.to_pydict()
-    pv_status = [take(a, b) if usable else "shared_value"
-                 for a, b, usable in zip(pv["record_l"], pv["record_r"], pv["usable"], strict=True)]
+    pv_status = [("shared_value" if not usable else "different_ids" if conflict else take(a, b))
+                 for a, b, usable, conflict in zip(pv["record_l"], pv["record_r"], pv["usable"], pv["conflict"],
+                                                   strict=True)]
     # model pairs, strongest first
     sc = scored.sort_by([("match_probability", "descending"), ("record_l", "ascending"), ("record_r", "ascending")])
     sc_status, model_links = [], 0

@@ -64,8 +64,8 @@ def step_match(ws_dir: str) -> dict:
     t = time.perf_counter()
     r = match(Workspace(ws_dir))
     return {"seconds": round(time.perf_counter() - t, 1), "cpu_s": _cpu_s(), "peak_mb": round(_peak_mb()),
-            "persons": r.persons,
-            "model_pairs": r.model_pairs, "model_links": r.model_links, "timings": r.timings}
+            "persons": r.persons, "model_pairs": r.model_pairs, "model_links": r.model_links,
+            "expected_false_links": r.expected_false_links, "timings": r.timings}
 
 
 def step_baseline(ws_dir: str) -> dict:
@@ -117,10 +117,21 @@ def step_score(ws_dir: str) -> dict:
                            "precision_of_added": round((PT - PBT) / added, 4) if added else None},
         }
 
+    # the model's links against the truth: how many of them join two different people, beside the
+    # number the model itself expected (sum of 1 - probability): a check of its calibration
+    links = con.sql(f"""
+        WITH t AS (SELECT r.record_id, t.person FROM person_records r
+                   JOIN read_parquet('{Path(ws_dir) / "truth.parquet"}') t
+                     ON t."table" = r.source_table AND t.src_row = r.src_row)
+        SELECT count(*), count(*) FILTER (WHERE a.person <> b.person), coalesce(sum(1 - m.match_probability), 0)
+        FROM person_matches m JOIN t a ON a.record_id = m.record_l JOIN t b ON b.record_id = m.record_r
+        WHERE m.method = 'splink' AND m.status = 'linked'
+    """).fetchall()[0]
+    model_links = {"pairs_linked": int(links[0]), "false": int(links[1]), "expected_false": round(float(links[2]), 1)}
     # "with_id": both records carry an ID number (valid or damaged) - the noisy-name/noisy-ID part
     # the targets are about; "all": also records without any ID (linkable only through a shared
     # phone or card; name alone is no proof among a province's namesakes).
-    return {"with_id": figures("has_id"), "all": figures("true")}
+    return {"with_id": figures("has_id"), "all": figures("true"), "model_links": model_links}
 
 
 def _run(step: str, *args: str) -> dict:
@@ -149,7 +160,8 @@ def main() -> None:
         print(f"generated {gen['records']:,} records of {gen['persons']:,} persons in {gen['seconds']} s")
         m = _run("match", ws)
         print(f"intel match: {m['seconds']} s ({m['cpu_s']} CPU s), peak {m['peak_mb']:,} MB, {m['persons']:,} persons, "
-              f"{m['model_pairs']:,} model pairs, {m['model_links']:,} model links, steps {m['timings']}")
+              f"{m['model_pairs']:,} model pairs, {m['model_links']:,} model links (expected false: "
+              f"{m['expected_false_links']}), steps {m['timings']}")
         b = _run("baseline", ws)
         print(f"exact-ID baseline: {b['seconds']} s ({b['cpu_s']} CPU s), peak {b['peak_mb']:,} MB")
         s = _run("score", ws)

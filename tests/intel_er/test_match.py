@@ -78,3 +78,35 @@ def test_er_tables_masked_on_export(er_ws: Workspace, tmp_path):
         assert WANG not in text and "13800138000" not in text
     text = (tmp_path / "person_records.csv").read_text("utf-8-sig")
     assert "王小明" not in text and "wangxiaoming" not in text
+
+
+def test_family_phone_does_not_join_two_valid_ids():
+    """A phone shared by a couple (two valid, different ID numbers) is no pivot between them; a record
+    without ID on that phone still joins the first of them, and a shared ID number still pivots."""
+    import duckdb
+    import pyarrow as pa
+
+    from chainbreaker.intel.er import judgements as jm
+    from chainbreaker.intel.er.pivots import pivot_edges
+    from chainbreaker.intel.er.service import resolve
+
+    from .conftest import ZHANG
+
+    recs = pa.table({"record_id": ["r1", "r2", "r3", "r4"], "name_py": ["wangxiaoming", "zhangli", "wangxiaoming",
+                                                                         "zhangli"],
+                     "id_number": [WANG, ZHANG, None, ZHANG], "id_valid": [True, True, None, True],
+                     "phone": ["+8613800138000"] * 3 + [None], "bank_card": [None] * 4})
+    con = duckdb.connect()
+    con.register("person_records", recs)
+    edges = pivot_edges(con).to_arrow_table()
+    by_pair = {(r["record_l"], r["record_r"], r["method"]): r for r in edges.to_pylist()}
+    assert by_pair[("r1", "r2", "phone")]["conflict"] is True
+    assert by_pair[("r1", "r3", "phone")]["conflict"] is False
+    assert by_pair[("r2", "r4", "id_number")]["conflict"] is False
+    empty = pa.table({"record_l": pa.array([], pa.string()), "record_r": pa.array([], pa.string()),
+                      "match_weight": pa.array([], pa.float64()), "match_probability": pa.array([], pa.float64()),
+                      "levels": pa.array([], pa.string())})
+    roots, matches, _ = resolve(recs, edges, empty, jm.Effective([], [], []), 0.99)
+    assert roots[0] == roots[2] and roots[1] == roots[3] and roots[0] != roots[1]
+    status = {(m["record_l"], m["record_r"], m["method"]): m["status"] for m in matches.to_pylist()}
+    assert status[("r1", "r2", "phone")] == "different_ids"

@@ -37,6 +37,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -177,7 +178,7 @@ def settings(params: ModelParams) -> Any:
     )
 
 
-def _db_api(engine: str) -> Any:
+def _db_api(engine: str, spill_dir: str) -> Any:
     if engine == "duckdb":
         import duckdb
         from splink import DuckDBAPI
@@ -185,8 +186,10 @@ def _db_api(engine: str) -> Any:
         from chainbreaker.core.settings import get_settings
 
         s = get_settings()
-        # bounded like every other analysis: DuckDB spills to its temp folder instead of growing
-        con = duckdb.connect(config={"memory_limit": s.duckdb_memory_limit, "threads": s.duckdb_threads})
+        # bounded like every other analysis: DuckDB spills to a temporary folder of its own (for an
+        # in-memory database it would otherwise write ".tmp" into the current folder)
+        con = duckdb.connect(config={"memory_limit": s.duckdb_memory_limit, "threads": s.duckdb_threads,
+                                     "temp_directory": spill_dir})
         return DuckDBAPI(connection=con)
     if engine == "spark":
         from chainbreaker.core.engine import spark_session  # raises EngineError when the extra is missing
@@ -287,10 +290,15 @@ def score(records: pa.Table, params: ModelParams, model: dict[str, Any] | None =
     With ``model`` (a trained model as saved in ``Scored.model``) nothing is trained: the pairs are
     scored with those parameters, e.g. to score on Spark exactly what was trained on DuckDB.
     """
-    from splink import Linker, block_on
 
     logging.getLogger("splink").setLevel(logging.WARNING)
-    db = _db_api(params.engine)
+    with tempfile.TemporaryDirectory(prefix="cb-er-", ignore_cleanup_errors=True) as spill_dir:
+        return _score(records, params, model, _db_api(params.engine, spill_dir))
+
+
+def _score(records: pa.Table, params: ModelParams, model: dict[str, Any] | None, db: Any) -> Scored:
+    from splink import Linker, block_on
+
     # a fresh name per run: a Spark session (shared by the process) keeps the tables of earlier runs
     df = db.register(model_input(records), table_name=f"person_records_in_{uuid.uuid4().hex[:8]}")
     linker = Linker(df, settings(params) if model is None else _with_parameters(params, model, db.sql_dialect.sql_dialect_str),
@@ -341,6 +349,8 @@ def score(records: pa.Table, params: ModelParams, model: dict[str, Any] | None =
                       f"AS record_r, match_weight, match_probability, {_levels_sql(trained_model)} AS levels "
                       f"FROM pred ORDER BY record_l, record_r").to_arrow_table()
     local.close()
+    if params.engine == "duckdb":
+        db.duckdb_con.close()  # its spill folder goes with the temporary directory
     lap("predict")
     return Scored(pairs=pairs, model=trained_model, timings=timings)
 

@@ -4,6 +4,11 @@ Each shared value links its records as a star from the smallest record id (n-1 e
 A value shared by records carrying more than ``max_names`` different names (pinyin) is not taken
 as proof of one person: a family phone, a card lent to a 跑分 team or a reused number would chain
 strangers together. Such values are reported in ``person_pivot_skipped`` and left to the model.
+
+A phone or card is not proof either between two records whose ID numbers both pass the check digit
+and differ: those are two people (GB 11643's check digit catches every single typo), e.g. a couple
+sharing a family phone or a number reassigned to a new subscriber. Such an edge keeps ``conflict``
+true and is not used (``status = different_ids`` in ``person_matches``).
 """
 
 from __future__ import annotations
@@ -22,14 +27,19 @@ def pivot_sql(kind: str, max_names: int = MAX_NAMES) -> str:
     guard = "length(id_number) >= 15" if kind == "id_number" else "true"
     return f"""
         WITH v AS (
-            SELECT {kind} AS value, record_id, name_py FROM person_records WHERE {kind} IS NOT NULL AND {guard}
+            SELECT {kind} AS value, record_id, name_py, id_number, id_valid FROM person_records
+            WHERE {kind} IS NOT NULL AND {guard}
         ), g AS (
             SELECT value, min(record_id) AS anchor, count(*) AS n, count(DISTINCT name_py) AS names
             FROM v GROUP BY value HAVING count(*) > 1
+        ), a AS (
+            SELECT g.*, v.id_number AS anchor_id, v.id_valid AS anchor_valid
+            FROM g JOIN v ON v.value = g.value AND v.record_id = g.anchor
         )
-        SELECT g.anchor AS record_l, v.record_id AS record_r, '{kind}' AS method, g.value AS pivot_value,
-               g.names <= {int(max_names)} AS usable
-        FROM v JOIN g USING (value) WHERE v.record_id <> g.anchor
+        SELECT a.anchor AS record_l, v.record_id AS record_r, '{kind}' AS method, a.value AS pivot_value,
+               a.names <= {int(max_names)} AS usable,
+               coalesce(a.anchor_valid AND v.id_valid AND a.anchor_id <> v.id_number, false) AS conflict
+        FROM v JOIN a USING (value) WHERE v.record_id <> a.anchor
     """
 
 

@@ -6,7 +6,7 @@ Writes, in one transaction (all or nothing):
 * ``person_matches``: every link considered: exact pivots (``method`` = id_number | phone |
   bank_card), model pairs (``splink``, with ``match_weight``, ``match_probability`` and the level
   of every comparison in ``levels``) and analysts' accepts (``judgement``); ``status`` says what
-  became of it (linked | below_threshold | rejected | split_off | shared_value);
+  became of it (linked | below_threshold | rejected | split_off | shared_value | different_ids);
 * ``person_clusters``: record → person (``cluster_id``), with the size of the person;
 * ``person_pivot_skipped``: identifier values too widely shared to prove one person.
 """
@@ -42,6 +42,9 @@ class MatchResult:
     pivot_links: int = 0
     model_pairs: int = 0
     model_links: int = 0
+    # sum of (1 - probability) over the model pairs that were linked: the false links the model itself
+    # expects among them (its own estimate, compared with the truth in bench_intel_er)
+    expected_false_links: float = 0.0
     judgements_applied: int = 0
     skipped_values: int = 0
     by_source: dict[str, int] = field(default_factory=dict)
@@ -77,8 +80,9 @@ def resolve(records: pa.Table, pivots: pa.Table, scored: pa.Table, eff: jm.Effec
         ok = union(index[a], index[b]) or find(index[a]) == find(index[b])
         acc_status.append("linked" if ok else "rejected")
     pv = pivots.to_pydict()
-    pv_status = [take(a, b) if usable else "shared_value"
-                 for a, b, usable in zip(pv["record_l"], pv["record_r"], pv["usable"], strict=True)]
+    pv_status = [("shared_value" if not usable else "different_ids" if conflict else take(a, b))
+                 for a, b, usable, conflict in zip(pv["record_l"], pv["record_r"], pv["usable"], pv["conflict"],
+                                                   strict=True)]
     # model pairs, strongest first
     sc = scored.sort_by([("match_probability", "descending"), ("record_l", "ascending"), ("record_r", "ascending")])
     sc_status, model_links = [], 0
@@ -161,6 +165,11 @@ def match(ws: Workspace, params: ModelParams | None = None, *, progress: Any = N
         res.pivot_links = int(tx.con.sql("SELECT count(*) FROM _m WHERE status = 'linked' AND method NOT IN "
                                          "('splink', 'judgement')").fetchall()[0][0])
         tx.con.unregister("_m")
+        tx.con.register("_m", matches.select(["method", "status", "match_probability"]))
+        res.expected_false_links = round(float(tx.con.sql(
+            "SELECT coalesce(sum(1 - match_probability), 0) FROM _m WHERE method = 'splink' AND status = 'linked'"
+        ).fetchall()[0][0]), 2)
+        tx.con.unregister("_m")
         tx.write("person_matches", matches)
         tx.con.register("_roots", pa.table({"record_id": records.column("record_id"),
                                             "root": pa.array(roots, pa.int64())}))
@@ -176,7 +185,8 @@ def match(ws: Workspace, params: ModelParams | None = None, *, progress: Any = N
         res.persons = len(set(clusters.column("cluster_id").to_pylist()))
         res.timings["cluster"] = round(time.perf_counter() - t0, 2)
         tx.counts.update({"records": res.records, "persons": res.persons, "model_pairs": res.model_pairs,
-                          "model_links": res.model_links, "judgements_applied": res.judgements_applied})
+                          "model_links": res.model_links, "judgements_applied": res.judgements_applied,
+                          "expected_false_links": res.expected_false_links})
         tx.settings["model"] = json.loads(model_summary(scored.model))
         res.run_id = tx.run_id
     return res

@@ -41,8 +41,8 @@ def serve_command(
                         "first. Pages work; charts do not.[/]"))
     console.print(t(f"网页界面：http://{safe(host)}:{safe(port)}/ （群众举报：/public）工作区 {safe(ws.root)}",
                     f"Web UI: http://{safe(host)}:{safe(port)}/ (public tips: /public), workspace {safe(ws.root)}"))
-    console.print(t(f"工作进程 {workers} 个；频率限制计数：{'Redis' if store == 'redis' else '案件数据库'}。",
-                    f"{workers} worker process(es); rate limits count in {'Redis' if store == 'redis' else 'the ops database'}."))
+    console.print(t(f"工作进程 {safe(workers)} 个；频率限制计数：{'Redis' if store == 'redis' else '案件数据库'}。",
+                    f"{safe(workers)} worker process(es); rate limits count in {'Redis' if store == 'redis' else 'the ops database'}."))
     if workers == 1:
         uvicorn.run(app_from_env(), host=host, port=port, log_level="warning", proxy_headers=False)
     else:

@@ -96,10 +96,10 @@ class LakeDossierSource:
         self._cache: OrderedDict[tuple[str, str, str], tuple[dict[str, Any] | None, dict[str, Any]]] = OrderedDict()
         self._cache_lock = threading.Lock()
 
-    # The tables search and dossiers read are loaded once into an in-memory DuckDB database (with
-    # indexes on the looked-up columns and a sorted search index) and reloaded when the manifest
-    # changes (a new analysis run); each request thread reads it through its own cursor. Parquet
-    # scans per request were ~10x slower.
+    # The tables search and dossiers read are loaded once per process into an in-memory DuckDB database
+    # (with the lookup tables of _build_search_index) and reloaded when the manifest changes (a new
+    # analysis run); each request thread reads it through its own cursor. Parquet scans per request
+    # were ~10x slower.
     def _stamp(self) -> str:
         """The current table versions; the manifest is parsed again only when its file changed."""
         path = self.ws.lake / MANIFEST

@@ -61,8 +61,8 @@ class SecurityHeaders:
     """Security headers on every response and a CSRF cookie for a browser that has none yet.
 
     A plain ASGI middleware: it edits the response's start message in passing. Starlette's
-    ``BaseHTTPMiddleware`` ran every response through an extra task and a memory stream, about a
-    tenth of the server's CPU under load.
+    ``BaseHTTPMiddleware`` ran every response through an extra task and a memory stream, which
+    showed in the server's profile under load.
     """
 
     def __init__(self, app: ASGIApp) -> None:

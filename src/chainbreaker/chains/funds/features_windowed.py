@@ -19,6 +19,9 @@ The specification follows the pattern definitions of IBM's Graph Feature Preproc
   cycle lies within :data:`CYCLE_WINDOW_DAYS` days of its first hop, through distinct accounts;
   per account the number of such cycles it lies on (a cycle is its sequence of accounts up to
   rotation; hubs with more than :data:`CYCLE_HUB_EVENTS` events on a side are left out);
+* **counterparties' activity at the time of each transfer** (交易时点对手方活跃度,
+  :func:`_transfer_context`) and **payment cadence** (付款节奏, :func:`_cadence`): what a payer or
+  payee was doing in the window of each transfer, and transfers off the payer's routine rhythm;
 * **counterparties one hop out** (对手方特征): mean and max over an account's counterparties of a
   selection of the above (:data:`HOP_COLUMNS`), and, weighted by transfer, of the counterparties'
   flow statistics (:func:`counterparty_flow_expr`).

@@ -90,8 +90,8 @@ def screen_command(
         console.print(t(f"增量筛查：新增有效交易 {result.new_transactions:,} 笔。",
                         f"Incremental screening: {result.new_transactions:,} new valid transfers."))
     elif incremental is not False and result.mode_reason:
-        console.print(t(f"全量筛查（{_MODE_REASON_ZH.get(result.mode_reason, result.mode_reason)}）。",
-                        f"Full screening ({result.mode_reason})."))
+        console.print(t(f"全量筛查（{safe(_MODE_REASON_ZH.get(result.mode_reason, result.mode_reason))}）。",
+                        f"Full screening ({safe(result.mode_reason)})."))
     console.print(t(
         f"引擎 {safe(result.engine)}，用时 {result.seconds:.1f} 秒；可疑账户（得分 ≥ 0.5）{result.flagged:,} 个，线索 {result.findings:,} 条。",
         f"Engine {safe(result.engine)}, {result.seconds:.1f} s; {result.flagged:,} flagged accounts (score ≥ 0.5), "

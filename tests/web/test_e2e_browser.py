@@ -7,59 +7,27 @@ Screenshots go to the test's tmp dir (printed at the end). Never downloads a bro
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from chainbreaker.faces.web.app import create_app, missing_assets
-
+from .browser_support import chromium, live_server
 from .support import HUB, PASSWORD, ZHANG_ID
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def server(web_ws) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    import uvicorn
-
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed at /usr/bin/chromium (apt-get install chromium); browser test skipped")
-    if missing_assets():
-        pytest.skip(f"front-end assets missing ({', '.join(missing_assets())}): run make setup (npm ci) first")
-    port = _free_port()
-    app = create_app(web_ws, login_limit=(1000, 60.0), tip_limit=(1000, 60.0))
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "the web server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with live_server(web_ws) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser(server):  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def _login(browser, base: str, user: str, problems: list[str]):  # type: ignore[no-untyped-def]

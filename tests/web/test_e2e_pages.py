@@ -6,52 +6,29 @@ console error or CSP violation is allowed. Skipped with a message without /usr/b
 from __future__ import annotations
 
 import io
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from chainbreaker.faces.web.app import create_app, missing_assets
-
+from .browser_support import chromium, live_server
 from .pages_support import CASE, FAN_SEED, FAN_WIDTH, PLATFORM
 from .support import PASSWORD
-from .test_e2e_browser import ARGS, CHROMIUM, _free_port
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def pages_server(pages_ws) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    import uvicorn
-
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed at /usr/bin/chromium (apt-get install chromium); browser test skipped")
-    if missing_assets():
-        pytest.skip(f"front-end assets missing ({', '.join(missing_assets())}): run make setup (npm ci) first")
-    port = _free_port()
-    app = create_app(pages_ws[0], login_limit=(1000, 60.0), tip_limit=(1000, 60.0))
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "the web server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with live_server(pages_ws[0]) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser(pages_server):  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def _login(browser, base: str, user: str, problems: list[str]):  # type: ignore[no-untyped-def]

@@ -47,7 +47,7 @@ def agent_card(ws: Workspace, member_id: str, *, platform: str | None = None, ro
     import json
 
     from chainbreaker.chains.promotion.thresholds import load_rules
-    from chainbreaker.chains.promotion.workbook import threshold_rows
+    from chainbreaker.chains.promotion.workbook import member_totals, threshold_rows
     from chainbreaker.core.model.finding import query
     from chainbreaker.core.model.masking import mask_record
     from chainbreaker.core.timefmt import show_time
@@ -60,17 +60,7 @@ def agent_card(ws: Workspace, member_id: str, *, platform: str | None = None, ro
                          "No agent analysis yet. Run 'chainbreaker promotion analyze' first.")
     con = ws.duck()
     try:
-        where = "member_id = ?" + (" AND platform = ?" if platform else "")
-        args = [member_id] + ([platform] if platform else [])
-        totals = con.sql(f"SELECT * FROM promotion_member_totals WHERE {where}", params=args).to_arrow_table().to_pylist()
-        if not totals:
-            raise InputError(f"找不到会员 {mask_text(member_id, role)}" + (f"（平台 {platform}）" if platform else "") + "。",
-                             f"No member {mask_text(member_id, role)}" + (f" on platform {platform}" if platform else "") + ".")
-        if len(totals) > 1:
-            plats = "、".join(t["platform"] for t in totals)
-            raise InputError(f"该会员ID在多个平台出现（{plats}），请指定平台。",
-                             f"The member id exists on several platforms ({plats}); choose one.")
-        me = totals[0]
+        me = member_totals(con, member_id, platform, role)
         plat = me["platform"]
         am_rows = con.sql("SELECT * FROM agent_metrics WHERE platform = ? AND member_id = ?",
                           params=[plat, member_id]).to_arrow_table().to_pylist()

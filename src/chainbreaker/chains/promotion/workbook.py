@@ -57,6 +57,23 @@ def threshold_rows(rules: dict[str, Any], findings: list[dict[str, Any]], am: di
     return out
 
 
+def member_totals(con: Any, member_id: str, platform: str | None, role: str) -> dict[str, Any]:
+    """The one ``promotion_member_totals`` row of ``member_id`` (on ``platform`` when given); a clear
+    error, with the id as ``role`` may see it, when there is none or the id is on several platforms."""
+    where = "member_id = ?" + (" AND platform = ?" if platform else "")
+    args = [member_id] + ([platform] if platform else [])
+    totals = con.sql(f"SELECT * FROM promotion_member_totals WHERE {where}", params=args).to_arrow_table().to_pylist()
+    shown = mask_text(member_id, role)
+    if not totals:
+        raise InputError(f"找不到会员 {shown}" + (f"（平台 {platform}）" if platform else "") + "。",
+                         f"No member {shown}" + (f" on platform {platform}" if platform else "") + ".")
+    if len(totals) > 1:
+        plats = "、".join(t["platform"] for t in totals)
+        raise InputError(f"会员ID {shown} 在多个平台出现（{plats}），请指定平台（--platform）。",
+                         f"Member id {shown} exists on several platforms ({plats}); choose one (--platform).")
+    return dict(totals[0])
+
+
 def workbook_file_name(member_id: str) -> str:
     """The file written when ``--out`` is a folder."""
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in member_id)[:80] or "member"
@@ -71,16 +88,7 @@ def write_workbook(ws: Workspace, member_id: str, out: Path, platform: str | Non
         raise InputError("尚未进行代理层级分析。请先运行 chainbreaker promotion analyze。",
                          "No agent analysis yet. Run 'chainbreaker promotion analyze' first.")
     con = ws.duck()
-    cond = f"member_id = {lit(member_id)}" + (f" AND platform = {lit(platform)}" if platform else "")
-    totals = con.sql(f"SELECT * FROM promotion_member_totals WHERE {cond}").to_arrow_table().to_pylist()
-    if not totals:
-        raise InputError(f"找不到会员 {member_id}" + (f"（平台 {platform}）" if platform else "") + "。",
-                         f"No member {member_id}" + (f" on platform {platform}" if platform else "") + ".")
-    if len(totals) > 1:
-        plats = "、".join(t["platform"] for t in totals)
-        raise InputError(f"会员ID {member_id} 在多个平台出现（{plats}），请用 --platform 指定。",
-                         f"Member id {member_id} exists on several platforms ({plats}); give --platform.")
-    me = totals[0]
+    me = member_totals(con, member_id, platform, role)
     plat = me["platform"]
     rules = load_rules(ws.config_dir)
     basis = basis or rules["rules"]["AMT"].get("default_basis", "stake")

@@ -120,36 +120,22 @@ def settings(params: ModelParams) -> Any:
             cll.ElseLevel(),
         ],
     )
-    birth = cl.CustomComparison(
-        output_column_name="birth_date",
-        comparison_description="出生日期（取自身份证号，或来源自带）birth date from the ID or the source",
-        comparison_levels=[
-            cll.NullLevel("birth"),
-            cll.ExactMatchLevel("birth").configure(label_for_charts="出生日期相同 same birth date"),
-            one_off("birth", "出生日期差一位（笔误） birth date one digit off"),
-            cll.ElseLevel(),
-        ],
-    )
-    region = cl.CustomComparison(
-        output_column_name="region",
-        comparison_description="身份证地区码 region code of the ID",
-        comparison_levels=[
-            cll.NullLevel("region"),
-            cll.ExactMatchLevel("region").configure(label_for_charts="地区码相同 same region code"),
-            one_off("region", "地区码差一位（笔误） region code one digit off"),
-            cll.ElseLevel(),
-        ],
-    )
-    id_rest = cl.CustomComparison(
-        output_column_name="id_number",
-        comparison_description="身份证顺序码、性别位与校验码 ID sequence, sex digit and check digit",
-        comparison_levels=[
-            cll.NullLevel("id_rest"),
-            cll.ExactMatchLevel("id_rest").configure(label_for_charts="顺序码与校验码相同 same sequence and check digit"),
-            one_off("id_rest", "顺序码差一位（校验不通过） sequence one digit off (check digit fails)"),
-            cll.ElseLevel(),
-        ],
-    )
+    def digits(output: str, col: str, description: str, same: str, off: str) -> Any:
+        """Exact, one character off (a slip of the pen), else: the levels of an ID-derived part."""
+        return cl.CustomComparison(
+            output_column_name=output,
+            comparison_description=description,
+            comparison_levels=[cll.NullLevel(col), cll.ExactMatchLevel(col).configure(label_for_charts=same),
+                               one_off(col, off), cll.ElseLevel()],
+        )
+
+    birth = digits("birth_date", "birth", "出生日期（取自身份证号，或来源自带）birth date from the ID or the source",
+                   "出生日期相同 same birth date", "出生日期差一位（笔误） birth date one digit off")
+    region = digits("region", "region", "身份证地区码 region code of the ID",
+                    "地区码相同 same region code", "地区码差一位（笔误） region code one digit off")
+    id_rest = digits("id_number", "id_rest", "身份证顺序码、性别位与校验码 ID sequence, sex digit and check digit",
+                     "顺序码与校验码相同 same sequence and check digit",
+                     "顺序码差一位（校验不通过） sequence one digit off (check digit fails)")
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="record_id",

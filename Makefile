@@ -18,7 +18,19 @@ demo: setup
 test: setup lint typecheck contracts
 	$(PY) -m pytest -n 2 --dist loadfile -q
 
-setup: system-deps $(VENV)/.installed web-assets
+setup: system-deps $(VENV)/.installed web-assets domain-model
+
+# The domain-name model is trained here from ../shared/data/domains (~20 s), never committed: the
+# lists are third-party data. Without them `tech domains classify` says how to train one.
+DOMAIN_MODEL := src/chainbreaker/chains/tech/models/domain_model.joblib
+domain-model: $(DOMAIN_MODEL)
+
+$(DOMAIN_MODEL): $(VENV)/.installed
+	@if [ -d ../shared/data/domains ]; then \
+	  $(PY) -m chainbreaker.faces.cli.main tech domains train --data ../shared/data/domains >/dev/null && echo "domain model trained: $@"; \
+	else \
+	  echo "../shared/data/domains missing: no domain model (chainbreaker tech domains train --data DIR)"; \
+	fi
 
 # The web UI's libraries (htmx, ECharts, Cytoscape.js) from npm, pinned by package-lock.json and copied
 # into faces/web/static/vendor (gitignored). Without npm the UI still runs and says charts are off.

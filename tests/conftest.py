@@ -34,3 +34,13 @@ def shared_data() -> Path:
     if not SHARED_DATA.exists():
         pytest.skip("../shared/data is not available")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def domain_model() -> Path:
+    """The domain-name model `make setup` trains from ../shared/data/domains (never committed)."""
+    from chainbreaker.chains.tech.domain_model import MODEL_PATH
+
+    if not MODEL_PATH.exists():
+        pytest.skip(f"no domain model at {MODEL_PATH}: run make setup (trains it from ../shared/data/domains)")
+    return MODEL_PATH

@@ -28,7 +28,7 @@ ZONE_RE = r"^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d+)?\+08:00$"
 
 
 @pytest.fixture(scope="module")
-def demo_ws(tmp_path_factory):
+def demo_ws(tmp_path_factory, domain_model):
     """The real demo (bank, travel, platform, loopback website scan) plus clusters, domains and a model."""
     from chainbreaker.chains.funds.learn import learn
     from chainbreaker.chains.tech.clusters import run_clusters
@@ -49,7 +49,7 @@ def demo_ws(tmp_path_factory):
     run_clusters(ws)
     domains = root / "domains.txt"
     domains.write_text("bet365-cn-vip.com\nexample.gov.cn\nwww.pku.edu.cn\n", "utf-8")
-    classify_file(ws, domains)
+    classify_file(ws, domains, model_path=domain_model)
     risk = ws.read_arrow("account_risk").sort_by("rank").to_pylist()
     labels = root / "labels.csv"
     labels.write_text("account,label\n" + "".join(f"{r['account']},1\n" for r in risk[:20])

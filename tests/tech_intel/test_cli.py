@@ -57,7 +57,7 @@ def test_train_pages_bad_labels_is_a_clear_error(tmp_path):
     assert "maybe" in str(r.exception) or "maybe" in r.output
 
 
-def test_domains_classify_clusters_blocklist(tmp_path):
+def test_domains_classify_clusters_blocklist(tmp_path, domain_model):
     feed = tmp_path / "feed.txt"
     feed.write_text("xpj8888.com\namjs66.vip\nbaidu.com\n", encoding="utf-8")
     r = run(tmp_path / "ws", "tech", "domains", "classify", str(feed))

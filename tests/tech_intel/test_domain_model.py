@@ -1,4 +1,4 @@
-"""Domain-name model: features, thresholds, the committed model, tech_domains, held-out quality."""
+"""Domain-name model: features, thresholds, the model trained at set-up, tech_domains, held-out quality."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ BENIGN = ["baidu.com", "taobao.com", "jd.com", "weibo.com", "zhihu.com", "bilibi
 def test_features_name_the_tokens_and_shape():
     feats = host_features("m.xpj8888.com")
     assert "tok:xpj" in feats and "tok:888" in feats and "sub:m" in feats and "sfx:com" in feats
-    assert "shape:numeric" in host_features("00001676.com")
+    assert "shape:numeric" in host_features("13572468.com")
     assert "shape:repeated_digit" in host_features("hg0088888.com")
 
 
@@ -52,8 +52,8 @@ def test_read_hosts_accepts_urls_hosts_lines_and_rejects_junk(tmp_path):
     assert [line for line, _ in rejected] == [5, 6, 8]
 
 
-def test_committed_model_ranks_gambling_names_above_popular_sites():
-    model = DomainModel.load()
+def test_trained_model_ranks_gambling_names_above_popular_sites(domain_model):
+    model = DomainModel.load(domain_model)
     g = model.scores(GAMBLING)
     b = model.scores(BENIGN)
     assert np.median(g) > 0.8 and np.median(b) < 0.3
@@ -63,7 +63,7 @@ def test_committed_model_ranks_gambling_names_above_popular_sites():
     assert any(w > 0 for w in top.values())
 
 
-def test_classify_file_writes_tech_domains_and_quarantines_bad_lines(ws, tmp_path):
+def test_classify_file_writes_tech_domains_and_quarantines_bad_lines(ws, tmp_path, domain_model):
     f = tmp_path / "feed.txt"
     f.write_text("\n".join(GAMBLING[:5] + BENIGN[:5] + ["not a domain!"]) + "\n", encoding="utf-8")
     result = classify_file(ws, f)
@@ -85,7 +85,7 @@ def test_missing_model_is_a_clear_error(tmp_path):
         DomainModel.load(tmp_path / "none.joblib")
 
 
-def test_held_out_precision_at_low_fpr(shared_data):
+def test_held_out_precision_at_low_fpr(shared_data, domain_model):
     """The committed model on a sample of the held-out split (never trained on)."""
     from chainbreaker.chains.tech.domain_model import load_dataset
 

@@ -178,7 +178,7 @@ def train_pages_command(
 @domains_app.command("train")
 def domains_train_command(
     data: Path = typer.Option(..., "--data", help="含 gambling_train.txt 与 benign_train.txt 的文件夹。"),
-    out: Path = typer.Option(None, "--out", help="模型输出路径（默认覆盖内置模型 tech/models/domain_model.joblib）。"),
+    out: Path = typer.Option(None, "--out", help="模型输出路径（默认 tech/models/domain_model.joblib，make setup 训练生成）。"),
     c: float = typer.Option(4.0, "--c", min=1e-4, help="逻辑回归正则化强度 C。"),
 ) -> None:
     """训练并评估域名模型（按可注册域名划分训练/验证/测试）。Train and evaluate the domain-name model."""
@@ -201,7 +201,7 @@ def domains_train_command(
 @domains_app.command("classify")
 def domains_classify_command(
     file: Path = typer.Argument(..., help="域名列表（每行一个；可含 URL、hosts 文件行、# 注释）。"),
-    model: Path = typer.Option(None, "--model", help="域名模型文件（默认内置模型）。"),
+    model: Path = typer.Option(None, "--model", help="域名模型文件（默认 make setup 训练的模型）。"),
 ) -> None:
     """批量识别裸域名，结果写入 tech_domains 表。Score a list of bare domains into tech_domains."""
     from chainbreaker.chains.tech.domain_model import MODEL_PATH, classify_file

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +17,10 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 _ENGINES: dict[str, Engine] = {}
+# Guards the first use of a URL: without it two threads (web workers, the tip intake) can both create an
+# engine and run the migrations at once; SQLite then fails with "table already exists", and Alembic's
+# migration context is one per process (``alembic.context``), so concurrent upgrades also trip over it.
+_ENGINES_LOCK = threading.Lock()
 
 
 class Base(DeclarativeBase):
@@ -38,23 +43,35 @@ def _sqlite_pragmas(dbapi_con: Any, _record: Any) -> None:
 
 
 def get_engine(url: str) -> Engine:
-    """One engine per URL per process; the schema is migrated to the newest revision on first use."""
-    engine = _ENGINES.get(url)
-    if engine is None:
-        engine = create_engine(url, future=True)
-        if url.startswith("sqlite"):
-            event.listen(engine, "connect", _sqlite_pragmas)
-        # the packaged migrations create and upgrade every table (the models are not needed here)
-        from chainbreaker.ops.migrate import upgrade
+    """One engine per URL per process; the schema is migrated to the newest revision on first use.
 
-        upgrade(engine)
-        _ENGINES[url] = engine
+    Thread-safe: the first callers of a URL wait while one of them creates the engine and migrates.
+    """
+    engine = _ENGINES.get(url)
+    if engine is not None:
+        return engine
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(url)  # another thread may have finished while this one waited
+        if engine is None:
+            engine = create_engine(url, future=True)
+            if url.startswith("sqlite"):
+                event.listen(engine, "connect", _sqlite_pragmas)
+            # the packaged migrations create and upgrade every table (the models are not needed here)
+            from chainbreaker.ops.migrate import upgrade
+
+            try:
+                upgrade(engine)
+            except BaseException:
+                engine.dispose()
+                raise
+            _ENGINES[url] = engine
     return engine
 
 
 def dispose_engine(url: str) -> None:
     """Forget and close the engine of ``url`` (tests drop their databases afterwards)."""
-    engine = _ENGINES.pop(url, None)
+    with _ENGINES_LOCK:
+        engine = _ENGINES.pop(url, None)
     if engine is not None:
         engine.dispose()
 

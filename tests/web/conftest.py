@@ -1,7 +1,13 @@
-"""Fixtures of the web tests: one workspace per session, a logged-in ASGI client per role."""
+"""Fixtures of the web tests: one workspace per session (read-only data, built once), and per test its own
+logged-in clients and, where a test changes a user or a session, its own user.
+
+Sessions are per test: a test that ends or expires sessions (test_security) cannot log out another
+test's client, whatever order the files run in.
+"""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -40,16 +46,38 @@ def login(client: TestClient, username: str, password: str = PASSWORD) -> TestCl
     return client
 
 
-@pytest.fixture(scope="session")
-def client_for(web_app) -> Callable[[str | None], TestClient]:  # type: ignore[no-untyped-def]
-    """A client logged in as the user named after ``role`` (None: not logged in); one per role."""
+def _clients(app) -> Iterator[Callable[[str | None], TestClient]]:  # type: ignore[no-untyped-def]
     cache: dict[str | None, TestClient] = {}
 
     def make(role: str | None) -> TestClient:
         if role not in cache:
-            client = TestClient(web_app, follow_redirects=False)
+            client = TestClient(app, follow_redirects=False)
             cache[role] = login(client, role) if role else client
         return cache[role]
+
+    yield make
+    for client in cache.values():
+        client.close()
+
+
+@pytest.fixture
+def client_for(web_app) -> Iterator[Callable[[str | None], TestClient]]:  # type: ignore[no-untyped-def]
+    """A client logged in as the user named after ``role`` (None: not logged in); one per role and test,
+    with a session of its own."""
+    yield from _clients(web_app)
+
+
+@pytest.fixture
+def fresh_user(web_ws: Workspace) -> Callable[[str], str]:
+    """Makes a web user of ``role`` that only the calling test knows (password ``PASSWORD``); returns its name.
+
+    For tests that lock, expire or re-password a user: the shared role users stay untouched."""
+    from chainbreaker.ops.accounts import set_password
+
+    def make(role: str) -> str:
+        name = f"{role}-{uuid.uuid4().hex[:8]}"
+        set_password(web_ws, name, PASSWORD, role=role, partner="某银行" if role == "partner" else None, who="test")
+        return name
 
     return make
 
@@ -69,15 +97,11 @@ def pages_ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Workspa
 
 
 @pytest.fixture(scope="session")
-def pages_client_for(pages_ws) -> Callable[[str | None], TestClient]:  # type: ignore[no-untyped-def]
+def pages_app(pages_ws):  # type: ignore[no-untyped-def]
+    return create_app(pages_ws[0], login_limit=(100_000, 60.0), tip_limit=(100_000, 60.0))
+
+
+@pytest.fixture
+def pages_client_for(pages_app) -> Iterator[Callable[[str | None], TestClient]]:  # type: ignore[no-untyped-def]
     """Like ``client_for`` on the chain pages' workspace."""
-    app = create_app(pages_ws[0], login_limit=(100_000, 60.0), tip_limit=(100_000, 60.0))
-    cache: dict[str | None, TestClient] = {}
-
-    def make(role: str | None) -> TestClient:
-        if role not in cache:
-            client = TestClient(app, follow_redirects=False)
-            cache[role] = login(client, role) if role else client
-        return cache[role]
-
-    return make
+    yield from _clients(pages_app)

@@ -99,31 +99,35 @@ def test_login_rate_limit_gives_429(web_ws) -> None:  # type: ignore[no-untyped-
     assert int(r.headers["retry-after"]) > 0 and "error" in r.json()
 
 
-def test_lockout_after_repeated_failures_then_unlock_by_new_password(web_ws) -> None:  # type: ignore[no-untyped-def]
+def test_lockout_after_repeated_failures_then_unlock_by_new_password(web_ws, fresh_user) -> None:  # type: ignore[no-untyped-def]
     from chainbreaker.ops.accounts import set_password
 
-    set_password(web_ws, "locky", PASSWORD, role="analyst")
+    locky = fresh_user("analyst")
     client = _fresh(web_ws)
     for _ in range(LOCK_AFTER):
-        client.post("/api/login", json={"username": "locky", "password": "not the password"}, headers=csrf(client))
-    r = client.post("/api/login", json={"username": "locky", "password": PASSWORD}, headers=csrf(client))
+        client.post("/api/login", json={"username": locky, "password": "not the password"}, headers=csrf(client))
+    r = client.post("/api/login", json={"username": locky, "password": PASSWORD}, headers=csrf(client))
     assert r.status_code == 401  # locked: even the right password is refused for a while
-    set_password(web_ws, "locky", PASSWORD, role="analyst")  # an admin resets it
-    assert client.post("/api/login", json={"username": "locky", "password": PASSWORD},
+    set_password(web_ws, locky, PASSWORD, role="analyst")  # an admin resets it
+    assert client.post("/api/login", json={"username": locky, "password": PASSWORD},
                        headers=csrf(client)).status_code == 200
 
 
-def test_idle_and_absolute_session_expiry(web_app, web_ws) -> None:  # type: ignore[no-untyped-def]
+def test_idle_and_absolute_session_expiry(web_app, web_ws, fresh_user, client_for) -> None:  # type: ignore[no-untyped-def]
+    """Ages only this test's own session (of its own commander): other sessions stay alive."""
     old = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    commander = fresh_user("commander")
+    bystander = client_for("commander")  # the shared commander, logged in before the expiry
     for column in ("last_seen", "expires_at"):
-        client = login(TestClient(web_app), "commander")
+        client = login(TestClient(web_app), commander)
         assert client.get("/api/me").status_code == 200
         with session_scope(engine_for(web_ws)) as s:
-            mine = select(User.id).where(User.username == "commander").scalar_subquery()
+            mine = select(User.id).where(User.username == commander).scalar_subquery()
             s.execute(update(WebSession).where(WebSession.user_id == mine).values({column: old}))
         assert client.get("/api/me").status_code == 401
         r = client.get("/", follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    assert bystander.get("/api/me").json()["username"] == "commander"
 
 
 def test_unknown_api_path_is_json_404_and_bad_input_is_a_clear_400(client_for) -> None:  # type: ignore[no-untyped-def]

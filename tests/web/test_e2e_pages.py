@@ -188,3 +188,33 @@ def test_people_timelines_and_tech_site_screenshots(pages_server: str, browser, 
     assert not problems, problems
     ctx.close()
     print(f"screenshots: {tmp_path}")
+
+
+def test_commander_traces_a_masked_account_from_its_dossier(pages_server: str, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Search → dossier (by r-… reference) → money trace, and the trace form again with another direction:
+    after the search, the account number is in no address the browser asks for."""
+    problems: list[str] = []
+    ctx, page = _login(browser, pages_server, "commander", problems)
+    page.goto(f"{pages_server}/search")
+    page.fill("#q", FAN_SEED)  # typed by the commander: the search address holds it, nothing after it does
+    page.press("#q", "Enter")
+    page.wait_for_selector("a.hit")
+    addresses: list[str] = []
+    page.on("request", lambda r: addresses.append(r.url))
+    page.click("a.hit >> nth=0")
+    page.wait_for_selector("#account-trace-link")
+    assert "/entities/r-" in page.url
+    page.click("#account-trace-link")
+    page.wait_for_selector("#trace-graph[data-ready='1'] canvas")
+    assert "/funds/trace?ref=r-" in page.url
+    assert page.locator("#trace-hops tr").count() == 4  # header + hops 0, 1, 2: the fan-out was traced
+    page.screenshot(path=str(tmp_path / "11-trace-by-reference.png"), full_page=True)
+    page.select_option("#trace-form select[name=direction]", "up")
+    page.click("#trace-form button[type=submit]")
+    page.wait_for_url("**direction=up**")
+    assert "ref=r-" in page.url and "trace-seed" in page.content()
+    assert not any(FAN_SEED in a for a in addresses), [a for a in addresses if FAN_SEED in a]
+    assert FAN_SEED not in page.content()
+    assert not problems, problems
+    ctx.close()
+    print(f"screenshots: {tmp_path}")

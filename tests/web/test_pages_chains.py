@@ -148,3 +148,64 @@ def test_account_dossier_and_task_lists_link_to_the_new_pages(pages_client_for) 
     assert "account-trace-link" not in pages_client_for("tip_reviewer").get(f"/entities/{HUB}").text
     assert f'href="/cases/{CASE}"' in pages_client_for("analyst").get("/tasks").text
     assert f'href="/cases/{CASE}"' in pages_client_for("analyst").get("/").text
+
+
+def _href(html: str, element_id: str) -> str:
+    import html as htmllib
+
+    m = re.search(rf'<a id="{element_id}" href="([^"]+)"', html)
+    assert m, f"no #{element_id} link in the page"
+    return htmllib.unescape(m.group(1))
+
+
+def test_a_masked_account_is_traced_from_its_dossier_by_reference(pages_client_for, pages_ws) -> None:  # type: ignore[no-untyped-def]
+    """A commander reaches the fan-out seed through search (an r-… reference), and its dossier's trace and
+    statement links work without the number ever being in an address; the opening is audited in clear."""
+    ws, _ = pages_ws
+    commander = pages_client_for("commander")
+    hit = next(h for h in commander.get("/api/search", params={"q": FAN_SEED}).json()
+               if h["display"].startswith(FAN_SEED[:4]))
+    ref = hit["ident"]
+    assert ref.startswith("r-") and FAN_SEED not in ref
+    dossier = commander.get(f"/entities/{ref}")
+    assert dossier.status_code == 200 and FAN_SEED not in dossier.text
+    trace_href = _href(dossier.text, "account-trace-link")
+    assert trace_href == f"/funds/trace?ref={ref}" and FAN_SEED not in trace_href
+    before = len(audit_lines(ws))
+    html = commander.get(trace_href).text
+    g = _json_block(html, "trace-data")
+    assert [h["accounts"] for h in g["per_hop"]] == [1, FAN_WIDTH, FAN_WIDTH + FAN_WIDTH // 2]  # the same trace
+    assert FAN_SEED not in html and fan_account(0) not in html
+    assert g["seed"].startswith(FAN_SEED[:4]) and g["seed"] != FAN_SEED
+    # the form keeps the reference (hidden) so a changed direction or window traces the same account
+    assert f'name="ref" value="{ref}"' in html and 'name="account"' not in html
+    new = audit_lines(ws)[before:]
+    opened = next(a for a in new if a["action"] == "web.ref.open")
+    assert opened["user"] == "commander" and opened["account"] == FAN_SEED and opened["page"] == "/funds/trace"
+    assert [a["action"] for a in new].index("web.ref.open") < [a["action"] for a in new].index("funds.trace.view")
+    up = commander.get("/funds/trace", params={"ref": ref, "direction": "up", "hops": 2})
+    assert up.status_code == 200 and FAN_SEED not in up.text
+    statement = commander.get(_href(dossier.text, "account-statement-link"))
+    assert statement.status_code == 200 and FAN_SEED not in statement.text
+    assert f"/funds/trace?ref={ref}" in statement.text  # its trace links keep the reference too
+
+
+def test_a_forged_or_malformed_account_reference_is_refused(pages_client_for) -> None:  # type: ignore[no-untyped-def]
+    commander = pages_client_for("commander")
+    forged = commander.get("/funds/trace", params={"ref": "r-" + "A" * 48})
+    assert forged.status_code == 404 and "引用" in forged.text and "Traceback" not in forged.text
+    assert commander.get("/funds/trace", params={"ref": "6222020200112233445"}).status_code in (400, 422)
+    assert commander.get("/funds/account", params={"ref": "r-" + "B" * 48}).status_code == 404
+
+
+def test_a_role_that_sees_the_number_gets_plain_account_links_in_the_dossier(pages_client_for) -> None:  # type: ignore[no-untyped-def]
+    html = pages_client_for("analyst").get(f"/entities/{FAN_SEED}").text
+    assert _href(html, "account-trace-link") == f"/funds/trace?account={FAN_SEED}"
+
+
+def test_the_trace_form_as_submitted_with_an_empty_minimum_is_accepted(pages_client_for) -> None:  # type: ignore[no-untyped-def]
+    client = pages_client_for("analyst")
+    r = client.get("/funds/trace", params={"account": FAN_SEED, "hops": 2, "min_amount": "", "window_hours": 72})
+    assert r.status_code == 200 and _json_block(r.text, "trace-data")["seed"] == FAN_SEED
+    bad = client.get("/funds/trace", params={"account": FAN_SEED, "min_amount": "-5"})
+    assert bad.status_code == 400 and "单笔最小金额" in bad.text

@@ -25,6 +25,7 @@ from chainbreaker.core.workspace import Workspace
 from chainbreaker.faces.web.access import ROLE_NAMES, Forbidden, NotLoggedIn
 from chainbreaker.faces.web.dossier import DossierSource, LakeDossierSource
 from chainbreaker.faces.web.limits import LimitStore, MemoryLimits, shared_limits
+from chainbreaker.faces.web.refs import RefBook
 from chainbreaker.faces.web.render import _is_api, _pick, render_error
 from chainbreaker.faces.web.security import RateLimited, RateLimiter, SecurityHeaders
 
@@ -52,7 +53,8 @@ def create_app(workspace: Path | str | Workspace, *, lang: str = "zh", dossiers:
 
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     engine_for(ws)  # migrate the ops database before the first request
-    source = dossiers or LakeDossierSource(ws)
+    refs = RefBook.for_workspace(ws)  # one book for every page that links by reference (r-…)
+    source = dossiers or LakeDossierSource(ws, refs)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -66,6 +68,7 @@ def create_app(workspace: Path | str | Workspace, *, lang: str = "zh", dossiers:
     app.state.ws = ws
     app.state.lang = "en" if lang.lower().startswith("en") else "zh"
     app.state.dossiers = source
+    app.state.refs = refs
     store = limits or MemoryLimits()
     app.state.limits = store
     app.state.login_limiter = RateLimiter(*login_limit, store=store, purpose="login")

@@ -29,9 +29,7 @@ REGISTER_EDIT_ROLES = ("admin", "analyst", "investigator", "commander")
 
 def _refs(request: Request) -> RefBook:
     """The workspace's reference book (AES-SIV with the workspace key: valid in every worker process)."""
-    book = getattr(request.app.state, "person_refs", None)
-    if book is None:
-        book = request.app.state.person_refs = RefBook.for_workspace(request.app.state.ws)
+    book: RefBook = request.app.state.refs
     return book
 
 

@@ -146,16 +146,39 @@ async def _phase(clients: list[httpx.AsyncClient], idents: list[str], seconds: f
     return times, errors, time.monotonic() - start
 
 
-async def _run(base: str, password: str, idents: list[str], users: int, seconds: float,
-               thinks: list[float]) -> list[tuple[float, dict[str, list[float]], dict[str, int], float]]:
+async def _run(base: str, password: str, idents: list[str], users: int, seconds: float, thinks: list[float],
+               server_pid: int) -> list[tuple[float, dict[str, list[float]], dict[str, int], float, float]]:
     gate = asyncio.Semaphore(4)
     clients = await asyncio.gather(*(_login(base, password, gate) for _ in range(users)))
+    out = []
     try:
-        return [(think, *await _phase(clients, idents, seconds, think, seed))
-                for seed, think in enumerate(thinks, start=1)]
+        for seed, think in enumerate(thinks, start=1):
+            cpu = _server_cpu_s(server_pid)
+            times, errors, elapsed = await _phase(clients, idents, seconds, think, seed)
+            out.append((think, times, errors, elapsed, _server_cpu_s(server_pid) - cpu))
+        return out
     finally:
         for c in clients:
             await c.aclose()
+
+
+def _server_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by the server and its worker processes: beside the wall
+    times, since other jobs on a shared machine make those noisy."""
+    import psutil
+
+    total = 0.0
+    try:
+        root = psutil.Process(pid)
+        for proc in [root, *root.children(recursive=True)]:
+            try:
+                t = proc.cpu_times()
+                total += t.user + t.system
+            except psutil.Error:
+                pass
+    except psutil.Error:
+        pass
+    return total
 
 
 def _peak_rss_mb(pid: int) -> tuple[float, int]:
@@ -219,7 +242,7 @@ def main() -> int:
                 return 1
             time.sleep(0.2)
         ready = time.monotonic() - t_start
-        phases = asyncio.run(_run(base, password, idents, args.users, args.seconds, thinks))
+        phases = asyncio.run(_run(base, password, idents, args.users, args.seconds, thinks, server.pid))
         rss, nproc = _peak_rss_mb(server.pid)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -230,10 +253,11 @@ def main() -> int:
           f"serve --workers {args.workers} ({nproc} processes, ready in {ready:.0f} s, peak RSS {rss:,.0f} MB in all); "
           f"loopback; load average {load_before[0]:.1f} before, {load_after[0]:.1f} after")
     failed = False
-    for think, times, errors, elapsed in phases:
+    for think, times, errors, elapsed, cpu in phases:
         mode = "closed loop (no think time)" if think == 0 else f"think time {think:g} s (mean, exponential)"
         total = sum(len(v) for v in times.values())
-        print(f"\n{mode}, {elapsed:.0f} s")
+        print(f"\n{mode}, {elapsed:.0f} s wall, server CPU {cpu:.1f} s "
+              f"({cpu * 1000 / max(len(times['dossier']), 1):.1f} ms per dossier round incl. its me + search)")
         print(f"{'operation':<10}{'requests':>10}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'mean ms':>10}")
         for name, values in times.items():
             mean = statistics.fmean(values) if values else float("nan")

@@ -160,3 +160,24 @@ def test_sorted_account_facts_decline_times_outside_the_key() -> None:
     con = ibis.duckdb.connect()
     con.con.register("tr_arrow", pa.table({"fa": [1], "ta": [2], "fen": [100], "ep": [-5]}))
     assert typologies.sorted_account_facts(con.con, "SELECT * FROM tr_arrow", load_rules().params) is None
+
+
+def test_cap_evidence_numbers_each_rule_in_one_order() -> None:
+    """One sort, a running count per rule: the same rows, numbers and totals as a sort per (account, rule)."""
+    from chainbreaker.chains.funds.typologies import cap_evidence
+
+    r = random.Random(5)
+    rows = [{"account": r.choice(["A", "B", "C"]), "txn_id": None if r.random() < 0.05 else f"T{r.randint(0, 400):04d}",
+             "fen": r.choice([100, 200, 300]), "ep": r.randint(0, 5), "hit_x": r.random() < 0.5,
+             "hit_y": None if r.random() < 0.1 else r.random() < 0.2} for _ in range(600)]
+    got = cap_evidence(pa.Table.from_pylist(rows), ["x", "y"], 7).to_pylist()
+    want = []
+    for rule in ("x", "y"):
+        for acc in ("A", "B", "C"):
+            hit = [row for row in rows if row["account"] == acc and row[f"hit_{rule}"]]
+            hit.sort(key=lambda row: (-row["fen"], row["ep"], row["txn_id"] is None, row["txn_id"] or ""))
+            total = sum(row["txn_id"] is not None for row in hit)
+            want += [{"account": acc, "rule": rule, "txn_id": row["txn_id"], "rn": i, "total": total}
+                     for i, row in enumerate(hit[:7])]
+    assert got == want
+    assert any(row["txn_id"] is None for row in rows if row["hit_x"])  # nulls were exercised

@@ -110,9 +110,8 @@ def _evidence(eng: Engine, tx: ibis.Table, flagged: pa.Table, p: dict[str, Any],
         return {}
     flagged_t = stage.arrow(flagged, "flagged")
     sub = stage(typologies.touching(tx, flagged_t), "touching")
-    expr = typologies.evidence_rows(sub, flagged_t, p, eng.supports("asof_join"), stage,
-                                    events_of=lambda tr, keep: events.events_for(eng, tr, keep))
-    rows = eng.to_arrow(expr).to_pylist()
+    rows = typologies.evidence_rows(sub, flagged_t, p, eng.supports("asof_join"), eng.to_arrow, stage,
+                                    events_of=lambda tr, keep: events.events_for(eng, tr, keep)).to_pylist()
     rows.sort(key=lambda r: (r["account"], r["rule"], r["rn"]))
     out: dict[tuple[str, str], tuple[list[dict[str, Any]], int]] = {}
     for r in rows:

@@ -555,17 +555,24 @@ def touching(tx: ibis.Table, flagged: ibis.Table) -> ibis.Table:
 
 
 def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof: bool,
+                  to_arrow: Callable[[ibis.Table], pa.Table],
                   stage: Callable[[ibis.Table, str], ibis.Table] | None = None,
-                  events_of: Callable[[ibis.Table, tuple[str, ...]], ibis.Table] | None = None) -> ibis.Table:
+                  events_of: Callable[[ibis.Table, tuple[str, ...]], ibis.Table] | None = None) -> pa.Table:
     """Source rows behind each (flagged account, rule), capped per pair, with the full count.
 
     ``sub`` is :func:`touching` (best materialised: it is read several times); ``flagged`` has
     columns account, rules (",rule,rule,"), wake_day, pool_device, loop_partner. The events of
     these transfers are recomputed on the account numbers with the same expressions as the
     screening, so this stays cheap on large lakes. ``stage(expr, name)`` may materialise these
-    events: each rule below reads them (unmaterialised, an engine may recompute them per rule).
-    ``events_of(transfers, keep)`` computes the events (default :func:`account_events` with ``asof``;
-    the screening passes the engine's cheapest formulation, :func:`~chainbreaker.chains.funds.events.events_for`).
+    events. ``events_of(transfers, keep)`` computes the events (default :func:`account_events` with
+    ``asof``; the screening passes the engine's cheapest formulation,
+    :func:`~chainbreaker.chains.funds.events.events_for`). ``to_arrow`` executes an expression.
+
+    Returns columns account, rule, txn_id, src_sha256, src_row, rn (0-based, below
+    ``evidence_cap``) and total. Every rule lists an account's events in one order (largest
+    amount first, then time, then txn_id, nulls last): the flagged accounts' events come back once
+    with one true/false column per rule, are sorted once, and each rule's rows are numbered by a
+    running count (:func:`cap_evidence`), rather than sorting the union of every rule's rows.
     """
     stage = stage or (lambda expr, name: expr)
     if events_of is None:
@@ -573,7 +580,76 @@ def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof:
             return account_events(tr, asof, keep=keep)
     ev = event_flags(events_of(transfers(sub, keep=("txn_id",)), ("txn_id",)), p)
     ev = stage(ev.join(flagged, "account"), "evidence_events")
-    conditions = {
+    hits = {rule: (cond & ev.rules.contains(f",{rule},")).fill_null(False)
+            for rule, cond in _evidence_conditions(ev, flagged).items()}
+    events = to_arrow(ev.select(ev.account, ev.txn_id, ev.fen, ev.ep, **{f"hit_{r}": h for r, h in hits.items()}))
+    cap = int(p["evidence_cap"])
+    parts = [cap_evidence(events, list(hits), cap)]
+    pool = sub.join(flagged, sub.from_account == flagged.account)
+    pool = pool.filter(
+        pool.rules.contains(",card_pool,")
+        & ((ibis.literal("ip:") + pool.ip.strip() == pool.pool_device)
+           | (ibis.literal("mac:") + pool.mac.strip().upper() == pool.pool_device)))
+    pool = pool.select(account=pool.from_account, txn_id=pool.txn_id, fen=(pool.amount * 100).cast("int64"),
+                       ep=epoch(pool.ts), hit_card_pool=ibis.literal(True))
+    parts.append(cap_evidence(to_arrow(pool), ["card_pool"], cap))
+    rows = pa.concat_tables(parts)
+    if rows.num_rows == 0:
+        return rows.append_column("src_sha256", pa.array([], pa.string())).append_column(
+            "src_row", pa.array([], pa.int64()))
+    # the source rows of the (few) listed transfers only
+    listed = ibis.memtable(rows)
+    src = sub.semi_join(listed, sub.txn_id == listed.txn_id)
+    src = src.select(src_txn=src.txn_id, src_sha256=src.src_sha256, src_row=src.src_row).distinct()
+    out = listed.join(src, listed.txn_id == src.src_txn)
+    return to_arrow(out.select("account", "rule", "txn_id", "src_sha256", "src_row", "rn", "total"))
+
+
+EVIDENCE_SCHEMA = pa.schema([("account", pa.string()), ("rule", pa.string()), ("txn_id", pa.string()),
+                             ("rn", pa.int64()), ("total", pa.int64())])
+
+
+def cap_evidence(events: pa.Table, rules: list[str], cap: int) -> pa.Table:
+    """Per (account, rule): the first ``cap`` events with ``hit_<rule>`` true, numbered, with the count.
+
+    ``events`` has columns account, txn_id, fen, ep and ``hit_<rule>`` (true/false) per rule. The
+    order is ``fen`` descending, then ``ep``, then ``txn_id`` (nulls last) within an account; ``rn``
+    is 0-based; ``total`` counts the account's hits that have a txn_id. Rows come out per rule,
+    then account, in that order. Pure Arrow/numpy: the same on every engine.
+    """
+    import numpy as np
+    import pyarrow.compute as pc
+
+    if events.num_rows == 0:
+        return EVIDENCE_SCHEMA.empty_table()
+    order = pc.sort_indices(events, sort_keys=[("account", "ascending", "at_end"), ("fen", "descending", "at_end"),
+                                               ("ep", "ascending", "at_end"), ("txn_id", "ascending", "at_end")])
+    events = events.take(order)
+    account = events.column("account").combine_chunks()
+    txn = events.column("txn_id").combine_chunks()
+    n = events.num_rows
+    change = pc.not_equal(account.slice(1), account.slice(0, n - 1)).fill_null(True).to_numpy(zero_copy_only=False)
+    starts = np.flatnonzero(np.concatenate(([True], change)))
+    seg = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, n)))
+    has_txn = txn.is_valid().to_numpy(zero_copy_only=False)
+    parts = []
+    for rule in rules:
+        hit = events.column(f"hit_{rule}").combine_chunks().fill_null(False).to_numpy(zero_copy_only=False)
+        running = np.cumsum(hit)
+        before = np.concatenate(([0], running))[starts]  # hits of earlier accounts
+        rn = running - before[seg] - 1
+        total = np.add.reduceat((hit & has_txn).astype(np.int64), starts)
+        keep = np.flatnonzero(hit & (rn < cap))
+        idx = pa.array(keep)
+        parts.append(pa.table({"account": account.take(idx), "rule": pa.array([rule] * len(keep), pa.string()),
+                               "txn_id": txn.take(idx), "rn": pa.array(rn[keep], pa.int64()),
+                               "total": pa.array(total[seg[keep]], pa.int64())}, schema=EVIDENCE_SCHEMA))
+    return pa.concat_tables(parts)
+
+
+def _evidence_conditions(ev: ibis.Table, flagged: ibis.Table) -> dict[str, Any]:
+    """Which of an account's events support each rule's finding (card pools: see :func:`evidence_rows`)."""
+    return {
         "paofen": ev.fast_in | ev.fast_out,
         "fast_in_out": ev.fast_in | ev.fast_out,
         "fan_in": ev.is_in,
@@ -586,23 +662,3 @@ def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof:
         "loop": ev.cp == ev.loop_partner,
         "transit": ibis.literal(True),
     }
-    parts = [
-        ev.filter(cond & ev.rules.contains(f",{rule},")).select(
-            account=ev.account, rule=ibis.literal(rule), txn_id=ev.txn_id, fen=ev.fen, ep=ev.ep)
-        for rule, cond in conditions.items()
-    ]
-    pool = sub.join(flagged, sub.from_account == flagged.account)
-    pool = pool.filter(
-        pool.rules.contains(",card_pool,")
-        & ((ibis.literal("ip:") + pool.ip.strip() == pool.pool_device)
-           | (ibis.literal("mac:") + pool.mac.strip().upper() == pool.pool_device)))
-    parts.append(pool.select(account=pool.from_account, rule=ibis.literal("card_pool"), txn_id=pool.txn_id,
-                             fen=(pool.amount * 100).cast("int64"), ep=epoch(pool.ts)))
-    rows = ibis.union(*parts, distinct=False)
-    win = ibis.window(group_by=[rows.account, rows.rule], order_by=[ibis.desc(rows.fen), rows.ep, rows.txn_id])
-    rows = rows.mutate(rn=ibis.row_number().over(win),
-                       total=rows.txn_id.count().over(ibis.window(group_by=[rows.account, rows.rule])))
-    rows = rows.filter(rows.rn < p["evidence_cap"])
-    src = sub.select(src_txn=sub.txn_id, src_sha256=sub.src_sha256, src_row=sub.src_row).distinct()
-    out = rows.join(src, rows.txn_id == src.src_txn)
-    return out.select("account", "rule", "txn_id", "src_sha256", "src_row", "rn", "total")

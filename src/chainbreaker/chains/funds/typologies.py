@@ -151,39 +151,59 @@ def sorted_account_facts(duck: Any, tr_sql: str, p: dict[str, Any]) -> pa.Table 
     The events are sorted by one int64 key (account, second, inbound first), the order in which
     ``next_out``/``prev_in`` are running minima/maxima (see :mod:`~chainbreaker.chains.funds.events`),
     and every per-account and per-day figure is a sum, count or extremum over a contiguous run of
-    that order (``numpy.ufunc.reduceat``). Returns None when the key does not fit (times before
-    1970 or after 2242, more than 2**29 accounts): the caller then uses the grouped path.
+    that order (``numpy.ufunc.reduceat``), in as many slices of whole accounts as DuckDB has
+    threads (numpy releases the GIL). Returns None when the key does not fit (times before 1970 or
+    after 2242, more than 2**29 accounts): the caller then uses the grouped path.
     """
     import numpy as np
 
     lo, hi, top, n_tr = duck.sql(f"SELECT min(ep), max(ep), greatest(max(fa), max(ta)), count(*) FROM ({tr_sql})").fetchall()[0]
     if not n_tr or lo < 0 or hi >= (1 << _EP_BITS) - 1 or top >= (1 << _ACC_BITS):
         return None
+    threads = max(1, int(duck.sql("SELECT current_setting('threads')").fetchall()[0][0]))
     # key = account << 34 | ep << 1 | outbound: sorted, inbound precedes outbound within a second
     sort = duck.sql(f"""SELECT k, fen FROM (SELECT (ta << {_EP_BITS + 1}) | (ep << 1) AS k, fen FROM ({tr_sql})
                                            UNION ALL SELECT (fa << {_EP_BITS + 1}) | (ep << 1) | 1, fen FROM ({tr_sql}))
-                        ORDER BY k""").to_arrow_table()
-    k = sort.column("k").to_numpy()
-    fen = sort.column("fen").to_numpy()
+                        ORDER BY k""").fetchnumpy()
+    k, fen = sort["k"], sort["fen"]
     del sort
+    # slices of whole accounts, one per thread
+    cuts = [0]
+    for part in range(1, threads):
+        first_of_account = int(np.searchsorted(k, (int(k[len(k) * part // threads]) >> (_EP_BITS + 1)) << (_EP_BITS + 1)))
+        if first_of_account > cuts[-1]:
+            cuts.append(first_of_account)
+    cuts.append(len(k))
+    slices = [(k[a:b], fen[a:b]) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+    if len(slices) == 1:
+        parts = [_slice_facts(*slices[0], p)]
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(len(slices)) as pool:
+            parts = list(pool.map(lambda kf: _slice_facts(kf[0], kf[1], p), slices))
+    return pa.concat_tables(parts).combine_chunks()
+
+
+def _slice_facts(k: Any, fen: Any, p: dict[str, Any]) -> pa.Table:
+    """:func:`sorted_account_facts` of a slice of the sorted keys that holds whole accounts."""
+    import numpy as np
+
     n = len(k)
     t = k >> 1  # account << 33 | ep: increasing within an account, and from one account to the next
     is_in = (k & 1) == 0
-    del k
     acc = t >> _EP_BITS
     ep = t & ((1 << _EP_BITS) - 1)
-    base = acc << _EP_BITS
     window_s = int(p["fast_in_out"]["window_minutes"] * 60)
-    # prev_in: the latest inbound at or before each event (a value below ``base`` is another account's)
+    # prev_in: the latest inbound at or before each event (another account's when its code differs)
     prev = np.maximum.accumulate(np.where(is_in, t, -1))
-    fast_out = ~is_in & (prev >= base) & (t - prev <= window_s)
+    fast_out = ~is_in & ((prev >> _EP_BITS) == acc) & (t - prev <= window_s)
     del prev
-    # next_out: the earliest outbound at or after each event (at or above the next account's base: none)
+    # next_out: the earliest outbound at or after each event (another account's when its code differs)
     nxt = np.minimum.accumulate(np.where(is_in, np.iinfo(np.int64).max, t)[::-1])[::-1]
-    gap_s = nxt - t
-    del nxt
-    fast_in = is_in & (gap_s >= 0) & (gap_s < base + (1 << _EP_BITS) - t) & (gap_s <= window_s)
-    del base
+    fast_in = is_in & ((nxt >> _EP_BITS) == acc) & (nxt - t <= window_s)
+    gap_s = np.where(fast_in, nxt - t, 0)
+    del nxt, t
     offset = int(p["time"]["utc_offset_hours"] * 3600)
     local = ep + offset
     day = local // 86400
@@ -194,7 +214,8 @@ def sorted_account_facts(duck: Any, tr_sql: str, p: dict[str, Any]) -> pa.Table 
     def starts(change: Any) -> Any:
         return np.flatnonzero(np.concatenate(([True], change)))
 
-    a_start = starts(acc[1:] != acc[:-1])
+    new_acc = acc[1:] != acc[:-1]
+    a_start = starts(new_acc)
     a_end = np.append(a_start[1:], n)
 
     def per(x: Any) -> Any:
@@ -213,7 +234,7 @@ def sorted_account_facts(duck: Any, tr_sql: str, p: dict[str, Any]) -> pa.Table 
         "fast_in_amt_fen": (per(np.where(fast_in, fen, 0)), fast_in_n == 0),
         "fast_in_n": fast_in_n,
         "fast_out_amt_fen": (per(np.where(fast_out, fen, 0)), fast_out_n == 0),
-        "fast_gap_s": (per(np.where(fast_in, gap_s, 0)), fast_in_n == 0),
+        "fast_gap_s": (per(gap_s), fast_in_n == 0),
         "small_in_n": per(is_in & (fen <= int(p["paofen"]["small_max_amount"] * 100))),
         "night_n": per((hour >= nh["start_hour"]) & (hour < nh["end_hour"])),
         "round_n": per(fen % int(p["round_amount"]["modulus"] * 100) == 0),
@@ -221,12 +242,12 @@ def sorted_account_facts(duck: Any, tr_sql: str, p: dict[str, Any]) -> pa.Table 
     }
     del gap_s, fast_in, fast_out, hour
     # active days: runs of the same (account, local day) inside each account's run
-    d_start = starts((acc[1:] != acc[:-1]) | (day[1:] != day[:-1]))
+    d_start = starts(new_acc | (day[1:] != day[:-1]))
     d_in = np.add.reduceat(in_fen, d_start)
     d_has_in = np.add.reduceat(is_in.astype(np.int64), d_start) > 0
     d_day = day[d_start]
     d_acc = acc[d_start]
-    del in_fen, is_in, day, acc, ep, fen
+    del in_fen, is_in, day, acc, ep, new_acc
     da_start = starts(d_acc[1:] != d_acc[:-1])  # the same accounts, in the same order, as a_start
     active = np.diff(np.append(da_start, len(d_start)))
     gap = np.empty_like(d_day)

@@ -489,13 +489,6 @@ def _upstream_signal(f: ibis.Table, up: dict[str, Any]) -> Any:
             * ramp(f.n_flagged_payers.fill_null(0), need - 1, need))
 
 
-def _propagated(step: ibis.Table, p: dict[str, Any]) -> Any:
-    """The core score of one propagation round: own typologies plus the network and upstream signals."""
-    w = p["weights"]["core"]
-    return noisy_or([_core1(step, p), w["network"] * _network_signal(step, p["network"]),
-                     w["upstream"] * _upstream_signal(step, p["upstream"])])
-
-
 def score_accounts(sig: ibis.Table, p: dict[str, Any], pairs: ibis.Table, codes: ibis.Table,
                    stage: Callable[[ibis.Table, str], ibis.Table] | None = None,
                    keep: dict[str, ibis.Table] | None = None) -> ibis.Table:
@@ -518,14 +511,19 @@ def score_accounts(sig: ibis.Table, p: dict[str, Any], pairs: ibis.Table, codes:
     stage = stage or (lambda expr, name: expr)
     nw = p["network"]
     outflow = stage(payer_outflow(pairs), "outflow")
-    core = stage(sig.select("account", core=_core1(sig, p)), "core0")
+    # the rounds read only what they need: the own-typology core (computed once, as in the final
+    # score: the same double) and the inflow; small tables, small plans
+    base = stage(sig.select("account", "amt_in_fen", core1=_core1(sig, p)), "core0")
+    core = base.select("account", core=base.core1)
+    w = p["weights"]["core"]
     net = flagged = None
     for n_pass in range(int(nw["passes"])):
-        flagged = stage(core.filter(core.core >= nw["flagged_core"]).select(flag_acc=core.account),
-                        f"flagged{n_pass + 1}")
+        flagged = core.filter(core.core >= nw["flagged_core"]).select(flag_acc=core.account)
         net = stage(network(pairs, flagged, outflow), f"net{n_pass + 1}")
-        step = sig.left_join(net, sig.account == net.account).drop("account_right")
-        core = stage(step.select("account", core=_propagated(step, p)), f"core{n_pass + 1}")
+        step = base.left_join(net, base.account == net.account).drop("account_right")
+        core = stage(step.select("account", core=noisy_or([
+            step.core1, w["network"] * _network_signal(step, nw), w["upstream"] * _upstream_signal(step, p["upstream"])])),
+            f"core{n_pass + 1}")
     assert net is not None and flagged is not None
     if keep is not None:
         keep["flagged_payers"] = flagged

@@ -2,9 +2,10 @@
 
     python bench/profile_funds_screen.py --scale 10000000     # lake cached by bench_funds_screen.py
 
-Runs the same steps as ``chainbreaker.chains.funds.screen`` (DuckDB), materialising each step and the
-feature parts separately so each gets its own wall time; prints one line per step and the peak
-memory. Use it to decide what to optimise; ``bench_funds_screen.py`` is the throughput benchmark.
+Runs the same steps as a full ``chainbreaker.chains.funds.screen`` on DuckDB (per-account facts from
+one sort of the events), materialising each step and the feature parts separately so each gets its
+own wall time; prints one line per step and the peak memory. (Evidence, ranking and writes are not
+here: ``bench_funds_screen.py``'s run log has them per step.) Use it to decide what to optimise; ``bench_funds_screen.py`` is the throughput benchmark.
 """
 
 from __future__ import annotations
@@ -56,15 +57,17 @@ def main() -> None:
     try:
         codes = step("codes", events.account_codes(v))
         coded = step("transfers", events.transfers(v, codes))
-        evs = events.events_for(eng, coded).select(*events.EVENT_COLUMNS)
-        days = step("days", typologies.daily_facts(events.event_flags(evs, p), p))
+        t1, c1 = time.perf_counter(), time.process_time()
+        facts = stage.arrow(typologies.sorted_account_facts(eng.con.con, str(eng.con.compile(coded)), p), "facts")
+        print(f"{'facts':<14} {time.perf_counter() - t1:7.2f} s  cpu {time.process_time() - c1:6.2f} s  "
+              "(one sort of the events + numpy: per-account totals and dormancy)", flush=True)
         pairs = step("pairs", events.pair_flows(coded))
-        step("per_account", typologies.per_account(days))
-        step("dormancy", typologies.dormancy(days, p))
+        devices = step("devices", typologies.device_rows(v))
         step("concentration", typologies._concentration(pairs))
-        step("card_pools", typologies.card_pools(v, accounts, p))
+        step("card_pools", typologies.card_pools(v, accounts, p, raw=devices))
         step("loops", typologies.loops(pairs, p))
-        features = step("features", typologies.account_features(v, codes, accounts, p, None, pairs, days=days))
+        features = step("features", typologies.account_features(v, codes, accounts, p, None, pairs, devices=devices,
+                                                                facts=facts))
         signals = step("signals", typologies.core_signals(features, p))
         t0, c0 = time.perf_counter(), time.process_time()
         eng.to_arrow(typologies.score_accounts(signals, p, pairs, codes, stage))

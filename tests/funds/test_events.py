@@ -101,3 +101,84 @@ def test_card_pool_device_tie_is_broken_the_same_way_every_run(tmp_path) -> None
         for name in ("C1", "C2", "C3"):
             assert feats[name]["pool_holders"] == 3
             assert feats[name]["pool_device"] == "ip:10.1.2.3"  # "ip:..." < "mac:AA:BB:..."
+
+
+def _dormant_transfers(seed: int, n: int = 4000) -> pa.Table:
+    """Same-second ties, accounts that only pay or only receive, and bursts after months of silence."""
+    r = random.Random(seed)
+    rows = []
+    for _ in range(n):
+        fa, ta = r.sample(range(40), 2)
+        if ta in (0, 1):  # accounts 0 and 1 never receive; 2 never pays
+            ta = 2
+        if fa == 2:
+            fa = 3
+        day = r.randint(0, 20)
+        if 5 <= fa < 10:  # accounts 5-9 trade among themselves, with months of silence in between
+            ta = r.choice([a for a in range(5, 10) if a != fa])
+            day = r.choice([0, 1, 2, 3, 150, 151, 300])
+        elif 5 <= ta < 10:
+            ta = 11
+        rows.append({"fa": fa + 1, "ta": ta + 1, "fen": r.choice([r.randint(1, 90_000), 100_000, 50_000]),
+                     "ep": 1_750_000_000 + day * 86_400 + r.randint(0, 24 * 12) * 300})
+    return pa.Table.from_pylist(rows)
+
+
+@pytest.mark.parametrize("seed, threads", [(1, 1), (2, 2), (3, 3)])
+def test_sorted_account_facts_equal_the_grouped_path(seed: int, threads: int) -> None:
+    """One sort + numpy (DuckDB's full screening) gives per_account(days) and dormancy(days) exactly, nulls included."""
+    from chainbreaker.chains.funds import typologies
+    from chainbreaker.chains.funds.rules import load_rules
+
+    p = load_rules().params
+    con = ibis.duckdb.connect()
+    con.con.register("tr_arrow", _dormant_transfers(seed))
+    con.raw_sql("CREATE TABLE tr AS SELECT * FROM tr_arrow")
+    con.raw_sql(f"SET threads = {threads}")  # numpy runs on as many slices of whole accounts
+    tr = con.table("tr")
+    days = typologies.daily_facts(events.event_flags(events.account_events(tr, True).select(*events.EVENT_COLUMNS), p), p)
+    acc, dorm = typologies.per_account(days), typologies.dormancy(days, p)
+    grouped = con.to_pyarrow(acc.left_join(dorm, acc.account == dorm.account).drop("account_right"))
+    fast = typologies.sorted_account_facts(con.con, "SELECT * FROM tr", p)
+    assert fast is not None and fast.column_names == grouped.column_names == list(typologies.FACT_COLUMNS)
+
+    def rows(t: pa.Table) -> list[tuple]:
+        return sorted(tuple(None if v is None else (float(v) if k == "max_gap_days" else int(v)) for k, v in r.items())
+                      for r in t.to_pylist())
+
+    assert rows(fast) == rows(grouped)
+    by = {r["account"]: r for r in fast.to_pylist()}
+    assert by[1]["amt_in_fen"] is None and by[3]["amt_out_fen"] is None  # null sums, as SQL gives them
+    assert any(r["wake_day"] is not None for r in by.values()) and any(r["wake_day"] is None for r in by.values())
+    assert any(r["fast_in_n"] > 0 for r in by.values())
+
+
+def test_sorted_account_facts_decline_times_outside_the_key() -> None:
+    """Times before 1970 do not fit the packed sort key: None, and the screening groups instead."""
+    from chainbreaker.chains.funds import typologies
+    from chainbreaker.chains.funds.rules import load_rules
+
+    con = ibis.duckdb.connect()
+    con.con.register("tr_arrow", pa.table({"fa": [1], "ta": [2], "fen": [100], "ep": [-5]}))
+    assert typologies.sorted_account_facts(con.con, "SELECT * FROM tr_arrow", load_rules().params) is None
+
+
+def test_cap_evidence_numbers_each_rule_in_one_order() -> None:
+    """One sort, a running count per rule: the same rows, numbers and totals as a sort per (account, rule)."""
+    from chainbreaker.chains.funds.typologies import cap_evidence
+
+    r = random.Random(5)
+    rows = [{"account": r.choice(["A", "B", "C"]), "txn_id": None if r.random() < 0.05 else f"T{r.randint(0, 400):04d}",
+             "fen": r.choice([100, 200, 300]), "ep": r.randint(0, 5), "hit_x": r.random() < 0.5,
+             "hit_y": None if r.random() < 0.1 else r.random() < 0.2} for _ in range(600)]
+    got = cap_evidence(pa.Table.from_pylist(rows), ["x", "y"], 7).to_pylist()
+    want = []
+    for rule in ("x", "y"):
+        for acc in ("A", "B", "C"):
+            hit = [row for row in rows if row["account"] == acc and row[f"hit_{rule}"]]
+            hit.sort(key=lambda row: (-row["fen"], row["ep"], row["txn_id"] is None, row["txn_id"] or ""))
+            total = sum(row["txn_id"] is not None for row in hit)
+            want += [{"account": acc, "rule": rule, "txn_id": row["txn_id"], "rn": i, "total": total}
+                     for i, row in enumerate(hit[:7])]
+    assert got == want
+    assert any(row["txn_id"] is None for row in rows if row["hit_x"])  # nulls were exercised

@@ -141,3 +141,17 @@ def test_new_file_without_usable_transfers(tmp_path, province) -> None:
     ref = _lake(tmp_path / "ref", [before, junk], accounts)
     screen(ref)
     assert _results(ws) == _results(ref)
+
+
+def test_state_tables_are_registered_lake_tables(tmp_path, province) -> None:
+    """The state holds account numbers: its tables are registered with the funds chain, so the
+    rules for registered tables (masking, audit) apply wherever they are exposed."""
+    from chainbreaker.chains.funds.screen import STATE_TABLES
+    from chainbreaker.chains.registry import chain
+
+    before, _, accounts = province
+    ws = _lake(tmp_path / "ws", [before], accounts)
+    screen(ws, incremental=True)
+    written = {name for name in ws.tables() if name.startswith(STATE)}
+    assert written == {STATE, *STATE_TABLES.values()}
+    assert written <= set(chain("funds").tables)

@@ -192,10 +192,11 @@ def rank_and_risk(scored: pa.Table, p: dict[str, Any], run_id: str, rules_versio
     sev = " ".join(f"WHEN round(score, 6) >= {lim} THEN '{name}'" for lim, name in SEVERITY_BOUNDS)
     con = duckdb.connect()
     con.register("scored", scored)
-    con.sql("""
+    # a table, not a view: the risk rows and the flagged rows both read it (one ranking sort)
+    con.execute("""CREATE TEMP TABLE ranked AS
         SELECT *, row_number() OVER (ORDER BY score_r DESC, amt_in_n DESC, account) AS rank
         FROM (SELECT *, round(coalesce(score, 0), 6) AS score_r, coalesce(CAST(amt_in AS DOUBLE), 0) AS amt_in_n
-              FROM scored)""").create_view("ranked")
+              FROM scored)""")
     risk = con.sql(f"""
         SELECT account, score_r AS score, rank, CASE {sev} ELSE 'info' END AS severity,
                score_r >= {float(p["flag_threshold"])} AS flagged,

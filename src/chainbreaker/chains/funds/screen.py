@@ -110,9 +110,8 @@ def _evidence(eng: Engine, tx: ibis.Table, flagged: pa.Table, p: dict[str, Any],
         return {}
     flagged_t = stage.arrow(flagged, "flagged")
     sub = stage(typologies.touching(tx, flagged_t), "touching")
-    expr = typologies.evidence_rows(sub, flagged_t, p, eng.supports("asof_join"), stage,
-                                    events_of=lambda tr, keep: events.events_for(eng, tr, keep))
-    rows = eng.to_arrow(expr).to_pylist()
+    rows = typologies.evidence_rows(sub, flagged_t, p, eng.supports("asof_join"), eng.to_arrow, stage,
+                                    events_of=lambda tr, keep: events.events_for(eng, tr, keep)).to_pylist()
     rows.sort(key=lambda r: (r["account"], r["rule"], r["rn"]))
     out: dict[tuple[str, str], tuple[list[dict[str, Any]], int]] = {}
     for r in rows:
@@ -337,21 +336,30 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
         stage = eng.staging(scratch, "funds", wtx.run_id[-8:])
         try:
             v = typologies.valid_transactions(tx)
+            facts: ibis.Table | None = None
+            days: ibis.Table | None = None
             with wtx.timed("events"):
                 if inc is not None:
                     codes, days, pairs, devices, n_new = _incremental_facts(eng, v, inc, p, stage)
                 else:
                     codes = stage(events.account_codes(v), "codes")
                     coded = stage(events.transfers(v, codes), "transfers")
-                    # the 2xN events are read once, grouped by (account, day): not staged
-                    evs = events.events_for(eng, coded).select(*events.EVENT_COLUMNS)
-                    days = stage(typologies.daily_facts(events.event_flags(evs, p), p), "days")
+                    if eng.name == "duckdb" and not keep_state:
+                        # one sort of the events, no (account, day) table (the state needs one)
+                        sorted_facts = typologies.sorted_account_facts(eng.con.con, str(eng.con.compile(coded)), p)
+                        if sorted_facts is not None:
+                            facts = stage.arrow(sorted_facts, "facts")
+                            del sorted_facts
+                    if facts is None:
+                        # the 2xN events are read once, grouped by (account, day): not staged
+                        evs = events.events_for(eng, coded).select(*events.EVENT_COLUMNS)
+                        days = stage(typologies.daily_facts(events.event_flags(evs, p), p), "days")
                     pairs = stage(events.pair_flows(coded), "pairs")
                     devices = stage(typologies.device_rows(v), "devices")
             with wtx.timed("features"):
                 # staged before the signals: the population baselines read the features a second time
                 features = stage(typologies.account_features(v, codes, accounts, p, None, pairs, days=days,
-                                                             devices=devices), "features")
+                                                             devices=devices, facts=facts), "features")
                 signals = stage(typologies.core_signals(features, p), "signals")
             with wtx.timed("score"):
                 kept: dict[str, ibis.Table] = {}
@@ -367,6 +375,7 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
                 cov = _coverage(eng, ws, tx, codes, pairs)
             if keep_state:
                 with wtx.timed("state"):
+                    assert days is not None  # keep_state: the grouped path
                     _write_state(wtx, eng, rules, files, codes, days, pairs, devices)
         finally:
             stage.close()

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 import ibis
+import pyarrow as pa
 from ibis import _
 
 from chainbreaker.chains.funds.events import account_events, epoch, event_flags, transfers
@@ -129,6 +130,148 @@ def dormancy(days: ibis.Table, p: dict[str, Any]) -> ibis.Table:
     return per.left_join(wake, per.account == wake.account).drop("account_right")
 
 
+# sorted_account_facts packs (account, epoch second, direction) into one int64 sort key
+_EP_BITS = 33  # epoch seconds below 2**33 (year 2242)
+_ACC_BITS = 62 - _EP_BITS  # account codes below 2**29
+FACT_COLUMNS = ("account", "n_all", "n_in", "n_out", "amt_in_fen", "amt_out_fen", "fast_in_amt_fen", "fast_in_n",
+                "fast_out_amt_fen", "fast_gap_s", "small_in_n", "night_n", "round_n", "first_epoch", "last_epoch",
+                "active_days", "max_daily_in_fen", "max_gap_days", "wake_day", "wake_rn")
+
+
+def sorted_account_facts(duck: Any, tr_sql: str, p: dict[str, Any]) -> pa.Table | None:
+    """:func:`per_account` and :func:`dormancy` of the events of ``tr_sql``, from one sort (DuckDB + numpy).
+
+    The same columns, values and nulls as ``per_account(days)`` left-joined with ``dormancy(days)``
+    (:data:`FACT_COLUMNS`), without the (account, day) table in between: at 10M transfers that
+    table has about 10M rows (accounts are active on few transfers a day), so grouping the 2xN events
+    by (account, day), then regrouping by account, costs about twice the one sort done here.
+
+    ``tr_sql`` is a DuckDB query of :func:`~chainbreaker.chains.funds.events.transfers` with integer
+    account codes (``fa``, ``ta``, ``fen``, ``ep``); ``duck`` is the DuckDB connection it runs on.
+    The events are sorted by one int64 key (account, second, inbound first), the order in which
+    ``next_out``/``prev_in`` are running minima/maxima (see :mod:`~chainbreaker.chains.funds.events`),
+    and every per-account and per-day figure is a sum, count or extremum over a contiguous run of
+    that order (``numpy.ufunc.reduceat``), in as many slices of whole accounts as DuckDB has
+    threads (numpy releases the GIL). Returns None when the key does not fit (times before 1970 or
+    after 2242, more than 2**29 accounts): the caller then uses the grouped path.
+    """
+    import numpy as np
+
+    lo, hi, top, n_tr = duck.sql(f"SELECT min(ep), max(ep), greatest(max(fa), max(ta)), count(*) FROM ({tr_sql})").fetchall()[0]
+    if not n_tr or lo < 0 or hi >= (1 << _EP_BITS) - 1 or top >= (1 << _ACC_BITS):
+        return None
+    threads = max(1, int(duck.sql("SELECT current_setting('threads')").fetchall()[0][0]))
+    # key = account << 34 | ep << 1 | outbound: sorted, inbound precedes outbound within a second
+    sort = duck.sql(f"""SELECT k, fen FROM (SELECT (ta << {_EP_BITS + 1}) | (ep << 1) AS k, fen FROM ({tr_sql})
+                                           UNION ALL SELECT (fa << {_EP_BITS + 1}) | (ep << 1) | 1, fen FROM ({tr_sql}))
+                        ORDER BY k""").fetchnumpy()
+    k, fen = sort["k"], sort["fen"]
+    del sort
+    # slices of whole accounts, one per thread
+    cuts = [0]
+    for part in range(1, threads):
+        first_of_account = int(np.searchsorted(k, (int(k[len(k) * part // threads]) >> (_EP_BITS + 1)) << (_EP_BITS + 1)))
+        if first_of_account > cuts[-1]:
+            cuts.append(first_of_account)
+    cuts.append(len(k))
+    slices = [(k[a:b], fen[a:b]) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+    if len(slices) == 1:
+        parts = [_slice_facts(*slices[0], p)]
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(len(slices)) as pool:
+            parts = list(pool.map(lambda kf: _slice_facts(kf[0], kf[1], p), slices))
+    return pa.concat_tables(parts).combine_chunks()
+
+
+def _slice_facts(k: Any, fen: Any, p: dict[str, Any]) -> pa.Table:
+    """:func:`sorted_account_facts` of a slice of the sorted keys that holds whole accounts."""
+    import numpy as np
+
+    n = len(k)
+    t = k >> 1  # account << 33 | ep: increasing within an account, and from one account to the next
+    is_in = (k & 1) == 0
+    acc = t >> _EP_BITS
+    ep = t & ((1 << _EP_BITS) - 1)
+    window_s = int(p["fast_in_out"]["window_minutes"] * 60)
+    # prev_in: the latest inbound at or before each event (another account's when its code differs)
+    prev = np.maximum.accumulate(np.where(is_in, t, -1))
+    fast_out = ~is_in & ((prev >> _EP_BITS) == acc) & (t - prev <= window_s)
+    del prev
+    # next_out: the earliest outbound at or after each event (another account's when its code differs)
+    nxt = np.minimum.accumulate(np.where(is_in, np.iinfo(np.int64).max, t)[::-1])[::-1]
+    fast_in = is_in & ((nxt >> _EP_BITS) == acc) & (nxt - t <= window_s)
+    gap_s = np.where(fast_in, nxt - t, 0)
+    del nxt, t
+    offset = int(p["time"]["utc_offset_hours"] * 3600)
+    local = ep + offset
+    day = local // 86400
+    hour = (local % 86400) // 3600
+    del local
+    nh = p["night"]
+
+    def starts(change: Any) -> Any:
+        return np.flatnonzero(np.concatenate(([True], change)))
+
+    new_acc = acc[1:] != acc[:-1]
+    a_start = starts(new_acc)
+    a_end = np.append(a_start[1:], n)
+
+    def per(x: Any) -> Any:
+        return np.add.reduceat(x.astype(np.int64, copy=False), a_start)
+
+    in_fen = np.where(is_in, fen, 0)
+    n_all = a_end - a_start
+    n_in = per(is_in)
+    fast_in_n = per(fast_in)
+    fast_out_n = per(fast_out)
+    cols: dict[str, Any] = {
+        "account": acc[a_start],
+        "n_all": n_all, "n_in": n_in, "n_out": n_all - n_in,
+        "amt_in_fen": (per(in_fen), n_in == 0),
+        "amt_out_fen": (per(fen) - per(in_fen), n_all == n_in),
+        "fast_in_amt_fen": (per(np.where(fast_in, fen, 0)), fast_in_n == 0),
+        "fast_in_n": fast_in_n,
+        "fast_out_amt_fen": (per(np.where(fast_out, fen, 0)), fast_out_n == 0),
+        "fast_gap_s": (per(gap_s), fast_in_n == 0),
+        "small_in_n": per(is_in & (fen <= int(p["paofen"]["small_max_amount"] * 100))),
+        "night_n": per((hour >= nh["start_hour"]) & (hour < nh["end_hour"])),
+        "round_n": per(fen % int(p["round_amount"]["modulus"] * 100) == 0),
+        "first_epoch": ep[a_start], "last_epoch": ep[a_end - 1],
+    }
+    del gap_s, fast_in, fast_out, hour
+    # active days: runs of the same (account, local day) inside each account's run
+    d_start = starts(new_acc | (day[1:] != day[:-1]))
+    d_in = np.add.reduceat(in_fen, d_start)
+    d_has_in = np.add.reduceat(is_in.astype(np.int64), d_start) > 0
+    d_day = day[d_start]
+    d_acc = acc[d_start]
+    del in_fen, is_in, day, acc, ep, new_acc
+    da_start = starts(d_acc[1:] != d_acc[:-1])  # the same accounts, in the same order, as a_start
+    active = np.diff(np.append(da_start, len(d_start)))
+    gap = np.empty_like(d_day)
+    gap[1:] = d_day[1:] - d_day[:-1]
+    gap[da_start] = -1  # an account's first active day follows no gap (null)
+    max_gap = np.maximum.reduceat(gap, da_start)
+    woke = np.maximum.reduceat(np.where(gap >= int(p["dormant"]["gap_days"]), np.arange(len(gap)), -1), da_start)
+    has_woken = woke >= 0
+    woke = np.where(has_woken, woke, 0)
+    max_in = np.maximum.reduceat(np.where(d_has_in, d_in, -1), da_start)
+    cols.update({
+        "active_days": active,
+        "max_daily_in_fen": (max_in, max_in < 0),
+        "max_gap_days": (max_gap.astype(np.float64), max_gap < 0),
+        "wake_day": (d_day[woke], ~has_woken),
+        "wake_rn": (a_end - d_start[woke], ~has_woken),
+    })
+    arrays = []
+    for name in FACT_COLUMNS:
+        value = cols[name]
+        arrays.append(pa.array(value[0], mask=value[1]) if isinstance(value, tuple) else pa.array(value))
+    return pa.table(arrays, names=list(FACT_COLUMNS))
+
+
 def _concentration(pairs: ibis.Table) -> ibis.Table:
     """Distinct payers/payees and the largest single payer's/payee's money per account."""
     payers = pairs.group_by(pairs.ta.name("account")).aggregate(n_payers=_.count(), top_payer_amt_fen=_.amt.max())
@@ -210,24 +353,28 @@ def loops(pairs: ibis.Table, p: dict[str, Any]) -> ibis.Table:
 
 def account_features(v: ibis.Table, codes: ibis.Table, accounts: ibis.Table | None, p: dict[str, Any],
                      events: ibis.Table | None, pairs: ibis.Table, days: ibis.Table | None = None,
-                     devices: ibis.Table | None = None) -> ibis.Table:
+                     devices: ibis.Table | None = None, facts: ibis.Table | None = None) -> ibis.Table:
     """Behaviour facts per account code (one row per account seen in a valid transfer).
 
     ``v`` is :func:`valid_transactions`; ``codes``, ``events`` and ``pairs`` come from
     :mod:`chainbreaker.chains.funds.events` (materialised by the caller: each is read several times).
     ``days`` is :func:`daily_facts` of the events when the caller has staged it (then ``events`` is
     not read): the events are grouped once, by account and day, and everything else reads that.
-    ``devices`` is :func:`device_rows` of ``v`` when staged by the caller.
+    ``devices`` is :func:`device_rows` of ``v`` when staged by the caller. ``facts`` is
+    :func:`sorted_account_facts` (then neither ``days`` nor ``events`` is read).
     """
-    if days is None:
-        if events is None:
-            raise ValueError("account_features needs events or days")
-        days = daily_facts(event_flags(events, p), p)
+    if facts is None:
+        if days is None:
+            if events is None:
+                raise ValueError("account_features needs events, days or facts")
+            days = daily_facts(event_flags(events, p), p)
+        acc, dorm = per_account(days), dormancy(days, p)
+        facts = acc.left_join(dorm, acc.account == dorm.account).drop("account_right")
     pools = card_pools(v, accounts, p, raw=devices)
     pools = pools.join(codes, pools.account == codes.account).select(
         account=codes.aid, pool_holders=pools.pool_holders, pool_device=pools.pool_device)
-    base = per_account(days)
-    for extra in (dormancy(days, p), _concentration(pairs), pools, loops(pairs, p)):
+    base = facts
+    for extra in (_concentration(pairs), pools, loops(pairs, p)):
         base = base.left_join(extra, base.account == extra.account).drop("account_right")
     base = base.mutate(
         n_before=base.n_all - base.wake_rn.fill_null(0),
@@ -342,13 +489,6 @@ def _upstream_signal(f: ibis.Table, up: dict[str, Any]) -> Any:
             * ramp(f.n_flagged_payers.fill_null(0), need - 1, need))
 
 
-def _propagated(step: ibis.Table, p: dict[str, Any]) -> Any:
-    """The core score of one propagation round: own typologies plus the network and upstream signals."""
-    w = p["weights"]["core"]
-    return noisy_or([_core1(step, p), w["network"] * _network_signal(step, p["network"]),
-                     w["upstream"] * _upstream_signal(step, p["upstream"])])
-
-
 def score_accounts(sig: ibis.Table, p: dict[str, Any], pairs: ibis.Table, codes: ibis.Table,
                    stage: Callable[[ibis.Table, str], ibis.Table] | None = None,
                    keep: dict[str, ibis.Table] | None = None) -> ibis.Table:
@@ -371,14 +511,19 @@ def score_accounts(sig: ibis.Table, p: dict[str, Any], pairs: ibis.Table, codes:
     stage = stage or (lambda expr, name: expr)
     nw = p["network"]
     outflow = stage(payer_outflow(pairs), "outflow")
-    core = stage(sig.select("account", core=_core1(sig, p)), "core0")
+    # the rounds read only what they need: the own-typology core (computed once, as in the final
+    # score: the same double) and the inflow; small tables, small plans
+    base = stage(sig.select("account", "amt_in_fen", core1=_core1(sig, p)), "core0")
+    core = base.select("account", core=base.core1)
+    w = p["weights"]["core"]
     net = flagged = None
     for n_pass in range(int(nw["passes"])):
-        flagged = stage(core.filter(core.core >= nw["flagged_core"]).select(flag_acc=core.account),
-                        f"flagged{n_pass + 1}")
+        flagged = core.filter(core.core >= nw["flagged_core"]).select(flag_acc=core.account)
         net = stage(network(pairs, flagged, outflow), f"net{n_pass + 1}")
-        step = sig.left_join(net, sig.account == net.account).drop("account_right")
-        core = stage(step.select("account", core=_propagated(step, p)), f"core{n_pass + 1}")
+        step = base.left_join(net, base.account == net.account).drop("account_right")
+        core = stage(step.select("account", core=noisy_or([
+            step.core1, w["network"] * _network_signal(step, nw), w["upstream"] * _upstream_signal(step, p["upstream"])])),
+            f"core{n_pass + 1}")
     assert net is not None and flagged is not None
     if keep is not None:
         keep["flagged_payers"] = flagged
@@ -429,17 +574,24 @@ def touching(tx: ibis.Table, flagged: ibis.Table) -> ibis.Table:
 
 
 def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof: bool,
+                  to_arrow: Callable[[ibis.Table], pa.Table],
                   stage: Callable[[ibis.Table, str], ibis.Table] | None = None,
-                  events_of: Callable[[ibis.Table, tuple[str, ...]], ibis.Table] | None = None) -> ibis.Table:
+                  events_of: Callable[[ibis.Table, tuple[str, ...]], ibis.Table] | None = None) -> pa.Table:
     """Source rows behind each (flagged account, rule), capped per pair, with the full count.
 
     ``sub`` is :func:`touching` (best materialised: it is read several times); ``flagged`` has
     columns account, rules (",rule,rule,"), wake_day, pool_device, loop_partner. The events of
     these transfers are recomputed on the account numbers with the same expressions as the
     screening, so this stays cheap on large lakes. ``stage(expr, name)`` may materialise these
-    events: each rule below reads them (unmaterialised, an engine may recompute them per rule).
-    ``events_of(transfers, keep)`` computes the events (default :func:`account_events` with ``asof``;
-    the screening passes the engine's cheapest formulation, :func:`~chainbreaker.chains.funds.events.events_for`).
+    events. ``events_of(transfers, keep)`` computes the events (default :func:`account_events` with
+    ``asof``; the screening passes the engine's cheapest formulation,
+    :func:`~chainbreaker.chains.funds.events.events_for`). ``to_arrow`` executes an expression.
+
+    Returns columns account, rule, txn_id, src_sha256, src_row, rn (0-based, below
+    ``evidence_cap``) and total. Every rule lists an account's events in one order (largest
+    amount first, then time, then txn_id, nulls last): the flagged accounts' events come back once
+    with one true/false column per rule, are sorted once, and each rule's rows are numbered by a
+    running count (:func:`cap_evidence`), rather than sorting the union of every rule's rows.
     """
     stage = stage or (lambda expr, name: expr)
     if events_of is None:
@@ -447,7 +599,76 @@ def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof:
             return account_events(tr, asof, keep=keep)
     ev = event_flags(events_of(transfers(sub, keep=("txn_id",)), ("txn_id",)), p)
     ev = stage(ev.join(flagged, "account"), "evidence_events")
-    conditions = {
+    hits = {rule: (cond & ev.rules.contains(f",{rule},")).fill_null(False)
+            for rule, cond in _evidence_conditions(ev, flagged).items()}
+    events = to_arrow(ev.select(ev.account, ev.txn_id, ev.fen, ev.ep, **{f"hit_{r}": h for r, h in hits.items()}))
+    cap = int(p["evidence_cap"])
+    parts = [cap_evidence(events, list(hits), cap)]
+    pool = sub.join(flagged, sub.from_account == flagged.account)
+    pool = pool.filter(
+        pool.rules.contains(",card_pool,")
+        & ((ibis.literal("ip:") + pool.ip.strip() == pool.pool_device)
+           | (ibis.literal("mac:") + pool.mac.strip().upper() == pool.pool_device)))
+    pool = pool.select(account=pool.from_account, txn_id=pool.txn_id, fen=(pool.amount * 100).cast("int64"),
+                       ep=epoch(pool.ts), hit_card_pool=ibis.literal(True))
+    parts.append(cap_evidence(to_arrow(pool), ["card_pool"], cap))
+    rows = pa.concat_tables(parts)
+    if rows.num_rows == 0:
+        return rows.append_column("src_sha256", pa.array([], pa.string())).append_column(
+            "src_row", pa.array([], pa.int64()))
+    # the source rows of the (few) listed transfers only
+    listed = ibis.memtable(rows)
+    src = sub.semi_join(listed, sub.txn_id == listed.txn_id)
+    src = src.select(src_txn=src.txn_id, src_sha256=src.src_sha256, src_row=src.src_row).distinct()
+    out = listed.join(src, listed.txn_id == src.src_txn)
+    return to_arrow(out.select("account", "rule", "txn_id", "src_sha256", "src_row", "rn", "total"))
+
+
+EVIDENCE_SCHEMA = pa.schema([("account", pa.string()), ("rule", pa.string()), ("txn_id", pa.string()),
+                             ("rn", pa.int64()), ("total", pa.int64())])
+
+
+def cap_evidence(events: pa.Table, rules: list[str], cap: int) -> pa.Table:
+    """Per (account, rule): the first ``cap`` events with ``hit_<rule>`` true, numbered, with the count.
+
+    ``events`` has columns account, txn_id, fen, ep and ``hit_<rule>`` (true/false) per rule. The
+    order is ``fen`` descending, then ``ep``, then ``txn_id`` (nulls last) within an account; ``rn``
+    is 0-based; ``total`` counts the account's hits that have a txn_id. Rows come out per rule,
+    then account, in that order. Pure Arrow/numpy: the same on every engine.
+    """
+    import numpy as np
+    import pyarrow.compute as pc
+
+    if events.num_rows == 0:
+        return EVIDENCE_SCHEMA.empty_table()
+    order = pc.sort_indices(events, sort_keys=[("account", "ascending", "at_end"), ("fen", "descending", "at_end"),
+                                               ("ep", "ascending", "at_end"), ("txn_id", "ascending", "at_end")])
+    events = events.take(order)
+    account = events.column("account").combine_chunks()
+    txn = events.column("txn_id").combine_chunks()
+    n = events.num_rows
+    change = pc.not_equal(account.slice(1), account.slice(0, n - 1)).fill_null(True).to_numpy(zero_copy_only=False)
+    starts = np.flatnonzero(np.concatenate(([True], change)))
+    seg = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, n)))
+    has_txn = txn.is_valid().to_numpy(zero_copy_only=False)
+    parts = []
+    for rule in rules:
+        hit = events.column(f"hit_{rule}").combine_chunks().fill_null(False).to_numpy(zero_copy_only=False)
+        running = np.cumsum(hit)
+        before = np.concatenate(([0], running))[starts]  # hits of earlier accounts
+        rn = running - before[seg] - 1
+        total = np.add.reduceat((hit & has_txn).astype(np.int64), starts)
+        keep = np.flatnonzero(hit & (rn < cap))
+        idx = pa.array(keep)
+        parts.append(pa.table({"account": account.take(idx), "rule": pa.array([rule] * len(keep), pa.string()),
+                               "txn_id": txn.take(idx), "rn": pa.array(rn[keep], pa.int64()),
+                               "total": pa.array(total[seg[keep]], pa.int64())}, schema=EVIDENCE_SCHEMA))
+    return pa.concat_tables(parts)
+
+
+def _evidence_conditions(ev: ibis.Table, flagged: ibis.Table) -> dict[str, Any]:
+    """Which of an account's events support each rule's finding (card pools: see :func:`evidence_rows`)."""
+    return {
         "paofen": ev.fast_in | ev.fast_out,
         "fast_in_out": ev.fast_in | ev.fast_out,
         "fan_in": ev.is_in,
@@ -460,23 +681,3 @@ def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof:
         "loop": ev.cp == ev.loop_partner,
         "transit": ibis.literal(True),
     }
-    parts = [
-        ev.filter(cond & ev.rules.contains(f",{rule},")).select(
-            account=ev.account, rule=ibis.literal(rule), txn_id=ev.txn_id, fen=ev.fen, ep=ev.ep)
-        for rule, cond in conditions.items()
-    ]
-    pool = sub.join(flagged, sub.from_account == flagged.account)
-    pool = pool.filter(
-        pool.rules.contains(",card_pool,")
-        & ((ibis.literal("ip:") + pool.ip.strip() == pool.pool_device)
-           | (ibis.literal("mac:") + pool.mac.strip().upper() == pool.pool_device)))
-    parts.append(pool.select(account=pool.from_account, rule=ibis.literal("card_pool"), txn_id=pool.txn_id,
-                             fen=(pool.amount * 100).cast("int64"), ep=epoch(pool.ts)))
-    rows = ibis.union(*parts, distinct=False)
-    win = ibis.window(group_by=[rows.account, rows.rule], order_by=[ibis.desc(rows.fen), rows.ep, rows.txn_id])
-    rows = rows.mutate(rn=ibis.row_number().over(win),
-                       total=rows.txn_id.count().over(ibis.window(group_by=[rows.account, rows.rule])))
-    rows = rows.filter(rows.rn < p["evidence_cap"])
-    src = sub.select(src_txn=sub.txn_id, src_sha256=sub.src_sha256, src_row=sub.src_row).distinct()
-    out = rows.join(src, rows.txn_id == src.src_txn)
-    return out.select("account", "rule", "txn_id", "src_sha256", "src_row", "rn", "total")

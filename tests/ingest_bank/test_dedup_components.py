@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pyarrow as pa
 
-from chainbreaker.chains.funds.bank.dedup import components
+from chainbreaker.chains.funds.bank.dedup import components, connected
 
 
 def _reference(k_time: list[str], k_serial: list[str | None],
@@ -101,3 +102,30 @@ def test_random_key_graphs_match_a_plain_union_find() -> None:
                    None if rng.random() < 0.5 else f"x{rng.randint(0, 5)}") for _ in range(rng.randint(0, 4))]
         stored = [s for s in stored if s[1] is not None or s[2] is not None]
         assert _run(k_time, k_serial, stored) == _reference(k_time, k_serial, stored)
+
+
+def test_vectorised_union_find_on_long_shuffled_chains_and_random_graphs() -> None:
+    """``connected`` (no scipy) gives the partition of a plain union-find, also for a chain of 5,000
+    nodes numbered at random (the worst order for hooking by smaller root)."""
+    rng = random.Random(7)
+    for n, n_edges, path in [(5000, 0, True), (300, 200, False), (300, 400, False), (50, 10, False)]:
+        nodes = list(range(n))
+        rng.shuffle(nodes)
+        edges = list(zip(nodes, nodes[1:], strict=False)) if path else \
+            [(rng.randrange(n), rng.randrange(n)) for _ in range(n_edges)]
+        parent = list(range(n))
+
+        def find(x: int, parent: list[int] = parent) -> int:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for a, b in edges:
+            parent[find(a)] = find(b)
+        expected = {frozenset(i for i in range(n) if find(i) == r) for r in {find(i) for i in range(n)}}
+        u = np.array([a for a, _ in edges], np.int64)
+        v = np.array([b for _, b in edges], np.int64)
+        n_comp, label = connected(n, u, v)
+        got = {frozenset(np.nonzero(label == c)[0].tolist()) for c in range(n_comp)}
+        assert got == expected

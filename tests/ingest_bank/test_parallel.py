@@ -194,3 +194,36 @@ def test_setting_and_cli_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert ws.runs()[-1]["settings"]["workers"] == 2
     bad = CliRunner().invoke(app, ["--workspace", str(ws.root), "ingest", "bank", "--workers", "0", str(folder)])
     assert bad.exit_code != 0
+
+
+def test_keys_made_per_file_give_the_lake_of_keys_made_over_all_legs(tmp_path: Path, package: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers compute each file's de-duplication keys; a file where an account alias applies gets
+    them again in the ingest process. Both give the keys computed over all legs at once."""
+    from chainbreaker.chains.funds.bank import service
+
+    used: dict[str, int] = {"worker": 0, "again": 0}
+    real_path, real_keys = service.keys_path, service.leg_keys
+
+    def counted_path(path: Path) -> Path:
+        used["worker"] += 1
+        return real_path(path)
+
+    def counted_keys(con: Any, legs: Any) -> Any:
+        used["again"] += 1
+        return real_keys(con, legs)
+
+    monkeypatch.setattr(service, "keys_path", counted_path)
+    monkeypatch.setattr(service, "leg_keys", counted_keys)
+    lakes = []
+    for mode in ("per file", "all legs"):
+        if mode == "all legs":
+            monkeypatch.setattr(service, "_staged_keys", lambda *args: None)
+        ws = Workspace(tmp_path / mode.replace(" ", "-"))
+        ingest_bank(ws, [package / "province" / "statements", package / "请求1"], progress=None, workers=2)
+        ingest_bank(ws, [package / "requests"], progress=None, workers=2)
+        lakes.append(_lake(ws))
+        if mode == "per file":
+            assert used["worker"] > 10 and used["again"] > 0, used  # both paths were taken
+    for name in TABLES:
+        assert lakes[0][name] == lakes[1][name], name

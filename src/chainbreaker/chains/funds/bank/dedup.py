@@ -67,26 +67,49 @@ def keys_sql(legs: str) -> str:
 
 
 KEY_COLUMNS = ("k_serial", "k_time", "txn_id", "n_legs")
+# the leg columns the keys are made of, and the keys
+KEY_INPUTS = ("serial_no", "from_account", "to_account", "amount", "ts", "src_sha256", "src_row")
+KEYS = pa.schema([("k_serial", pa.string()), ("k_time", pa.string())])
+
+
+def leg_keys(con: duckdb.DuckDBPyConnection, legs: pa.Table) -> pa.Table:
+    """``k_serial, k_time`` (:data:`KEYS`) of ``legs``, row for row.
+
+    The occurrence in ``k_time`` counts within a source file, so the keys of a file's legs depend
+    on that file alone (and on account aliases, which the ingest process applies afterwards): the
+    worker that normalised the file computes them (``files.py``), in parallel with the other files.
+    """
+    positioned = legs.select(list(KEY_INPUTS)).append_column(
+        "__pos", pa.array(np.arange(legs.num_rows, dtype=np.int64)))
+    con.register("cb_key_legs", positioned)
+    try:
+        keys = con.sql(keys_sql("cb_key_legs")).to_arrow_table()
+    finally:
+        con.unregister("cb_key_legs")
+    keys = keys.take(pc.sort_indices(keys.column("lid")))
+    return keys.select(KEYS.names).cast(KEYS)
 
 
 def assign_transfers(con: duckdb.DuckDBPyConnection, open_legs: Callable[[], Iterator[pa.RecordBatch]],
-                     schema: pa.Schema, existing_sources: str | None) -> DedupResult:
+                     schema: pa.Schema, existing_sources: str | None, keys: pa.Table | None = None) -> DedupResult:
     """Give every leg a ``txn_id``; the legs with their keys become the relation ``cb_legs`` on ``con``.
 
     ``open_legs()`` yields the legs' batches (account aliases applied), the same ones in the same
     order each time it is called: Arrow IPC files of the scratch folder, memory-mapped.
     ``existing_sources`` is a query over the stored keyed sources (``txn_id, k_serial, k_time``),
-    or None. The legs are read twice: once for their keys (a narrow projection in DuckDB), once
-    into an Arrow table of the mapped batches with ``k_serial, k_time, txn_id, n_legs`` attached,
-    registered as ``cb_legs``: nothing joins or copies the wide legs.
+    or None. ``keys``: the legs' ``k_serial, k_time`` in stream order when already known (computed
+    per file by :func:`leg_keys`); otherwise they are computed here on a narrow projection of the
+    legs. The legs are then read into an Arrow table of the mapped batches with ``k_serial, k_time,
+    txn_id, n_legs`` attached, registered as ``cb_legs``: nothing joins or copies the wide legs.
     """
-    positioned = schema.append(pa.field("__pos", pa.int64()))
-    con.register("cb_legs_files", pa.RecordBatchReader.from_batches(positioned, _with_positions(open_legs())))
-    try:
-        keys = con.sql(keys_sql("cb_legs_files")).to_arrow_table()
-    finally:
-        con.unregister("cb_legs_files")
-    keys = keys.take(pc.sort_indices(keys.column("lid")))  # stream order
+    if keys is None:
+        positioned = schema.append(pa.field("__pos", pa.int64()))
+        con.register("cb_legs_files", pa.RecordBatchReader.from_batches(positioned, _with_positions(open_legs())))
+        try:
+            keys = con.sql(keys_sql("cb_legs_files")).to_arrow_table()
+        finally:
+            con.unregister("cb_legs_files")
+        keys = keys.take(pc.sort_indices(keys.column("lid")))  # stream order
     stored = _stored_matches(con, keys, existing_sources) if existing_sources else None
     txn_id, n_legs, absorbed, touched = components(keys.column("k_time"), keys.column("k_serial"), stored)
     extra = pa.table({"k_serial": keys.column("k_serial"), "k_time": keys.column("k_time"), "txn_id": txn_id,
@@ -140,6 +163,33 @@ def _stored_matches(con: duckdb.DuckDBPyConnection, keys: pa.Table, existing_sou
         con.unregister("cb_keys_new")
 
 
+def connected(n_nodes: int, u: np.ndarray, v: np.ndarray) -> tuple[int, np.ndarray]:
+    """``(n_components, label)`` of the undirected graph with edges ``u[i] — v[i]`` (labels 0..n-1).
+
+    Vectorised union-find: every round hooks the larger root of each edge whose ends have different
+    roots onto the smaller one, then jumps pointers until every node points at its root. A chain of
+    any length collapses in a few rounds (pointer jumping halves paths); there is no round limit
+    because every round merges at least one pair of roots. (``scipy.sparse.csgraph`` did the same in
+    C, but importing it cost ~0.2 CPU s per run, as much as the components of 300k legs.)
+    """
+    parent = np.arange(n_nodes, dtype=np.int64)
+    u, v = u.astype(np.int64, copy=False), v.astype(np.int64, copy=False)
+    while len(u):
+        pu, pv = parent[u], parent[v]
+        cross = pu != pv
+        if not cross.any():
+            break
+        u, v, pu, pv = u[cross], v[cross], pu[cross], pv[cross]
+        np.minimum.at(parent, np.maximum(pu, pv), np.minimum(pu, pv))
+        while True:
+            jumped = parent[parent]
+            if np.array_equal(jumped, parent):
+                break
+            parent = jumped
+    roots, label = np.unique(parent, return_inverse=True)
+    return len(roots), label.astype(np.int64, copy=False)
+
+
 def _codes(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
     """Dictionary indices (-1 for null) and the dictionary of a string column."""
     if isinstance(arr, pa.ChunkedArray):
@@ -165,9 +215,6 @@ def components(k_time: pa.Array | pa.ChunkedArray, k_serial: pa.Array | pa.Chunk
     reaches, else the smallest ``k_time`` of its legs. ``stored`` (``pos, ex_serial, ex_time``)
     says which legs (by position) match stored transfers.
     """
-    from scipy.sparse import coo_matrix  # imported here: ~0.2 s that only an ingest with legs needs
-    from scipy.sparse.csgraph import connected_components
-
     n = len(k_time)
     if n == 0:
         return pa.array([], pa.string()), np.zeros(0, np.int64), {}, set()
@@ -190,9 +237,7 @@ def components(k_time: pa.Array | pa.ChunkedArray, k_serial: pa.Array | pa.Chunk
         rows.append(ex_legs[keep])
         cols.append(n + n_t + n_s + e_idx[keep])
     n_nodes = n + n_t + n_s + len(e_dict)
-    r, c = np.concatenate(rows), np.concatenate(cols)
-    graph = coo_matrix((np.ones(len(r), np.int8), (r, c)), shape=(n_nodes, n_nodes)).tocsr()
-    n_comp, label = connected_components(graph, directed=False)
+    n_comp, label = connected(n_nodes, np.concatenate(rows), np.concatenate(cols))
     leg_comp = label[:n]
     # the smallest k_time of each component
     t_order, t_rank = _ranks(t_dict)

@@ -39,6 +39,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
+from chainbreaker.chains.funds.bank.dedup import KEY_INPUTS, KEYS, leg_keys
 from chainbreaker.chains.funds.bank.directions import DirectionTable
 from chainbreaker.chains.funds.bank.fastcsv import fast_batches
 from chainbreaker.chains.funds.bank.layouts import bank_from_file_name, detect_layout, expected_header
@@ -116,25 +117,35 @@ class ScratchError(WorkspaceError):
     """The run's scratch folder cannot be written (disk full?): the run stops; no file is skipped for it."""
 
 
+def keys_path(legs_file: Path) -> Path:
+    """The de-duplication keys of a leg file (``k_serial, k_time``, row for row), beside it."""
+    return legs_file.with_suffix(".keys.arrow")
+
+
 class _LegFile:
-    """Kept legs of one file, appended batch by batch to an Arrow IPC file."""
+    """Kept legs of one file, appended batch by batch to an Arrow IPC file; at the end their
+    de-duplication keys go to :func:`keys_path` (the columns they need are held until then)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.rows = 0
         self._writer: ipc.RecordBatchFileWriter | None = None
+        self._key_inputs: list[pa.Table] = []
 
     def write(self, table: pa.Table) -> None:
+        legs = table.select(LEGS.names).cast(LEGS)
         try:
             if self._writer is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._writer = ipc.new_file(str(self.path), LEGS)
-            self._writer.write_table(table.select(LEGS.names).cast(LEGS))
+            self._writer.write_table(legs)
         except OSError as exc:
             raise self._error(exc) from exc
+        self._key_inputs.append(legs.select(list(KEY_INPUTS)))
         self.rows += table.num_rows
 
-    def close(self) -> Path | None:
+    def close(self, con: duckdb.DuckDBPyConnection | None = None) -> Path | None:
+        """Finish the file; with ``con``, also compute and write its legs' keys."""
         if self._writer is not None:
             try:
                 self._writer.close()
@@ -142,6 +153,14 @@ class _LegFile:
                 raise self._error(exc) from exc
             finally:
                 self._writer = None
+        if con is not None and self.rows:
+            keys = leg_keys(con, pa.concat_tables(self._key_inputs))
+            try:
+                with ipc.new_file(str(keys_path(self.path)), KEYS) as writer:
+                    writer.write_table(keys)
+            except OSError as exc:
+                raise self._error(exc) from exc
+        self._key_inputs.clear()
         return self.path if self.rows else None
 
     def _error(self, exc: OSError) -> ScratchError:
@@ -154,6 +173,7 @@ class _LegFile:
         with contextlib.suppress(OSError, ChainbreakerError):  # the run's scratch folder goes anyway
             self.close()
             self.path.unlink(missing_ok=True)
+            keys_path(self.path).unlink(missing_ok=True)
 
 
 def _counted(batches: Iterator[pa.RecordBatch], on_rows: Callable[[int], None] | None) -> Iterator[pa.RecordBatch]:
@@ -194,7 +214,11 @@ def normalise_file(job: FileJob, run: RunSpec, con: duckdb.DuckDBPyConnection,
     except BaseException:
         legs.discard()
         raise
-    legs_file = legs.close()
+    try:
+        legs_file = legs.close(con)
+    except BaseException:
+        legs.discard()
+        raise
     return FileOutcome(job.index, layout=detected.layout, encoding=table.encoding, result=result,
                        legs_file=legs_file, cpu_seconds=time.process_time() - cpu)
 

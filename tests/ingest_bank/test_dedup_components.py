@@ -129,3 +129,36 @@ def test_vectorised_union_find_on_long_shuffled_chains_and_random_graphs() -> No
         n_comp, label = connected(n, u, v)
         got = {frozenset(np.nonzero(label == c)[0].tolist()) for c in range(n_comp)}
         assert got == expected
+
+
+def test_keys_of_one_file_equal_the_keys_computed_over_all_legs() -> None:
+    """``leg_keys`` (occurrences by one numpy sort, per file) gives the keys of the window query
+    over all legs: repeated payments in one second, null counterparties and serials, rows out of order."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from chainbreaker.chains.funds.bank.dedup import keys_sql, leg_keys, occurrences
+    from chainbreaker.chains.funds.bank.sqlparse import connect
+
+    rng = random.Random(3)
+    n = 2000
+    base = dt.datetime(2023, 3, 1, tzinfo=dt.UTC)
+    rows = list(range(2, n + 2))
+    rng.shuffle(rows)
+    legs = pa.table({
+        "serial_no": [None if rng.random() < 0.3 else f"SN{rng.randint(0, 50)}" for _ in range(n)],
+        "from_account": [None if rng.random() < 0.1 else f"62{rng.randint(0, 3)}" for _ in range(n)],
+        "to_account": [None if rng.random() < 0.1 else f"62{rng.randint(0, 3)}" for _ in range(n)],
+        "amount": pa.array([Decimal(rng.choice(["100.00", "0.50", "100.50"])) for _ in range(n)], pa.decimal128(18, 2)),
+        "ts": pa.array([base + dt.timedelta(seconds=rng.randint(0, 3), hours=rng.choice([0, 16]))
+                        for _ in range(n)], pa.timestamp("us", tz="UTC")),
+        "src_sha256": ["f" * 64] * n,
+        "src_row": pa.array(rows, pa.int64()),
+    })
+    con = connect()
+    got = leg_keys(con, legs)
+    con.register("legs", legs.append_column("__pos", pa.array(np.arange(n, dtype=np.int64))))
+    expected = con.sql(f"SELECT k_serial, k_time FROM ({keys_sql('legs')}) ORDER BY lid").to_arrow_table()
+    assert got.column("k_time").to_pylist() == expected.column("k_time").to_pylist()
+    assert got.column("k_serial").to_pylist() == expected.column("k_serial").to_pylist()
+    assert occurrences(legs).max() > 3  # the same payment repeated in one second: occurrences were needed

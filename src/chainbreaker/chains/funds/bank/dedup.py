@@ -52,8 +52,13 @@ class DedupResult:
     table: pa.Table | None = None  # the relation ``legs`` as an Arrow table (what DuckDB scans)
 
 
-def keys_sql(legs: str) -> str:
-    """``lid`` (the leg's ``__pos`` in relation ``legs``), ``k_serial`` and ``k_time`` of every leg."""
+def keys_sql(legs: str, occurrence: str | None = None) -> str:
+    """``lid`` (the leg's ``__pos`` in relation ``legs``), ``k_serial`` and ``k_time`` of every leg.
+
+    ``occurrence``: a column of ``legs`` holding each leg's occurrence (see :func:`occurrences`);
+    by default it is computed with a window over all legs."""
+    occ = occurrence or """row_number() OVER (PARTITION BY src_sha256, from_account, to_account, amount, ts
+                                      ORDER BY src_row)"""
     return f"""
         SELECT __pos AS lid,
           CASE WHEN serial_no IS NOT NULL THEN md5(concat_ws('|', 'sn', serial_no,
@@ -61,9 +66,37 @@ def keys_sql(legs: str) -> str:
                CAST(CAST(timezone('Asia/Shanghai', ts) AS DATE) AS VARCHAR))) END AS k_serial,
           md5(concat_ws('|', 'tm', coalesce(from_account, ''), coalesce(to_account, ''),
               CAST(amount AS VARCHAR), CAST(epoch_us(ts) AS VARCHAR),
-              CAST(row_number() OVER (PARTITION BY src_sha256, from_account, to_account, amount, ts
-                                      ORDER BY src_row) AS VARCHAR))) AS k_time
+              CAST({occ} AS VARCHAR))) AS k_time
         FROM {legs}"""
+
+
+def _group_codes(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Equal values get equal codes, null its own code (-1)."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    return pc.fill_null(pc.dictionary_encode(column).indices, -1).to_numpy().astype(np.int64)
+
+
+def occurrences(legs: pa.Table) -> np.ndarray:
+    """1 for the first leg with its (from_account, to_account, amount, ts), 2 for the next in
+    ``src_row`` order, ...: the window ``row_number() OVER (PARTITION BY from_account, to_account,
+    amount, ts ORDER BY src_row)`` over the legs of one file, computed with one sort in numpy."""
+    n = legs.num_rows
+    if n == 0:
+        return np.zeros(0, np.int64)
+    parts = [_group_codes(legs.column(c)) for c in ("from_account", "to_account", "amount", "ts")]
+    row = pc.fill_null(legs.column("src_row"), np.iinfo(np.int64).max).to_numpy()
+    order = np.lexsort((row, *reversed(parts)))
+    new_group = np.ones(n, bool)
+    for p in parts:
+        sorted_p = p[order]
+        new_group[1:] &= sorted_p[1:] == sorted_p[:-1]
+    new_group = ~new_group
+    new_group[0] = True
+    starts = np.maximum.accumulate(np.where(new_group, np.arange(n), 0))
+    occ = np.empty(n, np.int64)
+    occ[order] = np.arange(n) - starts + 1
+    return occ
 
 
 KEY_COLUMNS = ("k_serial", "k_time", "txn_id", "n_legs")
@@ -73,20 +106,25 @@ KEYS = pa.schema([("k_serial", pa.string()), ("k_time", pa.string())])
 
 
 def leg_keys(con: duckdb.DuckDBPyConnection, legs: pa.Table) -> pa.Table:
-    """``k_serial, k_time`` (:data:`KEYS`) of ``legs``, row for row.
+    """``k_serial, k_time`` (:data:`KEYS`) of ``legs`` (all of one source file), row for row.
 
     The occurrence in ``k_time`` counts within a source file, so the keys of a file's legs depend
     on that file alone (and on account aliases, which the ingest process applies afterwards): the
     worker that normalised the file computes them (``files.py``), in parallel with the other files.
     """
+    if pc.count_distinct(legs.column("src_sha256")).as_py() > 1:
+        raise ValueError("leg_keys takes the legs of one source file")
     positioned = legs.select(list(KEY_INPUTS)).append_column(
-        "__pos", pa.array(np.arange(legs.num_rows, dtype=np.int64)))
+        "__pos", pa.array(np.arange(legs.num_rows, dtype=np.int64))).append_column(
+        "__occ", pa.array(occurrences(legs)))
     con.register("cb_key_legs", positioned)
     try:
-        keys = con.sql(keys_sql("cb_key_legs")).to_arrow_table()
+        keys = con.sql(keys_sql("cb_key_legs", occurrence="__occ")).to_arrow_table()
     finally:
         con.unregister("cb_key_legs")
-    keys = keys.take(pc.sort_indices(keys.column("lid")))
+    lid = keys.column("lid").to_numpy()
+    if len(lid) > 1 and not bool(np.all(lid[1:] > lid[:-1])):  # DuckDB keeps the order here; if not, sort
+        keys = keys.take(pa.array(np.argsort(lid, kind="stable")))
     return keys.select(KEYS.names).cast(KEYS)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import ctypes
+import hashlib
 import multiprocessing
 import os
 import queue
@@ -188,7 +189,10 @@ def normalise_file(job: FileJob, run: RunSpec, con: duckdb.DuckDBPyConnection,
     """Copy one file to the evidence store and normalise it; an unusable file comes back with ``error``."""
     path = job.path
     cpu = time.process_time()
-    Workspace(run.workspace).store_evidence(path)
+    try:
+        store_evidence(Workspace(run.workspace), path, job.sha256)  # OSError (disk full?) stops the run
+    except InputError as exc:  # changed since it was hashed: skipped like an unreadable file
+        return FileOutcome(job.index, error=exc, cpu_seconds=time.process_time() - cpu)
     legs = _LegFile(run.scratch / "legs" / f"{job.index:06d}.arrow")
     try:
         table = open_table(path, expected=expected_header, max_line_bytes=MAX_LINE_BYTES)
@@ -223,6 +227,33 @@ def normalise_file(job: FileJob, run: RunSpec, con: duckdb.DuckDBPyConnection,
                        legs_file=legs_file, cpu_seconds=time.process_time() - cpu)
 
 
+def store_evidence(ws: Workspace, path: Path, sha256: str) -> None:
+    """Copy ``path`` into the evidence store under ``sha256``, the digest the ingest process took
+    before the run, hashing the bytes as they are copied (one read instead of a second hash and a
+    copy): a file whose bytes no longer have that digest is refused, not stored under another name
+    than its rows cite. A digest already in the store is not copied again."""
+    target = ws.evidence_path(sha256)
+    if target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".partial")
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as src, open(tmp, "wb") as dst:
+            while chunk := src.read(1 << 20):
+                digest.update(chunk)
+                dst.write(chunk)
+        if digest.hexdigest() != sha256:
+            raise InputError(f"{path.name} 在导入过程中被修改（SHA-256 不一致），未导入；请在文件不再变动后重新导入。",
+                             f"{path.name} changed while it was being ingested (SHA-256 differs) and was not "
+                             "ingested; ingest it again once it no longer changes.")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        os.chmod(target, 0o444)
+
+
 def _chinese(header: list[str]) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for h in header for ch in h)
 
@@ -254,6 +285,17 @@ def mp_context() -> multiprocessing.context.BaseContext:
         ctx.set_forkserver_preload([__name__])  # only takes effect before the server first starts
         return ctx
     return multiprocessing.get_context("spawn")
+
+
+def start_server() -> None:
+    """Start the fork server now (where forkserver is the start method), so that it imports this
+    module while the ingest process still hashes the files and opens the workspace: the workers
+    are then forked from a ready server (the imports cost ~0.6–1 s that would otherwise be waited
+    for). A server started for a run that then needs no workers only idles until the process ends."""
+    if mp_context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
 
 
 def _in_workers(jobs: list[FileJob], run: RunSpec, workers: int, bar: ProgressSink) -> list[FileOutcome]:

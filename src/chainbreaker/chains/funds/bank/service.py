@@ -32,7 +32,14 @@ import pyarrow.ipc as ipc
 
 from chainbreaker.chains.funds.bank.dedup import KEYS, assign_transfers, leg_keys
 from chainbreaker.chains.funds.bank.directions import DirectionTable
-from chainbreaker.chains.funds.bank.files import FileJob, RunSpec, keys_path, normalise_files, resolve_workers
+from chainbreaker.chains.funds.bank.files import (
+    FileJob,
+    RunSpec,
+    keys_path,
+    normalise_files,
+    resolve_workers,
+    start_server,
+)
 from chainbreaker.chains.funds.bank.normalise import ACCOUNT_ROWS, LEGS, PERSON_ROWS, FileResult
 from chainbreaker.chains.funds.bank.sqlparse import MEMORY_LIMIT
 from chainbreaker.chains.funds.bank.tables import write_accounts, write_persons, write_transactions
@@ -192,6 +199,8 @@ def ingest_bank(ws: Workspace, paths: list[Path], profile: Path | None = None,
                          "No table files (CSV/TXT/XLSX) found to ingest.")
     if workers is None:
         workers = get_settings().ingest_workers
+    if resolve_workers(workers, len(files), sum(p.stat().st_size for p in files)) > 1:
+        start_server()  # overlaps the workers' start-up with the hashing below
     prof = load_profile(profile)
     directions = DirectionTable.load(ws.config_dir / DIRECTION_OVERRIDE)
     summary = IngestSummary()

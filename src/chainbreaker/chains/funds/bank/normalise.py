@@ -354,7 +354,7 @@ class Normaliser:
             cols[f"from_{what}"] = pc.if_else(is_out, mine, theirs)
             cols[f"to_{what}"] = pc.if_else(is_out, theirs, mine)
         cols.update(channel=raw("channel"), ip=b.column("__ip"), mac=b.column("__mac"),
-                    side=pc.if_else(is_out, const("from"), const("to")), own_card=own, own_acct=pc.coalesce(acct, card),
+                    side=pc.if_else(is_out, pa.scalar("from"), pa.scalar("to")), own_card=own, own_acct=pc.coalesce(acct, card),
                     src_sha256=const(self.ctx.sha256), src_file=const(self.ctx.file_name))
         names = _with_reason(LEGS).names
         arrays = [cols[c] if c in cols else out.column(c) for c in names]

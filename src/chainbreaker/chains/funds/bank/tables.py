@@ -197,7 +197,9 @@ def _pairs(legs: pa.Table, touched: pa.Array | pa.ChunkedArray) -> pa.Table:
     a, b = pc.take(idx, pa.array(first)), pc.take(idx, pa.array(second))  # positions in ``legs``
     cols = {"txn_id": legs.column("txn_id").take(a)}
     for c in _TXN_VALUE_COLS:
-        cols[c] = pc.coalesce(legs.column(c).take(a), legs.column(c).take(b))
+        first_values = legs.column(c).take(a)
+        # the second leg only fills gaps: not gathered for a column the first legs fill completely
+        cols[c] = pc.coalesce(first_values, legs.column(c).take(b)) if first_values.null_count else first_values
     s1, s2 = legs.column("side").take(a), legs.column("side").take(b)
     cols["requested_side"] = pc.if_else(pc.equal(s1, s2), s1, pa.scalar("both"))
     return pa.table(cols).cast(_pairs_schema())

@@ -189,7 +189,8 @@ def _pairs(legs: pa.Table, touched: pa.Array | pa.ChunkedArray) -> pa.Table:
     prio = np.where(pc.fill_null(pc.equal(side, "to"), False).to_numpy(zero_copy_only=False), 2, 1)
     sha_key = _rank_codes(legs.column("src_sha256").take(idx))
     row = pc.fill_null(legs.column("src_row").take(idx), np.iinfo(np.int64).max).to_numpy()
-    txn = _rank_codes(legs.column("txn_id").take(idx))
+    # legs of one transfer only need to sit together: dictionary codes group them without sorting the ids
+    txn = pc.dictionary_encode(legs.column("txn_id").take(idx).combine_chunks()).indices.to_numpy().astype(np.int64)
     order = np.lexsort((row, sha_key, prio, txn))
     first, second = order[0::2], order[1::2]
     if not np.array_equal(txn[first], txn[second]):

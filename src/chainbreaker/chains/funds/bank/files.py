@@ -282,7 +282,8 @@ def mp_context() -> multiprocessing.context.BaseContext:
     """forkserver where available (workers start from a clean, preloaded server), else spawn."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload([__name__])  # only takes effect before the server first starts
+        # only takes effect before the server first starts; serverinit keeps pandas out of it
+        ctx.set_forkserver_preload([f"{__package__}.serverinit", __name__])
         return ctx
     return multiprocessing.get_context("spawn")
 

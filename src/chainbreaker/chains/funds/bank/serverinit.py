@@ -8,6 +8,8 @@ then takes its pandas-free paths, giving the same arrays (the lake is compared w
 workers in ``tests/ingest_bank/test_parallel.py``). Only the fork server imports this module:
 the ingest process, and anything else that may need pandas, never do. A worker that did call
 pandas would fail with ImportError, which aborts the run like any other bug in a worker.
+``multiprocessing`` keeps one fork server per process: other code of the same process that
+started processes through it would get them without pandas too (none does today).
 """
 
 from __future__ import annotations

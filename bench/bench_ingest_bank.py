@@ -7,8 +7,8 @@ with tabs, ``\\N`` nulls, 收付标志 进/出), split over ``--files`` bank fil
 where a third of the transfers are between two requested accounts and so appear on both
 statements. Each side runs in its own subprocess and reports wall time, rows/s and its own peak
 RSS. ``--workers`` lists the ingest worker counts to run (each into a fresh workspace; default:
-the ingest's own default); an ingest's CPU seconds include its worker processes (their CPU per
-file, from the run record) and "worker MiB" is the largest worker's peak RSS (workers run beside
+the ingest's own default); an ingest's CPU seconds include its worker processes and the fork
+server that starts them (read from /proc: Linux) and "worker MiB" is the largest worker's peak RSS (workers run beside
 the ingest process, so peak memory is up to ingest + workers × that). The pandas baseline does
 what an analyst's script does: read_csv(dtype=str) per file, strip tabs, parse amounts and times, orient from/to by 收付标志 and drop duplicates by
 (time, amount, from, to); it keeps no evidence, no quarantine and no row provenance, so it does
@@ -88,13 +88,40 @@ def run_chainbreaker(data: Path, ws_dir: Path, workers: int | None) -> dict[str,
     seconds = time.perf_counter() - start
     run = ws.runs()[-1]
     used = int(run["settings"]["workers"])
-    # Worker processes are not children of this process (forkserver): take their CPU from the run.
-    worker_cpu = float(run["timings"].get("normalise_cpu", 0.0)) if used > 1 else 0.0
+    # Worker processes are not children of this process (forkserver) and the fork server is never
+    # waited for, so getrusage does not see them: count the CPU of every process below this one
+    # (the fork server's imports, and the workers it reaped: start-up and files), from /proc.
+    worker_cpu = _descendants_cpu() if used > 1 else 0.0
     worker_rss = float(run["counts"].get("worker_peak_rss_mb", 0.0)) if used > 1 else 0.0
     steps = {k: float(v) for k, v in run["timings"].items() if isinstance(v, int | float)}
     return {"seconds": seconds, "rows": s.rows_read, "kept": s.rows_kept, "transfers": s.transfers_new,
             "merged": s.duplicates_merged, "workers": used, "worker_cpu_seconds": worker_cpu,
             "worker_peak_rss_mb": worker_rss, "steps": steps}
+
+
+def _descendants_cpu() -> float:
+    """CPU seconds of the live processes below this one, with the children they reaped (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parent_of: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        parent_of[pid] = int(fields[1])  # ppid; fields[11:15] = utime stime cutime cstime
+        cpu[pid] = sum(int(x) for x in fields[11:15]) / tick
+    me, total = os.getpid(), 0.0
+    for pid in cpu:
+        up = parent_of.get(pid)
+        while up is not None and up != me and up > 1:
+            up = parent_of.get(up)
+        if up == me:
+            total += cpu[pid]
+    return total
 
 
 def run_pandas(data: Path) -> dict[str, float]:

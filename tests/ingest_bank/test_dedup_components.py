@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pyarrow as pa
 
-from chainbreaker.chains.funds.bank.dedup import components
+from chainbreaker.chains.funds.bank.dedup import components, connected
 
 
 def _reference(k_time: list[str], k_serial: list[str | None],
@@ -101,3 +102,63 @@ def test_random_key_graphs_match_a_plain_union_find() -> None:
                    None if rng.random() < 0.5 else f"x{rng.randint(0, 5)}") for _ in range(rng.randint(0, 4))]
         stored = [s for s in stored if s[1] is not None or s[2] is not None]
         assert _run(k_time, k_serial, stored) == _reference(k_time, k_serial, stored)
+
+
+def test_vectorised_union_find_on_long_shuffled_chains_and_random_graphs() -> None:
+    """``connected`` (no scipy) gives the partition of a plain union-find, also for a chain of 5,000
+    nodes numbered at random (the worst order for hooking by smaller root)."""
+    rng = random.Random(7)
+    for n, n_edges, path in [(5000, 0, True), (300, 200, False), (300, 400, False), (50, 10, False)]:
+        nodes = list(range(n))
+        rng.shuffle(nodes)
+        edges = list(zip(nodes, nodes[1:], strict=False)) if path else \
+            [(rng.randrange(n), rng.randrange(n)) for _ in range(n_edges)]
+        parent = list(range(n))
+
+        def find(x: int, parent: list[int] = parent) -> int:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for a, b in edges:
+            parent[find(a)] = find(b)
+        expected = {frozenset(i for i in range(n) if find(i) == r) for r in {find(i) for i in range(n)}}
+        u = np.array([a for a, _ in edges], np.int64)
+        v = np.array([b for _, b in edges], np.int64)
+        n_comp, label = connected(n, u, v)
+        got = {frozenset(np.nonzero(label == c)[0].tolist()) for c in range(n_comp)}
+        assert got == expected
+
+
+def test_keys_of_one_file_equal_the_keys_computed_over_all_legs() -> None:
+    """``leg_keys`` (occurrences by one numpy sort, per file) gives the keys of the window query
+    over all legs: repeated payments in one second, null counterparties and serials, rows out of order."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from chainbreaker.chains.funds.bank.dedup import keys_sql, leg_keys, occurrences
+    from chainbreaker.chains.funds.bank.sqlparse import connect
+
+    rng = random.Random(3)
+    n = 2000
+    base = dt.datetime(2023, 3, 1, tzinfo=dt.UTC)
+    rows = list(range(2, n + 2))
+    rng.shuffle(rows)
+    legs = pa.table({
+        "serial_no": [None if rng.random() < 0.3 else f"SN{rng.randint(0, 50)}" for _ in range(n)],
+        "from_account": [None if rng.random() < 0.1 else f"62{rng.randint(0, 3)}" for _ in range(n)],
+        "to_account": [None if rng.random() < 0.1 else f"62{rng.randint(0, 3)}" for _ in range(n)],
+        "amount": pa.array([Decimal(rng.choice(["100.00", "0.50", "100.50"])) for _ in range(n)], pa.decimal128(18, 2)),
+        "ts": pa.array([base + dt.timedelta(seconds=rng.randint(0, 3), hours=rng.choice([0, 16]))
+                        for _ in range(n)], pa.timestamp("us", tz="UTC")),
+        "src_sha256": ["f" * 64] * n,
+        "src_row": pa.array(rows, pa.int64()),
+    })
+    con = connect()
+    got = leg_keys(con, legs)
+    con.register("legs", legs.append_column("__pos", pa.array(np.arange(n, dtype=np.int64))))
+    expected = con.sql(f"SELECT k_serial, k_time FROM ({keys_sql('legs')}) ORDER BY lid").to_arrow_table()
+    assert got.column("k_time").to_pylist() == expected.column("k_time").to_pylist()
+    assert got.column("k_serial").to_pylist() == expected.column("k_serial").to_pylist()
+    assert occurrences(legs).max() > 3  # the same payment repeated in one second: occurrences were needed

@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from chainbreaker.chains.funds.bank import files
+from chainbreaker.chains.funds.bank.directions import DirectionTable
 from chainbreaker.chains.funds.bank.service import ingest_bank
 from chainbreaker.core.errors import ChainbreakerError, InputError
-from chainbreaker.core.workspace import Workspace
+from chainbreaker.core.progress import NoProgress
+from chainbreaker.core.workspace import Workspace, sha256_file
 
 from .builders import (
     HEADER_34,
@@ -78,6 +81,32 @@ def test_workers_do_not_change_the_lake(tmp_path: Path, package: Path) -> None:
     assert {r["reason_code"] for r in lakes[0]["quarantine"]} >= {"file_unusable", "time_impossible", "amount_zero"}
     for name in TABLES:
         assert lakes[0][name] == lakes[1][name], name
+
+
+def test_workers_normalise_without_pandas(tmp_path: Path, package: Path) -> None:
+    """pyarrow would import pandas into the fork server (~0.3 CPU s) though no worker uses it: a
+    worker normalises statements with the ingest process's result and pandas still not imported."""
+    ctx = files.mp_context()
+    if ctx.get_start_method() != "forkserver":
+        pytest.skip("needs the forkserver start method")
+    paths = [package / "请求1" / "中国工商银行交易明细信息.csv",
+             sorted((package / "province" / "statements").rglob("*交易明细*.csv"))[0]]
+    jobs = [files.FileJob(i, p, sha256_file(p)) for i, p in enumerate(paths)]
+    ws = Workspace(tmp_path / "ws")
+    with ws.scratch("ingest-bank") as scratch:
+        here = files._in_process(jobs, files.RunSpec(ws.root, scratch / "here", {}, DirectionTable.load()),
+                                 NoProgress())
+        run = files.RunSpec(ws.root, scratch / "there", {}, DirectionTable.load())
+        with ProcessPoolExecutor(1, mp_context=ctx, initializer=files._worker_start,
+                                 initargs=(run, None, os.getpid())) as pool:
+            there = [pool.submit(files._worker_file, job).result() for job in jobs]
+            assert pool.submit(eval, "'pandas' in __import__('sys').modules").result() is False
+        for a, b in zip(here, there, strict=True):
+            assert a.error is None and b.error is None and a.result.rows_read > 0
+            assert b.result == a.result
+            assert a.legs_file and b.legs_file
+            assert files.ipc.open_file(str(b.legs_file)).read_all().equals(
+                files.ipc.open_file(str(a.legs_file)).read_all())
 
 
 def test_unusable_file_in_a_worker_keeps_its_message(ws: Workspace, tmp_path: Path) -> None:
@@ -194,3 +223,36 @@ def test_setting_and_cli_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert ws.runs()[-1]["settings"]["workers"] == 2
     bad = CliRunner().invoke(app, ["--workspace", str(ws.root), "ingest", "bank", "--workers", "0", str(folder)])
     assert bad.exit_code != 0
+
+
+def test_keys_made_per_file_give_the_lake_of_keys_made_over_all_legs(tmp_path: Path, package: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers compute each file's de-duplication keys; a file where an account alias applies gets
+    them again in the ingest process. Both give the keys computed over all legs at once."""
+    from chainbreaker.chains.funds.bank import service
+
+    used: dict[str, int] = {"worker": 0, "again": 0}
+    real_path, real_keys = service.keys_path, service.leg_keys
+
+    def counted_path(path: Path) -> Path:
+        used["worker"] += 1
+        return real_path(path)
+
+    def counted_keys(con: Any, legs: Any) -> Any:
+        used["again"] += 1
+        return real_keys(con, legs)
+
+    monkeypatch.setattr(service, "keys_path", counted_path)
+    monkeypatch.setattr(service, "leg_keys", counted_keys)
+    lakes = []
+    for mode in ("per file", "all legs"):
+        if mode == "all legs":
+            monkeypatch.setattr(service, "_staged_keys", lambda *args: None)
+        ws = Workspace(tmp_path / mode.replace(" ", "-"))
+        ingest_bank(ws, [package / "province" / "statements", package / "请求1"], progress=None, workers=2)
+        ingest_bank(ws, [package / "requests"], progress=None, workers=2)
+        lakes.append(_lake(ws))
+        if mode == "per file":
+            assert used["worker"] > 10 and used["again"] > 0, used  # both paths were taken
+    for name in TABLES:
+        assert lakes[0][name] == lakes[1][name], name

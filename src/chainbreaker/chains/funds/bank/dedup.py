@@ -52,8 +52,13 @@ class DedupResult:
     table: pa.Table | None = None  # the relation ``legs`` as an Arrow table (what DuckDB scans)
 
 
-def keys_sql(legs: str) -> str:
-    """``lid`` (the leg's ``__pos`` in relation ``legs``), ``k_serial`` and ``k_time`` of every leg."""
+def keys_sql(legs: str, occurrence: str | None = None) -> str:
+    """``lid`` (the leg's ``__pos`` in relation ``legs``), ``k_serial`` and ``k_time`` of every leg.
+
+    ``occurrence``: a column of ``legs`` holding each leg's occurrence (see :func:`occurrences`);
+    by default it is computed with a window over all legs."""
+    occ = occurrence or """row_number() OVER (PARTITION BY src_sha256, from_account, to_account, amount, ts
+                                      ORDER BY src_row)"""
     return f"""
         SELECT __pos AS lid,
           CASE WHEN serial_no IS NOT NULL THEN md5(concat_ws('|', 'sn', serial_no,
@@ -61,32 +66,88 @@ def keys_sql(legs: str) -> str:
                CAST(CAST(timezone('Asia/Shanghai', ts) AS DATE) AS VARCHAR))) END AS k_serial,
           md5(concat_ws('|', 'tm', coalesce(from_account, ''), coalesce(to_account, ''),
               CAST(amount AS VARCHAR), CAST(epoch_us(ts) AS VARCHAR),
-              CAST(row_number() OVER (PARTITION BY src_sha256, from_account, to_account, amount, ts
-                                      ORDER BY src_row) AS VARCHAR))) AS k_time
+              CAST({occ} AS VARCHAR))) AS k_time
         FROM {legs}"""
 
 
+def _group_codes(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Equal values get equal codes, null its own code (-1)."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    return pc.fill_null(pc.dictionary_encode(column).indices, -1).to_numpy().astype(np.int64)
+
+
+def occurrences(legs: pa.Table) -> np.ndarray:
+    """1 for the first leg with its (from_account, to_account, amount, ts), 2 for the next in
+    ``src_row`` order, ...: the window ``row_number() OVER (PARTITION BY from_account, to_account,
+    amount, ts ORDER BY src_row)`` over the legs of one file, computed with one sort in numpy."""
+    n = legs.num_rows
+    if n == 0:
+        return np.zeros(0, np.int64)
+    parts = [_group_codes(legs.column(c)) for c in ("from_account", "to_account", "amount", "ts")]
+    row = pc.fill_null(legs.column("src_row"), np.iinfo(np.int64).max).to_numpy()
+    order = np.lexsort((row, *reversed(parts)))
+    new_group = np.ones(n, bool)
+    for p in parts:
+        sorted_p = p[order]
+        new_group[1:] &= sorted_p[1:] == sorted_p[:-1]
+    new_group = ~new_group
+    new_group[0] = True
+    starts = np.maximum.accumulate(np.where(new_group, np.arange(n), 0))
+    occ = np.empty(n, np.int64)
+    occ[order] = np.arange(n) - starts + 1
+    return occ
+
+
 KEY_COLUMNS = ("k_serial", "k_time", "txn_id", "n_legs")
+# the leg columns the keys are made of, and the keys
+KEY_INPUTS = ("serial_no", "from_account", "to_account", "amount", "ts", "src_sha256", "src_row")
+KEYS = pa.schema([("k_serial", pa.string()), ("k_time", pa.string())])
+
+
+def leg_keys(con: duckdb.DuckDBPyConnection, legs: pa.Table) -> pa.Table:
+    """``k_serial, k_time`` (:data:`KEYS`) of ``legs`` (all of one source file), row for row.
+
+    The occurrence in ``k_time`` counts within a source file, so the keys of a file's legs depend
+    on that file alone (and on account aliases, which the ingest process applies afterwards): the
+    worker that normalised the file computes them (``files.py``), in parallel with the other files.
+    """
+    if pc.count_distinct(legs.column("src_sha256")).as_py() > 1:
+        raise ValueError("leg_keys takes the legs of one source file")
+    positioned = legs.select(list(KEY_INPUTS)).append_column(
+        "__pos", pa.array(np.arange(legs.num_rows, dtype=np.int64))).append_column(
+        "__occ", pa.array(occurrences(legs)))
+    con.register("cb_key_legs", positioned)
+    try:
+        keys = con.sql(keys_sql("cb_key_legs", occurrence="__occ")).to_arrow_table()
+    finally:
+        con.unregister("cb_key_legs")
+    lid = keys.column("lid").to_numpy()
+    if len(lid) > 1 and not bool(np.all(lid[1:] > lid[:-1])):  # DuckDB keeps the order here; if not, sort
+        keys = keys.take(pa.array(np.argsort(lid, kind="stable")))
+    return keys.select(KEYS.names).cast(KEYS)
 
 
 def assign_transfers(con: duckdb.DuckDBPyConnection, open_legs: Callable[[], Iterator[pa.RecordBatch]],
-                     schema: pa.Schema, existing_sources: str | None) -> DedupResult:
+                     schema: pa.Schema, existing_sources: str | None, keys: pa.Table | None = None) -> DedupResult:
     """Give every leg a ``txn_id``; the legs with their keys become the relation ``cb_legs`` on ``con``.
 
     ``open_legs()`` yields the legs' batches (account aliases applied), the same ones in the same
     order each time it is called: Arrow IPC files of the scratch folder, memory-mapped.
     ``existing_sources`` is a query over the stored keyed sources (``txn_id, k_serial, k_time``),
-    or None. The legs are read twice: once for their keys (a narrow projection in DuckDB), once
-    into an Arrow table of the mapped batches with ``k_serial, k_time, txn_id, n_legs`` attached,
-    registered as ``cb_legs``: nothing joins or copies the wide legs.
+    or None. ``keys``: the legs' ``k_serial, k_time`` in stream order when already known (computed
+    per file by :func:`leg_keys`); otherwise they are computed here on a narrow projection of the
+    legs. The legs are then read into an Arrow table of the mapped batches with ``k_serial, k_time,
+    txn_id, n_legs`` attached, registered as ``cb_legs``: nothing joins or copies the wide legs.
     """
-    positioned = schema.append(pa.field("__pos", pa.int64()))
-    con.register("cb_legs_files", pa.RecordBatchReader.from_batches(positioned, _with_positions(open_legs())))
-    try:
-        keys = con.sql(keys_sql("cb_legs_files")).to_arrow_table()
-    finally:
-        con.unregister("cb_legs_files")
-    keys = keys.take(pc.sort_indices(keys.column("lid")))  # stream order
+    if keys is None:
+        positioned = schema.append(pa.field("__pos", pa.int64()))
+        con.register("cb_legs_files", pa.RecordBatchReader.from_batches(positioned, _with_positions(open_legs())))
+        try:
+            keys = con.sql(keys_sql("cb_legs_files")).to_arrow_table()
+        finally:
+            con.unregister("cb_legs_files")
+        keys = keys.take(pc.sort_indices(keys.column("lid")))  # stream order
     stored = _stored_matches(con, keys, existing_sources) if existing_sources else None
     txn_id, n_legs, absorbed, touched = components(keys.column("k_time"), keys.column("k_serial"), stored)
     extra = pa.table({"k_serial": keys.column("k_serial"), "k_time": keys.column("k_time"), "txn_id": txn_id,
@@ -140,6 +201,34 @@ def _stored_matches(con: duckdb.DuckDBPyConnection, keys: pa.Table, existing_sou
         con.unregister("cb_keys_new")
 
 
+def connected(n_nodes: int, u: np.ndarray, v: np.ndarray) -> tuple[int, np.ndarray]:
+    """``(n_components, label)`` of the undirected graph with edges ``u[i] — v[i]`` (labels 0..n-1).
+
+    Vectorised union-find: every round hooks the larger root of each edge whose ends have different
+    roots onto the smaller one, then jumps pointers until every node points at its root. A chain of
+    any length collapses in a few rounds (pointer jumping halves paths); there is no round limit
+    because every round merges at least one pair of roots. (``scipy.sparse.csgraph`` did the same in
+    C, but importing it cost ~0.2 CPU s per run, as much as the components of 300k legs.)
+    """
+    parent = np.arange(n_nodes, dtype=np.int64)
+    u, v = u.astype(np.int64, copy=False), v.astype(np.int64, copy=False)
+    while len(u):
+        pu, pv = parent[u], parent[v]
+        cross = pu != pv
+        if not cross.any():
+            break
+        u, v, pu, pv = u[cross], v[cross], pu[cross], pv[cross]
+        np.minimum.at(parent, np.maximum(pu, pv), np.minimum(pu, pv))
+        while True:
+            jumped = parent[parent]
+            if np.array_equal(jumped, parent):
+                break
+            parent = jumped
+    is_root = parent == np.arange(n_nodes)
+    compact = np.cumsum(is_root) - 1  # roots numbered in node order: no sort
+    return int(is_root.sum()), compact[parent]
+
+
 def _codes(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
     """Dictionary indices (-1 for null) and the dictionary of a string column."""
     if isinstance(arr, pa.ChunkedArray):
@@ -156,6 +245,36 @@ def _ranks(dictionary: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return order, rank
 
 
+def _smallest_k_time(k_time: pa.Array | pa.ChunkedArray, t_idx: np.ndarray, t_dict: pa.Array,
+                     leg_comp: np.ndarray, n_comp: int) -> pa.Array:
+    """Per leg, the smallest ``k_time`` of its component (bytewise, as DuckDB compares VARCHAR).
+
+    A leg alone keeps its own; the two legs of a pair are compared with one vectorised ``less``;
+    only the legs of larger components rank their keys by a sort (sorting every distinct key cost
+    ~0.35 CPU s per million legs)."""
+    k = k_time.combine_chunks() if isinstance(k_time, pa.ChunkedArray) else k_time
+    size = np.bincount(leg_comp, minlength=n_comp)[leg_comp]
+    chosen = t_idx.copy()  # dictionary code of the chosen key per leg
+    in_pair = np.nonzero(size == 2)[0]
+    if len(in_pair):
+        by_comp = in_pair[np.argsort(leg_comp[in_pair], kind="stable")]
+        a, b = by_comp[0::2], by_comp[1::2]
+        first_smaller = pc.less_equal(k.take(pa.array(a)), k.take(pa.array(b))).to_numpy(zero_copy_only=False)
+        smaller = np.where(first_smaller, t_idx[a], t_idx[b])
+        chosen[a] = smaller
+        chosen[b] = smaller
+    larger = np.nonzero(size > 2)[0]
+    if len(larger):
+        codes = np.unique(t_idx[larger])
+        order = pc.sort_indices(t_dict.take(pa.array(codes))).to_numpy().astype(np.int64)
+        rank = np.empty(len(t_dict), np.int64)
+        rank[codes[order]] = np.arange(len(codes))
+        comp_min = np.full(n_comp, len(codes), np.int64)
+        np.minimum.at(comp_min, leg_comp[larger], rank[t_idx[larger]])
+        chosen[larger] = codes[order][comp_min[leg_comp[larger]]]
+    return pc.take(t_dict, pa.array(chosen))
+
+
 def components(k_time: pa.Array | pa.ChunkedArray, k_serial: pa.Array | pa.ChunkedArray,
                stored: pa.Table | None = None) -> tuple[pa.Array, np.ndarray, dict[str, str], set[str]]:
     """``(txn_id, n_legs, absorbed, touched)`` of legs given their keys (see the module docstring).
@@ -165,9 +284,6 @@ def components(k_time: pa.Array | pa.ChunkedArray, k_serial: pa.Array | pa.Chunk
     reaches, else the smallest ``k_time`` of its legs. ``stored`` (``pos, ex_serial, ex_time``)
     says which legs (by position) match stored transfers.
     """
-    from scipy.sparse import coo_matrix  # imported here: ~0.2 s that only an ingest with legs needs
-    from scipy.sparse.csgraph import connected_components
-
     n = len(k_time)
     if n == 0:
         return pa.array([], pa.string()), np.zeros(0, np.int64), {}, set()
@@ -190,15 +306,9 @@ def components(k_time: pa.Array | pa.ChunkedArray, k_serial: pa.Array | pa.Chunk
         rows.append(ex_legs[keep])
         cols.append(n + n_t + n_s + e_idx[keep])
     n_nodes = n + n_t + n_s + len(e_dict)
-    r, c = np.concatenate(rows), np.concatenate(cols)
-    graph = coo_matrix((np.ones(len(r), np.int8), (r, c)), shape=(n_nodes, n_nodes)).tocsr()
-    n_comp, label = connected_components(graph, directed=False)
+    n_comp, label = connected(n_nodes, np.concatenate(rows), np.concatenate(cols))
     leg_comp = label[:n]
-    # the smallest k_time of each component
-    t_order, t_rank = _ranks(t_dict)
-    comp_t = np.full(n_comp, n_t, np.int64)
-    np.minimum.at(comp_t, leg_comp, t_rank[t_idx])
-    txn_id = pc.take(t_dict, pa.array(t_order[comp_t[leg_comp]]))
+    txn_id = _smallest_k_time(k_time, t_idx, t_dict, leg_comp, n_comp)
     absorbed: dict[str, str] = {}
     touched: set[str] = set()
     if len(e_dict):

@@ -13,7 +13,6 @@ from typing import Any
 
 import yaml
 
-from chainbreaker.core.config import read_yaml
 from chainbreaker.core.errors import ConfigError
 
 OUT, IN = "out", "in"
@@ -34,6 +33,10 @@ class DirectionTable:
         table = cls()
         table._merge(yaml.safe_load(text), "direction_codes.yaml")
         if override is not None and override.exists():
+            # imported here: core.config brings pydantic (~0.1 CPU s), which the workers (and the
+            # fork server, which imports this module for them) never use
+            from chainbreaker.core.config import read_yaml
+
             table._merge(read_yaml(override, "借贷标志代码表", "direction code table"), str(override))
         return table
 

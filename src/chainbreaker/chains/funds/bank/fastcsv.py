@@ -120,7 +120,20 @@ def _clean(arr: pa.Array) -> pa.Array:
     s = pc.utf8_trim(arr, characters=_TRIM)
     if pc.any(pc.starts_with(s, "'")).as_py():
         s = pc.replace_substring_regex(s, r"^'([\p{L}\p{N} ]*[\p{L}\p{N}][\p{L}\p{N} ]*)$", r"\1")
-    return pc.if_else(pc.is_in(s, value_set=_NULLS), pa.scalar(None, pa.string()), s)
+    return _null_where(s, pc.is_in(s, value_set=_NULLS))
+
+
+def _null_where(s: pa.Array, mask: pa.BooleanArray) -> pa.Array:
+    """``s`` with the values where ``mask`` is true made null: the mask becomes the validity bitmap
+    over the same offsets and bytes (``if_else`` copied every value of the column)."""
+    if not pc.any(mask).as_py():
+        return s
+    keep = pc.invert(mask)
+    if s.null_count:
+        keep = pc.and_(keep, pc.is_valid(s))
+    if s.offset or keep.offset or keep.null_count:
+        return pc.if_else(mask, pa.scalar(None, s.type), s)
+    return pa.Array.from_buffers(s.type, len(s), [keep.buffers()[1], *s.buffers()[1:]])
 
 
 def fast_batches(table: TableFile, batch_rows: int = 1 << 16) -> Iterator[pa.RecordBatch] | None:

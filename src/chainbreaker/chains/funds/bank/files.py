@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import ctypes
+import hashlib
 import multiprocessing
 import os
 import queue
@@ -39,6 +40,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
+from chainbreaker.chains.funds.bank.dedup import KEY_INPUTS, KEYS, leg_keys
 from chainbreaker.chains.funds.bank.directions import DirectionTable
 from chainbreaker.chains.funds.bank.fastcsv import fast_batches
 from chainbreaker.chains.funds.bank.layouts import bank_from_file_name, detect_layout, expected_header
@@ -116,25 +118,35 @@ class ScratchError(WorkspaceError):
     """The run's scratch folder cannot be written (disk full?): the run stops; no file is skipped for it."""
 
 
+def keys_path(legs_file: Path) -> Path:
+    """The de-duplication keys of a leg file (``k_serial, k_time``, row for row), beside it."""
+    return legs_file.with_suffix(".keys.arrow")
+
+
 class _LegFile:
-    """Kept legs of one file, appended batch by batch to an Arrow IPC file."""
+    """Kept legs of one file, appended batch by batch to an Arrow IPC file; at the end their
+    de-duplication keys go to :func:`keys_path` (the columns they need are held until then)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.rows = 0
         self._writer: ipc.RecordBatchFileWriter | None = None
+        self._key_inputs: list[pa.Table] = []
 
     def write(self, table: pa.Table) -> None:
+        legs = table.select(LEGS.names).cast(LEGS)
         try:
             if self._writer is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._writer = ipc.new_file(str(self.path), LEGS)
-            self._writer.write_table(table.select(LEGS.names).cast(LEGS))
+            self._writer.write_table(legs)
         except OSError as exc:
             raise self._error(exc) from exc
+        self._key_inputs.append(legs.select(list(KEY_INPUTS)))
         self.rows += table.num_rows
 
-    def close(self) -> Path | None:
+    def close(self, con: duckdb.DuckDBPyConnection | None = None) -> Path | None:
+        """Finish the file; with ``con``, also compute and write its legs' keys."""
         if self._writer is not None:
             try:
                 self._writer.close()
@@ -142,6 +154,14 @@ class _LegFile:
                 raise self._error(exc) from exc
             finally:
                 self._writer = None
+        if con is not None and self.rows:
+            keys = leg_keys(con, pa.concat_tables(self._key_inputs))
+            try:
+                with ipc.new_file(str(keys_path(self.path)), KEYS) as writer:
+                    writer.write_table(keys)
+            except OSError as exc:
+                raise self._error(exc) from exc
+        self._key_inputs.clear()
         return self.path if self.rows else None
 
     def _error(self, exc: OSError) -> ScratchError:
@@ -154,6 +174,7 @@ class _LegFile:
         with contextlib.suppress(OSError, ChainbreakerError):  # the run's scratch folder goes anyway
             self.close()
             self.path.unlink(missing_ok=True)
+            keys_path(self.path).unlink(missing_ok=True)
 
 
 def _counted(batches: Iterator[pa.RecordBatch], on_rows: Callable[[int], None] | None) -> Iterator[pa.RecordBatch]:
@@ -168,7 +189,10 @@ def normalise_file(job: FileJob, run: RunSpec, con: duckdb.DuckDBPyConnection,
     """Copy one file to the evidence store and normalise it; an unusable file comes back with ``error``."""
     path = job.path
     cpu = time.process_time()
-    Workspace(run.workspace).store_evidence(path)
+    try:
+        store_evidence(Workspace(run.workspace), path, job.sha256)  # OSError (disk full?) stops the run
+    except InputError as exc:  # changed since it was hashed: skipped like an unreadable file
+        return FileOutcome(job.index, error=exc, cpu_seconds=time.process_time() - cpu)
     legs = _LegFile(run.scratch / "legs" / f"{job.index:06d}.arrow")
     try:
         table = open_table(path, expected=expected_header, max_line_bytes=MAX_LINE_BYTES)
@@ -194,9 +218,40 @@ def normalise_file(job: FileJob, run: RunSpec, con: duckdb.DuckDBPyConnection,
     except BaseException:
         legs.discard()
         raise
-    legs_file = legs.close()
+    try:
+        legs_file = legs.close(con)
+    except BaseException:
+        legs.discard()
+        raise
     return FileOutcome(job.index, layout=detected.layout, encoding=table.encoding, result=result,
                        legs_file=legs_file, cpu_seconds=time.process_time() - cpu)
+
+
+def store_evidence(ws: Workspace, path: Path, sha256: str) -> None:
+    """Copy ``path`` into the evidence store under ``sha256``, the digest the ingest process took
+    before the run, hashing the bytes as they are copied (one read instead of a second hash and a
+    copy): a file whose bytes no longer have that digest is refused, not stored under another name
+    than its rows cite. A digest already in the store is not copied again."""
+    target = ws.evidence_path(sha256)
+    if target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".partial")
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as src, open(tmp, "wb") as dst:
+            while chunk := src.read(1 << 20):
+                digest.update(chunk)
+                dst.write(chunk)
+        if digest.hexdigest() != sha256:
+            raise InputError(f"{path.name} 在导入过程中被修改（SHA-256 不一致），未导入；请在文件不再变动后重新导入。",
+                             f"{path.name} changed while it was being ingested (SHA-256 differs) and was not "
+                             "ingested; ingest it again once it no longer changes.")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        os.chmod(target, 0o444)
 
 
 def _chinese(header: list[str]) -> bool:
@@ -227,9 +282,21 @@ def mp_context() -> multiprocessing.context.BaseContext:
     """forkserver where available (workers start from a clean, preloaded server), else spawn."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload([__name__])  # only takes effect before the server first starts
+        # only takes effect before the server first starts; serverinit keeps pandas out of it
+        ctx.set_forkserver_preload([f"{__package__}.serverinit", __name__])
         return ctx
     return multiprocessing.get_context("spawn")
+
+
+def start_server() -> None:
+    """Start the fork server now (where forkserver is the start method), so that it imports this
+    module while the ingest process still hashes the files and opens the workspace: the workers
+    are then forked from a ready server (the imports cost ~0.6–1 s that would otherwise be waited
+    for). A server started for a run that then needs no workers only idles until the process ends."""
+    if mp_context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
 
 
 def _in_workers(jobs: list[FileJob], run: RunSpec, workers: int, bar: ProgressSink) -> list[FileOutcome]:

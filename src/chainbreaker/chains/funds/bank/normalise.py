@@ -204,7 +204,9 @@ class Normaliser:
     def _split(self, batch: pa.RecordBatch, out: pa.Table, pending_short: list[Rejected]) -> None:
         reasons = out.column("_reason")
         bad_mask = pc.is_valid(reasons)
-        kept = out.filter(pc.invert(bad_mask)).drop_columns(["_reason", "_detail"])
+        kept = out.drop_columns(["_reason", "_detail"])
+        if reasons.null_count < len(reasons):  # a filter copies every column: only when a row goes
+            kept = kept.filter(pc.invert(bad_mask))
         self.result.rows_kept += kept.num_rows
         if kept.num_rows and self.leg_sink is not None and self.layout in ("statement", "edges"):
             self.leg_sink(kept)
@@ -264,7 +266,6 @@ class Normaliser:
             out_c, in_c = self.col("out_amount"), self.col("in_amount")
             out_name = lit(self.mapping.get("out_amount"))
             in_name = lit(self.mapping.get("in_amount"))
-            own_raw = f"coalesce({self.col('own_card')}, {self.col('own_acct')})"
             sql = f"""
             WITH s AS (
               SELECT b.*, dm.dir AS __dir,
@@ -295,33 +296,17 @@ class Normaliser:
               FROM s
             )
             SELECT
-              {self.col('serial')} AS serial_no,
-              CASE WHEN __direction = 'out' THEN __own ELSE __cp END AS from_account,
-              CASE WHEN __direction = 'out' THEN __cp ELSE __own END AS to_account,
-              CASE WHEN __direction = 'out' THEN {own_raw} ELSE {self.col('cp_account')} END AS from_raw,
-              CASE WHEN __direction = 'out' THEN {self.col('cp_account')} ELSE {own_raw} END AS to_raw,
-              CASE WHEN __direction = 'out' THEN {self.col('own_name')} ELSE {self.col('cp_name')} END AS from_name,
-              CASE WHEN __direction = 'out' THEN {self.col('cp_name')} ELSE {self.col('own_name')} END AS to_name,
-              CASE WHEN __direction = 'out' THEN __own_id ELSE __cp_id END AS from_id,
-              CASE WHEN __direction = 'out' THEN __cp_id ELSE __own_id END AS to_id,
-              CASE WHEN __direction = 'out' THEN {lit(self.ctx.bank)} ELSE {self.col('cp_bank')} END AS from_bank,
-              CASE WHEN __direction = 'out' THEN {self.col('cp_bank')} ELSE {lit(self.ctx.bank)} END AS to_bank,
+              coalesce(__direction = 'out', false) AS __is_out,
               CAST(abs(__value) AS DECIMAL(18, 2)) AS amount,
               {self._currency_sql()} AS currency,
               __ts AS ts,
-              {self.col('channel')} AS channel,
               nullif(concat_ws(' | ', {self.col('summary')}, {self.col('remark')}, {self.col('merchant')}), '') AS summary,
-              __ip AS ip,
-              __mac AS mac,
               CASE WHEN {self.col('cash')} IS NULL THEN NULL
                    ELSE upper(trim({self.col('cash')})) IN {_in_list(CASH_TOKENS)} END AS is_cash,
               __direction_raw AS direction_raw,
               CASE WHEN __direction = 'out' THEN cb_amt({self.col('balance')}) ELSE cb_amt({self.col('cp_balance')}) END AS from_balance,
               CASE WHEN __direction = 'out' THEN cb_amt({self.col('cp_balance')}) ELSE cb_amt({self.col('balance')}) END AS to_balance,
-              CASE WHEN __direction = 'out' THEN 'from' ELSE 'to' END AS side,
-              coalesce(__card, __acct) AS own_card,
-              coalesce(__acct, __card) AS own_acct,
-              {self._meta_sql()},
+              b._row AS src_row,
               coalesce({self._row_reason()},
                 CASE WHEN __own IS NULL THEN 'account_missing' END,
                 cb_ts_why(__ts_text, __ts),
@@ -337,10 +322,43 @@ class Normaliser:
               b.__i
             FROM v b
             """
-            return _in_input_order(self.con.sql(sql).to_arrow_table()).cast(_with_reason(LEGS))
+            out = _in_input_order(self.con.sql(sql).to_arrow_table())
         finally:
             for name in ("b_raw", "dm"):
                 self.con.unregister(name)
+        return self._oriented(batch, out, card, acct, cp, b)
+
+    def _oriented(self, batch: pa.RecordBatch, out: pa.Table, card: pa.Array, acct: pa.Array, cp: pa.Array,
+                  b: pa.Table) -> pa.Table:
+        """The statement's legs: ``out`` (what DuckDB computed, in batch order) with the columns that
+        are only the own or the counterparty's side swapped by direction in Arrow (from = own when the
+        row is out, else the counterparty), and the columns taken as they are from the batch.
+
+        Sending these ten string columns through DuckDB and back cost about 40% of the query."""
+        n = batch.num_rows
+        is_out = out.column("__is_out")
+        own = pc.coalesce(card, acct)
+
+        def raw(fld: str) -> pa.Array:
+            name = self.mapping.get(fld)
+            return batch.column(name) if name else pa.nulls(n, pa.string())
+
+        def const(value: str | None) -> pa.Array:
+            return pa.repeat(pa.scalar(value, pa.string()), n)
+
+        own_raw = pc.coalesce(raw("own_card"), raw("own_acct"))
+        pairs = {"account": (own, cp), "raw": (own_raw, raw("cp_account")), "name": (raw("own_name"), raw("cp_name")),
+                 "id": (b.column("__own_id"), b.column("__cp_id")), "bank": (const(self.ctx.bank), raw("cp_bank"))}
+        cols: dict[str, Any] = {"serial_no": raw("serial")}
+        for what, (mine, theirs) in pairs.items():
+            cols[f"from_{what}"] = pc.if_else(is_out, mine, theirs)
+            cols[f"to_{what}"] = pc.if_else(is_out, theirs, mine)
+        cols.update(channel=raw("channel"), ip=b.column("__ip"), mac=b.column("__mac"),
+                    side=pc.if_else(is_out, pa.scalar("from"), pa.scalar("to")), own_card=own, own_acct=pc.coalesce(acct, card),
+                    src_sha256=const(self.ctx.sha256), src_file=const(self.ctx.file_name))
+        names = _with_reason(LEGS).names
+        arrays = [cols[c] if c in cols else out.column(c) for c in names]
+        return pa.Table.from_arrays(arrays, names=names).cast(_with_reason(LEGS))
 
     # --------------------------------------------------------------------- edges
     def _edges(self, batch: pa.RecordBatch) -> pa.Table:

@@ -30,9 +30,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
-from chainbreaker.chains.funds.bank.dedup import assign_transfers
+from chainbreaker.chains.funds.bank.dedup import KEYS, assign_transfers, leg_keys
 from chainbreaker.chains.funds.bank.directions import DirectionTable
-from chainbreaker.chains.funds.bank.files import FileJob, RunSpec, normalise_files, resolve_workers
+from chainbreaker.chains.funds.bank.files import (
+    FileJob,
+    RunSpec,
+    keys_path,
+    normalise_files,
+    resolve_workers,
+    start_server,
+)
 from chainbreaker.chains.funds.bank.normalise import ACCOUNT_ROWS, LEGS, PERSON_ROWS, FileResult
 from chainbreaker.chains.funds.bank.sqlparse import MEMORY_LIMIT
 from chainbreaker.chains.funds.bank.tables import write_accounts, write_persons, write_transactions
@@ -141,6 +148,35 @@ def _aliased(batches: Iterator[pa.RecordBatch], aliases: pa.Table) -> Iterator[p
         yield pa.RecordBatch.from_arrays(cols, schema=batch.schema)
 
 
+def _staged_keys(con: Any, leg_files: list[Path], aliases: pa.Table) -> pa.Table:
+    """The de-duplication keys of all staged legs, in stream order.
+
+    Each file's keys were computed by the process that normalised it (``files.py``), before the
+    run's account aliases were known. A file in which an alias rewrites an account gets its keys
+    again here, from the rewritten legs (a rewritten account changes the keys of its legs, and
+    may change the occurrence numbers of other legs of the file).
+    """
+    alias = aliases.column("alias").combine_chunks() if aliases.num_rows else None
+    parts = []
+    for path in leg_files:
+        if alias is not None and _touches(path, alias):
+            legs = pa.Table.from_batches(list(_aliased(_read_legs([path]), aliases)), schema=LEGS)
+            parts.append(leg_keys(con, legs))
+            continue
+        with pa.memory_map(str(keys_path(path))) as source:
+            parts.append(ipc.open_file(source).read_all())
+    return pa.concat_tables(parts) if parts else KEYS.empty_table()
+
+
+def _touches(path: Path, alias: pa.Array) -> bool:
+    """Whether any from/to account of the leg file ``path`` is an alias (an account number with a card)."""
+    for batch in _read_legs([path]):
+        for name in ("from_account", "to_account"):
+            if pc.any(pc.is_in(batch.column(name), value_set=alias)).as_py():
+                return True
+    return False
+
+
 def _concat(parts: list[pa.Table], schema: pa.Schema) -> pa.Table:
     if not parts:
         return schema.empty_table()
@@ -163,6 +199,8 @@ def ingest_bank(ws: Workspace, paths: list[Path], profile: Path | None = None,
                          "No table files (CSV/TXT/XLSX) found to ingest.")
     if workers is None:
         workers = get_settings().ingest_workers
+    if resolve_workers(workers, len(files), sum(p.stat().st_size for p in files)) > 1:
+        start_server()  # overlaps the workers' start-up with the hashing below
     prof = load_profile(profile)
     directions = DirectionTable.load(ws.config_dir / DIRECTION_OVERRIDE)
     summary = IngestSummary()
@@ -251,8 +289,9 @@ def _run(ws: Workspace, todo: list[tuple[Path, str]], run: RunSpec, workers: int
         if leg_files:
             # The staged legs are read twice (memory-mapped): their keys, then with the keys attached.
             with tx.timed("dedup"):
+                keys = _staged_keys(tx.con, leg_files, aliases)
                 dd = assign_transfers(tx.con, lambda: _aliased(_read_legs(leg_files), aliases), LEGS,
-                                      _stored_sources(tx))
+                                      _stored_sources(tx), keys)
         with tx.timed("write"):
             if dd is not None:
                 counts = write_transactions(tx, dd)

@@ -1,0 +1,39 @@
+"""First module the ingest's fork server imports (``files.mp_context``): keeps pandas out of it.
+
+pyarrow imports pandas (~0.3 CPU s and ~40 MiB per process) the first time it converts a Python
+or NumPy object: ``pa.array``, a compute call with a Python scalar, ``to_numpy``. Nothing the
+workers run uses pandas, yet the fork server would import it while importing ``files`` (and
+every worker forked from it would inherit it). pandas is an optional dependency of pyarrow, which
+then takes its pandas-free paths, giving the same arrays (the lake is compared with and without
+workers in ``tests/ingest_bank/test_parallel.py``). Only the fork server imports this module:
+the ingest process, and anything else that may need pandas, never do. A worker that did call
+pandas would fail with ImportError, which aborts the run like any other bug in a worker.
+``multiprocessing`` keeps one fork server per process: other code of the same process that
+started processes through it would get them without pandas too (none does today).
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+
+class _NoPandas(importlib.abc.MetaPathFinder):
+    """Makes ``import pandas`` raise ModuleNotFoundError, as where pandas is not installed.
+
+    (``sys.modules["pandas"] = None`` is not enough: Cython's import, which pyarrow uses, returns
+    the None.)
+    """
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None,
+                  target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+        if fullname == "pandas" or fullname.startswith("pandas."):
+            raise ModuleNotFoundError("pandas is kept out of the ingest's fork server", name=fullname)
+        return None
+
+
+if "pandas" not in sys.modules:
+    sys.meta_path.insert(0, _NoPandas())

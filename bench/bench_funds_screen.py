@@ -381,15 +381,17 @@ def main() -> None:
         Path(args.result).write_text(json.dumps(res))
         return
     if args.incremental is not None:
-        print("| transactions | new | full + state s | incremental s | full s | speed-up | peak MB (inc / full) "
-              "| identical |")
-        print("|---:|---:|---:|---:|---:|---:|---|---|")
+        print("| transactions | new | full + state s | incremental s | full s | speed-up | CPU s (full + state / inc "
+              "/ full) | CPU speed-up | peak MB (inc / full) | identical |")
+        print("|---:|---:|---:|---:|---:|---:|---|---:|---|---|")
         for n in [int(x) for x in args.scale.split(",")]:
             r = run_incremental(args.workdir, n, args.seed, args.incremental, args.engine)
             inc, full = r["inc"], r["full"]
             assert inc["mode"] == "incremental", inc
             print(f"| {n:,} | {inc['new_transactions']:,} | {r['first']['seconds']:.1f} | {inc['seconds']:.1f} | "
                   f"{full['seconds']:.1f} | {full['seconds'] / inc['seconds']:.1f}x | "
+                  f"{r['first']['cpu_s']:.1f} / {inc['cpu_s']:.1f} / {full['cpu_s']:.1f} | "
+                  f"{full['cpu_s'] / inc['cpu_s']:.1f}x | "
                   f"{inc['peak_mb']:,.0f} / {full['peak_mb']:,.0f} | {r['same']} |", flush=True)
         print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
         return

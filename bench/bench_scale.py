@@ -13,11 +13,20 @@ time, CPU time and peak memory (the child's ``VmHWM``):
   of ``bench_funds_screen.prepare``);
 * ``spark``: the same screening on local Spark (``local[2]``), up to ``--spark-max``; the JVM's CPU
   time and peak memory are reported beside the driver's (the ratio to DuckDB feeds docs/scale.md);
+* ``cluster``: the same screening on a Spark standalone cluster on loopback (a master and
+  ``--cluster-workers`` workers of one core each, started once per run by
+  ``tests/support/spark_cluster.py``), up to ``--spark-max``; the CPU of the master, the workers and
+  their executors (sampled, and collected from the workers once the executors exit) is reported
+  beside the driver's, with the cluster's peak resident memory;
 * ``trace``: a 5-hop downstream 资金穿透 of the busiest account and of a typical one;
 * ``learn``: ``funds learn`` with labels drawn from the synthetic truth (every operation account and
   as many clean accounts), 100 trees, no baseline model;
 * ``scan`` (the plain baseline, same lake, same run): one DuckDB pass reading every transfer and
   aggregating per sender — the floor of any per-account computation over the data.
+
+For ``spark`` and ``cluster`` the line also shows the Spark/DuckDB CPU factor: all CPU of the Spark run
+(driver process, its JVM and, on the cluster, every daemon and executor) over the ``screen`` step's CPU
+at the same size (run ``screen`` in the same command).
 
 Results are printed as a table and as JSON lines (``SCALE_RESULT``); ``docs/scale.md`` extrapolates
 them. The generated data lives under ``--workdir`` and is deleted at the end unless ``--keep``.
@@ -33,7 +42,10 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext, suppress
 from pathlib import Path
 
 HERE = Path(__file__).resolve()
@@ -129,17 +141,112 @@ out = {"seconds": time.perf_counter() - t0, "rows": s.rows_read, "transfers": s.
 }
 
 
-def child(kind: str, *args: str, timeout: float) -> dict:
+def child(kind: str, *args: str, timeout: float, env: dict[str, str] | None = None) -> dict:
     """Run one step in a fresh interpreter; its result, or ``{"error": ...}`` on a timeout or failure."""
     code = "import json\n" + CHILDREN[kind] + EPILOGUE
     try:
-        proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=timeout,
+                              env={**os.environ, **(env or {})})
     except subprocess.TimeoutExpired:
         return {"error": f"timeout after {timeout:.0f} s"}
     for line in proc.stdout.splitlines():
         if line.startswith("CHILD_RESULT "):
             return json.loads(line[len("CHILD_RESULT "):])
     return {"error": f"exit {proc.returncode}: {proc.stderr.strip()[-400:]}"}
+
+
+class ClusterMeter:
+    """CPU seconds and peak resident memory of a standalone cluster's processes (master, workers and
+    the executors they launch), over one measured step.
+
+    CPU is cumulative per daemon: its own time plus its reaped children's (an executor's CPU moves
+    into its worker's ``children_*`` times when it exits), plus the live descendants' own time. A
+    sampler thread keeps the largest total resident set seen while the step runs."""
+
+    def __init__(self, pids: list[int]) -> None:
+        import psutil
+
+        self.procs = [psutil.Process(pid) for pid in pids]
+        self.peak_bytes = 0
+        self._stop = threading.Event()
+
+    def _descendants(self) -> list:  # type: ignore[type-arg]
+        """The live (not zombie) processes below the daemons: executors and their launchers."""
+        import psutil
+
+        out = []
+        for p in self.procs:
+            for c in p.children(recursive=True):
+                try:
+                    if c.status() != psutil.STATUS_ZOMBIE:
+                        out.append(c)
+                except psutil.NoSuchProcess:
+                    pass
+        return out
+
+    def cpu(self) -> float:
+        import psutil
+
+        total = 0.0
+        for p in self.procs:
+            t = p.cpu_times()
+            total += t.user + t.system + t.children_user + t.children_system
+        for c in self._descendants():
+            try:
+                t = c.cpu_times()
+            except psutil.NoSuchProcess:  # exited between the listing and the read: counted by its parent
+                continue
+            total += t.user + t.system
+        return total
+
+    def _sample(self) -> None:
+        import psutil
+
+        while not self._stop.wait(0.5):
+            rss = 0
+            for p in [*self.procs, *self._descendants()]:
+                with suppress(psutil.NoSuchProcess):
+                    rss += p.memory_info().rss
+            self.peak_bytes = max(self.peak_bytes, rss)
+
+    def settle(self, timeout: float = 60.0) -> None:
+        """Wait until the workers' executors have exited (and been reaped), so their CPU is counted."""
+        deadline = time.monotonic() + timeout
+        while self._descendants() and time.monotonic() < deadline:
+            time.sleep(0.5)
+
+    @contextmanager
+    def measure(self, into: dict) -> Iterator[None]:
+        """Fill ``into`` with ``cluster_cpu_s`` and ``cluster_peak_mb`` of the enclosed step."""
+        self.settle()
+        before = self.cpu()
+        self.peak_bytes, self._stop = 0, threading.Event()
+        sampler = threading.Thread(target=self._sample, daemon=True)
+        sampler.start()
+        try:
+            yield
+        finally:
+            self.settle()
+            self._stop.set()
+            sampler.join()
+            into["cluster_cpu_s"] = round(self.cpu() - before, 2)
+            into["cluster_peak_mb"] = round(self.peak_bytes / 2**20, 1)
+            into["executors_left"] = len(self._descendants())
+
+
+@contextmanager
+def spark_cluster(workdir: Path, workers: int, memory: str) -> Iterator[tuple[str, ClusterMeter]]:
+    """A standalone master and ``workers`` one-core workers on loopback for the whole run."""
+    sys.path.insert(0, str(HERE.parents[1] / "tests"))
+    from support.spark_cluster import standalone_cluster, why_not
+
+    reason = why_not()
+    if reason:
+        raise SystemExit(f"--steps cluster: {reason}")
+    root = workdir / "spark-cluster"
+    shutil.rmtree(root, ignore_errors=True)
+    with standalone_cluster(root, workers=workers, cores=1, memory=memory) as c:
+        yield c.master_url, ClusterMeter(c.pids)
 
 
 def labels_file(ws_path: Path, out: Path) -> Path:
@@ -170,8 +277,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scale", default="1000000,3000000,10000000", help="comma-separated transfer counts")
     ap.add_argument("--ingest-max", type=int, default=3_000_000, help="largest size for the ingest step")
-    ap.add_argument("--spark-max", type=int, default=1_000_000, help="largest size for the Spark step")
-    ap.add_argument("--steps", default="scan,screen,spark,trace,learn,ingest")
+    ap.add_argument("--spark-max", type=int, default=1_000_000, help="largest size for the spark and cluster steps")
+    ap.add_argument("--cluster-workers", type=int, default=2, help="standalone workers (one core each)")
+    ap.add_argument("--cluster-memory", default="3g", help="memory of each worker and of its executor")
+    ap.add_argument("--steps", default="scan,screen,spark,trace,learn,ingest",
+                    help="any of scan,screen,spark,cluster,trace,learn,ingest (cluster is not in the default)")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds per step")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--workdir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "cb-bench-scale")
@@ -182,15 +292,23 @@ def main() -> None:
     except ValueError:
         raise SystemExit(f"--scale: comma-separated integers expected, got {a.scale!r}") from None
     steps = [s.strip() for s in a.steps.split(",") if s.strip()]
-    unknown = set(steps) - set(CHILDREN)
+    known = {*CHILDREN, "cluster"}
+    unknown = set(steps) - known
     if unknown:
-        raise SystemExit(f"--steps: unknown {sorted(unknown)}; use {sorted(CHILDREN)}")
+        raise SystemExit(f"--steps: unknown {sorted(unknown)}; use {sorted(known)}")
     screen_bench = _bench("bench_funds_screen")
     trace_bench = _bench("bench_funds_trace")
     ingest_bench = _bench("bench_ingest_bank")
     a.workdir.mkdir(parents=True, exist_ok=True)
     print(f"scaling bench: sizes {sizes}, steps {steps}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, "
           f"work dir {a.workdir}")
+    wants_cluster = "cluster" in steps and any(n <= a.spark_max for n in sizes)
+    with spark_cluster(a.workdir, a.cluster_workers, a.cluster_memory) if wants_cluster else nullcontext() as spc:
+        run(a, sizes, steps, screen_bench, trace_bench, ingest_bench, spc)
+
+
+def run(a: argparse.Namespace, sizes: list[int], steps: list[str], screen_bench, trace_bench,  # type: ignore[no-untyped-def]
+        ingest_bench, spc: tuple[str, ClusterMeter] | None) -> None:
     try:
         for n in sizes:
             res: dict = {"transfers": n, "load_before": round(os.getloadavg()[0], 1)}
@@ -204,8 +322,20 @@ def main() -> None:
                 elif step == "screen":
                     r = child("screen", str(ws_path), timeout=a.timeout)
                 elif step == "spark":
-                    r = child("spark", str(ws_path), timeout=a.timeout) if n <= a.spark_max else \
+                    r = child("spark", str(ws_path), timeout=a.timeout,
+                              env={"CHAINBREAKER_SPARK_MASTER": "local[2]"}) if n <= a.spark_max else \
                         {"error": f"skipped (above --spark-max {a.spark_max:,})"}
+                elif step == "cluster":
+                    if n > a.spark_max or spc is None:
+                        r = {"error": f"skipped (above --spark-max {a.spark_max:,})"}
+                    else:
+                        master, meter = spc
+                        measured: dict = {}
+                        with meter.measure(measured):
+                            r = child("spark", str(ws_path), timeout=a.timeout, env={
+                                "CHAINBREAKER_SPARK_MASTER": master, "CHAINBREAKER_SPARK_DRIVER_MEMORY": "2g",
+                                "CHAINBREAKER_SPARK_EXECUTOR_MEMORY": a.cluster_memory})
+                        r.update(measured)
                 elif step == "trace":
                     s = trace_bench.seeds(ws_path)
                     r = child("trace", str(ws_path), s["busiest"], s["typical"], timeout=a.timeout)
@@ -231,9 +361,18 @@ def main() -> None:
                 if step == "ingest" and "error" not in r:
                     extra = f"  {r['rows'] / r['seconds']:,.0f} rows/s; workers cpu {r['worker_cpu_s']:.1f} s, " \
                             f"peak {r['worker_peak_mb'] / 1024:.2f} GB each"
-                elif step == "spark" and "error" not in r:
-                    extra = f"  {n / r['seconds']:,.0f} transfers/s; JVM cpu {r['jvm_cpu_s']:.1f} s, " \
-                            f"JVM peak {r['jvm_peak_mb'] / 1024:.2f} GB"
+                elif step in ("spark", "cluster") and "error" not in r:
+                    total = r["cpu_s"] + r["jvm_cpu_s"] + r.get("cluster_cpu_s", 0.0)
+                    r["total_cpu_s"] = round(total, 2)
+                    extra = f"  {n / r['seconds']:,.0f} transfers/s; driver JVM cpu {r['jvm_cpu_s']:.1f} s, " \
+                            f"peak {r['jvm_peak_mb'] / 1024:.2f} GB"
+                    if step == "cluster":
+                        extra += f"; cluster cpu {r['cluster_cpu_s']:.1f} s, peak {r['cluster_peak_mb'] / 1024:.2f} GB"
+                    duck = res.get("screen", {})
+                    if "cpu_s" in duck:
+                        r["factor_vs_duckdb_cpu"] = round(total / duck["cpu_s"], 2)
+                        extra += f"; all CPU {total:.1f} s = {r['factor_vs_duckdb_cpu']:.1f}x DuckDB's screen" \
+                                 f" (flagged {r['flagged']} vs {duck.get('flagged')})"
                 elif step in ("scan", "screen") and "error" not in r:
                     extra = f"  {n / r['seconds']:,.0f} transfers/s"
                 elif step == "trace" and "error" not in r:

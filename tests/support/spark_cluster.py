@@ -13,7 +13,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 HOST = "127.0.0.1"
@@ -24,6 +24,7 @@ class Cluster:
     master_url: str
     webui: str
     logs: Path
+    pids: list[int] = field(default_factory=list)  # master and workers (executors are the workers' children)
 
     def alive_workers(self) -> int:
         with urllib.request.urlopen(f"{self.webui}/json/", timeout=5) as resp:  # loopback only
@@ -74,6 +75,7 @@ def standalone_cluster(root: Path, workers: int = 2, cores: int = 1, memory: str
         out = open(logs / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process below
         procs.append(subprocess.Popen([str(home / "bin" / "spark-class"), *args], env=env, stdout=out,
                                       stderr=subprocess.STDOUT, start_new_session=True))
+        cluster.pids.append(procs[-1].pid)
 
     try:
         start("master", "org.apache.spark.deploy.master.Master", "--host", HOST, "--port", str(port),

@@ -17,7 +17,7 @@ from chainbreaker.chains.tech.domain_model import (
 )
 
 GAMBLING = ["xpj8888.com", "amjs66.vip", "tyc5577.com", "hg0088.com", "bet365-cn.com", "888casino-asia.com",
-            "js9977.net", "pj3344.cc", "bjl888.vip", "dafa888.com", "ylc6688.com", "vns9999.com"]
+            "js9977.net", "pj3344.cc", "bjl888.vip", "hgw9988.com", "ylc6688.com", "vns9999.com"]
 BENIGN = ["baidu.com", "taobao.com", "jd.com", "weibo.com", "zhihu.com", "bilibili.com", "qq.com", "163.com",
           "sina.com.cn", "ctrip.com", "meituan.com", "douban.com", "cnki.net", "people.com.cn", "xinhuanet.com"]
 
@@ -95,3 +95,17 @@ def test_held_out_precision_at_low_fpr(shared_data, domain_model):
     scores = model.scores([h for h, _ in test])
     m = metrics_at(scores, np.array([y for _, y in test]), model.thresholds["fpr_0.01"])
     assert m["precision"] >= 0.95 and m["recall"] >= 0.6 and m["fpr"] <= 0.02, m
+
+
+def test_gambling_test_names_are_not_in_the_training_lists():
+    """The names above are made up, not copied from ../shared/data/domains (read here at run time, never
+    committed), so the model's score on them is a held-out check."""
+    from pathlib import Path
+
+    lists = Path(__file__).resolve().parents[3] / "shared" / "data" / "domains"
+    if not lists.is_dir():
+        pytest.skip(f"{lists} missing: cannot check the test names against the training lists")
+    trained = set()
+    for f in lists.glob("*.txt"):
+        trained.update(f.read_text(encoding="utf-8", errors="replace").split())
+    assert not trained.intersection(GAMBLING)

@@ -97,7 +97,7 @@ def split_bucket(host: str, by: str = "registrable") -> int:
     """0–99 from the registrable domain: a stable split where an operator's hosts stay together.
 
     ``by="prefix4"`` groups by the first four characters of the registrable label instead, so
-    numbered name families (``i999a.com``, ``i999b.com`` …) also stay on one side: a stricter check.
+    numbered name families (``k777a.com``, ``k777b.com`` …) also stay on one side: a stricter check.
     """
     key = registrable(host)
     if by == "prefix4":

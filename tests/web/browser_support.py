@@ -62,3 +62,18 @@ def chromium() -> Iterator[Any]:
             yield b
         finally:
             b.close()
+
+
+def login(browser: Any, base: str, user: str, password: str, problems: list[str],
+          **context: Any) -> tuple[Any, Any]:
+    """A new browser context logged in as ``user``; console errors and page errors go to ``problems``."""
+    ctx = browser.new_context(accept_downloads=True, locale="zh-CN", **context)
+    page = ctx.new_page()
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    return ctx, page

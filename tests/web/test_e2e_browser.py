@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .browser_support import chromium, live_server
+from .browser_support import chromium, live_server, login
 from .support import HUB, PASSWORD, ZHANG_ID
 
 pytestmark = pytest.mark.browser
@@ -31,16 +31,7 @@ def browser(server):  # type: ignore[no-untyped-def]
 
 
 def _login(browser, base: str, user: str, problems: list[str]):  # type: ignore[no-untyped-def]
-    ctx = browser.new_context(accept_downloads=True, locale="zh-CN")
-    page = ctx.new_page()
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
-    return ctx, page
+    return login(browser, base, user, PASSWORD, problems)
 
 
 def test_analyst_searches_opens_dossier_and_exports(server: str, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

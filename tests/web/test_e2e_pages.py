@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .browser_support import chromium, live_server
+from .browser_support import chromium, live_server, login
 from .pages_support import CASE, FAN_SEED, FAN_WIDTH, PLATFORM
 from .support import PASSWORD
 
@@ -32,16 +32,7 @@ def browser(pages_server):  # type: ignore[no-untyped-def]
 
 
 def _login(browser, base: str, user: str, problems: list[str]):  # type: ignore[no-untyped-def]
-    ctx = browser.new_context(accept_downloads=True, locale="zh-CN", viewport={"width": 1400, "height": 1000})
-    page = ctx.new_page()
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
-    return ctx, page
+    return login(browser, base, user, PASSWORD, problems, viewport={"width": 1400, "height": 1000})
 
 
 def test_trace_view_folds_unfolds_filters_and_shows_evidence(pages_server: str, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -164,3 +164,14 @@ def test_mostly_utf8_statement_keeps_good_rows_and_quarantines_the_damaged_ones(
     assert names == {ZHANG["name"]}  # decoded as UTF-8: no mojibake
     q = ws.read_arrow("quarantine").to_pylist()
     assert sorted(json.loads(r["raw"])["交易流水号"] for r in q) == ["U010", "U050"]
+
+
+@pytest.mark.parametrize("instant", ["1979-12-31 23:59:59.999999+00", "1980-01-01 00:00:00+00", "2000-06-01 12:00:00+08",
+                                     "2100-12-31 23:59:59.999999+00", "2101-01-01 00:00:00+00", "1970-01-01 00:00:00+00"])
+def test_time_range_check_is_the_year_of_the_utc_instant(instant: str) -> None:
+    """cb_ts_why compares instants instead of calling year(): the same answer at the edges."""
+    con = connect()
+    got, want = con.execute("SELECT cb_ts_why('x', ?::TIMESTAMPTZ), "
+                            "CASE WHEN year(?::TIMESTAMPTZ) NOT BETWEEN 1980 AND 2100 THEN 'time_impossible' END",
+                            [instant, instant]).fetchall()[0]
+    assert got == want

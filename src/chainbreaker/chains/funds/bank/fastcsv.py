@@ -3,19 +3,31 @@
 The shared reader (``ingest/readers.py``) cleans every cell in Python (~3 µs each), which costs
 about two minutes per million 34-column rows. Bank exports are usually simple (no quoting, one
 line per row), and for those this reader produces exactly the same batches (same columns,
-``_row``, ``_bad``, ``_extra``, ``_short``; a test compares them) at Arrow speed:
+``_row``, ``_bad``, ``_extra``, ``_short``; tests compare them) at Arrow speed:
 
-- the bytes are decoded with the encoding the shared reader detected (``errors="replace"``, so
-  undecodable bytes become U+FFFD as there) and re-encoded as UTF-8 for Arrow, chunk by chunk;
+- Arrow splits the file's own bytes into binary columns; only the columns that hold non-ASCII
+  bytes are decoded, once per distinct value (a statement's Chinese columns — names, banks,
+  currency, 收付标志 — repeat a few values), so a GB18030 file is not decoded and re-encoded as a
+  whole. Arrow needs valid UTF-8 only for the text of rows with a wrong number of fields, so
+  non-ASCII bytes reach it as their Latin-1 characters (one byte → two, undone exactly before
+  decoding). Each value is decoded followed by line feeds, the way it is followed in the file by
+  a delimiter or a line end and more bytes: a damaged multi-byte sequence at the end of a cell becomes the same
+  U+FFFD characters as when the whole stream is decoded (``errors="replace"``), and ``_bad`` is
+  set where the shared reader sets it.
+- Where splitting bytes is not the same as splitting decoded text — GB18030 with ``|`` (0x7C is a
+  GB18030 trail byte), or a file whose last bytes cut a GB18030 sequence (decoded with no byte
+  after it, it swallows a final line feed) — the file is decoded as a whole and re-encoded as
+  UTF-8 for Arrow, as before.
 - cells are trimmed and null tokens mapped with Arrow compute kernels;
 - rows with too few or too many fields come from Arrow's invalid-row handler, which reports
-  their physical line numbers, so every row keeps its line number in the file;
+  their physical line numbers, so every row keeps its line number in the file; blank lines are
+  parsed as rows of empty cells (dropped like rows of nulls), so they keep the numbering too;
 - lines longer than the table's ``max_line_bytes`` are blanked by ``ingest/longlines.py`` before
   Arrow sees them (one such line would otherwise stop the whole file) and listed in ``long_lines``.
 
 It declines (returns None, and the shared reader is used) when the file has any double quote
-(quoted cells may hold delimiters or line breaks), blank lines (line numbers would shift), or a
-header row whose field count differs from the cleaned header.
+(quoted cells may hold delimiters or line breaks), or a header row whose field count differs
+from the cleaned header.
 """
 
 from __future__ import annotations
@@ -40,6 +52,7 @@ SMALL_FILE = 0  # bytes; below this the shared reader is used (set-up cost is ~1
 # normalised in few large batches (fixed costs per batch: ~60 Arrow kernels, a DuckDB query).
 _DECODE_CHUNK = 1 << 22
 _BLOCK = 1 << 20
+_LAST_LINE_CAP = 1 << 24  # bytes of an unguarded file's last line held to check its end
 _TRIM = " \t\r\n\u3000\ufeff"
 _NULLS = pa.array(sorted(NULL_TOKENS), pa.string())
 
@@ -72,15 +85,44 @@ class _Utf8Reader(io.RawIOBase):
                 text = self.decoder.decode(chunk)
             if not self.replaced and BAD_BYTES in text:
                 self.replaced = True
-            if self.pos:
-                del self.buffer[: self.pos]
-                self.pos = 0
-            self.buffer += text.encode("utf-8")
+            self._serve(text.encode("utf-8"))
+        return self._copy(b)
+
+    def _serve(self, data: bytes) -> None:
+        if self.pos:
+            del self.buffer[: self.pos]
+            self.pos = 0
+        self.buffer += data
+
+    def _copy(self, b: Any) -> int:
         n = min(len(b), len(self.buffer) - self.pos)
         with memoryview(self.buffer) as view:
             b[:n] = view[self.pos : self.pos + n]
         self.pos += n
         return n
+
+
+class _Latin1Reader(_Utf8Reader):
+    """Serve ``raw`` with every byte of 0x80 or above as the UTF-8 form of its Latin-1 character
+    (U+0080–U+00FF): valid UTF-8 whatever the bytes, every byte below 0x80 where it was, undone
+    exactly by :func:`_file_bytes`. Nothing is decoded here."""
+
+    def __init__(self, raw: IO[bytes] | io.BufferedIOBase) -> None:
+        super().__init__(raw, "latin-1")
+
+    def readinto(self, b: Any) -> int:
+        while len(self.buffer) - self.pos < len(b) and not self.eof:
+            chunk = self.raw.read(_DECODE_CHUNK)
+            if not chunk:
+                self.eof = True
+            self._serve(chunk if chunk.isascii() else chunk.decode("latin-1").encode("utf-8"))
+        return self._copy(b)
+
+
+def _file_bytes(served: str | bytes) -> bytes:
+    """The file's bytes behind text served by :class:`_Latin1Reader` (or its UTF-8 bytes)."""
+    text = served if isinstance(served, str) else served.decode("utf-8")
+    return text.encode("latin-1")
 
 
 def _open(path: Any) -> IO[bytes]:
@@ -89,17 +131,66 @@ def _open(path: Any) -> IO[bytes]:
     return open(path, "rb")
 
 
-def _simple(table: TableFile) -> bool:
-    """No quotes and no blank lines anywhere (cheap byte scans; safe for UTF-8 and GB18030)."""
-    tail = b""
+def _scan(table: TableFile) -> tuple[bool, bytes | None]:
+    """Whether the file is free of double quotes, and its last two lines (the bytes after the
+    last-but-one line feed; None when one is too long to hold, which only a guarded file's blanking
+    makes harmless). A cheap byte scan, safe for UTF-8 and GB18030 (neither has 0x22 or 0x0A inside
+    a multi-byte character)."""
+    cap = table.max_line_bytes or _LAST_LINE_CAP
+    blank = b"\n" if table.max_line_bytes else None  # what a line over ``cap`` bytes is read as
+    prev: bytes | None = b""  # the last complete line with its line feed
+    line = bytearray()  # the bytes after the last line feed
+    too_long = False
     with _open(table.path) as fh:
         while chunk := fh.read(1 << 22):
-            seam = tail + chunk[:2]  # a blank line across the chunk boundary
-            if (b'"' in chunk or b"\n\n" in chunk or b"\n\r\n" in chunk
-                    or b"\n\n" in seam or b"\n\r\n" in seam):
-                return False
-            tail = (tail + chunk)[-2:] if len(chunk) < 2 else chunk[-2:]
-    return True
+            if b'"' in chunk:
+                return False, None
+            end = chunk.rfind(b"\n")
+            if end < 0:
+                too_long = too_long or len(line) + len(chunk) > cap
+                if not too_long:
+                    line += chunk
+                continue
+            start = chunk.rfind(b"\n", 0, end)
+            if start >= 0:
+                prev = chunk[start + 1 : end + 1]
+            else:
+                prev = blank if too_long or len(line) + end > cap else bytes(line) + chunk[: end + 1]
+            line = bytearray(chunk[end + 1 :])
+            too_long = len(line) > cap
+    if prev is None or (too_long and blank is None):
+        return True, None
+    return True, prev + (b"" if too_long else bytes(line))
+
+
+def _decoder(encoding: str) -> str:
+    """The codec for single values: a UTF-8 BOM can only be at the start of the file (the header)."""
+    return "utf-8" if encoding == "utf-8-sig" else encoding
+
+
+def _splits_as_bytes(table: TableFile, last_lines: bytes) -> bool:
+    """Whether splitting the file's bytes gives the cells that decoding it first would give.
+
+    The delimiter, line feed and carriage return are never part of a multi-byte character in
+    UTF-8 or GB18030, except ``|`` (0x7C), a GB18030 trail byte. A value decoded with line feeds
+    after it (:func:`_decoded`) decodes as in the stream; only within the last three bytes of the
+    file can the stream decoder, told that no more bytes come, turn a cut GB18030 sequence together
+    with the bytes after it — even a final line feed — into one U+FFFD: checked on the last lines.
+    """
+    if table.encoding == "gb18030" and table.delimiter == "|":
+        return False
+    codec = _decoder(table.encoding)
+    return last_lines.decode(codec, "replace") == _decoded(last_lines, codec)
+
+
+def _decoded(data: bytes, codec: str) -> str:
+    """``data`` decoded as in a stream where a line feed and more bytes follow it.
+
+    The decoders replace a damaged sequence byte by byte when the bytes after it are there to
+    show that it is damaged (a GB18030 four-byte sequence needs three after its lead byte): three
+    more line feeds make sure they are, and come out as themselves.
+    """
+    return (data + b"\n\n\n\n").decode(codec, "replace")[:-4]
 
 
 def _header_width(table: TableFile) -> int:
@@ -138,38 +229,42 @@ def _null_where(s: pa.Array, mask: pa.BooleanArray) -> pa.Array:
 
 def fast_batches(table: TableFile, batch_rows: int = 1 << 16) -> Iterator[pa.RecordBatch] | None:
     """Batches like ``table.batches()``, or None when this reader cannot guarantee the same result."""
-    if table.encoding not in ("utf-8", "utf-8-sig", "gb18030") or table.delimiter in ('"', "\n"):
+    if table.encoding not in ("utf-8", "utf-8-sig", "gb18030") or table.delimiter in ('"', "\n", "\r"):
         return None
-    if table.path.stat().st_size < SMALL_FILE or not _simple(table):
+    if table.path.stat().st_size < SMALL_FILE:
         return None
-    if _header_width(table) != len(table.header):
+    unquoted, last_lines = _scan(table)
+    if not unquoted or _header_width(table) != len(table.header):
         return None
-    return _batches(table, batch_rows)
+    as_bytes = last_lines is not None and _splits_as_bytes(table, last_lines)
+    return _batches(table, batch_rows, as_bytes)
 
 
-def _batches(table: TableFile, batch_rows: int) -> Iterator[pa.RecordBatch]:
+def _batches(table: TableFile, batch_rows: int, as_bytes: bool) -> Iterator[pa.RecordBatch]:
     names = unique_names(table.header)
     width = len(names)
     internal = [f"c{i}" for i in range(width)]
     invalid: list[tuple[int, str]] = []
+    codec = _decoder(table.encoding) if as_bytes else None  # None: Arrow reads decoded text
 
     def on_invalid(row: Any) -> str:
-        invalid.append((int(row.number), row.text))
+        invalid.append((int(row.number), _decoded(_file_bytes(row.text), codec) if codec else row.text))
         return "skip"
 
     read = pacsv.ReadOptions(skip_rows=table.header_row, column_names=internal, use_threads=False,
                              block_size=_BLOCK, encoding="utf8")
+    # blank lines (and over-long lines, blanked) become rows of empty cells: numbered, then dropped
     parse = pacsv.ParseOptions(delimiter=table.delimiter, quote_char=False, escape_char=False,
-                               newlines_in_values=False, ignore_empty_lines=True, invalid_row_handler=on_invalid)
-    convert = pacsv.ConvertOptions(column_types=dict.fromkeys(internal, pa.string()),
+                               newlines_in_values=False, ignore_empty_lines=False, invalid_row_handler=on_invalid)
+    convert = pacsv.ConvertOptions(column_types=dict.fromkeys(internal, pa.binary() if as_bytes else pa.string()),
                                    strings_can_be_null=False, quoted_strings_can_be_null=False)
     next_line = table.header_row + 1
     skipped: set[int] = set()
     table.long_lines.clear()
     with _open(table.path) as raw:
-        # over-long lines arrive as empty lines (skipped by Arrow) and are listed in table.long_lines
+        # over-long lines arrive as empty lines and are listed in table.long_lines
         source = guarded(raw, table.encoding, table.long_lines, table.max_line_bytes)
-        text = _Utf8Reader(source, table.encoding)
+        text = _Latin1Reader(source) if as_bytes else _Utf8Reader(source, table.encoding)
         reader = pacsv.open_csv(text, read_options=read, parse_options=parse, convert_options=convert)
         group: list[pa.RecordBatch] = []  # parsed blocks (1 MiB parses fastest) gathered up to batch_rows
         group_lines: list[pa.Array] = []
@@ -182,7 +277,7 @@ def _batches(table: TableFile, batch_rows: int) -> Iterator[pa.RecordBatch]:
                 batch = pa.Table.from_batches(group).combine_chunks().to_batches()[0]
                 # Arrow has only been served decoded text so far: no U+FFFD in it, none in the batch
                 yield from _emit(batch, names, pa.concat_arrays(group_lines), width, batch_rows,
-                                 check_bad=text.replaced)
+                                 codec=codec, check_bad=text.replaced)
             if group_invalid:
                 yield _invalid_batch(group_invalid, names, width, table.delimiter)
             group.clear()
@@ -193,7 +288,6 @@ def _batches(table: TableFile, batch_rows: int) -> Iterator[pa.RecordBatch]:
         for batch in reader:
             for number, _ in invalid:
                 skipped.add(number)
-            skipped.update(long.line for long in table.long_lines)
             lines, next_line = _line_numbers(batch.num_rows, next_line, skipped)
             group_invalid.extend(invalid)
             invalid.clear()
@@ -224,17 +318,25 @@ def _line_numbers(n: int, next_line: int, skipped: set[int]) -> tuple[pa.Array, 
 
 
 def _emit(batch: pa.RecordBatch, names: list[str], lines: pa.Array, width: int,
-          batch_rows: int, check_bad: bool = True) -> Iterator[pa.RecordBatch]:
+          batch_rows: int, codec: str | None = None, check_bad: bool = True) -> Iterator[pa.RecordBatch]:
+    """The cleaned batch; ``codec``: the columns are the file's bytes (see :class:`_Latin1Reader`),
+    to be decoded with it; else they are text, checked for U+FFFD when ``check_bad``."""
     if batch.num_rows == 0:
         return
-    cols = [_clean(batch.column(i)) for i in range(width)]
     falses = pa.array(np.zeros(batch.num_rows, dtype=bool))
     bad = falses
+    cols = []
+    for i in range(width):
+        if codec is None:
+            c = _clean(batch.column(i))
+            has_bad = pc.fill_null(pc.match_substring(c, BAD_BYTES), False) if check_bad else None
+        else:
+            c, has_bad = _clean_bytes(batch.column(i), codec)
+        cols.append(c)
+        if has_bad is not None:
+            bad = pc.or_(bad, has_bad)
     any_null = None
     for c in cols:
-        if check_bad:
-            has_bad = pc.fill_null(pc.match_substring(c, BAD_BYTES), False)
-            bad = pc.or_(bad, has_bad)
         valid = pc.is_valid(c)
         any_null = valid if any_null is None else pc.or_(any_null, valid)
     out = pa.RecordBatch.from_arrays(
@@ -244,6 +346,48 @@ def _emit(batch: pa.RecordBatch, names: list[str], lines: pa.Array, width: int,
         out = out.filter(any_null)  # rows with no value at all are skipped, as the shared reader does
     for start in range(0, out.num_rows, batch_rows):
         yield out.slice(start, batch_rows)
+
+
+def _clean_bytes(arr: pa.Array, codec: str) -> tuple[pa.Array, pa.Array | None]:
+    """A binary column served by :class:`_Latin1Reader` as cleaned text, and where it holds U+FFFD
+    (None: nowhere). ASCII columns are their own text (no copy); the others are decoded and
+    cleaned once per distinct value."""
+    if _is_ascii(arr):
+        return _clean(pa.Array.from_buffers(pa.string(), len(arr), arr.buffers(), offset=arr.offset)), None
+    enc = pc.dictionary_encode(arr)
+    text = _decode_values(enc.dictionary, codec)
+    cleaned = pc.take(_clean(text), enc.indices)
+    if not pc.any(pc.match_substring(text, BAD_BYTES)).as_py():
+        return cleaned, None
+    return cleaned, pc.take(pc.match_substring(text, BAD_BYTES), enc.indices)
+
+
+def _is_ascii(arr: pa.Array) -> bool:
+    _, offsets, data = arr.buffers()
+    if data is None or len(arr) == 0:
+        return True
+    ends = np.frombuffer(offsets, np.int32)[[arr.offset, arr.offset + len(arr)]]
+    values = np.frombuffer(data, np.uint8)[ends[0] : ends[1]]
+    return values.size == 0 or int(values.max()) < 0x80
+
+
+def _decode_values(values: pa.Array, codec: str) -> pa.Array:
+    """Binary values served by :class:`_Latin1Reader` decoded with ``codec`` (bad bytes → U+FFFD),
+    each followed by a line feed as in the file by a delimiter or line end (both end any damaged
+    sequence alike): all values in one decode call, split again at the line feeds (no character
+    of the result encodes to 0x0A)."""
+    _, offsets, data = values.buffers()
+    ends = np.frombuffer(offsets, np.int32)[values.offset : values.offset + len(values) + 1]
+    served = np.frombuffer(data, np.uint8)[ends[0] : ends[-1]] if data is not None else np.zeros(0, np.uint8)
+    joined = np.insert(served, ends[1:] - ends[0], np.uint8(10))  # a line feed after every value
+    text = _decoded(_file_bytes(joined.tobytes()), codec).encode("utf-8")
+    out = np.frombuffer(text, np.uint8)
+    feeds = np.flatnonzero(out == 10)
+    new_offsets = np.empty(len(values) + 1, np.int32)
+    new_offsets[0] = 0
+    new_offsets[1:] = feeds - np.arange(len(values))
+    return pa.Array.from_buffers(pa.string(), len(values),
+                                 [None, pa.py_buffer(new_offsets), pa.py_buffer(out[out != 10])])
 
 
 def _invalid_batch(invalid: list[tuple[int, str]], names: list[str], width: int, delimiter: str) -> pa.RecordBatch:

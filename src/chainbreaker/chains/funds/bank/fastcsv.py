@@ -337,6 +337,8 @@ def _emit(batch: pa.RecordBatch, names: list[str], lines: pa.Array, width: int,
             bad = pc.or_(bad, has_bad)
     any_null = None
     for c in cols:
+        if c.null_count == len(c) and any_null is not None:
+            continue
         valid = pc.is_valid(c)
         any_null = valid if any_null is None else pc.or_(any_null, valid)
     out = pa.RecordBatch.from_arrays(
@@ -350,8 +352,13 @@ def _emit(batch: pa.RecordBatch, names: list[str], lines: pa.Array, width: int,
 
 def _clean_bytes(arr: pa.Array, codec: str) -> tuple[pa.Array, pa.Array | None]:
     """A binary column served by :class:`_Latin1Reader` as cleaned text, and where it holds U+FFFD
-    (None: nowhere). ASCII columns are their own text (no copy); the others are decoded and
-    cleaned once per distinct value."""
+    (None: nowhere). A column of one repeated value (an unused column of ``\\N``) is cleaned once;
+    ASCII columns are their own text (no copy); the others are decoded and cleaned once per
+    distinct value."""
+    if len(arr) > 1 and _one_value(arr):
+        cleaned, bad = _clean_bytes(arr.slice(0, 1), codec)
+        many = repeat_text(cleaned[0].as_py(), len(arr))
+        return many, None if bad is None or not bad[0].as_py() else pa.array(np.ones(len(arr), dtype=bool))
     if _is_ascii(arr):
         return _clean(pa.Array.from_buffers(pa.string(), len(arr), arr.buffers(), offset=arr.offset)), None
     enc = pc.dictionary_encode(arr)
@@ -360,6 +367,31 @@ def _clean_bytes(arr: pa.Array, codec: str) -> tuple[pa.Array, pa.Array | None]:
     if not pc.any(pc.match_substring(text, BAD_BYTES)).as_py():
         return cleaned, None
     return cleaned, pc.take(pc.match_substring(text, BAD_BYTES), enc.indices)
+
+
+def _one_value(arr: pa.Array) -> bool:
+    """Whether every value of a binary array has the same bytes (numpy over offsets and data)."""
+    _, offsets, data = arr.buffers()
+    ends = np.frombuffer(offsets, np.int32)[arr.offset : arr.offset + len(arr) + 1]
+    size = int(ends[1] - ends[0])
+    if int(ends[-1] - ends[0]) != size * len(arr) or not bool(np.all(np.diff(ends) == size)):
+        return False
+    if size == 0:
+        return True
+    values = np.frombuffer(data, np.uint8)[ends[0] : ends[-1]].reshape(len(arr), size)
+    return bool(np.all(values == values[0]))
+
+
+def repeat_text(value: str | None, n: int) -> pa.Array:
+    """``n`` times ``value`` as a string array, built from two buffers (``pa.repeat`` of a string
+    scalar costs ~30 ns per value); None gives nulls."""
+    if value is None:
+        return pa.nulls(n, pa.string())
+    data = value.encode("utf-8")
+    if len(data) * n >= 2**31:
+        return pa.repeat(pa.scalar(value, pa.string()), n)
+    offsets = np.arange(n + 1, dtype=np.int32) * np.int32(len(data))
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data * n)])
 
 
 def _is_ascii(arr: pa.Array) -> bool:

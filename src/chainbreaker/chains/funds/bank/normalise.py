@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from chainbreaker.chains.funds.bank.directions import map_codes
+from chainbreaker.chains.funds.bank.fastcsv import repeat_text
 from chainbreaker.chains.funds.bank.keys import account_keys, id_keys, ip_keys, mac_keys, phone_keys
 from chainbreaker.core.ingest.longlines import MAX_LINE_BYTES, LongLine
 from chainbreaker.core.ingest.mapping import Mapping
@@ -344,7 +345,7 @@ class Normaliser:
             return batch.column(name) if name else pa.nulls(n, pa.string())
 
         def const(value: str | None) -> pa.Array:
-            return pa.repeat(pa.scalar(value, pa.string()), n)
+            return repeat_text(value, n)
 
         own_raw = pc.coalesce(raw("own_card"), raw("own_acct"))
         pairs = {"account": (own, cp), "raw": (own_raw, raw("cp_account")), "name": (raw("own_name"), raw("cp_name")),

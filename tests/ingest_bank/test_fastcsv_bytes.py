@@ -82,8 +82,9 @@ def test_bytes_are_split_only_where_that_equals_decoding_first(tmp_path: Path) -
         path = tmp_path / name
         path.write_bytes(data)
         table = open_table(path, expected=lambda h: h in HEADER)
-        unquoted, last = fastcsv._scan(table)
-        assert unquoted and last is not None and not fastcsv._splits_as_bytes(table, last)
+        scan = fastcsv._scan(table)
+        assert scan.unquoted and scan.last_lines is not None
+        assert not fastcsv._splits_as_bytes(table, scan.last_lines)
         fast = fastcsv.fast_batches(table)
         assert fast is not None
         assert _rows(fast) == _rows(table.batches())
@@ -91,3 +92,26 @@ def test_bytes_are_split_only_where_that_equals_decoding_first(tmp_path: Path) -
 
 def _rows(batches: Iterator[pa.RecordBatch]) -> list[dict[str, object]]:
     return sorted((row for batch in batches for row in batch.to_pylist()), key=lambda row: int(row["_row"]))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.integers(0, 40), min_size=1, max_size=12), st.booleans(), st.integers(1, 50))
+def test_scan_finds_a_long_line_where_the_line_guard_does(tmp_path: Path, monkeypatch, lengths: list[int],
+                                                           final_break: bool, chunk: int) -> None:
+    """The fast reader skips the line guard (a copy of every byte) when its scan finds no line over
+    the limit: the scan must find one wherever the guard would blank one, across chunk borders."""
+    import io
+    from types import SimpleNamespace
+
+    from chainbreaker.core.ingest.longlines import LineGuard
+
+    data = b"\n".join(b"x" * n for n in lengths) + (b"\n" if final_break else b"")
+    path = tmp_path / "lines.csv"
+    path.write_bytes(data)
+    monkeypatch.setattr(fastcsv, "_SCAN_CHUNK", chunk)
+    found: list = []
+    guard = LineGuard(io.BytesIO(data), "utf-8", found, max_bytes=20, chunk_size=chunk)
+    while guard.read(7):
+        pass
+    scan = fastcsv._scan(SimpleNamespace(path=path, max_line_bytes=20))  # type: ignore[arg-type]
+    assert scan.long_lines == bool(found)

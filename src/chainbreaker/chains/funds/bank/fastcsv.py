@@ -36,6 +36,7 @@ import codecs
 import gzip
 import io
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import IO, Any
 
 import numpy as np
@@ -52,6 +53,7 @@ SMALL_FILE = 0  # bytes; below this the shared reader is used (set-up cost is ~1
 # normalised in few large batches (fixed costs per batch: ~60 Arrow kernels, a DuckDB query).
 _DECODE_CHUNK = 1 << 22
 _BLOCK = 1 << 20
+_SCAN_CHUNK = 1 << 22
 _LAST_LINE_CAP = 1 << 24  # bytes of an unguarded file's last line held to check its end
 _TRIM = " \t\r\n\u3000\ufeff"
 _NULLS = pa.array(sorted(NULL_TOKENS), pa.string())
@@ -131,26 +133,42 @@ def _open(path: Any) -> IO[bytes]:
     return open(path, "rb")
 
 
-def _scan(table: TableFile) -> tuple[bool, bytes | None]:
-    """Whether the file is free of double quotes, and its last two lines (the bytes after the
-    last-but-one line feed; None when one is too long to hold, which only a guarded file's blanking
-    makes harmless). A cheap byte scan, safe for UTF-8 and GB18030 (neither has 0x22 or 0x0A inside
-    a multi-byte character)."""
-    cap = table.max_line_bytes or _LAST_LINE_CAP
-    blank = b"\n" if table.max_line_bytes else None  # what a line over ``cap`` bytes is read as
+@dataclass
+class _Scan:
+    """What one pass over a file's bytes tells (:func:`_scan`)."""
+
+    unquoted: bool = True  # no double quote anywhere
+    # the bytes after the last-but-one line feed (None: a line too long to hold, which only a
+    # guarded file's blanking makes harmless)
+    last_lines: bytes | None = b""
+    long_lines: bool = False  # a line over the table's max_line_bytes (the line guard is needed)
+
+
+def _scan(table: TableFile) -> _Scan:
+    """One cheap pass over the bytes, safe for UTF-8 and GB18030 (neither has 0x22 or 0x0A inside a
+    multi-byte character): a few C-level searches per 4 MiB, no Python step per line."""
+    limit = table.max_line_bytes
+    cap = limit or _LAST_LINE_CAP
+    blank = b"\n" if limit else None  # what a line over ``cap`` bytes is read as
     prev: bytes | None = b""  # the last complete line with its line feed
     line = bytearray()  # the bytes after the last line feed
-    too_long = False
+    too_long = False  # ``line`` is over ``cap``
+    held = 0  # bytes of the current line before the chunk
+    found_long = False
     with _open(table.path) as fh:
-        while chunk := fh.read(1 << 22):
+        while chunk := fh.read(_SCAN_CHUNK):
             if b'"' in chunk:
-                return False, None
+                return _Scan(unquoted=False, last_lines=None)
+            if limit and not found_long:
+                found_long = _has_long_line(chunk, held, limit)
             end = chunk.rfind(b"\n")
             if end < 0:
+                held += len(chunk)
                 too_long = too_long or len(line) + len(chunk) > cap
                 if not too_long:
                     line += chunk
                 continue
+            held = len(chunk) - end - 1
             start = chunk.rfind(b"\n", 0, end)
             if start >= 0:
                 prev = chunk[start + 1 : end + 1]
@@ -158,9 +176,22 @@ def _scan(table: TableFile) -> tuple[bool, bytes | None]:
                 prev = blank if too_long or len(line) + end > cap else bytes(line) + chunk[: end + 1]
             line = bytearray(chunk[end + 1 :])
             too_long = len(line) > cap
+    found_long = found_long or bool(limit and held > limit)
     if prev is None or (too_long and blank is None):
-        return True, None
-    return True, prev + (b"" if too_long else bytes(line))
+        return _Scan(last_lines=None, long_lines=found_long)
+    return _Scan(last_lines=prev + (b"" if too_long else bytes(line)), long_lines=found_long)
+
+
+def _has_long_line(chunk: bytes, held: int, limit: int) -> bool:
+    """Whether a line that ends in ``chunk`` (``held`` bytes of it before the chunk) is over ``limit``
+    bytes: from line feed to the last line feed within the next ``limit + 1`` bytes."""
+    last = -held - 1  # where the line feed before the current line would be
+    while len(chunk) - last - 1 > limit:
+        nxt = chunk.rfind(b"\n", max(last + 1, 0), last + limit + 2)
+        if nxt < 0:
+            return True
+        last = nxt
+    return False
 
 
 def _decoder(encoding: str) -> str:
@@ -233,14 +264,14 @@ def fast_batches(table: TableFile, batch_rows: int = 1 << 16) -> Iterator[pa.Rec
         return None
     if table.path.stat().st_size < SMALL_FILE:
         return None
-    unquoted, last_lines = _scan(table)
-    if not unquoted or _header_width(table) != len(table.header):
+    scan = _scan(table)
+    if not scan.unquoted or _header_width(table) != len(table.header):
         return None
-    as_bytes = last_lines is not None and _splits_as_bytes(table, last_lines)
-    return _batches(table, batch_rows, as_bytes)
+    as_bytes = scan.last_lines is not None and _splits_as_bytes(table, scan.last_lines)
+    return _batches(table, batch_rows, as_bytes, guard=scan.long_lines)
 
 
-def _batches(table: TableFile, batch_rows: int, as_bytes: bool) -> Iterator[pa.RecordBatch]:
+def _batches(table: TableFile, batch_rows: int, as_bytes: bool, guard: bool = True) -> Iterator[pa.RecordBatch]:
     names = unique_names(table.header)
     width = len(names)
     internal = [f"c{i}" for i in range(width)]
@@ -262,8 +293,9 @@ def _batches(table: TableFile, batch_rows: int, as_bytes: bool) -> Iterator[pa.R
     skipped: set[int] = set()
     table.long_lines.clear()
     with _open(table.path) as raw:
-        # over-long lines arrive as empty lines and are listed in table.long_lines
-        source = guarded(raw, table.encoding, table.long_lines, table.max_line_bytes)
+        # over-long lines arrive as empty lines and are listed in table.long_lines; without one, the
+        # guard would only copy the bytes
+        source = guarded(raw, table.encoding, table.long_lines, table.max_line_bytes) if guard else raw
         text = _Latin1Reader(source) if as_bytes else _Utf8Reader(source, table.encoding)
         reader = pacsv.open_csv(text, read_options=read, parse_options=parse, convert_options=convert)
         group: list[pa.RecordBatch] = []  # parsed blocks (1 MiB parses fastest) gathered up to batch_rows

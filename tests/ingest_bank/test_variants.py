@@ -76,11 +76,15 @@ def test_workspace_code_table_and_profile_values_map_codes(ws, tmp_path: Path) -
     assert s.rows_kept == 2 and s.rows_quarantined == 0
 
 
-def test_signed_amounts_without_direction_column(ws, tmp_path: Path) -> None:
+@pytest.mark.parametrize("negative", ["-3000.00", "(3000.00)", "3000.00-", "－3000.00"])
+def test_signed_amounts_without_direction_column(ws, tmp_path: Path, negative: str) -> None:
+    """Every spelling of a negative amount makes the statement signed (the positive row is money in)."""
     header = [h for h in DC_HEADER if h != "借贷标志"]
     rows = [[v for i, v in enumerate(r) if i != 7] for r in _dc_rows(("x", "x"), signed=True)]
+    rows[0][5] = negative
     path = write_csv(tmp_path / "中国邮政储蓄银行交易明细信息.csv", header, rows)
-    ingest_bank(ws, [path], progress=None)
+    s = ingest_bank(ws, [path], progress=None)
+    assert s.rows_kept == 2
     out, inn = _txns(ws)
     assert out["from_account"] == LI["card"] and out["amount"] == Decimal("3000.00") and out["direction_raw"] == "-"
     assert inn["to_account"] == LI["card"]

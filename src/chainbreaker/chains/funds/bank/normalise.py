@@ -274,7 +274,7 @@ class Normaliser:
                      {self._ts_text()} AS __ts_text, cb_ts({self._ts_text()}) AS __ts,
                      cb_amt({amount_col}) AS __amt, cb_amt({out_c}) AS __out, cb_amt({in_c}) AS __in,
                      -- amounts are signed when any amount of the batch is negative
-                     coalesce(bool_or(cb_amt({amount_col}) < 0) OVER (), false) AS __signed
+                     {self._signed_sql(batch)} AS __signed
               FROM b_raw b
               LEFT JOIN dm ON dm.code = {self.col('direction')}
             ), v AS (
@@ -328,6 +328,15 @@ class Normaliser:
             for name in ("b_raw", "dm"):
                 self.con.unregister(name)
         return self._oriented(batch, out, card, acct, cp, b)
+
+    def _signed_sql(self, batch: pa.RecordBatch) -> str:
+        """Whether any amount of the batch is negative: ``false`` without a window over the batch
+        when no amount text holds a character that ``cb_amt`` reads as a minus (``-``, ``－``, or
+        the ``(`` of ``(12.50)``), as in statements with a direction column."""
+        name = self.mapping.get("amount")
+        if name is None or not pc.any(pc.match_substring_regex(batch.column(name), "[-－(]")).as_py():
+            return "false"
+        return f"coalesce(bool_or(cb_amt({self.col('amount')}) < 0) OVER (), false)"
 
     def _oriented(self, batch: pa.RecordBatch, out: pa.Table, card: pa.Array, acct: pa.Array, cp: pa.Array,
                   b: pa.Table) -> pa.Table:

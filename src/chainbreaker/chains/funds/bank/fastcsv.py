@@ -32,9 +32,7 @@ from the cleaned header.
 
 from __future__ import annotations
 
-import codecs
 import gzip
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
@@ -44,6 +42,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from chainbreaker.chains.funds.bank.cellbytes import (
+    Latin1Reader,
+    Utf8Reader,
+    decode_values,
+    decoded,
+    file_bytes,
+    is_ascii,
+    one_value,
+    repeat_text,
+)
 from chainbreaker.core.ingest.longlines import guarded
 from chainbreaker.core.ingest.readers import BAD_BYTES, NULL_TOKENS, TableFile, clean_value, unique_names
 
@@ -57,74 +65,6 @@ _SCAN_CHUNK = 1 << 22
 _LAST_LINE_CAP = 1 << 24  # bytes of an unguarded file's last line held to check its end
 _TRIM = " \t\r\n\u3000\ufeff"
 _NULLS = pa.array(sorted(NULL_TOKENS), pa.string())
-
-
-class _Utf8Reader(io.RawIOBase):
-    """Decode ``raw`` with ``encoding`` (bad bytes → U+FFFD) and serve it as UTF-8 bytes.
-
-    ``replaced`` becomes true once any decoded text holds U+FFFD (a replaced byte, or the
-    character itself): until then no cell served so far can hold one.
-    """
-
-    def __init__(self, raw: IO[bytes] | io.BufferedIOBase, encoding: str) -> None:
-        self.raw = raw
-        self.decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
-        self.buffer = bytearray()
-        self.pos = 0
-        self.eof = False
-        self.replaced = False
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: Any) -> int:
-        while len(self.buffer) - self.pos < len(b) and not self.eof:
-            chunk = self.raw.read(_DECODE_CHUNK)
-            if not chunk:
-                self.eof = True
-                text = self.decoder.decode(b"", final=True)
-            else:
-                text = self.decoder.decode(chunk)
-            if not self.replaced and BAD_BYTES in text:
-                self.replaced = True
-            self._serve(text.encode("utf-8"))
-        return self._copy(b)
-
-    def _serve(self, data: bytes) -> None:
-        if self.pos:
-            del self.buffer[: self.pos]
-            self.pos = 0
-        self.buffer += data
-
-    def _copy(self, b: Any) -> int:
-        n = min(len(b), len(self.buffer) - self.pos)
-        with memoryview(self.buffer) as view:
-            b[:n] = view[self.pos : self.pos + n]
-        self.pos += n
-        return n
-
-
-class _Latin1Reader(_Utf8Reader):
-    """Serve ``raw`` with every byte of 0x80 or above as the UTF-8 form of its Latin-1 character
-    (U+0080–U+00FF): valid UTF-8 whatever the bytes, every byte below 0x80 where it was, undone
-    exactly by :func:`_file_bytes`. Nothing is decoded here."""
-
-    def __init__(self, raw: IO[bytes] | io.BufferedIOBase) -> None:
-        super().__init__(raw, "latin-1")
-
-    def readinto(self, b: Any) -> int:
-        while len(self.buffer) - self.pos < len(b) and not self.eof:
-            chunk = self.raw.read(_DECODE_CHUNK)
-            if not chunk:
-                self.eof = True
-            self._serve(chunk if chunk.isascii() else chunk.decode("latin-1").encode("utf-8"))
-        return self._copy(b)
-
-
-def _file_bytes(served: str | bytes) -> bytes:
-    """The file's bytes behind text served by :class:`_Latin1Reader` (or its UTF-8 bytes)."""
-    text = served if isinstance(served, str) else served.decode("utf-8")
-    return text.encode("latin-1")
 
 
 def _open(path: Any) -> IO[bytes]:
@@ -204,24 +144,14 @@ def _splits_as_bytes(table: TableFile, last_lines: bytes) -> bool:
 
     The delimiter, line feed and carriage return are never part of a multi-byte character in
     UTF-8 or GB18030, except ``|`` (0x7C), a GB18030 trail byte. A value decoded with line feeds
-    after it (:func:`_decoded`) decodes as in the stream; only within the last three bytes of the
+    after it (:func:`decoded`) decodes as in the stream; only within the last three bytes of the
     file can the stream decoder, told that no more bytes come, turn a cut GB18030 sequence together
     with the bytes after it — even a final line feed — into one U+FFFD: checked on the last lines.
     """
     if table.encoding == "gb18030" and table.delimiter == "|":
         return False
     codec = _decoder(table.encoding)
-    return last_lines.decode(codec, "replace") == _decoded(last_lines, codec)
-
-
-def _decoded(data: bytes, codec: str) -> str:
-    """``data`` decoded as in a stream where a line feed and more bytes follow it.
-
-    The decoders replace a damaged sequence byte by byte when the bytes after it are there to
-    show that it is damaged (a GB18030 four-byte sequence needs three after its lead byte): three
-    more line feeds make sure they are, and come out as themselves.
-    """
-    return (data + b"\n\n\n\n").decode(codec, "replace")[:-4]
+    return last_lines.decode(codec, "replace") == decoded(last_lines, codec)
 
 
 def _header_width(table: TableFile) -> int:
@@ -279,7 +209,7 @@ def _batches(table: TableFile, batch_rows: int, as_bytes: bool, guard: bool = Tr
     codec = _decoder(table.encoding) if as_bytes else None  # None: Arrow reads decoded text
 
     def on_invalid(row: Any) -> str:
-        invalid.append((int(row.number), _decoded(_file_bytes(row.text), codec) if codec else row.text))
+        invalid.append((int(row.number), decoded(file_bytes(row.text), codec) if codec else row.text))
         return "skip"
 
     read = pacsv.ReadOptions(skip_rows=table.header_row, column_names=internal, use_threads=False,
@@ -296,7 +226,7 @@ def _batches(table: TableFile, batch_rows: int, as_bytes: bool, guard: bool = Tr
         # over-long lines arrive as empty lines and are listed in table.long_lines; without one, the
         # guard would only copy the bytes
         source = guarded(raw, table.encoding, table.long_lines, table.max_line_bytes) if guard else raw
-        text = _Latin1Reader(source) if as_bytes else _Utf8Reader(source, table.encoding)
+        text = Latin1Reader(source, _DECODE_CHUNK) if as_bytes else Utf8Reader(source, table.encoding, _DECODE_CHUNK)
         reader = pacsv.open_csv(text, read_options=read, parse_options=parse, convert_options=convert)
         group: list[pa.RecordBatch] = []  # parsed blocks (1 MiB parses fastest) gathered up to batch_rows
         group_lines: list[pa.Array] = []
@@ -351,7 +281,7 @@ def _line_numbers(n: int, next_line: int, skipped: set[int]) -> tuple[pa.Array, 
 
 def _emit(batch: pa.RecordBatch, names: list[str], lines: pa.Array, width: int,
           batch_rows: int, codec: str | None = None, check_bad: bool = True) -> Iterator[pa.RecordBatch]:
-    """The cleaned batch; ``codec``: the columns are the file's bytes (see :class:`_Latin1Reader`),
+    """The cleaned batch; ``codec``: the columns are the file's bytes (see :class:`Latin1Reader`),
     to be decoded with it; else they are text, checked for U+FFFD when ``check_bad``."""
     if batch.num_rows == 0:
         return
@@ -383,75 +313,22 @@ def _emit(batch: pa.RecordBatch, names: list[str], lines: pa.Array, width: int,
 
 
 def _clean_bytes(arr: pa.Array, codec: str) -> tuple[pa.Array, pa.Array | None]:
-    """A binary column served by :class:`_Latin1Reader` as cleaned text, and where it holds U+FFFD
+    """A binary column served by :class:`Latin1Reader` as cleaned text, and where it holds U+FFFD
     (None: nowhere). A column of one repeated value (an unused column of ``\\N``) is cleaned once;
     ASCII columns are their own text (no copy); the others are decoded and cleaned once per
     distinct value."""
-    if len(arr) > 1 and _one_value(arr):
+    if len(arr) > 1 and one_value(arr):
         cleaned, bad = _clean_bytes(arr.slice(0, 1), codec)
         many = repeat_text(cleaned[0].as_py(), len(arr))
         return many, None if bad is None or not bad[0].as_py() else pa.array(np.ones(len(arr), dtype=bool))
-    if _is_ascii(arr):
+    if is_ascii(arr):
         return _clean(pa.Array.from_buffers(pa.string(), len(arr), arr.buffers(), offset=arr.offset)), None
     enc = pc.dictionary_encode(arr)
-    text = _decode_values(enc.dictionary, codec)
+    text = decode_values(enc.dictionary, codec)
     cleaned = pc.take(_clean(text), enc.indices)
     if not pc.any(pc.match_substring(text, BAD_BYTES)).as_py():
         return cleaned, None
     return cleaned, pc.take(pc.match_substring(text, BAD_BYTES), enc.indices)
-
-
-def _one_value(arr: pa.Array) -> bool:
-    """Whether every value of a binary array has the same bytes (numpy over offsets and data)."""
-    _, offsets, data = arr.buffers()
-    ends = np.frombuffer(offsets, np.int32)[arr.offset : arr.offset + len(arr) + 1]
-    size = int(ends[1] - ends[0])
-    if int(ends[-1] - ends[0]) != size * len(arr) or not bool(np.all(np.diff(ends) == size)):
-        return False
-    if size == 0:
-        return True
-    values = np.frombuffer(data, np.uint8)[ends[0] : ends[-1]].reshape(len(arr), size)
-    return bool(np.all(values == values[0]))
-
-
-def repeat_text(value: str | None, n: int) -> pa.Array:
-    """``n`` times ``value`` as a string array, built from two buffers (``pa.repeat`` of a string
-    scalar costs ~30 ns per value); None gives nulls."""
-    if value is None:
-        return pa.nulls(n, pa.string())
-    data = value.encode("utf-8")
-    if len(data) * n >= 2**31:
-        return pa.repeat(pa.scalar(value, pa.string()), n)
-    offsets = np.arange(n + 1, dtype=np.int32) * np.int32(len(data))
-    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data * n)])
-
-
-def _is_ascii(arr: pa.Array) -> bool:
-    _, offsets, data = arr.buffers()
-    if data is None or len(arr) == 0:
-        return True
-    ends = np.frombuffer(offsets, np.int32)[[arr.offset, arr.offset + len(arr)]]
-    values = np.frombuffer(data, np.uint8)[ends[0] : ends[1]]
-    return values.size == 0 or int(values.max()) < 0x80
-
-
-def _decode_values(values: pa.Array, codec: str) -> pa.Array:
-    """Binary values served by :class:`_Latin1Reader` decoded with ``codec`` (bad bytes → U+FFFD),
-    each followed by a line feed as in the file by a delimiter or line end (both end any damaged
-    sequence alike): all values in one decode call, split again at the line feeds (no character
-    of the result encodes to 0x0A)."""
-    _, offsets, data = values.buffers()
-    ends = np.frombuffer(offsets, np.int32)[values.offset : values.offset + len(values) + 1]
-    served = np.frombuffer(data, np.uint8)[ends[0] : ends[-1]] if data is not None else np.zeros(0, np.uint8)
-    joined = np.insert(served, ends[1:] - ends[0], np.uint8(10))  # a line feed after every value
-    text = _decoded(_file_bytes(joined.tobytes()), codec).encode("utf-8")
-    out = np.frombuffer(text, np.uint8)
-    feeds = np.flatnonzero(out == 10)
-    new_offsets = np.empty(len(values) + 1, np.int32)
-    new_offsets[0] = 0
-    new_offsets[1:] = feeds - np.arange(len(values))
-    return pa.Array.from_buffers(pa.string(), len(values),
-                                 [None, pa.py_buffer(new_offsets), pa.py_buffer(out[out != 10])])
 
 
 def _invalid_batch(invalid: list[tuple[int, str]], names: list[str], width: int, delimiter: str) -> pa.RecordBatch:

@@ -22,8 +22,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from chainbreaker.chains.funds.bank.cellbytes import repeat_text
 from chainbreaker.chains.funds.bank.directions import map_codes
-from chainbreaker.chains.funds.bank.fastcsv import repeat_text
 from chainbreaker.chains.funds.bank.keys import account_keys, id_keys, ip_keys, mac_keys, phone_keys
 from chainbreaker.core.ingest.longlines import MAX_LINE_BYTES, LongLine
 from chainbreaker.core.ingest.mapping import Mapping

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import subprocess
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -107,6 +109,38 @@ def test_workers_normalise_without_pandas(tmp_path: Path, package: Path) -> None
             assert a.legs_file and b.legs_file
             assert files.ipc.open_file(str(b.legs_file)).read_all().equals(
                 files.ipc.open_file(str(a.legs_file)).read_all())
+
+
+SCRIPT = """
+import json, sys
+from pathlib import Path
+
+import pandas  # an analyst's script that uses pandas elsewhere
+
+from chainbreaker.chains.funds.bank.service import ingest_bank
+from chainbreaker.core.workspace import Workspace
+
+if __name__ == "__main__":
+    summary = ingest_bank(Workspace(sys.argv[1]), [Path(sys.argv[2])], progress=None, workers=3)
+    print(json.dumps({"files": summary.files, "transfers": summary.transfers_new,
+                      "workers": Workspace(sys.argv[1]).runs()[-1]["settings"]["workers"]}))
+"""
+
+
+def test_a_script_that_imports_pandas_can_use_workers(tmp_path: Path) -> None:
+    """Every worker imports the calling script (``multiprocessing`` does): pandas is kept out of the
+    fork server, but not out of that import. Before, a script that imports pandas stopped with
+    "导入子进程意外退出" as soon as it used workers."""
+    if files.mp_context().get_start_method() != "forkserver":
+        pytest.skip("needs the forkserver start method")
+    folder = request_folder(tmp_path)
+    script = tmp_path / "analysis.py"
+    script.write_text(SCRIPT, "utf-8")
+    run = subprocess.run([sys.executable, str(script), str(tmp_path / "ws"), str(folder)], capture_output=True,
+                         text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout.strip().splitlines()[-1])
+    assert out["workers"] == 3 and out["files"] == 5 and out["transfers"] > 0
 
 
 def test_unusable_file_in_a_worker_keeps_its_message(ws: Workspace, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import subprocess
 import sys
+import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -201,7 +202,16 @@ def test_a_worker_that_dies_fails_clearly_and_changes_nothing(ws: Workspace, tmp
                                                               forked_workers: pytest.MonkeyPatch) -> None:
     second, manifest, listing, runs = _seeded(ws, tmp_path)
 
+    ingest_pid, died = os.getpid(), tmp_path / "worker-died"
+    real = files.normalise_file
+
     def dies(job: files.FileJob, *args: Any) -> files.FileOutcome:
+        if os.getpid() == ingest_pid:  # the ingest process normalises files too: its file waits for the death
+            deadline = time.monotonic() + 60
+            while not died.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            return real(job, *args)
+        died.touch()
         os._exit(9)  # as if killed by the OOM killer
 
     forked_workers.setattr(files, "normalise_file", dies)
@@ -209,6 +219,27 @@ def test_a_worker_that_dies_fails_clearly_and_changes_nothing(ws: Workspace, tmp
         ingest_bank(ws, [second], progress=None, workers=2)
     assert "--workers 1" in info.value.zh and "unchanged" in info.value.en
     _unchanged(ws, manifest, listing, runs)
+
+
+def test_the_ingest_process_normalises_files_beside_its_workers(ws: Workspace, tmp_path: Path,
+                                                                forked_workers: pytest.MonkeyPatch) -> None:
+    """``workers=2``: the ingest process and one worker process take the files (it used to start two
+    workers and wait for them)."""
+    folder = request_folder(tmp_path)
+    log = tmp_path / "pids"
+    real = files.normalise_file
+
+    def logged(job: files.FileJob, *args: Any) -> files.FileOutcome:
+        with open(log, "a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        time.sleep(0.3)  # neither process can take every file before the other starts
+        return real(job, *args)
+
+    forked_workers.setattr(files, "normalise_file", logged)
+    s = ingest_bank(ws, [folder], progress=None, workers=2)
+    pids = log.read_text().split()
+    assert s.files == 5 and len(pids) == 5
+    assert len(set(pids)) == 2 and str(os.getpid()) in pids
 
 
 @pytest.mark.parametrize("workers", [1, 2])

@@ -21,7 +21,7 @@ import importlib.abc
 import importlib.machinery
 import sys
 from collections.abc import Sequence
-from types import ModuleType
+from types import FrameType, ModuleType
 
 
 class _NoPandas(importlib.abc.MetaPathFinder):
@@ -40,7 +40,7 @@ class _NoPandas(importlib.abc.MetaPathFinder):
 
 def _importing_main() -> bool:
     """Whether this import happens while the main module is imported as ``__mp_main__`` (directly or not)."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         if frame.f_globals.get("__name__") == "__mp_main__":
             return True

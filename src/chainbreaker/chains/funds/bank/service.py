@@ -312,6 +312,7 @@ def _run(ws: Workspace, todo: list[tuple[Path, str]], run: RunSpec, workers: int
             if len(quarantine):
                 tx.write("quarantine", quarantine.table(), mode="append")
             tx.write("ingested_files", pa.Table.from_pylist(file_rows, schema=INGESTED_FILES), mode="append")
+            tx.flush()  # the tables written in the background
         summary.quarantined_by_reason = dict(quarantine.by_reason)
         tx.counts.update({
             "files": summary.files, "files_failed": len(summary.files_failed), "rows_read": summary.rows_read,

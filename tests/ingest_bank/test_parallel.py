@@ -260,11 +260,19 @@ def test_a_full_scratch_disk_stops_the_run_instead_of_skipping_files(
 def test_worker_count_defaults_and_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     big, tiny = 100 << 20, 50_000
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.3, 0.3, 0.3))
     assert files.resolve_workers(None, 10, big) == 2 and files.resolve_workers(None, 1, big) == 1
     assert files.resolve_workers(None, 200, tiny) == 2  # many small files: per-file work adds up
     assert files.resolve_workers(None, 5, tiny) == 1  # starting workers would cost more than it saves
     assert files.resolve_workers(4, 10, tiny) == 4 and files.resolve_workers(4, 3, big) == 3
     monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert files.resolve_workers(None, 10, big) == 1
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert files.resolve_workers(None, 10, big) == 2
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.6, 1.0, 1.0))  # less than half a core idle: no worker
+    assert files.resolve_workers(None, 10, big) == 1
+    assert files.resolve_workers(2, 10, big) == 2  # asked for: whatever the load
+    monkeypatch.setattr(os, "getloadavg", lambda: (6.0, 6.0, 6.0))
     assert files.resolve_workers(None, 10, big) == 1
     with pytest.raises(InputError):
         files.resolve_workers(0, 10, big)

@@ -205,7 +205,9 @@ def main() -> None:
               f"{int(r['transfers']):>11,}{int(r['merged']):>9,}")
     for side, r in results.items():
         if r.get("steps"):
-            print(f"{side} steps (wall s; normalise_cpu = CPU s of all files): "
+            print(f"{side} CPU s: ingest process {r['cpu_seconds'] - r['worker_cpu_seconds']:.2f} (imports included), "
+                  f"fork server and workers {r['worker_cpu_seconds']:.2f}; steps (wall s; *_cpu = CPU s of the "
+                  "ingest process, but normalise_cpu = of all files wherever normalised): "
                   + ", ".join(f"{k} {v:.2f}" for k, v in r["steps"].items()))
     base = results["pandas"]
     for side, r in results.items():

@@ -55,6 +55,41 @@ def test_append_keeps_rows_and_decimals(ws):
     assert ws.read_arrow("m").schema.field("amount").type == money
 
 
+def test_background_writes_are_staged_like_writes(ws):
+    """``write_in_background`` stages what ``write`` stages; a later read or write of the table sees it."""
+    with ws.transaction("t") as tx:
+        tx.write("a", pa.table({"x": [1, 2]}))
+        tx.write("b", pa.table({"x": [1, 2]}))
+    with ws.transaction("t") as tx:
+        tx.write_in_background("a", pa.table({"x": [3]}), mode="append")
+        tx.write_in_background("a", pa.table({"x": [4]}), mode="append")  # waits for the first
+        tx.write("b", pa.table({"x": [3]}), mode="append")
+        tx.write("b", pa.table({"x": [4]}), mode="append")
+        assert tx.has_table("a") and tx.con.sql("SELECT sum(x) FROM a").fetchall() == [(10,)]
+        tx.write_in_background("c", pa.table({"y": ["z"]}))  # staged by the commit
+    assert sorted(ws.read_arrow("a").column("x").to_pylist()) == sorted(ws.read_arrow("b").column("x").to_pylist())
+    assert {k: v["rows"] for k, v in ws.tables().items()} == {"a": 4, "b": 4, "c": 1}
+    assert ws.runs()[-1]["tables_written"] == {"a": 4, "b": 4, "c": 1}
+
+
+def test_a_failed_background_write_fails_the_commit_and_writes_nothing(ws, monkeypatch):
+    with ws.transaction("t") as tx:
+        tx.write("a", pa.table({"x": [1]}))
+    manifest = ws.manifest()
+    files = sorted(p.relative_to(ws.lake) for p in ws.lake.rglob("*") if p.is_file())
+    import pyarrow.parquet as pq
+
+    def no_space(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pq, "write_table", no_space)
+    with pytest.raises(OSError, match="No space"), ws.transaction("t") as tx:
+        tx.write("b", "SELECT 1 AS y")  # DuckDB writes this one
+        tx.write_in_background("a", pa.table({"x": [2]}), mode="append")
+    assert ws.manifest() == manifest
+    assert sorted(p.relative_to(ws.lake) for p in ws.lake.rglob("*") if p.is_file()) == files
+
+
 def test_killed_process_leaves_workspace_unchanged(tmp_path):
     root = tmp_path / "ws"
     ws = Workspace(root)

@@ -7,8 +7,9 @@ import random
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from chainbreaker.chains.funds.bank.dedup import components, connected
+from chainbreaker.chains.funds.bank.dedup import _transfers, components, connected
 
 
 def _reference(k_time: list[str], k_serial: list[str | None],
@@ -102,6 +103,17 @@ def test_random_key_graphs_match_a_plain_union_find() -> None:
                    None if rng.random() < 0.5 else f"x{rng.randint(0, 5)}") for _ in range(rng.randint(0, 4))]
         stored = [s for s in stored if s[1] is not None or s[2] is not None]
         assert _run(k_time, k_serial, stored) == _reference(k_time, k_serial, stored)
+
+
+def test_transfers_counted_from_component_sizes_equal_distinct_ids() -> None:
+    """``assign_transfers`` counts new transfers from the component sizes when nothing is stored."""
+    rng = random.Random(16)
+    for _ in range(200):
+        n = rng.randint(1, 80)
+        k_time = pa.array([f"t{rng.randint(0, n)}" for _ in range(n)], pa.string())
+        k_serial = pa.array([None if rng.random() < 0.4 else f"s{rng.randint(0, n)}" for _ in range(n)], pa.string())
+        txn, n_legs, _, _ = components(k_time, k_serial)
+        assert _transfers(txn, n_legs, stored=False) == pc.count_distinct(txn).as_py() == _transfers(txn, n_legs, True)
 
 
 def test_vectorised_union_find_on_long_shuffled_chains_and_random_graphs() -> None:

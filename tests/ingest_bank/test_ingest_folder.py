@@ -74,6 +74,15 @@ def test_request_folder_is_ingested_and_the_shared_transfer_stored_once(ws, tmp_
         assert ws.evidence_path(f["file_sha256"]).read_bytes() == Path(f["path"]).read_bytes()
 
 
+def test_the_run_record_says_where_the_time_went(ws, tmp_path: Path) -> None:
+    ingest_bank(ws, [request_folder(tmp_path)], progress=None, workers=1)
+    timings = ws.runs()[-1]["timings"]
+    steps = ("hash", "normalise", "dedup", "write")
+    assert set(timings) == {*steps, *(f"{s}_cpu" for s in steps), "normalise_ingest_cpu"}
+    assert all(isinstance(v, float) and v >= 0 for v in timings.values())
+    assert timings["write_cpu"] > 0 and timings["normalise_cpu"] > 0
+
+
 def test_reingesting_changes_nothing(ws, tmp_path: Path) -> None:
     folder = request_folder(tmp_path)
     ingest_bank(ws, [folder], progress=None)

@@ -76,10 +76,11 @@ def test_workers_die_with_a_killed_ingest_and_the_next_writer_sweeps_its_scratch
         while time.monotonic() < deadline and cli.poll() is None:
             workers = _descendants(cli.pid)
             legs = list((ws / "tmp").glob("ingest-bank-*/legs/*.arrow"))
-            if len(workers) >= 3 and len(legs) >= 2:  # the fork server and two workers, both at work
+            # the fork server and a worker, and the worker and the ingest process both at work
+            if len(workers) >= 2 and len(legs) >= 2:
                 break
             time.sleep(0.2)
-        assert cli.poll() is None and len(workers) >= 3, "the ingest finished or never started its workers"
+        assert cli.poll() is None and len(workers) >= 2, "the ingest finished or never started its worker"
         scratch = list((ws / "tmp").glob("ingest-bank-*"))
         os.kill(cli.pid, signal.SIGKILL)
         cli.wait(timeout=10)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import subprocess
+import sys
+import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -109,6 +112,38 @@ def test_workers_normalise_without_pandas(tmp_path: Path, package: Path) -> None
                 files.ipc.open_file(str(a.legs_file)).read_all())
 
 
+SCRIPT = """
+import json, sys
+from pathlib import Path
+
+import pandas  # an analyst's script that uses pandas elsewhere
+
+from chainbreaker.chains.funds.bank.service import ingest_bank
+from chainbreaker.core.workspace import Workspace
+
+if __name__ == "__main__":
+    summary = ingest_bank(Workspace(sys.argv[1]), [Path(sys.argv[2])], progress=None, workers=3)
+    print(json.dumps({"files": summary.files, "transfers": summary.transfers_new,
+                      "workers": Workspace(sys.argv[1]).runs()[-1]["settings"]["workers"]}))
+"""
+
+
+def test_a_script_that_imports_pandas_can_use_workers(tmp_path: Path) -> None:
+    """Every worker imports the calling script (``multiprocessing`` does): pandas is kept out of the
+    fork server, but not out of that import. Before, a script that imports pandas stopped with
+    "导入子进程意外退出" as soon as it used workers."""
+    if files.mp_context().get_start_method() != "forkserver":
+        pytest.skip("needs the forkserver start method")
+    folder = request_folder(tmp_path)
+    script = tmp_path / "analysis.py"
+    script.write_text(SCRIPT, "utf-8")
+    run = subprocess.run([sys.executable, str(script), str(tmp_path / "ws"), str(folder)], capture_output=True,
+                         text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout.strip().splitlines()[-1])
+    assert out["workers"] == 3 and out["files"] == 5 and out["transfers"] > 0
+
+
 def test_unusable_file_in_a_worker_keeps_its_message(ws: Workspace, tmp_path: Path) -> None:
     folder = request_folder(tmp_path)
     write_csv(folder / "任务说明.csv", ["任务编号", "承办人", "备注说明"], [["2023001", "刘警官", "无"]])
@@ -167,7 +202,16 @@ def test_a_worker_that_dies_fails_clearly_and_changes_nothing(ws: Workspace, tmp
                                                               forked_workers: pytest.MonkeyPatch) -> None:
     second, manifest, listing, runs = _seeded(ws, tmp_path)
 
+    ingest_pid, died = os.getpid(), tmp_path / "worker-died"
+    real = files.normalise_file
+
     def dies(job: files.FileJob, *args: Any) -> files.FileOutcome:
+        if os.getpid() == ingest_pid:  # the ingest process normalises files too: its file waits for the death
+            deadline = time.monotonic() + 60
+            while not died.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            return real(job, *args)
+        died.touch()
         os._exit(9)  # as if killed by the OOM killer
 
     forked_workers.setattr(files, "normalise_file", dies)
@@ -175,6 +219,27 @@ def test_a_worker_that_dies_fails_clearly_and_changes_nothing(ws: Workspace, tmp
         ingest_bank(ws, [second], progress=None, workers=2)
     assert "--workers 1" in info.value.zh and "unchanged" in info.value.en
     _unchanged(ws, manifest, listing, runs)
+
+
+def test_the_ingest_process_normalises_files_beside_its_workers(ws: Workspace, tmp_path: Path,
+                                                                forked_workers: pytest.MonkeyPatch) -> None:
+    """``workers=2``: the ingest process and one worker process take the files (it used to start two
+    workers and wait for them)."""
+    folder = request_folder(tmp_path)
+    log = tmp_path / "pids"
+    real = files.normalise_file
+
+    def logged(job: files.FileJob, *args: Any) -> files.FileOutcome:
+        with open(log, "a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        time.sleep(0.3)  # neither process can take every file before the other starts
+        return real(job, *args)
+
+    forked_workers.setattr(files, "normalise_file", logged)
+    s = ingest_bank(ws, [folder], progress=None, workers=2)
+    pids = log.read_text().split()
+    assert s.files == 5 and len(pids) == 5
+    assert len(set(pids)) == 2 and str(os.getpid()) in pids
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -195,11 +260,19 @@ def test_a_full_scratch_disk_stops_the_run_instead_of_skipping_files(
 def test_worker_count_defaults_and_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     big, tiny = 100 << 20, 50_000
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.3, 0.3, 0.3))
     assert files.resolve_workers(None, 10, big) == 2 and files.resolve_workers(None, 1, big) == 1
     assert files.resolve_workers(None, 200, tiny) == 2  # many small files: per-file work adds up
     assert files.resolve_workers(None, 5, tiny) == 1  # starting workers would cost more than it saves
     assert files.resolve_workers(4, 10, tiny) == 4 and files.resolve_workers(4, 3, big) == 3
     monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert files.resolve_workers(None, 10, big) == 1
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert files.resolve_workers(None, 10, big) == 2
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.6, 1.0, 1.0))  # less than half a core idle: no worker
+    assert files.resolve_workers(None, 10, big) == 1
+    assert files.resolve_workers(2, 10, big) == 2  # asked for: whatever the load
+    monkeypatch.setattr(os, "getloadavg", lambda: (6.0, 6.0, 6.0))
     assert files.resolve_workers(None, 10, big) == 1
     with pytest.raises(InputError):
         files.resolve_workers(0, 10, big)

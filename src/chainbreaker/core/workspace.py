@@ -29,6 +29,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -339,6 +340,8 @@ class Transaction:
         self.staged: dict[str, dict[str, Any]] = {}
         self.started = time.time()
         self._con: duckdb.DuckDBPyConnection | None = None
+        self._pending: dict[str, tuple[Path, Future[None]]] = {}  # table -> (version folder, its writer)
+        self._threads: ThreadPoolExecutor | None = None
 
     # A DuckDB connection whose views show committed tables overlaid with staged ones.
     @property
@@ -355,6 +358,7 @@ class Transaction:
         return path
 
     def current_glob(self, name: str) -> str | None:
+        self.flush(name)
         if name in self.staged:
             return str(self.staged[name]["path"] / "*.parquet")
         if self.ws.has_table(name):
@@ -371,6 +375,39 @@ class Transaction:
         an Ibis expression, or a SQL query string run on :attr:`con`. ``mode="append"`` keeps the
         current rows (files are hard-linked, not copied) and adds these.
         """
+        target = self._new_version(name, mode)
+        self._write_part(data, _part(target))
+        return self._adopt(name, target)
+
+    def write_in_background(self, name: str, table: pa.Table, *, mode: str = "replace") -> None:
+        """Stage a new version of table ``name`` as :meth:`write` does, with the Parquet file written
+        on a thread of this transaction while the caller goes on (pyarrow's writer releases the GIL).
+
+        Only for Arrow tables, which nothing changes. The version is staged by :meth:`flush`, which
+        the next write of the same table, :meth:`current_glob` of it (``has_table``) and
+        :meth:`commit` call; until then the table's views on :attr:`con` show its previous version.
+        A writer's error is raised there; the transaction then writes nothing, as for any error.
+        """
+        self.flush(name)
+        target = self._new_version(name, mode)
+        if self._threads is None:
+            self._threads = ThreadPoolExecutor(2, thread_name_prefix="cb-write")
+        self._pending[name] = (target, self._threads.submit(self._write_part, table, _part(target)))
+
+    def flush(self, name: str | None = None) -> None:
+        """Stage the background writes of table ``name`` (None: of every table), raising their errors."""
+        for table in [name] if name is not None else list(self._pending):
+            if table in self._pending:
+                target, writer = self._pending.pop(table)
+                try:
+                    writer.result()
+                    self._adopt(table, target)
+                except BaseException:
+                    shutil.rmtree(target, ignore_errors=True)
+                    raise
+
+    def _new_version(self, name: str, mode: str) -> Path:
+        """A new version folder of ``name``; with ``mode="append"`` holding the current files (hard links)."""
         if mode not in ("replace", "append"):
             raise ValueError(mode)
         target = self._version_dir(name)
@@ -379,8 +416,10 @@ class Transaction:
             if previous is not None:
                 for i, part in enumerate(sorted(Path(previous).parent.glob("*.parquet"))):
                     os.link(part, target / f"old-{i:05d}-{part.name}")
-        part = target / f"part-{uuid.uuid4().hex[:8]}.parquet"
-        self._write_part(data, part)
+        return target
+
+    def _adopt(self, name: str, target: Path) -> int:
+        """Make the written version folder ``target`` the staged version of ``name``; its rows."""
         glob = str(target / "*.parquet")
         rows = int(self.con.execute("SELECT count(*) FROM read_parquet(?)", [glob]).fetchall()[0][0])
         self.staged[name] = {"path": target, "rows": rows}
@@ -421,13 +460,28 @@ class Transaction:
             self.timings[step] = round(self.timings.get(step, 0.0) + time.perf_counter() - start, 3)
 
     def abort(self) -> None:
+        self._stop_threads()  # running writers finish before their folders go
+        for target, _ in self._pending.values():
+            shutil.rmtree(target, ignore_errors=True)
+        self._pending.clear()
         if self._con is not None:
             self._con.close()
         for entry in self.staged.values():
             shutil.rmtree(entry["path"], ignore_errors=True)
         self.staged.clear()
 
+    def _stop_threads(self) -> None:
+        if self._threads is not None:
+            self._threads.shutdown(wait=True)
+            self._threads = None
+
     def commit(self) -> None:
+        try:
+            self.flush()
+        except BaseException:
+            self.abort()
+            raise
+        self._stop_threads()
         if self._con is not None:
             self._con.close()
             self._con = None
@@ -469,6 +523,10 @@ class Transaction:
         (self.ws.runs_dir / f"{self.run_id}.json").write_text(
             json.dumps(record, ensure_ascii=False, indent=1, default=str), "utf-8"
         )
+
+
+def _part(version: Path) -> Path:
+    return version / f"part-{uuid.uuid4().hex[:8]}.parquet"
 
 
 @functools.cache

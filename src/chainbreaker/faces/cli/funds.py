@@ -248,7 +248,7 @@ def ingest_bank_command(
                                  help="YAML 列名映射（layout/columns/values），覆盖自动识别。"),
     no_progress: bool = typer.Option(False, "--no-progress", help="不显示进度条。"),
     workers: int = typer.Option(None, "--workers", "-j", min=1,
-                                help="并行读取与规范化文件的进程数（默认 min(2, 文件数, CPU 核数)，数据量小时为 1；1 = 单进程）。"
+                                help="并行读取与规范化文件的进程数，含导入进程本身（默认 min(2, 文件数, CPU 核数)，数据量小时为 1；1 = 单进程）。"
                                      "结果与进程数无关。"),
 ) -> None:
     """导入银行调单（交易明细、账户信息、人员信息、第三方支付、转账清单）。Ingest bank statements."""

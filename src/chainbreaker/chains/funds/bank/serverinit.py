@@ -8,6 +8,9 @@ then takes its pandas-free paths, giving the same arrays (the lake is compared w
 workers in ``tests/ingest_bank/test_parallel.py``). Only the fork server imports this module:
 the ingest process, and anything else that may need pandas, never do. A worker that did call
 pandas would fail with ImportError, which aborts the run like any other bug in a worker.
+One import is let through: ``multiprocessing`` imports the calling program's main module into
+every worker (as ``__mp_main__``), and an analyst's script that imports pandas must still run
+(before, every worker of such a script died and the run stopped).
 ``multiprocessing`` keeps one fork server per process: other code of the same process that
 started processes through it would get them without pandas too (none does today).
 """
@@ -18,7 +21,7 @@ import importlib.abc
 import importlib.machinery
 import sys
 from collections.abc import Sequence
-from types import ModuleType
+from types import FrameType, ModuleType
 
 
 class _NoPandas(importlib.abc.MetaPathFinder):
@@ -30,9 +33,19 @@ class _NoPandas(importlib.abc.MetaPathFinder):
 
     def find_spec(self, fullname: str, path: Sequence[str] | None,
                   target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
-        if fullname == "pandas" or fullname.startswith("pandas."):
+        if (fullname == "pandas" or fullname.startswith("pandas.")) and not _importing_main():
             raise ModuleNotFoundError("pandas is kept out of the ingest's fork server", name=fullname)
         return None
+
+
+def _importing_main() -> bool:
+    """Whether this import happens while the main module is imported as ``__mp_main__`` (directly or not)."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        if frame.f_globals.get("__name__") == "__mp_main__":
+            return True
+        frame = frame.f_back
+    return False
 
 
 if "pandas" not in sys.modules:

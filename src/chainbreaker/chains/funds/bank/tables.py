@@ -80,7 +80,9 @@ def write_transactions(tx: Transaction, dd: DedupResult) -> dict[str, int]:
     """Stage ``transactions`` and ``transaction_sources`` for the legs of ``dd`` (see the module docstring).
 
     The new rows are assembled in Arrow and written as Arrow tables (pyarrow's Parquet writer costs
-    about a third of the CPU of a DuckDB ``COPY`` of the same rows): legs that are a transfer by
+    about a third of the CPU of a DuckDB ``COPY`` of the same rows), each on a thread of its own
+    (:meth:`Transaction.write_in_background`: ``transaction_sources`` while the transfers are
+    assembled, ``transactions`` while the caller goes on, e.g. with the accounts): legs that are a transfer by
     themselves are copied through, transfers of exactly two new legs are merged by position
     (:func:`_pairs`), and only transfers with more legs or a stored row are aggregated in DuckDB.
     A run that touches stored transfers rewrites the table in DuckDB (stored rows + new rows).
@@ -90,6 +92,9 @@ def write_transactions(tx: Transaction, dd: DedupResult) -> dict[str, int]:
     con.execute("SET enable_progress_bar = false")
     con.execute(f"CREATE OR REPLACE TEMP VIEW new_legs AS SELECT * FROM {dd.legs}")
     legs = dd.table if dd.table is not None else con.sql(f"SELECT * FROM {dd.legs}").to_arrow_table()
+    rewrite_sources = bool(dd.absorbed) and tx.has_table("transaction_sources")
+    if not rewrite_sources:  # the new source rows as they are: written while the transfers are assembled
+        tx.write_in_background("transaction_sources", legs.select(list(SOURCE_COLUMNS)).cast(SOURCES), mode="append")
     touched = pa.table({"txn_id": pa.array(sorted(dd.touched_existing | set(dd.absorbed)), pa.string())})
     con.register("touched_ids", touched)
     remap = pa.table({"old": pa.array(list(dd.absorbed), pa.string()),
@@ -127,15 +132,13 @@ def write_transactions(tx: Transaction, dd: DedupResult) -> dict[str, int]:
         tx.write("transactions", f"{keep} UNION ALL SELECT {_cols(TRANSACTIONS)} FROM cb_new_txn", mode="replace")
         con.unregister("cb_new_txn")
     else:
-        tx.write("transactions", new_rows, mode="append")
+        tx.write_in_background("transactions", new_rows, mode="append")  # while the accounts are merged
 
-    if dd.absorbed and tx.has_table("transaction_sources"):
+    if rewrite_sources:
         src = """SELECT txn_id, side, src_sha256, src_file, src_row, k_serial, k_time FROM new_legs"""
         old = """SELECT coalesce(r.new, s.txn_id) AS txn_id, s.side, s.src_sha256, s.src_file, s.src_row,
                         s.k_serial, s.k_time FROM transaction_sources s LEFT JOIN remap r ON r.old = s.txn_id"""
         tx.write("transaction_sources", f"{old} UNION ALL {src}", mode="replace")
-    else:
-        tx.write("transaction_sources", legs.select(list(SOURCE_COLUMNS)).cast(SOURCES), mode="append")
     for name in ("touched_ids", "remap"):
         con.unregister(name)
     return {"transfers_new": dd.new_transfers, "transfers_updated": len(dd.touched_existing)}

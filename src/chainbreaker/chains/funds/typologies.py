@@ -27,9 +27,20 @@ CORE_SIGNALS = ("paofen", "fast_in_out", "fan_in", "fan_out", "card_pool", "dorm
 CONTEXT_SIGNALS = ("night", "round_amount", "loop", "transit")
 
 
+def unit_clip(y: Any) -> Any:
+    """``y.clip(0.0, 1.0)``: the same values, nulls and NaNs on every engine, in compact SQL.
+
+    Ibis compiles ``clip`` to nested ``CASE WHEN y IS NULL THEN y ELSE LEAST(1.0, y) END`` that
+    repeat ``y`` nine times; a signal multiplies a handful of these, so the signal statements
+    grew to ~20 KB of SQL whose compilation (Ibis) and planning (DuckDB) cost more than running
+    them at a million transfers. Here ``y`` appears twice, with the same LEAST/GREATEST calls.
+    """
+    return ibis.ifelse(y.isnull(), ibis.null("float64"), ibis.greatest(0.0, ibis.least(1.0, y)))
+
+
 def ramp(x: Any, lo: float, hi: float) -> Any:
     """0 below ``lo``, 1 above ``hi``, linear between."""
-    return ((x.cast("float64") - lo) / (hi - lo)).clip(0.0, 1.0)
+    return unit_clip((x.cast("float64") - lo) / (hi - lo))
 
 
 def ratio(num: Any, den: Any) -> Any:
@@ -399,7 +410,7 @@ def breadth(n: Any, pop_mean: Any, fan: dict[str, Any]) -> Any:
     """Breadth of counterparties compared with the population's mean (a peer comparison)."""
     lo = ibis.greatest(3.0, fan["breadth_low_x"] * pop_mean)
     hi = ibis.greatest(float(fan["min_breadth"]), fan["breadth_high_x"] * pop_mean)
-    return ((n.cast("float64") - lo) / (hi - lo)).clip(0.0, 1.0)
+    return unit_clip((n.cast("float64") - lo) / (hi - lo))
 
 
 def core_signals(f: ibis.Table, p: dict[str, Any]) -> ibis.Table:
@@ -511,9 +522,11 @@ def score_accounts(sig: ibis.Table, p: dict[str, Any], pairs: ibis.Table, codes:
     stage = stage or (lambda expr, name: expr)
     nw = p["network"]
     outflow = stage(payer_outflow(pairs), "outflow")
-    # the rounds read only what they need: the own-typology core (computed once, as in the final
-    # score: the same double) and the inflow; small tables, small plans
-    base = stage(sig.select("account", "amt_in_fen", core1=_core1(sig, p)), "core0")
+    # the rounds read only what they need: the own-typology core (the same expression as in the
+    # final score: the same double) and the inflow; small tables, small plans. Only each round's
+    # network table is staged: the core is a cheap projection of the signals and that table, so
+    # recomputing it costs less than a statement of its own.
+    base = sig.select("account", "amt_in_fen", core1=_core1(sig, p))
     core = base.select("account", core=base.core1)
     w = p["weights"]["core"]
     net = flagged = None
@@ -521,9 +534,8 @@ def score_accounts(sig: ibis.Table, p: dict[str, Any], pairs: ibis.Table, codes:
         flagged = core.filter(core.core >= nw["flagged_core"]).select(flag_acc=core.account)
         net = stage(network(pairs, flagged, outflow), f"net{n_pass + 1}")
         step = base.left_join(net, base.account == net.account).drop("account_right")
-        core = stage(step.select("account", core=noisy_or([
-            step.core1, w["network"] * _network_signal(step, nw), w["upstream"] * _upstream_signal(step, p["upstream"])])),
-            f"core{n_pass + 1}")
+        core = step.select("account", core=noisy_or([
+            step.core1, w["network"] * _network_signal(step, nw), w["upstream"] * _upstream_signal(step, p["upstream"])]))
     assert net is not None and flagged is not None
     if keep is not None:
         keep["flagged_payers"] = flagged

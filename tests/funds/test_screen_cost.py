@@ -61,3 +61,25 @@ def test_signal_statements_stay_small(screened, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(typologies, "unit_clip", lambda y: y.clip(0.0, 1.0))
     plain = str(eng.con.compile(typologies.core_signals(features, p)))
     assert len(compact) < 0.6 * len(plain), (len(compact), len(plain))
+
+
+def test_sorted_event_keys_are_those_of_order_by() -> None:
+    """numpy's sort of the event keys gives DuckDB's ORDER BY: the same keys, each with its own amount."""
+    import random
+
+    import duckdb
+    import numpy as np
+
+    r = random.Random(3)
+    n = 5000
+    tr = pa.table({"fa": [r.randrange(40) for _ in range(n)], "ta": [r.randrange(40) for _ in range(n)],
+                   "fen": [r.randrange(1, 10**9) for _ in range(n)],
+                   "ep": [1_780_000_000 + r.randrange(300) * 60 for _ in range(n)]})  # many equal keys
+    k, fen = typologies._sorted_event_keys({name: tr[name].to_numpy() for name in tr.column_names})
+    con = duckdb.connect()
+    con.register("tr", tr)
+    ref = con.sql("""SELECT k, fen FROM (SELECT (ta << 34) | (ep << 1) AS k, fen FROM tr
+                     UNION ALL SELECT (fa << 34) | (ep << 1) | 1, fen FROM tr) ORDER BY k, fen""").fetchnumpy()
+    assert np.array_equal(k, ref["k"])
+    # within equal keys the amounts may come in any order (every fact sums them): compare per key
+    assert sorted(zip(k.tolist(), fen.tolist(), strict=True)) == list(zip(ref["k"].tolist(), ref["fen"].tolist(), strict=True))

@@ -172,12 +172,7 @@ def sorted_account_facts(duck: Any, tr_sql: str, p: dict[str, Any]) -> pa.Table 
     if not n_tr or lo < 0 or hi >= (1 << _EP_BITS) - 1 or top >= (1 << _ACC_BITS):
         return None
     threads = max(1, int(duck.sql("SELECT current_setting('threads')").fetchall()[0][0]))
-    # key = account << 34 | ep << 1 | outbound: sorted, inbound precedes outbound within a second
-    sort = duck.sql(f"""SELECT k, fen FROM (SELECT (ta << {_EP_BITS + 1}) | (ep << 1) AS k, fen FROM ({tr_sql})
-                                           UNION ALL SELECT (fa << {_EP_BITS + 1}) | (ep << 1) | 1, fen FROM ({tr_sql}))
-                        ORDER BY k""").fetchnumpy()
-    k, fen = sort["k"], sort["fen"]
-    del sort
+    k, fen = _sorted_event_keys(duck.sql(f"SELECT fa, ta, fen, ep FROM ({tr_sql})").fetchnumpy())
     # slices of whole accounts, one per thread
     cuts = [0]
     for part in range(1, threads):
@@ -194,6 +189,27 @@ def sorted_account_facts(duck: Any, tr_sql: str, p: dict[str, Any]) -> pa.Table 
         with ThreadPoolExecutor(len(slices)) as pool:
             parts = list(pool.map(lambda kf: _slice_facts(kf[0], kf[1], p), slices))
     return pa.concat_tables(parts).combine_chunks()
+
+
+def _sorted_event_keys(tr: dict[str, Any]) -> tuple[Any, Any]:
+    """Every transfer's two events as sorted int64 keys ``account << 34 | ep << 1 | outbound``, with their fen.
+
+    Inbound precedes outbound within a second. ``tr`` holds numpy columns fa, ta, fen, ep. numpy's
+    SIMD quicksort of the keys takes less than half the CPU of DuckDB's ``ORDER BY`` over them (on
+    a 2-core machine, about its wall time too). Events with the same key (account, second,
+    direction) come out in any order, as they did from ``ORDER BY``: every fact is a sum, count or
+    extremum over runs that hold them all.
+    """
+    import numpy as np
+
+    shift = _EP_BITS + 1
+    t = tr["ep"].astype(np.int64, copy=False) << 1
+    k = np.concatenate(((tr["ta"].astype(np.int64, copy=False) << shift) | t,
+                        (tr["fa"].astype(np.int64, copy=False) << shift) | t | 1))
+    del t
+    order = np.argsort(k, kind="quicksort")
+    fen = tr["fen"].astype(np.int64, copy=False)
+    return k[order], fen[order % len(fen)]
 
 
 def _slice_facts(k: Any, fen: Any, p: dict[str, Any]) -> pa.Table:

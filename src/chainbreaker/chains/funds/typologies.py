@@ -610,8 +610,8 @@ def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof:
     ``sub`` is :func:`touching` (best materialised: it is read several times); ``flagged`` has
     columns account, rules (",rule,rule,"), wake_day, pool_device, loop_partner. The events of
     these transfers are recomputed on the account numbers with the same expressions as the
-    screening, so this stays cheap on large lakes. ``stage(expr, name)`` may materialise these
-    events. ``events_of(transfers, keep)`` computes the events (default :func:`account_events` with
+    screening, so this stays cheap on large lakes (they are read once: not staged; ``stage`` is
+    kept for callers). ``events_of(transfers, keep)`` computes the events (default :func:`account_events` with
     ``asof``; the screening passes the engine's cheapest formulation,
     :func:`~chainbreaker.chains.funds.events.events_for`). ``to_arrow`` executes an expression.
 
@@ -626,7 +626,7 @@ def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof:
         def events_of(tr: ibis.Table, keep: tuple[str, ...]) -> ibis.Table:
             return account_events(tr, asof, keep=keep)
     ev = event_flags(events_of(transfers(sub, keep=("txn_id",)), ("txn_id",)), p)
-    ev = stage(ev.join(flagged, "account"), "evidence_events")
+    ev = ev.join(flagged, "account")  # read once: not staged
     hits = {rule: (cond & ev.rules.contains(f",{rule},")).fill_null(False)
             for rule, cond in _evidence_conditions(ev, flagged).items()}
     events = to_arrow(ev.select(ev.account, ev.txn_id, ev.fen, ev.ep, **{f"hit_{r}": h for r, h in hits.items()}))

@@ -83,3 +83,23 @@ def test_sorted_event_keys_are_those_of_order_by() -> None:
     assert np.array_equal(k, ref["k"])
     # within equal keys the amounts may come in any order (every fact sums them): compare per key
     assert sorted(zip(k.tolist(), fen.tolist(), strict=True)) == list(zip(ref["k"].tolist(), ref["fen"].tolist(), strict=True))
+
+
+def test_signals_and_scores_compile_from_few_projection_layers() -> None:
+    """Each projection layer costs Ibis a rewrite of every column (~65) when compiling: the core
+    signals are one layer over the features, the final score few over the signals (was 3 and 16)."""
+    import ibis.expr.operations as ops
+
+    from chainbreaker.chains.funds.rules import load_rules
+
+    p = load_rules().params
+    ints = [*typologies.FACT_COLUMNS, "n_payers", "n_payees", "top_payer_amt_fen", "top_payee_amt_fen",
+            "pool_holders", "loop_partner", "loop_partners", "n_before"]
+    features = ibis.table({**dict.fromkeys(ints, "int64"), "max_gap_days": "float64", "fast_gap_min": "float64",
+                           "pool_device": "string"}, name="features")
+    signals = typologies.core_signals(features, p)
+    pairs = ibis.table(dict.fromkeys(("fa", "ta", "amt", "n", "first", "last"), "int64"), name="pairs")
+    codes = ibis.table({"account": "string", "aid": "int64"}, name="codes")
+    scored = typologies.score_accounts(signals, p, pairs, codes)
+    assert len(signals.op().find(ops.Project)) == 1
+    assert len(scored.op().find(ops.Project)) <= 10

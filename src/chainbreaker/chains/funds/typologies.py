@@ -433,37 +433,40 @@ def core_signals(f: ibis.Table, p: dict[str, Any]) -> ibis.Table:
     """Add derived ratios and the core typology signals (0..1) to the feature table."""
     fio, fan, pf, dm, cp = p["fast_in_out"], p["fan"], p["paofen"], p["dormant"], p["card_pool"]
     f = f.cross_join(population(f))
-    f = f.mutate(
-        retention=ibis.ifelse(f.amt_in_fen.fill_null(0) > 0,
-                              (f.amt_in_fen.fill_null(0) - f.amt_out_fen.fill_null(0)).cast("float64") / f.amt_in_fen.cast("float64"),
-                              -1.0),
-        net_flow=ratio(f.amt_in_fen.fill_null(0) - f.amt_out_fen.fill_null(0), f.amt_in_fen.fill_null(0) + f.amt_out_fen.fill_null(0)),
-        fast_in_share=ratio(f.fast_in_amt_fen, f.amt_in_fen),
-        fast_out_share=ratio(f.fast_out_amt_fen, f.amt_out_fen),
-        small_in_share=ratio(f.small_in_n, f.n_in),
-        night_share=ratio(f.night_n, f.n_all),
-        round_share=ratio(f.round_n, f.n_all),
-        top_payer_share=ratio(f.top_payer_amt_fen, f.amt_in_fen),
-        top_payee_share=ratio(f.top_payee_amt_fen, f.amt_out_fen),
-    )
+    # one projection layer (each costs Ibis a rewrite of every column when compiling): the ratios
+    # are columns and, as the same expressions, parts of the signals
+    r = {
+        "retention": ibis.ifelse(f.amt_in_fen.fill_null(0) > 0,
+                                 (f.amt_in_fen.fill_null(0) - f.amt_out_fen.fill_null(0)).cast("float64") / f.amt_in_fen.cast("float64"),
+                                 -1.0),
+        "net_flow": ratio(f.amt_in_fen.fill_null(0) - f.amt_out_fen.fill_null(0), f.amt_in_fen.fill_null(0) + f.amt_out_fen.fill_null(0)),
+        "fast_in_share": ratio(f.fast_in_amt_fen, f.amt_in_fen),
+        "fast_out_share": ratio(f.fast_out_amt_fen, f.amt_out_fen),
+        "small_in_share": ratio(f.small_in_n, f.n_in),
+        "night_share": ratio(f.night_n, f.n_all),
+        "round_share": ratio(f.round_n, f.n_all),
+        "top_payer_share": ratio(f.top_payer_amt_fen, f.amt_in_fen),
+        "top_payee_share": ratio(f.top_payee_amt_fen, f.amt_out_fen),
+    }
     passthrough = ibis.ifelse(f.amt_in_fen.fill_null(0) > 0,
-                              1.0 - ramp(f.retention.abs(), fio["retention_low"], fio["retention_high"]), 0.0)
-    fast_in = ramp(f.fast_in_share, fio["share_low"], fio["share_high"])
-    fast_out = ramp(f.fast_out_share, fio["share_low"], fio["share_high"])
+                              1.0 - ramp(r["retention"].abs(), fio["retention_low"], fio["retention_high"]), 0.0)
+    fast_in = ramp(r["fast_in_share"], fio["share_low"], fio["share_high"])
+    fast_out = ramp(r["fast_out_share"], fio["share_low"], fio["share_high"])
     slow = fan["slow_factor"]
-    f = f.mutate(passthrough=passthrough)
     return f.mutate(
+        **r,
+        passthrough=passthrough,
         s_fast_in_out=(fast_in * ramp(f.n_in, 1, fio["min_inbound"]) * ramp(f.fast_in_n, 5, fio["min_fast_count"])
-                       * f.passthrough),
-        s_paofen=(ramp(f.n_payers, 2, pf["min_payers"]) * ramp(f.small_in_share, 0.5, 0.9) * fast_in
-                  * (1.0 - ramp(f.n_payees, pf["max_payees"], 3 * pf["max_payees"])) * f.passthrough
+                       * passthrough),
+        s_paofen=(ramp(f.n_payers, 2, pf["min_payers"]) * ramp(r["small_in_share"], 0.5, 0.9) * fast_in
+                  * (1.0 - ramp(f.n_payees, pf["max_payees"], 3 * pf["max_payees"])) * passthrough
                   * ibis.ifelse(f.max_daily_in_fen.fill_null(0) <= int(pf["daily_cap"] * 100), 1.0, pf["over_cap_factor"])),
         s_fan_in=(breadth(f.n_payers, f.pop_payers, fan)
-                  * ramp(f.top_payee_share, fan["concentration_low"], fan["concentration_high"])
-                  * f.passthrough * (slow + (1.0 - slow) * fast_in)),
+                  * ramp(r["top_payee_share"], fan["concentration_low"], fan["concentration_high"])
+                  * passthrough * (slow + (1.0 - slow) * fast_in)),
         s_fan_out=(breadth(f.n_payees, f.pop_payees, fan)
-                   * ramp(f.top_payer_share, fan["concentration_low"], fan["concentration_high"])
-                   * f.passthrough * (slow + (1.0 - slow) * fast_out)),
+                   * ramp(r["top_payer_share"], fan["concentration_low"], fan["concentration_high"])
+                   * passthrough * (slow + (1.0 - slow) * fast_out)),
         s_card_pool=ramp(f.pool_holders.fill_null(0), cp["min_holders"] - 1, cp["full_holders"]),
         s_dormant=(ibis.ifelse(f.max_gap_days.fill_null(0) >= dm["gap_days"], 1.0, 0.0)
                    * ramp(f.wake_rn.fill_null(0), 2, dm["min_after"])
@@ -555,38 +558,39 @@ def score_accounts(sig: ibis.Table, p: dict[str, Any], pairs: ibis.Table, codes:
     assert net is not None and flagged is not None
     if keep is not None:
         keep["flagged_payers"] = flagged
+    # few projection layers (each one costs Ibis a rewrite of all ~65 columns when compiling):
+    # the signals in one, the scores in the next, with the same expressions as columns would give
     f = sig.left_join(net, sig.account == net.account).drop("account_right")
-    f = f.mutate(flagged_in_share=ratio(f.flagged_in_amt_fen, f.amt_in_fen),
-                 flagged_feed_share=ratio(f.flagged_in_amt_fen, f.flagged_out_fen),
-                 s_network=_network_signal(f, nw), s_upstream=_upstream_signal(f, p["upstream"]))
     nt, rd, fc = p["night"], p["round_amount"], p["flow_class"]
+    flow_class = ibis.cases(
+        (f.n_all < fc["min_txns"], "unknown"),
+        (f.net_flow <= -fc["source_net"], "source"),
+        (f.net_flow >= fc["sink_net"], "sink"),
+        ((f.net_flow.abs() <= fc["transit_within"]) & (f.n_in > 0) & (f.n_out > 0), "transit"),
+        else_="mixed",
+    )
     f = f.mutate(
+        flagged_in_share=ratio(f.flagged_in_amt_fen, f.amt_in_fen),
+        flagged_feed_share=ratio(f.flagged_in_amt_fen, f.flagged_out_fen),
+        s_network=_network_signal(f, nw), s_upstream=_upstream_signal(f, p["upstream"]),
         s_night=(ramp(f.night_share - f.pop_night, nt["excess_low"], nt["excess_high"])
                  * ramp(f.n_all, 2, nt["min_txns"])),
         s_round_amount=(ramp(f.round_share - f.pop_round, rd["excess_low"], rd["excess_high"])
                         * ramp(f.n_all, 2, rd["min_txns"])),
         s_loop=ibis.ifelse(f.loop_partners.fill_null(0) > 0, 1.0, 0.0),
-        flow_class=ibis.cases(
-            (f.n_all < fc["min_txns"], "unknown"),
-            (f.net_flow <= -fc["source_net"], "source"),
-            (f.net_flow >= fc["sink_net"], "sink"),
-            ((f.net_flow.abs() <= fc["transit_within"]) & (f.n_in > 0) & (f.n_out > 0), "transit"),
-            else_="mixed",
-        ),
+        flow_class=flow_class,
+        s_transit=ibis.ifelse(flow_class == "transit", 1.0, 0.0) * ramp(f.n_all, fc["min_txns"], 20),
     )
-    f = f.mutate(s_transit=ibis.ifelse(f.flow_class == "transit", 1.0, 0.0) * ramp(f.n_all, fc["min_txns"], 20))
     w = p["weights"]
     core = noisy_or([_core1(f, p), w["core"]["network"] * f.s_network, w["core"]["upstream"] * f.s_upstream])
     context = noisy_or([w["context"][name] * f[f"s_{name}"] for name in CONTEXT_SIGNALS])
-    f = f.mutate(core=core, context=context)
-    gate = ramp(f.core, p["context_gate_low"], p["context_gate_high"])
-    f = f.mutate(score=f.core + (1.0 - f.core) * f.context * gate)
+    gate = ramp(core, p["context_gate_low"], p["context_gate_high"])
+    f = f.mutate(core=core, context=context, score=core + (1.0 - core) * context * gate)
     own = codes.select(own_aid=codes.aid, own_acc=codes.account)
     partner = codes.select(partner_aid=codes.aid, partner_acc=codes.account)
-    f = f.join(own, f.account == own.own_aid)
-    f = f.left_join(partner, f.loop_partner == partner.partner_aid)
-    return f.mutate(account=f.own_acc, loop_partner=f.partner_acc).drop(
-        "own_aid", "own_acc", "partner_aid", "partner_acc")
+    j = f.join(own, f.account == own.own_aid).left_join(partner, f.loop_partner == partner.partner_aid)
+    named = {"account": j.own_acc, "loop_partner": j.partner_acc}
+    return j.select(*[named.get(c, j[c]).name(c) for c in f.columns])
 
 
 # Money columns computed in fen (int64); the screen turns each ``<name>_fen`` into ``<name>`` (yuan).

@@ -400,15 +400,18 @@ def account_features(v: ibis.Table, codes: ibis.Table, accounts: ibis.Table | No
     pools = card_pools(v, accounts, p, raw=devices)
     pools = pools.join(codes, pools.account == codes.account).select(
         account=codes.aid, pool_holders=pools.pool_holders, pool_device=pools.pool_device)
+    # one join chain and one projection (each layer costs Ibis a rewrite of every column)
+    extras = (_concentration(pairs), pools, loops(pairs, p))
     base = facts
-    for extra in (_concentration(pairs), pools, loops(pairs, p)):
-        base = base.left_join(extra, base.account == extra.account).drop("account_right")
-    base = base.mutate(
-        n_before=base.n_all - base.wake_rn.fill_null(0),
-        fast_gap_min=ibis.ifelse(base.fast_in_n > 0,
-                                 base.fast_gap_s.cast("float64") / base.fast_in_n.cast("float64") / 60.0,
+    for extra in extras:
+        base = base.left_join(extra, facts.account == extra.account)
+    return base.select(
+        *[facts[c] for c in facts.columns if c != "fast_gap_s"],
+        *[extra[c] for extra in extras for c in extra.columns if c != "account"],
+        n_before=facts.n_all - facts.wake_rn.fill_null(0),
+        fast_gap_min=ibis.ifelse(facts.fast_in_n > 0,
+                                 facts.fast_gap_s.cast("float64") / facts.fast_in_n.cast("float64") / 60.0,
                                  ibis.null("float64")))
-    return base.drop("fast_gap_s")
 
 
 def population(features: ibis.Table) -> ibis.Table:

@@ -628,7 +628,6 @@ def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof:
     with one true/false column per rule, are sorted once, and each rule's rows are numbered by a
     running count (:func:`cap_evidence`), rather than sorting the union of every rule's rows.
     """
-    stage = stage or (lambda expr, name: expr)
     if events_of is None:
         def events_of(tr: ibis.Table, keep: tuple[str, ...]) -> ibis.Table:
             return account_events(tr, asof, keep=keep)

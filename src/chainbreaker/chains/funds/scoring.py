@@ -190,16 +190,16 @@ def rank_and_risk(scored: pa.Table, p: dict[str, Any], run_id: str, rules_versio
     signals = ", ".join(f"'{n}', round(coalesce(s_{n}, 0), 4)" for n in SIGNALS)
     facts = ", ".join(f"'{c}', {('round(' + c + ', 4)') if c in _FLOAT_FACTS else c}" for c in _RISK_FACTS)
     sev = " ".join(f"WHEN round(score, 6) >= {lim} THEN '{name}'" for lim, name in SEVERITY_BOUNDS)
+    score_r, thr = "round(coalesce(score, 0), 6)", float(p["flag_threshold"])
+    order = f"{score_r} DESC, coalesce(CAST(amt_in AS DOUBLE), 0) DESC, account"
     con = duckdb.connect()
     con.register("scored", scored)
-    # a table, not a view: the risk rows and the flagged rows both read it (one ranking sort)
-    con.execute("""CREATE TEMP TABLE ranked AS
-        SELECT *, row_number() OVER (ORDER BY score_r DESC, amt_in_n DESC, account) AS rank
-        FROM (SELECT *, round(coalesce(score, 0), 6) AS score_r, coalesce(CAST(amt_in AS DOUBLE), 0) AS amt_in_n
-              FROM scored)""")
+    # the ranking window sorts the narrow key columns only; the flagged rows lead that order
+    # (score >= threshold > the rest), so their row number among themselves is their rank
     risk = con.sql(f"""
-        SELECT account, score_r AS score, rank, CASE {sev} ELSE 'info' END AS severity,
-               score_r >= {float(p["flag_threshold"])} AS flagged,
+        SELECT account, {score_r} AS score, row_number() OVER (ORDER BY {order}) AS rank,
+               CASE {sev} ELSE 'info' END AS severity,
+               {score_r} >= {thr} AS flagged,
                concat_ws(',', {fired}) AS rules_fired, flow_class,
                round(core, 6) AS core, round(context, 6) AS context,
                CAST(amt_in AS DECIMAL(38,2)) AS amt_in, CAST(amt_out AS DECIMAL(38,2)) AS amt_out,
@@ -208,9 +208,9 @@ def rank_and_risk(scored: pa.Table, p: dict[str, Any], run_id: str, rules_versio
                coalesce(nullif(concat_ws('、', {zh}), ''), '无明显特征') AS summary_zh,
                coalesce(nullif(concat_ws(', ', {en}), ''), 'no typology') AS summary_en,
                '{run_id}' AS run_id, '{rules_version}' AS rules_version
-        FROM ranked ORDER BY rank""").to_arrow_table().cast(ACCOUNT_RISK)
-    flagged = con.sql(f"SELECT * EXCLUDE (score, amt_in_n) RENAME (score_r AS score) FROM ranked "
-                      f"WHERE score_r >= {float(p['flag_threshold'])} ORDER BY rank").to_arrow_table().to_pylist()
+        FROM scored ORDER BY rank""").to_arrow_table().cast(ACCOUNT_RISK)
+    flagged = con.sql(f"""SELECT * EXCLUDE (score), {score_r} AS score, row_number() OVER (ORDER BY {order}) AS rank
+                          FROM scored WHERE {score_r} >= {thr} ORDER BY rank""").to_arrow_table().to_pylist()
     con.close()
     return risk, flagged
 

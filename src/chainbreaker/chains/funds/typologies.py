@@ -27,9 +27,20 @@ CORE_SIGNALS = ("paofen", "fast_in_out", "fan_in", "fan_out", "card_pool", "dorm
 CONTEXT_SIGNALS = ("night", "round_amount", "loop", "transit")
 
 
+def unit_clip(y: Any) -> Any:
+    """``y.clip(0.0, 1.0)``: the same values, nulls and NaNs on every engine, in compact SQL.
+
+    Ibis compiles ``clip`` to nested ``CASE WHEN y IS NULL THEN y ELSE LEAST(1.0, y) END`` that
+    repeat ``y`` nine times; a signal multiplies a handful of these, so the signal statements
+    grew to ~20 KB of SQL whose compilation (Ibis) and planning (DuckDB) cost more than running
+    them at a million transfers. Here ``y`` appears twice, with the same LEAST/GREATEST calls.
+    """
+    return ibis.ifelse(y.isnull(), ibis.null("float64"), ibis.greatest(0.0, ibis.least(1.0, y)))
+
+
 def ramp(x: Any, lo: float, hi: float) -> Any:
     """0 below ``lo``, 1 above ``hi``, linear between."""
-    return ((x.cast("float64") - lo) / (hi - lo)).clip(0.0, 1.0)
+    return unit_clip((x.cast("float64") - lo) / (hi - lo))
 
 
 def ratio(num: Any, den: Any) -> Any:
@@ -161,12 +172,7 @@ def sorted_account_facts(duck: Any, tr_sql: str, p: dict[str, Any]) -> pa.Table 
     if not n_tr or lo < 0 or hi >= (1 << _EP_BITS) - 1 or top >= (1 << _ACC_BITS):
         return None
     threads = max(1, int(duck.sql("SELECT current_setting('threads')").fetchall()[0][0]))
-    # key = account << 34 | ep << 1 | outbound: sorted, inbound precedes outbound within a second
-    sort = duck.sql(f"""SELECT k, fen FROM (SELECT (ta << {_EP_BITS + 1}) | (ep << 1) AS k, fen FROM ({tr_sql})
-                                           UNION ALL SELECT (fa << {_EP_BITS + 1}) | (ep << 1) | 1, fen FROM ({tr_sql}))
-                        ORDER BY k""").fetchnumpy()
-    k, fen = sort["k"], sort["fen"]
-    del sort
+    k, fen = _sorted_event_keys(duck.sql(f"SELECT fa, ta, fen, ep FROM ({tr_sql})").fetchnumpy())
     # slices of whole accounts, one per thread
     cuts = [0]
     for part in range(1, threads):
@@ -183,6 +189,27 @@ def sorted_account_facts(duck: Any, tr_sql: str, p: dict[str, Any]) -> pa.Table 
         with ThreadPoolExecutor(len(slices)) as pool:
             parts = list(pool.map(lambda kf: _slice_facts(kf[0], kf[1], p), slices))
     return pa.concat_tables(parts).combine_chunks()
+
+
+def _sorted_event_keys(tr: dict[str, Any]) -> tuple[Any, Any]:
+    """Every transfer's two events as sorted int64 keys ``account << 34 | ep << 1 | outbound``, with their fen.
+
+    Inbound precedes outbound within a second. ``tr`` holds numpy columns fa, ta, fen, ep. numpy's
+    SIMD quicksort of the keys takes less than half the CPU of DuckDB's ``ORDER BY`` over them (on
+    a 2-core machine, about its wall time too). Events with the same key (account, second,
+    direction) come out in any order, as they did from ``ORDER BY``: every fact is a sum, count or
+    extremum over runs that hold them all.
+    """
+    import numpy as np
+
+    shift = _EP_BITS + 1
+    t = tr["ep"].astype(np.int64, copy=False) << 1
+    k = np.concatenate(((tr["ta"].astype(np.int64, copy=False) << shift) | t,
+                        (tr["fa"].astype(np.int64, copy=False) << shift) | t | 1))
+    del t
+    order = np.argsort(k, kind="quicksort")
+    fen = tr["fen"].astype(np.int64, copy=False)
+    return k[order], fen[order % len(fen)]
 
 
 def _slice_facts(k: Any, fen: Any, p: dict[str, Any]) -> pa.Table:
@@ -373,15 +400,18 @@ def account_features(v: ibis.Table, codes: ibis.Table, accounts: ibis.Table | No
     pools = card_pools(v, accounts, p, raw=devices)
     pools = pools.join(codes, pools.account == codes.account).select(
         account=codes.aid, pool_holders=pools.pool_holders, pool_device=pools.pool_device)
+    # one join chain and one projection (each layer costs Ibis a rewrite of every column)
+    extras = (_concentration(pairs), pools, loops(pairs, p))
     base = facts
-    for extra in (_concentration(pairs), pools, loops(pairs, p)):
-        base = base.left_join(extra, base.account == extra.account).drop("account_right")
-    base = base.mutate(
-        n_before=base.n_all - base.wake_rn.fill_null(0),
-        fast_gap_min=ibis.ifelse(base.fast_in_n > 0,
-                                 base.fast_gap_s.cast("float64") / base.fast_in_n.cast("float64") / 60.0,
+    for extra in extras:
+        base = base.left_join(extra, facts.account == extra.account)
+    return base.select(
+        *[facts[c] for c in facts.columns if c != "fast_gap_s"],
+        *[extra[c] for extra in extras for c in extra.columns if c != "account"],
+        n_before=facts.n_all - facts.wake_rn.fill_null(0),
+        fast_gap_min=ibis.ifelse(facts.fast_in_n > 0,
+                                 facts.fast_gap_s.cast("float64") / facts.fast_in_n.cast("float64") / 60.0,
                                  ibis.null("float64")))
-    return base.drop("fast_gap_s")
 
 
 def population(features: ibis.Table) -> ibis.Table:
@@ -399,44 +429,47 @@ def breadth(n: Any, pop_mean: Any, fan: dict[str, Any]) -> Any:
     """Breadth of counterparties compared with the population's mean (a peer comparison)."""
     lo = ibis.greatest(3.0, fan["breadth_low_x"] * pop_mean)
     hi = ibis.greatest(float(fan["min_breadth"]), fan["breadth_high_x"] * pop_mean)
-    return ((n.cast("float64") - lo) / (hi - lo)).clip(0.0, 1.0)
+    return unit_clip((n.cast("float64") - lo) / (hi - lo))
 
 
 def core_signals(f: ibis.Table, p: dict[str, Any]) -> ibis.Table:
     """Add derived ratios and the core typology signals (0..1) to the feature table."""
     fio, fan, pf, dm, cp = p["fast_in_out"], p["fan"], p["paofen"], p["dormant"], p["card_pool"]
     f = f.cross_join(population(f))
-    f = f.mutate(
-        retention=ibis.ifelse(f.amt_in_fen.fill_null(0) > 0,
-                              (f.amt_in_fen.fill_null(0) - f.amt_out_fen.fill_null(0)).cast("float64") / f.amt_in_fen.cast("float64"),
-                              -1.0),
-        net_flow=ratio(f.amt_in_fen.fill_null(0) - f.amt_out_fen.fill_null(0), f.amt_in_fen.fill_null(0) + f.amt_out_fen.fill_null(0)),
-        fast_in_share=ratio(f.fast_in_amt_fen, f.amt_in_fen),
-        fast_out_share=ratio(f.fast_out_amt_fen, f.amt_out_fen),
-        small_in_share=ratio(f.small_in_n, f.n_in),
-        night_share=ratio(f.night_n, f.n_all),
-        round_share=ratio(f.round_n, f.n_all),
-        top_payer_share=ratio(f.top_payer_amt_fen, f.amt_in_fen),
-        top_payee_share=ratio(f.top_payee_amt_fen, f.amt_out_fen),
-    )
+    # one projection layer (each costs Ibis a rewrite of every column when compiling): the ratios
+    # are columns and, as the same expressions, parts of the signals
+    r = {
+        "retention": ibis.ifelse(f.amt_in_fen.fill_null(0) > 0,
+                                 (f.amt_in_fen.fill_null(0) - f.amt_out_fen.fill_null(0)).cast("float64") / f.amt_in_fen.cast("float64"),
+                                 -1.0),
+        "net_flow": ratio(f.amt_in_fen.fill_null(0) - f.amt_out_fen.fill_null(0), f.amt_in_fen.fill_null(0) + f.amt_out_fen.fill_null(0)),
+        "fast_in_share": ratio(f.fast_in_amt_fen, f.amt_in_fen),
+        "fast_out_share": ratio(f.fast_out_amt_fen, f.amt_out_fen),
+        "small_in_share": ratio(f.small_in_n, f.n_in),
+        "night_share": ratio(f.night_n, f.n_all),
+        "round_share": ratio(f.round_n, f.n_all),
+        "top_payer_share": ratio(f.top_payer_amt_fen, f.amt_in_fen),
+        "top_payee_share": ratio(f.top_payee_amt_fen, f.amt_out_fen),
+    }
     passthrough = ibis.ifelse(f.amt_in_fen.fill_null(0) > 0,
-                              1.0 - ramp(f.retention.abs(), fio["retention_low"], fio["retention_high"]), 0.0)
-    fast_in = ramp(f.fast_in_share, fio["share_low"], fio["share_high"])
-    fast_out = ramp(f.fast_out_share, fio["share_low"], fio["share_high"])
+                              1.0 - ramp(r["retention"].abs(), fio["retention_low"], fio["retention_high"]), 0.0)
+    fast_in = ramp(r["fast_in_share"], fio["share_low"], fio["share_high"])
+    fast_out = ramp(r["fast_out_share"], fio["share_low"], fio["share_high"])
     slow = fan["slow_factor"]
-    f = f.mutate(passthrough=passthrough)
     return f.mutate(
+        **r,
+        passthrough=passthrough,
         s_fast_in_out=(fast_in * ramp(f.n_in, 1, fio["min_inbound"]) * ramp(f.fast_in_n, 5, fio["min_fast_count"])
-                       * f.passthrough),
-        s_paofen=(ramp(f.n_payers, 2, pf["min_payers"]) * ramp(f.small_in_share, 0.5, 0.9) * fast_in
-                  * (1.0 - ramp(f.n_payees, pf["max_payees"], 3 * pf["max_payees"])) * f.passthrough
+                       * passthrough),
+        s_paofen=(ramp(f.n_payers, 2, pf["min_payers"]) * ramp(r["small_in_share"], 0.5, 0.9) * fast_in
+                  * (1.0 - ramp(f.n_payees, pf["max_payees"], 3 * pf["max_payees"])) * passthrough
                   * ibis.ifelse(f.max_daily_in_fen.fill_null(0) <= int(pf["daily_cap"] * 100), 1.0, pf["over_cap_factor"])),
         s_fan_in=(breadth(f.n_payers, f.pop_payers, fan)
-                  * ramp(f.top_payee_share, fan["concentration_low"], fan["concentration_high"])
-                  * f.passthrough * (slow + (1.0 - slow) * fast_in)),
+                  * ramp(r["top_payee_share"], fan["concentration_low"], fan["concentration_high"])
+                  * passthrough * (slow + (1.0 - slow) * fast_in)),
         s_fan_out=(breadth(f.n_payees, f.pop_payees, fan)
-                   * ramp(f.top_payer_share, fan["concentration_low"], fan["concentration_high"])
-                   * f.passthrough * (slow + (1.0 - slow) * fast_out)),
+                   * ramp(r["top_payer_share"], fan["concentration_low"], fan["concentration_high"])
+                   * passthrough * (slow + (1.0 - slow) * fast_out)),
         s_card_pool=ramp(f.pool_holders.fill_null(0), cp["min_holders"] - 1, cp["full_holders"]),
         s_dormant=(ibis.ifelse(f.max_gap_days.fill_null(0) >= dm["gap_days"], 1.0, 0.0)
                    * ramp(f.wake_rn.fill_null(0), 2, dm["min_after"])
@@ -511,9 +544,11 @@ def score_accounts(sig: ibis.Table, p: dict[str, Any], pairs: ibis.Table, codes:
     stage = stage or (lambda expr, name: expr)
     nw = p["network"]
     outflow = stage(payer_outflow(pairs), "outflow")
-    # the rounds read only what they need: the own-typology core (computed once, as in the final
-    # score: the same double) and the inflow; small tables, small plans
-    base = stage(sig.select("account", "amt_in_fen", core1=_core1(sig, p)), "core0")
+    # the rounds read only what they need: the own-typology core (the same expression as in the
+    # final score: the same double) and the inflow; small tables, small plans. Only each round's
+    # network table is staged: the core is a cheap projection of the signals and that table, so
+    # recomputing it costs less than a statement of its own.
+    base = sig.select("account", "amt_in_fen", core1=_core1(sig, p))
     core = base.select("account", core=base.core1)
     w = p["weights"]["core"]
     net = flagged = None
@@ -521,44 +556,44 @@ def score_accounts(sig: ibis.Table, p: dict[str, Any], pairs: ibis.Table, codes:
         flagged = core.filter(core.core >= nw["flagged_core"]).select(flag_acc=core.account)
         net = stage(network(pairs, flagged, outflow), f"net{n_pass + 1}")
         step = base.left_join(net, base.account == net.account).drop("account_right")
-        core = stage(step.select("account", core=noisy_or([
-            step.core1, w["network"] * _network_signal(step, nw), w["upstream"] * _upstream_signal(step, p["upstream"])])),
-            f"core{n_pass + 1}")
+        core = step.select("account", core=noisy_or([
+            step.core1, w["network"] * _network_signal(step, nw), w["upstream"] * _upstream_signal(step, p["upstream"])]))
     assert net is not None and flagged is not None
     if keep is not None:
         keep["flagged_payers"] = flagged
+    # few projection layers (each one costs Ibis a rewrite of all ~65 columns when compiling):
+    # the signals in one, the scores in the next, with the same expressions as columns would give
     f = sig.left_join(net, sig.account == net.account).drop("account_right")
-    f = f.mutate(flagged_in_share=ratio(f.flagged_in_amt_fen, f.amt_in_fen),
-                 flagged_feed_share=ratio(f.flagged_in_amt_fen, f.flagged_out_fen),
-                 s_network=_network_signal(f, nw), s_upstream=_upstream_signal(f, p["upstream"]))
     nt, rd, fc = p["night"], p["round_amount"], p["flow_class"]
+    flow_class = ibis.cases(
+        (f.n_all < fc["min_txns"], "unknown"),
+        (f.net_flow <= -fc["source_net"], "source"),
+        (f.net_flow >= fc["sink_net"], "sink"),
+        ((f.net_flow.abs() <= fc["transit_within"]) & (f.n_in > 0) & (f.n_out > 0), "transit"),
+        else_="mixed",
+    )
     f = f.mutate(
+        flagged_in_share=ratio(f.flagged_in_amt_fen, f.amt_in_fen),
+        flagged_feed_share=ratio(f.flagged_in_amt_fen, f.flagged_out_fen),
+        s_network=_network_signal(f, nw), s_upstream=_upstream_signal(f, p["upstream"]),
         s_night=(ramp(f.night_share - f.pop_night, nt["excess_low"], nt["excess_high"])
                  * ramp(f.n_all, 2, nt["min_txns"])),
         s_round_amount=(ramp(f.round_share - f.pop_round, rd["excess_low"], rd["excess_high"])
                         * ramp(f.n_all, 2, rd["min_txns"])),
         s_loop=ibis.ifelse(f.loop_partners.fill_null(0) > 0, 1.0, 0.0),
-        flow_class=ibis.cases(
-            (f.n_all < fc["min_txns"], "unknown"),
-            (f.net_flow <= -fc["source_net"], "source"),
-            (f.net_flow >= fc["sink_net"], "sink"),
-            ((f.net_flow.abs() <= fc["transit_within"]) & (f.n_in > 0) & (f.n_out > 0), "transit"),
-            else_="mixed",
-        ),
+        flow_class=flow_class,
+        s_transit=ibis.ifelse(flow_class == "transit", 1.0, 0.0) * ramp(f.n_all, fc["min_txns"], 20),
     )
-    f = f.mutate(s_transit=ibis.ifelse(f.flow_class == "transit", 1.0, 0.0) * ramp(f.n_all, fc["min_txns"], 20))
     w = p["weights"]
     core = noisy_or([_core1(f, p), w["core"]["network"] * f.s_network, w["core"]["upstream"] * f.s_upstream])
     context = noisy_or([w["context"][name] * f[f"s_{name}"] for name in CONTEXT_SIGNALS])
-    f = f.mutate(core=core, context=context)
-    gate = ramp(f.core, p["context_gate_low"], p["context_gate_high"])
-    f = f.mutate(score=f.core + (1.0 - f.core) * f.context * gate)
+    gate = ramp(core, p["context_gate_low"], p["context_gate_high"])
+    f = f.mutate(core=core, context=context, score=core + (1.0 - core) * context * gate)
     own = codes.select(own_aid=codes.aid, own_acc=codes.account)
     partner = codes.select(partner_aid=codes.aid, partner_acc=codes.account)
-    f = f.join(own, f.account == own.own_aid)
-    f = f.left_join(partner, f.loop_partner == partner.partner_aid)
-    return f.mutate(account=f.own_acc, loop_partner=f.partner_acc).drop(
-        "own_aid", "own_acc", "partner_aid", "partner_acc")
+    j = f.join(own, f.account == own.own_aid).left_join(partner, f.loop_partner == partner.partner_aid)
+    named = {"account": j.own_acc, "loop_partner": j.partner_acc}
+    return j.select(*[named.get(c, j[c]).name(c) for c in f.columns])
 
 
 # Money columns computed in fen (int64); the screen turns each ``<name>_fen`` into ``<name>`` (yuan).
@@ -582,8 +617,8 @@ def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof:
     ``sub`` is :func:`touching` (best materialised: it is read several times); ``flagged`` has
     columns account, rules (",rule,rule,"), wake_day, pool_device, loop_partner. The events of
     these transfers are recomputed on the account numbers with the same expressions as the
-    screening, so this stays cheap on large lakes. ``stage(expr, name)`` may materialise these
-    events. ``events_of(transfers, keep)`` computes the events (default :func:`account_events` with
+    screening, so this stays cheap on large lakes (they are read once: not staged; ``stage`` is
+    kept for callers). ``events_of(transfers, keep)`` computes the events (default :func:`account_events` with
     ``asof``; the screening passes the engine's cheapest formulation,
     :func:`~chainbreaker.chains.funds.events.events_for`). ``to_arrow`` executes an expression.
 
@@ -593,12 +628,11 @@ def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof:
     with one true/false column per rule, are sorted once, and each rule's rows are numbered by a
     running count (:func:`cap_evidence`), rather than sorting the union of every rule's rows.
     """
-    stage = stage or (lambda expr, name: expr)
     if events_of is None:
         def events_of(tr: ibis.Table, keep: tuple[str, ...]) -> ibis.Table:
             return account_events(tr, asof, keep=keep)
     ev = event_flags(events_of(transfers(sub, keep=("txn_id",)), ("txn_id",)), p)
-    ev = stage(ev.join(flagged, "account"), "evidence_events")
+    ev = ev.join(flagged, "account")  # read once: not staged
     hits = {rule: (cond & ev.rules.contains(f",{rule},")).fill_null(False)
             for rule, cond in _evidence_conditions(ev, flagged).items()}
     events = to_arrow(ev.select(ev.account, ev.txn_id, ev.fen, ev.ep, **{f"hit_{r}": h for r, h in hits.items()}))

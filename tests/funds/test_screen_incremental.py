@@ -263,3 +263,23 @@ def test_loop_partner_is_the_smallest_account_number_whatever_the_codes() -> Non
     assert rows[0]["loop_partner"] == 2 and rows[0]["loop_partners"] == 2  # B, not C (the smaller code)
     rows = {r["account"]: r for r in con.to_pyarrow(loops(pairs, p)).to_pylist()}
     assert rows[0]["loop_partner"] == 1  # without codes: the smallest code
+
+
+def test_pairs_added_are_folded_into_pairs(tmp_path, province, monkeypatch) -> None:
+    """Two new days in two runs: the second folds the added pair rows into the pairs table."""
+    from chainbreaker.chains.funds import screen_state
+
+    monkeypatch.setattr(screen_state, "FOLD_SHARE", 0.0)
+    before, day, accounts = province
+    first_half, second_half = day.slice(0, day.num_rows // 2), day.slice(day.num_rows // 2)
+    ws = _lake(tmp_path / "ws", [before], accounts)
+    screen(ws, incremental=True)
+    added = screen_state.STATE_TABLES["pairs_added"]
+    for part, rows_after in ((first_half, lambda n: n > 0), (second_half, lambda n: n == 0)):
+        with ws.transaction("test.append") as tx:
+            tx.write("transactions", part, mode="append")
+        assert screen(ws).mode == "incremental"
+        assert rows_after(ws.tables()[added]["rows"])
+    ref = _lake(tmp_path / "ref", [before, day], accounts)
+    screen(ref)
+    assert _results(ws) == _results(ref)

@@ -23,7 +23,7 @@ CHAINS: tuple[ChainSpec, ...] = (
                 "account_risk", "funds_features", "funds_coverage", "funds_suggestions", "account_model_scores",
                 # incremental screening's state (funds/screen_state.py: STATE, STATE_TABLES): holds account numbers
                 "funds_screen_state", "funds_screen_state_codes", "funds_screen_state_facts",
-                "funds_screen_state_pairs", "funds_screen_state_devices"),
+                "funds_screen_state_pairs", "funds_screen_state_pairs_added", "funds_screen_state_devices"),
         # The funds part is the frame of the case report and of the demo (faces/reports/case_report.py,
         # faces/reports/demo/pipeline.py), not a section of them.
     ),

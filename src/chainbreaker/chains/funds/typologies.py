@@ -304,7 +304,7 @@ def _slice_facts(k: Any, fen: Any, p: dict[str, Any], extras: bool = False) -> p
         "wake_day": (d_day[woke], ~has_woken),
         "wake_rn": (a_end - d_start[woke], ~has_woken),
     })
-    names = FACT_COLUMNS
+    names: tuple[str, ...] = FACT_COLUMNS
     if extras:
         first_in, last_in = day_in[da_start], day_in[np.append(da_start[1:], len(d_start)) - 1]
         cols.update({"first_day_in_fen": (first_in, first_in < 0), "last_day_in_fen": (last_in, last_in < 0)})

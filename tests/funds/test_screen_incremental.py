@@ -187,16 +187,11 @@ def _one_sort(con, legs: pa.Table, p) -> pa.Table:
     return screen_state.normal_facts(out)
 
 
-def test_merge_appended_equals_facts_of_all_transfers() -> None:
-    """Extending an account's facts by later transfers gives the facts of all its transfers; accounts
-    whose new transfers lie within the fast-forward window of their old ones are sent back."""
-    import duckdb
+def _history_and_new_legs(p) -> tuple[pa.Table, pa.Array]:
+    """Legs of 400 accounts (``aid``, ``ep``, ``fen``, ``outbound``) and which ones are new: every
+    eighth account's new legs start within the fast-forward window of its old ones."""
     import numpy as np
 
-    from chainbreaker.chains.funds import screen_state
-    from chainbreaker.chains.funds.rules import load_rules
-
-    p = load_rules().params
     window = int(p["fast_in_out"]["window_minutes"] * 60)
     gap = int(p["dormant"]["gap_days"])
     day = 86400
@@ -230,7 +225,19 @@ def test_merge_appended_equals_facts_of_all_transfers() -> None:
     cols = list(zip(*rows, strict=True))
     legs = pa.table({"aid": pa.array(cols[0], pa.int64()), "ep": pa.array(cols[1], pa.int64()),
                      "fen": pa.array(cols[2], pa.int64()), "outbound": pa.array(cols[3], pa.int64())})
-    new = pa.array(cols[4])
+    return legs, pa.array(cols[4])
+
+
+def test_merge_appended_equals_facts_of_all_transfers() -> None:
+    """Extending an account's facts by later transfers gives the facts of all its transfers; accounts
+    whose new transfers lie within the fast-forward window of their old ones are sent back."""
+    import duckdb
+
+    from chainbreaker.chains.funds import screen_state
+    from chainbreaker.chains.funds.rules import load_rules
+
+    p = load_rules().params
+    legs, new = _history_and_new_legs(p)
     con = duckdb.connect()
     want = _one_sort(con, legs, p)
     old = _one_sort(con, legs.filter(pc.invert(new)), p).select(list(screen_state.STATE_FACTS))
@@ -243,6 +250,23 @@ def test_merge_appended_equals_facts_of_all_transfers() -> None:
         list(screen_state.STATE_FACTS))
     assert got.to_pylist() == expect.to_pylist()
     assert pc.sum(pc.is_valid(got["wake_day"])).as_py() > 40  # dormancy merges were exercised
+
+
+def test_grouped_leg_facts_equal_the_one_sort() -> None:
+    """The grouped path (Spark's) gives the one sort's facts and day extras for the same legs."""
+    import duckdb
+    import ibis
+
+    from chainbreaker.chains.funds import events, screen_state, typologies
+    from chainbreaker.chains.funds.rules import load_rules
+
+    p = load_rules().params
+    legs, _ = _history_and_new_legs(p)
+    want = _one_sort(duckdb.connect(), legs, p)
+    days = typologies.daily_facts(events.event_flags(events.leg_events(ibis.memtable(legs)), p), p)
+    got = ibis.duckdb.connect().to_pyarrow(typologies.account_facts(days, p, extras=True))
+    got = screen_state.normal_facts(got.select(want.column_names)).sort_by("account")
+    assert got.to_pylist() == want.to_pylist()
 
 
 def test_loop_partner_is_the_smallest_account_number_whatever_the_codes() -> None:

@@ -121,10 +121,11 @@ def normal_facts(t: pa.Table) -> pa.Table:
                     names=t.column_names)
 
 
-def facts_of_legs(eng: Engine, legs: ibis.Table, p: dict[str, Any], stage: Staging) -> pa.Table:
+def facts_of_legs(eng: Engine, legs: ibis.Table, p: dict[str, Any], stage: Staging, kind: str) -> pa.Table:
     """:data:`STATE_FACTS` plus ``first_day_in_fen`` of the accounts of ``legs`` (``aid``, ``ep``,
-    ``fen``, ``outbound``): the one-sort path on DuckDB, the grouped path elsewhere."""
-    legs = stage(legs, "legs")
+    ``fen``, ``outbound``): the one-sort path on DuckDB, the grouped path elsewhere. ``kind`` names
+    the staged legs."""
+    legs = stage(legs, kind)
     out = None
     if eng.name == "duckdb":
         out = typologies.sorted_leg_facts(eng.con.con, str(eng.con.compile(legs)), p, extras=True)
@@ -210,7 +211,7 @@ def incremental(eng: Engine, v: ibis.Table, inc: Increment, p: dict[str, Any], s
     devices = stage(_merge_devices(ibis.union(devices_all, new_devices, distinct=False)), "devices")
 
     # facts: the new transfers' own facts per account, merged into the state's where they extend it
-    added = facts_of_legs(eng, _legs(coded_new), p, stage)
+    added = facts_of_legs(eng, _legs(coded_new), p, stage, "new_legs")
     affected = stage.arrow(pa.table({"aid": added["account"].combine_chunks()}), "affected")
     old = normal_facts(eng.to_arrow(facts_old.semi_join(affected, facts_old.account == affected.aid)))
     merged, redo = merge_appended(old.sort_by("account"), added, p)
@@ -219,7 +220,7 @@ def incremental(eng: Engine, v: ibis.Table, inc: Increment, p: dict[str, Any], s
         # new transfers inside these accounts' history: every transfer they took part in, again
         again = stage.arrow(pa.table({"aid": pa.array(redo, pa.int64())}), "redo")
         who = stage(codes.semi_join(again, codes.aid == again.aid), "redo_codes")
-        parts.append(facts_of_legs(eng, _lake_legs(v, who, stage), p, stage).select(list(STATE_FACTS)))
+        parts.append(facts_of_legs(eng, _lake_legs(v, who, stage), p, stage, "redo_legs").select(list(STATE_FACTS)))
     changed = stage.arrow(pa.concat_tables(parts).combine_chunks(), "changed_facts")
     kept = facts_old.anti_join(affected, facts_old.account == affected.aid)
     facts = stage(ibis.union(_int64(kept, keep=("max_gap_days",)),

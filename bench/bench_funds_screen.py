@@ -14,7 +14,9 @@ product/floor ratio is printed per size (target: at most 1.5x); ``--no-floor`` s
 transfers (whole local days, from the last day back) is screened with ``incremental=True`` (a full
 run that writes the screen state), those transfers are appended as a later ingest would, and the
 same lake is screened incrementally and then in full (no state), each in its own process. It
-prints the three times, the speed-up full/incremental and whether both gave identical results.
+prints the three times, the speed-up full/incremental and whether both gave identical results, then
+per run the share of the phases spent downstream of the facts (global in every mode) and how many
+accounts the incremental run extended or recomputed.
 
 Data: H2's synthetic province fast path (``chainbreaker.synth.bank.write_transactions_parquet``),
 written straight into a workspace lake (cached under --workdir). Each side runs in its own
@@ -72,9 +74,11 @@ def child_chainbreaker(ws_path: str, engine: str, incremental: bool | None = Fal
     seconds = time.perf_counter() - start
     flagged = sorted(r["account"] for r in ws.read_arrow("account_risk", ["account", "flagged"]).to_pylist()
                      if r["flagged"])
+    record = ws.runs()[-1]  # this run's record: phase timings (wall s) and counts
     return {"seconds": seconds, "flagged": flagged, "transactions": result.transactions_screened,
             "accounts": result.accounts_screened, "findings": result.findings, "mode": result.mode,
-            "new_transactions": result.new_transactions}
+            "new_transactions": result.new_transactions, "timings": record.get("timings", {}),
+            "counts": record.get("counts", {})}
 
 
 def child_pandas(ws_path: str) -> dict:
@@ -393,6 +397,15 @@ def main() -> None:
                   f"{r['first']['cpu_s']:.1f} / {inc['cpu_s']:.1f} / {full['cpu_s']:.1f} | "
                   f"{full['cpu_s'] / inc['cpu_s']:.1f}x | "
                   f"{inc['peak_mb']:,.0f} / {full['peak_mb']:,.0f} | {r['same']} |", flush=True)
+            for name, run in (("full + state", r["first"]), ("incremental", inc), ("full", full)):
+                t = run["timings"]
+                own = t.get("events", 0.0) + t.get("state", 0.0)
+                rest = sum(t.values()) - own
+                print(f"    {name}: events + state {own:.1f} s, global downstream (features, score, rank, evidence, "
+                      f"coverage) {rest:.1f} s = {rest / (own + rest):.0%} of the phases (wall)", flush=True)
+            c = inc["counts"]
+            print(f"    incremental: {c.get('accounts_extended')} accounts extended, "
+                  f"{c.get('accounts_recomputed')} recomputed from all their transfers", flush=True)
         print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
         return
     rows = []

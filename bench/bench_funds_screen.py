@@ -436,7 +436,7 @@ def main() -> None:
                       f"{fmed['seconds']:.1f} s / {fmed['cpu_s']:.1f} CPU s: speed-up {fmed['seconds'] / med['seconds']:.2f}x "
                       f"wall, {fmed['cpu_s'] / med['cpu_s']:.2f}x CPU", flush=True)
             c = inc["counts"]
-            print(f"    incremental: {c.get('accounts_extended')} accounts extended, "
+            print(f"    incremental: {c.get('accounts_extended')} accounts extended, {c.get('accounts_new')} new, "
                   f"{c.get('accounts_recomputed')} recomputed from all their transfers", flush=True)
         print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
         return

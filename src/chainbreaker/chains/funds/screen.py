@@ -264,8 +264,8 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
         flagged = len(ranked)
         wtx.counts.update({"mode": "incremental" if inc is not None else "full", "mode_reason": reason,
                            "new_transactions": n_new,
-                           "accounts_extended": screened.extended if inc is not None and screened else None,
-                           "accounts_recomputed": screened.recomputed if inc is not None and screened else None,
+                           **({"accounts_extended": screened.extended, "accounts_new": screened.new_accounts,
+                               "accounts_recomputed": screened.recomputed} if inc is not None and screened else {}),
                            "accounts_screened": cov["acc_screened"], "accounts_present": cov["acc_present"],
                            "transactions_screened": cov["tx_screened"], "transactions_present": cov["tx_present"],
                            "flagged": flagged, "findings": len(findings)})

@@ -35,6 +35,7 @@ from typing import Any
 import ibis
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from chainbreaker.chains.funds import events, typologies
 from chainbreaker.chains.funds.rules import Rules
@@ -85,6 +86,7 @@ class Screened:
     devices: ibis.Table
     new_transactions: int | None = None
     extended: int = 0  # accounts whose facts were extended by their new transfers (merge_appended)
+    new_accounts: int = 0  # accounts seen for the first time (their facts are those of the new transfers)
     recomputed: int = 0  # accounts recomputed from all their transfers (new ones inside their history)
     # incremental: only the rows to append (codes of new accounts, this run's pairs and devices)
     appended: dict[str, ibis.Table] = field(default_factory=dict)
@@ -185,8 +187,7 @@ def incremental(eng: Engine, v: ibis.Table, inc: Increment, p: dict[str, Any], s
     if inc.new_files:
         d = typologies.valid_transactions(eng.con.read_parquet(str(new_link / "*.parquet"),
                                                                table_name=f"funds_new_{stage.tag}"))
-        n_new = int(eng.to_arrow(d.count().as_table()).column(0)[0].as_py())
-        if n_new == 0:
+        if int(eng.to_arrow(d.count().as_table()).column(0)[0].as_py()) == 0:
             d = None
     if d is None:  # nothing usable arrived: the state as it is
         return Screened(codes=stage(codes_old, "codes"), facts=stage(facts_old, "facts"),
@@ -215,6 +216,7 @@ def incremental(eng: Engine, v: ibis.Table, inc: Increment, p: dict[str, Any], s
     affected = stage.arrow(pa.table({"aid": added["account"].combine_chunks()}), "affected")
     old = normal_facts(eng.to_arrow(facts_old.semi_join(affected, facts_old.account == affected.aid)))
     merged, redo = merge_appended(old.sort_by("account"), added, p)
+    n_fresh = int(pc.sum(pc.invert(pc.is_in(added["account"], value_set=old["account"]))).as_py() or 0)
     parts = [merged]
     if len(redo):
         # new transfers inside these accounts' history: every transfer they took part in, again
@@ -226,7 +228,7 @@ def incremental(eng: Engine, v: ibis.Table, inc: Increment, p: dict[str, Any], s
     facts = stage(ibis.union(_int64(kept, keep=("max_gap_days",)),
                              _int64(changed, keep=("max_gap_days",)).select(*kept.columns), distinct=False), "facts")
     return Screened(codes=codes, facts=facts, pairs=pairs, devices=devices, new_transactions=n_new,
-                    extended=merged.num_rows, recomputed=len(redo), fold=inc.fold,
+                    extended=merged.num_rows - n_fresh, new_accounts=n_fresh, recomputed=len(redo), fold=inc.fold,
                     appended={"codes": new_codes.select("account", "aid"), "pairs_added": new_pairs,
                               "devices": new_devices})
 

@@ -14,7 +14,10 @@ product/floor ratio is printed per size (target: at most 1.5x); ``--no-floor`` s
 transfers (whole local days, from the last day back) is screened with ``incremental=True`` (a full
 run that writes the screen state), those transfers are appended as a later ingest would, and the
 same lake is screened incrementally and then in full (no state), each in its own process. It
-prints the three times, the speed-up full/incremental and whether both gave identical results.
+prints the three times, the speed-up full/incremental and whether both gave identical results, then
+per run the share of the phases spent downstream of the facts (global in every mode) and how many
+accounts the incremental run extended or recomputed. ``--repeat N`` adds N - 1 more pairs of
+incremental and full screens of the same appended lake and prints the medians.
 
 Data: H2's synthetic province fast path (``chainbreaker.synth.bank.write_transactions_parquet``),
 written straight into a workspace lake (cached under --workdir). Each side runs in its own
@@ -72,9 +75,11 @@ def child_chainbreaker(ws_path: str, engine: str, incremental: bool | None = Fal
     seconds = time.perf_counter() - start
     flagged = sorted(r["account"] for r in ws.read_arrow("account_risk", ["account", "flagged"]).to_pylist()
                      if r["flagged"])
+    record = ws.runs()[-1]  # this run's record: phase timings (wall s) and counts
     return {"seconds": seconds, "flagged": flagged, "transactions": result.transactions_screened,
             "accounts": result.accounts_screened, "findings": result.findings, "mode": result.mode,
-            "new_transactions": result.new_transactions}
+            "new_transactions": result.new_transactions, "timings": record.get("timings", {}),
+            "counts": record.get("counts", {})}
 
 
 def child_pandas(ws_path: str) -> dict:
@@ -311,8 +316,13 @@ def prepare_incremental(workdir: Path, n: int, seed: int, pct: float) -> tuple[P
     return root / "ws", late
 
 
-def run_incremental(workdir: Path, n: int, seed: int, pct: float, engine: str) -> dict:
-    """Full screen with state, append the late transfers, incremental screen, full screen; compared."""
+def run_incremental(workdir: Path, n: int, seed: int, pct: float, engine: str, repeat: int = 1) -> dict:
+    """Full screen with state, append the late transfers, incremental screen, full screen; compared.
+
+    ``repeat`` > 1 screens the appended lake ``repeat - 1`` more times, incrementally and in full, each
+    pair from its own hard-linked copy and in alternating order (on a shared machine the load changes
+    between two runs: pairs close in time and medians are fairer than one pair).
+    """
     import duckdb
     import pyarrow.parquet as pq
 
@@ -328,6 +338,8 @@ def run_incremental(workdir: Path, n: int, seed: int, pct: float, engine: str) -
     ws = Workspace(ws_path)
     with ws.transaction("bench.append") as tx:
         tx.write("transactions", pq.read_table(late), mode="append")
+    appended = ws_path.parent / "appended"
+    subprocess.run(["cp", "-al", str(ws_path), str(appended)], check=True)
     inc = run_child("chainbreaker", ws_path, engine, incremental="auto")
     snap = ws_path.parent / "incremental"
     snap.mkdir()
@@ -340,7 +352,18 @@ def run_incremental(workdir: Path, n: int, seed: int, pct: float, engine: str) -
         a, b = f"SELECT * {drop} FROM '{snap / name}.parquet'", f"SELECT * {drop} FROM '{ws.table_glob(name)}'"
         diff = con.execute(f"SELECT (SELECT count(*) FROM ({a} EXCEPT ALL {b})) + (SELECT count(*) FROM ({b} EXCEPT ALL {a}))")
         same = same and diff.fetchone()[0] == 0
-    return {"first": first, "inc": inc, "full": full, "same": same}
+    pairs = [(inc, full)]
+    for i in range(1, repeat):
+        again = ws_path.parent / f"again-{i}" / "ws"
+        again.parent.mkdir()
+        subprocess.run(["cp", "-al", str(appended), str(again)], check=True)
+        if i % 2:  # full first (it leaves the state alone), then incremental
+            f = run_child("chainbreaker", again, engine, incremental="no")
+            pairs.append((run_child("chainbreaker", again, engine, incremental="auto"), f))
+        else:
+            pairs.append((run_child("chainbreaker", again, engine, incremental="auto"),
+                          run_child("chainbreaker", again, engine, incremental="no")))
+    return {"first": first, "inc": inc, "full": full, "same": same, "pairs": pairs}
 
 
 def run_floor(ws_path: Path) -> dict:
@@ -367,6 +390,8 @@ def main() -> None:
     ap.add_argument("--no-floor", action="store_true", help="skip the hand-written SQL floor")
     ap.add_argument("--incremental", type=float, default=None, metavar="PCT",
                     help="measure incremental screening with the latest PCT %% of transfers arriving later")
+    ap.add_argument("--repeat", type=int, default=1, metavar="N",
+                    help="--incremental: N pairs of incremental and full screens of the same lake (medians)")
     ap.add_argument("--child", choices=["chainbreaker", "pandas"])
     ap.add_argument("--child-incremental", choices=["no", "yes", "auto"], default="no")
     ap.add_argument("--ws")
@@ -385,7 +410,7 @@ def main() -> None:
               "/ full) | CPU speed-up | peak MB (inc / full) | identical |")
         print("|---:|---:|---:|---:|---:|---:|---|---:|---|---|")
         for n in [int(x) for x in args.scale.split(",")]:
-            r = run_incremental(args.workdir, n, args.seed, args.incremental, args.engine)
+            r = run_incremental(args.workdir, n, args.seed, args.incremental, args.engine, args.repeat)
             inc, full = r["inc"], r["full"]
             assert inc["mode"] == "incremental", inc
             print(f"| {n:,} | {inc['new_transactions']:,} | {r['first']['seconds']:.1f} | {inc['seconds']:.1f} | "
@@ -393,6 +418,26 @@ def main() -> None:
                   f"{r['first']['cpu_s']:.1f} / {inc['cpu_s']:.1f} / {full['cpu_s']:.1f} | "
                   f"{full['cpu_s'] / inc['cpu_s']:.1f}x | "
                   f"{inc['peak_mb']:,.0f} / {full['peak_mb']:,.0f} | {r['same']} |", flush=True)
+            for name, run in (("full + state", r["first"]), ("incremental", inc), ("full", full)):
+                t = run["timings"]
+                own = t.get("events", 0.0) + t.get("state", 0.0)
+                rest = sum(t.values()) - own
+                print(f"    {name}: events + state {own:.1f} s, global downstream (features, score, rank, evidence, "
+                      f"coverage) {rest:.1f} s = {rest / (own + rest):.0%} of the phases (wall)", flush=True)
+            if len(r["pairs"]) > 1:
+                import statistics
+
+                med = {k: statistics.median(pair[0][k] for pair in r["pairs"]) for k in ("seconds", "cpu_s")}
+                fmed = {k: statistics.median(pair[1][k] for pair in r["pairs"]) for k in ("seconds", "cpu_s")}
+                print(f"    {len(r['pairs'])} pairs (incremental / full): " + ", ".join(
+                    f"{a['seconds']:.1f}/{b['seconds']:.1f} s, {a['cpu_s']:.1f}/{b['cpu_s']:.1f} CPU s"
+                    for a, b in r["pairs"]), flush=True)
+                print(f"    medians: incremental {med['seconds']:.1f} s / {med['cpu_s']:.1f} CPU s, full "
+                      f"{fmed['seconds']:.1f} s / {fmed['cpu_s']:.1f} CPU s: speed-up {fmed['seconds'] / med['seconds']:.2f}x "
+                      f"wall, {fmed['cpu_s'] / med['cpu_s']:.2f}x CPU", flush=True)
+            c = inc["counts"]
+            print(f"    incremental: {c.get('accounts_extended')} accounts extended, {c.get('accounts_new')} new, "
+                  f"{c.get('accounts_recomputed')} recomputed from all their transfers", flush=True)
         print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
         return
     rows = []

@@ -65,7 +65,7 @@ def main() -> None:
         devices = step("devices", typologies.device_rows(v))
         step("concentration", typologies._concentration(pairs))
         step("card_pools", typologies.card_pools(v, accounts, p, raw=devices))
-        step("loops", typologies.loops(pairs, p))
+        step("loops", typologies.loops(pairs, p, codes))
         features = step("features", typologies.account_features(v, codes, accounts, p, None, pairs, devices=devices,
                                                                 facts=facts))
         signals = step("signals", typologies.core_signals(features, p))

@@ -41,9 +41,13 @@ def test_duckdb_and_spark_give_identical_findings(tmp_path, book: Book) -> None:
     assert duck[1][0] == spark[1][0]  # every account's score, rank, rules and key facts
 
 
-def test_incremental_on_spark_equals_full_on_duckdb(tmp_path, book: Book) -> None:
-    """The incremental path (state read back, new files only) on Spark gives DuckDB's full results."""
+@pytest.mark.parametrize("split", ["scattered", "last_days"])
+def test_incremental_on_spark_equals_full_on_duckdb(tmp_path, book: Book, split: str) -> None:
+    """The incremental path (state read back, new files only) on Spark gives DuckDB's full results:
+    late transfers inside the history (accounts recomputed) and new last days (accounts extended)."""
     pytest.importorskip("pyspark")
+    import datetime as dt
+
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -53,7 +57,10 @@ def test_incremental_on_spark_equals_full_on_duckdb(tmp_path, book: Book) -> Non
 
     requested = {a for a in book.roles if not a.startswith("G")}
     tx = transactions_table(book, requested)
-    late = pa.array([i % 25 == 3 for i in range(tx.num_rows)])  # 4 % of the transfers, from every day
+    if split == "scattered":
+        late = pa.array([i % 25 == 3 for i in range(tx.num_rows)])  # 4 % of the transfers, from every day
+    else:  # the last two days
+        late = pc.greater_equal(tx["ts"], pc.subtract(pc.max(tx["ts"]), pa.scalar(dt.timedelta(days=2))))
     ws = Workspace(tmp_path / "spark")
     with ws.transaction("test.lake") as wtx:
         wtx.write("transactions", tx.filter(pc.invert(late)))
@@ -63,6 +70,8 @@ def test_incremental_on_spark_equals_full_on_duckdb(tmp_path, book: Book) -> Non
         wtx.write("transactions", tx.filter(late), mode="append")
     res = screen(ws, engine="spark")
     assert res.mode == "incremental" and res.new_transactions and res.flagged == 13
+    counts = ws.runs()[-1]["counts"]
+    assert counts["accounts_extended" if split == "last_days" else "accounts_recomputed"] > 0, counts
     ref = Workspace(tmp_path / "duckdb")
     write_lake(ref, book, requested=requested)
     screen(ref, engine="duckdb")

@@ -75,9 +75,11 @@ def test_sorted_event_keys_are_those_of_order_by() -> None:
     tr = pa.table({"fa": [r.randrange(40) for _ in range(n)], "ta": [r.randrange(40) for _ in range(n)],
                    "fen": [r.randrange(1, 10**9) for _ in range(n)],
                    "ep": [1_780_000_000 + r.randrange(300) * 60 for _ in range(n)]})  # many equal keys
-    k, fen = typologies._sorted_event_keys({name: tr[name].to_numpy() for name in tr.column_names})
     con = duckdb.connect()
     con.register("tr", tr)
+    unsorted = con.sql("""SELECT (ta << 34) | (ep << 1) AS k, fen FROM tr
+                          UNION ALL SELECT (fa << 34) | (ep << 1) | 1, fen FROM tr""").fetchnumpy()
+    k, fen = typologies._sort_keys(unsorted)
     ref = con.sql("""SELECT k, fen FROM (SELECT (ta << 34) | (ep << 1) AS k, fen FROM tr
                      UNION ALL SELECT (fa << 34) | (ep << 1) | 1, fen FROM tr) ORDER BY k, fen""").fetchnumpy()
     assert np.array_equal(k, ref["k"])

@@ -79,6 +79,11 @@ def test_new_transfers_incremental_equals_full(tmp_path, split, request) -> None
     assert second.mode == "incremental", second.mode_reason
     assert 0.9 * day.num_rows < second.new_transactions <= day.num_rows  # the valid ones
     assert second.flagged > 0 and second.findings == result_full.findings
+    counts = inc.runs()[-1]["counts"]
+    if split == "province":  # a new day: nearly every touched account is extended, not recomputed
+        assert counts["accounts_recomputed"] < 0.05 * counts["accounts_extended"], counts
+    else:  # late transfers inside the history: those accounts are recomputed from all their transfers
+        assert counts["accounts_recomputed"] > counts["accounts_extended"], counts
     got, want = _results(inc), _results(full)
     for name in want:
         assert got[name] == want[name], name
@@ -155,3 +160,150 @@ def test_state_tables_are_registered_lake_tables(tmp_path, province) -> None:
     written = {name for name in ws.tables() if name.startswith(STATE)}
     assert written == {STATE, *STATE_TABLES.values()}
     assert written <= set(chain("funds").tables)
+
+
+def test_state_of_an_older_format_means_a_full_run(tmp_path, province) -> None:
+    from chainbreaker.chains.funds.screen import STATE_FORMAT
+
+    before, day, accounts = province
+    ws = _lake(tmp_path / "ws", [before], accounts)
+    screen(ws, incremental=True)
+    with ws.transaction("test.old-state") as tx:
+        tx.write(STATE, pa.table({"state": [json.dumps({"format": STATE_FORMAT - 1})]}))
+        tx.write("transactions", day, mode="append")
+    again = screen(ws)
+    assert again.mode == "full" and again.mode_reason == "screen state of another format"
+    assert screen(ws).mode == "incremental"  # the full run wrote a state of this format
+
+
+def _one_sort(con, legs: pa.Table, p) -> pa.Table:
+    from chainbreaker.chains.funds import screen_state, typologies
+
+    con.register("legs_in", legs)
+    try:
+        out = typologies.sorted_leg_facts(con, "SELECT * FROM legs_in", p, extras=True)
+    finally:
+        con.unregister("legs_in")
+    return screen_state.normal_facts(out)
+
+
+def _history_and_new_legs(p) -> tuple[pa.Table, pa.Array]:
+    """Legs of 400 accounts (``aid``, ``ep``, ``fen``, ``outbound``) and which ones are new: every
+    eighth account's new legs start within the fast-forward window of its old ones."""
+    import numpy as np
+
+    window = int(p["fast_in_out"]["window_minutes"] * 60)
+    gap = int(p["dormant"]["gap_days"])
+    day = 86400
+    rng = np.random.default_rng(3)
+    t0 = 1_700_000_000 - (1_700_000_000 + 8 * 3600) % day  # a local midnight
+    rows: list[tuple[int, int, int, int, bool]] = []  # aid, ep, fen, outbound, new
+    for aid in range(400):
+        kind = aid % 8
+        old_days = sorted(rng.choice(200, size=rng.integers(1, 6), replace=False)) if kind != 7 else []
+        for d in old_days:
+            for _ in range(rng.integers(1, 4)):
+                rows.append((aid, t0 + int(d) * day + int(rng.integers(0, day)), int(rng.choice([5000, 12345, 100000])),
+                             int(rng.integers(0, 2)), False))
+        last = max((r[1] for r in rows if r[0] == aid), default=t0)
+        if kind == 0:  # the same local day, past the window
+            start = last + window + 1
+        elif kind == 1:  # just inside the window: recomputed
+            start = last + window
+        elif kind == 2:  # back after a dormant gap
+            start = last + (gap + 3) * day
+        elif kind == 3:  # the next days, with a dormant gap inside the new transfers
+            start = last + 2 * day
+        else:
+            start = last + int(rng.integers(window + 1, 40 * day))
+        ep = start
+        for i in range(rng.integers(1, 8)):
+            if kind == 3 and i == 3:
+                ep += (gap + 1) * day
+            rows.append((aid, ep, int(rng.choice([5000, 20000, 300000])), int(rng.integers(0, 2)), True))
+            ep += int(rng.integers(0, 2 * window))
+    cols = list(zip(*rows, strict=True))
+    legs = pa.table({"aid": pa.array(cols[0], pa.int64()), "ep": pa.array(cols[1], pa.int64()),
+                     "fen": pa.array(cols[2], pa.int64()), "outbound": pa.array(cols[3], pa.int64())})
+    return legs, pa.array(cols[4])
+
+
+def test_merge_appended_equals_facts_of_all_transfers() -> None:
+    """Extending an account's facts by later transfers gives the facts of all its transfers; accounts
+    whose new transfers lie within the fast-forward window of their old ones are sent back."""
+    import duckdb
+
+    from chainbreaker.chains.funds import screen_state
+    from chainbreaker.chains.funds.rules import load_rules
+
+    p = load_rules().params
+    legs, new = _history_and_new_legs(p)
+    con = duckdb.connect()
+    want = _one_sort(con, legs, p)
+    old = _one_sort(con, legs.filter(pc.invert(new)), p).select(list(screen_state.STATE_FACTS))
+    added = _one_sort(con, legs.filter(new), p)
+    merged, redo = screen_state.merge_appended(old, added, p)
+    assert set(redo.tolist()) == {a for a in range(400) if a % 8 == 1}
+    assert merged.num_rows == 400 - len(redo)
+    got = merged.sort_by("account")
+    expect = want.filter(pc.invert(pc.is_in(want["account"], pa.array(redo, pa.int64())))).select(
+        list(screen_state.STATE_FACTS))
+    assert got.to_pylist() == expect.to_pylist()
+    assert pc.sum(pc.is_valid(got["wake_day"])).as_py() > 40  # dormancy merges were exercised
+
+
+def test_grouped_leg_facts_equal_the_one_sort() -> None:
+    """The grouped path (Spark's) gives the one sort's facts and day extras for the same legs."""
+    import duckdb
+    import ibis
+
+    from chainbreaker.chains.funds import events, screen_state, typologies
+    from chainbreaker.chains.funds.rules import load_rules
+
+    p = load_rules().params
+    legs, _ = _history_and_new_legs(p)
+    want = _one_sort(duckdb.connect(), legs, p)
+    days = typologies.daily_facts(events.event_flags(events.leg_events(ibis.memtable(legs)), p), p)
+    got = ibis.duckdb.connect().to_pyarrow(typologies.account_facts(days, p, extras=True))
+    got = screen_state.normal_facts(got.select(want.column_names)).sort_by("account")
+    assert got.to_pylist() == want.to_pylist()
+
+
+def test_loop_partner_is_the_smallest_account_number_whatever_the_codes() -> None:
+    """An incremental run appends codes for new accounts out of number order: the loop partner
+    named must still be the smallest account number, as in a full run."""
+    import ibis
+
+    from chainbreaker.chains.funds.rules import load_rules
+    from chainbreaker.chains.funds.typologies import loops
+
+    p = load_rules().params
+    codes = ibis.memtable({"account": ["A", "B", "C"], "aid": [0, 2, 1]})  # B was added after C
+    fen, t = 500_000, 1_700_000_000
+    pairs = ibis.memtable({"fa": [0, 2, 0, 1], "ta": [2, 0, 1, 0], "amt": [fen] * 4, "n": [1] * 4,
+                           "first": [t, t + 60, t, t + 60], "last": [t, t + 60, t, t + 60]})  # A<->B, A<->C
+    con = ibis.duckdb.connect()
+    rows = {r["account"]: r for r in con.to_pyarrow(loops(pairs, p, codes)).to_pylist()}
+    assert rows[0]["loop_partner"] == 2 and rows[0]["loop_partners"] == 2  # B, not C (the smaller code)
+    rows = {r["account"]: r for r in con.to_pyarrow(loops(pairs, p)).to_pylist()}
+    assert rows[0]["loop_partner"] == 1  # without codes: the smallest code
+
+
+def test_pairs_added_are_folded_into_pairs(tmp_path, province, monkeypatch) -> None:
+    """Two new days in two runs: the second folds the added pair rows into the pairs table."""
+    from chainbreaker.chains.funds import screen_state
+
+    monkeypatch.setattr(screen_state, "FOLD_SHARE", 0.0)
+    before, day, accounts = province
+    first_half, second_half = day.slice(0, day.num_rows // 2), day.slice(day.num_rows // 2)
+    ws = _lake(tmp_path / "ws", [before], accounts)
+    screen(ws, incremental=True)
+    added = screen_state.STATE_TABLES["pairs_added"]
+    for part, rows_after in ((first_half, lambda n: n > 0), (second_half, lambda n: n == 0)):
+        with ws.transaction("test.append") as tx:
+            tx.write("transactions", part, mode="append")
+        assert screen(ws).mode == "incremental"
+        assert rows_after(ws.tables()[added]["rows"])
+    ref = _lake(tmp_path / "ref", [before, day], accounts)
+    screen(ref)
+    assert _results(ws) == _results(ref)

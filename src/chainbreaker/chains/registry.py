@@ -21,9 +21,11 @@ CHAINS: tuple[ChainSpec, ...] = (
         ingest=(IngestKind("bank", f"{_CLI}.funds:ingest_bank_command", "导入银行调单。", "Ingest bank statements."),),
         tables=("transactions", "accounts", "persons", "bank_account_aliases", "transaction_sources",
                 "account_risk", "funds_features", "funds_coverage", "funds_suggestions", "account_model_scores",
-                # incremental screening's state (funds/screen.py: STATE, STATE_TABLES): holds account numbers
-                "funds_screen_state", "funds_screen_state_codes", "funds_screen_state_days",
-                "funds_screen_state_pairs", "funds_screen_state_devices"),
+                # incremental screening's state (funds/screen_state.py: STATE, STATE_TABLES): holds account numbers;
+                # _days is format 1's, still present in workspaces screened before format 2
+                "funds_screen_state", "funds_screen_state_codes", "funds_screen_state_facts",
+                "funds_screen_state_pairs", "funds_screen_state_pairs_added", "funds_screen_state_devices",
+                "funds_screen_state_days"),
         # The funds part is the frame of the case report and of the demo (faces/reports/case_report.py,
         # faces/reports/demo/pipeline.py), not a section of them.
     ),

@@ -41,7 +41,8 @@ def epoch(ts: Any) -> Any:
 def account_codes(v: ibis.Table) -> ibis.Table:
     """Every account of the valid transfers ``v`` with a dense integer code ``aid`` (0-based).
 
-    Codes follow the account numbers' order, so ``min`` over codes is ``min`` over numbers.
+    Codes follow the account numbers' order here; an incremental screening keeps them and appends
+    codes for new accounts, so nothing may rely on that order (see ``typologies.loops``).
     """
     acc = ibis.union(v.select(account=v.from_account), v.select(account=v.to_account), distinct=True)
     return acc.mutate(aid=(ibis.row_number().over(order_by=acc.account)).cast("int64"))
@@ -81,14 +82,27 @@ def account_events(tr: ibis.Table, asof: bool, keep: tuple[str, ...] = ()) -> ib
         ev = ibis.union(a.select(*names, next_out=a.o_ep, prev_in=null),
                         b.select(*names, next_out=null, prev_in=b.i_ep), distinct=False)
     else:
-        ev = ibis.union(inbound, outbound, distinct=False)
-        after = ibis.window(group_by=ev.account, order_by=ev.ep, range=(0, None))
-        before = ibis.window(group_by=ev.account, order_by=ev.ep, range=(None, 0))
-        ev = ev.mutate(
-            next_out=ibis.ifelse(ev.dir == 1, ibis.ifelse(ev.dir == -1, ev.ep, null).min().over(after), null),
-            prev_in=ibis.ifelse(ev.dir == -1, ibis.ifelse(ev.dir == 1, ev.ep, null).max().over(before), null),
-        )
+        ev = _windowed(ibis.union(inbound, outbound, distinct=False))
     return ev
+
+
+def _windowed(ev: ibis.Table) -> ibis.Table:
+    """``next_out``/``prev_in`` of events (``account``, ``ep``, ``dir``) as RANGE windows."""
+    null = ibis.null("int64")
+    after = ibis.window(group_by=ev.account, order_by=ev.ep, range=(0, None))
+    before = ibis.window(group_by=ev.account, order_by=ev.ep, range=(None, 0))
+    return ev.mutate(
+        next_out=ibis.ifelse(ev.dir == 1, ibis.ifelse(ev.dir == -1, ev.ep, null).min().over(after), null),
+        prev_in=ibis.ifelse(ev.dir == -1, ibis.ifelse(ev.dir == 1, ev.ep, null).max().over(before), null),
+    )
+
+
+def leg_events(legs: ibis.Table) -> ibis.Table:
+    """:data:`EVENT_COLUMNS` of legs (``aid``, ``ep``, ``fen``, ``outbound`` 0/1: one account's side of
+    each transfer; ``cp`` is null), with the same ``next_out``/``prev_in`` as :func:`account_events`."""
+    ev = legs.select(account=legs.aid, cp=ibis.null("int64"), fen=legs.fen, ep=legs.ep,
+                     dir=ibis.ifelse(legs.outbound == 1, -1, 1).cast("int8"))
+    return _windowed(ev)
 
 
 def account_events_sql(con: Any, tr: ibis.Table, keep: tuple[str, ...] = ()) -> ibis.Table:

@@ -10,22 +10,17 @@ with ``engine="spark"``), ranks the accounts, and writes in one workspace transa
 
 Incremental screening (``incremental=True``, or automatic when the lake holds a screen state):
 each such run also writes the state it needs next time (``funds_screen_state*`` tables: the
-transaction files screened, account codes, per (account, day) facts, pair flows, device rows).
-The next run reads only the transaction files added since, recomputes the (account, day) facts
-those transfers can change (their days, and the neighbouring day when a transfer lies within the
-fast-forward window of midnight) from the transfers of those accounts on those days, merges them
-and the pair flows and device rows into the state, and computes everything downstream (per-account
-facts, loops, card pools, population baselines, network passes, ranking, evidence) exactly as a
-full run does: the results are identical. If files were removed or rewritten (an ingest that
-updated stored transfers), the rules changed, or the window exceeds a day, it screens in full.
+transaction files screened, stable account codes, per-account facts, pair flows, device rows; see
+:mod:`~chainbreaker.chains.funds.screen_state`). The next run reads only the transaction files added
+since, updates the facts of the accounts they touch (the others' facts depend only on their own
+transfers, which did not change), merges the pair flows and device rows, and computes everything
+downstream (breadth, loops, card pools, population baselines, network passes, ranking, evidence)
+globally, exactly as a full run does: the results are identical. If files were removed or
+rewritten (an ingest that updated stored transfers) or the rules changed, it screens in full.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import re
-import shutil
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -36,7 +31,7 @@ import ibis
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from chainbreaker.chains.funds import events, scoring, typologies
+from chainbreaker.chains.funds import events, scoring, screen_state, typologies
 from chainbreaker.chains.funds.rules import Rules, load_rules
 from chainbreaker.core.engine import Engine, Staging
 from chainbreaker.core.errors import InputError
@@ -173,138 +168,9 @@ def _engine_independent(scored: pa.Table) -> pa.Table:
     return pa.table(cols, names=names)
 
 
-# ------------------------------------------------------------------ incremental state (增量筛查)
-STATE = "funds_screen_state"  # one row: format, rules digest, the transaction files screened
-STATE_TABLES = {"codes": f"{STATE}_codes", "days": f"{STATE}_days", "pairs": f"{STATE}_pairs",
-                "devices": f"{STATE}_devices"}
-STATE_FORMAT = 1
-_OLD_PREFIX = re.compile(r"^(old-\d{5}-)+")
-
-
-def transaction_files(ws: Workspace) -> dict[str, Path]:
-    """The current ``transactions`` files by identity: name without the append prefixes, and size.
-
-    An append hard-links the files it keeps as ``old-NNNNN-<name>``, so a file keeps its identity
-    across appends; a rewritten table has new names.
-    """
-    folder = Path(ws.table_glob("transactions")).parent
-    return {f"{_OLD_PREFIX.sub('', f.name)}:{f.stat().st_size}": f for f in sorted(folder.glob("*.parquet"))}
-
-
-@dataclass
-class _Increment:
-    """What an incremental run starts from: the state's tables and the files added since."""
-
-    codes: ibis.Table
-    days: ibis.Table
-    pairs: ibis.Table
-    devices: ibis.Table
-    new_files: list[Path]
-
-
-def _load_state(ws: Workspace, eng: Engine, rules: Rules, files: dict[str, Path]) -> tuple[_Increment | None, str]:
-    """The saved state and the new files, or (None, why a full run is needed)."""
-    if not all(ws.has_table(name) for name in (STATE, *STATE_TABLES.values())):
-        return None, "no screen state yet"
-    row = ws.read_arrow(STATE).to_pylist()
-    meta = json.loads(row[0]["state"]) if row else {}
-    if meta.get("format") != STATE_FORMAT:
-        return None, "screen state of another format"
-    if meta.get("rules_digest") != rules.digest:
-        return None, "rules changed since the state was written"
-    if rules.params["fast_in_out"]["window_minutes"] > 24 * 60:
-        return None, "fast-forward window longer than a day"
-    old = set(meta.get("files", []))
-    if not old <= set(files):
-        return None, "transaction files were rewritten or removed since the state was written"
-    tables = {kind: eng.table(name) for kind, name in STATE_TABLES.items()}
-    return _Increment(new_files=[files[k] for k in sorted(set(files) - old)], **tables), ""
-
-
-def _int64(t: ibis.Table, keep: tuple[str, ...] = ()) -> ibis.Table:
-    """Every column as int64 except ``keep`` (state tables: one set of types on every engine)."""
-    return t.select(*[t[c] if c in keep else t[c].cast("int64").name(c) for c in t.columns])
-
-
-def _days_touched(coded_new: ibis.Table, p: dict[str, Any]) -> ibis.Table:
-    """(account, local day) whose daily facts new transfers can change.
-
-    The day of each new event, and the days of the instants one fast-forward window before and
-    after it: an old event changes its ``next_out``/``prev_in`` fact only if a new event lies within
-    the window of it (a farther one is not fast either way).
-    """
-    offset = int(p["time"]["utc_offset_hours"] * 3600)
-    window_s = int(p["fast_in_out"]["window_minutes"] * 60)
-    ends = ibis.union(coded_new.select(account=coded_new.fa, ep=coded_new.ep),
-                      coded_new.select(account=coded_new.ta, ep=coded_new.ep), distinct=False)
-    parts = [ends.select(account=ends.account, day=(ends.ep + offset + shift) // 86400)
-             for shift in (-window_s, 0, window_s)]
-    return ibis.union(*parts, distinct=True)
-
-
-def _incremental_facts(eng: Engine, v: ibis.Table, inc: _Increment, p: dict[str, Any],
-                       stage: Staging) -> tuple[ibis.Table, ibis.Table, ibis.Table, ibis.Table, int]:
-    """codes, days, pairs, devices of the whole lake from the state plus the new files."""
-    new_link = stage.scratch / "new-transactions"
-    new_link.mkdir(parents=True, exist_ok=True)
-    for i, f in enumerate(inc.new_files):  # one folder both engines read by glob (hard links, no copy)
-        try:
-            os.link(f, new_link / f"part-{i:05d}.parquet")
-        except OSError:  # a file system without hard links
-            shutil.copyfile(f, new_link / f"part-{i:05d}.parquet")
-    if inc.new_files:
-        d = typologies.valid_transactions(eng.con.read_parquet(str(new_link / "*.parquet"),
-                                                               table_name=f"funds_new_{stage.tag}"))
-        d_acc = ibis.union(d.select(account=d.from_account), d.select(account=d.to_account), distinct=True)
-        accounts = ibis.union(inc.codes.select("account"), d_acc, distinct=True)
-    else:
-        d = None
-        accounts = inc.codes.select("account")
-    codes = stage(accounts.mutate(aid=ibis.row_number().over(order_by=accounts.account).cast("int64")), "codes")
-    remap = inc.codes.join(codes, inc.codes.account == codes.account).select(
-        old=inc.codes.aid.cast("int64"), new=codes.aid.cast("int64"))
-    ra, rb = remap.view(), remap.view()
-    old_days = inc.days.join(ra, inc.days.account == ra.old).mutate(account=ra.new).drop("old", "new")
-    op = inc.pairs.join(ra, inc.pairs.fa == ra.old).mutate(fa=ra.new).drop("old", "new")
-    old_pairs = op.join(rb, op.ta == rb.old).mutate(ta=rb.new).drop("old", "new")
-    coded_new = None if d is None else stage(events.transfers(d, codes), "new_transfers")
-    n_new = 0 if coded_new is None else int(eng.to_arrow(coded_new.count().as_table()).column(0)[0].as_py())
-    if coded_new is None or n_new == 0:  # nothing usable arrived: the state as it is
-        return codes, stage(old_days, "days"), stage(old_pairs, "pairs"), stage(inc.devices, "devices"), 0
-    touched = stage(_days_touched(coded_new, p), "touched")
-    # every transfer of the touched accounts on the touched days and the days either side (the
-    # fast-forward window is at most a day), from the whole lake: their events give the new daily facts
-    offset = int(p["time"]["utc_offset_hours"] * 3600)
-    day_list = sorted({int(x) for x in eng.to_arrow(touched.select("day").distinct()).column(0).to_pylist()})
-    near = sorted({day + k for day in day_list for k in (-1, 0, 1)})
-    local_day = (events.epoch(v.ts) + offset) // 86400
-    sub = events.transfers(v.filter(local_day.isin(near)), codes)
-    who = touched.select(acc=touched.account).distinct()
-    sub = stage(sub.filter(sub.fa.isin(who.acc) | sub.ta.isin(who.acc)), "touched_transfers")
-    fresh = typologies.daily_facts(events.event_flags(events.events_for(eng, sub).select(*events.EVENT_COLUMNS), p), p)
-    fresh = fresh.semi_join(touched, [fresh.account == touched.account, fresh.day == touched.day])
-    kept = old_days.anti_join(touched, [old_days.account == touched.account, old_days.day == touched.day])
-    # both sides as int64 (engines differ: Spark reads some back narrower than written)
-    days = stage(ibis.union(_int64(kept), _int64(fresh).select(*kept.columns), distinct=False), "days")
-    both = ibis.union(_int64(old_pairs), _int64(events.pair_flows(coded_new)).select(*old_pairs.columns),
-                      distinct=False)
-    pairs = stage(both.group_by(["fa", "ta"]).aggregate(amt=both.amt.sum(), n=both.n.sum(),
-                                                       first=both.first.min(), last=both.last.max()), "pairs")
-    dev = ibis.union(inc.devices, typologies.device_rows(d).select(*inc.devices.columns), distinct=False)
-    devices = stage(dev.group_by(["account", "ip", "mac"]).aggregate(name=dev.name.max()), "devices")
-    return codes, days, pairs, devices, n_new
-
-
-def _write_state(wtx: Any, eng: Engine, rules: Rules, files: dict[str, Path], codes: ibis.Table,
-                 days: ibis.Table, pairs: ibis.Table, devices: ibis.Table) -> None:
-    """The state the next incremental run starts from, in this run's transaction."""
-    meta = {"format": STATE_FORMAT, "rules_digest": rules.digest, "files": sorted(files)}
-    wtx.write(STATE, pa.table({"state": [json.dumps(meta)]}))
-    for kind, expr in (("codes", _int64(codes, keep=("account",))), ("days", _int64(days)),
-                       ("pairs", _int64(pairs)), ("devices", devices)):
-        # DuckDB: a relation on the engine's connection, streamed to Parquet; Spark: collected to Arrow
-        data = eng.con.con.sql(str(eng.con.compile(expr))) if eng.name == "duckdb" else eng.to_arrow(expr)
-        wtx.write(STATE_TABLES[kind], data)
+# the incremental state lives in screen_state; these names are part of this module's interface
+STATE, STATE_TABLES, STATE_FORMAT = screen_state.STATE, screen_state.STATE_TABLES, screen_state.STATE_FORMAT
+transaction_files = screen_state.transaction_files
 
 
 def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None = None,
@@ -326,7 +192,7 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
     inc, reason, n_new = None, "", None
     files = transaction_files(ws) if keep_state else {}
     if keep_state:
-        inc, reason = _load_state(ws, eng, rules, files)
+        inc, reason = screen_state.load_state(ws, eng, rules, files)
     tx = eng.table("transactions")
     accounts = eng.table("accounts") if ws.has_table("accounts") else None
     settings = {"engine": engine, "rules_version": rules.version, "rules_digest": rules.digest,
@@ -338,14 +204,23 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
             v = typologies.valid_transactions(tx)
             facts: ibis.Table | None = None
             days: ibis.Table | None = None
+            screened: screen_state.Screened | None = None
             with wtx.timed("events"):
                 if inc is not None:
-                    codes, days, pairs, devices, n_new = _incremental_facts(eng, v, inc, p, stage)
+                    screened = screen_state.incremental(eng, v, inc, p, stage)
+                    codes, pairs, devices, n_new = screened.codes, screened.pairs, screened.devices, screened.new_transactions
+                    facts = screened.facts.select(*typologies.FACT_COLUMNS)
                 else:
                     codes = stage(events.account_codes(v), "codes")
                     coded = stage(events.transfers(v, codes), "transfers")
-                    if eng.name == "duckdb" and not keep_state:
-                        # one sort of the events, no (account, day) table (the state needs one)
+                    pairs = stage(events.pair_flows(coded), "pairs")
+                    devices = stage(typologies.device_rows(v), "devices")
+                    if keep_state:  # per-account facts, with what the next incremental run merges on
+                        screened = screen_state.Screened(codes=codes, facts=screen_state.full_facts(eng, coded, p, stage),
+                                                         pairs=pairs, devices=devices)
+                        facts = screened.facts.select(*typologies.FACT_COLUMNS)
+                    elif eng.name == "duckdb":
+                        # one sort of the events, no (account, day) table
                         sorted_facts = typologies.sorted_account_facts(eng.con.con, str(eng.con.compile(coded)), p)
                         if sorted_facts is not None:
                             facts = stage.arrow(sorted_facts, "facts")
@@ -354,8 +229,6 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
                         # the 2xN events are read once, grouped by (account, day): not staged
                         evs = events.events_for(eng, coded).select(*events.EVENT_COLUMNS)
                         days = stage(typologies.daily_facts(events.event_flags(evs, p), p), "days")
-                    pairs = stage(events.pair_flows(coded), "pairs")
-                    devices = stage(typologies.device_rows(v), "devices")
             with wtx.timed("features"):
                 # staged before the signals: the population baselines read the features a second time
                 features = stage(typologies.account_features(v, codes, accounts, p, None, pairs, days=days,
@@ -373,10 +246,9 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
                 findings = scoring.build_findings(ranked, p, wtx.run_id, rules.version, evidence, payers)
             with wtx.timed("coverage"):
                 cov = _coverage(eng, ws, tx, codes, pairs)
-            if keep_state:
+            if screened is not None:
                 with wtx.timed("state"):
-                    assert days is not None  # keep_state: the grouped path
-                    _write_state(wtx, eng, rules, files, codes, days, pairs, devices)
+                    screen_state.write_state(wtx, eng, rules, files, screened)
         finally:
             stage.close()
         coverage = pa.Table.from_pylist([
@@ -392,6 +264,8 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
         flagged = len(ranked)
         wtx.counts.update({"mode": "incremental" if inc is not None else "full", "mode_reason": reason,
                            "new_transactions": n_new,
+                           **({"accounts_extended": screened.extended, "accounts_new": screened.new_accounts,
+                               "accounts_recomputed": screened.recomputed} if inc is not None and screened else {}),
                            "accounts_screened": cov["acc_screened"], "accounts_present": cov["acc_present"],
                            "transactions_screened": cov["tx_screened"], "transactions_present": cov["tx_present"],
                            "flagged": flagged, "findings": len(findings)})

@@ -141,15 +141,35 @@ def dormancy(days: ibis.Table, p: dict[str, Any]) -> ibis.Table:
     return per.left_join(wake, per.account == wake.account).drop("account_right")
 
 
+def account_facts(days: ibis.Table, p: dict[str, Any], extras: bool = False) -> ibis.Table:
+    """:data:`FACT_COLUMNS` per account from :func:`daily_facts` (the grouped path, every engine).
+
+    ``extras`` adds :data:`DAY_EXTRAS`, as :func:`sorted_account_facts` does.
+    """
+    acc, dorm = per_account(days), dormancy(days, p)
+    facts = acc.left_join(dorm, acc.account == dorm.account).drop("account_right")
+    if not extras:
+        return facts
+    # -1 stands for "no inbound that day": arg_min/min_by skip null values
+    day_in = ibis.ifelse(days.day_in.isnull(), -1, days.day_in)
+    ends = days.group_by("account").aggregate(first_in=day_in.argmin(days.day), last_in=day_in.argmax(days.day))
+    facts = facts.left_join(ends, facts.account == ends.account).drop("account_right")
+    return facts.mutate(first_day_in_fen=ibis.ifelse(facts.first_in < 0, ibis.null("int64"), facts.first_in),
+                        last_day_in_fen=ibis.ifelse(facts.last_in < 0, ibis.null("int64"), facts.last_in),
+                        ).drop("first_in", "last_in")
+
+
 # sorted_account_facts packs (account, epoch second, direction) into one int64 sort key
 _EP_BITS = 33  # epoch seconds below 2**33 (year 2242)
 _ACC_BITS = 62 - _EP_BITS  # account codes below 2**29
 FACT_COLUMNS = ("account", "n_all", "n_in", "n_out", "amt_in_fen", "amt_out_fen", "fast_in_amt_fen", "fast_in_n",
                 "fast_out_amt_fen", "fast_gap_s", "small_in_n", "night_n", "round_n", "first_epoch", "last_epoch",
                 "active_days", "max_daily_in_fen", "max_gap_days", "wake_day", "wake_rn")
+# inbound money (fen) of an account's first and last active day: null when none came in that day
+DAY_EXTRAS = ("first_day_in_fen", "last_day_in_fen")
 
 
-def sorted_account_facts(duck: Any, tr_sql: str, p: dict[str, Any]) -> pa.Table | None:
+def sorted_account_facts(duck: Any, tr_sql: str, p: dict[str, Any], extras: bool = False) -> pa.Table | None:
     """:func:`per_account` and :func:`dormancy` of the events of ``tr_sql``, from one sort (DuckDB + numpy).
 
     The same columns, values and nulls as ``per_account(days)`` left-joined with ``dormancy(days)``
@@ -164,15 +184,36 @@ def sorted_account_facts(duck: Any, tr_sql: str, p: dict[str, Any]) -> pa.Table 
     and every per-account and per-day figure is a sum, count or extremum over a contiguous run of
     that order (``numpy.ufunc.reduceat``), in as many slices of whole accounts as DuckDB has
     threads (numpy releases the GIL). Returns None when the key does not fit (times before 1970 or
-    after 2242, more than 2**29 accounts): the caller then uses the grouped path.
+    after 2242, more than 2**29 accounts): the caller then uses the grouped path. ``extras`` adds
+    :data:`DAY_EXTRAS` (what the incremental screening merges on).
     """
+    check = f"SELECT min(ep), max(ep), greatest(max(fa), max(ta)), count(*) FROM ({tr_sql})"
+    # key = account << 34 | ep << 1 | outbound: sorted, inbound precedes outbound within a second
+    keys = f"""SELECT (ta << {_EP_BITS + 1}) | (ep << 1) AS k, fen FROM ({tr_sql})
+               UNION ALL SELECT (fa << {_EP_BITS + 1}) | (ep << 1) | 1, fen FROM ({tr_sql})"""
+    return _sorted_facts(duck, check, keys, p, extras)
+
+
+def sorted_leg_facts(duck: Any, legs_sql: str, p: dict[str, Any], extras: bool = False) -> pa.Table | None:
+    """:func:`sorted_account_facts` of legs: one row per (account, transfer) it is an end of.
+
+    ``legs_sql`` has columns ``aid`` (account code), ``ep``, ``fen`` and ``outbound`` (0 or 1): the
+    accounts whose facts are wanted, and only their side of each transfer (the incremental screening
+    recomputes a few accounts from every transfer they took part in, without their counterparties).
+    """
+    check = f"SELECT min(ep), max(ep), max(aid), count(*) FROM ({legs_sql})"
+    keys = f"SELECT (aid << {_EP_BITS + 1}) | (ep << 1) | outbound AS k, fen FROM ({legs_sql})"
+    return _sorted_facts(duck, check, keys, p, extras)
+
+
+def _sorted_facts(duck: Any, check_sql: str, keys_sql: str, p: dict[str, Any], extras: bool) -> pa.Table | None:
     import numpy as np
 
-    lo, hi, top, n_tr = duck.sql(f"SELECT min(ep), max(ep), greatest(max(fa), max(ta)), count(*) FROM ({tr_sql})").fetchall()[0]
+    lo, hi, top, n_tr = duck.sql(check_sql).fetchall()[0]
     if not n_tr or lo < 0 or hi >= (1 << _EP_BITS) - 1 or top >= (1 << _ACC_BITS):
         return None
     threads = max(1, int(duck.sql("SELECT current_setting('threads')").fetchall()[0][0]))
-    k, fen = _sorted_event_keys(duck.sql(f"SELECT fa, ta, fen, ep FROM ({tr_sql})").fetchnumpy())
+    k, fen = _sort_keys(duck.sql(keys_sql).fetchnumpy())
     # slices of whole accounts, one per thread
     cuts = [0]
     for part in range(1, threads):
@@ -182,37 +223,31 @@ def sorted_account_facts(duck: Any, tr_sql: str, p: dict[str, Any]) -> pa.Table 
     cuts.append(len(k))
     slices = [(k[a:b], fen[a:b]) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
     if len(slices) == 1:
-        parts = [_slice_facts(*slices[0], p)]
+        parts = [_slice_facts(*slices[0], p, extras)]
     else:
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(len(slices)) as pool:
-            parts = list(pool.map(lambda kf: _slice_facts(kf[0], kf[1], p), slices))
+            parts = list(pool.map(lambda kf: _slice_facts(kf[0], kf[1], p, extras), slices))
     return pa.concat_tables(parts).combine_chunks()
 
 
-def _sorted_event_keys(tr: dict[str, Any]) -> tuple[Any, Any]:
-    """Every transfer's two events as sorted int64 keys ``account << 34 | ep << 1 | outbound``, with their fen.
+def _sort_keys(kf: dict[str, Any]) -> tuple[Any, Any]:
+    """The event keys ``account << 34 | ep << 1 | outbound`` of ``kf`` (numpy columns k, fen) sorted, with their fen.
 
-    Inbound precedes outbound within a second. ``tr`` holds numpy columns fa, ta, fen, ep. numpy's
-    SIMD quicksort of the keys takes less than half the CPU of DuckDB's ``ORDER BY`` over them (on
-    a 2-core machine, about its wall time too). Events with the same key (account, second,
-    direction) come out in any order, as they did from ``ORDER BY``: every fact is a sum, count or
-    extremum over runs that hold them all.
+    Inbound precedes outbound within a second. numpy's SIMD quicksort of the keys takes less than
+    half the CPU of DuckDB's ``ORDER BY`` over them (on a 2-core machine, about its wall time too).
+    Events with the same key (account, second, direction) come out in any order, as they did from
+    ``ORDER BY``: every fact is a sum, count or extremum over runs that hold them all.
     """
     import numpy as np
 
-    shift = _EP_BITS + 1
-    t = tr["ep"].astype(np.int64, copy=False) << 1
-    k = np.concatenate(((tr["ta"].astype(np.int64, copy=False) << shift) | t,
-                        (tr["fa"].astype(np.int64, copy=False) << shift) | t | 1))
-    del t
+    k = kf["k"].astype(np.int64, copy=False)
     order = np.argsort(k, kind="quicksort")
-    fen = tr["fen"].astype(np.int64, copy=False)
-    return k[order], fen[order % len(fen)]
+    return k[order], kf["fen"].astype(np.int64, copy=False)[order]
 
 
-def _slice_facts(k: Any, fen: Any, p: dict[str, Any]) -> pa.Table:
+def _slice_facts(k: Any, fen: Any, p: dict[str, Any], extras: bool = False) -> pa.Table:
     """:func:`sorted_account_facts` of a slice of the sorted keys that holds whole accounts."""
     import numpy as np
 
@@ -284,7 +319,8 @@ def _slice_facts(k: Any, fen: Any, p: dict[str, Any]) -> pa.Table:
     woke = np.maximum.reduceat(np.where(gap >= int(p["dormant"]["gap_days"]), np.arange(len(gap)), -1), da_start)
     has_woken = woke >= 0
     woke = np.where(has_woken, woke, 0)
-    max_in = np.maximum.reduceat(np.where(d_has_in, d_in, -1), da_start)
+    day_in = np.where(d_has_in, d_in, -1)  # -1: no inbound that day (null)
+    max_in = np.maximum.reduceat(day_in, da_start)
     cols.update({
         "active_days": active,
         "max_daily_in_fen": (max_in, max_in < 0),
@@ -292,11 +328,16 @@ def _slice_facts(k: Any, fen: Any, p: dict[str, Any]) -> pa.Table:
         "wake_day": (d_day[woke], ~has_woken),
         "wake_rn": (a_end - d_start[woke], ~has_woken),
     })
+    names: tuple[str, ...] = FACT_COLUMNS
+    if extras:
+        first_in, last_in = day_in[da_start], day_in[np.append(da_start[1:], len(d_start)) - 1]
+        cols.update({"first_day_in_fen": (first_in, first_in < 0), "last_day_in_fen": (last_in, last_in < 0)})
+        names = FACT_COLUMNS + DAY_EXTRAS
     arrays = []
-    for name in FACT_COLUMNS:
+    for name in names:
         value = cols[name]
         arrays.append(pa.array(value[0], mask=value[1]) if isinstance(value, tuple) else pa.array(value))
-    return pa.table(arrays, names=list(FACT_COLUMNS))
+    return pa.table(arrays, names=list(names))
 
 
 def _concentration(pairs: ibis.Table) -> ibis.Table:
@@ -351,10 +392,13 @@ def card_pools(v: ibis.Table, accounts: ibis.Table | None, p: dict[str, Any],
     return top.group_by(top.account).aggregate(pool_holders=_.pool_holders.max(), pool_device=_.device.min())
 
 
-def loops(pairs: ibis.Table, p: dict[str, Any]) -> ibis.Table:
+def loops(pairs: ibis.Table, p: dict[str, Any], codes: ibis.Table | None = None) -> ibis.Table:
     """Accounts on a time-ordered 2- or 3-account cycle (资金回路), hubs excluded.
 
     ``pairs`` is :func:`chainbreaker.chains.funds.events.pair_flows` (payer ``fa``, payee ``ta``, ``amt`` in fen).
+    ``loop_partner`` is the partner with the smallest account number: with ``codes`` (account,
+    ``aid``) looked up by number, since an incremental screening appends codes for new accounts
+    out of number order; without, the smallest code.
     """
     lp = p["loops"]
     window_s = int(lp["window_days"] * 86400)
@@ -375,7 +419,11 @@ def loops(pairs: ibis.Table, p: dict[str, Any]) -> ibis.Table:
     three = ab_bc.join(d, (ab_bc.cc == d.dc) & (ab_bc.a == d.da) & (d.l3 > ab_bc.f2) & (d.f3 <= ab_bc.l2 + window_s))
     three = three.select(account=three.a, partner=three.b)
     members = ibis.union(two, three, distinct=False)
-    return members.group_by("account").aggregate(loop_partner=_.partner.min(), loop_partners=_.partner.nunique())
+    if codes is None:
+        return members.group_by("account").aggregate(loop_partner=_.partner.min(), loop_partners=_.partner.nunique())
+    # loop members are few (hubs excluded): naming their partners costs a small join
+    named = members.join(codes, members.partner == codes.aid).select(members.account, members.partner, number=codes.account)
+    return named.group_by("account").aggregate(loop_partner=_.partner.argmin(_.number), loop_partners=_.partner.nunique())
 
 
 def account_features(v: ibis.Table, codes: ibis.Table, accounts: ibis.Table | None, p: dict[str, Any],
@@ -395,13 +443,12 @@ def account_features(v: ibis.Table, codes: ibis.Table, accounts: ibis.Table | No
             if events is None:
                 raise ValueError("account_features needs events, days or facts")
             days = daily_facts(event_flags(events, p), p)
-        acc, dorm = per_account(days), dormancy(days, p)
-        facts = acc.left_join(dorm, acc.account == dorm.account).drop("account_right")
+        facts = account_facts(days, p)
     pools = card_pools(v, accounts, p, raw=devices)
     pools = pools.join(codes, pools.account == codes.account).select(
         account=codes.aid, pool_holders=pools.pool_holders, pool_device=pools.pool_device)
     # one join chain and one projection (each layer costs Ibis a rewrite of every column)
-    extras = (_concentration(pairs), pools, loops(pairs, p))
+    extras = (_concentration(pairs), pools, loops(pairs, p, codes))
     base = facts
     for extra in extras:
         base = base.left_join(extra, facts.account == extra.account)

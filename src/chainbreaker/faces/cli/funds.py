@@ -42,7 +42,6 @@ _MODE_REASON_ZH = {
     "screen state of another format": "筛查状态格式不同，已重建",
     "rules changed since the state was written": "规则参数已变更，已重建筛查状态",
     "transaction files were rewritten or removed since the state was written": "交易表已被改写（导入更新了已有交易），已重建筛查状态",
-    "fast-forward window longer than a day": "快进快出时间窗超过一天，无法增量",
 }
 
 
@@ -54,7 +53,7 @@ def screen_command(
     top: int = typer.Option(20, "--top", help="显示得分最高的账户数。"),
     incremental: bool = typer.Option(
         None, "--incremental/--full",
-        help="增量筛查：只重算新导入调单影响的账户-日期，结果与全量相同（首次运行写入筛查状态）；--full 全量筛查且不写状态。"
+        help="增量筛查：只更新新导入调单涉及账户的行为特征，结果与全量相同（首次运行写入筛查状态）；--full 全量筛查且不写状态。"
              "默认：工作区已有筛查状态时增量。"),
 ) -> None:
     """资金筛查：按赌博资金类型特征为每个账户打分，写入 account_risk、findings。Screen accounts."""

@@ -174,3 +174,29 @@ def test_keys_of_one_file_equal_the_keys_computed_over_all_legs() -> None:
     assert got.column("k_time").to_pylist() == expected.column("k_time").to_pylist()
     assert got.column("k_serial").to_pylist() == expected.column("k_serial").to_pylist()
     assert occurrences(legs).max() > 3  # the same payment repeated in one second: occurrences were needed
+
+
+def test_local_date_of_the_serial_key_equals_the_time_zone_conversion() -> None:
+    """``dedup.LOCAL_DATE`` (UTC+8 arithmetic since 1992) gives the date of ICU's Asia/Shanghai
+    conversion for any instant: around local midnight, across China's daylight saving years
+    (1986–1991) and the switch to arithmetic, far past and future, and null."""
+    import datetime as dt
+
+    from chainbreaker.chains.funds.bank.dedup import LOCAL_DATE
+    from chainbreaker.chains.funds.bank.sqlparse import connect
+
+    rng = random.Random(11)
+    instants: list[dt.datetime | None] = [None]
+    for year in (1900, 1940, 1970, 1986, 1988, 1991, 1992, 2000, 2023, 2024, 2099):
+        for _ in range(300):
+            day = dt.datetime(year, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=rng.randint(0, 364))
+            # near 16:00 UTC (local midnight at +8) and 15:00 (midnight at +9, daylight saving)
+            instants.append(day + dt.timedelta(hours=rng.choice([15, 16]), microseconds=rng.randint(-3_600_000_000, 3_600_000_000)))
+    boundary = dt.datetime(1992, 1, 1, tzinfo=dt.UTC)
+    instants += [boundary + dt.timedelta(microseconds=d) for d in (-1, 0, 1)]
+    con = connect()
+    con.register("t", pa.table({"ts": pa.array(instants, pa.timestamp("us", tz="UTC"))}))
+    rows = con.sql(f"""SELECT {LOCAL_DATE} AS got,
+                              CAST(CAST(timezone('Asia/Shanghai', ts) AS DATE) AS VARCHAR) AS expected FROM t""").fetchall()
+    assert rows[0] == (None, None)
+    assert [g for g, _ in rows] == [e for _, e in rows]

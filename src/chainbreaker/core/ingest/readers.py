@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -175,13 +176,16 @@ def _open_bytes(path: Path) -> io.BufferedIOBase:
 
 
 DELIMITERS = (",", "\t", "|", ";")
+_GROUPED_NUMBER = re.compile(r"[-+(]?[¥$]?\d{1,3}(?:,\d{3})+(?:\.\d+)?\)?")
 
 
 def _delimiter_score(lines: list[str], delimiter: str) -> float:
     """How well ``delimiter`` splits ``lines`` into one table (0..1).
 
     Consistency: the share of lines that have the most common number of fields (at least two).
-    Cleanliness: the share of cells (padding stripped) that hold no other candidate delimiter.
+    Cleanliness: the share of cells (padding stripped) that hold no other candidate delimiter; a
+    grouped amount (``1,234.50``) is not held against another delimiter than the comma (a tab file
+    of two columns whose every cell is such an amount, under a header without commas, is a tab file).
     A tab file whose amounts read ``1,234.50`` splits consistently on tabs only (the header has
     no commas); a comma file whose cells end in a padding tab splits consistently on both, but
     only its comma cells are clean (tab-split cells each carry a comma).
@@ -195,7 +199,11 @@ def _delimiter_score(lines: list[str], delimiter: str) -> float:
     others = [d for d in DELIMITERS if d != delimiter]
     cells = [c.strip(" \t") for r in rows for c in r]
     cells = [c for c in cells if c]
-    dirty = sum(1 for c in cells if any(d in c for d in others)) / len(cells) if cells else 1.0
+
+    def is_dirty(cell: str) -> bool:  # a grouped amount (1,000.00) is a value, not a split it missed
+        return any(d in cell for d in others) and not (delimiter != "," and _GROUPED_NUMBER.fullmatch(cell))
+
+    dirty = sum(1 for c in cells if is_dirty(c)) / len(cells) if cells else 1.0
     return consistency * (1.0 - dirty)
 
 

@@ -90,12 +90,15 @@ def test_python_and_duckdb_time_parsers_agree(when, fmt, offset, colon, space, z
         assert got[0] == expected[0], text
 
 
-@pytest.mark.xfail(strict=True, reason="known: in a repeated (fall-back) hour DuckDB takes the later instant, "
-                                       "parse_time (fold=0) the earlier one; Shanghai 1986–1991 and every DST zone")
-@pytest.mark.parametrize(("zone", "text"), [("Asia/Shanghai", "1986-09-14 01:30:00"),
-                                            ("America/New_York", "2021-11-07 01:30:00")])
-def test_a_repeated_wall_clock_hour_is_read_alike(zone, text):
+@pytest.mark.parametrize(("zone", "text", "utc"), [
+    ("Asia/Shanghai", "1986-09-14 01:30:00", "1986-09-13 17:30"),  # repeated hour: the later instant (UTC+8)
+    ("America/New_York", "2021-11-07 01:30:00", "2021-11-07 06:30"),
+    ("Asia/Shanghai", "1986-05-04 02:30:00", "1986-05-03 18:30"),  # skipped hour: the offset before the change
+    ("America/New_York", "2021-03-14 02:30:00", "2021-03-14 07:30"),
+])
+def test_a_repeated_or_skipped_wall_clock_hour_is_read_alike(zone, text, utc):
     expected = parse_time(text, ZoneInfo(zone))
+    assert expected[0] == dt.datetime.fromisoformat(utc).replace(tzinfo=dt.UTC)
     assert connect(zone=zone).execute("SELECT cb_ts(?), cb_ts_reason(?)", [text, text]).fetchall()[0] == expected
 
 

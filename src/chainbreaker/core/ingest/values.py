@@ -98,7 +98,8 @@ def parse_time(text: str | None, tz: dt.tzinfo | None = None) -> tuple[dt.dateti
     """Parse the usual Chinese export formats; result in UTC.
 
     A time without an offset is wall-clock time of ``tz`` (default: the configured zone, setting
-    ``timezone``, 北京时间 unless changed); a time with an offset keeps it.
+    ``timezone``, 北京时间 unless changed); a time with an offset keeps it. A wall-clock time that
+    happens twice (a fall-back hour) is the later instant, as in the DuckDB parsers of bank ingest.
     """
     if text is None:
         return None, "time_missing"
@@ -131,7 +132,14 @@ def parse_time(text: str | None, tz: dt.tzinfo | None = None) -> tuple[dt.dateti
         if not 1980 <= value.year <= 2100:
             return None, "time_impossible"
         zone = tz if tz is not None else configured_zone()
-        return value.replace(tzinfo=zone).astimezone(dt.UTC), None
+        local = value.replace(tzinfo=zone)
+        later = local.replace(fold=1)
+        if (later.utcoffset() or dt.timedelta()) < (local.utcoffset() or dt.timedelta()):
+            # a wall-clock time the zone shows twice (the hour after a fall-back: Shanghai 1986–1991, any DST
+            # zone): the later instant, as the vectorised parsers (DuckDB/ICU) read it; a skipped time keeps
+            # fold 0 (the offset before the change), which is also how they read it
+            local = later
+        return local.astimezone(dt.UTC), None
     return None, "time_invalid"
 
 

@@ -29,7 +29,7 @@ PAYMENT_PAGE = f"""<html><head><title>大发彩票 充值中心</title>
 <p>客服 QQ: 2851234567 微信: dafa_kf888 飞机 @dafa_kefu8 客服电话 138-1234-5678 备用线路 103.45.67.89 内网 192.168.1.10</p>
 <a href="https://t.me/dafa_vip_group">Telegram 群</a> <a href="tencent://message/?uin=3012345678">QQ 客服</a>
 <a href="/download/dafa_v2.apk">安卓下载</a>
-<a href="itms-services://?action=download-manifest&url=https://dl.dafa888.com/m.plist">iOS 下载</a>
+<a href="itms-services://?action=download-manifest&url=https://dl.qlx7305-pay.com/m.plist">iOS 下载</a>
 </body></html>"""
 
 
@@ -41,7 +41,7 @@ def _kinds(indicators):
 
 
 def test_extracts_payment_contact_tracker_and_infrastructure_indicators():
-    found = _kinds(extract_indicators(PAYMENT_PAGE, "", "https://www.dafa888.com/pay/index.html"))
+    found = _kinds(extract_indicators(PAYMENT_PAGE, "", "https://www.qlx7305-pay.com/pay/index.html"))
     assert found["bank_card"] == {CARD}
     assert found["payee_name"] == {"王小明"}
     assert found["crypto_tron"] == {TRON}
@@ -54,16 +54,16 @@ def test_extracts_payment_contact_tracker_and_infrastructure_indicators():
     assert found["analytics_51la"] == {"21234567"}
     assert found["analytics_google"] == {"G-AB12CD34EF"}
     assert found["push_key"] == {"5eb5a37e-b458-11e3-ac11-000c2940e62c"}
-    assert "https://www.dafa888.com/download/dafa_v2.apk" in found["app_download"]
+    assert "https://www.qlx7305-pay.com/download/dafa_v2.apk" in found["app_download"]
     assert any(v.startswith("itms-services://") for v in found["app_download"])
     assert "cdn.jsloader-xpj.com" in found["loader_host"]
     # Only public IPs; a jQuery version string is no IP; the page's own host is no loader host.
     assert found["ip"] == {"103.45.67.89"}
-    assert "www.dafa888.com" not in found["loader_host"]
+    assert "www.qlx7305-pay.com" not in found["loader_host"]
 
 
 def test_context_and_cleaning_match_the_identifier_classes():
-    inds = extract_indicators(PAYMENT_PAGE, "", "https://www.dafa888.com/")
+    inds = extract_indicators(PAYMENT_PAGE, "", "https://www.qlx7305-pay.com/")
     card = next(i for i in inds if i.kind == "bank_card")
     assert BankCard.clean(card.value) == card.value and "卡号" in card.context
 
@@ -74,13 +74,13 @@ def test_honest_page_has_no_payment_indicators(pages):
 
 
 def _scan_rows(url: str, sha: str) -> pa.Table:
-    rows = [{"host": "www.dafa888.com", "url": url, "persona": "desktop", "kind": i.kind, "value": i.value,
+    rows = [{"host": "www.qlx7305-pay.com", "url": url, "persona": "desktop", "kind": i.kind, "value": i.value,
              "context": i.context, "capture_sha256": sha} for i in extract_indicators(PAYMENT_PAGE, "", url)]
     return pa.Table.from_pylist(rows)
 
 
 def test_bank_card_on_gambling_page_is_visible_to_the_funds_chain(ws):
-    url = "https://www.dafa888.com/pay/index.html"
+    url = "https://www.qlx7305-pay.com/pay/index.html"
     sha = ws.store_evidence_bytes(PAYMENT_PAGE.encode())
     ts = dt.datetime(2024, 5, 1, 12, tzinfo=dt.UTC)
     # Bank-side data first: the player's card paid into the card the page shows, plus an account of another origin.
@@ -114,7 +114,7 @@ def test_bank_card_on_gambling_page_is_visible_to_the_funds_chain(ws):
 
 def test_card_on_an_honest_page_does_not_become_an_account(ws):
     """A card quoted on a page not classified as gambling (e.g. a police notice) is not linked."""
-    gambling_url, honest_url = "https://www.dafa888.com/pay/index.html", "https://police.example.gov.cn/notice"
+    gambling_url, honest_url = "https://www.qlx7305-pay.com/pay/index.html", "https://police.example.gov.cn/notice"
     gambling_sha = ws.store_evidence_bytes(PAYMENT_PAGE.encode())
     honest_sha = ws.store_evidence_bytes(b"notice")
     pages = pa.Table.from_pylist([

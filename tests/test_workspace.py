@@ -72,6 +72,20 @@ def test_background_writes_are_staged_like_writes(ws):
     assert ws.runs()[-1]["tables_written"] == {"a": 4, "b": 4, "c": 1}
 
 
+
+def test_a_later_replace_wins_over_a_pending_background_write(ws):
+    """The background version is older: a replace written after it must be the table's version at commit."""
+    with ws.transaction("t") as tx:
+        tx.write_in_background("a", pa.table({"x": [1]}))
+        tx.write("a", pa.table({"x": [2]}))
+    assert ws.read_arrow("a").column("x").to_pylist() == [2]
+
+
+def test_background_writes_take_arrow_tables_only(ws):
+    with pytest.raises(TypeError, match="pyarrow Table"), ws.transaction("t") as tx:
+        tx.write_in_background("a", "SELECT 1 AS x")  # type: ignore[arg-type]
+    assert "a" not in ws.tables()
+
 def test_a_failed_background_write_fails_the_commit_and_writes_nothing(ws, monkeypatch):
     with ws.transaction("t") as tx:
         tx.write("a", pa.table({"x": [1]}))

@@ -22,7 +22,8 @@ class Settings(BaseSettings):
     duckdb_threads: int = Field(2, description="DuckDB worker threads (the reference machine has 2 cores).")
     ingest_workers: int | None = Field(
         None, ge=1, description="Processes that read and normalise files in parallel in `ingest bank`, the "
-        "ingest process included (default: min(2, number of files, CPU cores), or 1 for runs too small to gain; 1 = all in the "
+        "ingest process included (default: min(2, number of files, CPU cores, 1 + cores the 1-minute load average "
+        "leaves idle), or 1 for runs too small to gain; 1 = all in the "
         "ingest process).")
     mariadb_url: str = Field(
         "mysql://root@127.0.0.1:3306", description="MariaDB/MySQL server (mysql://user:password@host:port) that "

@@ -391,7 +391,8 @@ class Transaction:
         :meth:`commit` call; until then the table's views on :attr:`con` show its previous version.
         A writer's error is raised there; the transaction then writes nothing, as for any error.
         """
-        self.flush(name)
+        if not isinstance(table, pa.Table):  # anything else may run SQL on `con`, which is not thread-safe
+            raise TypeError(f"write_in_background takes a pyarrow Table, not {type(table).__name__}")
         target = self._new_version(name, mode)
         if self._threads is None:
             self._threads = ThreadPoolExecutor(2, thread_name_prefix="cb-write")
@@ -401,18 +402,16 @@ class Transaction:
         """Stage the background writes of table ``name`` (None: of every table), raising their errors."""
         for table in [name] if name is not None else list(self._pending):
             if table in self._pending:
-                target, writer = self._pending.pop(table)
-                try:
-                    writer.result()
-                    self._adopt(table, target)
-                except BaseException:
-                    shutil.rmtree(target, ignore_errors=True)
-                    raise
+                target, writer = self._pending[table]
+                writer.result()  # an error keeps the entry: abort() waits for the writers, then removes their folders
+                self._adopt(table, target)
+                del self._pending[table]
 
     def _new_version(self, name: str, mode: str) -> Path:
         """A new version folder of ``name``; with ``mode="append"`` holding the current files (hard links)."""
         if mode not in ("replace", "append"):
             raise ValueError(mode)
+        self.flush(name)  # a pending background write of ``name`` is older than this version: stage it first
         target = self._version_dir(name)
         if mode == "append":
             previous = self.current_glob(name)

@@ -192,8 +192,8 @@ def ingest_bank(ws: Workspace, paths: list[Path], profile: Path | None = None,
     ``progress``: makes the sink that is told about files and rows read (the CLI passes a rich bar;
     None shows nothing).
     ``workers``: processes that read and normalise files in parallel (1 = in this process; None =
-    the ``ingest_workers`` setting, else min(2, files, CPU cores) for runs big enough to gain from
-    it). The result does not depend on it.
+    the ``ingest_workers`` setting, else min(2, files, CPU cores, 1 + idle cores by the 1-minute load
+    average) for runs big enough to gain from it). The result does not depend on it.
     """
     files = expand_paths([Path(p) for p in paths])
     if not files:

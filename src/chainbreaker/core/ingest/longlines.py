@@ -76,7 +76,7 @@ class LineGuard(io.RawIOBase):
 
     # ----------------------------------------------------------------- internals
     def _feed(self, chunk: bytes) -> None:
-        if self.long is None and not self._has_long_line(chunk):
+        if self.long is None and not has_long_line(chunk, len(self.pending), self.max):
             # the usual case: hand over everything up to the last line break, keep the rest
             last = chunk.rfind(b"\n")
             if last >= 0:
@@ -89,25 +89,6 @@ class LineGuard(io.RawIOBase):
                 self.pending += chunk
             return
         self._feed_lines(chunk)
-
-    def _has_long_line(self, chunk: bytes) -> bool:
-        """Whether a line (with the held bytes before the chunk) runs over ``max`` bytes in ``chunk``.
-
-        Jumps from line break to the last line break within the next ``max + 1`` bytes: a few
-        C-level searches per chunk instead of a Python step per line.
-        """
-        first = chunk.find(b"\n")
-        if first < 0:
-            return len(self.pending) + len(chunk) > self.max
-        if len(self.pending) + first > self.max:
-            return True
-        pos = first
-        while len(chunk) - pos - 1 > self.max:
-            nxt = chunk.rfind(b"\n", pos + 1, pos + self.max + 2)
-            if nxt < 0:
-                return True
-            pos = nxt
-        return False
 
     def _feed_lines(self, chunk: bytes) -> None:
         """Line by line: only for chunks that hold (part of) a long line."""
@@ -164,3 +145,19 @@ def guarded(raw: Binary, encoding: str, found: list[LongLine], max_bytes: int | 
     if not max_bytes or not guardable(encoding):
         return raw
     return io.BufferedReader(LineGuard(raw, encoding, found, max_bytes), buffer_size=1 << 16)
+
+
+def has_long_line(chunk: bytes, held: int, limit: int) -> bool:
+    """Whether a line that ends in ``chunk`` (``held`` bytes of it before the chunk) is over ``limit`` bytes.
+
+    Jumps from line feed to the last line feed within the next ``limit + 1`` bytes: a few C-level
+    searches per chunk instead of a Python step per line (the line guard here and the fast bank
+    reader's scan, which decides whether the guard is needed at all).
+    """
+    last = -held - 1  # where the line feed before the current line would be
+    while len(chunk) - last - 1 > limit:
+        nxt = chunk.rfind(b"\n", max(last + 1, 0), last + limit + 2)
+        if nxt < 0:
+            return True
+        last = nxt
+    return False

@@ -52,7 +52,7 @@ from chainbreaker.chains.funds.bank.cellbytes import (
     one_value,
     repeat_text,
 )
-from chainbreaker.core.ingest.longlines import guarded
+from chainbreaker.core.ingest.longlines import guarded, has_long_line
 from chainbreaker.core.ingest.readers import BAD_BYTES, NULL_TOKENS, TableFile, clean_value, unique_names
 
 SMALL_FILE = 0  # bytes; below this the shared reader is used (set-up cost is ~1 ms, so: always try)
@@ -100,7 +100,7 @@ def _scan(table: TableFile) -> _Scan:
             if b'"' in chunk:
                 return _Scan(unquoted=False, last_lines=None)
             if limit and not found_long:
-                found_long = _has_long_line(chunk, held, limit)
+                found_long = has_long_line(chunk, held, limit)
             end = chunk.rfind(b"\n")
             if end < 0:
                 held += len(chunk)
@@ -120,18 +120,6 @@ def _scan(table: TableFile) -> _Scan:
     if prev is None or (too_long and blank is None):
         return _Scan(last_lines=None, long_lines=found_long)
     return _Scan(last_lines=prev + (b"" if too_long else bytes(line)), long_lines=found_long)
-
-
-def _has_long_line(chunk: bytes, held: int, limit: int) -> bool:
-    """Whether a line that ends in ``chunk`` (``held`` bytes of it before the chunk) is over ``limit``
-    bytes: from line feed to the last line feed within the next ``limit + 1`` bytes."""
-    last = -held - 1  # where the line feed before the current line would be
-    while len(chunk) - last - 1 > limit:
-        nxt = chunk.rfind(b"\n", max(last + 1, 0), last + limit + 2)
-        if nxt < 0:
-            return True
-        last = nxt
-    return False
 
 
 def _decoder(encoding: str) -> str:

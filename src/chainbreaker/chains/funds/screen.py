@@ -105,7 +105,7 @@ def _evidence(eng: Engine, tx: ibis.Table, flagged: pa.Table, p: dict[str, Any],
         return {}
     flagged_t = stage.arrow(flagged, "flagged")
     sub = stage(typologies.touching(tx, flagged_t), "touching")
-    rows = typologies.evidence_rows(sub, flagged_t, p, eng.supports("asof_join"), eng.to_arrow, stage,
+    rows = typologies.evidence_rows(sub, flagged_t, p, eng.supports("asof_join"), eng.to_arrow,
                                     events_of=lambda tr, keep: events.events_for(eng, tr, keep)).to_pylist()
     rows.sort(key=lambda r: (r["account"], r["rule"], r["rn"]))
     out: dict[tuple[str, str], tuple[list[dict[str, Any]], int]] = {}

@@ -12,7 +12,8 @@ recomputed globally from the merged state, exactly as a full run computes it. Th
 * ``pairs``: money per (payer, payee) code, as :func:`~chainbreaker.chains.funds.events.pair_flows`,
   one row per pair; ``pairs_added``: the pair rows of the incremental runs since (appended). A run
   regroups only the pairs that appear in ``pairs_added`` (a hash lookup of the rest, not a regrouping
-  of millions of pairs), and folds ``pairs_added`` into ``pairs`` once it holds :data:`FOLD_SHARE` as many rows.
+  of millions of pairs), and folds ``pairs_added`` into ``pairs`` once it holds :data:`FOLD_SHARE` as
+  many rows (regrouping the appended device rows then too).
 * ``devices``: :func:`~chainbreaker.chains.funds.typologies.device_rows`, appended and regrouped alike.
 
 An account's facts are updated without reading its history when its new transfers all come more
@@ -326,7 +327,7 @@ def write_state(wtx: Any, eng: Engine, rules: Rules, files: dict[str, Path], scr
     """The state the next incremental run starts from, in this run's transaction.
 
     A full run writes every table; an incremental run replaces the facts and appends the rest
-    (and folds ``pairs_added`` into ``pairs`` when it has grown large).
+    (and folds ``pairs_added`` into ``pairs``, and regroups ``devices``, when it has grown large).
     """
     meta = {"format": STATE_FORMAT, "rules_digest": rules.digest, "files": sorted(files)}
     wtx.write(STATE, pa.table({"state": [json.dumps(meta)]}))
@@ -338,7 +339,7 @@ def write_state(wtx: Any, eng: Engine, rules: Rules, files: dict[str, Path], scr
               "devices": screened.devices.select(*DEVICE_COLUMNS)}
     for kind, expr in tables.items():
         mode = "replace"
-        if incremental and kind != "facts" and not (screened.fold and kind in ("pairs", "pairs_added")):
+        if incremental and kind != "facts" and not (screened.fold and kind in ("pairs", "pairs_added", "devices")):
             if kind not in screened.appended:
                 continue  # unchanged
             expr, mode = screened.appended[kind], "append"

@@ -392,13 +392,12 @@ def card_pools(v: ibis.Table, accounts: ibis.Table | None, p: dict[str, Any],
     return top.group_by(top.account).aggregate(pool_holders=_.pool_holders.max(), pool_device=_.device.min())
 
 
-def loops(pairs: ibis.Table, p: dict[str, Any], codes: ibis.Table | None = None) -> ibis.Table:
+def loops(pairs: ibis.Table, p: dict[str, Any], codes: ibis.Table) -> ibis.Table:
     """Accounts on a time-ordered 2- or 3-account cycle (资金回路), hubs excluded.
 
     ``pairs`` is :func:`chainbreaker.chains.funds.events.pair_flows` (payer ``fa``, payee ``ta``, ``amt`` in fen).
-    ``loop_partner`` is the partner with the smallest account number: with ``codes`` (account,
-    ``aid``) looked up by number, since an incremental screening appends codes for new accounts
-    out of number order; without, the smallest code.
+    ``loop_partner`` is the partner with the smallest account number, looked up in ``codes``
+    (account, ``aid``): an incremental screening appends codes for new accounts out of number order.
     """
     lp = p["loops"]
     window_s = int(lp["window_days"] * 86400)
@@ -419,8 +418,6 @@ def loops(pairs: ibis.Table, p: dict[str, Any], codes: ibis.Table | None = None)
     three = ab_bc.join(d, (ab_bc.cc == d.dc) & (ab_bc.a == d.da) & (d.l3 > ab_bc.f2) & (d.f3 <= ab_bc.l2 + window_s))
     three = three.select(account=three.a, partner=three.b)
     members = ibis.union(two, three, distinct=False)
-    if codes is None:
-        return members.group_by("account").aggregate(loop_partner=_.partner.min(), loop_partners=_.partner.nunique())
     # loop members are few (hubs excluded): naming their partners costs a small join
     named = members.join(codes, members.partner == codes.aid).select(members.account, members.partner, number=codes.account)
     return named.group_by("account").aggregate(loop_partner=_.partner.argmin(_.number), loop_partners=_.partner.nunique())
@@ -657,15 +654,13 @@ def touching(tx: ibis.Table, flagged: ibis.Table) -> ibis.Table:
 
 def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof: bool,
                   to_arrow: Callable[[ibis.Table], pa.Table],
-                  stage: Callable[[ibis.Table, str], ibis.Table] | None = None,
                   events_of: Callable[[ibis.Table, tuple[str, ...]], ibis.Table] | None = None) -> pa.Table:
     """Source rows behind each (flagged account, rule), capped per pair, with the full count.
 
     ``sub`` is :func:`touching` (best materialised: it is read several times); ``flagged`` has
     columns account, rules (",rule,rule,"), wake_day, pool_device, loop_partner. The events of
     these transfers are recomputed on the account numbers with the same expressions as the
-    screening, so this stays cheap on large lakes (they are read once: not staged; ``stage`` is
-    kept for callers). ``events_of(transfers, keep)`` computes the events (default :func:`account_events` with
+    screening, so this stays cheap on large lakes (they are read once: not staged). ``events_of(transfers, keep)`` computes the events (default :func:`account_events` with
     ``asof``; the screening passes the engine's cheapest formulation,
     :func:`~chainbreaker.chains.funds.events.events_for`). ``to_arrow`` executes an expression.
 

@@ -329,7 +329,8 @@ def write_state(wtx: Any, eng: Engine, rules: Rules, files: dict[str, Path], scr
     A full run writes every table; an incremental run replaces the facts and appends the rest
     (and folds ``pairs_added`` into ``pairs``, and regroups ``devices``, when it has grown large).
     """
-    meta = {"format": STATE_FORMAT, "rules_digest": rules.digest, "files": sorted(files)}
+    # the engine is for diagnostics only: either engine reads a state the other wrote
+    meta = {"format": STATE_FORMAT, "rules_digest": rules.digest, "files": sorted(files), "engine": eng.name}
     wtx.write(STATE, pa.table({"state": [json.dumps(meta)]}))
     incremental = screened.new_transactions is not None
     pairs = _int64(screened.pairs).select(*PAIR_COLUMNS)

@@ -11,6 +11,7 @@ import sys
 import textwrap
 from decimal import Decimal
 
+import duckdb
 import pyarrow as pa
 import pytest
 
@@ -102,6 +103,49 @@ def test_a_failed_background_write_fails_the_commit_and_writes_nothing(ws, monke
         tx.write_in_background("a", pa.table({"x": [2]}), mode="append")
     assert ws.manifest() == manifest
     assert sorted(p.relative_to(ws.lake) for p in ws.lake.rglob("*") if p.is_file()) == files
+
+
+def test_drop_removes_a_table_at_commit_and_its_files_later(ws):
+    """A dropped table leaves the manifest with the commit; its files go once the next transaction
+    has committed (a reader of the last version may still be reading them)."""
+    with ws.transaction("t") as tx:
+        tx.write("a", pa.table({"x": [1]}))
+        tx.write("b", pa.table({"x": [2]}))
+    folder = ws.lake / "a"
+    with ws.transaction("t") as tx:
+        tx.drop("a")
+        tx.drop("never-written")  # nothing to drop
+        assert not tx.has_table("a") and tx.has_table("b")
+        with pytest.raises(duckdb.CatalogException):
+            tx.con.sql("SELECT * FROM a")  # the views of a connection opened after the drop
+        assert ws.has_table("a")  # not before the commit
+    assert set(ws.tables()) == {"b"} and ws.runs()[-1]["tables_dropped"] == ["a"]
+    assert any(folder.iterdir())
+    with ws.transaction("t"):
+        pass
+    assert any(folder.iterdir())
+    with ws.transaction("t"):  # swept when this starts
+        pass
+    assert not folder.exists() and set(ws.tables()) == {"b"} and "a" not in ws.manifest()["previous"]
+
+
+def test_drop_is_undone_by_an_abort_and_by_a_later_write(ws):
+    with ws.transaction("t") as tx:
+        tx.write("a", pa.table({"x": [1]}))
+    with pytest.raises(RuntimeError), ws.transaction("t") as tx:
+        tx.drop("a")
+        raise RuntimeError("crash")
+    assert ws.read_arrow("a").column("x").to_pylist() == [1]
+    with ws.transaction("t") as tx:
+        tx.write_in_background("a", pa.table({"x": [2]}), mode="append")
+        tx.drop("a")  # drops the staged version too
+        with pytest.raises(duckdb.CatalogException):
+            tx.con.sql("SELECT * FROM a")  # the view of a connection opened before
+        tx.write("a", pa.table({"x": [3]}), mode="append")  # a new table: nothing to append to
+        assert tx.con.sql("SELECT x FROM a").fetchall() == [(3,)]
+    assert ws.read_arrow("a").column("x").to_pylist() == [3]
+    assert "tables_dropped" not in ws.runs()[-1]
+    assert len(list((ws.lake / "a").iterdir())) == 2  # the new version and the one it replaced
 
 
 def test_killed_process_leaves_workspace_unchanged(tmp_path):

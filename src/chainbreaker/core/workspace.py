@@ -10,9 +10,9 @@ Layout::
     <ws>/config/                      per-workspace overrides of rules and thresholds
 
 Writes happen in a :class:`Transaction`: new table versions are written beside the current ones
-and become visible together when the manifest is atomically replaced (write new, then swap). A
-crash before that leaves the workspace exactly as it was; unreferenced versions are swept on the
-next write.
+and become visible together when the manifest is atomically replaced (write new, then swap); a
+table dropped in a transaction leaves the manifest in the same swap. A crash before that leaves the
+workspace exactly as it was; unreferenced versions are swept on the next write.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ import pyarrow.parquet as pq
 from chainbreaker import __version__
 from chainbreaker.core.appendlog import append_durably
 from chainbreaker.core.errors import InputError, WorkspaceError
+from chainbreaker.core.sql import ident
 
 MANIFEST = "_manifest.json"
 _CHUNK = 1 << 20
@@ -338,6 +339,7 @@ class Transaction:
         self.counts: dict[str, Any] = {}
         self.timings: dict[str, float] = {}
         self.staged: dict[str, dict[str, Any]] = {}
+        self.dropped: set[str] = set()  # tables leaving the manifest at commit
         self.started = time.time()
         self._con: duckdb.DuckDBPyConnection | None = None
         self._pending: dict[str, tuple[Path, Future[None]]] = {}  # table -> (version folder, its writer)
@@ -349,6 +351,8 @@ class Transaction:
         if self._con is None:
             self._con = self.ws.duck()
             self._con.execute("SET preserve_insertion_order = true")
+            for name in self.dropped:
+                self._con.execute(f"DROP VIEW IF EXISTS {ident(name)}")
         return self._con
 
     def _version_dir(self, name: str) -> Path:
@@ -361,6 +365,8 @@ class Transaction:
         self.flush(name)
         if name in self.staged:
             return str(self.staged[name]["path"] / "*.parquet")
+        if name in self.dropped:
+            return None
         if self.ws.has_table(name):
             return self.ws.table_glob(name)
         return None
@@ -398,6 +404,22 @@ class Transaction:
             self._threads = ThreadPoolExecutor(2, thread_name_prefix="cb-write")
         self._pending[name] = (target, self._threads.submit(self._write_part, table, _part(target), plain))
 
+    def drop(self, name: str) -> None:
+        """Remove table ``name`` from the workspace when the transaction commits (nothing if it has none).
+
+        Within the transaction the table is gone at once (:meth:`has_table`, the views on :attr:`con`);
+        a later write of it in the same transaction makes a new table. The dropped version stays on
+        disk until the next transaction has committed (a reader that opened it a moment ago can
+        finish), then the sweep removes it.
+        """
+        self.flush(name)
+        entry = self.staged.pop(name, None)
+        if entry is not None:
+            shutil.rmtree(entry["path"], ignore_errors=True)
+        self.dropped.add(name)
+        if self._con is not None:
+            self._con.execute(f"DROP VIEW IF EXISTS {ident(name)}")
+
     def flush(self, name: str | None = None) -> None:
         """Stage the background writes of table ``name`` (None: of every table), raising their errors."""
         for table in [name] if name is not None else list(self._pending):
@@ -418,6 +440,7 @@ class Transaction:
             if previous is not None:
                 for i, part in enumerate(sorted(Path(previous).parent.glob("*.parquet"))):
                     os.link(part, target / f"old-{i:05d}-{part.name}")
+        self.dropped.discard(name)  # written again after a drop: a new table
         return target
 
     def _adopt(self, name: str, target: Path) -> int:
@@ -491,6 +514,12 @@ class Transaction:
         manifest = self.ws.manifest()
         now = dt.datetime.now(dt.UTC).isoformat()
         previous: dict[str, list[str]] = {}
+        dropped = []
+        for name in sorted(self.dropped):
+            old = manifest["tables"].pop(name, None)
+            if old is not None:
+                previous[name] = [old["version"]]
+                dropped.append(name)
         for name, entry in self.staged.items():
             old = manifest["tables"].get(name)
             if old is not None:
@@ -501,9 +530,10 @@ class Transaction:
                 "updated": now,
                 "run_id": self.run_id,
             }
-        # Keep the version just replaced so a reader that opened it a moment ago can finish.
-        manifest["previous"] = {**{k: v for k, v in manifest.get("previous", {}).items() if k not in previous},
-                                **previous}
+        # Keep the version just replaced so a reader that opened it a moment ago can finish; that of a
+        # table dropped by an earlier transaction is let go (no later write would replace it).
+        manifest["previous"] = {**{k: v for k, v in manifest.get("previous", {}).items()
+                                   if k not in previous and k in manifest["tables"]}, **previous}
         record = {
             "run_id": self.run_id,
             "kind": self.kind,
@@ -516,6 +546,7 @@ class Transaction:
             "timings": self.timings,
             "counts": self.counts,
             "tables_written": {k: v["rows"] for k, v in self.staged.items()},
+            **({"tables_dropped": dropped} if dropped else {}),
         }
         tmp = self.ws.lake / f"{MANIFEST}.{uuid.uuid4().hex[:6]}.tmp"
         with open(tmp, "w", encoding="utf-8") as fh:

@@ -309,3 +309,55 @@ def test_pairs_added_are_folded_into_pairs(tmp_path, province, monkeypatch) -> N
     ref = _lake(tmp_path / "ref", [before, day], accounts)
     screen(ref)
     assert _results(ws) == _results(ref)
+
+
+def test_state_manifest_is_read_once(tmp_path, province, monkeypatch) -> None:
+    """The state's description and its tables come from one reading of the manifest (one commit)."""
+    from chainbreaker.chains.funds import screen_state
+    from chainbreaker.chains.funds.rules import load_rules
+    from chainbreaker.core.engine import Engine
+
+    before, day, accounts = province
+    ws = _lake(tmp_path / "ws", [before], accounts)
+    screen(ws, incremental=True)
+    with ws.transaction("test.append") as tx:
+        tx.write("transactions", day, mode="append")
+    eng, rules, files = Engine(ws), load_rules(), screen_state.transaction_files(ws)
+    reads = []
+    manifest = Workspace.manifest
+    monkeypatch.setattr(Workspace, "manifest", lambda self: reads.append(1) or manifest(self))
+    inc, reason = screen_state.load_state(ws, eng, rules, files)
+    assert inc is not None and len(inc.new_files) == 1, reason
+    assert len(reads) == 1
+    assert eng.count(inc.codes) == ws.tables()[screen_state.STATE_TABLES["codes"]]["rows"]
+
+
+def test_new_files_are_scanned_once(tmp_path, province, monkeypatch) -> None:
+    """An incremental run reads the added transaction files once (staged), however many steps use them."""
+    from chainbreaker.core.engine import Engine
+
+    before, day, accounts = province
+    ws = _lake(tmp_path / "ws", [before], accounts)
+    screen(ws, incremental=True)
+    with ws.transaction("test.append") as tx:
+        tx.write("transactions", day, mode="append")
+    tags: list[str] = []
+    scans: list[str] = []
+
+    def spy(name: str):
+        real = getattr(Engine, name)
+
+        def run(self, expr, *args, **kwargs):
+            if tags and f'"funds_new_{tags[-1]}"' in str(self.con.compile(expr)):
+                scans.append(name)
+            return real(self, expr, *args, **kwargs)
+        return run
+
+    staging = Engine.staging
+    monkeypatch.setattr(Engine, "staging", lambda self, scratch, prefix, tag: tags.append(tag) or staging(
+        self, scratch, prefix, tag))
+    for name in ("materialise", "to_arrow", "count"):
+        monkeypatch.setattr(Engine, name, spy(name))
+    res = screen(ws)
+    assert res.mode == "incremental" and res.new_transactions
+    assert scans == ["materialise"]

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import ibis
 import numpy as np
 import pyarrow as pa
@@ -50,6 +51,7 @@ STATE_FORMAT = 2
 STATE_FACTS = (*typologies.FACT_COLUMNS, "last_day_in_fen")
 PAIR_COLUMNS = ("fa", "ta", "amt", "n", "first", "last")
 DEVICE_COLUMNS = ("account", "ip", "mac", "name")
+NEW_COLUMNS = ("from_account", "to_account", "from_name", "amount", "ts", "ip", "mac")  # what the new files give
 FOLD_SHARE = 0.25  # pairs_added is folded into pairs once it holds this share of pairs' rows
 _OLD_PREFIX = re.compile(r"^(old-\d{5}-)+")
 
@@ -95,22 +97,32 @@ class Screened:
 
 
 def load_state(ws: Workspace, eng: Engine, rules: Rules, files: dict[str, Path]) -> tuple[Increment | None, str]:
-    """The saved state and the new files, or (None, why a full run is needed)."""
-    if not ws.has_table(STATE):
+    """The saved state and the new files, or (None, why a full run is needed).
+
+    The manifest is read once: the state's description and its tables are those of one commit.
+    """
+    lake = ws.tables()
+    if STATE not in lake:
         return None, "no screen state yet"
-    row = ws.read_arrow(STATE).to_pylist()
-    meta = json.loads(row[0]["state"]) if row else {}
-    if meta.get("format") != STATE_FORMAT or not all(ws.has_table(name) for name in STATE_TABLES.values()):
+    row = duckdb.connect().sql("SELECT state FROM read_parquet($1)", params=[_glob(ws, STATE, lake)]).fetchall()
+    meta = json.loads(row[0][0]) if row else {}
+    if meta.get("format") != STATE_FORMAT or not all(name in lake for name in STATE_TABLES.values()):
         return None, "screen state of another format"
     if meta.get("rules_digest") != rules.digest:
         return None, "rules changed since the state was written"
     old = set(meta.get("files", []))
     if not old <= set(files):
         return None, "transaction files were rewritten or removed since the state was written"
-    tables = {kind: eng.table(name) for kind, name in STATE_TABLES.items()}
-    rows = {kind: int(ws.tables()[name]["rows"]) for kind, name in STATE_TABLES.items()}
+    tables = {kind: eng.con.read_parquet(_glob(ws, name, lake), table_name=f"lake_{name}")
+              for kind, name in STATE_TABLES.items()}
+    rows = {kind: int(lake[name]["rows"]) for kind, name in STATE_TABLES.items()}
     return Increment(new_files=[files[k] for k in sorted(set(files) - old)],
                      fold=rows["pairs_added"] > rows["pairs"] * FOLD_SHARE, **tables), ""
+
+
+def _glob(ws: Workspace, name: str, lake: dict[str, dict[str, Any]]) -> str:
+    """The files of table ``name`` as ``lake`` (:meth:`Workspace.tables`, read once) lists them."""
+    return str(ws.lake / name / lake[name]["version"] / "*.parquet")
 
 
 def _int64(t: ibis.Table, keep: tuple[str, ...] = ()) -> ibis.Table:
@@ -184,13 +196,13 @@ def incremental(eng: Engine, v: ibis.Table, inc: Increment, p: dict[str, Any], s
             os.link(f, new_link / f"part-{i:05d}.parquet")
         except OSError:  # a file system without hard links
             shutil.copyfile(f, new_link / f"part-{i:05d}.parquet")
-    d = None
+    d, n_new = None, 0
     if inc.new_files:
-        d = typologies.valid_transactions(eng.con.read_parquet(str(new_link / "*.parquet"),
-                                                               table_name=f"funds_new_{stage.tag}"))
-        if int(eng.to_arrow(d.count().as_table()).column(0)[0].as_py()) == 0:
-            d = None
-    if d is None:  # nothing usable arrived: the state as it is
+        # staged: the new files are read once (new accounts, transfers and devices all read them)
+        raw = eng.con.read_parquet(str(new_link / "*.parquet"), table_name=f"funds_new_{stage.tag}")
+        d = stage(typologies.valid_transactions(raw).select(*NEW_COLUMNS), "new_valid")
+        n_new = eng.count(d)  # every one is coded below (codes cover both ends): the run's new transfers
+    if d is None or not n_new:  # nothing usable arrived: the state as it is
         return Screened(codes=stage(codes_old, "codes"), facts=stage(facts_old, "facts"),
                         pairs=stage(_merge_pairs(pairs_base, pairs_added), "pairs"),
                         devices=stage(_merge_devices(devices_all), "devices"), new_transactions=0, fold=inc.fold)
@@ -205,7 +217,6 @@ def incremental(eng: Engine, v: ibis.Table, inc: Increment, p: dict[str, Any], s
     codes = stage(ibis.union(codes_old, _int64(new_codes.select("account", "aid"), keep=("account",)),
                              distinct=False), "codes")
     coded_new = stage(events.transfers(d, codes), "new_transfers")
-    n_new = int(eng.to_arrow(coded_new.count().as_table()).column(0)[0].as_py())
     # staged first: DuckDB sums int64 to HUGEINT, which the staged table shows (and _int64 then casts)
     new_pairs = stage(events.pair_flows(coded_new).select(*PAIR_COLUMNS), "new_pairs")
     new_devices = stage(typologies.device_rows(d).select(*DEVICE_COLUMNS), "new_devices")

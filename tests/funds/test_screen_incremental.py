@@ -168,11 +168,14 @@ def test_state_of_an_older_format_means_a_full_run(tmp_path, province) -> None:
     before, day, accounts = province
     ws = _lake(tmp_path / "ws", [before], accounts)
     screen(ws, incremental=True)
+    days = f"{STATE}_days"  # format 1's per (account, day) table
     with ws.transaction("test.old-state") as tx:
         tx.write(STATE, pa.table({"state": [json.dumps({"format": STATE_FORMAT - 1})]}))
+        tx.write(days, pa.table({"account": ["A"], "day": [1]}))
         tx.write("transactions", day, mode="append")
     again = screen(ws)
     assert again.mode == "full" and again.mode_reason == "screen state of another format"
+    assert not ws.has_table(days)  # dropped with the state of this format
     assert screen(ws).mode == "incremental"  # the full run wrote a state of this format
 
 

@@ -52,6 +52,7 @@ STATE_FACTS = (*typologies.FACT_COLUMNS, "last_day_in_fen")
 PAIR_COLUMNS = ("fa", "ta", "amt", "n", "first", "last")
 DEVICE_COLUMNS = ("account", "ip", "mac", "name")
 NEW_COLUMNS = ("from_account", "to_account", "from_name", "amount", "ts", "ip", "mac")  # what the new files give
+OLD_TABLES = (f"{STATE}_days",)  # format 1's, dropped when a state of this format is written
 FOLD_SHARE = 0.25  # pairs_added is folded into pairs once it holds this share of pairs' rows
 _OLD_PREFIX = re.compile(r"^(old-\d{5}-)+")
 
@@ -343,6 +344,8 @@ def write_state(wtx: Any, eng: Engine, rules: Rules, files: dict[str, Path], scr
     # the engine is for diagnostics only: either engine reads a state the other wrote
     meta = {"format": STATE_FORMAT, "rules_digest": rules.digest, "files": sorted(files), "engine": eng.name}
     wtx.write(STATE, pa.table({"state": [json.dumps(meta)]}))
+    for name in OLD_TABLES:
+        wtx.drop(name)  # nothing when absent
     incremental = screened.new_transactions is not None
     pairs = _int64(screened.pairs).select(*PAIR_COLUMNS)
     tables = {"codes": _int64(screened.codes, keep=("account",)).select("account", "aid"),

@@ -22,7 +22,7 @@ CHAINS: tuple[ChainSpec, ...] = (
         tables=("transactions", "accounts", "persons", "bank_account_aliases", "transaction_sources",
                 "account_risk", "funds_features", "funds_coverage", "funds_suggestions", "account_model_scores",
                 # incremental screening's state (funds/screen_state.py: STATE, STATE_TABLES): holds account numbers;
-                # _days is format 1's, still present in workspaces screened before format 2
+                # _days is format 1's: present in workspaces not screened since format 2 (a format-2 state drops it)
                 "funds_screen_state", "funds_screen_state_codes", "funds_screen_state_facts",
                 "funds_screen_state_pairs", "funds_screen_state_pairs_added", "funds_screen_state_devices",
                 "funds_screen_state_days"),

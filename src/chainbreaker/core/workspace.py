@@ -125,8 +125,9 @@ class Workspace:
     def has_table(self, name: str) -> bool:
         return name in self.manifest()["tables"]
 
-    def table_glob(self, name: str) -> str:
-        entry = self.manifest()["tables"].get(name)
+    def table_glob(self, name: str, tables: dict[str, dict[str, Any]] | None = None) -> str:
+        """The files of table ``name``; ``tables`` (from :meth:`tables`) when the manifest was read already."""
+        entry = (self.manifest()["tables"] if tables is None else tables).get(name)
         if entry is None:
             raise WorkspaceError(
                 f"工作区中没有表 {name}。现有表：{', '.join(self.tables()) or '（无）'}",

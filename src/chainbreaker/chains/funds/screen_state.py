@@ -105,7 +105,7 @@ def load_state(ws: Workspace, eng: Engine, rules: Rules, files: dict[str, Path])
     lake = ws.tables()
     if STATE not in lake:
         return None, "no screen state yet"
-    row = duckdb.connect().sql("SELECT state FROM read_parquet($1)", params=[_glob(ws, STATE, lake)]).fetchall()
+    row = duckdb.connect().sql("SELECT state FROM read_parquet($1)", params=[ws.table_glob(STATE, lake)]).fetchall()
     meta = json.loads(row[0][0]) if row else {}
     if meta.get("format") != STATE_FORMAT or not all(name in lake for name in STATE_TABLES.values()):
         return None, "screen state of another format"
@@ -114,16 +114,11 @@ def load_state(ws: Workspace, eng: Engine, rules: Rules, files: dict[str, Path])
     old = set(meta.get("files", []))
     if not old <= set(files):
         return None, "transaction files were rewritten or removed since the state was written"
-    tables = {kind: eng.con.read_parquet(_glob(ws, name, lake), table_name=f"lake_{name}")
+    tables = {kind: eng.con.read_parquet(ws.table_glob(name, lake), table_name=f"lake_{name}")
               for kind, name in STATE_TABLES.items()}
     rows = {kind: int(lake[name]["rows"]) for kind, name in STATE_TABLES.items()}
     return Increment(new_files=[files[k] for k in sorted(set(files) - old)],
                      fold=rows["pairs_added"] > rows["pairs"] * FOLD_SHARE, **tables), ""
-
-
-def _glob(ws: Workspace, name: str, lake: dict[str, dict[str, Any]]) -> str:
-    """The files of table ``name`` as ``lake`` (:meth:`Workspace.tables`, read once) lists them."""
-    return str(ws.lake / name / lake[name]["version"] / "*.parquet")
 
 
 def _int64(t: ibis.Table, keep: tuple[str, ...] = ()) -> ibis.Table:

@@ -8,6 +8,7 @@ import random
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pytest
 
 from chainbreaker.chains.funds.bank.dedup import _transfers, components, connected
 
@@ -143,14 +144,20 @@ def test_vectorised_union_find_on_long_shuffled_chains_and_random_graphs() -> No
         assert got == expected
 
 
-def test_keys_of_one_file_equal_the_keys_computed_over_all_legs() -> None:
+@pytest.mark.parametrize("one_number", [True, False], ids=["codes as one number", "five sort keys"])
+def test_keys_of_one_file_equal_the_keys_computed_over_all_legs(one_number: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """``leg_keys`` (occurrences by one numpy sort, per file) gives the keys of the window query
-    over all legs: repeated payments in one second, null counterparties and serials, rows out of order."""
+    over all legs: repeated payments in one second, null counterparties and serials, rows out of order;
+    with the four columns' codes as one number, and without (when it would not fit in 63 bits)."""
     import datetime as dt
     from decimal import Decimal
 
+    from chainbreaker.chains.funds.bank import dedup
     from chainbreaker.chains.funds.bank.dedup import keys_sql, leg_keys, occurrences
     from chainbreaker.chains.funds.bank.sqlparse import connect
+
+    if not one_number:
+        monkeypatch.setattr(dedup, "_one_code", lambda parts: None)
 
     rng = random.Random(3)
     n = 2000

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import typer
 
-from chainbreaker.core.timefmt import show_time
 from chainbreaker.faces.cli.context import claimed_role, console, get_workspace, safe, t
 
 app = typer.Typer(no_args_is_help=True, help="情报研判：跨链人员同一认定、研判结论、导出。")
@@ -93,6 +92,7 @@ def list_command() -> None:
     """列出研判结论。List judgements."""
     from rich.table import Table
 
+    from chainbreaker.core.timefmt import show_time
     from chainbreaker.intel.er.judgements import judgements
 
     rows = judgements(get_workspace()).to_pylist()

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import typer
 
-from chainbreaker.core.timefmt import show_time
 from chainbreaker.faces.cli.context import STATE, claimed_role, console, get_workspace, safe, t
 from chainbreaker.faces.cli.funds import SPARK_MASTER_HELP, use_spark_master
 
@@ -95,6 +94,7 @@ def stranded_command(
     from rich.table import Table
 
     from chainbreaker.chains.people.service import stranded_persons
+    from chainbreaker.core.timefmt import show_time
 
     rows = stranded_persons(get_workspace(), limit=limit, role=claimed_role(role), user=STATE.settings.user)
     table = Table(title=t("滞留境外人员", "Persons stranded abroad"))
@@ -135,6 +135,7 @@ def register_list(
     """重点人员列表（或待确认建议）。List the register."""
     from rich.table import Table
 
+    from chainbreaker.core.timefmt import show_time
     from chainbreaker.ops.register_views import register_listing
 
     rows, total = register_listing(get_workspace(), status=status, person_role=role_filter, pending=pending,
@@ -163,6 +164,7 @@ def register_show(
     role: str = typer.Option(None, "--role", help="按用户角色脱敏。"),
 ) -> None:
     """人员详情：角色、状态、变更历史、建议与发现（查看记入审计日志）。Show one person."""
+    from chainbreaker.core.timefmt import show_time
     from chainbreaker.ops.register_views import register_detail
 
     d = register_detail(get_workspace(), person, role=claimed_role(role), user=STATE.settings.user)  # masked

@@ -19,17 +19,15 @@ import pyarrow as pa
 from chainbreaker.core.ingest.readers import BAD_BYTES
 
 
-class Utf8Reader(io.RawIOBase):
-    """Decode ``raw`` with ``encoding`` (bad bytes → U+FFFD) and serve it as UTF-8 bytes.
+class _Served(io.RawIOBase):
+    """Serves bytes made from ``raw`` chunk by chunk (:meth:`_serve`) to a reader such as Arrow's.
 
-    ``replaced`` becomes true once any decoded text holds U+FFFD (a replaced byte, or the
-    character itself): until then no cell served so far can hold one.
+    ``replaced`` is true once any served text may hold U+FFFD (see :class:`Utf8Reader`).
     """
 
-    def __init__(self, raw: IO[bytes] | io.BufferedIOBase, encoding: str, chunk_size: int = 1 << 22) -> None:
+    def __init__(self, raw: IO[bytes] | io.BufferedIOBase, chunk_size: int = 1 << 22) -> None:
         self.raw = raw
         self.chunk_size = chunk_size
-        self.decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
         self.buffer = bytearray()
         self.pos = 0
         self.eof = False
@@ -37,19 +35,6 @@ class Utf8Reader(io.RawIOBase):
 
     def readable(self) -> bool:
         return True
-
-    def readinto(self, b: Any) -> int:
-        while len(self.buffer) - self.pos < len(b) and not self.eof:
-            chunk = self.raw.read(self.chunk_size)
-            if not chunk:
-                self.eof = True
-                text = self.decoder.decode(b"", final=True)
-            else:
-                text = self.decoder.decode(chunk)
-            if not self.replaced and BAD_BYTES in text:
-                self.replaced = True
-            self._serve(text.encode("utf-8"))
-        return self._copy(b)
 
     def _serve(self, data: bytes) -> None:
         if self.pos:
@@ -65,13 +50,36 @@ class Utf8Reader(io.RawIOBase):
         return n
 
 
-class Latin1Reader(Utf8Reader):
+class Utf8Reader(_Served):
+    """Decode ``raw`` with ``encoding`` (bad bytes → U+FFFD) and serve it as UTF-8 bytes.
+
+    ``replaced`` becomes true once any decoded text holds U+FFFD (a replaced byte, or the
+    character itself): until then no cell served so far can hold one.
+    """
+
+    def __init__(self, raw: IO[bytes] | io.BufferedIOBase, encoding: str, chunk_size: int = 1 << 22) -> None:
+        super().__init__(raw, chunk_size)
+        self.decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+
+    def readinto(self, b: Any) -> int:
+        while len(self.buffer) - self.pos < len(b) and not self.eof:
+            chunk = self.raw.read(self.chunk_size)
+            if not chunk:
+                self.eof = True
+                text = self.decoder.decode(b"", final=True)
+            else:
+                text = self.decoder.decode(chunk)
+            if not self.replaced and BAD_BYTES in text:
+                self.replaced = True
+            self._serve(text.encode("utf-8"))
+        return self._copy(b)
+
+
+class Latin1Reader(_Served):
     """Serve ``raw`` with every byte of 0x80 or above as the UTF-8 form of its Latin-1 character
     (U+0080–U+00FF): valid UTF-8 whatever the bytes, every byte below 0x80 where it was, undone
-    exactly by :func:`file_bytes`. Nothing is decoded here."""
-
-    def __init__(self, raw: IO[bytes] | io.BufferedIOBase, chunk_size: int = 1 << 22) -> None:
-        super().__init__(raw, "latin-1", chunk_size)
+    exactly by :func:`file_bytes`. Nothing is decoded here (``replaced`` stays false: the cells
+    are decoded per distinct value, :func:`decode_values`, which tells where U+FFFD is)."""
 
     def readinto(self, b: Any) -> int:
         while len(self.buffer) - self.pos < len(b) and not self.eof:

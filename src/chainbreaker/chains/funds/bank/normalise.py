@@ -13,6 +13,7 @@ times are parsed by DuckDB macros.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ import pyarrow.compute as pc
 from chainbreaker.chains.funds.bank.cellbytes import repeat_text
 from chainbreaker.chains.funds.bank.directions import map_codes
 from chainbreaker.chains.funds.bank.keys import account_keys, id_keys, ip_keys, mac_keys, phone_keys
+from chainbreaker.chains.funds.bank.sqlparse import NEGATIVE_MARKS
 from chainbreaker.core.ingest.longlines import MAX_LINE_BYTES, LongLine
 from chainbreaker.core.ingest.mapping import Mapping
 from chainbreaker.core.model.schemas import MONEY, TS
@@ -81,6 +83,7 @@ CURRENCY = {"人民币": "CNY", "RMB": "CNY", "CNY": "CNY", "156": "CNY", "01": 
             "344": "HKD", "欧元": "EUR", "EUR": "EUR", "978": "EUR", "日元": "JPY", "JPY": "JPY",
             "澳门元": "MOP", "MOP": "MOP", "泰铢": "THB", "THB": "THB", "USDT": "USDT"}
 _META = ("_row", "_bad", "_extra", "_short")
+_NEGATIVE = "[" + re.escape(NEGATIVE_MARKS) + "]"  # a character that may make an amount negative
 
 
 @dataclass
@@ -332,9 +335,9 @@ class Normaliser:
     def _signed_sql(self, batch: pa.RecordBatch) -> str:
         """Whether any amount of the batch is negative: ``false`` without a window over the batch
         when no amount text holds a character that ``cb_amt`` reads as a minus (``-``, ``－``, or
-        the ``(`` of ``(12.50)``), as in statements with a direction column."""
+        the ``(`` of ``(12.50)``: ``sqlparse.NEGATIVE_MARKS``), as in statements with a direction column."""
         name = self.mapping.get("amount")
-        if name is None or not pc.any(pc.match_substring_regex(batch.column(name), "[-－(]")).as_py():
+        if name is None or not pc.any(pc.match_substring_regex(batch.column(name), _NEGATIVE)).as_py():
             return "false"
         return f"coalesce(bool_or(cb_amt({self.col('amount')}) < 0) OVER (), false)"
 

@@ -27,6 +27,12 @@ NAIVE_FORMATS = [
 ]
 MEMORY_LIMIT = "2GB"  # per DuckDB connection of an ingest run; DuckDB spills to the run's scratch folder
 AMOUNT_JUNK = r"[,，\s元¥￥圆RMBCNYrmbcny$]"
+# full-width forms in amounts and the ASCII characters cb_amt_text reads them as
+FULL_WIDTH_DIGITS = "０１２３４５６７８９．－＋，"
+ASCII_DIGITS = "0123456789.-+,"
+# the characters that can make cb_amt read an amount as negative: the minus in either form, and the
+# "(" of "(12.50)" (cb_amt_clean); a text with none of them is never a negative amount
+NEGATIVE_MARKS = "-" + FULL_WIDTH_DIGITS[ASCII_DIGITS.index("-")] + "("
 # text that cb_amt_text and cb_amt_clean leave as it is (no junk, no full-width form, no trailing '-')
 PLAIN_AMOUNT = r"[-+]?[0-9]+(\.[0-9]*)?"
 
@@ -45,7 +51,7 @@ _MACROS = [
     # amount text with junk removed ('' when nothing is left); each argument is used once so that
     # nested macro expansion stays cheap to plan.
     f"""CREATE OR REPLACE MACRO cb_amt_text(s) AS
-        regexp_replace(translate(s, '０１２３４５６７８９．－＋，', '0123456789.-+,'), '{AMOUNT_JUNK}', '', 'g')""",
+        regexp_replace(translate(s, '{FULL_WIDTH_DIGITS}', '{ASCII_DIGITS}'), '{AMOUNT_JUNK}', '', 'g')""",
     # '(12.50)' and '12.50-' are negative
     r"""CREATE OR REPLACE MACRO cb_amt_clean(s) AS regexp_replace(s, '^\(([^()]*)\)$|^([^-].*)-$', '-\1\2')""",
     # DECIMAL(18, 2): values beyond 16 integer digits fail the cast (NULL); fen are rounded.

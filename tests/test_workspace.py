@@ -148,6 +148,25 @@ def test_drop_is_undone_by_an_abort_and_by_a_later_write(ws):
     assert len(list((ws.lake / "a").iterdir())) == 2  # the new version and the one it replaced
 
 
+def test_a_failed_write_after_a_drop_keeps_the_drop(ws):
+    """Only a write that succeeded makes a dropped table a new one; a background write stays unseen."""
+    with ws.transaction("t") as tx:
+        tx.write("a", pa.table({"x": [1]}))
+        tx.write("b", pa.table({"x": [2]}))
+    with ws.transaction("t") as tx:
+        tx.drop("b")
+        with pytest.raises(Exception):
+            tx.write("b", object())  # not table data
+        assert not tx.has_table("b")
+        tx.drop("a")
+        tx.write_in_background("a", pa.table({"x": [5]}), mode="append")
+        with pytest.raises(duckdb.CatalogException):
+            tx.con.sql("SELECT * FROM a")  # neither the dropped rows nor the pending write
+        tx.flush("a")
+        assert tx.con.sql("SELECT x FROM a").fetchall() == [(5,)]
+    assert set(ws.tables()) == {"a"} and ws.read_arrow("a").column("x").to_pylist() == [5]
+
+
 def test_killed_process_leaves_workspace_unchanged(tmp_path):
     root = tmp_path / "ws"
     ws = Workspace(root)

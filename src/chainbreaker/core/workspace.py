@@ -441,12 +441,12 @@ class Transaction:
             if previous is not None:
                 for i, part in enumerate(sorted(Path(previous).parent.glob("*.parquet"))):
                     os.link(part, target / f"old-{i:05d}-{part.name}")
-        self.dropped.discard(name)  # written again after a drop: a new table
         return target
 
     def _adopt(self, name: str, target: Path) -> int:
         """Make the written version folder ``target`` the staged version of ``name``; its rows."""
         glob = str(target / "*.parquet")
+        self.dropped.discard(name)  # written again after a drop (and the write succeeded): a new table
         rows = int(self.con.execute("SELECT count(*) FROM read_parquet(?)", [glob]).fetchall()[0][0])
         self.staged[name] = {"path": target, "rows": rows}
         self.con.sql("SELECT * FROM read_parquet($1)", params=[glob]).create_view(name, replace=True)

@@ -155,7 +155,7 @@ def test_a_failed_write_after_a_drop_keeps_the_drop(ws):
         tx.write("b", pa.table({"x": [2]}))
     with ws.transaction("t") as tx:
         tx.drop("b")
-        with pytest.raises(Exception):
+        with pytest.raises(ChainbreakerError):
             tx.write("b", object())  # not table data
         assert not tx.has_table("b")
         tx.drop("a")

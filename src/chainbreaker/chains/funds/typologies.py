@@ -187,11 +187,21 @@ def sorted_account_facts(duck: Any, tr_sql: str, p: dict[str, Any], extras: bool
     after 2242, more than 2**29 accounts): the caller then uses the grouped path. ``extras`` adds
     :data:`DAY_EXTRAS` (what the incremental screening merges on).
     """
+    later = sorted_account_facts_later(duck, tr_sql, p, extras)
+    return None if later is None else later()
+
+
+def sorted_account_facts_later(duck: Any, tr_sql: str, p: dict[str, Any],
+                               extras: bool = False) -> Callable[[], pa.Table] | None:
+    """:func:`sorted_account_facts` in two steps: the event keys are read from ``duck`` now; the
+    returned function sorts them and computes the facts without DuckDB, so a caller can run it on a
+    thread while the connection does other work (numpy releases the GIL). None when the key does
+    not fit."""
     check = f"SELECT min(ep), max(ep), greatest(max(fa), max(ta)), count(*) FROM ({tr_sql})"
     # key = account << 34 | ep << 1 | outbound: sorted, inbound precedes outbound within a second
     keys = f"""SELECT (ta << {_EP_BITS + 1}) | (ep << 1) AS k, fen FROM ({tr_sql})
                UNION ALL SELECT (fa << {_EP_BITS + 1}) | (ep << 1) | 1, fen FROM ({tr_sql})"""
-    return _sorted_facts(duck, check, keys, p, extras)
+    return _sorted_facts_later(duck, check, keys, p, extras)
 
 
 def sorted_leg_facts(duck: Any, legs_sql: str, p: dict[str, Any], extras: bool = False) -> pa.Table | None:
@@ -203,17 +213,27 @@ def sorted_leg_facts(duck: Any, legs_sql: str, p: dict[str, Any], extras: bool =
     """
     check = f"SELECT min(ep), max(ep), max(aid), count(*) FROM ({legs_sql})"
     keys = f"SELECT (aid << {_EP_BITS + 1}) | (ep << 1) | outbound AS k, fen FROM ({legs_sql})"
-    return _sorted_facts(duck, check, keys, p, extras)
+    later = _sorted_facts_later(duck, check, keys, p, extras)
+    return None if later is None else later()
 
 
-def _sorted_facts(duck: Any, check_sql: str, keys_sql: str, p: dict[str, Any], extras: bool) -> pa.Table | None:
-    import numpy as np
-
+def _sorted_facts_later(duck: Any, check_sql: str, keys_sql: str, p: dict[str, Any],
+                        extras: bool) -> Callable[[], pa.Table] | None:
+    """Read the keys of ``keys_sql`` now (None when ``check_sql`` says they do not fit); the facts later."""
     lo, hi, top, n_tr = duck.sql(check_sql).fetchall()[0]
     if not n_tr or lo < 0 or hi >= (1 << _EP_BITS) - 1 or top >= (1 << _ACC_BITS):
         return None
     threads = max(1, int(duck.sql("SELECT current_setting('threads')").fetchall()[0][0]))
-    k, fen = _sort_keys(duck.sql(keys_sql).fetchnumpy())
+    keys = [duck.sql(keys_sql).fetchnumpy()]  # handed over, not kept: freed once sorted (at 10M: 320 MB)
+    return lambda: _facts_of_keys(keys.pop(), threads, p, extras)
+
+
+def _facts_of_keys(kf: dict[str, Any], threads: int, p: dict[str, Any], extras: bool) -> pa.Table:
+    """The facts of the unsorted event keys ``kf`` (numpy columns k, fen), in ``threads`` slices."""
+    import numpy as np
+
+    k, fen = _sort_keys(kf)
+    del kf
     # slices of whole accounts, one per thread
     cuts = [0]
     for part in range(1, threads):

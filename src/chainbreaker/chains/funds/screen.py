@@ -22,7 +22,7 @@ rewritten (an ingest that updated stored transfers) or the rules changed, it scr
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -210,6 +210,7 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
             days: ibis.Table | None = None
             screened: screen_state.Screened | None = None
             with wtx.timed("events"):
+                facts_job: Future[pa.Table] | None = None
                 if inc is not None:
                     screened = screen_state.incremental(eng, v, inc, p, stage)
                     codes, pairs, devices, n_new = screened.codes, screened.pairs, screened.devices, screened.new_transactions
@@ -218,26 +219,28 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
                     codes = stage(events.account_codes(v), "codes")
                     coded = stage(events.transfers(v, codes), "transfers")
                     # one sort of the events, no (account, day) table: the keys are read now, and
-                    # sorted and reduced (numpy) on a thread while DuckDB groups pairs and devices
+                    # sorted and reduced (numpy) on a thread while DuckDB groups pairs, devices and
+                    # the facts that read no events (counterparties, card pools, loops)
                     later = (typologies.sorted_account_facts_later(eng.con.con, str(eng.con.compile(coded)), p)
                              if not keep_state and eng.name == "duckdb" else None)
                     facts_job = side.submit(later) if later is not None else None
                     pairs = stage(events.pair_flows(coded), "pairs")
                     devices = stage(typologies.device_rows(v), "devices")
-                    if facts_job is not None:
-                        facts = stage.arrow(facts_job.result(), "facts")
-                    if keep_state:  # per-account facts, with what the next incremental run merges on
-                        screened = screen_state.Screened(codes=codes, facts=screen_state.full_facts(eng, coded, p, stage),
-                                                         pairs=pairs, devices=devices)
-                        facts = screened.facts.select(*typologies.FACT_COLUMNS)
-                    if facts is None:
-                        # the 2xN events are read once, grouped by (account, day): not staged
-                        evs = events.events_for(eng, coded).select(*events.EVENT_COLUMNS)
-                        days = stage(typologies.daily_facts(events.event_flags(evs, p), p), "days")
+                extras = stage(typologies.account_extras(v, codes, accounts, p, pairs, devices), "extras")
+                if facts_job is not None:
+                    facts = stage.arrow(facts_job.result(), "facts")
+                if inc is None and keep_state:  # per-account facts, with what the next incremental run merges on
+                    screened = screen_state.Screened(codes=codes, facts=screen_state.full_facts(eng, coded, p, stage),
+                                                     pairs=pairs, devices=devices)
+                    facts = screened.facts.select(*typologies.FACT_COLUMNS)
+                if facts is None:
+                    # the 2xN events are read once, grouped by (account, day): not staged
+                    evs = events.events_for(eng, coded).select(*events.EVENT_COLUMNS)
+                    days = stage(typologies.daily_facts(events.event_flags(evs, p), p), "days")
             with wtx.timed("features"):
                 # staged before the signals: the population baselines read the features a second time
                 features = stage(typologies.account_features(v, codes, accounts, p, None, pairs, days=days,
-                                                             devices=devices, facts=facts), "features")
+                                                             devices=devices, facts=facts, extras=extras), "features")
                 signals = stage(typologies.core_signals(features, p), "signals")
             with wtx.timed("score"):
                 kept: dict[str, ibis.Table] = {}

@@ -219,6 +219,7 @@ def risk_table(scored: pa.Table, p: dict[str, Any], run_id: str, rules_version: 
     thr = float(p["flag_threshold"])
     con = duckdb.connect()
     try:
+        con.execute("SET enable_progress_bar = false")  # on a thread beside the screening's own output
         con.register("scored", scored)
         # the ranking window sorts the narrow key columns only
         return con.sql(f"""

@@ -239,11 +239,6 @@ def risk_table(scored: pa.Table, p: dict[str, Any], run_id: str, rules_version: 
         con.close()
 
 
-def rank_and_risk(scored: pa.Table, p: dict[str, Any], run_id: str, rules_version: str) -> tuple[pa.Table, list[dict[str, Any]]]:
-    """(``account_risk`` table, flagged rows as dicts): :func:`risk_table` and :func:`flagged_rows`."""
-    return risk_table(scored, p, run_id, rules_version), flagged_rows(scored, p)
-
-
 _RISK_FACTS = ("flow_class", "n_payers", "n_payees", "fast_in_share", "fast_gap_min", "retention", "net_flow", "night_share",
                "round_share", "max_daily_in", "pool_holders", "pool_device", "max_gap_days", "loop_partners",
                "n_flagged_payers", "flagged_in_share", "flagged_feed_share", "first_epoch", "last_epoch")

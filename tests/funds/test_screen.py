@@ -212,3 +212,23 @@ def test_an_error_on_a_side_thread_fails_the_run_and_writes_nothing(tmp_path, bo
     for table in ("funds_features", "account_risk", "findings", "funds_coverage"):
         assert not ws.has_table(table)
         assert not list((ws.lake / table).glob("v-*"))
+
+
+def test_an_error_in_a_statement_staged_beside_fails_the_run(tmp_path, book: Book, monkeypatch) -> None:
+    """Device rows and the flagged accounts' transfers are staged on a second connection: its errors fail the run."""
+    from chainbreaker.core.engine import Engine
+    from chainbreaker.core.workspace import Workspace
+
+    ws = Workspace(tmp_path / "ws")
+    write_lake(ws, book)
+
+    def failing_job(self: Engine, expr: object, name: str, arrows: object = None):  # type: ignore[no-untyped-def]
+        def run() -> None:
+            raise RuntimeError(f"staging {name} failed")
+        return run
+
+    monkeypatch.setattr(Engine, "materialise_job", failing_job)
+    runs = len(ws.runs())
+    with pytest.raises(RuntimeError, match="staging funds_devices_.* failed"):
+        screen(ws, incremental=False)
+    assert not ws.has_table("account_risk") and len(ws.runs()) == runs

@@ -282,6 +282,7 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
                 with wtx.timed("state"):
                     screen_state.write_state(wtx, eng, rules, files, screened)
         finally:
+            side.shutdown(wait=True, cancel_futures=True)  # after an error: nothing staged beside once dropped
             stage.close()
         coverage = pa.Table.from_pylist([
             {"item": "accounts", "item_zh": "账户", "present": cov["acc_present"], "screened": cov["acc_screened"],

@@ -22,7 +22,6 @@ rewritten (an ingest that updated stored transfers) or the rules changed, it scr
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -101,21 +100,12 @@ def _flagged_memtable(ranked: list[dict[str, Any]], p: dict[str, Any]) -> pa.Tab
     return pa.Table.from_pylist(rows, schema=schema)
 
 
-def _touching(tx: ibis.Table, flagged: pa.Table, stage: Staging,
-              submit: Callable[[Callable[[], None]], Future[None]]) -> tuple[ibis.Table, Callable[[], ibis.Table]] | None:
-    """The flagged accounts staged, and their transfers (a scan of the lake) staged beside: (flagged, waiter)."""
+def _evidence(eng: Engine, tx: ibis.Table, flagged: pa.Table, p: dict[str, Any],
+              stage: Staging) -> dict[tuple[str, str], tuple[list[dict[str, Any]], int]]:
     if flagged.num_rows == 0:
-        return None
-    flagged_t = stage.arrow(flagged, "flagged")
-    return flagged_t, stage.beside(typologies.touching(tx, flagged_t), "touching", submit,
-                                   arrows={flagged_t.op().name: flagged})
-
-
-def _evidence(eng: Engine, touching: tuple[ibis.Table, Callable[[], ibis.Table]] | None,
-              p: dict[str, Any]) -> dict[tuple[str, str], tuple[list[dict[str, Any]], int]]:
-    if touching is None:
         return {}
-    flagged_t, sub = touching[0], touching[1]()
+    flagged_t = stage.arrow(flagged, "flagged")
+    sub = stage(typologies.touching(tx, flagged_t), "touching")
     rows = typologies.evidence_rows(sub, flagged_t, p, eng.supports("asof_join"), eng.to_arrow,
                                     events_of=lambda tr, keep: events.events_for(eng, tr, keep)).to_pylist()
     rows.sort(key=lambda r: (r["account"], r["rule"], r["rn"]))
@@ -263,20 +253,19 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
             # writer and DuckDB release the GIL, and the evidence statements are small.
             wtx.write_in_background("funds_features", scored.sort_by("account"))
             with wtx.timed("rank"):
-                ranked = scoring.flagged_rows(scored, p)
-                # the flagged accounts' transfers (a lake scan) are staged beside the coverage count
-                touching = _touching(tx, _flagged_memtable(ranked, p), stage, side.submit)
                 risk_job = side.submit(scoring.risk_table, scored, p, wtx.run_id, rules.version)
-            with wtx.timed("coverage"):
-                cov = _coverage(eng, ws, tx, codes, pairs)
+                ranked = scoring.flagged_rows(scored, p)
             with wtx.timed("evidence"):
-                evidence = _evidence(eng, touching, p)
+                evidence = _evidence(eng, tx, _flagged_memtable(ranked, p), p, stage)
                 risk = risk_job.result()
                 wtx.write_in_background("account_risk", risk)
                 payers = _upstream_payers(eng, ranked, p, pairs, codes, kept["flagged_payers"], risk)
                 findings = scoring.build_findings(ranked, p, wtx.run_id, rules.version, evidence, payers)
-            with wtx.timed("publish"):  # the findings, on the transaction's connection
-                published = side.submit(publish, wtx, "funds", findings, Scope(rule_prefix="funds."))
+            # the findings are written on the transaction's connection while the engine counts coverage
+            published = side.submit(publish, wtx, "funds", findings, Scope(rule_prefix="funds."))
+            with wtx.timed("coverage"):
+                cov = _coverage(eng, ws, tx, codes, pairs)
+            with wtx.timed("publish"):
                 published.result()
             if screened is not None:
                 with wtx.timed("state"):

@@ -100,12 +100,19 @@ def _flagged_memtable(ranked: list[dict[str, Any]], p: dict[str, Any]) -> pa.Tab
     return pa.Table.from_pylist(rows, schema=schema)
 
 
-def _evidence(eng: Engine, tx: ibis.Table, flagged: pa.Table, p: dict[str, Any],
-              stage: Staging) -> dict[tuple[str, str], tuple[list[dict[str, Any]], int]]:
+def _touching(tx: ibis.Table, flagged: pa.Table, stage: Staging) -> tuple[ibis.Table, ibis.Table] | None:
+    """The flagged accounts and their valid transfers (a scan of the lake), staged; None when none is flagged."""
     if flagged.num_rows == 0:
-        return {}
+        return None
     flagged_t = stage.arrow(flagged, "flagged")
-    sub = stage(typologies.touching(tx, flagged_t), "touching")
+    return flagged_t, stage(typologies.touching(tx, flagged_t), "touching")
+
+
+def _evidence(eng: Engine, touching: tuple[ibis.Table, ibis.Table] | None,
+              p: dict[str, Any]) -> dict[tuple[str, str], tuple[list[dict[str, Any]], int]]:
+    if touching is None:
+        return {}
+    flagged_t, sub = touching
     rows = typologies.evidence_rows(sub, flagged_t, p, eng.supports("asof_join"), eng.to_arrow,
                                     events_of=lambda tr, keep: events.events_for(eng, tr, keep)).to_pylist()
     rows.sort(key=lambda r: (r["account"], r["rule"], r["rn"]))
@@ -250,13 +257,16 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
                     typologies.score_accounts(signals, p, pairs, codes, stage, keep=kept)))
             # From here on the engine reads little; the Parquet writes and the account_risk table
             # (DuckDB on a connection of its own) run on threads beside the evidence: pyarrow's
-            # writer and DuckDB release the GIL, and the evidence statements are small.
+            # writer and DuckDB release the GIL, and most evidence statements are small.
             wtx.write_in_background("funds_features", scored.sort_by("account"))
             with wtx.timed("rank"):
-                risk_job = side.submit(scoring.risk_table, scored, p, wtx.run_id, rules.version)
                 ranked = scoring.flagged_rows(scored, p)
             with wtx.timed("evidence"):
-                evidence = _evidence(eng, tx, _flagged_memtable(ranked, p), p, stage)
+                touching = _touching(tx, _flagged_memtable(ranked, p), stage)
+                # after the lake scan, which takes DuckDB's two threads; beside the evidence's small
+                # statements and Python
+                risk_job = side.submit(scoring.risk_table, scored, p, wtx.run_id, rules.version)
+                evidence = _evidence(eng, touching, p)
                 risk = risk_job.result()
                 wtx.write_in_background("account_risk", risk)
                 payers = _upstream_payers(eng, ranked, p, pairs, codes, kept["flagged_payers"], risk)

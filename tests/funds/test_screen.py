@@ -172,3 +172,63 @@ def test_night_share_uses_local_time(tmp_path) -> None:
     assert feats["A"]["night_share"] == 1.0
     assert feats["C"]["night_share"] == 0.0
     assert feats["B"]["night_share"] == 0.5
+
+
+def test_flagged_rows_carry_their_rank_in_account_risk(screened) -> None:
+    """The flagged rows (findings) are ranked apart from the account_risk table: the same ranks."""
+    from chainbreaker.chains.funds import scoring
+    from chainbreaker.chains.funds.rules import load_rules
+
+    ws, result = screened
+    p = load_rules(None, ws.config_dir).params
+    scored = ws.read_arrow("funds_features")  # the scored table, as written
+    ranked = scoring.flagged_rows(scored, p)
+    risk = scoring.risk_table(scored, p, "r", "v").to_pylist()
+    assert [(r["account"], r["rank"], r["score"]) for r in ranked] == [
+        (r["account"], r["rank"], r["score"]) for r in risk if r["flagged"]]
+    assert len(ranked) == result.flagged > 0
+
+
+@pytest.mark.parametrize("target", ["scoring.risk_table", "typologies._facts_of_keys", "screen.publish"])
+def test_an_error_on_a_side_thread_fails_the_run_and_writes_nothing(tmp_path, book: Book, monkeypatch,
+                                                                      target: str) -> None:
+    """Work done beside the engine (account_risk, the sorted facts, the findings) fails the run as inline work would."""
+    import importlib
+
+    from chainbreaker.core.workspace import Workspace
+
+    ws = Workspace(tmp_path / "ws")
+    write_lake(ws, book)
+    module, name = target.split(".")
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("side thread failed")
+
+    monkeypatch.setattr(importlib.import_module(f"chainbreaker.chains.funds.{module}"), name, boom)
+    runs = len(ws.runs())
+    with pytest.raises(RuntimeError, match="side thread failed"):
+        screen(ws, incremental=False)
+    assert len(ws.runs()) == runs
+    for table in ("funds_features", "account_risk", "findings", "funds_coverage"):
+        assert not ws.has_table(table)
+        assert not list((ws.lake / table).glob("v-*"))
+
+
+def test_an_error_in_a_statement_staged_beside_fails_the_run(tmp_path, book: Book, monkeypatch) -> None:
+    """Device rows and the flagged accounts' transfers are staged on a second connection: its errors fail the run."""
+    from chainbreaker.core.engine import Engine
+    from chainbreaker.core.workspace import Workspace
+
+    ws = Workspace(tmp_path / "ws")
+    write_lake(ws, book)
+
+    def failing_job(self: Engine, expr: object, name: str, arrows: object = None):  # type: ignore[no-untyped-def]
+        def run() -> None:
+            raise RuntimeError(f"staging {name} failed")
+        return run
+
+    monkeypatch.setattr(Engine, "materialise_job", failing_job)
+    runs = len(ws.runs())
+    with pytest.raises(RuntimeError, match="staging funds_devices_.* failed"):
+        screen(ws, incremental=False)
+    assert not ws.has_table("account_risk") and len(ws.runs()) == runs

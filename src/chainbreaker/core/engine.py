@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -174,6 +176,41 @@ class Engine:
         self.con.to_parquet(expr, str(target))
         return self.con.read_parquet(str(target), table_name=name)
 
+    def materialise_job(self, expr: ibis.Table, name: str, arrows: dict[str, pa.Table] | None = None) -> Callable[[], None] | None:
+        """DuckDB: a function that materialises ``expr`` as ``name`` on a connection of its own, to run on
+        another thread while this engine goes on (then :meth:`staged_table`); None elsewhere.
+
+        ``expr`` is compiled now. The function runs it on a cursor (a second connection to the same
+        database) as a regular table, since temporary tables and views belong to their connection:
+        the lake views of this engine are recreated there, and ``arrows`` (name -> Arrow table)
+        registered under the names of the staged Arrow tables ``expr`` reads. Drop with :meth:`drop_staged`.
+        """
+        if self.name != "duckdb":
+            return None
+        sql = self.con.compile(expr)
+        con = self.con.con
+        lake = [getattr(t.op(), "name", "") for t in self._tables.values()]
+        views = [r[0] for r in con.execute(
+            "SELECT sql FROM duckdb_views() WHERE temporary AND list_contains(?, view_name)", [lake]).fetchall()]
+        zone = con.execute("SELECT current_setting('TimeZone')").fetchall()[0][0]
+        cursor = con.cursor()
+
+        def run() -> None:
+            try:
+                cursor.execute("SET TimeZone = ?", [zone])
+                for view in views:
+                    cursor.execute(view)
+                for arrow_name, table in (arrows or {}).items():
+                    cursor.register(arrow_name, table)
+                cursor.execute(f"CREATE OR REPLACE TABLE {ident(name)} AS {sql}")
+            finally:
+                cursor.close()
+        return run
+
+    def staged_table(self, name: str) -> ibis.Table:
+        """The table ``name`` made by a :meth:`materialise_job` function, once it has run."""
+        return self.con.table(name)
+
     def materialise_arrow(self, table: pa.Table, name: str) -> ibis.Table:
         """An Arrow table as an engine table (DuckDB: a temporary table, so compiled SQL sees it)."""
         if self.name != "duckdb":
@@ -223,6 +260,23 @@ class Staging:
 
     def __call__(self, expr: ibis.Table, kind: str) -> ibis.Table:
         return self.eng.materialise(expr, self._name(kind), self.scratch)
+
+    def beside(self, expr: ibis.Table, kind: str, submit: Callable[[Callable[[], None]], Future[None]],
+               arrows: dict[str, pa.Table] | None = None) -> Callable[[], ibis.Table]:
+        """Stage ``expr`` as ``stage(expr, kind)`` does, by ``submit`` (an executor's: another thread)
+        while the engine runs other statements (DuckDB; elsewhere now). Returns a function that
+        waits for it and gives the table. ``arrows``: see :meth:`Engine.materialise_job`."""
+        name = self._name(kind)
+        job = self.eng.materialise_job(expr, name, arrows)
+        if job is None:
+            table = self.eng.materialise(expr, name, self.scratch)
+            return lambda: table
+        future = submit(job)
+
+        def result() -> ibis.Table:
+            future.result()
+            return self.eng.staged_table(name)
+        return result
 
     def arrow(self, table: pa.Table, kind: str) -> ibis.Table:
         """An Arrow table as an engine table (DuckDB: raw statements do not see Ibis memtables)."""

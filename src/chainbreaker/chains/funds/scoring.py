@@ -176,10 +176,35 @@ def build_findings(ranked: list[dict[str, Any]], p: dict[str, Any], run_id: str,
     return out
 
 
-def rank_and_risk(scored: pa.Table, p: dict[str, Any], run_id: str, rules_version: str) -> tuple[pa.Table, list[dict[str, Any]]]:
-    """Vectorised ranking (DuckDB over the Arrow result) -> (account_risk table, flagged rows as dicts).
+def _rank_order(p: dict[str, Any]) -> tuple[str, str]:
+    """The rounded score and the ranking order (SQL over ``scored``) shared by the risk table and the flagged rows."""
+    score_r = "round(coalesce(score, 0), 6)"
+    return score_r, f"{score_r} DESC, coalesce(CAST(amt_in AS DOUBLE), 0) DESC, account"
 
-    Only the flagged rows go through Python (findings); millions of unflagged accounts do not.
+
+def flagged_rows(scored: pa.Table, p: dict[str, Any]) -> list[dict[str, Any]]:
+    """The flagged rows of ``scored`` as dicts, in rank order, with the rounded ``score`` and ``rank``.
+
+    Only these rows go through Python (findings); millions of unflagged accounts do not. The
+    flagged rows lead the ranking order (score >= threshold > the rest), so their row number
+    among themselves is their rank in :func:`risk_table`.
+    """
+    import duckdb
+
+    score_r, order = _rank_order(p)
+    con = duckdb.connect()
+    try:
+        con.register("scored", scored)
+        return con.sql(f"""SELECT * EXCLUDE (score), {score_r} AS score, row_number() OVER (ORDER BY {order}) AS rank
+                           FROM scored WHERE {score_r} >= {float(p["flag_threshold"])} ORDER BY rank""").to_arrow_table().to_pylist()
+    finally:
+        con.close()
+
+
+def risk_table(scored: pa.Table, p: dict[str, Any], run_id: str, rules_version: str) -> pa.Table:
+    """The ``account_risk`` table: every account of ``scored`` ranked (DuckDB over the Arrow result).
+
+    Runs on a connection of its own, so the screening computes it on a thread beside the evidence.
     """
     import duckdb
 
@@ -190,29 +215,28 @@ def rank_and_risk(scored: pa.Table, p: dict[str, Any], run_id: str, rules_versio
     signals = ", ".join(f"'{n}', round(coalesce(s_{n}, 0), 4)" for n in SIGNALS)
     facts = ", ".join(f"'{c}', {('round(' + c + ', 4)') if c in _FLOAT_FACTS else c}" for c in _RISK_FACTS)
     sev = " ".join(f"WHEN round(score, 6) >= {lim} THEN '{name}'" for lim, name in SEVERITY_BOUNDS)
-    score_r, thr = "round(coalesce(score, 0), 6)", float(p["flag_threshold"])
-    order = f"{score_r} DESC, coalesce(CAST(amt_in AS DOUBLE), 0) DESC, account"
+    score_r, order = _rank_order(p)
+    thr = float(p["flag_threshold"])
     con = duckdb.connect()
-    con.register("scored", scored)
-    # the ranking window sorts the narrow key columns only; the flagged rows lead that order
-    # (score >= threshold > the rest), so their row number among themselves is their rank
-    risk = con.sql(f"""
-        SELECT account, {score_r} AS score, row_number() OVER (ORDER BY {order}) AS rank,
-               CASE {sev} ELSE 'info' END AS severity,
-               {score_r} >= {thr} AS flagged,
-               concat_ws(',', {fired}) AS rules_fired, flow_class,
-               round(core, 6) AS core, round(context, 6) AS context,
-               CAST(amt_in AS DECIMAL(38,2)) AS amt_in, CAST(amt_out AS DECIMAL(38,2)) AS amt_out,
-               CAST(n_in AS BIGINT) AS n_in, CAST(n_out AS BIGINT) AS n_out,
-               CAST(json_object({facts}, 'signals', json_object({signals})) AS VARCHAR) AS key_facts,
-               coalesce(nullif(concat_ws('、', {zh}), ''), '无明显特征') AS summary_zh,
-               coalesce(nullif(concat_ws(', ', {en}), ''), 'no typology') AS summary_en,
-               '{run_id}' AS run_id, '{rules_version}' AS rules_version
-        FROM scored ORDER BY rank""").to_arrow_table().cast(ACCOUNT_RISK)
-    flagged = con.sql(f"""SELECT * EXCLUDE (score), {score_r} AS score, row_number() OVER (ORDER BY {order}) AS rank
-                          FROM scored WHERE {score_r} >= {thr} ORDER BY rank""").to_arrow_table().to_pylist()
-    con.close()
-    return risk, flagged
+    try:
+        con.execute("SET enable_progress_bar = false")  # on a thread beside the screening's own output
+        con.register("scored", scored)
+        # the ranking window sorts the narrow key columns only
+        return con.sql(f"""
+            SELECT account, {score_r} AS score, row_number() OVER (ORDER BY {order}) AS rank,
+                   CASE {sev} ELSE 'info' END AS severity,
+                   {score_r} >= {thr} AS flagged,
+                   concat_ws(',', {fired}) AS rules_fired, flow_class,
+                   round(core, 6) AS core, round(context, 6) AS context,
+                   CAST(amt_in AS DECIMAL(38,2)) AS amt_in, CAST(amt_out AS DECIMAL(38,2)) AS amt_out,
+                   CAST(n_in AS BIGINT) AS n_in, CAST(n_out AS BIGINT) AS n_out,
+                   CAST(json_object({facts}, 'signals', json_object({signals})) AS VARCHAR) AS key_facts,
+                   coalesce(nullif(concat_ws('、', {zh}), ''), '无明显特征') AS summary_zh,
+                   coalesce(nullif(concat_ws(', ', {en}), ''), 'no typology') AS summary_en,
+                   '{run_id}' AS run_id, '{rules_version}' AS rules_version
+            FROM scored ORDER BY rank""").to_arrow_table().cast(ACCOUNT_RISK)
+    finally:
+        con.close()
 
 
 _RISK_FACTS = ("flow_class", "n_payers", "n_payees", "fast_in_share", "fast_gap_min", "retention", "net_flow", "night_share",

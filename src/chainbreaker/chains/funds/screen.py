@@ -22,6 +22,7 @@ rewritten (an ingest that updated stored transfers) or the rules changed, it scr
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -99,12 +100,19 @@ def _flagged_memtable(ranked: list[dict[str, Any]], p: dict[str, Any]) -> pa.Tab
     return pa.Table.from_pylist(rows, schema=schema)
 
 
-def _evidence(eng: Engine, tx: ibis.Table, flagged: pa.Table, p: dict[str, Any],
-              stage: Staging) -> dict[tuple[str, str], tuple[list[dict[str, Any]], int]]:
+def _touching(tx: ibis.Table, flagged: pa.Table, stage: Staging) -> tuple[ibis.Table, ibis.Table] | None:
+    """The flagged accounts and their valid transfers (a scan of the lake), staged; None when none is flagged."""
     if flagged.num_rows == 0:
-        return {}
+        return None
     flagged_t = stage.arrow(flagged, "flagged")
-    sub = stage(typologies.touching(tx, flagged_t), "touching")
+    return flagged_t, stage(typologies.touching(tx, flagged_t), "touching")
+
+
+def _evidence(eng: Engine, touching: tuple[ibis.Table, ibis.Table] | None,
+              p: dict[str, Any]) -> dict[tuple[str, str], tuple[list[dict[str, Any]], int]]:
+    if touching is None:
+        return {}
+    flagged_t, sub = touching
     rows = typologies.evidence_rows(sub, flagged_t, p, eng.supports("asof_join"), eng.to_arrow,
                                     events_of=lambda tr, keep: events.events_for(eng, tr, keep)).to_pylist()
     rows.sort(key=lambda r: (r["account"], r["rule"], r["rn"]))
@@ -197,8 +205,11 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
     accounts = eng.table("accounts") if ws.has_table("accounts") else None
     settings = {"engine": engine, "rules_version": rules.version, "rules_digest": rules.digest,
                 "rules_sources": list(rules.sources), "rules_effective": rules.effective, "rules": p}
+    # side: one thread for work beside the engine's statements (numpy facts, the account_risk table, the
+    # transaction's own DuckDB connection and the findings written on it); tasks run in submission order
     with ws.transaction("funds.screen", inputs=["transactions", "accounts"], settings=settings) as wtx, \
-            ws.scratch("funds-screen") as scratch:
+            ws.scratch("funds-screen") as scratch, ThreadPoolExecutor(1, thread_name_prefix="cb-screen") as side:
+        side.submit(lambda: wtx.con)  # opened now (a view per lake table: ~0.1 s); first used by publish, below
         stage = eng.staging(scratch, "funds", wtx.run_id[-8:])
         try:
             v = typologies.valid_transactions(tx)
@@ -206,50 +217,71 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
             days: ibis.Table | None = None
             screened: screen_state.Screened | None = None
             with wtx.timed("events"):
+                facts_job: Future[pa.Table] | None = None
                 if inc is not None:
                     screened = screen_state.incremental(eng, v, inc, p, stage)
                     codes, pairs, devices, n_new = screened.codes, screened.pairs, screened.devices, screened.new_transactions
                     facts = screened.facts.select(*typologies.FACT_COLUMNS)
                 else:
+                    # the device rows read only the lake: staged beside the account codes and transfers
+                    devices_later = stage.beside(typologies.device_rows(v), "devices", side.submit)
                     codes = stage(events.account_codes(v), "codes")
                     coded = stage(events.transfers(v, codes), "transfers")
+                    # one sort of the events, no (account, day) table: the keys are read now, and
+                    # sorted and reduced (numpy) on a thread while DuckDB groups pairs, devices and
+                    # the facts that read no events (counterparties, card pools, loops)
+                    later = (typologies.sorted_account_facts_later(eng.con.con, str(eng.con.compile(coded)), p)
+                             if not keep_state and eng.name == "duckdb" else None)
+                    facts_job = side.submit(later) if later is not None else None
                     pairs = stage(events.pair_flows(coded), "pairs")
-                    devices = stage(typologies.device_rows(v), "devices")
-                    if keep_state:  # per-account facts, with what the next incremental run merges on
-                        screened = screen_state.Screened(codes=codes, facts=screen_state.full_facts(eng, coded, p, stage),
-                                                         pairs=pairs, devices=devices)
-                        facts = screened.facts.select(*typologies.FACT_COLUMNS)
-                    elif eng.name == "duckdb":
-                        # one sort of the events, no (account, day) table
-                        sorted_facts = typologies.sorted_account_facts(eng.con.con, str(eng.con.compile(coded)), p)
-                        if sorted_facts is not None:
-                            facts = stage.arrow(sorted_facts, "facts")
-                            del sorted_facts
-                    if facts is None:
-                        # the 2xN events are read once, grouped by (account, day): not staged
-                        evs = events.events_for(eng, coded).select(*events.EVENT_COLUMNS)
-                        days = stage(typologies.daily_facts(events.event_flags(evs, p), p), "days")
+                    devices = devices_later()
+                extras = stage(typologies.account_extras(v, codes, accounts, p, pairs, devices), "extras")
+                if facts_job is not None:
+                    facts = stage.arrow(facts_job.result(), "facts")
+                if inc is None and keep_state:  # per-account facts, with what the next incremental run merges on
+                    screened = screen_state.Screened(codes=codes, facts=screen_state.full_facts(eng, coded, p, stage),
+                                                     pairs=pairs, devices=devices)
+                    facts = screened.facts.select(*typologies.FACT_COLUMNS)
+                if facts is None:
+                    # the 2xN events are read once, grouped by (account, day): not staged
+                    evs = events.events_for(eng, coded).select(*events.EVENT_COLUMNS)
+                    days = stage(typologies.daily_facts(events.event_flags(evs, p), p), "days")
             with wtx.timed("features"):
                 # staged before the signals: the population baselines read the features a second time
                 features = stage(typologies.account_features(v, codes, accounts, p, None, pairs, days=days,
-                                                             devices=devices, facts=facts), "features")
+                                                             devices=devices, facts=facts, extras=extras), "features")
                 signals = stage(typologies.core_signals(features, p), "signals")
             with wtx.timed("score"):
                 kept: dict[str, ibis.Table] = {}
                 scored = _engine_independent(eng.to_arrow(
                     typologies.score_accounts(signals, p, pairs, codes, stage, keep=kept)))
+            # From here on the engine reads little; the Parquet writes and the account_risk table
+            # (DuckDB on a connection of its own) run on threads beside the evidence: pyarrow's
+            # writer and DuckDB release the GIL, and most evidence statements are small.
+            wtx.write_in_background("funds_features", scored.sort_by("account"))
             with wtx.timed("rank"):
-                risk, ranked = scoring.rank_and_risk(scored, p, wtx.run_id, rules.version)
+                ranked = scoring.flagged_rows(scored, p)
             with wtx.timed("evidence"):
-                evidence = _evidence(eng, tx, _flagged_memtable(ranked, p), p, stage)
+                touching = _touching(tx, _flagged_memtable(ranked, p), stage)
+                # after the lake scan, which takes DuckDB's two threads; beside the evidence's small
+                # statements and Python
+                risk_job = side.submit(scoring.risk_table, scored, p, wtx.run_id, rules.version)
+                evidence = _evidence(eng, touching, p)
+                risk = risk_job.result()
+                wtx.write_in_background("account_risk", risk)
                 payers = _upstream_payers(eng, ranked, p, pairs, codes, kept["flagged_payers"], risk)
                 findings = scoring.build_findings(ranked, p, wtx.run_id, rules.version, evidence, payers)
+            # the findings are written on the transaction's connection while the engine counts coverage
+            published = side.submit(publish, wtx, "funds", findings, Scope(rule_prefix="funds."))
             with wtx.timed("coverage"):
                 cov = _coverage(eng, ws, tx, codes, pairs)
+            with wtx.timed("publish"):
+                published.result()
             if screened is not None:
                 with wtx.timed("state"):
                     screen_state.write_state(wtx, eng, rules, files, screened)
         finally:
+            side.shutdown(wait=True, cancel_futures=True)  # after an error: nothing staged beside once dropped
             stage.close()
         coverage = pa.Table.from_pylist([
             {"item": "accounts", "item_zh": "账户", "present": cov["acc_present"], "screened": cov["acc_screened"],
@@ -257,9 +289,6 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
             {"item": "transactions", "item_zh": "交易", "present": cov["tx_present"], "screened": cov["tx_screened"],
              "share": cov["tx_screened"] / cov["tx_present"] if cov["tx_present"] else 0.0, "run_id": wtx.run_id},
         ], schema=COVERAGE)
-        wtx.write("funds_features", scored.sort_by("account"))
-        wtx.write("account_risk", risk)
-        publish(wtx, "funds", findings, Scope(rule_prefix="funds."))
         wtx.write("funds_coverage", coverage)
         flagged = len(ranked)
         wtx.counts.update({"mode": "incremental" if inc is not None else "full", "mode_reason": reason,

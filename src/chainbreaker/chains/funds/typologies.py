@@ -187,11 +187,21 @@ def sorted_account_facts(duck: Any, tr_sql: str, p: dict[str, Any], extras: bool
     after 2242, more than 2**29 accounts): the caller then uses the grouped path. ``extras`` adds
     :data:`DAY_EXTRAS` (what the incremental screening merges on).
     """
+    later = sorted_account_facts_later(duck, tr_sql, p, extras)
+    return None if later is None else later()
+
+
+def sorted_account_facts_later(duck: Any, tr_sql: str, p: dict[str, Any],
+                               extras: bool = False) -> Callable[[], pa.Table] | None:
+    """:func:`sorted_account_facts` in two steps: the event keys are read from ``duck`` now; the
+    returned function sorts them and computes the facts without DuckDB, so a caller can run it on a
+    thread while the connection does other work (numpy releases the GIL). None when the key does
+    not fit."""
     check = f"SELECT min(ep), max(ep), greatest(max(fa), max(ta)), count(*) FROM ({tr_sql})"
     # key = account << 34 | ep << 1 | outbound: sorted, inbound precedes outbound within a second
     keys = f"""SELECT (ta << {_EP_BITS + 1}) | (ep << 1) AS k, fen FROM ({tr_sql})
                UNION ALL SELECT (fa << {_EP_BITS + 1}) | (ep << 1) | 1, fen FROM ({tr_sql})"""
-    return _sorted_facts(duck, check, keys, p, extras)
+    return _sorted_facts_later(duck, check, keys, p, extras)
 
 
 def sorted_leg_facts(duck: Any, legs_sql: str, p: dict[str, Any], extras: bool = False) -> pa.Table | None:
@@ -203,17 +213,27 @@ def sorted_leg_facts(duck: Any, legs_sql: str, p: dict[str, Any], extras: bool =
     """
     check = f"SELECT min(ep), max(ep), max(aid), count(*) FROM ({legs_sql})"
     keys = f"SELECT (aid << {_EP_BITS + 1}) | (ep << 1) | outbound AS k, fen FROM ({legs_sql})"
-    return _sorted_facts(duck, check, keys, p, extras)
+    later = _sorted_facts_later(duck, check, keys, p, extras)
+    return None if later is None else later()
 
 
-def _sorted_facts(duck: Any, check_sql: str, keys_sql: str, p: dict[str, Any], extras: bool) -> pa.Table | None:
-    import numpy as np
-
+def _sorted_facts_later(duck: Any, check_sql: str, keys_sql: str, p: dict[str, Any],
+                        extras: bool) -> Callable[[], pa.Table] | None:
+    """Read the keys of ``keys_sql`` now (None when ``check_sql`` says they do not fit); the facts later."""
     lo, hi, top, n_tr = duck.sql(check_sql).fetchall()[0]
     if not n_tr or lo < 0 or hi >= (1 << _EP_BITS) - 1 or top >= (1 << _ACC_BITS):
         return None
     threads = max(1, int(duck.sql("SELECT current_setting('threads')").fetchall()[0][0]))
-    k, fen = _sort_keys(duck.sql(keys_sql).fetchnumpy())
+    keys = [duck.sql(keys_sql).fetchnumpy()]  # handed over, not kept: freed once sorted (at 10M: 320 MB)
+    return lambda: _facts_of_keys(keys.pop(), threads, p, extras)
+
+
+def _facts_of_keys(kf: dict[str, Any], threads: int, p: dict[str, Any], extras: bool) -> pa.Table:
+    """The facts of the unsorted event keys ``kf`` (numpy columns k, fen), in ``threads`` slices."""
+    import numpy as np
+
+    k, fen = _sort_keys(kf)
+    del kf
     # slices of whole accounts, one per thread
     cuts = [0]
     for part in range(1, threads):
@@ -423,9 +443,30 @@ def loops(pairs: ibis.Table, p: dict[str, Any], codes: ibis.Table) -> ibis.Table
     return named.group_by("account").aggregate(loop_partner=_.partner.argmin(_.number), loop_partners=_.partner.nunique())
 
 
+def account_extras(v: ibis.Table, codes: ibis.Table, accounts: ibis.Table | None, p: dict[str, Any],
+                   pairs: ibis.Table, devices: ibis.Table | None = None) -> ibis.Table:
+    """Per account code: counterparties and concentration, card pools and loops.
+
+    What :func:`account_features` joins to the per-account facts. It reads the pair flows and the
+    device rows, not the events, so the caller can stage it while the facts are being computed.
+    Every account of ``codes`` has a row: each appears in a pair flow (:func:`_concentration`).
+    """
+    pools = card_pools(v, accounts, p, raw=devices)
+    pools = pools.join(codes, pools.account == codes.account).select(
+        account=codes.aid, pool_holders=pools.pool_holders, pool_device=pools.pool_device)
+    # one join chain and one projection (each layer costs Ibis a rewrite of every column)
+    conc, *others = (_concentration(pairs).view(), pools, loops(pairs, p, codes))
+    base = conc
+    for extra in others:
+        base = base.left_join(extra, conc.account == extra.account)
+    return base.select(*[conc[c] for c in conc.columns],
+                       *[extra[c] for extra in others for c in extra.columns if c != "account"])
+
+
 def account_features(v: ibis.Table, codes: ibis.Table, accounts: ibis.Table | None, p: dict[str, Any],
                      events: ibis.Table | None, pairs: ibis.Table, days: ibis.Table | None = None,
-                     devices: ibis.Table | None = None, facts: ibis.Table | None = None) -> ibis.Table:
+                     devices: ibis.Table | None = None, facts: ibis.Table | None = None,
+                     extras: ibis.Table | None = None) -> ibis.Table:
     """Behaviour facts per account code (one row per account seen in a valid transfer).
 
     ``v`` is :func:`valid_transactions`; ``codes``, ``events`` and ``pairs`` come from
@@ -433,7 +474,9 @@ def account_features(v: ibis.Table, codes: ibis.Table, accounts: ibis.Table | No
     ``days`` is :func:`daily_facts` of the events when the caller has staged it (then ``events`` is
     not read): the events are grouped once, by account and day, and everything else reads that.
     ``devices`` is :func:`device_rows` of ``v`` when staged by the caller. ``facts`` is
-    :func:`sorted_account_facts` (then neither ``days`` nor ``events`` is read).
+    :func:`sorted_account_facts` (then neither ``days`` nor ``events`` is read). ``extras`` is
+    :func:`account_extras` when the caller has staged it (then ``v``, ``accounts``, ``pairs`` and
+    ``devices`` are not read here).
     """
     if facts is None:
         if days is None:
@@ -441,17 +484,11 @@ def account_features(v: ibis.Table, codes: ibis.Table, accounts: ibis.Table | No
                 raise ValueError("account_features needs events, days or facts")
             days = daily_facts(event_flags(events, p), p)
         facts = account_facts(days, p)
-    pools = card_pools(v, accounts, p, raw=devices)
-    pools = pools.join(codes, pools.account == codes.account).select(
-        account=codes.aid, pool_holders=pools.pool_holders, pool_device=pools.pool_device)
-    # one join chain and one projection (each layer costs Ibis a rewrite of every column)
-    extras = (_concentration(pairs), pools, loops(pairs, p, codes))
-    base = facts
-    for extra in extras:
-        base = base.left_join(extra, facts.account == extra.account)
+    extras = account_extras(v, codes, accounts, p, pairs, devices) if extras is None else extras
+    base = facts.left_join(extras, facts.account == extras.account)
     return base.select(
         *[facts[c] for c in facts.columns if c != "fast_gap_s"],
-        *[extra[c] for extra in extras for c in extra.columns if c != "account"],
+        *[extras[c] for c in extras.columns if c != "account"],
         n_before=facts.n_all - facts.wake_rn.fill_null(0),
         fast_gap_min=ibis.ifelse(facts.fast_in_n > 0,
                                  facts.fast_gap_s.cast("float64") / facts.fast_in_n.cast("float64") / 60.0,

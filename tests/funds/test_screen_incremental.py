@@ -364,3 +364,37 @@ def test_new_files_are_scanned_once(tmp_path, province, monkeypatch) -> None:
     res = screen(ws)
     assert res.mode == "incremental" and res.new_transactions
     assert scans == ["materialise"]
+
+
+def test_an_ingest_cannot_commit_between_the_screens_reads(tmp_path, province, monkeypatch) -> None:
+    """The lake (transfers, their files, the state) is read under the screen's lock: an ingest that tries to
+    commit while the screen lists the transaction files waits its turn, and the state stays that of what was
+    screened (before the fix the ingest committed, its transfers were screened but missing from the state's
+    files, and the next incremental run counted them twice)."""
+    import chainbreaker.chains.funds.screen as screen_module
+    from chainbreaker.core.errors import WorkspaceError
+
+    before, day, accounts = province
+    ws = _lake(tmp_path / "inc", [before], accounts)
+    real, blocked = screen_module.transaction_files, []
+
+    def listing_then_ingest(w: Workspace):
+        files = real(w)
+        try:  # another process's ingest, committing right after the files were listed
+            with w.transaction("test.append") as tx:
+                tx.write("transactions", day, mode="append")
+        except WorkspaceError:
+            blocked.append(True)
+        return files
+
+    monkeypatch.setattr(screen_module, "transaction_files", listing_then_ingest)
+    screen(ws, incremental=True)
+    monkeypatch.setattr(screen_module, "transaction_files", real)
+    assert blocked == [True]
+    with ws.transaction("test.append") as tx:  # the ingest, retried after the screen
+        tx.write("transactions", day, mode="append")
+    second = screen(ws)
+    assert second.mode == "incremental"
+    full = _lake(tmp_path / "full", [before, day], accounts)
+    screen(full)
+    assert _results(ws) == _results(full)

@@ -196,13 +196,6 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
         raise InputError("工作区中还没有交易数据（transactions 表）。请先运行 chainbreaker ingest bank 导入银行调单。",
                          "No transactions in the workspace yet. Run `chainbreaker ingest bank` first.")
     eng = Engine(ws, engine)
-    keep_state = incremental is True or (incremental is None and ws.has_table(STATE))
-    inc, reason, n_new = None, "", None
-    files = transaction_files(ws) if keep_state else {}
-    if keep_state:
-        inc, reason = screen_state.load_state(ws, eng, rules, files)
-    tx = eng.table("transactions")
-    accounts = eng.table("accounts") if ws.has_table("accounts") else None
     settings = {"engine": engine, "rules_version": rules.version, "rules_digest": rules.digest,
                 "rules_sources": list(rules.sources), "rules_effective": rules.effective, "rules": p}
     # side: one thread for work beside the engine's statements (numpy facts, the account_risk table, the
@@ -210,6 +203,15 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
     with ws.transaction("funds.screen", inputs=["transactions", "accounts"], settings=settings) as wtx, \
             ws.scratch("funds-screen") as scratch, ThreadPoolExecutor(1, thread_name_prefix="cb-screen") as side:
         side.submit(lambda: wtx.con)  # opened now (a view per lake table: ~0.1 s); first used by publish, below
+        # the lake is read under the transaction's lock: the transfers, their files and the state are those of
+        # one commit (an ingest committing in between would be screened but missing from the state's files)
+        keep_state = incremental is True or (incremental is None and ws.has_table(STATE))
+        inc, reason, n_new = None, "", None
+        files = transaction_files(ws) if keep_state else {}
+        if keep_state:
+            inc, reason = screen_state.load_state(ws, eng, rules, files)
+        tx = eng.table("transactions")
+        accounts = eng.table("accounts") if ws.has_table("accounts") else None
         stage = eng.staging(scratch, "funds", wtx.run_id[-8:])
         try:
             v = typologies.valid_transactions(tx)

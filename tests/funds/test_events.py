@@ -44,6 +44,32 @@ def test_asof_window_and_ignore_nulls_formulations_agree(seed: int) -> None:
     assert any(row[cols.index("prev_in")] == row[cols.index("ep")] for row in got["asof"])
 
 
+@pytest.mark.parametrize("formulation", ["asof", "range", "ignore_nulls"])
+def test_events_of_some_accounts_are_those_accounts_rows_of_all_events(formulation: str) -> None:
+    """``accounts`` drops the other side of each transfer before the per-account windows: each
+    remaining account's events (next_out/prev_in too) are those computed from all the transfers."""
+    con = ibis.duckdb.connect()
+    con.con.register("tr_arrow", _random_transfers(4))
+    con.raw_sql("CREATE TABLE tr AS SELECT * FROM tr_arrow")
+    tr = con.table("tr")
+    con.raw_sql("CREATE TABLE picked AS SELECT unnest([2, 5, 7]) AS account")  # raw SQL sees no memtables
+    some = con.table("picked")
+
+    def run(accounts: ibis.Table | None) -> list[tuple[int, ...]]:
+        if formulation == "ignore_nulls":
+            expr = events.account_events_sql(con, tr, accounts=accounts)
+        else:
+            expr = events.account_events(tr, formulation == "asof", accounts=accounts)
+        cols = list(events.EVENT_COLUMNS)
+        return sorted(tuple(-1 if row[c] is None else row[c] for c in cols) for row in con.to_pyarrow(expr.select(*cols)).to_pylist())
+
+    every = run(None)
+    got = run(some)
+    assert got == [row for row in every if row[0] in (2, 5, 7)]
+    assert len({row[0] for row in got}) == 3 and len(got) < len(every)
+    assert any(row[5] != -1 for row in got) and any(row[6] != -1 for row in got)  # next_out/prev_in were compared
+
+
 def test_outbound_in_the_same_second_counts_as_fast(tmp_path) -> None:
     """An inbound and an outbound transfer in the same second: fast, whatever their txn_id order."""
 
@@ -182,3 +208,23 @@ def test_cap_evidence_numbers_each_rule_in_one_order() -> None:
                      for i, row in enumerate(hit[:7])]
     assert got == want
     assert any(row["txn_id"] is None for row in rows if row["hit_x"])  # nulls were exercised
+    # columns carried along: each listed row's own values
+    for row in rows:
+        row["src_row"] = r.randint(0, 10**6)
+    carried = cap_evidence(pa.Table.from_pylist(rows), ["x", "y"], 7, carry=("src_row",))
+    assert carried.column_names == ["account", "rule", "txn_id", "rn", "total", "src_row"]
+    assert carried.drop(["src_row"]).to_pylist() == want
+    by_row = {}
+    for row in rows:
+        by_row.setdefault((row["account"], row["txn_id"], row["fen"], row["ep"]), set()).add(row["src_row"])
+    ordered = {}
+    for rule in ("x", "y"):
+        for acc in ("A", "B", "C"):
+            hit = [row for row in rows if row["account"] == acc and row[f"hit_{rule}"]]
+            hit.sort(key=lambda row: (-row["fen"], row["ep"], row["txn_id"] is None, row["txn_id"] or ""))
+            ordered.update({(acc, rule, i): row for i, row in enumerate(hit[:7])})
+    for got_row in carried.to_pylist():
+        want_row = ordered[(got_row["account"], got_row["rule"], got_row["rn"])]
+        # rows tied on (account, fen, ep, txn_id) may come in either order: their src_row is one of theirs
+        assert got_row["src_row"] in by_row[(want_row["account"], want_row["txn_id"], want_row["fen"], want_row["ep"])]
+    assert cap_evidence(pa.Table.from_pylist(rows).slice(0, 0), ["x"], 7, carry=("src_row",)).column_names[-1] == "src_row"

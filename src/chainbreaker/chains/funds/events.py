@@ -64,14 +64,21 @@ def transfers(v: ibis.Table, codes: ibis.Table | None = None, keep: tuple[str, .
                        **{k: base[k] for k in keep})
 
 
-def account_events(tr: ibis.Table, asof: bool, keep: tuple[str, ...] = ()) -> ibis.Table:
+def account_events(tr: ibis.Table, asof: bool, keep: tuple[str, ...] = (),
+                   accounts: ibis.Table | None = None) -> ibis.Table:
     """One row per (account, transfer): inbound (``dir`` = 1) and outbound (-1), with :data:`EVENT_COLUMNS`.
 
-    ``tr`` is :func:`transfers`; ``asof`` says whether the engine has ASOF joins.
+    ``tr`` is :func:`transfers`; ``asof`` says whether the engine has ASOF joins. ``accounts``
+    (column ``account``): only these accounts' events, each computed from all of the account's
+    transfers in ``tr`` (the same rows as without, filtered); the other side of each transfer is
+    dropped before the per-account windows instead of after.
     """
     extra = {k: tr[k] for k in keep}
     inbound = tr.select(account=tr.ta, cp=tr.fa, fen=tr.fen, ep=tr.ep, dir=ibis.literal(1, "int8"), **extra)
     outbound = tr.select(account=tr.fa, cp=tr.ta, fen=tr.fen, ep=tr.ep, dir=ibis.literal(-1, "int8"), **extra)
+    if accounts is not None:
+        inbound = inbound.filter(inbound.account.isin(accounts.account))
+        outbound = outbound.filter(outbound.account.isin(accounts.account))
     null = ibis.null("int64")
     if asof:
         outs = outbound.select(o_acc=outbound.account, o_ep=outbound.ep)
@@ -105,7 +112,8 @@ def leg_events(legs: ibis.Table) -> ibis.Table:
     return _windowed(ev)
 
 
-def account_events_sql(con: Any, tr: ibis.Table, keep: tuple[str, ...] = ()) -> ibis.Table:
+def account_events_sql(con: Any, tr: ibis.Table, keep: tuple[str, ...] = (),
+                       accounts: ibis.Table | None = None) -> ibis.Table:
     """:func:`account_events` in one sort: DuckDB SQL with ``IGNORE NULLS`` windows (same columns, same values).
 
     Events are ordered per account by time, inbound before outbound within a second; ``next_out``
@@ -113,10 +121,15 @@ def account_events_sql(con: Any, tr: ibis.Table, keep: tuple[str, ...] = ()) -> 
     last inbound time up to it. Ties inside (account, second, direction) do not matter: only times
     are read. Written as SQL because Ibis compiles ``first(include_null=False)`` over a window to a
     DuckDB ``FIRST_VALUE`` that keeps nulls. ``con`` is the Ibis DuckDB backend ``tr`` lives in; the
-    query becomes a temporary view of that connection (gone with it).
+    query becomes a temporary view of that connection (gone with it). ``accounts``: as in
+    :func:`account_events`, a table of that connection (the view's SQL sees no Ibis memtables).
     """
     src = con.compile(tr)
     extra = "".join(f', "{k}"' for k in keep)
+    only_in = only_out = ""
+    if accounts is not None:
+        acc = con.compile(accounts.select("account"))
+        only_in, only_out = (f"WHERE {side} IN (SELECT account FROM ({acc}) AS a)" for side in ("ta", "fa"))
     order = "PARTITION BY account ORDER BY ep, dir DESC"
     name = f"funds_events_{uuid.uuid4().hex[:12]}"
     con.raw_sql(f"""CREATE TEMP VIEW {name} AS
@@ -125,17 +138,18 @@ def account_events_sql(con: Any, tr: ibis.Table, keep: tuple[str, ...] = ()) -> 
                     OVER ({order} ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) END AS next_out,
                CASE WHEN dir = -1 THEN last_value(CASE WHEN dir = 1 THEN ep END IGNORE NULLS)
                     OVER ({order} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) END AS prev_in
-        FROM (SELECT ta AS account, fa AS cp, fen, ep, CAST(1 AS TINYINT) AS dir{extra} FROM ({src}) AS i
+        FROM (SELECT ta AS account, fa AS cp, fen, ep, CAST(1 AS TINYINT) AS dir{extra} FROM ({src}) AS i {only_in}
               UNION ALL
-              SELECT fa AS account, ta AS cp, fen, ep, CAST(-1 AS TINYINT) AS dir{extra} FROM ({src}) AS o) AS e""")
+              SELECT fa AS account, ta AS cp, fen, ep, CAST(-1 AS TINYINT) AS dir{extra} FROM ({src}) AS o {only_out}) AS e""")
     return con.table(name)
 
 
-def events_for(eng: Any, tr: ibis.Table, keep: tuple[str, ...] = ()) -> ibis.Table:
-    """The events of ``tr`` in the cheapest formulation ``eng`` (a :class:`~chainbreaker.core.engine.Engine`) has."""
+def events_for(eng: Any, tr: ibis.Table, keep: tuple[str, ...] = (), accounts: ibis.Table | None = None) -> ibis.Table:
+    """The events of ``tr`` (of ``accounts`` only: see :func:`account_events`) in the cheapest
+    formulation ``eng`` (a :class:`~chainbreaker.core.engine.Engine`) has."""
     if eng.supports("ignore_nulls_window"):
-        return account_events_sql(eng.con, tr, keep)
-    return account_events(tr, eng.supports("asof_join"), keep)
+        return account_events_sql(eng.con, tr, keep, accounts)
+    return account_events(tr, eng.supports("asof_join"), keep, accounts)
 
 
 def event_flags(ev: ibis.Table, p: dict[str, Any]) -> ibis.Table:

@@ -114,7 +114,7 @@ def _evidence(eng: Engine, touching: tuple[ibis.Table, ibis.Table] | None,
         return {}
     flagged_t, sub = touching
     rows = typologies.evidence_rows(sub, flagged_t, p, eng.supports("asof_join"), eng.to_arrow,
-                                    events_of=lambda tr, keep: events.events_for(eng, tr, keep)).to_pylist()
+                                    events_of=lambda tr, keep, accounts: events.events_for(eng, tr, keep, accounts)).to_pylist()
     rows.sort(key=lambda r: (r["account"], r["rule"], r["rn"]))
     out: dict[tuple[str, str], tuple[list[dict[str, Any]], int]] = {}
     for r in rows:

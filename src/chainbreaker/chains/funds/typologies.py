@@ -21,7 +21,7 @@ import ibis
 import pyarrow as pa
 from ibis import _
 
-from chainbreaker.chains.funds.events import account_events, epoch, event_flags, transfers
+from chainbreaker.chains.funds.events import account_events, event_flags, transfers
 
 CORE_SIGNALS = ("paofen", "fast_in_out", "fan_in", "fan_out", "card_pool", "dormant")
 CONTEXT_SIGNALS = ("night", "round_amount", "loop", "transit")
@@ -691,69 +691,61 @@ def touching(tx: ibis.Table, flagged: ibis.Table) -> ibis.Table:
 
 def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof: bool,
                   to_arrow: Callable[[ibis.Table], pa.Table],
-                  events_of: Callable[[ibis.Table, tuple[str, ...]], ibis.Table] | None = None) -> pa.Table:
+                  events_of: Callable[[ibis.Table, tuple[str, ...], ibis.Table], ibis.Table] | None = None) -> pa.Table:
     """Source rows behind each (flagged account, rule), capped per pair, with the full count.
 
-    ``sub`` is :func:`touching` (best materialised: it is read several times); ``flagged`` has
-    columns account, rules (",rule,rule,"), wake_day, pool_device, loop_partner. The events of
-    these transfers are recomputed on the account numbers with the same expressions as the
-    screening, so this stays cheap on large lakes (they are read once: not staged). ``events_of(transfers, keep)`` computes the events (default :func:`account_events` with
-    ``asof``; the screening passes the engine's cheapest formulation,
+    ``sub`` is :func:`touching`; ``flagged`` has columns account, rules (",rule,rule,"),
+    wake_day, pool_device, loop_partner. The flagged accounts' events are recomputed from these
+    transfers on the account numbers with the same expressions as the screening (the other side
+    of each transfer is left out before the per-account windows) and come back in one statement,
+    with the source file and row and one true/false column per rule (the card pools' transfers
+    from the shared device are the accounts' outbound events from it). ``events_of(transfers,
+    keep, accounts)`` computes the events (default :func:`account_events` with ``asof``; the
+    screening passes the engine's cheapest formulation,
     :func:`~chainbreaker.chains.funds.events.events_for`). ``to_arrow`` executes an expression.
 
-    Returns columns account, rule, txn_id, src_sha256, src_row, rn (0-based, below
-    ``evidence_cap``) and total. Every rule lists an account's events in one order (largest
-    amount first, then time, then txn_id, nulls last): the flagged accounts' events come back once
-    with one true/false column per rule, are sorted once, and each rule's rows are numbered by a
-    running count (:func:`cap_evidence`), rather than sorting the union of every rule's rows.
+    Returns columns account, rule, txn_id, rn (0-based, below ``evidence_cap``), total,
+    src_sha256 and src_row. Every rule lists an account's events in one order (largest amount
+    first, then time, then txn_id, nulls last): the events are sorted once and each rule's rows
+    are numbered by a running count (:func:`cap_evidence`), rather than sorting the union of
+    every rule's rows.
     """
     if events_of is None:
-        def events_of(tr: ibis.Table, keep: tuple[str, ...]) -> ibis.Table:
-            return account_events(tr, asof, keep=keep)
-    ev = event_flags(events_of(transfers(sub, keep=("txn_id",)), ("txn_id",)), p)
-    ev = ev.join(flagged, "account")  # read once: not staged
-    hits = {rule: (cond & ev.rules.contains(f",{rule},")).fill_null(False)
+        def events_of(tr: ibis.Table, keep: tuple[str, ...], accounts: ibis.Table) -> ibis.Table:
+            return account_events(tr, asof, keep=keep, accounts=accounts)
+    keep = ("txn_id", "src_sha256", "src_row", "ip", "mac")
+    ev = event_flags(events_of(transfers(sub, keep=keep), keep, flagged), p)
+    # whether each flagged account fired each rule: read from the rules text on its (few) rows, not per event
+    fired = flagged.mutate(**{f"fired_{rule}": flagged.rules.contains(f",{rule},") for rule in EVIDENCE_RULES})
+    ev = ev.join(fired, "account")
+    # a CASE evaluates a rule's condition only on the events of the accounts that fired it
+    hits = {f"hit_{rule}": (cond & ev[f"fired_{rule}"]).fill_null(False)
             for rule, cond in _evidence_conditions(ev, flagged).items()}
-    events = to_arrow(ev.select(ev.account, ev.txn_id, ev.fen, ev.ep, **{f"hit_{r}": h for r, h in hits.items()}))
-    cap = int(p["evidence_cap"])
-    parts = [cap_evidence(events, list(hits), cap)]
-    pool = sub.join(flagged, sub.from_account == flagged.account)
-    pool = pool.filter(
-        pool.rules.contains(",card_pool,")
-        & ((ibis.literal("ip:") + pool.ip.strip() == pool.pool_device)
-           | (ibis.literal("mac:") + pool.mac.strip().upper() == pool.pool_device)))
-    pool = pool.select(account=pool.from_account, txn_id=pool.txn_id, fen=(pool.amount * 100).cast("int64"),
-                       ep=epoch(pool.ts), hit_card_pool=ibis.literal(True))
-    parts.append(cap_evidence(to_arrow(pool), ["card_pool"], cap))
-    rows = pa.concat_tables(parts)
-    if rows.num_rows == 0:
-        return rows.append_column("src_sha256", pa.array([], pa.string())).append_column(
-            "src_row", pa.array([], pa.int64()))
-    # the source rows of the (few) listed transfers only
-    listed = ibis.memtable(rows)
-    src = sub.semi_join(listed, sub.txn_id == listed.txn_id)
-    src = src.select(src_txn=src.txn_id, src_sha256=src.src_sha256, src_row=src.src_row).distinct()
-    out = listed.join(src, listed.txn_id == src.src_txn)
-    return to_arrow(out.select("account", "rule", "txn_id", "src_sha256", "src_row", "rn", "total"))
+    events = to_arrow(ev.select(ev.account, ev.txn_id, ev.fen, ev.ep, ev.src_sha256, ev.src_row, **hits))
+    return cap_evidence(events, list(EVIDENCE_RULES), int(p["evidence_cap"]), carry=("src_sha256", "src_row"))
 
 
 EVIDENCE_SCHEMA = pa.schema([("account", pa.string()), ("rule", pa.string()), ("txn_id", pa.string()),
                              ("rn", pa.int64()), ("total", pa.int64())])
 
 
-def cap_evidence(events: pa.Table, rules: list[str], cap: int) -> pa.Table:
+def cap_evidence(events: pa.Table, rules: list[str], cap: int, carry: tuple[str, ...] = ()) -> pa.Table:
     """Per (account, rule): the first ``cap`` events with ``hit_<rule>`` true, numbered, with the count.
 
     ``events`` has columns account, txn_id, fen, ep and ``hit_<rule>`` (true/false) per rule. The
     order is ``fen`` descending, then ``ep``, then ``txn_id`` (nulls last) within an account; ``rn``
     is 0-based; ``total`` counts the account's hits that have a txn_id. Rows come out per rule,
-    then account, in that order. Pure Arrow/numpy: the same on every engine.
+    then account, in that order, with the columns ``carry`` of ``events`` after the others. Pure
+    Arrow/numpy: the same on every engine.
     """
     import numpy as np
     import pyarrow.compute as pc
 
+    schema = EVIDENCE_SCHEMA
+    for name in carry:
+        schema = schema.append(events.schema.field(name))
     if events.num_rows == 0:
-        return EVIDENCE_SCHEMA.empty_table()
+        return schema.empty_table()
     order = pc.sort_indices(events, sort_keys=[("account", "ascending", "at_end"), ("fen", "descending", "at_end"),
                                                ("ep", "ascending", "at_end"), ("txn_id", "ascending", "at_end")])
     events = events.take(order)
@@ -775,17 +767,27 @@ def cap_evidence(events: pa.Table, rules: list[str], cap: int) -> pa.Table:
         idx = pa.array(keep)
         parts.append(pa.table({"account": account.take(idx), "rule": pa.array([rule] * len(keep), pa.string()),
                                "txn_id": txn.take(idx), "rn": pa.array(rn[keep], pa.int64()),
-                               "total": pa.array(total[seg[keep]], pa.int64())}, schema=EVIDENCE_SCHEMA))
+                               "total": pa.array(total[seg[keep]], pa.int64()),
+                               **{name: events.column(name).take(idx) for name in carry}}, schema=schema))
     return pa.concat_tables(parts)
 
 
+EVIDENCE_RULES = ("paofen", "fast_in_out", "fan_in", "fan_out", "card_pool", "dormant", "network", "upstream",
+                  "night", "round_amount", "loop", "transit")
+
+
 def _evidence_conditions(ev: ibis.Table, flagged: ibis.Table) -> dict[str, Any]:
-    """Which of an account's events support each rule's finding (card pools: see :func:`evidence_rows`)."""
+    """Which of an account's events support each rule's finding (:data:`EVIDENCE_RULES`, in that order)."""
     return {
         "paofen": ev.fast_in | ev.fast_out,
         "fast_in_out": ev.fast_in | ev.fast_out,
         "fan_in": ev.is_in,
         "fan_out": ~ev.is_in,
+        # transfers made from the shared device the pool's signal names (a CASE: the texts are
+        # compared on the outbound events of the accounts that fired the rule, not on every event)
+        "card_pool": ibis.ifelse(ev.fired_card_pool & ~ev.is_in,
+                                 (ibis.literal("ip:") + ev.ip.strip() == ev.pool_device)
+                                 | (ibis.literal("mac:") + ev.mac.strip().upper() == ev.pool_device), False),
         "dormant": ev.wake_day.notnull() & (ev.day >= ev.wake_day),
         "network": ev.is_in & ev.cp.isin(flagged.account),  # inbound from flagged accounts
         "upstream": ev.is_in & ev.cp.isin(flagged.account),

@@ -208,23 +208,3 @@ def test_cap_evidence_numbers_each_rule_in_one_order() -> None:
                      for i, row in enumerate(hit[:7])]
     assert got == want
     assert any(row["txn_id"] is None for row in rows if row["hit_x"])  # nulls were exercised
-    # columns carried along: each listed row's own values
-    for row in rows:
-        row["src_row"] = r.randint(0, 10**6)
-    carried = cap_evidence(pa.Table.from_pylist(rows), ["x", "y"], 7, carry=("src_row",))
-    assert carried.column_names == ["account", "rule", "txn_id", "rn", "total", "src_row"]
-    assert carried.drop(["src_row"]).to_pylist() == want
-    by_row = {}
-    for row in rows:
-        by_row.setdefault((row["account"], row["txn_id"], row["fen"], row["ep"]), set()).add(row["src_row"])
-    ordered = {}
-    for rule in ("x", "y"):
-        for acc in ("A", "B", "C"):
-            hit = [row for row in rows if row["account"] == acc and row[f"hit_{rule}"]]
-            hit.sort(key=lambda row: (-row["fen"], row["ep"], row["txn_id"] is None, row["txn_id"] or ""))
-            ordered.update({(acc, rule, i): row for i, row in enumerate(hit[:7])})
-    for got_row in carried.to_pylist():
-        want_row = ordered[(got_row["account"], got_row["rule"], got_row["rn"])]
-        # rows tied on (account, fen, ep, txn_id) may come in either order: their src_row is one of theirs
-        assert got_row["src_row"] in by_row[(want_row["account"], want_row["txn_id"], want_row["fen"], want_row["ep"])]
-    assert cap_evidence(pa.Table.from_pylist(rows).slice(0, 0), ["x"], 7, carry=("src_row",)).column_names[-1] == "src_row"

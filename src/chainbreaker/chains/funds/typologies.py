@@ -697,15 +697,15 @@ def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof:
     ``sub`` is :func:`touching`; ``flagged`` has columns account, rules (",rule,rule,"),
     wake_day, pool_device, loop_partner. The flagged accounts' events are recomputed from these
     transfers on the account numbers with the same expressions as the screening (the other side
-    of each transfer is left out before the per-account windows) and come back in one statement,
-    with the source file and row and one true/false column per rule (the card pools' transfers
-    from the shared device are the accounts' outbound events from it). ``events_of(transfers,
-    keep, accounts)`` computes the events (default :func:`account_events` with ``asof``; the
-    screening passes the engine's cheapest formulation,
+    of each transfer is left out before the per-account windows) and come back in one statement
+    with one true/false column per rule (the card pools' transfers from the shared device are the
+    accounts' outbound events from it); a second one looks up the listed rows' source file and
+    row. ``events_of(transfers, keep, accounts)`` computes the events (default
+    :func:`account_events` with ``asof``; the screening passes the engine's cheapest formulation,
     :func:`~chainbreaker.chains.funds.events.events_for`). ``to_arrow`` executes an expression.
 
-    Returns columns account, rule, txn_id, rn (0-based, below ``evidence_cap``), total,
-    src_sha256 and src_row. Every rule lists an account's events in one order (largest amount
+    Returns columns account, rule, txn_id, src_sha256, src_row, rn (0-based, below
+    ``evidence_cap``) and total. Every rule lists an account's events in one order (largest amount
     first, then time, then txn_id, nulls last): the events are sorted once and each rule's rows
     are numbered by a running count (:func:`cap_evidence`), rather than sorting the union of
     every rule's rows.
@@ -713,39 +713,44 @@ def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof:
     if events_of is None:
         def events_of(tr: ibis.Table, keep: tuple[str, ...], accounts: ibis.Table) -> ibis.Table:
             return account_events(tr, asof, keep=keep, accounts=accounts)
-    keep = ("txn_id", "src_sha256", "src_row", "ip", "mac")
+    keep = ("txn_id", "ip", "mac")
     ev = event_flags(events_of(transfers(sub, keep=keep), keep, flagged), p)
     # whether each flagged account fired each rule: read from the rules text on its (few) rows, not per event
     fired = flagged.mutate(**{f"fired_{rule}": flagged.rules.contains(f",{rule},") for rule in EVIDENCE_RULES})
     ev = ev.join(fired, "account")
-    # a CASE evaluates a rule's condition only on the events of the accounts that fired it
     hits = {f"hit_{rule}": (cond & ev[f"fired_{rule}"]).fill_null(False)
             for rule, cond in _evidence_conditions(ev, flagged).items()}
-    events = to_arrow(ev.select(ev.account, ev.txn_id, ev.fen, ev.ep, ev.src_sha256, ev.src_row, **hits))
-    return cap_evidence(events, list(EVIDENCE_RULES), int(p["evidence_cap"]), carry=("src_sha256", "src_row"))
+    events = to_arrow(ev.select(ev.account, ev.txn_id, ev.fen, ev.ep, **hits))
+    rows = cap_evidence(events, list(EVIDENCE_RULES), int(p["evidence_cap"]))
+    if rows.num_rows == 0:
+        return rows.append_column("src_sha256", pa.array([], pa.string())).append_column(
+            "src_row", pa.array([], pa.int64()))
+    # the source rows of the (few) listed transfers only: cheaper than carrying the file hash (64
+    # characters) and row through the events' sort
+    listed = ibis.memtable(rows)
+    src = sub.semi_join(listed, sub.txn_id == listed.txn_id)
+    src = src.select(src_txn=src.txn_id, src_sha256=src.src_sha256, src_row=src.src_row).distinct()
+    out = listed.join(src, listed.txn_id == src.src_txn)
+    return to_arrow(out.select("account", "rule", "txn_id", "src_sha256", "src_row", "rn", "total"))
 
 
 EVIDENCE_SCHEMA = pa.schema([("account", pa.string()), ("rule", pa.string()), ("txn_id", pa.string()),
                              ("rn", pa.int64()), ("total", pa.int64())])
 
 
-def cap_evidence(events: pa.Table, rules: list[str], cap: int, carry: tuple[str, ...] = ()) -> pa.Table:
+def cap_evidence(events: pa.Table, rules: list[str], cap: int) -> pa.Table:
     """Per (account, rule): the first ``cap`` events with ``hit_<rule>`` true, numbered, with the count.
 
     ``events`` has columns account, txn_id, fen, ep and ``hit_<rule>`` (true/false) per rule. The
     order is ``fen`` descending, then ``ep``, then ``txn_id`` (nulls last) within an account; ``rn``
     is 0-based; ``total`` counts the account's hits that have a txn_id. Rows come out per rule,
-    then account, in that order, with the columns ``carry`` of ``events`` after the others. Pure
-    Arrow/numpy: the same on every engine.
+    then account, in that order. Pure Arrow/numpy: the same on every engine.
     """
     import numpy as np
     import pyarrow.compute as pc
 
-    schema = EVIDENCE_SCHEMA
-    for name in carry:
-        schema = schema.append(events.schema.field(name))
     if events.num_rows == 0:
-        return schema.empty_table()
+        return EVIDENCE_SCHEMA.empty_table()
     order = pc.sort_indices(events, sort_keys=[("account", "ascending", "at_end"), ("fen", "descending", "at_end"),
                                                ("ep", "ascending", "at_end"), ("txn_id", "ascending", "at_end")])
     events = events.take(order)
@@ -767,8 +772,7 @@ def cap_evidence(events: pa.Table, rules: list[str], cap: int, carry: tuple[str,
         idx = pa.array(keep)
         parts.append(pa.table({"account": account.take(idx), "rule": pa.array([rule] * len(keep), pa.string()),
                                "txn_id": txn.take(idx), "rn": pa.array(rn[keep], pa.int64()),
-                               "total": pa.array(total[seg[keep]], pa.int64()),
-                               **{name: events.column(name).take(idx) for name in carry}}, schema=schema))
+                               "total": pa.array(total[seg[keep]], pa.int64())}, schema=EVIDENCE_SCHEMA))
     return pa.concat_tables(parts)
 
 

@@ -212,9 +212,13 @@ class Engine:
         return self.con.table(name)
 
     def materialise_arrow(self, table: pa.Table, name: str) -> ibis.Table:
-        """An Arrow table as an engine table (DuckDB: a temporary table, so compiled SQL sees it)."""
+        """An Arrow table as an engine table (DuckDB: a temporary table, so compiled SQL sees it;
+        Spark: a temporary view of a DataFrame made from the Arrow data itself: an Ibis memtable goes
+        through pandas, whose Arrow-backed strings PySpark 4.0 cannot take, and falls back to its slow
+        row-by-row path with a warning)."""
         if self.name != "duckdb":
-            return ibis.memtable(table)
+            self.con._session.createDataFrame(table).createOrReplaceTempView(name)
+            return self.con.table(name)
         con = self.con.con
         con.register(f"{name}_arrow", table)
         try:

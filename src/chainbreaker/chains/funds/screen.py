@@ -108,13 +108,14 @@ def _touching(tx: ibis.Table, flagged: pa.Table, stage: Staging) -> tuple[ibis.T
     return flagged_t, stage(typologies.touching(tx, flagged_t), "touching")
 
 
-def _evidence(eng: Engine, touching: tuple[ibis.Table, ibis.Table] | None,
-              p: dict[str, Any]) -> dict[tuple[str, str], tuple[list[dict[str, Any]], int]]:
+def _evidence(eng: Engine, touching: tuple[ibis.Table, ibis.Table] | None, p: dict[str, Any],
+              stage: Staging) -> dict[tuple[str, str], tuple[list[dict[str, Any]], int]]:
     if touching is None:
         return {}
     flagged_t, sub = touching
     rows = typologies.evidence_rows(sub, flagged_t, p, eng.supports("asof_join"), eng.to_arrow,
-                                    events_of=lambda tr, keep, accounts: events.events_for(eng, tr, keep, accounts)).to_pylist()
+                                    events_of=lambda tr, keep, accounts: events.events_for(eng, tr, keep, accounts),
+                                    from_arrow=lambda t: stage.arrow(t, "listed")).to_pylist()
     rows.sort(key=lambda r: (r["account"], r["rule"], r["rn"]))
     out: dict[tuple[str, str], tuple[list[dict[str, Any]], int]] = {}
     for r in rows:
@@ -268,7 +269,7 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
                 # after the lake scan, which takes DuckDB's two threads; beside the evidence's small
                 # statements and Python
                 risk_job = side.submit(scoring.risk_table, scored, p, wtx.run_id, rules.version)
-                evidence = _evidence(eng, touching, p)
+                evidence = _evidence(eng, touching, p, stage)
                 risk = risk_job.result()
                 wtx.write_in_background("account_risk", risk)
                 payers = _upstream_payers(eng, ranked, p, pairs, codes, kept["flagged_payers"], risk)

@@ -691,7 +691,8 @@ def touching(tx: ibis.Table, flagged: ibis.Table) -> ibis.Table:
 
 def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof: bool,
                   to_arrow: Callable[[ibis.Table], pa.Table],
-                  events_of: Callable[[ibis.Table, tuple[str, ...], ibis.Table], ibis.Table] | None = None) -> pa.Table:
+                  events_of: Callable[[ibis.Table, tuple[str, ...], ibis.Table], ibis.Table] | None = None,
+                  from_arrow: Callable[[pa.Table], ibis.Table] = ibis.memtable) -> pa.Table:
     """Source rows behind each (flagged account, rule), capped per pair, with the full count.
 
     ``sub`` is :func:`touching`; ``flagged`` has columns account, rules (",rule,rule,"),
@@ -702,7 +703,8 @@ def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof:
     accounts' outbound events from it); a second one looks up the listed rows' source file and
     row. ``events_of(transfers, keep, accounts)`` computes the events (default
     :func:`account_events` with ``asof``; the screening passes the engine's cheapest formulation,
-    :func:`~chainbreaker.chains.funds.events.events_for`). ``to_arrow`` executes an expression.
+    :func:`~chainbreaker.chains.funds.events.events_for`). ``to_arrow`` executes an expression;
+    ``from_arrow`` makes the listed rows an engine table (the screening stages them).
 
     Returns columns account, rule, txn_id, src_sha256, src_row, rn (0-based, below
     ``evidence_cap``) and total. Every rule lists an account's events in one order (largest amount
@@ -727,7 +729,7 @@ def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof:
             "src_row", pa.array([], pa.int64()))
     # the source rows of the (few) listed transfers only: cheaper than carrying the file hash (64
     # characters) and row through the events' sort
-    listed = ibis.memtable(rows)
+    listed = from_arrow(rows)
     src = sub.semi_join(listed, sub.txn_id == listed.txn_id)
     src = src.select(src_txn=src.txn_id, src_sha256=src.src_sha256, src_row=src.src_row).distinct()
     out = listed.join(src, listed.txn_id == src.src_txn)

@@ -131,3 +131,17 @@ def test_the_setting_turns_the_cache_off(tmp_path: Path, monkeypatch: pytest.Mon
     assert eng.sql_cache is None
     assert eng.to_arrow(ibis.memtable({"v": [1]})).to_pylist() == [{"v": 1}]
     assert not (tmp_path / "ws" / "cache").exists()
+
+
+def test_views_made_later_in_the_process_hit(con, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """``Table.view()`` numbers views from a process-wide counter that the SQL does not show."""
+    def self_join() -> ibis.Table:
+        t = con.table("lake_tx")
+        a, b = t.view(), t.view()
+        return a.join(b, a.account == b.account).select(a.account, x=a.amount, y=b.amount)
+
+    first, later = self_join(), self_join()
+    cache = SqlCache(tmp_path / "sql")
+    assert cache.compile(con, first) == con.compile(first)
+    assert cache.compile(con, later) == con.compile(later)
+    assert (cache.hits, cache.misses) == (1, 1)

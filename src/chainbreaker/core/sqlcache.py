@@ -77,6 +77,7 @@ def fingerprint(expr: ibis.Expr, backend: BaseBackend) -> Fingerprint | None:
     """The key of ``expr``'s SQL on ``backend``; None when the walk cannot vouch for one."""
     index: dict[ops.Node, int] = {}
     names: dict[str, int] = {}
+    refs: dict[Any, int] = {}
     parts: list[str] = [_versions(), f"{type(backend.compiler).__module__}.{type(backend.compiler).__qualname__}",
                         f"fuse_selects={ibis.options.sql.fuse_selects!r}"]
 
@@ -120,6 +121,10 @@ def fingerprint(expr: ibis.Expr, backend: BaseBackend) -> Fingerprint | None:
                 args.append("backend")  # where the table lives: not in its SQL
             elif isinstance(n, ops.InMemoryTable) and arg_name == "data":
                 args.append("rows")     # registered under the name before the statement runs: not in its SQL
+            elif isinstance(n, ops.SelfReference) and arg_name == "identifier":
+                # from a process-wide counter, to tell views of one table apart; not in the SQL: numbered in walk
+                # order (a join's references are numbered by their place in the join: kept as they are)
+                args.append(f"ref{refs.setdefault(arg, len(refs))}")
             else:
                 args.append(value(arg))
         parts.append(f"{t.__module__}.{t.__qualname__}(" + ",".join(args) + ")")

@@ -158,11 +158,13 @@ def compile_with_template(backend: Any, expr: ibis.Expr, names: tuple[str, ...])
     if not names:
         return sql, sql
     slots = {name: i for i, name in enumerate(names)}
-    for ident in list(query.find_all(sge.Identifier)):
+    idents: list[Any] = list(query.find_all(sge.Identifier))
+    for ident in idents:
         if ident.this not in slots:
             continue
         parent = ident.parent
-        if not (isinstance(parent, sge.Table) and parent.args.get("this") is ident and ident.quoted):
+        names_table = isinstance(parent, sge.Table) and parent.args.get("this") is ident
+        if not (names_table and ident.quoted):
             return sql, None  # the name also as a column, alias or schema: no placeholder for it
         ident.set("this", f"{_TOKEN}{slots[ident.this]}__")
     template = query.sql(dialect=backend.dialect, copy=False, unsupported_level=sqlglot.ErrorLevel.RAISE)

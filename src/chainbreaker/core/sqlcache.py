@@ -150,7 +150,8 @@ def compile_with_template(backend: Any, expr: ibis.Expr, names: tuple[str, ...])
     the statement) or the SQL holds the placeholders' own spelling."""
     query = backend.compiler.to_sqlglot(expr)
     try:
-        sql = query.sql(dialect=backend.dialect, copy=True, unsupported_level=sqlglot.ErrorLevel.RAISE)
+        # not copied (as Ibis does): the generator's rewrites are done once, the template is generated from their result
+        sql = query.sql(dialect=backend.dialect, copy=False, unsupported_level=sqlglot.ErrorLevel.RAISE)
     except sqlglot.UnsupportedError:
         return backend.compile(expr), None  # raises Ibis's own error for it
     if _TOKEN in sql:

@@ -21,6 +21,7 @@ import pyarrow as pa
 from chainbreaker.core.errors import EngineError
 from chainbreaker.core.settings import Settings, get_settings
 from chainbreaker.core.sql import ident
+from chainbreaker.core.sqlcache import SqlCache
 from chainbreaker.core.workspace import Workspace
 
 ENGINES = ("duckdb", "spark")
@@ -111,6 +112,9 @@ class Engine:
         else:
             self.con = ibis.pyspark.connect(spark_session(self.settings))
         self._tables: dict[str, Any] = {}
+        # compiled SQL kept across runs (DuckDB only: Spark plans are not SQL text)
+        self.sql_cache = (SqlCache(ws.root / "cache" / "sql")
+                          if name == "duckdb" and self.settings.sql_cache else None)
 
     def table(self, name: str) -> ibis.Table:
         if name not in self._tables and self._views:
@@ -127,9 +131,22 @@ class Engine:
     def has_table(self, name: str) -> bool:
         return self.ws.has_table(name)
 
+    def compile(self, expr: ibis.Expr) -> str:
+        """The SQL of ``expr`` (DuckDB: from the compiled-SQL cache when an earlier run compiled it)."""
+        if self.sql_cache is None:
+            return str(self.con.compile(expr))
+        return self.sql_cache.compile(self.con, expr)
+
     def to_arrow(self, expr: ibis.Expr) -> Any:
         """Execute ``expr`` and return a pyarrow Table (same on every engine)."""
-        return self.con.to_pyarrow(expr)
+        if self.sql_cache is None:
+            return self.con.to_pyarrow(expr)
+        from ibis.backends.duckdb.converter import DuckDBPyArrowData
+
+        # what Ibis's DuckDB to_pyarrow does, with the SQL from the cache: memtables registered first
+        self.con._run_pre_execute_hooks(expr)
+        table = self.con.con.sql(self.compile(expr.as_table())).to_arrow_table()
+        return expr.__pyarrow_result__(table, data_mapper=DuckDBPyArrowData)
 
     def into_duck(self, table: ibis.Table, name: str) -> None:
         """Make ``table`` the temp table ``name`` of the DuckDB connection given as ``duck`` (for the
@@ -139,7 +156,7 @@ class Engine:
             raise EngineError("内部错误：引擎没有 DuckDB 连接。", "Internal error: the engine has no DuckDB connection.")
         if self._views:
             if getattr(table.op(), "name", None) != name:
-                self.con.raw_sql(f"CREATE OR REPLACE TEMP TABLE {ident(name)} AS {self.con.compile(table)}")
+                self.con.raw_sql(f"CREATE OR REPLACE TEMP TABLE {ident(name)} AS {self.compile(table)}")
             return
         arrow = utc_timestamps(self.to_arrow(table))
         self.duck.register(f"_{name}_arrow", arrow)
@@ -169,7 +186,7 @@ class Engine:
         sub-plan that is read several times). Drop with :meth:`drop_staged`.
         """
         if self.name == "duckdb":
-            self.con.raw_sql(f"CREATE OR REPLACE TEMP TABLE {ident(name)} AS {self.con.compile(expr)}")
+            self.con.raw_sql(f"CREATE OR REPLACE TEMP TABLE {ident(name)} AS {self.compile(expr)}")
             return self.con.table(name)
         target = scratch / name / "part.parquet"
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -187,7 +204,7 @@ class Engine:
         """
         if self.name != "duckdb":
             return None
-        sql = self.con.compile(expr)
+        sql = self.compile(expr)
         con = self.con.con
         lake = [getattr(t.op(), "name", "") for t in self._tables.values()]
         views = [r[0] for r in con.execute(

@@ -1,0 +1,93 @@
+"""The screen with its compiled SQL kept across runs: same SQL as compiling, same results, rules in the key."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from chainbreaker.chains.funds.rules import Rules, load_rules
+from chainbreaker.chains.funds.screen import screen
+from chainbreaker.core.sqlcache import SqlCache
+from chainbreaker.core.workspace import Workspace
+
+from .scenario import Book, write_lake
+
+DROP = {"account_risk": ["run_id"], "funds_coverage": ["run_id"], "findings": ["id", "run_id", "created_at"]}
+
+
+def _results(ws: Workspace) -> dict[str, pa.Table]:
+    out = {}
+    for name in ("funds_features", "account_risk", "findings", "funds_coverage"):
+        table = ws.read_arrow(name)
+        out[name] = table.drop_columns([c for c in DROP.get(name, []) if c in table.column_names])
+    return out
+
+
+def _same(a: pa.Table, b: pa.Table) -> bool:
+    con = duckdb.connect()
+    con.register("a", a)
+    con.register("b", b)
+    return a.num_rows == b.num_rows and not any(
+        con.execute(f"SELECT count(*) FROM (SELECT * FROM {x} EXCEPT ALL SELECT * FROM {y})").fetchall()[0][0]
+        for x, y in (("a", "b"), ("b", "a")))
+
+
+class Recorder:
+    """Every statement the screen's engine compiles through the cache: (backend, expr, SQL), and the caches."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls: list[tuple[Any, Any, str]] = []
+        self.caches: list[SqlCache] = []
+        compile_ = SqlCache.compile
+
+        def record(cache: SqlCache, backend: Any, expr: Any) -> str:
+            if cache not in self.caches:
+                self.caches.append(cache)
+            sql = compile_(cache, backend, expr)
+            self.calls.append((backend, expr, sql))
+            return sql
+        monkeypatch.setattr(SqlCache, "compile", record)
+
+    def run(self, ws: Workspace, **kw: Any) -> tuple[int, int, int]:
+        self.calls.clear()
+        self.caches.clear()
+        screen(ws, incremental=False, **kw)
+        for backend, expr, sql in self.calls:
+            assert sql == backend.compile(expr)
+        (cache,) = self.caches
+        return cache.hits, cache.misses, cache.uncached
+
+
+def test_a_second_screen_hits_every_statement_with_the_same_sql_and_results(
+        tmp_path, book: Book, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws = Workspace(tmp_path / "ws")
+    write_lake(ws, book)
+    rec = Recorder(monkeypatch)
+    hits, misses, uncached = rec.run(ws)
+    assert hits == 0 and misses > 10 and uncached == 0
+    cold = _results(ws)
+    hits, misses, uncached = rec.run(ws)
+    assert misses == 0 and uncached == 0 and hits == len(rec.calls) > 10
+    hot = _results(ws)
+    monkeypatch.setenv("CHAINBREAKER_SQL_CACHE", "false")
+    screen(ws, incremental=False)
+    off = _results(ws)
+    for name, table in cold.items():
+        assert table.num_rows > 0, name
+        assert _same(table, hot[name]) and _same(table, off[name]), name
+
+
+def test_a_changed_rule_parameter_misses(tmp_path, book: Book, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws = Workspace(tmp_path / "ws")
+    write_lake(ws, book)
+    rules = load_rules(None, ws.config_dir)
+    rec = Recorder(monkeypatch)
+    rec.run(ws, rules=rules)
+    params = copy.deepcopy(rules.params)
+    params["fast_in_out"]["share_high"] = 0.71  # read by the signals statement, nowhere in the facts
+    hits, misses, _ = rec.run(ws, rules=Rules(params=params, sources=("test",)))
+    assert misses >= 1 and hits >= 1

@@ -314,17 +314,23 @@ def test_pairs_added_are_folded_into_pairs(tmp_path, province, monkeypatch) -> N
     assert _results(ws) == _results(ref)
 
 
+def _screened_then_appended(tmp_path, province) -> Workspace:
+    """A lake screened with a state, then its last day appended by a later ingest."""
+    before, day, accounts = province
+    ws = _lake(tmp_path / "ws", [before], accounts)
+    screen(ws, incremental=True)
+    with ws.transaction("test.append") as tx:
+        tx.write("transactions", day, mode="append")
+    return ws
+
+
 def test_state_manifest_is_read_once(tmp_path, province, monkeypatch) -> None:
     """The state's description and its tables come from one reading of the manifest (one commit)."""
     from chainbreaker.chains.funds import screen_state
     from chainbreaker.chains.funds.rules import load_rules
     from chainbreaker.core.engine import Engine
 
-    before, day, accounts = province
-    ws = _lake(tmp_path / "ws", [before], accounts)
-    screen(ws, incremental=True)
-    with ws.transaction("test.append") as tx:
-        tx.write("transactions", day, mode="append")
+    ws = _screened_then_appended(tmp_path, province)
     eng, rules, files = Engine(ws), load_rules(), screen_state.transaction_files(ws)
     reads = []
     manifest = Workspace.manifest
@@ -339,11 +345,7 @@ def test_new_files_are_scanned_once(tmp_path, province, monkeypatch) -> None:
     """An incremental run reads the added transaction files once (staged), however many steps use them."""
     from chainbreaker.core.engine import Engine
 
-    before, day, accounts = province
-    ws = _lake(tmp_path / "ws", [before], accounts)
-    screen(ws, incremental=True)
-    with ws.transaction("test.append") as tx:
-        tx.write("transactions", day, mode="append")
+    ws = _screened_then_appended(tmp_path, province)
     tags: list[str] = []
     scans: list[str] = []
 

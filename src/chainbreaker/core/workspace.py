@@ -135,8 +135,10 @@ class Workspace:
             )
         return str(self.lake / name / entry["version"] / "*.parquet")
 
-    def read_arrow(self, name: str, columns: list[str] | None = None) -> pa.Table:
-        glob = self.table_glob(name)
+    def read_arrow(self, name: str, columns: list[str] | None = None,
+                   tables: dict[str, dict[str, Any]] | None = None) -> pa.Table:
+        """Table ``name`` (its ``columns``, default all) as Arrow; ``tables`` as in :meth:`table_glob`."""
+        glob = self.table_glob(name, tables)
         cols = ", ".join(f'"{c}"' for c in columns) if columns else "*"
         return duckdb.connect().sql(f"SELECT {cols} FROM read_parquet($1)", params=[glob]).to_arrow_table()
 

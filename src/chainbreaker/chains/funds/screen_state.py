@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import ibis
 import numpy as np
 import pyarrow as pa
@@ -105,8 +104,8 @@ def load_state(ws: Workspace, eng: Engine, rules: Rules, files: dict[str, Path])
     lake = ws.tables()
     if STATE not in lake:
         return None, "no screen state yet"
-    row = duckdb.connect().sql("SELECT state FROM read_parquet($1)", params=[ws.table_glob(STATE, lake)]).fetchall()
-    meta = json.loads(row[0][0]) if row else {}
+    row = ws.read_arrow(STATE, ["state"], lake).column(0).to_pylist()
+    meta = json.loads(row[0]) if row else {}
     if meta.get("format") != STATE_FORMAT or not all(name in lake for name in STATE_TABLES.values()):
         return None, "screen state of another format"
     if meta.get("rules_digest") != rules.digest:

@@ -83,6 +83,9 @@ CURRENCY = {"人民币": "CNY", "RMB": "CNY", "CNY": "CNY", "156": "CNY", "01": 
             "344": "HKD", "欧元": "EUR", "EUR": "EUR", "978": "EUR", "日元": "JPY", "JPY": "JPY",
             "澳门元": "MOP", "MOP": "MOP", "泰铢": "THB", "THB": "THB", "USDT": "USDT"}
 _META = ("_row", "_bad", "_extra", "_short")
+# the fields whose columns the statement query reads (``Normaliser.col`` in ``_statement``)
+_STATEMENT_SQL_FIELDS = ("direction", "ts", "ts_date", "amount", "out_amount", "in_amount", "cash", "balance",
+                         "cp_balance", "success")
 _NEGATIVE = "[" + re.escape(NEGATIVE_MARKS) + "]"  # a character that may make an amount negative
 
 
@@ -306,7 +309,10 @@ class Normaliser:
         b = _with_columns(batch, {"__card": card, "__acct": acct, "__cp": cp,
                                   **self._ident_aux(batch, own_id="own_id", cp_id="cp_id", ip="ip", mac="mac")})
         dm = self._direction_table(batch)
-        self.con.register("b_raw", b)
+        # only the columns the query reads: binding ``b.*`` of a 34-column statement through two CTEs
+        # cost ~6 ms per query (its planning is ~20 ms of ~80 for 50k rows)
+        used = {self.mapping.get(f) for f in _STATEMENT_SQL_FIELDS} | {*_META, "__card", "__acct", "__i"}
+        self.con.register("b_raw", b.select([n for n in b.column_names if n in used]))
         self.con.register("dm", dm)
         try:
             amount_col = self.col("amount")

@@ -111,6 +111,16 @@ def default_workers(n_files: int, total_bytes: int) -> int:
     return max(1, min(MAX_DEFAULT_WORKERS, n_files, cores, 1 + _idle_cores(cores)))
 
 
+def merge_threads() -> int:
+    """DuckDB threads for the ingest process's merges and lake writes: min(CPU cores, 1 + idle cores).
+
+    As for workers, a second thread only pays when a core would otherwise be idle: at a load of
+    ~5 on the 2-core reference machine, 300k rows cost 4.18 CPU s (median of 5) in one process
+    with one thread against 4.35 with two (DuckDB's default: one per core), less system time."""
+    cores = os.cpu_count() or 1
+    return max(1, min(cores, 1 + _idle_cores(cores)))
+
+
 def _idle_cores(cores: int) -> int:
     """Cores the 1-minute load average leaves idle, rounded (all of them where it cannot be read)."""
     try:

@@ -192,3 +192,50 @@ def test_time_range_is_the_year_written_in_the_text(text: str, reason: str | Non
     assert (got, expected_reason) == (reason, reason)
     if reason is None:
         assert value == expected
+
+
+def test_a_row_of_another_width_reads_the_file_again_and_counts_each_row_once(ws, tmp_path: Path,
+                                                                              monkeypatch) -> None:
+    """The plain reading (the file's bytes as they are) stops at a row with a wrong number of fields,
+    after batches were normalised; the file is read again the careful way: its legs once, the row
+    quarantined, and the progress told about every row once."""
+    from chainbreaker.chains.funds.bank import fastcsv, files
+
+    rows = [_base(交易流水号=f"SN{i}", 交易金额=f"{i + 1}.00", 摘要说明="工资转账") for i in range(200)]
+    rows[150] = [*rows[150], "多余"]
+    path = write_csv(tmp_path / "中国工商银行交易明细信息.csv", HEADER_34, rows)
+    monkeypatch.setattr(fastcsv, "_BLOCK", 4096)  # blocks of a few rows: batches go out before row 150
+    plain_batches: list[int] = []
+    real = fastcsv.fast_batches
+
+    def spy(table, batch_rows=1 << 16, plain=False):
+        batches = real(table, batch_rows=32, plain=plain)
+        if not plain or batches is None:
+            return batches
+        return (plain_batches.append(b.num_rows) or b for b in batches)
+
+    monkeypatch.setattr(files, "fast_batches", spy)
+    told: list[int] = []
+
+    class Sink:
+        enabled = True
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return None
+
+        def start(self, path):
+            return None
+
+        def advance(self, n):
+            told.append(n)
+
+    s = ingest_bank(ws, [path], progress=lambda files: Sink())
+    assert sum(plain_batches) >= 32  # normalised before the row was met
+    assert s.rows_read == 200 and sum(told) == 200
+    assert s.rows_kept == 199 and s.quarantined_by_reason == {"too_many_fields": 1}
+    assert ws.read_arrow("transaction_sources").num_rows == 199
+    q = ws.read_arrow("quarantine").to_pylist()
+    assert [r["row"] for r in q] == [152]

@@ -69,7 +69,42 @@ def test_fast_reader_decodes_damaged_bytes_like_the_shared_reader(tmp_path: Path
         return  # the sniffers read this draw otherwise; both readers would read the same other table
     fast = fastcsv.fast_batches(table, batch_rows=8)
     assert fast is not None
-    assert _rows(fast) == _rows(table.batches())
+    careful = list(fast)
+    assert _rows(iter(careful)) == _rows(table.batches())
+    # the file's bytes served as they are: the same batches, one for one, or the signal to read it
+    # again the careful way when a row has a wrong number of fields
+    plain = fastcsv.fast_batches(table, batch_rows=8, plain=True)
+    assert plain is not None
+    other_width = any(b.column("_extra").null_count < b.num_rows or any(b.column("_short").to_pylist())
+                      for b in careful) or _has_other_width_blank(data, delimiter, len(HEADER))
+    try:
+        got = list(plain)
+    except fastcsv.OtherWidthRow:
+        assert other_width  # never for a file whose rows all have the header's width
+        return
+    # (a file that is not split as bytes is read the careful way either way)
+    assert [b.to_pylist() for b in got] == [b.to_pylist() for b in careful]
+
+
+def _has_other_width_blank(data: bytes, delimiter: str, width: int) -> bool:
+    """Whether a line of the data rows has a wrong number of fields yet holds no value (the careful
+    reader skips it without a trace; the plain one stops at it)."""
+    lines = data.replace(b"\r\n", b"\n").split(b"\n")[1:]
+    return any(line and line.count(delimiter.encode()) != width - 1 for line in lines)
+
+
+def test_batches_hold_exactly_batch_rows_rows_however_the_bytes_are_served(tmp_path: Path, monkeypatch) -> None:
+    """A batch is what a statement's signed amounts are judged by: the plain and the Latin-1 serving
+    (whose Arrow blocks hold other numbers of rows) must cut a file into the same batches."""
+    rows = [f"6222{i:015d},张伟{i % 7},2023-03-01 10:15:30,{i}.50,出,转账{i % 3}" for i in range(1000)]
+    path = tmp_path / "中国工商银行交易明细信息.csv"
+    path.write_bytes(("\r\n".join([",".join(HEADER), *rows]) + "\r\n").encode("gb18030"))
+    monkeypatch.setattr(fastcsv, "_BLOCK", 4096)
+    table = open_table(path, expected=lambda name: name in HEADER)
+    careful = list(fastcsv.fast_batches(table, batch_rows=300) or [])
+    plain = list(fastcsv.fast_batches(table, batch_rows=300, plain=True) or [])
+    assert [b.num_rows for b in careful] == [b.num_rows for b in plain] == [300, 300, 300, 100]
+    assert [b.to_pylist() for b in careful] == [b.to_pylist() for b in plain]
 
 
 def test_bytes_are_split_only_where_that_equals_decoding_first(tmp_path: Path) -> None:

@@ -329,3 +329,15 @@ def test_keys_made_per_file_give_the_lake_of_keys_made_over_all_legs(tmp_path: P
             assert used["worker"] > 10 and used["again"] > 0, used  # both paths were taken
     for name in TABLES:
         assert lakes[0][name] == lakes[1][name], name
+
+
+def test_merge_threads_follow_the_idle_cores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ingest process's DuckDB merges use a second thread only when a core is idle; the run records it."""
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.2, 0.2))
+    assert files.merge_threads() == 2
+    monkeypatch.setattr(os, "getloadavg", lambda: (5.0, 5.0, 5.0))
+    assert files.merge_threads() == 1
+    ws = Workspace(tmp_path / "ws")
+    ingest_bank(ws, [request_folder(tmp_path) / "中国工商银行交易明细信息.csv"], progress=None)
+    assert ws.runs()[-1]["settings"]["merge_threads"] == 1

@@ -140,16 +140,17 @@ def is_ascii(arr: pa.Array) -> bool:
     return values.size == 0 or int(values.max()) < 0x80
 
 
-def decode_values(values: pa.Array, codec: str) -> pa.Array:
-    """Binary values served by :class:`Latin1Reader` decoded with ``codec`` (bad bytes → U+FFFD),
-    each followed by a line feed as in the file by a delimiter or line end (both end any damaged
-    sequence alike): all values in one decode call, split again at the line feeds (no character
-    of the result encodes to 0x0A)."""
+def decode_values(values: pa.Array, codec: str, latin1: bool = True) -> pa.Array:
+    """Binary values served by :class:`Latin1Reader` (``latin1``; else the file's own bytes) decoded
+    with ``codec`` (bad bytes → U+FFFD), each followed by a line feed as in the file by a delimiter
+    or line end (both end any damaged sequence alike): all values in one decode call, split again
+    at the line feeds (no character of the result encodes to 0x0A)."""
     _, offsets, data = values.buffers()
     ends = np.frombuffer(offsets, np.int32)[values.offset : values.offset + len(values) + 1]
     served = np.frombuffer(data, np.uint8)[ends[0] : ends[-1]] if data is not None else np.zeros(0, np.uint8)
     joined = np.insert(served, ends[1:] - ends[0], np.uint8(10))  # a line feed after every value
-    text = decoded(file_bytes(joined.tobytes()), codec).encode("utf-8")
+    data = joined.tobytes()
+    text = decoded(file_bytes(data) if latin1 else data, codec).encode("utf-8")
     out = np.frombuffer(text, np.uint8)
     feeds = np.flatnonzero(out == 10)
     new_offsets = np.empty(len(values) + 1, np.int32)

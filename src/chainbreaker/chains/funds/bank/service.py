@@ -38,6 +38,7 @@ from chainbreaker.chains.funds.bank.files import (
     FileJob,
     RunSpec,
     keys_path,
+    merge_threads,
     normalise_files,
     resolve_workers,
     start_server,
@@ -223,7 +224,7 @@ def ingest_bank(ws: Workspace, paths: list[Path], profile: Path | None = None,
     n_workers = resolve_workers(workers, len(todo), sum(p.stat().st_size for p, _ in todo))
 
     settings = {"profile": str(profile) if profile else None, "direction_table": directions.banks,
-                "workers": n_workers}
+                "workers": n_workers, "merge_threads": merge_threads()}
     # Scratch space for staged legs and DuckDB spill files (tmp/ingest-bank-*): removed at the end,
     # or swept by the next writer when this process is killed (see Workspace.scratch).
     with ws.scratch("ingest-bank") as workdir:
@@ -244,6 +245,7 @@ def _run(ws: Workspace, todo: list[tuple[Path, str]], run: RunSpec, workers: int
         tx.con.execute("SET temp_directory = ?", [str(workdir / "duckdb")])
         tx.con.execute("SET enable_progress_bar = false")
         tx.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        tx.con.execute(f"SET threads = {int(settings['merge_threads'])}")
         summary.run_id = tx.run_id
         quarantine = Quarantine(SOURCE_KIND, tx.run_id)
         accounts: list[pa.Table] = []

@@ -62,15 +62,18 @@ class ScreenResult:
     new_transactions: int | None = None  # incremental: valid transfers in the files added since the state
 
 
-def _coverage(eng: Engine, ws: Workspace, tx: ibis.Table, codes: ibis.Table, pairs: ibis.Table) -> dict[str, int]:
+def _coverage(eng: Engine, ws: Workspace, tx: ibis.Table, codes: ibis.Table, pairs: ibis.Table,
+              unusable: ibis.Table | None = None) -> dict[str, int]:
     """Transactions and accounts screened vs present.
 
     Screened figures come from the staged ``codes`` and ``pairs`` (their transfer counts add up to
     the valid transfers, in a full and an incremental run alike); only the (few)
     accounts that appear in unusable rows or only in the ``accounts`` table are looked up as
-    text, so the 2xN account strings are not hashed a second time.
+    text, so the 2xN account strings are not hashed a second time. ``unusable``: those rows when
+    already staged (:func:`_touching`); otherwise the lake is read for them.
     """
-    unusable = tx.filter(~typologies.is_valid(tx))
+    if unusable is None:
+        unusable = tx.filter(~typologies.is_valid(tx))
     extra = ibis.union(unusable.select(account=unusable.from_account), unusable.select(account=unusable.to_account))
     if ws.has_table("accounts"):
         acc = eng.table("accounts")
@@ -101,12 +104,15 @@ def _flagged_memtable(ranked: list[dict[str, Any]], p: dict[str, Any]) -> pa.Tab
     return pa.Table.from_pylist(rows, schema=schema)
 
 
-def _touching(tx: ibis.Table, flagged: pa.Table, stage: Staging) -> tuple[ibis.Table, ibis.Table] | None:
-    """The flagged accounts and their valid transfers (a scan of the lake), staged; None when none is flagged."""
+def _touching(tx: ibis.Table, flagged: pa.Table,
+              stage: Staging) -> tuple[tuple[ibis.Table, ibis.Table] | None, ibis.Table | None]:
+    """The flagged accounts with their valid transfers, and the rows the screening cannot use (for the
+    coverage): one scan of the lake, staged. (None, None) when no account is flagged."""
     if flagged.num_rows == 0:
-        return None
+        return None, None
     flagged_t = stage.arrow(flagged, "flagged")
-    return flagged_t, stage(typologies.touching(tx, flagged_t), "touching")
+    rows = stage(typologies.touching(tx, flagged_t, unusable=True), "touching")
+    return (flagged_t, rows.filter(rows.usable).drop("usable")), rows.filter(~rows.usable)
 
 
 def _evidence(eng: Engine, touching: tuple[ibis.Table, ibis.Table] | None, p: dict[str, Any],
@@ -266,7 +272,7 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
             with wtx.timed("rank"):
                 ranked = scoring.flagged_rows(scored, p)
             with wtx.timed("evidence"):
-                touching = _touching(tx, _flagged_memtable(ranked, p), stage)
+                touching, unusable = _touching(tx, _flagged_memtable(ranked, p), stage)
                 # after the lake scan, which takes DuckDB's two threads; beside the evidence's small
                 # statements and Python
                 risk_job = side.submit(scoring.risk_table, scored, p, wtx.run_id, rules.version)
@@ -278,7 +284,7 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
             # the findings are written on the transaction's connection while the engine counts coverage
             published = side.submit(publish, wtx, "funds", findings, Scope(rule_prefix="funds."))
             with wtx.timed("coverage"):
-                cov = _coverage(eng, ws, tx, codes, pairs)
+                cov = _coverage(eng, ws, tx, codes, pairs, unusable)
             with wtx.timed("publish"):
                 published.result()
             if screened is not None:

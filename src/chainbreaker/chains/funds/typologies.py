@@ -682,11 +682,21 @@ MONEY_FEN = ("amt_in_fen", "amt_out_fen", "fast_in_amt_fen", "fast_out_amt_fen",
              "top_payer_amt_fen", "top_payee_amt_fen", "flagged_in_amt_fen", "flagged_out_fen")
 
 
-def touching(tx: ibis.Table, flagged: ibis.Table) -> ibis.Table:
-    """Valid transfers with a ``flagged`` account on either side (the only rows evidence needs)."""
-    v = valid_transactions(tx)
-    sub = v.filter(v.from_account.isin(flagged.account) | v.to_account.isin(flagged.account))
-    return sub.select("txn_id", "from_account", "to_account", "amount", "ts", "ip", "mac", "src_sha256", "src_row")
+TOUCHING_COLUMNS = ("txn_id", "from_account", "to_account", "amount", "ts", "ip", "mac", "src_sha256", "src_row")
+
+
+def touching(tx: ibis.Table, flagged: ibis.Table, unusable: bool = False) -> ibis.Table:
+    """Valid transfers with a ``flagged`` account on either side (the only rows evidence needs).
+
+    ``unusable`` adds every row the screening cannot use (:func:`is_valid` false) and a column
+    ``usable`` that tells them apart: the coverage counts the accounts of those rows, and this scan
+    reads every column it needs, so the lake is not read again for them.
+    """
+    valid = is_valid(tx)
+    hit = tx.from_account.isin(flagged.account) | tx.to_account.isin(flagged.account)
+    if not unusable:
+        return tx.filter(valid & hit).select(*TOUCHING_COLUMNS)
+    return tx.filter(~valid | hit).select(*TOUCHING_COLUMNS, usable=valid)
 
 
 def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof: bool,

@@ -22,6 +22,7 @@ rewritten (an ingest that updated stored transfers) or the rules changed, it scr
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -133,11 +134,14 @@ def _evidence(eng: Engine, touching: tuple[ibis.Table, ibis.Table] | None, p: di
 
 
 def _upstream_payers(eng: Engine, ranked: list[dict[str, Any]], p: dict[str, Any], pairs: ibis.Table,
-                     codes: ibis.Table, flagged_payers: ibis.Table, risk: pa.Table) -> dict[str, list[dict[str, Any]]]:
+                     codes: ibis.Table, flagged_payers: ibis.Table,
+                     risk: Callable[[], pa.Table]) -> dict[str, list[dict[str, Any]]]:
     """Per flagged account whose upstream signal fired: the flagged payers behind it, largest first.
 
     The payers are those the signal counted (the last propagation round's flagged set), each with
     the money and transfers it sent and its own final score. Only these few accounts are read.
+    ``risk`` gives the ``account_risk`` table (the scores), called once the payers are known: the
+    screening computes that table on a thread beside this statement.
     """
     minimum = p["finding_min_signal"]
     targets = sorted(r["account"] for r in ranked
@@ -150,7 +154,8 @@ def _upstream_payers(eng: Engine, ranked: list[dict[str, Any]], p: dict[str, Any
     hit = hit.join(payer, hit.fa == payer.p_aid).select(account=want.t_acc, payer=payer.p_acc, fen=hit.amt, n=hit.n)
     rows = eng.to_arrow(hit).to_pylist()
     names = pa.array(sorted({r["payer"] for r in rows}), pa.string())
-    known = risk.filter(pc.is_in(risk["account"], value_set=names)).select(["account", "score"]).to_pylist()
+    table = risk()
+    known = table.filter(pc.is_in(table["account"], value_set=names)).select(["account", "score"]).to_pylist()
     scores = {r["account"]: r["score"] for r in known}
     out: dict[str, list[dict[str, Any]]] = {}
     for r in sorted(rows, key=lambda r: (r["account"], -int(r["fen"]), r["payer"])):
@@ -277,9 +282,9 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
                 # statements and Python
                 risk_job = side.submit(scoring.risk_table, scored, p, wtx.run_id, rules.version)
                 evidence = _evidence(eng, touching, p, stage)
+                payers = _upstream_payers(eng, ranked, p, pairs, codes, kept["flagged_payers"], risk_job.result)
                 risk = risk_job.result()
                 wtx.write_in_background("account_risk", risk)
-                payers = _upstream_payers(eng, ranked, p, pairs, codes, kept["flagged_payers"], risk)
                 findings = scoring.build_findings(ranked, p, wtx.run_id, rules.version, evidence, payers)
             # the findings are written on the transaction's connection while the engine counts coverage
             published = side.submit(publish, wtx, "funds", findings, Scope(rule_prefix="funds."))

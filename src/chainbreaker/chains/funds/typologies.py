@@ -689,15 +689,19 @@ TOUCHING_COLUMNS = ("txn_id", "from_account", "to_account", "amount", "ts", "ip"
 def touching(tx: ibis.Table, flagged: ibis.Table, unusable: bool = False) -> ibis.Table:
     """Valid transfers with a ``flagged`` account on either side (the only rows evidence needs).
 
-    ``unusable`` adds every row the screening cannot use (:func:`is_valid` false) and a column
-    ``usable`` that tells them apart: the coverage counts the accounts of those rows, and this scan
-    reads every column it needs, so the lake is not read again for them.
+    ``unusable`` adds every row the screening cannot use (:func:`is_valid` false), with only their
+    accounts (the other columns null), and a column ``usable`` that tells them apart: the coverage
+    counts the accounts of those rows, and this scan reads every column it needs, so the lake is
+    not read again for them.
     """
     valid = is_valid(tx)
     hit = tx.from_account.isin(flagged.account) | tx.to_account.isin(flagged.account)
     if not unusable:
         return tx.filter(valid & hit).select(*TOUCHING_COLUMNS)
-    return tx.filter(~valid | hit).select(*TOUCHING_COLUMNS, usable=valid)
+    rows = tx.filter(~valid | hit).select(*TOUCHING_COLUMNS, usable=valid)
+    kept = {c: rows[c] if c in ("from_account", "to_account") else ibis.ifelse(rows.usable, rows[c], ibis.null(rows[c].type()))
+            for c in TOUCHING_COLUMNS}
+    return rows.select(**kept, usable=rows.usable)
 
 
 def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof: bool,

@@ -65,11 +65,16 @@ def evidence_events(tr: pa.Table, flagged: pa.Table, p: dict[str, Any], rules: t
     fen = tr.column("fen").to_numpy()[row].astype(np.int64)
     nh = p["night"]
     idx = pa.array(row)
-    # the counterparty of each event: the payer of an inbound transfer, the payee of an outbound one
+    # the counterparty of each event (the payer of an inbound transfer, the payee of an outbound one)
+    # as an index among the flagged accounts, and among their loop partners: no text per event
     cp_flagged = np.where(is_in, payer[row], payee[row]) >= 0
-    cp_text = pc.if_else(pa.array(is_in), tr.column("fa").take(idx), tr.column("ta").take(idx))
-    partner = flagged.column("loop_partner").combine_chunks().take(pa.array(acc))
-    loop = pc.equal(cp_text, partner).fill_null(False).to_numpy(zero_copy_only=False)
+    partners = flagged.column("loop_partner").combine_chunks()
+    known = pc.unique(partners.drop_null())
+    own = pc.index_in(partners, value_set=known).fill_null(-1).to_numpy(zero_copy_only=False)[acc]
+
+    def partner_index(side: str) -> Any:
+        return pc.index_in(tr.column(side), value_set=known).fill_null(-1).to_numpy(zero_copy_only=False)[row]
+    loop = (own >= 0) & (np.where(is_in, partner_index("fa"), partner_index("ta")) == own)
     pool = tr.column("pool_hit").take(idx).fill_null(False).to_numpy(zero_copy_only=False) & ~is_in
     wake = flagged.column("wake_day").combine_chunks().take(pa.array(acc))
     woke = wake.is_valid().to_numpy(zero_copy_only=False) & (day >= wake.fill_null(0).to_numpy(zero_copy_only=False))

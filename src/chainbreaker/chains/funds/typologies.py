@@ -721,7 +721,7 @@ def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof:
     :func:`~chainbreaker.chains.funds.events.events_for`). ``to_arrow`` executes an expression;
     ``from_arrow`` makes the listed rows an engine table (the screening stages them). ``in_numpy``
     (default): the engine computes only the transfers, the events and hits come from one numpy sort
-    (:func:`~chainbreaker.chains.funds.evidence.evidence_events`, about 5x less work at a million
+    (:func:`~chainbreaker.chains.funds.evidence.evidence_events`, about a third of the work at a million
     transfers); False, or times that do not fit its key: the events statement described above.
 
     Returns columns account, rule, txn_id, src_sha256, src_row, rn (0-based, below

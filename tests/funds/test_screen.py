@@ -117,6 +117,23 @@ def test_coverage_counts_unusable_rows(tmp_path) -> None:
     assert result.accounts_present == len(seen) + 1
 
 
+def test_coverage_counts_unusable_rows_when_nothing_is_flagged(tmp_path) -> None:
+    """No flagged account, no evidence scan: the coverage reads the lake for the unusable rows itself."""
+    from chainbreaker.core.workspace import Workspace
+
+    table = transactions_table(build(seed=3)).slice(0, 3)
+    bad = table.slice(0, 1).to_pylist()
+    bad[0]["from_account"], bad[0]["amount"], bad[0]["txn_id"] = "ONLY-IN-A-BAD-ROW", None, "BAD0"
+    ws = Workspace(tmp_path / "ws")
+    with ws.transaction("test") as tx:
+        tx.write("transactions", pa.concat_tables([table, pa.Table.from_pylist(bad, schema=table.schema)]))
+    result = screen(ws)
+    assert result.flagged == 0
+    seen = {r["from_account"] for r in table.to_pylist()} | {r["to_account"] for r in table.to_pylist()}
+    assert (result.transactions_present, result.transactions_screened) == (4, 3)
+    assert (result.accounts_present, result.accounts_screened) == (len(seen) + 1, len(seen))
+
+
 def test_rescreen_replaces_own_findings_and_keeps_other_chains(tmp_path, book: Book) -> None:
     from chainbreaker.core.workspace import Workspace
 

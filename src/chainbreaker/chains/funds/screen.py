@@ -22,6 +22,7 @@ rewritten (an ingest that updated stored transfers) or the rules changed, it scr
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -62,15 +63,18 @@ class ScreenResult:
     new_transactions: int | None = None  # incremental: valid transfers in the files added since the state
 
 
-def _coverage(eng: Engine, ws: Workspace, tx: ibis.Table, codes: ibis.Table, pairs: ibis.Table) -> dict[str, int]:
+def _coverage(eng: Engine, ws: Workspace, tx: ibis.Table, codes: ibis.Table, pairs: ibis.Table,
+              unusable: ibis.Table | None = None) -> dict[str, int]:
     """Transactions and accounts screened vs present.
 
     Screened figures come from the staged ``codes`` and ``pairs`` (their transfer counts add up to
     the valid transfers, in a full and an incremental run alike); only the (few)
     accounts that appear in unusable rows or only in the ``accounts`` table are looked up as
-    text, so the 2xN account strings are not hashed a second time.
+    text, so the 2xN account strings are not hashed a second time. ``unusable``: those rows when
+    already staged (:func:`_touching`); otherwise the lake is read for them.
     """
-    unusable = tx.filter(~typologies.is_valid(tx))
+    if unusable is None:
+        unusable = tx.filter(~typologies.is_valid(tx))
     extra = ibis.union(unusable.select(account=unusable.from_account), unusable.select(account=unusable.to_account))
     if ws.has_table("accounts"):
         acc = eng.table("accounts")
@@ -101,12 +105,15 @@ def _flagged_memtable(ranked: list[dict[str, Any]], p: dict[str, Any]) -> pa.Tab
     return pa.Table.from_pylist(rows, schema=schema)
 
 
-def _touching(tx: ibis.Table, flagged: pa.Table, stage: Staging) -> tuple[ibis.Table, ibis.Table] | None:
-    """The flagged accounts and their valid transfers (a scan of the lake), staged; None when none is flagged."""
+def _touching(tx: ibis.Table, flagged: pa.Table,
+              stage: Staging) -> tuple[tuple[ibis.Table, ibis.Table] | None, ibis.Table | None]:
+    """The flagged accounts with their valid transfers, and the rows the screening cannot use (for the
+    coverage): one scan of the lake, staged. (None, None) when no account is flagged."""
     if flagged.num_rows == 0:
-        return None
+        return None, None
     flagged_t = stage.arrow(flagged, "flagged")
-    return flagged_t, stage(typologies.touching(tx, flagged_t), "touching")
+    rows = stage(typologies.touching(tx, flagged_t, unusable=True), "touching")
+    return (flagged_t, rows.filter(rows.usable).drop("usable")), rows.filter(~rows.usable)
 
 
 def _evidence(eng: Engine, touching: tuple[ibis.Table, ibis.Table] | None, p: dict[str, Any],
@@ -127,11 +134,14 @@ def _evidence(eng: Engine, touching: tuple[ibis.Table, ibis.Table] | None, p: di
 
 
 def _upstream_payers(eng: Engine, ranked: list[dict[str, Any]], p: dict[str, Any], pairs: ibis.Table,
-                     codes: ibis.Table, flagged_payers: ibis.Table, risk: pa.Table) -> dict[str, list[dict[str, Any]]]:
+                     codes: ibis.Table, flagged_payers: ibis.Table,
+                     risk: Callable[[], pa.Table]) -> dict[str, list[dict[str, Any]]]:
     """Per flagged account whose upstream signal fired: the flagged payers behind it, largest first.
 
     The payers are those the signal counted (the last propagation round's flagged set), each with
     the money and transfers it sent and its own final score. Only these few accounts are read.
+    ``risk`` gives the ``account_risk`` table (the scores), called once the payers are known: the
+    screening computes that table on a thread beside this statement.
     """
     minimum = p["finding_min_signal"]
     targets = sorted(r["account"] for r in ranked
@@ -144,7 +154,8 @@ def _upstream_payers(eng: Engine, ranked: list[dict[str, Any]], p: dict[str, Any
     hit = hit.join(payer, hit.fa == payer.p_aid).select(account=want.t_acc, payer=payer.p_acc, fen=hit.amt, n=hit.n)
     rows = eng.to_arrow(hit).to_pylist()
     names = pa.array(sorted({r["payer"] for r in rows}), pa.string())
-    known = risk.filter(pc.is_in(risk["account"], value_set=names)).select(["account", "score"]).to_pylist()
+    table = risk()
+    known = table.filter(pc.is_in(table["account"], value_set=names)).select(["account", "score"]).to_pylist()
     scores = {r["account"]: r["score"] for r in known}
     out: dict[str, list[dict[str, Any]]] = {}
     for r in sorted(rows, key=lambda r: (r["account"], -int(r["fen"]), r["payer"])):
@@ -266,19 +277,19 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
             with wtx.timed("rank"):
                 ranked = scoring.flagged_rows(scored, p)
             with wtx.timed("evidence"):
-                touching = _touching(tx, _flagged_memtable(ranked, p), stage)
+                touching, unusable = _touching(tx, _flagged_memtable(ranked, p), stage)
                 # after the lake scan, which takes DuckDB's two threads; beside the evidence's small
                 # statements and Python
                 risk_job = side.submit(scoring.risk_table, scored, p, wtx.run_id, rules.version)
                 evidence = _evidence(eng, touching, p, stage)
+                payers = _upstream_payers(eng, ranked, p, pairs, codes, kept["flagged_payers"], risk_job.result)
                 risk = risk_job.result()
                 wtx.write_in_background("account_risk", risk)
-                payers = _upstream_payers(eng, ranked, p, pairs, codes, kept["flagged_payers"], risk)
                 findings = scoring.build_findings(ranked, p, wtx.run_id, rules.version, evidence, payers)
             # the findings are written on the transaction's connection while the engine counts coverage
             published = side.submit(publish, wtx, "funds", findings, Scope(rule_prefix="funds."))
             with wtx.timed("coverage"):
-                cov = _coverage(eng, ws, tx, codes, pairs)
+                cov = _coverage(eng, ws, tx, codes, pairs, unusable)
             with wtx.timed("publish"):
                 published.result()
             if screened is not None:

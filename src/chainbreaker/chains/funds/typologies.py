@@ -21,6 +21,7 @@ import ibis
 import pyarrow as pa
 from ibis import _
 
+from chainbreaker.chains.funds import evidence
 from chainbreaker.chains.funds.events import account_events, event_flags, transfers
 
 CORE_SIGNALS = ("paofen", "fast_in_out", "fan_in", "fan_out", "card_pool", "dormant")
@@ -682,17 +683,31 @@ MONEY_FEN = ("amt_in_fen", "amt_out_fen", "fast_in_amt_fen", "fast_out_amt_fen",
              "top_payer_amt_fen", "top_payee_amt_fen", "flagged_in_amt_fen", "flagged_out_fen")
 
 
-def touching(tx: ibis.Table, flagged: ibis.Table) -> ibis.Table:
-    """Valid transfers with a ``flagged`` account on either side (the only rows evidence needs)."""
-    v = valid_transactions(tx)
-    sub = v.filter(v.from_account.isin(flagged.account) | v.to_account.isin(flagged.account))
-    return sub.select("txn_id", "from_account", "to_account", "amount", "ts", "ip", "mac", "src_sha256", "src_row")
+TOUCHING_COLUMNS = ("txn_id", "from_account", "to_account", "amount", "ts", "ip", "mac", "src_sha256", "src_row")
+
+
+def touching(tx: ibis.Table, flagged: ibis.Table, unusable: bool = False) -> ibis.Table:
+    """Valid transfers with a ``flagged`` account on either side (the only rows evidence needs).
+
+    ``unusable`` adds every row the screening cannot use (:func:`is_valid` false), with only their
+    accounts (the other columns null), and a column ``usable`` that tells them apart: the coverage
+    counts the accounts of those rows, and this scan reads every column it needs, so the lake is
+    not read again for them.
+    """
+    valid = is_valid(tx)
+    hit = tx.from_account.isin(flagged.account) | tx.to_account.isin(flagged.account)
+    if not unusable:
+        return tx.filter(valid & hit).select(*TOUCHING_COLUMNS)
+    rows = tx.filter(~valid | hit).select(*TOUCHING_COLUMNS, usable=valid)
+    kept = {c: rows[c] if c in ("from_account", "to_account") else ibis.ifelse(rows.usable, rows[c], ibis.null(rows[c].type()))
+            for c in TOUCHING_COLUMNS}
+    return rows.select(**kept, usable=rows.usable)
 
 
 def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof: bool,
                   to_arrow: Callable[[ibis.Table], pa.Table],
                   events_of: Callable[[ibis.Table, tuple[str, ...], ibis.Table], ibis.Table] | None = None,
-                  from_arrow: Callable[[pa.Table], ibis.Table] = ibis.memtable) -> pa.Table:
+                  from_arrow: Callable[[pa.Table], ibis.Table] = ibis.memtable, in_numpy: bool = True) -> pa.Table:
     """Source rows behind each (flagged account, rule), capped per pair, with the full count.
 
     ``sub`` is :func:`touching`; ``flagged`` has columns account, rules (",rule,rule,"),
@@ -704,7 +719,10 @@ def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof:
     row. ``events_of(transfers, keep, accounts)`` computes the events (default
     :func:`account_events` with ``asof``; the screening passes the engine's cheapest formulation,
     :func:`~chainbreaker.chains.funds.events.events_for`). ``to_arrow`` executes an expression;
-    ``from_arrow`` makes the listed rows an engine table (the screening stages them).
+    ``from_arrow`` makes the listed rows an engine table (the screening stages them). ``in_numpy``
+    (default): the engine computes only the transfers, the events and hits come from one numpy sort
+    (:func:`~chainbreaker.chains.funds.evidence.evidence_events`, about a third of the work at a million
+    transfers); False, or times that do not fit its key: the events statement described above.
 
     Returns columns account, rule, txn_id, src_sha256, src_row, rn (0-based, below
     ``evidence_cap``) and total. Every rule lists an account's events in one order (largest amount
@@ -712,17 +730,23 @@ def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof:
     are numbered by a running count (:func:`cap_evidence`), rather than sorting the union of
     every rule's rows.
     """
-    if events_of is None:
-        def events_of(tr: ibis.Table, keep: tuple[str, ...], accounts: ibis.Table) -> ibis.Table:
-            return account_events(tr, asof, keep=keep, accounts=accounts)
-    keep = ("txn_id", "ip", "mac")
-    ev = event_flags(events_of(transfers(sub, keep=keep), keep, flagged), p)
-    # whether each flagged account fired each rule: read from the rules text on its (few) rows, not per event
-    fired = flagged.mutate(**{f"fired_{rule}": flagged.rules.contains(f",{rule},") for rule in EVIDENCE_RULES})
-    ev = ev.join(fired, "account")
-    hits = {f"hit_{rule}": (cond & ev[f"fired_{rule}"]).fill_null(False)
-            for rule, cond in _evidence_conditions(ev, flagged).items()}
-    events = to_arrow(ev.select(ev.account, ev.txn_id, ev.fen, ev.ep, **hits))
+    events = None
+    if in_numpy:
+        events = evidence.evidence_events(to_arrow(_evidence_transfers(sub, flagged)),
+                                          to_arrow(flagged.select("account", "rules", "wake_day", "loop_partner")),
+                                          p, EVIDENCE_RULES)
+    if events is None:
+        if events_of is None:
+            def events_of(tr: ibis.Table, keep: tuple[str, ...], accounts: ibis.Table) -> ibis.Table:
+                return account_events(tr, asof, keep=keep, accounts=accounts)
+        keep = ("txn_id", "ip", "mac")
+        ev = event_flags(events_of(transfers(sub, keep=keep), keep, flagged), p)
+        # whether each flagged account fired each rule: read from the rules text on its (few) rows, not per event
+        fired = flagged.mutate(**{f"fired_{rule}": flagged.rules.contains(f",{rule},") for rule in EVIDENCE_RULES})
+        ev = ev.join(fired, "account")
+        hits = {f"hit_{rule}": (cond & ev[f"fired_{rule}"]).fill_null(False)
+                for rule, cond in _evidence_conditions(ev, flagged).items()}
+        events = to_arrow(ev.select(ev.account, ev.txn_id, ev.fen, ev.ep, **hits))
     rows = cap_evidence(events, list(EVIDENCE_RULES), int(p["evidence_cap"]))
     if rows.num_rows == 0:
         return rows.append_column("src_sha256", pa.array([], pa.string())).append_column(
@@ -734,6 +758,19 @@ def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof:
     src = src.select(src_txn=src.txn_id, src_sha256=src.src_sha256, src_row=src.src_row).distinct()
     out = listed.join(src, listed.txn_id == src.src_txn)
     return to_arrow(out.select("account", "rule", "txn_id", "src_sha256", "src_row", "rn", "total"))
+
+
+def _evidence_transfers(sub: ibis.Table, flagged: ibis.Table) -> ibis.Table:
+    """The transfers of :func:`touching` as :data:`~chainbreaker.chains.funds.evidence.TRANSFER_COLUMNS`:
+    ``pool_hit`` is the card pool condition of :func:`_evidence_conditions`, for the payers that fired it."""
+    tr = transfers(sub, keep=("txn_id", "ip", "mac"))
+    pools = flagged.filter(flagged.rules.contains(",card_pool,")).select(pool_acc=flagged.account,
+                                                                        pool_device=flagged.pool_device)
+    j = tr.left_join(pools, tr.fa == pools.pool_acc)
+    # a CASE: the texts are compared only on the transfers of the accounts that fired the rule
+    hit = ibis.ifelse(j.pool_device.notnull(), (ibis.literal("ip:") + j.ip.strip() == j.pool_device)
+                      | (ibis.literal("mac:") + j.mac.strip().upper() == j.pool_device), False)
+    return j.select(j.fa, j.ta, j.fen, j.ep, j.txn_id, pool_hit=hit.fill_null(False))
 
 
 EVIDENCE_SCHEMA = pa.schema([("account", pa.string()), ("rule", pa.string()), ("txn_id", pa.string()),

@@ -21,6 +21,7 @@ rewritten (an ingest that updated stored transfers) or the rules changed, it scr
 
 from __future__ import annotations
 
+import json
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -178,6 +179,14 @@ def _engine_independent(scored: pa.Table) -> pa.Table:
     return pa.table(cols, names=names)
 
 
+def _codes(tx: ibis.Table) -> ibis.Table:
+    return events.account_codes(typologies.valid_transactions(tx))
+
+
+def _transfers(tx: ibis.Table, codes: ibis.Table) -> ibis.Table:
+    return events.transfers(typologies.valid_transactions(tx), codes)
+
+
 # the incremental state lives in screen_state; these names are part of this module's interface
 STATE, STATE_TABLES, STATE_FORMAT = screen_state.STATE, screen_state.STATE_TABLES, screen_state.STATE_FORMAT
 transaction_files = screen_state.transaction_files
@@ -214,7 +223,9 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
             inc, reason = screen_state.load_state(ws, eng, rules, files)
         tx = eng.table("transactions")
         accounts = eng.table("accounts") if ws.has_table("accounts") else None
-        stage = eng.staging(scratch, "funds", wtx.run_id[-8:])
+        # the rules are what the staged statements' builders read besides their tables (see Staging.recipe)
+        stage = eng.staging(scratch, "funds", wtx.run_id[-8:], params=json.dumps(p, sort_keys=True, default=repr),
+                            code=("chainbreaker.chains.funds",))
         try:
             v = typologies.valid_transactions(tx)
             facts: ibis.Table | None = None
@@ -229,17 +240,18 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
                 else:
                     # the device rows read only the lake: staged beside the account codes and transfers
                     devices_later = stage.beside(typologies.device_rows(v), "devices", side.submit)
-                    codes = stage(events.account_codes(v), "codes")
-                    coded = stage(events.transfers(v, codes), "transfers")
+                    codes = stage.recipe("codes", _codes, tx)
+                    coded = stage.recipe("transfers", _transfers, tx, codes)
                     # one sort of the events, no (account, day) table: the keys are read now, and
                     # sorted and reduced (numpy) on a thread while DuckDB groups pairs, devices and
                     # the facts that read no events (counterparties, card pools, loops)
                     later = (typologies.sorted_account_facts_later(eng.con.con, str(eng.con.compile(coded)), p)
                              if not keep_state and eng.name == "duckdb" else None)
                     facts_job = side.submit(later) if later is not None else None
-                    pairs = stage(events.pair_flows(coded), "pairs")
+                    pairs = stage.recipe("pairs", events.pair_flows, coded)
                     devices = devices_later()
-                extras = stage(typologies.account_extras(v, codes, accounts, p, pairs, devices), "extras")
+                extras = stage.recipe("extras", lambda t, c, a, pr, d: typologies.account_extras(
+                    typologies.valid_transactions(t), c, a, p, pr, d), tx, codes, accounts, pairs, devices)
                 if facts_job is not None:
                     facts = stage.arrow(facts_job.result(), "facts")
                 if inc is None and keep_state:  # per-account facts, with what the next incremental run merges on
@@ -252,13 +264,15 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
                     days = stage(typologies.daily_facts(events.event_flags(evs, p), p), "days")
             with wtx.timed("features"):
                 # staged before the signals: the population baselines read the features a second time
-                features = stage(typologies.account_features(v, codes, accounts, p, None, pairs, days=days,
-                                                             devices=devices, facts=facts, extras=extras), "features")
-                signals = stage(typologies.core_signals(features, p), "signals")
+                if facts is None:
+                    assert days is not None
+                    facts = typologies.account_facts(days, p)
+                features = stage.recipe("features", typologies.joined_features, facts, extras)
+                signals = stage.recipe("signals", lambda f: typologies.core_signals(f, p), features)
             with wtx.timed("score"):
-                kept: dict[str, ibis.Table] = {}
-                scored = _engine_independent(eng.to_arrow(
-                    typologies.score_accounts(signals, p, pairs, codes, stage, keep=kept)))
+                net, flagged_payers = typologies.network_passes(signals, p, pairs, stage.recipe)
+                scored = _engine_independent(stage.recipe_arrow(
+                    "score", lambda s, n, c: typologies.final_scores(s, n, c, p), signals, net, codes))
             # From here on the engine reads little; the Parquet writes and the account_risk table
             # (DuckDB on a connection of its own) run on threads beside the evidence: pyarrow's
             # writer and DuckDB release the GIL, and most evidence statements are small.
@@ -273,7 +287,7 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
                 evidence = _evidence(eng, touching, p, stage)
                 risk = risk_job.result()
                 wtx.write_in_background("account_risk", risk)
-                payers = _upstream_payers(eng, ranked, p, pairs, codes, kept["flagged_payers"], risk)
+                payers = _upstream_payers(eng, ranked, p, pairs, codes, flagged_payers, risk)
                 findings = scoring.build_findings(ranked, p, wtx.run_id, rules.version, evidence, payers)
             # the findings are written on the transaction's connection while the engine counts coverage
             published = side.submit(publish, wtx, "funds", findings, Scope(rule_prefix="funds."))

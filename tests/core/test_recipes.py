@@ -17,7 +17,7 @@ from chainbreaker.core.workspace import Workspace
 def eng(tmp_path: Path) -> Engine:
     eng = Engine(Workspace(tmp_path / "ws"), "duckdb")
     for name in ("tx_a", "tx_b"):
-        eng.con.con.execute(f"CREATE TEMP TABLE {name} AS SELECT range % 7 AS account, range AS amount, "
+        eng.con.con.execute(f"CREATE TABLE {name} AS SELECT range % 7 AS account, range AS amount, "
                             "range % 3 = 0 AS night FROM range(100)")
     eng.con.con.execute("CREATE TEMP TABLE tx_wide AS SELECT CAST(range % 7 AS VARCHAR) AS account, range AS amount, "
                         "range % 3 = 0 AS night FROM range(100)")
@@ -123,4 +123,19 @@ def test_a_recipe_reading_a_memtable_runs(eng: Engine, tmp_path: Path) -> None:
         got = stage.recipe_arrow("picked_arrow", lambda t: t.semi_join(picked, t.account == picked.account)
                                  .aggregate(n=ibis._.count()), eng.con.table("tx_a"))
         assert eng.to_arrow(staged.aggregate(n=staged.count())).to_pylist() == got.to_pylist() == [{"n": 29}]
+    stage.close()
+
+
+def test_a_recipe_staged_beside_hits_too(eng: Engine, tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    built: list[int] = []
+    stage = eng.staging(tmp_path, "t", "b", params="", code=("chainbreaker.core",))
+    with ThreadPoolExecutor(1) as side:
+        for name in ("tx_a", "tx_b"):
+            later = stage.beside_recipe("per", lambda t: built.append(1) or _per_account(t, 0), eng.con.table(name),
+                                        submit=side.submit)
+            inline = stage(_per_account(eng.con.table(name), 0), f"inline_{name}")
+            assert eng.to_arrow(later().order_by("account")).equals(eng.to_arrow(inline.order_by("account")))
+    assert built == [1]
     stage.close()

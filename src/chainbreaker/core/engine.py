@@ -271,9 +271,11 @@ class Engine:
         self.con.to_parquet(expr, str(target))
         return self.con.read_parquet(str(target), table_name=name)
 
-    def materialise_job(self, expr: ibis.Table, name: str, arrows: dict[str, pa.Table] | None = None) -> Callable[[], None] | None:
-        """DuckDB: a function that materialises ``expr`` as ``name`` on a connection of its own, to run on
-        another thread while this engine goes on (then :meth:`staged_table`); None elsewhere.
+    def materialise_job(self, expr: ibis.Table | str, name: str,
+                        arrows: dict[str, pa.Table] | None = None) -> Callable[[], None] | None:
+        """DuckDB: a function that materialises ``expr`` (an expression or its SQL) as ``name`` on a
+        connection of its own, to run on another thread while this engine goes on (then
+        :meth:`staged_table`); None elsewhere.
 
         ``expr`` is compiled now. The function runs it on a cursor (a second connection to the same
         database) as a regular table, since temporary tables and views belong to their connection:
@@ -282,7 +284,7 @@ class Engine:
         """
         if self.name != "duckdb":
             return None
-        sql = self.compile(expr)
+        sql = expr if isinstance(expr, str) else self.compile(expr)
         con = self.con.con
         lake = [getattr(t.op(), "name", "") for t in self._tables.values()]
         views = [r[0] for r in con.execute(
@@ -404,9 +406,22 @@ class Staging:
         """Stage ``expr`` as ``stage(expr, kind)`` does, by ``submit`` (an executor's: another thread)
         while the engine runs other statements (DuckDB; elsewhere now). Returns a function that
         waits for it and gives the table. ``arrows``: see :meth:`Engine.materialise_job`."""
-        name = self._name(kind)
+        return self._beside(expr, self._name(kind), submit, arrows)
+
+    def beside_recipe(self, kind: str, build: Callable[..., ibis.Table], *inputs: ibis.Table | None,
+                      submit: Callable[[Callable[[], None]], Future[None]],
+                      arrows: dict[str, pa.Table] | None = None) -> Callable[[], ibis.Table]:
+        """:meth:`beside` of ``build(*inputs)`` by its recipe, as :meth:`recipe` stages."""
+        found = self.eng.recipe_sql(kind, build, inputs, self.params, self.code)
+        if found is None:
+            return self.beside(build(*inputs), kind, submit, arrows)
+        return self._beside(found[0], self._name(kind), submit, arrows)
+
+    def _beside(self, expr: ibis.Table | str, name: str, submit: Callable[[Callable[[], None]], Future[None]],
+                arrows: dict[str, pa.Table] | None) -> Callable[[], ibis.Table]:
         job = self.eng.materialise_job(expr, name, arrows)
         if job is None:
+            assert not isinstance(expr, str)
             table = self.eng.materialise(expr, name, self.scratch)
             return lambda: table
         future = submit(job)

@@ -183,6 +183,10 @@ def _codes(tx: ibis.Table) -> ibis.Table:
     return events.account_codes(typologies.valid_transactions(tx))
 
 
+def _devices(tx: ibis.Table) -> ibis.Table:
+    return typologies.device_rows(typologies.valid_transactions(tx))
+
+
 def _transfers(tx: ibis.Table, codes: ibis.Table) -> ibis.Table:
     return events.transfers(typologies.valid_transactions(tx), codes)
 
@@ -227,19 +231,18 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
         stage = eng.staging(scratch, "funds", wtx.run_id[-8:], params=json.dumps(p, sort_keys=True, default=repr),
                             code=("chainbreaker.chains.funds",))
         try:
-            v = typologies.valid_transactions(tx)
             facts: ibis.Table | None = None
             days: ibis.Table | None = None
             screened: screen_state.Screened | None = None
             with wtx.timed("events"):
                 facts_job: Future[pa.Table] | None = None
                 if inc is not None:
-                    screened = screen_state.incremental(eng, v, inc, p, stage)
+                    screened = screen_state.incremental(eng, typologies.valid_transactions(tx), inc, p, stage)
                     codes, pairs, devices, n_new = screened.codes, screened.pairs, screened.devices, screened.new_transactions
                     facts = screened.facts.select(*typologies.FACT_COLUMNS)
                 else:
                     # the device rows read only the lake: staged beside the account codes and transfers
-                    devices_later = stage.beside(typologies.device_rows(v), "devices", side.submit)
+                    devices_later = stage.beside_recipe("devices", _devices, tx, submit=side.submit)
                     codes = stage.recipe("codes", _codes, tx)
                     coded = stage.recipe("transfers", _transfers, tx, codes)
                     # one sort of the events, no (account, day) table: the keys are read now, and

@@ -280,17 +280,14 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
             # (DuckDB on a connection of its own) run on threads beside the evidence: pyarrow's
             # writer and DuckDB release the GIL, and most evidence statements are small.
             wtx.write_in_background("funds_features", scored.sort_by("account"))
-            # the ranking runs on cursors of the engine's DuckDB database (an in-memory database of their own
-            # costs ~20-40 ms to open and as much to close); handed to each function, made on this thread
-            duck = eng.con.con if eng.name == "duckdb" else None
+            # the ranking runs on cursors of the engine's DuckDB database (made on this thread, handed over)
             with wtx.timed("rank"):
-                ranked = scoring.flagged_rows(scored, p, duck.cursor() if duck is not None else None)
+                ranked = scoring.flagged_rows(scored, p, eng.duck_cursor())
             with wtx.timed("evidence"):
                 touching = _touching(tx, _flagged_memtable(ranked, p), stage)
                 # after the lake scan, which takes DuckDB's two threads; beside the evidence's small
                 # statements and Python
-                risk_job = side.submit(scoring.risk_table, scored, p, wtx.run_id, rules.version,
-                                       duck.cursor() if duck is not None else None)
+                risk_job = side.submit(scoring.risk_table, scored, p, wtx.run_id, rules.version, eng.duck_cursor())
                 evidence = _evidence(eng, touching, p, stage)
                 risk = risk_job.result()
                 wtx.write_in_background("account_risk", risk)

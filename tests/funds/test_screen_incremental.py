@@ -359,8 +359,8 @@ def test_new_files_are_scanned_once(tmp_path, province, monkeypatch) -> None:
         return run
 
     staging = Engine.staging
-    monkeypatch.setattr(Engine, "staging", lambda self, scratch, prefix, tag: tags.append(tag) or staging(
-        self, scratch, prefix, tag))
+    monkeypatch.setattr(Engine, "staging", lambda self, scratch, prefix, tag, **kw: tags.append(tag) or staging(
+        self, scratch, prefix, tag, **kw))
     for name in ("materialise", "to_arrow", "count"):
         monkeypatch.setattr(Engine, name, spy(name))
     res = screen(ws)

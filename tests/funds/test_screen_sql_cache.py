@@ -37,12 +37,13 @@ def _same(a: pa.Table, b: pa.Table) -> bool:
 
 
 class Recorder:
-    """Every statement the screen's engine compiles through the cache: (backend, expr, SQL), and the caches."""
+    """Every statement the screen's engine compiles through the cache, by its expression or by its recipe:
+    (backend, expr, SQL), and the caches. A recipe's expression is built here when the cache did not."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.calls: list[tuple[Any, Any, str]] = []
         self.caches: list[SqlCache] = []
-        compile_ = SqlCache.compile
+        compile_, recipe_ = SqlCache.compile, SqlCache.recipe
 
         def record(cache: SqlCache, backend: Any, expr: Any) -> str:
             if cache not in self.caches:
@@ -50,7 +51,15 @@ class Recorder:
             sql = compile_(cache, backend, expr)
             self.calls.append((backend, expr, sql))
             return sql
+
+        def record_recipe(cache: SqlCache, backend: Any, fp: Any, build: Any) -> tuple[str, Any]:
+            if cache not in self.caches:
+                self.caches.append(cache)
+            sql, expr = recipe_(cache, backend, fp, build)
+            self.calls.append((backend, build() if expr is None else expr, sql))
+            return sql, expr
         monkeypatch.setattr(SqlCache, "compile", record)
+        monkeypatch.setattr(SqlCache, "recipe", record_recipe)
 
     def run(self, ws: Workspace, **kw: Any) -> tuple[int, int, int]:
         self.calls.clear()

@@ -7,6 +7,7 @@ lazily with an error that says what to install.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 from collections.abc import Callable
@@ -16,12 +17,15 @@ from typing import Any
 
 import duckdb
 import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.operations as ops
 import pyarrow as pa
+import sqlglot.expressions as sge
 
 from chainbreaker.core.errors import EngineError
 from chainbreaker.core.settings import Settings, get_settings
 from chainbreaker.core.sql import ident
-from chainbreaker.core.sqlcache import SqlCache
+from chainbreaker.core.sqlcache import Fingerprint, SqlCache, recipe_key, source_digest
 from chainbreaker.core.workspace import Workspace
 
 ENGINES = ("duckdb", "spark")
@@ -35,6 +39,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "spark": frozenset(),                # Ibis's PySpark backend rejects asof_join
 }
 _SPARK_SESSION: Any = None
+# DuckDB type text (as DESCRIBE gives it) and nullability -> Ibis dtype: parsing the text (sqlglot) costs
+# ~0.5 ms a column, and a screen looks up ~200 columns of a dozen staged tables
+_DUCK_TYPES: dict[tuple[str, bool], dt.DataType] = {}
 
 
 _MASTER = re.compile(r"local(\[(\d+|\*)\])?|spark://[A-Za-z0-9.\-]+:\d{1,5}")
@@ -118,11 +125,42 @@ class Engine:
 
     def table(self, name: str) -> ibis.Table:
         if name not in self._tables and self._views:
-            self._tables[name] = self.con.table(name)
+            self._tables[name] = self._duck_table(name)
         if name not in self._tables:
             glob = self.ws.table_glob(name)
-            self._tables[name] = self.con.read_parquet(glob, table_name=f"lake_{name}")
+            if self.name == "duckdb":
+                # the view Ibis's read_parquet makes, looked up with the engine's own DESCRIBE (Ibis's: ~5-10 ms a table)
+                path = sge.convert(os.path.abspath(glob)).sql("duckdb")
+                self.con.con.execute(f"CREATE OR REPLACE TEMPORARY VIEW {ident('lake_' + name)} AS "
+                                     f"SELECT * FROM READ_PARQUET([{path}])")
+                self._tables[name] = self._duck_table(f"lake_{name}")
+            else:
+                self._tables[name] = self.con.read_parquet(glob, table_name=f"lake_{name}")
         return self._tables[name]
+
+    def _duck_table(self, name: str) -> ibis.Table:
+        """DuckDB: the table or view ``name`` of the connection, as Ibis's ``con.table(name)`` gives it (the
+        same expression: same schema, source and namespace), from one ``DESCRIBE`` on the raw connection
+        with the column types parsed once per process. Ibis's own lookup (its ``DESCRIBE`` built with
+        sqlglot, every type text parsed again) cost ~4 ms a staged table. The types are DuckDB's, not the
+        expression's: a staged sum of integers is HUGEINT (``decimal(38, 0)``), which the next statements'
+        SQL and results depend on."""
+        rows = self.con.con.execute(f"DESCRIBE {ident(name)}").fetchall()
+        mapper = self.con.compiler.type_mapper
+        fields = {}
+        for column, typ, null, *_ in rows:
+            key = (typ, null == "YES")
+            dtype = _DUCK_TYPES.get(key)
+            if dtype is None:
+                dtype = mapper.from_string(typ, nullable=key[1])
+                if len(_DUCK_TYPES) < 1000:
+                    _DUCK_TYPES[key] = dtype
+            fields[column] = dtype
+        schema = ibis.schema(fields)
+        if schema.geospatial:  # Ibis loads its spatial extension for these
+            return self.con.table(name)
+        return ops.DatabaseTable(name, schema=schema, source=self.con,
+                                 namespace=ops.Namespace(catalog=None, database=None)).to_expr()
 
     def supports(self, capability: str) -> bool:
         """Whether this engine has ``capability`` (see :data:`CAPABILITIES`)."""
@@ -148,6 +186,46 @@ class Engine:
         table = self.con.con.sql(self.compile(expr.as_table())).to_arrow_table()
         return expr.__pyarrow_result__(table, data_mapper=DuckDBPyArrowData)
 
+    def _recipe(self, kind: str, inputs: tuple[ibis.Table | None, ...], params: str,
+                code: tuple[str, ...]) -> Fingerprint | None:
+        if self.sql_cache is None:
+            return None
+        return recipe_key(kind, inputs, self.con, params, source_digest(("chainbreaker.core", *code)))
+
+    def recipe_sql(self, kind: str, build: Callable[..., ibis.Table], inputs: tuple[ibis.Table | None, ...],
+                   params: str, code: tuple[str, ...]) -> tuple[str, ibis.Table | None] | None:
+        """DuckDB with the SQL cache: the SQL of ``build(*inputs)`` by its recipe (see
+        :func:`~chainbreaker.core.sqlcache.recipe_key`; ``code``: the packages whose source builds it,
+        besides ``chainbreaker.core``), and the expression when it had to be built. None when the
+        statement has no recipe key here (Spark, the cache off, an input that is not a named table)."""
+        fp = self._recipe(kind, inputs, params, code)
+        if fp is None or self.sql_cache is None:
+            return None
+        return self.sql_cache.recipe(self.con, fp, lambda: build(*inputs))
+
+    def recipe_arrow(self, kind: str, build: Callable[..., ibis.Table], inputs: tuple[ibis.Table | None, ...],
+                     params: str, code: tuple[str, ...]) -> pa.Table:
+        """``to_arrow(build(*inputs))``; with the DuckDB SQL cache, by its recipe (see :meth:`recipe_sql`).
+        The Arrow types Ibis gives the expression's result are kept beside its SQL, so that a hit
+        converts DuckDB's result the same way without the expression."""
+        fp = self._recipe(kind, inputs, params, code)
+        if fp is None or self.sql_cache is None:
+            return self.to_arrow(build(*inputs))
+        sql, expr = self.sql_cache.recipe(self.con, fp, lambda: build(*inputs))
+        types_key = f"{fp.key}-arrow"
+        stored = self.sql_cache.load_text(types_key) if expr is None else None
+        if expr is None and stored is None:  # the types went missing (trimmed apart): built again
+            expr = build(*inputs)
+        if expr is not None:
+            from ibis.formats.pyarrow import PyArrowSchema
+
+            schema = PyArrowSchema.from_ibis(expr.schema())
+            self.sql_cache.store_text(types_key, base64.b64encode(schema.serialize().to_pybytes()).decode("ascii"))
+            self.con._run_pre_execute_hooks(expr)  # memtables it reads (not cached then) registered first
+        else:
+            schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(stored or "")))
+        return _as_schema(self.con.con.sql(sql).to_arrow_table(), schema)
+
     def into_duck(self, table: ibis.Table, name: str) -> None:
         """Make ``table`` the temp table ``name`` of the DuckDB connection given as ``duck`` (for the
         run's own SQL after the engine's part). DuckDB: nothing moves when ``table`` is already that
@@ -170,8 +248,13 @@ class Engine:
         if self.duck is None:
             raise EngineError("内部错误：引擎没有 DuckDB 连接。", "Internal error: the engine has no DuckDB connection.")
         if self._views:
-            return self.con.table(name)
+            return self._duck_table(name)
         return self.materialise_arrow(self.duck.sql(f"SELECT * FROM {ident(name)}").to_arrow_table(), name)
+
+    def duck_cursor(self) -> duckdb.DuckDBPyConnection | None:
+        """DuckDB: a new connection (cursor) to the engine's database, for DuckDB SQL over Arrow results
+        beside the engine (opening a database of its own costs ~20-40 ms, closing it as much); None on Spark."""
+        return self.con.con.cursor() if self.name == "duckdb" else None
 
     def count(self, expr: ibis.Table) -> int:
         """Number of rows of ``expr``."""
@@ -187,15 +270,17 @@ class Engine:
         """
         if self.name == "duckdb":
             self.con.raw_sql(f"CREATE OR REPLACE TEMP TABLE {ident(name)} AS {self.compile(expr)}")
-            return self.con.table(name)
+            return self._duck_table(name)
         target = scratch / name / "part.parquet"
         target.parent.mkdir(parents=True, exist_ok=True)
         self.con.to_parquet(expr, str(target))
         return self.con.read_parquet(str(target), table_name=name)
 
-    def materialise_job(self, expr: ibis.Table, name: str, arrows: dict[str, pa.Table] | None = None) -> Callable[[], None] | None:
-        """DuckDB: a function that materialises ``expr`` as ``name`` on a connection of its own, to run on
-        another thread while this engine goes on (then :meth:`staged_table`); None elsewhere.
+    def materialise_job(self, expr: ibis.Table | str, name: str,
+                        arrows: dict[str, pa.Table] | None = None) -> Callable[[], None] | None:
+        """DuckDB: a function that materialises ``expr`` (an expression or its SQL) as ``name`` on a
+        connection of its own, to run on another thread while this engine goes on (then
+        :meth:`staged_table`); None elsewhere.
 
         ``expr`` is compiled now. The function runs it on a cursor (a second connection to the same
         database) as a regular table, since temporary tables and views belong to their connection:
@@ -204,7 +289,7 @@ class Engine:
         """
         if self.name != "duckdb":
             return None
-        sql = self.compile(expr)
+        sql = expr if isinstance(expr, str) else self.compile(expr)
         con = self.con.con
         lake = [getattr(t.op(), "name", "") for t in self._tables.values()]
         views = [r[0] for r in con.execute(
@@ -226,7 +311,7 @@ class Engine:
 
     def staged_table(self, name: str) -> ibis.Table:
         """The table ``name`` made by a :meth:`materialise_job` function, once it has run."""
-        return self.con.table(name)
+        return self._duck_table(name)
 
     def materialise_arrow(self, table: pa.Table, name: str) -> ibis.Table:
         """An Arrow table as an engine table (DuckDB: a temporary table, so compiled SQL sees it;
@@ -242,7 +327,7 @@ class Engine:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {ident(name)} AS SELECT * FROM {ident(name + '_arrow')}")
         finally:
             con.unregister(f"{name}_arrow")
-        return self.con.table(name)
+        return self._duck_table(name)
 
     def drop_staged(self, names: list[str]) -> None:
         """Drop temporary tables made by :meth:`materialise` (Spark's files go with the scratch folder)."""
@@ -250,9 +335,25 @@ class Engine:
             for name in names:
                 self.con.raw_sql(f"DROP TABLE IF EXISTS {ident(name)}")
 
-    def staging(self, scratch: Path, prefix: str, tag: str) -> Staging:
-        """A :class:`Staging` of this engine: named intermediate results, dropped on close."""
-        return Staging(self, scratch, prefix, tag)
+    def staging(self, scratch: Path, prefix: str, tag: str, params: str = "", code: tuple[str, ...] = ()) -> Staging:
+        """A :class:`Staging` of this engine: named intermediate results, dropped on close. ``params`` and
+        ``code``: what the builders of :meth:`Staging.recipe` depend on besides their tables."""
+        return Staging(self, scratch, prefix, tag, params, code)
+
+
+def _as_schema(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``table`` with ``schema``'s column types, as Ibis converts a DuckDB result to an expression's schema."""
+    if table.schema == schema:
+        return table
+    arrays = []
+    for field in schema:
+        column = table[field.name]
+        if pa.types.is_null(field.type):
+            column = pa.nulls(len(column))
+        elif column.type != field.type:
+            column = column.cast(field.type)
+        arrays.append(column)
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def utc_timestamps(table: pa.Table) -> pa.Table:
@@ -270,8 +371,10 @@ class Staging:
     ``Workspace.scratch`` (removed with it, swept by the next writer after a kill).
     """
 
-    def __init__(self, eng: Engine, scratch: Path, prefix: str, tag: str) -> None:
+    def __init__(self, eng: Engine, scratch: Path, prefix: str, tag: str, params: str = "",
+                 code: tuple[str, ...] = ()) -> None:
         self.eng, self.scratch, self.prefix, self.tag = eng, scratch, prefix, tag
+        self.params, self.code = params, code
         self.names: list[str] = []
 
     def _name(self, kind: str) -> str:
@@ -282,14 +385,48 @@ class Staging:
     def __call__(self, expr: ibis.Table, kind: str) -> ibis.Table:
         return self.eng.materialise(expr, self._name(kind), self.scratch)
 
+    def recipe(self, kind: str, build: Callable[..., ibis.Table], *inputs: ibis.Table | None) -> ibis.Table:
+        """``self(build(*inputs), kind)``, where the DuckDB engine's SQL cache may give the statement's SQL
+        without ``build`` being called: a statement built before from inputs of the same schemas, with
+        the same parameters and the same source code (see :meth:`Engine.recipe_sql`).
+
+        ``build`` may read nothing but its arguments (tables) and what ``params`` (given to
+        :meth:`Engine.staging`) stands for; its source must be in the packages named by ``code``.
+        """
+        name = self._name(kind)
+        found = self.eng.recipe_sql(kind, build, inputs, self.params, self.code)
+        if found is None:
+            return self.eng.materialise(build(*inputs), name, self.scratch)
+        if found[1] is not None:  # built: memtables it reads (not cached then) registered first
+            self.eng.con._run_pre_execute_hooks(found[1])
+        self.eng.con.raw_sql(f"CREATE OR REPLACE TEMP TABLE {ident(name)} AS {found[0]}")
+        return self.eng._duck_table(name)
+
+    def recipe_arrow(self, kind: str, build: Callable[..., ibis.Table], *inputs: ibis.Table | None) -> pa.Table:
+        """``eng.to_arrow(build(*inputs))`` by its recipe, as :meth:`recipe` stages."""
+        return self.eng.recipe_arrow(kind, build, inputs, self.params, self.code)
+
     def beside(self, expr: ibis.Table, kind: str, submit: Callable[[Callable[[], None]], Future[None]],
                arrows: dict[str, pa.Table] | None = None) -> Callable[[], ibis.Table]:
         """Stage ``expr`` as ``stage(expr, kind)`` does, by ``submit`` (an executor's: another thread)
         while the engine runs other statements (DuckDB; elsewhere now). Returns a function that
         waits for it and gives the table. ``arrows``: see :meth:`Engine.materialise_job`."""
-        name = self._name(kind)
+        return self._beside(expr, self._name(kind), submit, arrows)
+
+    def beside_recipe(self, kind: str, build: Callable[..., ibis.Table], *inputs: ibis.Table | None,
+                      submit: Callable[[Callable[[], None]], Future[None]],
+                      arrows: dict[str, pa.Table] | None = None) -> Callable[[], ibis.Table]:
+        """:meth:`beside` of ``build(*inputs)`` by its recipe, as :meth:`recipe` stages."""
+        found = self.eng.recipe_sql(kind, build, inputs, self.params, self.code)
+        if found is None:
+            return self.beside(build(*inputs), kind, submit, arrows)
+        return self._beside(found[0], self._name(kind), submit, arrows)
+
+    def _beside(self, expr: ibis.Table | str, name: str, submit: Callable[[Callable[[], None]], Future[None]],
+                arrows: dict[str, pa.Table] | None) -> Callable[[], ibis.Table]:
         job = self.eng.materialise_job(expr, name, arrows)
         if job is None:
+            assert not isinstance(expr, str)
             table = self.eng.materialise(expr, name, self.scratch)
             return lambda: table
         future = submit(job)

@@ -31,7 +31,7 @@ import os
 import re
 import tempfile
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,41 +73,43 @@ def _versions() -> str:
     return f"{FORMAT}|ibis {ibis.__version__}|sqlglot {sqlglot.__version__}|duckdb {duckdb.__version__}"
 
 
-def fingerprint(expr: ibis.Expr, backend: BaseBackend) -> Fingerprint | None:
-    """The key of ``expr``'s SQL on ``backend``; None when the walk cannot vouch for one."""
-    index: dict[ops.Node, int] = {}
-    names: dict[str, int] = {}
-    refs: dict[Any, int] = {}
-    parts: list[str] = [_versions(), f"{type(backend.compiler).__module__}.{type(backend.compiler).__qualname__}",
-                        f"fuse_selects={ibis.options.sql.fuse_selects!r}"]
+class _Walk:
+    """Encodes nodes of Ibis graphs as text (one walk, or several sharing their table placeholders)."""
 
-    def value(v: Any) -> str:
+    def __init__(self, backend: BaseBackend) -> None:
+        self.index: dict[ops.Node, int] = {}
+        self.names: dict[str, int] = {}
+        self.refs: dict[Any, int] = {}
+        self.parts: list[str] = [_versions(), f"{type(backend.compiler).__module__}.{type(backend.compiler).__qualname__}",
+                                 f"fuse_selects={ibis.options.sql.fuse_selects!r}"]
+
+    def value(self, v: Any) -> str:
         t = type(v)
         if t in _SCALARS:
             return f"{t.__name__}:{v!r}"
         if isinstance(v, ops.Node):
-            return f"#{node(v)}"
+            return f"#{self.node(v)}"
         if t is tuple or t is list:
-            return "(" + ",".join([value(x) for x in v]) + ")"
+            return "(" + ",".join([self.value(x) for x in v]) + ")"
         if isinstance(v, enum.Enum):
             return f"{t.__module__}.{t.__qualname__}.{v.name}"
         if isinstance(v, (dt.DataType, sch.Schema)):
             known = _ENCODED.get(v)
             if known is None:
-                known = f"{t.__module__}.{t.__qualname__}(" + ",".join([value(x) for x in v.__args__]) + ")"
+                known = f"{t.__module__}.{t.__qualname__}(" + ",".join([self.value(x) for x in v.__args__]) + ")"
                 if len(_ENCODED) < 10_000:
                     _ENCODED[v] = known
             return known
         if isinstance(v, Concrete):  # a namespace, a window frame's parts
-            return f"{t.__module__}.{t.__qualname__}(" + ",".join([value(x) for x in v.__args__]) + ")"
+            return f"{t.__module__}.{t.__qualname__}(" + ",".join([self.value(x) for x in v.__args__]) + ")"
         if isinstance(v, Mapping):
-            return "{" + ",".join([f"{value(k)}:{value(x)}" for k, x in v.items()]) + "}"
+            return "{" + ",".join([f"{self.value(k)}:{self.value(x)}" for k, x in v.items()]) + "}"
         if isinstance(v, frozenset):
-            return "{" + ",".join(sorted(value(x) for x in v)) + "}"
+            return "{" + ",".join(sorted(self.value(x) for x in v)) + "}"
         raise Uncacheable(t)
 
-    def node(n: ops.Node) -> int:
-        known = index.get(n)
+    def node(self, n: ops.Node) -> int:
+        known = self.index.get(n)
         if known is not None:
             return known
         t = type(n)
@@ -116,7 +118,7 @@ def fingerprint(expr: ibis.Expr, backend: BaseBackend) -> Fingerprint | None:
         args = []
         for arg_name, arg in zip(n.__argnames__, n.__args__, strict=True):
             if isinstance(n, _NAMED) and arg_name == "name" and _PLAIN.fullmatch(arg):
-                args.append(f"@{names.setdefault(arg, len(names))}")
+                args.append(f"@{self.names.setdefault(arg, len(self.names))}")
             elif isinstance(arg, BaseBackend):
                 args.append("backend")  # where the table lives: not in its SQL
             elif isinstance(n, ops.InMemoryTable) and arg_name == "data":
@@ -124,19 +126,72 @@ def fingerprint(expr: ibis.Expr, backend: BaseBackend) -> Fingerprint | None:
             elif isinstance(n, ops.SelfReference) and arg_name == "identifier":
                 # from a process-wide counter, to tell views of one table apart; not in the SQL: numbered in walk
                 # order (a join's references are numbered by their place in the join: kept as they are)
-                args.append(f"ref{refs.setdefault(arg, len(refs))}")
+                args.append(f"ref{self.refs.setdefault(arg, len(self.refs))}")
             else:
-                args.append(value(arg))
-        parts.append(f"{t.__module__}.{t.__qualname__}(" + ",".join(args) + ")")
-        index[n] = len(index)
-        return index[n]
+                args.append(self.value(arg))
+        self.parts.append(f"{t.__module__}.{t.__qualname__}(" + ",".join(args) + ")")
+        self.index[n] = len(self.index)
+        return self.index[n]
 
+    def fingerprint(self) -> Fingerprint:
+        digest = hashlib.blake2b("\n".join(self.parts).encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
+        return Fingerprint(digest, tuple(self.names))
+
+
+def fingerprint(expr: ibis.Expr, backend: BaseBackend) -> Fingerprint | None:
+    """The key of ``expr``'s SQL on ``backend``; None when the walk cannot vouch for one."""
+    walk = _Walk(backend)
     try:
-        node(expr.op())
+        walk.node(expr.op())
     except (Uncacheable, RecursionError, TypeError):  # TypeError: an unhashable argument
         return None
-    digest = hashlib.blake2b("\n".join(parts).encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
-    return Fingerprint(digest, tuple(names))
+    return walk.fingerprint()
+
+
+_SOURCES: dict[tuple[str, ...], str] = {}
+
+
+def source_digest(packages: tuple[str, ...]) -> str:
+    """A digest of the Python source of ``packages`` (importable names; their folders, recursively), once a process."""
+    known = _SOURCES.get(packages)
+    if known is not None:
+        return known
+    import importlib
+
+    digest = hashlib.blake2b(digest_size=20)
+    for package in packages:
+        folder = Path(importlib.import_module(package).__file__ or "").parent
+        for path in sorted(folder.rglob("*.py")):
+            digest.update(f"{package}/{path.relative_to(folder).as_posix()}\0".encode())
+            digest.update(path.read_bytes())
+            digest.update(b"\0")
+    _SOURCES[packages] = digest.hexdigest()
+    return _SOURCES[packages]
+
+
+def recipe_key(kind: str, inputs: tuple[ibis.Table | None, ...], backend: BaseBackend, params: str,
+               code: str) -> Fingerprint | None:
+    """The key of a statement by what it is made from, not by its expression (a *recipe*).
+
+    ``kind`` names the statement; ``inputs`` are the tables its builder reads (each a table of the
+    backend by a plain name, or None), ``params`` the builder's parameters as text and ``code`` the
+    digest of the source that builds it (:func:`source_digest`). The inputs' names are placeholders
+    in input order, their schemas part of the key. None when an input is not a plain named table.
+    """
+    walk = _Walk(backend)
+    walk.parts += ["recipe", kind, params, code]
+    try:
+        for table in inputs:
+            if table is None:
+                walk.parts.append("input:none")
+                continue
+            op = table.op()
+            if not (isinstance(op, ops.DatabaseTable) and _PLAIN.fullmatch(op.name)):
+                return None
+            walk.parts.append(f"input:#{walk.node(op)}")
+    except (Uncacheable, RecursionError, TypeError):
+        return None
+    return walk.fingerprint()
 
 
 def fill(template: str, names: tuple[str, ...]) -> str:
@@ -195,6 +250,36 @@ class SqlCache:
         if template is not None:
             self._store(fp, template)
         return sql
+
+    def recipe(self, backend: Any, fp: Fingerprint, build: Callable[[], ibis.Expr]) -> tuple[str, ibis.Expr | None]:
+        """The SQL of the statement ``fp`` (a :func:`recipe_key`) and, when it had to be built, its expression.
+
+        A hit gives the stored SQL with this run's names without calling ``build``. A miss builds the
+        expression and compiles it; its SQL is stored only when the expression reads no table but the
+        recipe's inputs (a memtable or another table would not be in the key).
+        """
+        template = self._load(fp)
+        if template is not None:
+            self.hits += 1
+            return fill(template, fp.names), None
+        expr = build()
+        own = fingerprint(expr, backend)
+        if own is None or not set(own.names) <= set(fp.names):
+            self.uncached += 1
+            return str(backend.compile(expr)), expr
+        self.misses += 1
+        sql, template = compile_with_template(backend, expr, fp.names)
+        if template is not None:
+            self._store(fp, template)
+        return sql, expr
+
+    def load_text(self, key: str) -> str | None:
+        """The text stored under ``key`` by :meth:`store_text` (None when absent or damaged)."""
+        return self._load(Fingerprint(key, ()))
+
+    def store_text(self, key: str, text: str) -> None:
+        """Keep ``text`` (no table names in it) under ``key``."""
+        self._store(Fingerprint(key, ()), text)
 
     def _path(self, fp: Fingerprint) -> Path:
         return self.folder / f"{fp.key}.sql"

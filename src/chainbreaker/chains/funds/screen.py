@@ -21,6 +21,7 @@ rewritten (an ingest that updated stored transfers) or the rules changed, it scr
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -189,6 +190,18 @@ def _engine_independent(scored: pa.Table) -> pa.Table:
     return pa.table(cols, names=names)
 
 
+def _codes(tx: ibis.Table) -> ibis.Table:
+    return events.account_codes(typologies.valid_transactions(tx))
+
+
+def _devices(tx: ibis.Table) -> ibis.Table:
+    return typologies.device_rows(typologies.valid_transactions(tx))
+
+
+def _transfers(tx: ibis.Table, codes: ibis.Table) -> ibis.Table:
+    return events.transfers(typologies.valid_transactions(tx), codes)
+
+
 # the incremental state lives in screen_state; these names are part of this module's interface
 STATE, STATE_TABLES, STATE_FORMAT = screen_state.STATE, screen_state.STATE_TABLES, screen_state.STATE_FORMAT
 transaction_files = screen_state.transaction_files
@@ -225,32 +238,34 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
             inc, reason = screen_state.load_state(ws, eng, rules, files)
         tx = eng.table("transactions")
         accounts = eng.table("accounts") if ws.has_table("accounts") else None
-        stage = eng.staging(scratch, "funds", wtx.run_id[-8:])
+        # the rules are what the staged statements' builders read besides their tables (see Staging.recipe)
+        stage = eng.staging(scratch, "funds", wtx.run_id[-8:], params=json.dumps(p, sort_keys=True, default=repr),
+                            code=("chainbreaker.chains.funds",))
         try:
-            v = typologies.valid_transactions(tx)
             facts: ibis.Table | None = None
             days: ibis.Table | None = None
             screened: screen_state.Screened | None = None
             with wtx.timed("events"):
                 facts_job: Future[pa.Table] | None = None
                 if inc is not None:
-                    screened = screen_state.incremental(eng, v, inc, p, stage)
+                    screened = screen_state.incremental(eng, typologies.valid_transactions(tx), inc, p, stage)
                     codes, pairs, devices, n_new = screened.codes, screened.pairs, screened.devices, screened.new_transactions
                     facts = screened.facts.select(*typologies.FACT_COLUMNS)
                 else:
                     # the device rows read only the lake: staged beside the account codes and transfers
-                    devices_later = stage.beside(typologies.device_rows(v), "devices", side.submit)
-                    codes = stage(events.account_codes(v), "codes")
-                    coded = stage(events.transfers(v, codes), "transfers")
+                    devices_later = stage.beside_recipe("devices", _devices, tx, submit=side.submit)
+                    codes = stage.recipe("codes", _codes, tx)
+                    coded = stage.recipe("transfers", _transfers, tx, codes)
                     # one sort of the events, no (account, day) table: the keys are read now, and
                     # sorted and reduced (numpy) on a thread while DuckDB groups pairs, devices and
                     # the facts that read no events (counterparties, card pools, loops)
                     later = (typologies.sorted_account_facts_later(eng.con.con, str(eng.con.compile(coded)), p)
                              if not keep_state and eng.name == "duckdb" else None)
                     facts_job = side.submit(later) if later is not None else None
-                    pairs = stage(events.pair_flows(coded), "pairs")
+                    pairs = stage.recipe("pairs", events.pair_flows, coded)
                     devices = devices_later()
-                extras = stage(typologies.account_extras(v, codes, accounts, p, pairs, devices), "extras")
+                extras = stage.recipe("extras", lambda t, c, a, pr, d: typologies.account_extras(
+                    typologies.valid_transactions(t), c, a, p, pr, d), tx, codes, accounts, pairs, devices)
                 if facts_job is not None:
                     facts = stage.arrow(facts_job.result(), "facts")
                 if inc is None and keep_state:  # per-account facts, with what the next incremental run merges on
@@ -263,26 +278,29 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
                     days = stage(typologies.daily_facts(events.event_flags(evs, p), p), "days")
             with wtx.timed("features"):
                 # staged before the signals: the population baselines read the features a second time
-                features = stage(typologies.account_features(v, codes, accounts, p, None, pairs, days=days,
-                                                             devices=devices, facts=facts, extras=extras), "features")
-                signals = stage(typologies.core_signals(features, p), "signals")
+                if facts is None:
+                    assert days is not None
+                    facts = typologies.account_facts(days, p)
+                features = stage.recipe("features", typologies.joined_features, facts, extras)
+                signals = stage.recipe("signals", lambda f: typologies.core_signals(f, p), features)
             with wtx.timed("score"):
-                kept: dict[str, ibis.Table] = {}
-                scored = _engine_independent(eng.to_arrow(
-                    typologies.score_accounts(signals, p, pairs, codes, stage, keep=kept)))
+                net, flagged_payers = typologies.network_passes(signals, p, pairs, stage.recipe)
+                scored = _engine_independent(stage.recipe_arrow(
+                    "score", lambda s, n, c: typologies.final_scores(s, n, c, p), signals, net, codes))
             # From here on the engine reads little; the Parquet writes and the account_risk table
             # (DuckDB on a connection of its own) run on threads beside the evidence: pyarrow's
             # writer and DuckDB release the GIL, and most evidence statements are small.
             wtx.write_in_background("funds_features", scored.sort_by("account"))
+            # the ranking runs on cursors of the engine's DuckDB database (made on this thread, handed over)
             with wtx.timed("rank"):
-                ranked = scoring.flagged_rows(scored, p)
+                ranked = scoring.flagged_rows(scored, p, eng.duck_cursor())
             with wtx.timed("evidence"):
                 touching, unusable = _touching(tx, _flagged_memtable(ranked, p), stage)
                 # after the lake scan, which takes DuckDB's two threads; beside the evidence's small
                 # statements and Python
-                risk_job = side.submit(scoring.risk_table, scored, p, wtx.run_id, rules.version)
+                risk_job = side.submit(scoring.risk_table, scored, p, wtx.run_id, rules.version, eng.duck_cursor())
                 evidence = _evidence(eng, touching, p, stage)
-                payers = _upstream_payers(eng, ranked, p, pairs, codes, kept["flagged_payers"], risk_job.result)
+                payers = _upstream_payers(eng, ranked, p, pairs, codes, flagged_payers, risk_job.result)
                 risk = risk_job.result()
                 wtx.write_in_background("account_risk", risk)
                 findings = scoring.build_findings(ranked, p, wtx.run_id, rules.version, evidence, payers)

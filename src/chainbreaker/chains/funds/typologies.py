@@ -486,6 +486,11 @@ def account_features(v: ibis.Table, codes: ibis.Table, accounts: ibis.Table | No
             days = daily_facts(event_flags(events, p), p)
         facts = account_facts(days, p)
     extras = account_extras(v, codes, accounts, p, pairs, devices) if extras is None else extras
+    return joined_features(facts, extras)
+
+
+def joined_features(facts: ibis.Table, extras: ibis.Table) -> ibis.Table:
+    """The feature table of :func:`account_features` from the per-account facts and :func:`account_extras`."""
     base = facts.left_join(extras, facts.account == extras.account)
     return base.select(
         *[facts[c] for c in facts.columns if c != "fast_gap_s"],
@@ -604,45 +609,78 @@ def _upstream_signal(f: ibis.Table, up: dict[str, Any]) -> Any:
             * ramp(f.n_flagged_payers.fill_null(0), need - 1, need))
 
 
-def score_accounts(sig: ibis.Table, p: dict[str, Any], pairs: ibis.Table, codes: ibis.Table,
-                   stage: Callable[[ibis.Table, str], ibis.Table] | None = None,
-                   keep: dict[str, ibis.Table] | None = None) -> ibis.Table:
-    """Final per-account table: facts, every signal, core, context and the combined score.
+# ``recipe(kind, build, *inputs)``: stage ``build(*inputs)`` as ``kind`` (see ``Staging.recipe``), or return it
+Recipe = Callable[..., ibis.Table]
 
-    Risk propagates along money edges in ``network.passes`` rounds (2): each round takes the
-    accounts whose core is ≥ ``network.flagged_core`` after the previous round and scores every
-    account on the money it received from them (the network and upstream signals), so risk moves
-    one hop per round: collection card -> transit card -> settlement card in two. A bounded number
-    of rounds rather than iterating to a fixed point: each further hop is weaker evidence (a
-    cash-out dealer, then the dealer's suppliers...) and nothing but the ramps would stop the spread;
-    two rounds cover the chains seen in cases, and the cost stays one staged join per round.
 
-    ``pairs`` is :func:`~chainbreaker.chains.funds.events.pair_flows`; account codes become account
-    numbers again (money stays in fen: see :data:`MONEY_FEN`). ``stage(expr, name)`` may
-    materialise each pass (every pass reads the previous one; unmaterialised, the plan grows with
-    each pass). ``keep`` receives ``flagged_payers``: the accounts (codes, column ``flag_acc``)
-    the last round counted as flagged, so that findings can name them.
+def _inline(kind: str, build: Callable[..., ibis.Table], *inputs: Any) -> ibis.Table:
+    return build(*inputs)
+
+
+def flagged_after(sig: ibis.Table, net: ibis.Table | None, p: dict[str, Any]) -> ibis.Table:
+    """The accounts a propagation round counts as flagged (column ``flag_acc``): core ≥ ``network.flagged_core``.
+
+    The core is the own-typology core (the same expression as in the final score: the same double),
+    with the network and upstream signals of ``net`` (:func:`network` of the previous round) when given.
     """
-    stage = stage or (lambda expr, name: expr)
-    nw = p["network"]
-    outflow = stage(payer_outflow(pairs), "outflow")
-    # the rounds read only what they need: the own-typology core (the same expression as in the
-    # final score: the same double) and the inflow; small tables, small plans. Only each round's
-    # network table is staged: the core is a cheap projection of the signals and that table, so
-    # recomputing it costs less than a statement of its own.
+    nw, w = p["network"], p["weights"]["core"]
     base = sig.select("account", "amt_in_fen", core1=_core1(sig, p))
-    core = base.select("account", core=base.core1)
-    w = p["weights"]["core"]
-    net = flagged = None
-    for n_pass in range(int(nw["passes"])):
-        flagged = core.filter(core.core >= nw["flagged_core"]).select(flag_acc=core.account)
-        net = stage(network(pairs, flagged, outflow), f"net{n_pass + 1}")
+    if net is None:
+        core = base.select("account", core=base.core1)
+    else:
         step = base.left_join(net, base.account == net.account).drop("account_right")
         core = step.select("account", core=noisy_or([
             step.core1, w["network"] * _network_signal(step, nw), w["upstream"] * _upstream_signal(step, p["upstream"])]))
+    return core.filter(core.core >= nw["flagged_core"]).select(flag_acc=core.account)
+
+
+def network_passes(sig: ibis.Table, p: dict[str, Any], pairs: ibis.Table,
+                   recipe: Recipe = _inline) -> tuple[ibis.Table, ibis.Table]:
+    """The last propagation round's :func:`network` table and the accounts it counted as flagged.
+
+    Risk propagates along money edges in ``network.passes`` rounds (2): each round takes the
+    accounts whose core is ≥ ``network.flagged_core`` after the previous round
+    (:func:`flagged_after`) and scores every account on the money it received from them (the
+    network and upstream signals), so risk moves one hop per round: collection card -> transit
+    card -> settlement card in two. A bounded number of rounds rather than iterating to a fixed
+    point: each further hop is weaker evidence (a cash-out dealer, then the dealer's suppliers...)
+    and nothing but the ramps would stop the spread; two rounds cover the chains seen in cases, and
+    the cost stays two small statements per round.
+
+    ``recipe`` stages each step (every round reads the previous one; unstaged, the plan grows with
+    each round): the payers' outflow, then per round the flagged accounts and the network table.
+    """
+    outflow = recipe("outflow", payer_outflow, pairs)
+    net: ibis.Table | None = None
+    flagged: ibis.Table | None = None
+    for n_pass in range(int(p["network"]["passes"])):
+        flagged = recipe(f"flagged{n_pass + 1}", lambda s, n: flagged_after(s, n, p), sig, net)
+        net = recipe(f"net{n_pass + 1}", network, pairs, flagged, outflow)
     assert net is not None and flagged is not None
+    return net, flagged
+
+
+def score_accounts(sig: ibis.Table, p: dict[str, Any], pairs: ibis.Table, codes: ibis.Table,
+                   recipe: Recipe = _inline, keep: dict[str, ibis.Table] | None = None) -> ibis.Table:
+    """Final per-account table: facts, every signal, core, context and the combined score.
+
+    :func:`network_passes` (each step staged by ``recipe``), then :func:`final_scores`. ``keep``
+    receives ``flagged_payers``: the accounts (codes, column ``flag_acc``) the last round counted
+    as flagged, so that findings can name them.
+    """
+    net, flagged = network_passes(sig, p, pairs, recipe)
     if keep is not None:
         keep["flagged_payers"] = flagged
+    return final_scores(sig, net, codes, p)
+
+
+def final_scores(sig: ibis.Table, net: ibis.Table, codes: ibis.Table, p: dict[str, Any]) -> ibis.Table:
+    """The score table of :func:`score_accounts` from the signals and the last round's ``net``.
+
+    ``codes`` (account, ``aid``) turns account codes into account numbers again (money stays in
+    fen: see :data:`MONEY_FEN`).
+    """
+    nw = p["network"]
     # few projection layers (each one costs Ibis a rewrite of all ~65 columns when compiling):
     # the signals in one, the scores in the next, with the same expressions as columns would give
     f = sig.left_join(net, sig.account == net.account).drop("account_right")

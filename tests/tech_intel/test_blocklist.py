@@ -40,7 +40,7 @@ def scanned(ws):
     domains = pa.Table.from_pylist([
         {"host": "hg0088.com", "score": 0.97, "is_gambling": True},
         {"host": "a.b.bet365-vip.net", "score": 0.93, "is_gambling": True},
-        {"host": "baidu.com", "score": 0.01, "is_gambling": False},
+        {"host": "library.example.org", "score": 0.01, "is_gambling": False},
     ])
     with ws.transaction("test.seed") as tx:
         tx.write("tech_pages", pages)

@@ -59,14 +59,14 @@ def test_train_pages_bad_labels_is_a_clear_error(tmp_path):
 
 def test_domains_classify_clusters_blocklist(tmp_path, domain_model):
     feed = tmp_path / "feed.txt"
-    feed.write_text("xpj8888.com\namjs66.vip\nbaidu.com\n", encoding="utf-8")
+    feed.write_text("xpj8888.com\namjs66.vip\nlibrary.example.org\n", encoding="utf-8")
     r = run(tmp_path / "ws", "tech", "domains", "classify", str(feed))
     assert r.exit_code == 0, r.output
     assert "tech_domains" in r.output
     out = tmp_path / "bl.rpz"
     r = run(tmp_path / "ws", "tech", "blocklist", "--format", "rpz", "--out", str(out))
     assert r.exit_code == 0, r.output
-    assert "xpj8888.com CNAME ." in out.read_text() and "baidu.com" not in out.read_text()
+    assert "xpj8888.com CNAME ." in out.read_text() and "library.example.org" not in out.read_text()
     r = run(tmp_path / "ws", "tech", "clusters")
     assert r.exit_code != 0  # no scan results yet: a clear error, not a traceback
 

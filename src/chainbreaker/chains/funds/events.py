@@ -31,6 +31,25 @@ import ibis
 from ibis import _
 
 EVENT_COLUMNS = ("account", "cp", "fen", "ep", "dir", "next_out", "prev_in")
+EP_BITS = 33  # sorted-key formulations: epoch seconds below 2**33 (year 2242), packed below the account
+
+
+def fast_flags(t: Any, is_in: Any, window_s: int) -> tuple[Any, Any, Any]:
+    """The fast in/out flags of events sorted by ``t`` = account << :data:`EP_BITS` | epoch second
+    (numpy int64, increasing within an account and from one account to the next; inbound before
+    outbound within a second): ``fast_out`` (an outbound within ``window_s`` after the latest inbound at
+    or before it), ``fast_in`` (an inbound with an outbound within ``window_s`` at or after it) and
+    the seconds to that outbound (0 where not ``fast_in``). The same as ``event_flags`` on the
+    engine's events; never across accounts."""
+    import numpy as np
+
+    acc = t >> EP_BITS
+    prev = np.maximum.accumulate(np.where(is_in, t, -1)) if len(t) else t
+    fast_out = ~is_in & ((prev >> EP_BITS) == acc) & (t - prev <= window_s)
+    del prev  # one 8-byte array per event at a time: the facts run this on tens of millions
+    nxt = np.minimum.accumulate(np.where(is_in, np.iinfo(np.int64).max, t)[::-1])[::-1] if len(t) else t
+    fast_in = is_in & ((nxt >> EP_BITS) == acc) & (nxt - t <= window_s)
+    return fast_out, fast_in, np.where(fast_in, nxt - t, 0)
 
 
 def epoch(ts: Any) -> Any:

@@ -16,8 +16,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-# (account index, epoch second, outbound) in one int64 key, as typologies.sorted_account_facts does
-_EP_BITS = 33
+from chainbreaker.chains.funds.events import EP_BITS as _EP_BITS
+from chainbreaker.chains.funds.events import fast_flags
 
 TRANSFER_COLUMNS = ("fa", "ta", "fen", "ep", "txn_id", "pool_hit")
 
@@ -53,13 +53,7 @@ def evidence_events(tr: pa.Table, flagged: pa.Table, p: dict[str, Any], rules: t
     row, acc, ep, outbound = row[order], acc[order], ep[order], outbound[order]
     is_in = outbound == 0
     t = (acc << _EP_BITS) | ep  # increasing within an account, and from one account to the next
-    window_s = int(p["fast_in_out"]["window_minutes"] * 60)
-    # prev_in: the latest inbound at or before each event; next_out: the earliest outbound at or
-    # after it (another account's when the account part differs)
-    prev = np.maximum.accumulate(np.where(is_in, t, -1)) if len(t) else t
-    fast_out = ~is_in & ((prev >> _EP_BITS) == acc) & (t - prev <= window_s)
-    nxt = np.minimum.accumulate(np.where(is_in, np.iinfo(np.int64).max, t)[::-1])[::-1] if len(t) else t
-    fast_in = is_in & ((nxt >> _EP_BITS) == acc) & (nxt - t <= window_s)
+    fast_out, fast_in, _ = fast_flags(t, is_in, int(p["fast_in_out"]["window_minutes"] * 60))
     local = ep + offset
     day, hour = local // 86400, (local % 86400) // 3600
     fen = tr.column("fen").to_numpy()[row].astype(np.int64)

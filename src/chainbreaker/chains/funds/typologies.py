@@ -22,7 +22,7 @@ import pyarrow as pa
 from ibis import _
 
 from chainbreaker.chains.funds import evidence
-from chainbreaker.chains.funds.events import account_events, event_flags, transfers
+from chainbreaker.chains.funds.events import EP_BITS, account_events, event_flags, fast_flags, transfers
 
 CORE_SIGNALS = ("paofen", "fast_in_out", "fan_in", "fan_out", "card_pool", "dormant")
 CONTEXT_SIGNALS = ("night", "round_amount", "loop", "transit")
@@ -161,7 +161,7 @@ def account_facts(days: ibis.Table, p: dict[str, Any], extras: bool = False) -> 
 
 
 # sorted_account_facts packs (account, epoch second, direction) into one int64 sort key
-_EP_BITS = 33  # epoch seconds below 2**33 (year 2242)
+_EP_BITS = EP_BITS
 _ACC_BITS = 62 - _EP_BITS  # account codes below 2**29
 FACT_COLUMNS = ("account", "n_all", "n_in", "n_out", "amt_in_fen", "amt_out_fen", "fast_in_amt_fen", "fast_in_n",
                 "fast_out_amt_fen", "fast_gap_s", "small_in_n", "night_n", "round_n", "first_epoch", "last_epoch",
@@ -277,16 +277,8 @@ def _slice_facts(k: Any, fen: Any, p: dict[str, Any], extras: bool = False) -> p
     is_in = (k & 1) == 0
     acc = t >> _EP_BITS
     ep = t & ((1 << _EP_BITS) - 1)
-    window_s = int(p["fast_in_out"]["window_minutes"] * 60)
-    # prev_in: the latest inbound at or before each event (another account's when its code differs)
-    prev = np.maximum.accumulate(np.where(is_in, t, -1))
-    fast_out = ~is_in & ((prev >> _EP_BITS) == acc) & (t - prev <= window_s)
-    del prev
-    # next_out: the earliest outbound at or after each event (another account's when its code differs)
-    nxt = np.minimum.accumulate(np.where(is_in, np.iinfo(np.int64).max, t)[::-1])[::-1]
-    fast_in = is_in & ((nxt >> _EP_BITS) == acc) & (nxt - t <= window_s)
-    gap_s = np.where(fast_in, nxt - t, 0)
-    del nxt, t
+    fast_out, fast_in, gap_s = fast_flags(t, is_in, int(p["fast_in_out"]["window_minutes"] * 60))
+    del t
     offset = int(p["time"]["utc_offset_hours"] * 3600)
     local = ep + offset
     day = local // 86400

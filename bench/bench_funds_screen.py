@@ -450,6 +450,11 @@ def main() -> None:
                 "flagged": len(cb["flagged"])}
         print(f"[{n:,}] chainbreaker ({args.engine}): {cb['seconds']:.1f} s, {line['cb_tx_s']:,.0f} tx/s, "
               f"peak {cb['peak_mb']:,.0f} MB, {len(cb['flagged'])} flagged, {cb['findings']} findings", flush=True)
+        c = cb["counts"]
+        if "sql_compiled" in c:  # a workspace's first screen compiles its statements unless the shared folder has them
+            print(f"[{n:,}] SQL: {c['sql_compiled']} statements compiled, {c['sql_cached']} from the cache "
+                  f"({c['sql_cached_shared']} from the user's shared recipes; "
+                  "CHAINBREAKER_SQL_CACHE_SHARED=false measures a fresh installation)", flush=True)
         if not args.no_floor:
             fl = run_floor(ws_path)
             line.update(fl_s=fl["seconds"], fl_mb=fl["peak_mb"], ratio=cb["seconds"] / fl["seconds"],

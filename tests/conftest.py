@@ -9,6 +9,9 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+# every test starts as a fresh installation: no recipe SQL shared from other workspaces (and none left in
+# the user's cache by a test); tests/core/test_recipes.py turns the shared folder on where it is the subject
+os.environ.setdefault("CHAINBREAKER_SQL_CACHE_SHARED", "false")
 
 # Property tests run on a shared 2-core machine next to other jobs: a slow example is load, not a
 # bug. No per-example deadline and no "too slow" health check, for every @given (a test's own

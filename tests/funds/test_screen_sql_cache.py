@@ -14,7 +14,7 @@ from chainbreaker.chains.funds.screen import screen
 from chainbreaker.core.sqlcache import SqlCache
 from chainbreaker.core.workspace import Workspace
 
-from .scenario import Book, write_lake
+from .scenario import Book, build, write_lake
 
 DROP = {"account_risk": ["run_id"], "funds_coverage": ["run_id"], "findings": ["id", "run_id", "created_at"]}
 
@@ -100,3 +100,58 @@ def test_a_changed_rule_parameter_misses(tmp_path, book: Book, monkeypatch: pyte
     params["fast_in_out"]["share_high"] = 0.71  # read by the signals statement, nowhere in the facts
     hits, misses, _ = rec.run(ws, rules=Rules(params=params, sources=("test",)))
     assert misses >= 1 and hits >= 1
+
+
+def test_a_new_workspace_finds_the_recipes_of_another_in_the_shared_folder_and_no_data_goes_there(
+        tmp_path, book: Book, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shared folder (user cache) gives a new workspace of other data the recipes' SQL: same SQL as
+    compiling, same results as compiling everything; statements with data in their SQL stay in the workspace."""
+    monkeypatch.setenv("CHAINBREAKER_SQL_CACHE_SHARED", "true")
+    monkeypatch.setenv("CHAINBREAKER_CACHE_DIR", str(tmp_path / "usercache"))
+    first, second = Workspace(tmp_path / "ws1"), Workspace(tmp_path / "ws2")
+    write_lake(first, book)
+    other = build(seed=11)
+    write_lake(second, other)
+    rec = Recorder(monkeypatch)
+    _, first_misses, _ = rec.run(first)
+    shared = tmp_path / "usercache" / "sql-recipes"
+    kept = {p.name for p in shared.glob("*.sql")}
+    own = {p.name for p in (first.root / "cache" / "sql").glob("*.sql")}
+    assert kept and kept < own  # the statements compiled from their expressions (literals: data) are not shared
+    text = "\n".join(p.read_text("utf-8") for p in shared.glob("*.sql"))
+    accounts = {r["from_account"] for r in book.rows} | {r["to_account"] for r in book.rows}
+    assert not [a for a in accounts if a and a in text]
+
+    hits, misses, uncached = rec.run(second)  # Recorder checks every statement's SQL against compiling it
+    (cache,) = rec.caches
+    assert cache.shared_hits >= hits > 10 and misses < first_misses // 2 and uncached == 0  # + the Arrow types
+    warm = _results(second)
+    monkeypatch.setenv("CHAINBREAKER_SQL_CACHE", "false")
+    screen(second, incremental=False)
+    off = _results(second)
+    for name, table in warm.items():
+        assert table.num_rows > 0, name
+        assert _same(table, off[name]), name
+
+
+def test_a_shared_folder_others_can_write_to_is_not_used(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from chainbreaker.core.engine import Engine
+    from chainbreaker.core.sqlcache import shared_folder
+
+    root = tmp_path / "usercache"
+    assert shared_folder(root) == root / "sql-recipes" and (os.stat(root / "sql-recipes").st_mode & 0o777) == 0o700
+    os.chmod(root / "sql-recipes", 0o777)
+    assert shared_folder(root) is None
+    monkeypatch.setenv("CHAINBREAKER_SQL_CACHE_SHARED", "true")
+    monkeypatch.setenv("CHAINBREAKER_CACHE_DIR", str(root))
+    eng = Engine(Workspace(tmp_path / "ws"), "duckdb")
+    assert eng.sql_cache is not None and eng.sql_cache.shared is None
+    os.chmod(root / "sql-recipes", 0o700)
+    assert Engine(Workspace(tmp_path / "ws"), "duckdb").sql_cache.shared is not None  # type: ignore[union-attr]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # someone else's folder (only root can make one here)
+        os.chown(root / "sql-recipes", 12345, -1)
+        assert shared_folder(root) is None
+    monkeypatch.setenv("CHAINBREAKER_SQL_CACHE_SHARED", "false")
+    assert Engine(Workspace(tmp_path / "ws"), "duckdb").sql_cache.shared is None  # type: ignore[union-attr]

@@ -8,6 +8,7 @@ lazily with an error that says what to install.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import re
 from collections.abc import Callable
@@ -23,9 +24,9 @@ import pyarrow as pa
 import sqlglot.expressions as sge
 
 from chainbreaker.core.errors import EngineError
-from chainbreaker.core.settings import Settings, get_settings
+from chainbreaker.core.settings import Settings, get_settings, user_cache_dir
 from chainbreaker.core.sql import ident
-from chainbreaker.core.sqlcache import Fingerprint, SqlCache, recipe_key, source_digest
+from chainbreaker.core.sqlcache import Fingerprint, SqlCache, recipe_key, shared_folder, source_digest
 from chainbreaker.core.workspace import Workspace
 
 ENGINES = ("duckdb", "spark")
@@ -120,8 +121,13 @@ class Engine:
             self.con = ibis.pyspark.connect(spark_session(self.settings))
         self._tables: dict[str, Any] = {}
         # compiled SQL kept across runs (DuckDB only: Spark plans are not SQL text)
-        self.sql_cache = (SqlCache(ws.root / "cache" / "sql")
-                          if name == "duckdb" and self.settings.sql_cache else None)
+        self.sql_cache = None
+        if name == "duckdb" and self.settings.sql_cache:
+            shared = None
+            if self.settings.sql_cache_shared:
+                with contextlib.suppress(OSError):  # no writable cache folder: the workspace's own only
+                    shared = shared_folder(user_cache_dir())
+            self.sql_cache = SqlCache(ws.root / "cache" / "sql", shared=shared)
 
     def table(self, name: str) -> ibis.Table:
         if name not in self._tables and self._views:
@@ -168,6 +174,14 @@ class Engine:
 
     def has_table(self, name: str) -> bool:
         return self.ws.has_table(name)
+
+    def sql_cache_counts(self) -> dict[str, int]:
+        """For a run's record: statements whose SQL came from the cache (of them, from the shared folder)
+        and statements compiled; empty without the cache."""
+        c = self.sql_cache
+        if c is None:
+            return {}
+        return {"sql_cached": c.hits, "sql_cached_shared": c.shared_hits, "sql_compiled": c.misses + c.uncached}
 
     def compile(self, expr: ibis.Expr) -> str:
         """The SQL of ``expr`` (DuckDB: from the compiled-SQL cache when an earlier run compiled it)."""

@@ -18,6 +18,14 @@ Entries are files ``<key>.sql`` written atomically, each with a header carrying 
 of its text: an entry that does not check out is ignored and overwritten. The folder holds at most
 :data:`MAX_ENTRIES` entries (the least recently used go first). Entries carry a statement's
 literals, which may be account numbers, so the folder lives inside the workspace.
+
+Recipes (:func:`recipe_key`) are the exception: a recipe's SQL is built from its input tables'
+layouts, its parameters (rules) and the code, never from data (a builder that read anything else
+would get a wrong SQL from its own workspace's cache too), so a second, *shared* folder in the
+user's cache (:func:`shared_folder`) keeps them for every workspace of the installation: a new
+workspace's first screen finds them there. Statements cached by :meth:`SqlCache.compile` (keyed by
+their expression, literals included) never go there. The shared folder is used only when it is the
+user's own and no one else can write to it: its SQL is run as it is.
 """
 
 from __future__ import annotations
@@ -227,13 +235,34 @@ def compile_with_template(backend: Any, expr: ibis.Expr, names: tuple[str, ...])
     return sql, template if fill(template, names) == sql else None
 
 
-class SqlCache:
-    """Compiled SQL of one backend kind, kept as files in ``folder`` (see the module docstring)."""
+def shared_folder(root: Path) -> Path | None:
+    """``root/sql-recipes``, created private when missing; None when it is not a folder of this user's that
+    only this user can write to (anyone who could write there could make every workspace run their SQL)."""
+    folder = root / "sql-recipes"
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = os.lstat(folder)
+    except OSError:
+        return None
+    import stat
 
-    def __init__(self, folder: Path, max_entries: int = MAX_ENTRIES) -> None:
+    if not stat.S_ISDIR(info.st_mode) or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return None
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        return None
+    return folder
+
+
+class SqlCache:
+    """Compiled SQL of one backend kind, kept as files in ``folder`` (see the module docstring);
+    recipes also in ``shared`` (a :func:`shared_folder`), for other workspaces."""
+
+    def __init__(self, folder: Path, max_entries: int = MAX_ENTRIES, shared: Path | None = None) -> None:
         self.folder = folder
         self.max_entries = max_entries
+        self.shared = SqlCache(shared, max_entries) if shared is not None else None
         self.hits = self.misses = self.uncached = 0
+        self.shared_hits = 0  # of the hits, those found in the shared folder only
 
     def compile(self, backend: Any, expr: ibis.Expr) -> str:
         """``backend.compile(expr)``, from the folder when an earlier run compiled the same statement."""
@@ -258,7 +287,7 @@ class SqlCache:
         expression and compiles it; its SQL is stored only when the expression reads no table but the
         recipe's inputs (a memtable or another table would not be in the key).
         """
-        template = self._load(fp)
+        template = self._load_recipe(fp)
         if template is not None:
             self.hits += 1
             return fill(template, fp.names), None
@@ -270,16 +299,30 @@ class SqlCache:
         self.misses += 1
         sql, template = compile_with_template(backend, expr, fp.names)
         if template is not None:
-            self._store(fp, template)
+            self._store_recipe(fp, template)
         return sql, expr
 
     def load_text(self, key: str) -> str | None:
         """The text stored under ``key`` by :meth:`store_text` (None when absent or damaged)."""
-        return self._load(Fingerprint(key, ()))
+        return self._load_recipe(Fingerprint(key, ()))
 
     def store_text(self, key: str, text: str) -> None:
-        """Keep ``text`` (no table names in it) under ``key``."""
-        self._store(Fingerprint(key, ()), text)
+        """Keep ``text`` (no table names in it) under ``key``: text derived from a recipe only (it is shared)."""
+        self._store_recipe(Fingerprint(key, ()), text)
+
+    def _load_recipe(self, fp: Fingerprint) -> str | None:
+        text = self._load(fp)
+        if text is None and self.shared is not None:
+            text = self.shared._load(fp)
+            if text is not None:
+                self.shared_hits += 1
+                self._store(fp, text)  # the workspace keeps what it ran
+        return text
+
+    def _store_recipe(self, fp: Fingerprint, text: str) -> None:
+        self._store(fp, text)
+        if self.shared is not None:
+            self.shared._store(fp, text)
 
     def _path(self, fp: Fingerprint) -> Path:
         return self.folder / f"{fp.key}.sql"

@@ -330,7 +330,7 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
                                "accounts_recomputed": screened.recomputed} if inc is not None and screened else {}),
                            "accounts_screened": cov["acc_screened"], "accounts_present": cov["acc_present"],
                            "transactions_screened": cov["tx_screened"], "transactions_present": cov["tx_present"],
-                           "flagged": flagged, "findings": len(findings)})
+                           "flagged": flagged, "findings": len(findings), **eng.sql_cache_counts()})
         run_id = wtx.run_id
     return ScreenResult(
         run_id=run_id, engine=engine, rules_version=rules.version,

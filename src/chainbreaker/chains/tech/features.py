@@ -10,9 +10,7 @@ and not each other.
 from __future__ import annotations
 
 import logging
-import os
 import re
-import tempfile
 import threading
 import unicodedata
 from collections import Counter
@@ -20,6 +18,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from chainbreaker.core.settings import user_cache_dir
 
 LEXICON_PATH = Path(__file__).with_name("lexicon.yaml")
 _JIEBA_LOCK = threading.RLock()
@@ -130,22 +130,8 @@ def load_lexicon(path: str | None = None) -> Lexicon:
 
 
 # ------------------------------------------------------------------ jieba
-def cache_dir() -> Path:
-    """A writable cache folder (jieba's prefix dictionary): $CHAINBREAKER_CACHE_DIR, ~/.cache, or tmp."""
-    candidates = [os.environ.get("CHAINBREAKER_CACHE_DIR"),
-                  os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "chainbreaker"),
-                  os.path.join(tempfile.gettempdir(), f"chainbreaker-cache-{os.getuid()}")]
-    for candidate in candidates:
-        if not candidate:
-            continue
-        path = Path(candidate)
-        try:
-            path.mkdir(parents=True, exist_ok=True)
-            if os.access(path, os.W_OK):
-                return path
-        except OSError:
-            continue
-    raise OSError("no writable cache directory")
+# the per-user cache folder ($CHAINBREAKER_CACHE_DIR, ~/.cache/chainbreaker or tmp): jieba keeps its prefix dictionary there
+cache_dir = user_cache_dir
 
 
 @lru_cache(maxsize=1)

@@ -106,32 +106,70 @@ def _flagged_memtable(ranked: list[dict[str, Any]], p: dict[str, Any]) -> pa.Tab
     return pa.Table.from_pylist(rows, schema=schema)
 
 
-def _touching(tx: ibis.Table, flagged: pa.Table,
-              stage: Staging) -> tuple[tuple[ibis.Table, ibis.Table] | None, ibis.Table | None]:
-    """The flagged accounts with their valid transfers, and the rows the screening cannot use (for the
-    coverage): one scan of the lake, staged. (None, None) when no account is flagged."""
+@dataclass
+class _Touching:
+    """The flagged accounts (staged) and their valid transfers, for the evidence.
+
+    ``coded``: the transfers are :func:`~chainbreaker.chains.funds.typologies.coded_touching` (account
+    codes) and ``keyed`` the flagged accounts with their codes; otherwise they are
+    :func:`~chainbreaker.chains.funds.typologies.touching` of the lake (account numbers), read together
+    with the rows the screening cannot use (``unusable``, for the coverage).
+    """
+    flagged: ibis.Table
+    transfers: ibis.Table
+    coded: bool = False
+    keyed: ibis.Table | None = None
+    unusable: ibis.Table | None = None
+
+
+def _touching(tx: ibis.Table, flagged: pa.Table, stage: Staging,
+              coded: tuple[ibis.Table, ibis.Table, ibis.Table] | None = None) -> _Touching | None:
+    """The flagged accounts with their valid transfers, staged; None when no account is flagged.
+
+    ``coded``: the run's coded transfers with their lake rows, the transactions with row ids, and
+    the account codes (``lake_row``: see ``Engine.table_with_row_ids``). The transfers are then
+    taken from the coded ones and only their text columns read from the lake; otherwise one scan of
+    the lake reads them and the unusable rows.
+    """
     if flagged.num_rows == 0:
-        return None, None
+        return None
     flagged_t = stage.arrow(flagged, "flagged")
+    if coded is not None:
+        transfers, lake, codes = coded
+        keyed = stage(typologies.flagged_keys(flagged_t, codes), "flagged_keys")
+        return _Touching(flagged_t, stage(typologies.coded_touching(transfers, keyed, lake), "touching"),
+                         coded=True, keyed=keyed)
     rows = stage(typologies.touching(tx, flagged_t, unusable=True), "touching")
-    return (flagged_t, rows.filter(rows.usable).drop("usable")), rows.filter(~rows.usable)
+    return _Touching(flagged_t, rows.filter(rows.usable).drop("usable"), unusable=rows.filter(~rows.usable))
 
 
-def _evidence(eng: Engine, touching: tuple[ibis.Table, ibis.Table] | None, p: dict[str, Any],
-              stage: Staging) -> dict[tuple[str, str], tuple[list[dict[str, Any]], int]]:
+def _evidence(eng: Engine, tx: ibis.Table, flagged: pa.Table, touching: _Touching | None, p: dict[str, Any],
+              stage: Staging) -> tuple[dict[tuple[str, str], tuple[list[dict[str, Any]], int]], ibis.Table | None]:
+    """The source rows per (flagged account, rule), with their count; and the unusable rows when
+    :func:`_touching` read them (else None: the coverage reads them)."""
     if touching is None:
-        return {}
-    flagged_t, sub = touching
-    rows = typologies.evidence_rows(sub, flagged_t, p, eng.supports("asof_join"), eng.to_arrow,
-                                    events_of=lambda tr, keep, accounts: events.events_for(eng, tr, keep, accounts),
-                                    from_arrow=lambda t: stage.arrow(t, "listed")).to_pylist()
+        return {}, None
+    table = None
+    if touching.coded:
+        assert touching.keyed is not None
+        table = typologies.coded_evidence_rows(touching.transfers, touching.keyed, p, eng.to_arrow,
+                                               from_arrow=lambda t: stage.arrow(t, "listed"))
+        if table is None:  # times the numpy key cannot hold: the engine's statement, on the lake's account numbers
+            touching = _touching(tx, flagged, stage)
+            assert touching is not None
+    if table is None:
+        table = typologies.evidence_rows(
+            touching.transfers, touching.flagged, p, eng.supports("asof_join"), eng.to_arrow,
+            events_of=lambda tr, keep, accounts: events.events_for(eng, tr, keep, accounts),
+            from_arrow=lambda t: stage.arrow(t, "listed"))
+    rows = table.to_pylist()
     rows.sort(key=lambda r: (r["account"], r["rule"], r["rn"]))
     out: dict[tuple[str, str], tuple[list[dict[str, Any]], int]] = {}
     for r in rows:
         refs, _ = out.get((r["account"], r["rule"]), ([], 0))
         refs.append({"table": "transactions", "txn_id": r["txn_id"], "file_sha256": r["src_sha256"], "row": r["src_row"]})
         out[(r["account"], r["rule"])] = (refs, int(r["total"]))
-    return out
+    return out, touching.unusable
 
 
 def _upstream_payers(eng: Engine, ranked: list[dict[str, Any]], p: dict[str, Any], pairs: ibis.Table,
@@ -199,7 +237,9 @@ def _devices(tx: ibis.Table) -> ibis.Table:
 
 
 def _transfers(tx: ibis.Table, codes: ibis.Table) -> ibis.Table:
-    return events.transfers(typologies.valid_transactions(tx), codes)
+    # each transfer's lake row, when the engine numbers them: the evidence reads the flagged accounts' texts by it
+    keep = ("lake_row",) if "lake_row" in tx.columns else ()
+    return events.transfers(typologies.valid_transactions(tx), codes, keep=keep)
 
 
 # the incremental state lives in screen_state; these names are part of this module's interface
@@ -242,6 +282,8 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
         stage = eng.staging(scratch, "funds", wtx.run_id[-8:], params=json.dumps(p, sort_keys=True, default=repr),
                             code=("chainbreaker.chains.funds",))
         try:
+            # a full run's coded transfers, with their lake rows (DuckDB), for the evidence
+            with_rows: tuple[ibis.Table, ibis.Table, ibis.Table] | None = None
             facts: ibis.Table | None = None
             days: ibis.Table | None = None
             screened: screen_state.Screened | None = None
@@ -255,7 +297,10 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
                     # the device rows read only the lake: staged beside the account codes and transfers
                     devices_later = stage.beside_recipe("devices", _devices, tx, submit=side.submit)
                     codes = stage.recipe("codes", _codes, tx)
-                    coded = stage.recipe("transfers", _transfers, tx, codes)
+                    numbered = eng.table_with_row_ids("transactions")
+                    coded = stage.recipe("transfers", _transfers, tx if numbered is None else numbered, codes)
+                    if numbered is not None:
+                        with_rows = (coded, numbered, codes)
                     # one sort of the events, no (account, day) table: the keys are read now, and
                     # sorted and reduced (numpy) on a thread while DuckDB groups pairs, devices and
                     # the facts that read no events (counterparties, card pools, loops)
@@ -295,11 +340,12 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
             with wtx.timed("rank"):
                 ranked = scoring.flagged_rows(scored, p, eng.duck_cursor())
             with wtx.timed("evidence"):
-                touching, unusable = _touching(tx, _flagged_memtable(ranked, p), stage)
+                flagged_rows = _flagged_memtable(ranked, p)
+                touching = _touching(tx, flagged_rows, stage, with_rows)
                 # after the lake scan, which takes DuckDB's two threads; beside the evidence's small
                 # statements and Python
                 risk_job = side.submit(scoring.risk_table, scored, p, wtx.run_id, rules.version, eng.duck_cursor())
-                evidence = _evidence(eng, touching, p, stage)
+                evidence, unusable = _evidence(eng, tx, flagged_rows, touching, p, stage)
                 payers = _upstream_payers(eng, ranked, p, pairs, codes, flagged_payers, risk_job.result)
                 risk = risk_job.result()
                 wtx.write_in_background("account_risk", risk)

@@ -734,6 +734,49 @@ def touching(tx: ibis.Table, flagged: ibis.Table, unusable: bool = False) -> ibi
     return rows.select(**kept, usable=rows.usable)
 
 
+# what the evidence reads of a flagged account's transfer besides the coded transfer (fa, ta, fen, ep)
+TOUCHING_TEXT = ("txn_id", "ip", "mac", "src_sha256", "src_row")
+
+
+def flagged_keys(flagged: ibis.Table, codes: ibis.Table) -> ibis.Table:
+    """``flagged`` with the account codes (``codes``: account, aid) of its accounts (``aid``) and of
+    their loop partners (``partner_aid``, null without one)."""
+    own = codes.select(own_acc=codes.account, aid=codes.aid)
+    partner = codes.select(partner_acc=codes.account, partner_aid=codes.aid)
+    j = flagged.left_join(own, flagged.account == own.own_acc)
+    j = j.left_join(partner, j.loop_partner == partner.partner_acc)
+    return j.select(*flagged.columns, "aid", "partner_aid")
+
+
+def coded_touching(coded: ibis.Table, keyed: ibis.Table, lake: ibis.Table) -> ibis.Table:
+    """:func:`touching` (the valid transfers with a flagged account on either side) from the screening's
+    coded transfers: their ``fa``, ``ta``, ``fen``, ``ep`` (account codes) and :data:`TOUCHING_TEXT`.
+
+    ``coded`` is :func:`~chainbreaker.chains.funds.events.transfers` of the valid transactions with
+    the column ``lake_row`` kept; ``keyed`` is :func:`flagged_keys`; ``lake`` the transactions with
+    ``lake_row`` (``Engine.table_with_row_ids``). The transfers are found on integer codes, and the
+    text columns read for their rows only: :func:`touching` decodes nine columns of every lake row
+    and compares account numbers as text.
+    """
+    hit = coded.filter(coded.fa.isin(keyed.aid) | coded.ta.isin(keyed.aid))
+    text = lake.select(*TOUCHING_TEXT, text_row=lake.lake_row)
+    j = hit.join(text, hit.lake_row == text.text_row)
+    return j.select("fa", "ta", "fen", "ep", *TOUCHING_TEXT)
+
+
+def coded_evidence_rows(sub: ibis.Table, keyed: ibis.Table, p: dict[str, Any],
+                        to_arrow: Callable[[ibis.Table], pa.Table],
+                        from_arrow: Callable[[pa.Table], ibis.Table] = ibis.memtable) -> pa.Table | None:
+    """:func:`evidence_rows` (the same rows) of :func:`coded_touching`, whose accounts are codes: ``keyed``
+    is :func:`flagged_keys`. The events come from numpy (:func:`~chainbreaker.chains.funds.evidence.evidence_events`);
+    None when their times do not fit its key: the caller then uses :func:`evidence_rows` on :func:`touching`."""
+    events = evidence.evidence_events(
+        to_arrow(_pool_hits(sub, keyed, "aid")),
+        to_arrow(keyed.select("account", "rules", "wake_day", "aid", "partner_aid")),
+        p, EVIDENCE_RULES, keys=("aid", "partner_aid"))
+    return None if events is None else _listed_rows(events, sub, p, to_arrow, from_arrow)
+
+
 def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof: bool,
                   to_arrow: Callable[[ibis.Table], pa.Table],
                   events_of: Callable[[ibis.Table, tuple[str, ...], ibis.Table], ibis.Table] | None = None,
@@ -762,7 +805,8 @@ def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof:
     """
     events = None
     if in_numpy:
-        events = evidence.evidence_events(to_arrow(_evidence_transfers(sub, flagged)),
+        events = evidence.evidence_events(to_arrow(_pool_hits(transfers(sub, keep=("txn_id", "ip", "mac")), flagged,
+                                                              "account")),
                                           to_arrow(flagged.select("account", "rules", "wake_day", "loop_partner")),
                                           p, EVIDENCE_RULES)
     if events is None:
@@ -777,6 +821,13 @@ def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof:
         hits = {f"hit_{rule}": (cond & ev[f"fired_{rule}"]).fill_null(False)
                 for rule, cond in _evidence_conditions(ev, flagged).items()}
         events = to_arrow(ev.select(ev.account, ev.txn_id, ev.fen, ev.ep, **hits))
+    return _listed_rows(events, sub, p, to_arrow, from_arrow)
+
+
+def _listed_rows(events: pa.Table, sub: ibis.Table, p: dict[str, Any], to_arrow: Callable[[ibis.Table], pa.Table],
+                 from_arrow: Callable[[pa.Table], ibis.Table]) -> pa.Table:
+    """The rows of :func:`evidence_rows` from its ``events`` (:func:`cap_evidence`), with the listed
+    transfers' source file and row looked up in ``sub`` (columns txn_id, src_sha256, src_row)."""
     rows = cap_evidence(events, list(EVIDENCE_RULES), int(p["evidence_cap"]))
     if rows.num_rows == 0:
         return rows.append_column("src_sha256", pa.array([], pa.string())).append_column(
@@ -790,11 +841,12 @@ def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof:
     return to_arrow(out.select("account", "rule", "txn_id", "src_sha256", "src_row", "rn", "total"))
 
 
-def _evidence_transfers(sub: ibis.Table, flagged: ibis.Table) -> ibis.Table:
-    """The transfers of :func:`touching` as :data:`~chainbreaker.chains.funds.evidence.TRANSFER_COLUMNS`:
-    ``pool_hit`` is the card pool condition of :func:`_evidence_conditions`, for the payers that fired it."""
-    tr = transfers(sub, keep=("txn_id", "ip", "mac"))
-    pools = flagged.filter(flagged.rules.contains(",card_pool,")).select(pool_acc=flagged.account,
+def _pool_hits(tr: ibis.Table, flagged: ibis.Table, key: str) -> ibis.Table:
+    """Transfers (``fa``, ``ta``, ``fen``, ``ep``, ``txn_id``, ``ip``, ``mac``) of the flagged accounts as
+    :data:`~chainbreaker.chains.funds.evidence.TRANSFER_COLUMNS`: ``pool_hit`` is the card pool condition
+    of :func:`_evidence_conditions`, for the payers that fired it. ``key``: the column of ``flagged``
+    that holds what ``fa`` and ``ta`` hold (account numbers or codes)."""
+    pools = flagged.filter(flagged.rules.contains(",card_pool,")).select(pool_acc=flagged[key],
                                                                         pool_device=flagged.pool_device)
     j = tr.left_join(pools, tr.fa == pools.pool_acc)
     # a CASE: the texts are compared only on the transfers of the accounts that fired the rule

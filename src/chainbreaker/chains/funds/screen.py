@@ -119,6 +119,7 @@ class _Touching:
     transfers: ibis.Table
     coded: bool = False
     keyed: ibis.Table | None = None
+    lake: ibis.Table | None = None  # coded: the transactions with row ids
     unusable: ibis.Table | None = None
 
 
@@ -136,9 +137,9 @@ def _touching(tx: ibis.Table, flagged: pa.Table, stage: Staging,
     flagged_t = stage.arrow(flagged, "flagged")
     if coded is not None:
         transfers, lake, codes = coded
-        keyed = stage(typologies.flagged_keys(flagged_t, codes), "flagged_keys")
-        return _Touching(flagged_t, stage(typologies.coded_touching(transfers, keyed, lake), "touching"),
-                         coded=True, keyed=keyed)
+        keyed = stage.recipe("flagged_keys", typologies.flagged_keys, flagged_t, codes)
+        return _Touching(flagged_t, stage.recipe("touching", typologies.coded_touching, transfers, keyed, lake),
+                         coded=True, keyed=keyed, lake=lake)
     rows = stage(typologies.touching(tx, flagged_t, unusable=True), "touching")
     return _Touching(flagged_t, rows.filter(rows.usable).drop("usable"), unusable=rows.filter(~rows.usable))
 
@@ -151,9 +152,9 @@ def _evidence(eng: Engine, tx: ibis.Table, flagged: pa.Table, touching: _Touchin
         return {}, None
     table = None
     if touching.coded:
-        assert touching.keyed is not None
-        table = typologies.coded_evidence_rows(touching.transfers, touching.keyed, p, eng.to_arrow,
-                                               from_arrow=lambda t: stage.arrow(t, "listed"))
+        assert touching.keyed is not None and touching.lake is not None
+        table = typologies.coded_evidence_rows(touching.transfers, touching.keyed, touching.lake, p,
+                                               stage.recipe_arrow, from_arrow=lambda t: stage.arrow(t, "listed"))
         if table is None:  # times the numpy key cannot hold: the engine's statement, on the lake's account numbers
             touching = _touching(tx, flagged, stage)
             assert touching is not None

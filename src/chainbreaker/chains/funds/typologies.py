@@ -23,6 +23,7 @@ from ibis import _
 
 from chainbreaker.chains.funds import evidence
 from chainbreaker.chains.funds.events import EP_BITS, account_events, event_flags, fast_flags, transfers
+from chainbreaker.core.engine import LAKE_FILE_ROW_MASK
 
 CORE_SIGNALS = ("paofen", "fast_in_out", "fan_in", "fan_out", "card_pool", "dormant")
 CONTEXT_SIGNALS = ("night", "round_amount", "loop", "transit")
@@ -734,10 +735,6 @@ def touching(tx: ibis.Table, flagged: ibis.Table, unusable: bool = False) -> ibi
     return rows.select(**kept, usable=rows.usable)
 
 
-# what the evidence reads of a flagged account's transfer besides the coded transfer (fa, ta, fen, ep)
-TOUCHING_TEXT = ("txn_id", "ip", "mac", "src_sha256", "src_row")
-
-
 def flagged_keys(flagged: ibis.Table, codes: ibis.Table) -> ibis.Table:
     """``flagged`` with the account codes (``codes``: account, aid) of its accounts (``aid``) and of
     their loop partners (``partner_aid``, null without one)."""
@@ -748,9 +745,22 @@ def flagged_keys(flagged: ibis.Table, codes: ibis.Table) -> ibis.Table:
     return j.select(*flagged.columns, "aid", "partner_aid")
 
 
+def _lake_rows(lake: ibis.Table, rows: ibis.Table) -> ibis.Table:
+    """The rows of ``lake`` (transactions with ``lake_row``: ``Engine.table_with_row_ids``) whose
+    ``lake_row`` is in ``rows``, and no more than a few others.
+
+    A semi join on the row's number within its file (``lake_file_row``, the low bits of
+    ``lake_row``): the Parquet reader filters on that column while reading, so only these rows'
+    other columns are decoded. The same number recurs in every file of the table: join on
+    ``lake_row`` for the exact rows.
+    """
+    return lake.semi_join(rows, lake.lake_file_row == (rows.lake_row & LAKE_FILE_ROW_MASK))
+
+
 def coded_touching(coded: ibis.Table, keyed: ibis.Table, lake: ibis.Table) -> ibis.Table:
     """:func:`touching` (the valid transfers with a flagged account on either side) from the screening's
-    coded transfers: their ``fa``, ``ta``, ``fen``, ``ep`` (account codes) and :data:`TOUCHING_TEXT`.
+    coded transfers: their ``fa``, ``ta``, ``fen``, ``ep`` (account codes), ``lake_row``, and
+    ``txn_id``, ``ip``, ``mac`` from the lake.
 
     ``coded`` is :func:`~chainbreaker.chains.funds.events.transfers` of the valid transactions with
     the column ``lake_row`` kept; ``keyed`` is :func:`flagged_keys`; ``lake`` the transactions with
@@ -759,22 +769,44 @@ def coded_touching(coded: ibis.Table, keyed: ibis.Table, lake: ibis.Table) -> ib
     and compares account numbers as text.
     """
     hit = coded.filter(coded.fa.isin(keyed.aid) | coded.ta.isin(keyed.aid))
-    text = lake.select(*TOUCHING_TEXT, text_row=lake.lake_row)
+    near = _lake_rows(lake, hit)
+    text = near.select("txn_id", "ip", "mac", text_row=near.lake_row)
     j = hit.join(text, hit.lake_row == text.text_row)
-    return j.select("fa", "ta", "fen", "ep", *TOUCHING_TEXT)
+    return j.select("fa", "ta", "fen", "ep", "lake_row", "txn_id", "ip", "mac")
 
 
-def coded_evidence_rows(sub: ibis.Table, keyed: ibis.Table, p: dict[str, Any],
-                        to_arrow: Callable[[ibis.Table], pa.Table],
+def _coded_sources(sub: ibis.Table, listed: ibis.Table, lake: ibis.Table) -> ibis.Table:
+    """:func:`_sources` of :func:`coded_touching`: the source file and row read from the lake, for
+    the listed transfers' rows only."""
+    rows = sub.semi_join(listed, sub.txn_id == listed.txn_id).select("txn_id", "lake_row").distinct()
+    near = _lake_rows(lake, rows)
+    j = rows.join(near, rows.lake_row == near.lake_row)
+    src = j.select(src_txn=rows.txn_id, src_sha256=near.src_sha256, src_row=near.src_row).distinct()
+    out = listed.join(src, listed.txn_id == src.src_txn)
+    return out.select("account", "rule", "txn_id", "src_sha256", "src_row", "rn", "total")
+
+
+# ``recipe_arrow(kind, build, *inputs)``: ``build(*inputs)`` executed, as Arrow (see ``Staging.recipe_arrow``)
+ArrowRecipe = Callable[..., pa.Table]
+
+
+def coded_evidence_rows(sub: ibis.Table, keyed: ibis.Table, lake: ibis.Table, p: dict[str, Any],
+                        recipe_arrow: ArrowRecipe,
                         from_arrow: Callable[[pa.Table], ibis.Table] = ibis.memtable) -> pa.Table | None:
     """:func:`evidence_rows` (the same rows) of :func:`coded_touching`, whose accounts are codes: ``keyed``
-    is :func:`flagged_keys`. The events come from numpy (:func:`~chainbreaker.chains.funds.evidence.evidence_events`);
-    None when their times do not fit its key: the caller then uses :func:`evidence_rows` on :func:`touching`."""
+    is :func:`flagged_keys`, ``lake`` the transactions with ``lake_row``. The events come from numpy
+    (:func:`~chainbreaker.chains.funds.evidence.evidence_events`); None when their times do not fit
+    its key: the caller then uses :func:`evidence_rows` on :func:`touching`. Each statement is built
+    by ``recipe_arrow`` (the screening's finds its SQL without building it)."""
     events = evidence.evidence_events(
-        to_arrow(_pool_hits(sub, keyed, "aid")),
-        to_arrow(keyed.select("account", "rules", "wake_day", "aid", "partner_aid")),
+        recipe_arrow("evidence_transfers", lambda s, k: _pool_hits(s, k, "aid"), sub, keyed),
+        recipe_arrow("evidence_flagged", lambda k: k.select("account", "rules", "wake_day", "aid", "partner_aid"),
+                     keyed),
         p, EVIDENCE_RULES, keys=("aid", "partner_aid"))
-    return None if events is None else _listed_rows(events, sub, p, to_arrow, from_arrow)
+    if events is None:
+        return None
+    return _listed_rows(events, p, lambda rows: recipe_arrow("evidence_sources", _coded_sources, sub,
+                                                             from_arrow(rows), lake))
 
 
 def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof: bool,
@@ -821,24 +853,27 @@ def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof:
         hits = {f"hit_{rule}": (cond & ev[f"fired_{rule}"]).fill_null(False)
                 for rule, cond in _evidence_conditions(ev, flagged).items()}
         events = to_arrow(ev.select(ev.account, ev.txn_id, ev.fen, ev.ep, **hits))
-    return _listed_rows(events, sub, p, to_arrow, from_arrow)
+    return _listed_rows(events, p, lambda rows: to_arrow(_sources(sub, from_arrow(rows))))
 
 
-def _listed_rows(events: pa.Table, sub: ibis.Table, p: dict[str, Any], to_arrow: Callable[[ibis.Table], pa.Table],
-                 from_arrow: Callable[[pa.Table], ibis.Table]) -> pa.Table:
+def _listed_rows(events: pa.Table, p: dict[str, Any], sources: Callable[[pa.Table], pa.Table]) -> pa.Table:
     """The rows of :func:`evidence_rows` from its ``events`` (:func:`cap_evidence`), with the listed
-    transfers' source file and row looked up in ``sub`` (columns txn_id, src_sha256, src_row)."""
+    transfers' source file and row (``sources`` of the capped rows: :func:`_sources`)."""
     rows = cap_evidence(events, list(EVIDENCE_RULES), int(p["evidence_cap"]))
     if rows.num_rows == 0:
         return rows.append_column("src_sha256", pa.array([], pa.string())).append_column(
             "src_row", pa.array([], pa.int64()))
     # the source rows of the (few) listed transfers only: cheaper than carrying the file hash (64
     # characters) and row through the events' sort
-    listed = from_arrow(rows)
+    return sources(rows)
+
+
+def _sources(sub: ibis.Table, listed: ibis.Table) -> ibis.Table:
+    """The ``listed`` rows (:func:`cap_evidence`) with their source file and row from ``sub``."""
     src = sub.semi_join(listed, sub.txn_id == listed.txn_id)
     src = src.select(src_txn=src.txn_id, src_sha256=src.src_sha256, src_row=src.src_row).distinct()
     out = listed.join(src, listed.txn_id == src.src_txn)
-    return to_arrow(out.select("account", "rule", "txn_id", "src_sha256", "src_row", "rn", "total"))
+    return out.select("account", "rule", "txn_id", "src_sha256", "src_row", "rn", "total")
 
 
 def _pool_hits(tr: ibis.Table, flagged: ibis.Table, key: str) -> ibis.Table:

@@ -233,6 +233,10 @@ def _codes(tx: ibis.Table) -> ibis.Table:
     return events.account_codes(typologies.valid_transactions(tx))
 
 
+def _unusable(tx: ibis.Table) -> ibis.Table:
+    return tx.filter(~typologies.is_valid(tx)).select("from_account", "to_account")
+
+
 def _devices(tx: ibis.Table) -> ibis.Table:
     return typologies.device_rows(typologies.valid_transactions(tx))
 
@@ -346,6 +350,9 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
                 # after the lake scan, which takes DuckDB's two threads; beside the evidence's small
                 # statements and Python
                 risk_job = side.submit(scoring.risk_table, scored, p, wtx.run_id, rules.version, eng.duck_cursor())
+                # the coverage's unusable rows, unless the lake scan above read them: beside the evidence's Python
+                unusable_later = (stage.beside_recipe("unusable", _unusable, tx, submit=side.submit)
+                                  if touching is not None and touching.unusable is None else None)
                 evidence, unusable = _evidence(eng, tx, flagged_rows, touching, p, stage)
                 payers = _upstream_payers(eng, ranked, p, pairs, codes, flagged_payers, risk_job.result)
                 risk = risk_job.result()
@@ -354,6 +361,9 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
             # the findings are written on the transaction's connection while the engine counts coverage
             published = side.submit(publish, wtx, "funds", findings, Scope(rule_prefix="funds."))
             with wtx.timed("coverage"):
+                if unusable_later is not None:  # waited for also when the evidence read them after all (before 1970)
+                    staged_unusable = unusable_later()
+                    unusable = staged_unusable if unusable is None else unusable
                 cov = _coverage(eng, ws, tx, codes, pairs, unusable)
             with wtx.timed("publish"):
                 published.result()

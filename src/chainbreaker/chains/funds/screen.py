@@ -349,10 +349,10 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
                 touching = _touching(tx, flagged_rows, stage, with_rows)
                 # after the lake scan, which takes DuckDB's two threads; beside the evidence's small
                 # statements and Python
-                risk_job = side.submit(scoring.risk_table, scored, p, wtx.run_id, rules.version, eng.duck_cursor())
                 # the coverage's unusable rows, unless the lake scan above read them: beside the evidence's Python
                 unusable_later = (stage.beside_recipe("unusable", _unusable, tx, submit=side.submit)
                                   if touching is not None and touching.unusable is None else None)
+                risk_job = side.submit(scoring.risk_table, scored, p, wtx.run_id, rules.version, eng.duck_cursor())
                 evidence, unusable = _evidence(eng, tx, flagged_rows, touching, p, stage)
                 payers = _upstream_payers(eng, ranked, p, pairs, codes, flagged_payers, risk_job.result)
                 risk = risk_job.result()

@@ -347,9 +347,9 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
             with wtx.timed("evidence"):
                 flagged_rows = _flagged_memtable(ranked, p)
                 touching = _touching(tx, flagged_rows, stage, with_rows)
-                # after the lake scan, which takes DuckDB's two threads; beside the evidence's small
-                # statements and Python
-                # the coverage's unusable rows, unless the lake scan above read them: beside the evidence's Python
+                # on the side thread, after the evidence's lake read (which takes DuckDB's two threads) and
+                # beside its small statements and Python: the coverage's unusable rows (unless that read
+                # included them), then the account_risk table (needed last, by the upstream payers)
                 unusable_later = (stage.beside_recipe("unusable", _unusable, tx, submit=side.submit)
                                   if touching is not None and touching.unusable is None else None)
                 risk_job = side.submit(scoring.risk_table, scored, p, wtx.run_id, rules.version, eng.duck_cursor())

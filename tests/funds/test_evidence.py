@@ -87,3 +87,38 @@ def test_times_before_1970_use_the_statement() -> None:
     transfers = pa.table({"fa": ["A"], "ta": ["B"], "fen": [100], "ep": [-5], "txn_id": ["T"], "pool_hit": [False]})
     assert evidence_events(transfers, flagged, load_rules().params, typologies.EVIDENCE_RULES) is None
     assert _evidence(tx, flagged, True, "asof") == _evidence(tx, flagged, False, "asof")
+
+
+def _coded_evidence(tx: pa.Table, flagged: pa.Table) -> list[dict[str, Any]] | None:
+    """:func:`typologies.coded_evidence_rows` as the screening runs it: the transfers found on account
+    codes, their texts read by lake row (here the row's index, all in one file)."""
+    con = ibis.duckdb.connect()
+    rows = pa.array(range(tx.num_rows), pa.int64())
+    numbered = tx.append_column("lake_file_row", rows).append_column("lake_row", rows)
+    for name, table in (("tx", numbered), ("flagged", flagged)):
+        con.con.register(f"{name}_arrow", table)
+        con.raw_sql(f"CREATE TABLE {name} AS SELECT * FROM {name}_arrow")
+    lake, p = con.table("tx"), load_rules().params
+    valid = typologies.valid_transactions(lake)
+    codes = events.account_codes(valid)
+    coded = events.transfers(valid, codes, keep=("lake_row",))
+    keyed = typologies.flagged_keys(con.table("flagged"), codes)
+    sub = typologies.coded_touching(coded, keyed, lake)
+    got = typologies.coded_evidence_rows(sub, keyed, lake, p, lambda kind, build, *inputs: con.to_pyarrow(build(*inputs)))
+    if got is None:
+        return None
+    return sorted(got.to_pylist(), key=lambda r: (r["account"], r["rule"], r["rn"], r["src_row"]))
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_coded_transfers_list_the_rows_the_lake_scan_lists(seed: int) -> None:
+    """The screening's route (flagged accounts' transfers found on account codes) lists the same rows."""
+    tx, flagged = _lake(seed, dt.datetime(2026, 3, 1, 15, 0, tzinfo=dt.UTC))
+    coded = _coded_evidence(tx, flagged)
+    assert coded and coded == _evidence(tx, flagged, False, "asof")
+
+
+def test_coded_route_gives_way_before_1970() -> None:
+    """Times the numpy key cannot hold: None, and the screening reads the lake for the statement's route."""
+    tx, flagged = _lake(3, dt.datetime(1969, 12, 31, 20, 0, tzinfo=dt.UTC))
+    assert _coded_evidence(tx, flagged) is None

@@ -249,3 +249,28 @@ def test_an_error_in_a_statement_staged_beside_fails_the_run(tmp_path, book: Boo
     with pytest.raises(RuntimeError, match="staging funds_devices_.* failed"):
         screen(ws, incremental=False)
     assert not ws.has_table("account_risk") and len(ws.runs()) == runs
+
+
+@pytest.mark.parametrize("shift_weeks", [0, 3000])
+def test_evidence_with_and_without_lake_row_ids_is_the_same(tmp_path, book: Book, monkeypatch,
+                                                            shift_weeks: int) -> None:
+    """The evidence found on the coded transfers (lake row ids) lists what the scan of the lake lists;
+    so does it before 1970 (3000 weeks back), where the numpy events give way to the lake's statement."""
+    from chainbreaker.core.engine import Engine
+    from chainbreaker.core.workspace import Workspace
+
+    table = transactions_table(book)
+    ts = table.column("ts")
+    shifted = pa.array([None if t is None else t - dt.timedelta(weeks=shift_weeks) for t in ts.to_pylist()], ts.type)
+    table = table.set_column(table.schema.get_field_index("ts"), "ts", shifted)
+
+    def findings(name: str) -> dict[tuple[str, str], tuple[str, str]]:
+        ws = Workspace(tmp_path / name)
+        with ws.transaction("test") as tx:
+            tx.write("transactions", table)
+        screen(ws)
+        return {(r["subject_key"], r["rule_id"]): (r["evidence"], r["facts"]) for r in ws.read_arrow("findings").to_pylist()}
+
+    with_ids = findings("with")
+    monkeypatch.setattr(Engine, "table_with_row_ids", lambda self, name: None)
+    assert with_ids and findings("without") == with_ids

@@ -36,9 +36,13 @@ ENGINES = ("duckdb", "spark")
 CAPABILITIES: dict[str, frozenset[str]] = {
     # sort-merge ASOF join: ~2x cheaper than a framed min/max window; FIRST_VALUE/LAST_VALUE IGNORE NULLS
     # over one sort per account: ~1.8x cheaper again (Ibis cannot say IGNORE NULLS on DuckDB: raw SQL)
-    "duckdb": frozenset({"asof_join", "ignore_nulls_window"}),
+    # lake_row_ids: each lake row's file and row number (a few columns read now, the rest of a few rows later)
+    "duckdb": frozenset({"asof_join", "ignore_nulls_window", "lake_row_ids"}),
     "spark": frozenset(),                # Ibis's PySpark backend rejects asof_join
 }
+# a lake row id (Engine.table_with_row_ids): the file's index << 40 | the row's number within its file
+LAKE_FILE_ROW_BITS = 40
+LAKE_FILE_ROW_MASK = (1 << LAKE_FILE_ROW_BITS) - 1
 _SPARK_SESSION: Any = None
 # DuckDB type text (as DESCRIBE gives it) and nullability -> Ibis dtype: parsing the text (sqlglot) costs
 # ~0.5 ms a column, and a screen looks up ~200 columns of a dozen staged tables
@@ -143,6 +147,29 @@ class Engine:
             else:
                 self._tables[name] = self.con.read_parquet(glob, table_name=f"lake_{name}")
         return self._tables[name]
+
+    def table_with_row_ids(self, name: str) -> ibis.Table | None:
+        """Lake table ``name`` with a column ``lake_row`` (int64) that names each row: the file's index
+        among the table's files << :data:`LAKE_FILE_ROW_BITS` | the row's number within its file (also
+        a column of its own, ``lake_file_row``: the Parquet reader filters on it while reading). The
+        same rows get the same values in every statement of this engine, so a statement that reads a
+        few columns of every row can keep ``lake_row`` and a later one fetch other columns of the few
+        rows it needs. None when the engine does not have the capability ``lake_row_ids``, or its lake
+        tables are a transaction's views (which may show the run's own staged tables)."""
+        key = f"{name}#rows"
+        if key not in self._tables:
+            if not self.supports("lake_row_ids") or self._views:
+                return None
+            # the files listed in order, rather than a glob: their index is the row id's high part
+            pattern = Path(self.ws.table_glob(name))
+            files = sorted(pattern.parent.glob(pattern.name))
+            paths = ", ".join(sge.convert(os.path.abspath(f)).sql("duckdb") for f in files)
+            view = ident(f"lake_{name}_rows")
+            self.con.con.execute(f"CREATE OR REPLACE TEMPORARY VIEW {view} AS SELECT *, file_row_number AS lake_file_row, "
+                                 f"(CAST(file_index AS BIGINT) << {LAKE_FILE_ROW_BITS}) | file_row_number AS lake_row "
+                                 f"FROM READ_PARQUET([{paths}])")
+            self._tables[key] = self._duck_table(f"lake_{name}_rows")
+        return self._tables[key]
 
     def _duck_table(self, name: str) -> ibis.Table:
         """DuckDB: the table or view ``name`` of the connection, as Ibis's ``con.table(name)`` gives it (the

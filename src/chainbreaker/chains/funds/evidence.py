@@ -22,7 +22,8 @@ from chainbreaker.chains.funds.events import fast_flags
 TRANSFER_COLUMNS = ("fa", "ta", "fen", "ep", "txn_id", "pool_hit")
 
 
-def evidence_events(tr: pa.Table, flagged: pa.Table, p: dict[str, Any], rules: tuple[str, ...]) -> pa.Table | None:
+def evidence_events(tr: pa.Table, flagged: pa.Table, p: dict[str, Any], rules: tuple[str, ...],
+                    keys: tuple[str, str] = ("account", "loop_partner")) -> pa.Table | None:
     """Per event of a ``flagged`` account: account, txn_id, fen, ep and ``hit_<rule>`` per rule of ``rules``.
 
     ``tr`` has :data:`TRANSFER_COLUMNS`: the transfers with a flagged account on either side,
@@ -33,17 +34,20 @@ def evidence_events(tr: pa.Table, flagged: pa.Table, p: dict[str, Any], rules: t
     (inbound before outbound within a second; ``next_out``/``prev_in`` as running minima/maxima of
     that order). Rows come in any order (:func:`~chainbreaker.chains.funds.typologies.cap_evidence`
     sorts them). None when the times do not fit the key (before 1970 or after 2242): the caller
-    then uses the engine's statement.
+    then uses the engine's statement. ``keys``: the columns of ``flagged`` that hold what ``fa`` and
+    ``ta`` hold (account numbers, or account codes) for the account and its loop partner; the
+    events name the account by ``flagged``'s ``account``.
     """
     import numpy as np
 
     offset = int(p["time"]["utc_offset_hours"] * 3600)
     accounts = flagged.column("account").combine_chunks()
+    own_keys = flagged.column(keys[0]).combine_chunks()
     ep_all = tr.column("ep").to_numpy()
     if len(ep_all) and (int(ep_all.min()) < max(0, -offset) or int(ep_all.max()) >= (1 << _EP_BITS) - 1):
         return None
-    payer = pc.index_in(tr.column("fa"), value_set=accounts).fill_null(-1).to_numpy(zero_copy_only=False)
-    payee = pc.index_in(tr.column("ta"), value_set=accounts).fill_null(-1).to_numpy(zero_copy_only=False)
+    payer = pc.index_in(tr.column("fa"), value_set=own_keys).fill_null(-1).to_numpy(zero_copy_only=False)
+    payee = pc.index_in(tr.column("ta"), value_set=own_keys).fill_null(-1).to_numpy(zero_copy_only=False)
     ins, outs = np.flatnonzero(payee >= 0), np.flatnonzero(payer >= 0)
     row = np.concatenate([ins, outs])  # the transfer of each event
     acc = np.concatenate([payee[ins], payer[outs]]).astype(np.int64)
@@ -62,7 +66,7 @@ def evidence_events(tr: pa.Table, flagged: pa.Table, p: dict[str, Any], rules: t
     # the counterparty of each event (the payer of an inbound transfer, the payee of an outbound one)
     # as an index among the flagged accounts, and among their loop partners: no text per event
     cp_flagged = np.where(is_in, payer[row], payee[row]) >= 0
-    partners = flagged.column("loop_partner").combine_chunks()
+    partners = flagged.column(keys[1]).combine_chunks()
     known = pc.unique(partners.drop_null())
     own = pc.index_in(partners, value_set=known).fill_null(-1).to_numpy(zero_copy_only=False)[acc]
 

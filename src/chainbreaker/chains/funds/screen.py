@@ -106,32 +106,71 @@ def _flagged_memtable(ranked: list[dict[str, Any]], p: dict[str, Any]) -> pa.Tab
     return pa.Table.from_pylist(rows, schema=schema)
 
 
-def _touching(tx: ibis.Table, flagged: pa.Table,
-              stage: Staging) -> tuple[tuple[ibis.Table, ibis.Table] | None, ibis.Table | None]:
-    """The flagged accounts with their valid transfers, and the rows the screening cannot use (for the
-    coverage): one scan of the lake, staged. (None, None) when no account is flagged."""
+@dataclass
+class _Touching:
+    """The flagged accounts (staged) and their valid transfers, for the evidence.
+
+    ``coded``: the transfers are :func:`~chainbreaker.chains.funds.typologies.coded_touching` (account
+    codes) and ``keyed`` the flagged accounts with their codes; otherwise they are
+    :func:`~chainbreaker.chains.funds.typologies.touching` of the lake (account numbers), read together
+    with the rows the screening cannot use (``unusable``, for the coverage).
+    """
+    flagged: ibis.Table
+    transfers: ibis.Table
+    coded: bool = False
+    keyed: ibis.Table | None = None
+    lake: ibis.Table | None = None  # coded: the transactions with row ids
+    unusable: ibis.Table | None = None
+
+
+def _touching(tx: ibis.Table, flagged: pa.Table, stage: Staging,
+              coded: tuple[ibis.Table, ibis.Table, ibis.Table] | None = None) -> _Touching | None:
+    """The flagged accounts with their valid transfers, staged; None when no account is flagged.
+
+    ``coded``: the run's coded transfers with their lake rows, the transactions with row ids, and
+    the account codes (``lake_row``: see ``Engine.table_with_row_ids``). The transfers are then
+    taken from the coded ones and only their text columns read from the lake; otherwise one scan of
+    the lake reads them and the unusable rows.
+    """
     if flagged.num_rows == 0:
-        return None, None
+        return None
     flagged_t = stage.arrow(flagged, "flagged")
+    if coded is not None:
+        transfers, lake, codes = coded
+        keyed = stage.recipe("flagged_keys", typologies.flagged_keys, flagged_t, codes)
+        return _Touching(flagged_t, stage.recipe("touching", typologies.coded_touching, transfers, keyed, lake),
+                         coded=True, keyed=keyed, lake=lake)
     rows = stage(typologies.touching(tx, flagged_t, unusable=True), "touching")
-    return (flagged_t, rows.filter(rows.usable).drop("usable")), rows.filter(~rows.usable)
+    return _Touching(flagged_t, rows.filter(rows.usable).drop("usable"), unusable=rows.filter(~rows.usable))
 
 
-def _evidence(eng: Engine, touching: tuple[ibis.Table, ibis.Table] | None, p: dict[str, Any],
-              stage: Staging) -> dict[tuple[str, str], tuple[list[dict[str, Any]], int]]:
+def _evidence(eng: Engine, tx: ibis.Table, flagged: pa.Table, touching: _Touching | None, p: dict[str, Any],
+              stage: Staging) -> tuple[dict[tuple[str, str], tuple[list[dict[str, Any]], int]], ibis.Table | None]:
+    """The source rows per (flagged account, rule), with their count; and the unusable rows when
+    :func:`_touching` read them (else None: the coverage reads them)."""
     if touching is None:
-        return {}
-    flagged_t, sub = touching
-    rows = typologies.evidence_rows(sub, flagged_t, p, eng.supports("asof_join"), eng.to_arrow,
-                                    events_of=lambda tr, keep, accounts: events.events_for(eng, tr, keep, accounts),
-                                    from_arrow=lambda t: stage.arrow(t, "listed")).to_pylist()
+        return {}, None
+    table = None
+    if touching.coded:
+        assert touching.keyed is not None and touching.lake is not None
+        table = typologies.coded_evidence_rows(touching.transfers, touching.keyed, touching.lake, p,
+                                               stage.recipe_arrow, from_arrow=lambda t: stage.arrow(t, "listed"))
+        if table is None:  # times the numpy key cannot hold: the engine's statement, on the lake's account numbers
+            touching = _touching(tx, flagged, stage)
+            assert touching is not None
+    if table is None:
+        table = typologies.evidence_rows(
+            touching.transfers, touching.flagged, p, eng.supports("asof_join"), eng.to_arrow,
+            events_of=lambda tr, keep, accounts: events.events_for(eng, tr, keep, accounts),
+            from_arrow=lambda t: stage.arrow(t, "listed"))
+    rows = table.to_pylist()
     rows.sort(key=lambda r: (r["account"], r["rule"], r["rn"]))
     out: dict[tuple[str, str], tuple[list[dict[str, Any]], int]] = {}
     for r in rows:
         refs, _ = out.get((r["account"], r["rule"]), ([], 0))
         refs.append({"table": "transactions", "txn_id": r["txn_id"], "file_sha256": r["src_sha256"], "row": r["src_row"]})
         out[(r["account"], r["rule"])] = (refs, int(r["total"]))
-    return out
+    return out, touching.unusable
 
 
 def _upstream_payers(eng: Engine, ranked: list[dict[str, Any]], p: dict[str, Any], pairs: ibis.Table,
@@ -194,12 +233,18 @@ def _codes(tx: ibis.Table) -> ibis.Table:
     return events.account_codes(typologies.valid_transactions(tx))
 
 
+def _unusable(tx: ibis.Table) -> ibis.Table:
+    return tx.filter(~typologies.is_valid(tx)).select("from_account", "to_account")
+
+
 def _devices(tx: ibis.Table) -> ibis.Table:
     return typologies.device_rows(typologies.valid_transactions(tx))
 
 
 def _transfers(tx: ibis.Table, codes: ibis.Table) -> ibis.Table:
-    return events.transfers(typologies.valid_transactions(tx), codes)
+    # each transfer's lake row, when the engine numbers them: the evidence reads the flagged accounts' texts by it
+    keep = ("lake_row",) if "lake_row" in tx.columns else ()
+    return events.transfers(typologies.valid_transactions(tx), codes, keep=keep)
 
 
 # the incremental state lives in screen_state; these names are part of this module's interface
@@ -242,6 +287,8 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
         stage = eng.staging(scratch, "funds", wtx.run_id[-8:], params=json.dumps(p, sort_keys=True, default=repr),
                             code=("chainbreaker.chains.funds",))
         try:
+            # a full run's coded transfers, with their lake rows (DuckDB), for the evidence
+            with_rows: tuple[ibis.Table, ibis.Table, ibis.Table] | None = None
             facts: ibis.Table | None = None
             days: ibis.Table | None = None
             screened: screen_state.Screened | None = None
@@ -255,7 +302,10 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
                     # the device rows read only the lake: staged beside the account codes and transfers
                     devices_later = stage.beside_recipe("devices", _devices, tx, submit=side.submit)
                     codes = stage.recipe("codes", _codes, tx)
-                    coded = stage.recipe("transfers", _transfers, tx, codes)
+                    numbered = eng.table_with_row_ids("transactions")
+                    coded = stage.recipe("transfers", _transfers, tx if numbered is None else numbered, codes)
+                    if numbered is not None:
+                        with_rows = (coded, numbered, codes)
                     # one sort of the events, no (account, day) table: the keys are read now, and
                     # sorted and reduced (numpy) on a thread while DuckDB groups pairs, devices and
                     # the facts that read no events (counterparties, card pools, loops)
@@ -295,11 +345,15 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
             with wtx.timed("rank"):
                 ranked = scoring.flagged_rows(scored, p, eng.duck_cursor())
             with wtx.timed("evidence"):
-                touching, unusable = _touching(tx, _flagged_memtable(ranked, p), stage)
-                # after the lake scan, which takes DuckDB's two threads; beside the evidence's small
-                # statements and Python
+                flagged_rows = _flagged_memtable(ranked, p)
+                touching = _touching(tx, flagged_rows, stage, with_rows)
+                # on the side thread, after the evidence's lake read (which takes DuckDB's two threads) and
+                # beside its small statements and Python: the coverage's unusable rows (unless that read
+                # included them), then the account_risk table (needed last, by the upstream payers)
+                unusable_later = (stage.beside_recipe("unusable", _unusable, tx, submit=side.submit)
+                                  if touching is not None and touching.unusable is None else None)
                 risk_job = side.submit(scoring.risk_table, scored, p, wtx.run_id, rules.version, eng.duck_cursor())
-                evidence = _evidence(eng, touching, p, stage)
+                evidence, unusable = _evidence(eng, tx, flagged_rows, touching, p, stage)
                 payers = _upstream_payers(eng, ranked, p, pairs, codes, flagged_payers, risk_job.result)
                 risk = risk_job.result()
                 wtx.write_in_background("account_risk", risk)
@@ -307,6 +361,9 @@ def screen(ws: Workspace, engine: str = "duckdb", rules_path: Path | str | None 
             # the findings are written on the transaction's connection while the engine counts coverage
             published = side.submit(publish, wtx, "funds", findings, Scope(rule_prefix="funds."))
             with wtx.timed("coverage"):
+                if unusable_later is not None:  # waited for also when the evidence read them after all (before 1970)
+                    staged_unusable = unusable_later()
+                    unusable = staged_unusable if unusable is None else unusable
                 cov = _coverage(eng, ws, tx, codes, pairs, unusable)
             with wtx.timed("publish"):
                 published.result()

@@ -23,6 +23,7 @@ from ibis import _
 
 from chainbreaker.chains.funds import evidence
 from chainbreaker.chains.funds.events import EP_BITS, account_events, event_flags, fast_flags, transfers
+from chainbreaker.core.engine import LAKE_FILE_ROW_MASK
 
 CORE_SIGNALS = ("paofen", "fast_in_out", "fan_in", "fan_out", "card_pool", "dormant")
 CONTEXT_SIGNALS = ("night", "round_amount", "loop", "transit")
@@ -734,6 +735,80 @@ def touching(tx: ibis.Table, flagged: ibis.Table, unusable: bool = False) -> ibi
     return rows.select(**kept, usable=rows.usable)
 
 
+def flagged_keys(flagged: ibis.Table, codes: ibis.Table) -> ibis.Table:
+    """``flagged`` with the account codes (``codes``: account, aid) of its accounts (``aid``) and of
+    their loop partners (``partner_aid``, null without one)."""
+    own = codes.select(own_acc=codes.account, aid=codes.aid)
+    partner = codes.select(partner_acc=codes.account, partner_aid=codes.aid)
+    j = flagged.left_join(own, flagged.account == own.own_acc)
+    j = j.left_join(partner, j.loop_partner == partner.partner_acc)
+    return j.select(*flagged.columns, "aid", "partner_aid")
+
+
+def _lake_rows(lake: ibis.Table, rows: ibis.Table) -> ibis.Table:
+    """The rows of ``lake`` (transactions with ``lake_row``: ``Engine.table_with_row_ids``) whose
+    ``lake_row`` is in ``rows``, and no more than a few others.
+
+    A semi join on the row's number within its file (``lake_file_row``, the low bits of
+    ``lake_row``): the Parquet reader filters on that column while reading, so only these rows'
+    other columns are decoded. The same number recurs in every file of the table: join on
+    ``lake_row`` for the exact rows.
+    """
+    return lake.semi_join(rows, lake.lake_file_row == (rows.lake_row & LAKE_FILE_ROW_MASK))
+
+
+def coded_touching(coded: ibis.Table, keyed: ibis.Table, lake: ibis.Table) -> ibis.Table:
+    """:func:`touching` (the valid transfers with a flagged account on either side) from the screening's
+    coded transfers: their ``fa``, ``ta``, ``fen``, ``ep`` (account codes), ``lake_row``, and
+    ``txn_id``, ``ip``, ``mac`` from the lake.
+
+    ``coded`` is :func:`~chainbreaker.chains.funds.events.transfers` of the valid transactions with
+    the column ``lake_row`` kept; ``keyed`` is :func:`flagged_keys`; ``lake`` the transactions with
+    ``lake_row`` (``Engine.table_with_row_ids``). The transfers are found on integer codes, and the
+    text columns read for their rows only: :func:`touching` decodes nine columns of every lake row
+    and compares account numbers as text.
+    """
+    hit = coded.filter(coded.fa.isin(keyed.aid) | coded.ta.isin(keyed.aid))
+    near = _lake_rows(lake, hit)
+    text = near.select("txn_id", "ip", "mac", text_row=near.lake_row)
+    j = hit.join(text, hit.lake_row == text.text_row)
+    return j.select("fa", "ta", "fen", "ep", "lake_row", "txn_id", "ip", "mac")
+
+
+def _coded_sources(sub: ibis.Table, listed: ibis.Table, lake: ibis.Table) -> ibis.Table:
+    """:func:`_sources` of :func:`coded_touching`: the source file and row read from the lake, for
+    the listed transfers' rows only."""
+    rows = sub.semi_join(listed, sub.txn_id == listed.txn_id).select("txn_id", "lake_row").distinct()
+    near = _lake_rows(lake, rows)
+    j = rows.join(near, rows.lake_row == near.lake_row)
+    src = j.select(src_txn=rows.txn_id, src_sha256=near.src_sha256, src_row=near.src_row).distinct()
+    out = listed.join(src, listed.txn_id == src.src_txn)
+    return out.select("account", "rule", "txn_id", "src_sha256", "src_row", "rn", "total")
+
+
+# ``recipe_arrow(kind, build, *inputs)``: ``build(*inputs)`` executed, as Arrow (see ``Staging.recipe_arrow``)
+ArrowRecipe = Callable[..., pa.Table]
+
+
+def coded_evidence_rows(sub: ibis.Table, keyed: ibis.Table, lake: ibis.Table, p: dict[str, Any],
+                        recipe_arrow: ArrowRecipe,
+                        from_arrow: Callable[[pa.Table], ibis.Table] = ibis.memtable) -> pa.Table | None:
+    """:func:`evidence_rows` (the same rows) of :func:`coded_touching`, whose accounts are codes: ``keyed``
+    is :func:`flagged_keys`, ``lake`` the transactions with ``lake_row``. The events come from numpy
+    (:func:`~chainbreaker.chains.funds.evidence.evidence_events`); None when their times do not fit
+    its key: the caller then uses :func:`evidence_rows` on :func:`touching`. Each statement is built
+    by ``recipe_arrow`` (the screening's finds its SQL without building it)."""
+    events = evidence.evidence_events(
+        recipe_arrow("evidence_transfers", lambda s, k: _pool_hits(s, k, "aid"), sub, keyed),
+        recipe_arrow("evidence_flagged", lambda k: k.select("account", "rules", "wake_day", "aid", "partner_aid"),
+                     keyed),
+        p, EVIDENCE_RULES, keys=("aid", "partner_aid"))
+    if events is None:
+        return None
+    return _listed_rows(events, p, lambda rows: recipe_arrow("evidence_sources", _coded_sources, sub,
+                                                             from_arrow(rows), lake))
+
+
 def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof: bool,
                   to_arrow: Callable[[ibis.Table], pa.Table],
                   events_of: Callable[[ibis.Table, tuple[str, ...], ibis.Table], ibis.Table] | None = None,
@@ -762,7 +837,8 @@ def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof:
     """
     events = None
     if in_numpy:
-        events = evidence.evidence_events(to_arrow(_evidence_transfers(sub, flagged)),
+        events = evidence.evidence_events(to_arrow(_pool_hits(transfers(sub, keep=("txn_id", "ip", "mac")), flagged,
+                                                              "account")),
                                           to_arrow(flagged.select("account", "rules", "wake_day", "loop_partner")),
                                           p, EVIDENCE_RULES)
     if events is None:
@@ -777,24 +853,35 @@ def evidence_rows(sub: ibis.Table, flagged: ibis.Table, p: dict[str, Any], asof:
         hits = {f"hit_{rule}": (cond & ev[f"fired_{rule}"]).fill_null(False)
                 for rule, cond in _evidence_conditions(ev, flagged).items()}
         events = to_arrow(ev.select(ev.account, ev.txn_id, ev.fen, ev.ep, **hits))
+    return _listed_rows(events, p, lambda rows: to_arrow(_sources(sub, from_arrow(rows))))
+
+
+def _listed_rows(events: pa.Table, p: dict[str, Any], sources: Callable[[pa.Table], pa.Table]) -> pa.Table:
+    """The rows of :func:`evidence_rows` from its ``events`` (:func:`cap_evidence`), with the listed
+    transfers' source file and row (``sources`` of the capped rows: :func:`_sources`)."""
     rows = cap_evidence(events, list(EVIDENCE_RULES), int(p["evidence_cap"]))
     if rows.num_rows == 0:
         return rows.append_column("src_sha256", pa.array([], pa.string())).append_column(
             "src_row", pa.array([], pa.int64()))
     # the source rows of the (few) listed transfers only: cheaper than carrying the file hash (64
     # characters) and row through the events' sort
-    listed = from_arrow(rows)
+    return sources(rows)
+
+
+def _sources(sub: ibis.Table, listed: ibis.Table) -> ibis.Table:
+    """The ``listed`` rows (:func:`cap_evidence`) with their source file and row from ``sub``."""
     src = sub.semi_join(listed, sub.txn_id == listed.txn_id)
     src = src.select(src_txn=src.txn_id, src_sha256=src.src_sha256, src_row=src.src_row).distinct()
     out = listed.join(src, listed.txn_id == src.src_txn)
-    return to_arrow(out.select("account", "rule", "txn_id", "src_sha256", "src_row", "rn", "total"))
+    return out.select("account", "rule", "txn_id", "src_sha256", "src_row", "rn", "total")
 
 
-def _evidence_transfers(sub: ibis.Table, flagged: ibis.Table) -> ibis.Table:
-    """The transfers of :func:`touching` as :data:`~chainbreaker.chains.funds.evidence.TRANSFER_COLUMNS`:
-    ``pool_hit`` is the card pool condition of :func:`_evidence_conditions`, for the payers that fired it."""
-    tr = transfers(sub, keep=("txn_id", "ip", "mac"))
-    pools = flagged.filter(flagged.rules.contains(",card_pool,")).select(pool_acc=flagged.account,
+def _pool_hits(tr: ibis.Table, flagged: ibis.Table, key: str) -> ibis.Table:
+    """Transfers (``fa``, ``ta``, ``fen``, ``ep``, ``txn_id``, ``ip``, ``mac``) of the flagged accounts as
+    :data:`~chainbreaker.chains.funds.evidence.TRANSFER_COLUMNS`: ``pool_hit`` is the card pool condition
+    of :func:`_evidence_conditions`, for the payers that fired it. ``key``: the column of ``flagged``
+    that holds what ``fa`` and ``ta`` hold (account numbers or codes)."""
+    pools = flagged.filter(flagged.rules.contains(",card_pool,")).select(pool_acc=flagged[key],
                                                                         pool_device=flagged.pool_device)
     j = tr.left_join(pools, tr.fa == pools.pool_acc)
     # a CASE: the texts are compared only on the transfers of the accounts that fired the rule

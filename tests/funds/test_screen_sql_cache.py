@@ -36,6 +36,17 @@ def _same(a: pa.Table, b: pa.Table) -> bool:
         for x, y in (("a", "b"), ("b", "a")))
 
 
+def _same_as_without_cache(ws: Workspace, monkeypatch: pytest.MonkeyPatch, *runs: dict[str, pa.Table]) -> None:
+    """Each of ``runs`` (``_results`` of screens of ``ws``) holds rows, the same as a screen without the cache."""
+    monkeypatch.setenv("CHAINBREAKER_SQL_CACHE", "false")
+    screen(ws, incremental=False)
+    off = _results(ws)
+    for results in runs:
+        for name, table in results.items():
+            assert table.num_rows > 0, name
+            assert _same(table, off[name]), name
+
+
 class Recorder:
     """Every statement the screen's engine compiles through the cache, by its expression or by its recipe:
     (backend, expr, SQL), and the caches. A recipe's expression is built here when the cache did not."""
@@ -81,13 +92,7 @@ def test_a_second_screen_hits_every_statement_with_the_same_sql_and_results(
     cold = _results(ws)
     hits, misses, uncached = rec.run(ws)
     assert misses == 0 and uncached == 0 and hits == len(rec.calls) > 10
-    hot = _results(ws)
-    monkeypatch.setenv("CHAINBREAKER_SQL_CACHE", "false")
-    screen(ws, incremental=False)
-    off = _results(ws)
-    for name, table in cold.items():
-        assert table.num_rows > 0, name
-        assert _same(table, hot[name]) and _same(table, off[name]), name
+    _same_as_without_cache(ws, monkeypatch, cold, _results(ws))
 
 
 def test_a_changed_rule_parameter_misses(tmp_path, book: Book, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -125,13 +130,7 @@ def test_a_new_workspace_finds_the_recipes_of_another_in_the_shared_folder_and_n
     hits, misses, uncached = rec.run(second)  # Recorder checks every statement's SQL against compiling it
     (cache,) = rec.caches
     assert cache.shared_hits >= hits > 10 and misses < first_misses // 2 and uncached == 0  # + the Arrow types
-    warm = _results(second)
-    monkeypatch.setenv("CHAINBREAKER_SQL_CACHE", "false")
-    screen(second, incremental=False)
-    off = _results(second)
-    for name, table in warm.items():
-        assert table.num_rows > 0, name
-        assert _same(table, off[name]), name
+    _same_as_without_cache(second, monkeypatch, _results(second))
 
 
 def test_a_shared_folder_others_can_write_to_is_not_used(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,6 +12,8 @@ import math
 import ibis
 import pyarrow as pa
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chainbreaker.chains.funds import typologies
 
@@ -105,3 +107,28 @@ def test_signals_and_scores_compile_from_few_projection_layers() -> None:
     scored = typologies.score_accounts(signals, p, pairs, codes)
     assert len(signals.op().find(ops.Project)) == 1
     assert len(scored.op().find(ops.Project)) <= 10
+
+
+@given(st.lists(st.tuples(st.integers(0, (1 << 29) - 1), st.integers(0, (1 << 33) - 2), st.booleans(),
+                          st.integers(-(10**12), 10**12)), min_size=1, max_size=300),
+       st.integers(0, 3))
+def test_sorting_keys_with_their_position_packed_gives_argsorts_order(rows, narrow) -> None:
+    """The packed sort (key and position in one integer) sorts as argsort does, each key with its own amount;
+    keys too wide to pack with their position are argsorted."""
+    import numpy as np
+
+    if narrow:  # few accounts and a short span: the packed path
+        rows = [(a % (8 << narrow), 1_780_000_000 + e % (1 << (10 * narrow)), o, f) for a, e, o, f in rows]
+    k = np.array([(a << 34) | (e << 1) | int(o) for a, e, o, _ in rows], dtype=np.int64)
+    fen = np.array([f for *_, f in rows], dtype=np.int64)
+    packed = typologies._sort_packed(k)
+    if narrow:
+        assert packed is not None
+    if packed is not None:
+        k_sorted, order = packed
+        assert np.array_equal(k_sorted, np.sort(k)) and np.array_equal(k[order], k_sorted)
+        assert sorted(order.tolist()) == list(range(len(k)))
+    ks, fs = typologies._sort_keys({"k": k, "fen": fen})
+    ref = np.argsort(k, kind="stable")
+    assert np.array_equal(ks, k[ref])
+    assert sorted(zip(ks.tolist(), fs.tolist(), strict=True)) == sorted(zip(k[ref].tolist(), fen[ref].tolist(), strict=True))

@@ -140,10 +140,7 @@ class Engine:
             glob = self.ws.table_glob(name)
             if self.name == "duckdb":
                 # the view Ibis's read_parquet makes, looked up with the engine's own DESCRIBE (Ibis's: ~5-10 ms a table)
-                path = sge.convert(os.path.abspath(glob)).sql("duckdb")
-                self.con.con.execute(f"CREATE OR REPLACE TEMPORARY VIEW {ident('lake_' + name)} AS "
-                                     f"SELECT * FROM READ_PARQUET([{path}])")
-                self._tables[name] = self._duck_table(f"lake_{name}")
+                self._tables[name] = self._parquet_view(f"lake_{name}", [glob])
             else:
                 self._tables[name] = self.con.read_parquet(glob, table_name=f"lake_{name}")
         return self._tables[name]
@@ -162,14 +159,18 @@ class Engine:
                 return None
             # the files listed in order, rather than a glob: their index is the row id's high part
             pattern = Path(self.ws.table_glob(name))
-            files = sorted(pattern.parent.glob(pattern.name))
-            paths = ", ".join(sge.convert(os.path.abspath(f)).sql("duckdb") for f in files)
-            view = ident(f"lake_{name}_rows")
-            self.con.con.execute(f"CREATE OR REPLACE TEMPORARY VIEW {view} AS SELECT *, file_row_number AS lake_file_row, "
-                                 f"(CAST(file_index AS BIGINT) << {LAKE_FILE_ROW_BITS}) | file_row_number AS lake_row "
-                                 f"FROM READ_PARQUET([{paths}])")
-            self._tables[key] = self._duck_table(f"lake_{name}_rows")
+            files = [str(f) for f in sorted(pattern.parent.glob(pattern.name))]
+            self._tables[key] = self._parquet_view(
+                f"lake_{name}_rows", files, f", file_row_number AS lake_file_row, "
+                f"(CAST(file_index AS BIGINT) << {LAKE_FILE_ROW_BITS}) | file_row_number AS lake_row")
         return self._tables[key]
+
+    def _parquet_view(self, view: str, paths: list[str], extra: str = "") -> ibis.Table:
+        """DuckDB: the temporary view ``view`` of the Parquet files (or globs) ``paths``, with the columns
+        ``extra`` (SQL, after ``*``) besides theirs, as an Ibis table."""
+        files = ", ".join(sge.convert(os.path.abspath(p)).sql("duckdb") for p in paths)
+        self.con.con.execute(f"CREATE OR REPLACE TEMPORARY VIEW {ident(view)} AS SELECT *{extra} FROM READ_PARQUET([{files}])")
+        return self._duck_table(view)
 
     def _duck_table(self, name: str) -> ibis.Table:
         """DuckDB: the table or view ``name`` of the connection, as Ibis's ``con.table(name)`` gives it (the

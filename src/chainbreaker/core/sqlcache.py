@@ -262,7 +262,7 @@ class SqlCache:
         self.max_entries = max_entries
         self.shared = SqlCache(shared, max_entries) if shared is not None else None
         self.hits = self.misses = self.uncached = 0
-        self.shared_hits = 0  # of the hits, those found in the shared folder only
+        self.shared_hits = 0  # of the statements' hits, those found in the shared folder only
 
     def compile(self, backend: Any, expr: ibis.Expr) -> str:
         """``backend.compile(expr)``, from the folder when an earlier run compiled the same statement."""
@@ -287,7 +287,7 @@ class SqlCache:
         expression and compiles it; its SQL is stored only when the expression reads no table but the
         recipe's inputs (a memtable or another table would not be in the key).
         """
-        template = self._load_recipe(fp)
+        template = self._load_recipe(fp, count=True)
         if template is not None:
             self.hits += 1
             return fill(template, fp.names), None
@@ -310,12 +310,13 @@ class SqlCache:
         """Keep ``text`` (no table names in it) under ``key``: text derived from a recipe only (it is shared)."""
         self._store_recipe(Fingerprint(key, ()), text)
 
-    def _load_recipe(self, fp: Fingerprint) -> str | None:
+    def _load_recipe(self, fp: Fingerprint, count: bool = False) -> str | None:
+        """From the workspace's folder, else the shared one (``count``: a statement's, for ``shared_hits``)."""
         text = self._load(fp)
         if text is None and self.shared is not None:
             text = self.shared._load(fp)
             if text is not None:
-                self.shared_hits += 1
+                self.shared_hits += count
                 self._store(fp, text)  # the workspace keeps what it ran
         return text
 

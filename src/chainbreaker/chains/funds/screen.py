@@ -110,16 +110,15 @@ def _flagged_memtable(ranked: list[dict[str, Any]], p: dict[str, Any]) -> pa.Tab
 class _Touching:
     """The flagged accounts (staged) and their valid transfers, for the evidence.
 
-    ``coded``: the transfers are :func:`~chainbreaker.chains.funds.typologies.coded_touching` (account
-    codes) and ``keyed`` the flagged accounts with their codes; otherwise they are
-    :func:`~chainbreaker.chains.funds.typologies.touching` of the lake (account numbers), read together
-    with the rows the screening cannot use (``unusable``, for the coverage).
+    With ``keyed`` (the flagged accounts with their codes) and ``lake`` (the transactions with row ids),
+    the transfers are :func:`~chainbreaker.chains.funds.typologies.coded_touching` (account codes);
+    otherwise they are :func:`~chainbreaker.chains.funds.typologies.touching` of the lake (account
+    numbers), read together with the rows the screening cannot use (``unusable``, for the coverage).
     """
     flagged: ibis.Table
     transfers: ibis.Table
-    coded: bool = False
     keyed: ibis.Table | None = None
-    lake: ibis.Table | None = None  # coded: the transactions with row ids
+    lake: ibis.Table | None = None
     unusable: ibis.Table | None = None
 
 
@@ -139,7 +138,7 @@ def _touching(tx: ibis.Table, flagged: pa.Table, stage: Staging,
         transfers, lake, codes = coded
         keyed = stage.recipe("flagged_keys", typologies.flagged_keys, flagged_t, codes)
         return _Touching(flagged_t, stage.recipe("touching", typologies.coded_touching, transfers, keyed, lake),
-                         coded=True, keyed=keyed, lake=lake)
+                         keyed=keyed, lake=lake)
     rows = stage(typologies.touching(tx, flagged_t, unusable=True), "touching")
     return _Touching(flagged_t, rows.filter(rows.usable).drop("usable"), unusable=rows.filter(~rows.usable))
 
@@ -151,8 +150,7 @@ def _evidence(eng: Engine, tx: ibis.Table, flagged: pa.Table, touching: _Touchin
     if touching is None:
         return {}, None
     table = None
-    if touching.coded:
-        assert touching.keyed is not None and touching.lake is not None
+    if touching.keyed is not None and touching.lake is not None:
         table = typologies.coded_evidence_rows(touching.transfers, touching.keyed, touching.lake, p,
                                                stage.recipe_arrow, from_arrow=lambda t: stage.arrow(t, "listed"))
         if table is None:  # times the numpy key cannot hold: the engine's statement, on the lake's account numbers
